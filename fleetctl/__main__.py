@@ -1,0 +1,3 @@
+from fleetctl.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""`fleetctl` entry point: argparse with lazily imported commands.
+
+`fleetctl --help` must start fast, so this module imports only the standard library. Each
+command lives in ``fleetctl.cli.commands.<name>``: its ``register()`` adds a subparser (cheap),
+and the parser's ``run`` default is a "module:function" string imported only when that command
+runs. Heavy libraries (zeep, textual, asyncssh) are imported inside those functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from fleetctl import __version__
+from fleetctl.core.errors import FleetctlError, InventoryError, SecretsError, UsageError
+from fleetctl.core.exitcodes import ExitCode
+
+# Order is the order of `fleetctl --help`.
+COMMANDS = [
+    "demo",
+    "check",
+    "tui",
+    "discover",
+    "onboard",
+    "push",
+    "history",
+    "audit",
+    "serve",
+    "inventory",
+    "sim",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fleetctl",
+        description="Keep large fleets of IP security cameras healthy.",
+        epilog="Start with `fleetctl demo`. Each command has its own --help.",
+    )
+    parser.add_argument("--version", action="version", version=f"fleetctl {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output on stderr (-vv: debug)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"fleetctl.cli.commands.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"fleetctl.cli.commands.{name}":
+                raise
+            continue  # a command not built yet
+        mod.register(sub)
+    return parser
+
+
+def _resolve(target: str | Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    if callable(target):
+        return target
+    module, _, func = target.partition(":")
+    fn: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), func)
+    return fn
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from fleetctl.logsafe import setup_logging
+
+    setup_logging(args.verbose)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return ExitCode.USAGE
+    try:
+        return int(_resolve(args.run)(args))
+    except InventoryError as err:
+        print(f"fleetctl: {err}", file=sys.stderr)
+        return ExitCode.INVENTORY
+    except SecretsError as err:
+        print(f"fleetctl: {err}", file=sys.stderr)
+        return ExitCode.CONFIG
+    except UsageError as err:
+        print(f"fleetctl: {err}", file=sys.stderr)
+        return ExitCode.USAGE
+    except FileNotFoundError as err:
+        print(f"fleetctl: no such file: {err.filename}", file=sys.stderr)
+        return ExitCode.NOINPUT
+    except FleetctlError as err:
+        print(f"fleetctl: {err}", file=sys.stderr)
+        return ExitCode.SOFTWARE
+    except KeyboardInterrupt:
+        print("fleetctl: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # `fleetctl check | head`: not an error worth a traceback.
+        logging.shutdown()
+        return ExitCode.OK

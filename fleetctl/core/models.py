@@ -1,0 +1,239 @@
+"""The values fleetctl passes around: what the fleet is, and what a check found.
+
+Everything here is a frozen dataclass. A per-camera outcome is a value (status + problems +
+data), never an exception. Fields that could not be read are ``None``, never invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from fleetctl.core.secret import Secret
+
+# --------------------------------------------------------------------------- the fleet
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a value came from, for error messages: file and 1-based line."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A username and password (and, for SSH, optionally a key file), resolved from secrets."""
+
+    name: str  # the secrets-file entry it came from, or "inline"
+    username: str
+    password: Secret | None = None
+    key_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds that turn measurements into verdicts (CONTRACTS.md: default policy)."""
+
+    clock_warn_s: float = 30.0
+    clock_crit_s: float = 300.0
+    stream_min_ratio: float = 0.5  # warn when fps or bitrate < ratio * configured
+    slow_s: float = 2.0  # answers, but slower than this: warn
+    storage_full_warn: bool = True  # full *without* overwrite is warn
+    recording_stale_s: float = 600.0  # DataUntil older than this: recording stopped
+    flap_checks: int = 1  # consecutive failing checks before crit (serve)
+
+
+@dataclass(frozen=True)
+class SshSpec:
+    port: int = 22
+    credentials: str | None = None
+    username: str | None = None
+    password: Secret | None = None
+    key_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Camera:
+    """One device of the fleet, with every inherited value already applied."""
+
+    name: str
+    host: str
+    site: str
+    port: int = 80
+    https: bool = False
+    credentials: str | None = None  # name in the secrets store
+    username: str | None = None  # inline (lint warns)
+    password: Secret | None = None  # inline (lint warns)
+    tags: tuple[str, ...] = ()
+    location: str | None = None
+    onvif: bool = True
+    rtsp_url: str | None = None
+    ssh: SshSpec | None = None
+    policy: Policy = field(default_factory=Policy)
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    ranges: tuple[str, ...] = ()  # netaddr syntax: CIDR, a-b ranges, globs
+    location: str | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Inventory:
+    cameras: tuple[Camera, ...]
+    sites: tuple[Site, ...]
+    files: tuple[str, ...]  # the YAML files loaded, in order
+    secrets_path: str | None = None  # the top-level `secrets:` key, resolved to an absolute path
+
+    def camera(self, name: str) -> Camera | None:
+        for cam in self.cameras:
+            if cam.name == name:
+                return cam
+        return None
+
+    def site(self, name: str) -> Site | None:
+        for site in self.sites:
+            if site.name == name:
+                return site
+        return None
+
+
+# --------------------------------------------------------------------------- what a check found
+
+
+class Status(StrEnum):
+    """Nagios-style status; ``rank`` orders worst-first reports (crit > unknown > warn > ok)."""
+
+    OK = "ok"
+    WARN = "warn"
+    CRIT = "crit"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT[self]
+
+    @staticmethod
+    def worst(statuses: "list[Status] | tuple[Status, ...]") -> "Status":
+        return max(statuses, key=lambda s: s.rank, default=Status.OK)
+
+
+# Worst first in tables: a crit camera matters more than one we could not judge.
+_RANK = {Status.OK: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.CRIT: 3}
+_EXIT = {Status.OK: 0, Status.WARN: 1, Status.CRIT: 2, Status.UNKNOWN: 3}
+
+
+class ProblemKind(StrEnum):
+    OFFLINE = "offline"
+    AUTH = "auth"
+    ONVIF = "onvif"
+    CLOCK = "clock"
+    STREAM = "stream"
+    STORAGE = "storage"
+    SECURITY = "security"
+    CONFIG = "config"
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: ProblemKind
+    severity: Status
+    message: str  # in words an operator understands, never a secret
+    since: datetime | None = None  # first seen (from history), filled by the engine
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    manufacturer: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    serial: str | None = None
+    hardware_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    profile: str | None
+    uri: str | None  # never with userinfo
+    status: Status
+    codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    bitrate_kbps: float | None = None
+    configured_fps: float | None = None
+    configured_bitrate_kbps: float | None = None
+    packets: int | None = None
+    bytes: int | None = None
+    seq_gaps: int | None = None
+    frames: int | None = None
+    keyframes: int | None = None
+
+
+@dataclass(frozen=True)
+class StorageResult:
+    name: str
+    state: str | None  # ok | full | failed | unformatted | missing | idle | ...
+    total_mb: float | None
+    used_mb: float | None
+    status: Status
+    recording: bool | None = None
+    overwrite: bool | None = None
+    source: str | None = None  # onvif | isapi | dahua | ssh
+
+
+@dataclass(frozen=True)
+class CheckStep:
+    """One probe's outcome: name (reach, onvif, stream, storage, security), timing, detail."""
+
+    name: str
+    status: Status
+    duration_ms: float | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CameraReport:
+    name: str
+    site: str
+    host: str
+    status: Status
+    problems: tuple[Problem, ...] = ()
+    device: DeviceInfo | None = None
+    clock_offset_s: float | None = None
+    streams: tuple[StreamResult, ...] = ()
+    storage: tuple[StorageResult, ...] = ()
+    checks: tuple[CheckStep, ...] = ()
+    checked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FleetReport:
+    version: str
+    started: datetime
+    duration_s: float
+    cameras: tuple[CameraReport, ...]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {"total": len(self.cameras), "ok": 0, "warn": 0, "crit": 0, "unknown": 0}
+        for cam in self.cameras:
+            counts[cam.status.value] += 1
+        return counts
+
+    @property
+    def worst(self) -> Status:
+        return Status.worst([c.status for c in self.cameras])

@@ -1,0 +1,172 @@
+"""The simulated camera's state: shared by the ONVIF, RTSP, SSH and WS-Discovery servers.
+
+One ``SimCamera`` per device. Servers read and mutate it (what is Set shows on the next Get and
+in the stream); tests read it to assert on what really happened on the device (``counters``).
+The simulator is a separate program: product code (core, adapters, engine, tui) never imports it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Vendor(StrEnum):
+    HIKVISION = "hikvision"
+    DAHUA = "dahua"
+    AXIS = "axis"
+    GENERIC = "generic"
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """A fault the simulator can inject, and what a correct health check must say about it."""
+
+    name: str
+    kind: str  # CONTRACTS.md problems[].kind a check must report
+    severity: str  # "warn" | "crit"
+    description: str
+
+
+# The catalogue of injectable faults. Tests iterate over it: each must be seen by a client.
+FAULTS: dict[str, FaultSpec] = {
+    f.name: f
+    for f in (
+        FaultSpec("offline", "offline", "crit", "nothing answers on any port (connection refused)"),
+        FaultSpec("hang", "offline", "crit", "accepts TCP connections, never answers"),
+        FaultSpec("slow", "onvif", "warn", "answers every ONVIF request after ~2.5 s"),
+        FaultSpec("drip", "onvif", "crit", "drip-feeds its ONVIF replies one byte at a time"),
+        FaultSpec("soap_fault", "onvif", "crit", "authenticated ONVIF calls return SOAP faults"),
+        FaultSpec("malformed_xml", "onvif", "crit", "ONVIF replies are not well-formed XML"),
+        FaultSpec("huge_reply", "onvif", "crit", "ONVIF replies with a 50 MB body"),
+        FaultSpec("entity_bomb", "onvif", "crit", "ONVIF replies carry a billion-laughs DTD"),
+        FaultSpec("wrong_credentials", "auth", "crit", "the fleet credentials are rejected"),
+        FaultSpec("factory_password", "security", "warn", "the factory password still opens it"),
+        FaultSpec("clock_drift", "clock", "crit", "the clock is hours off"),
+        FaultSpec("clock_skew", "clock", "warn", "the clock is a minute or two off"),
+        FaultSpec("rtsp_down", "stream", "crit", "the RTSP port refuses connections"),
+        FaultSpec("no_video", "stream", "crit", "PLAY succeeds but no RTP ever arrives"),
+        FaultSpec("frozen", "stream", "crit", "RTP flows but the picture never changes"),
+        FaultSpec("low_fps", "stream", "warn", "the stream runs far below its configured fps"),
+        FaultSpec("storage_full", "storage", "warn", "the card is full and overwrite is off"),
+        FaultSpec("storage_failed", "storage", "crit", "the card failed"),
+        FaultSpec("storage_unformatted", "storage", "crit", "the card is unformatted"),
+        FaultSpec("recording_stopped", "storage", "crit", "the recording job stopped"),
+        FaultSpec("flapping", "offline", "crit", "goes down and up every few seconds"),
+    )
+}
+
+
+@dataclass
+class EncoderConfig:
+    token: str
+    name: str
+    encoding: str = "H264"
+    width: int = 1920
+    height: int = 1080
+    fps: float = 25.0
+    bitrate_kbps: int = 4096
+    gop: int = 50
+    quality: float = 4.0
+    profile: str = "Main"  # H.264 profile
+
+
+@dataclass
+class MediaProfile:
+    token: str
+    name: str
+    encoder: EncoderConfig
+    stream_path: str  # RTSP path of this profile, vendor-shaped (/Streaming/Channels/101, ...)
+
+
+@dataclass
+class User:
+    username: str
+    password: str
+    level: str = "Administrator"  # Administrator | Operator | User
+
+
+@dataclass
+class Storage:
+    name: str  # "SD1", "HDD1"
+    state: str = "ok"  # ok | full | failed | unformatted
+    total_mb: int = 122_000
+    used_mb: int = 61_000
+    overwrite: bool = True
+    recording: bool = True
+    data_until_offset_s: float = 0.0  # recording summary DataUntil = now - this
+
+
+@dataclass
+class Counters:
+    """What happened on the device, for tests to assert on."""
+
+    requests: Counter[str] = field(default_factory=Counter)  # ONVIF operation -> count
+    writes: Counter[str] = field(default_factory=Counter)  # Set*/Create*/Reboot -> count
+    logins_ok: int = 0
+    logins_failed: int = 0
+    rtsp_sessions: int = 0
+    rtsp_packets: int = 0
+    ssh_commands: int = 0
+    discovery_probes: int = 0
+    reboots: int = 0
+
+
+@dataclass
+class SimCamera:
+    index: int
+    name: str
+    site: str
+    host: str  # its own 127.x.y.z
+    vendor: Vendor
+    manufacturer: str
+    model: str
+    firmware: str
+    serial: str
+    mac: str
+    endpoint: str  # urn:uuid:... WS-Discovery EndpointReference, stable identity
+    hardware_id: str = ""
+    onvif_port: int = 8080
+    rtsp_port: int = 8554
+    users: dict[str, User] = field(default_factory=dict)
+    factory_user: str = "admin"
+    factory_password: str = "12345"
+    clock_offset_s: float = 0.0  # camera clock = host clock + offset
+    auth_mode: str = "wsse"  # wsse | digest (HTTP Digest demanded, as many Hikvision firmwares)
+    lockout_after: int | None = None  # failed logins before the account locks
+    lockout_s: float = 30.0
+    nat_address: str | None = None  # an *unused* loopback address reported in URIs (NAT quirk)
+    hostname: str = ""
+    ntp_servers: list[str] = field(default_factory=list)
+    ntp_from_dhcp: bool = False
+    dns_servers: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_from_dhcp: bool = False
+    timezone: str = "CST-8"
+    datetime_type: str = "Manual"  # Manual | NTP
+    daylight_savings: bool = False
+    profiles: list[MediaProfile] = field(default_factory=list)
+    storage: list[Storage] = field(default_factory=list)
+    is_recorder: bool = False  # NVR-like host reached over SSH
+    ssh_port: int = 2222
+    faults: set[str] = field(default_factory=set)
+    fault_params: dict[str, float] = field(default_factory=dict)
+    boot_time: float = field(default_factory=time.time)  # host epoch seconds
+    online: bool = True  # False while rebooting (or flapped down)
+    failed_logins: int = 0
+    locked_until: float = 0.0
+    counters: Counters = field(default_factory=Counters)
+
+    def now(self) -> float:
+        """The camera's own clock (epoch seconds), drift included."""
+        return time.time() + self.clock_offset_s
+
+    @property
+    def reported_host(self) -> str:
+        """The address the camera puts in URIs it hands out (NAT quirk: not the one reached)."""
+        return self.nat_address or self.host
+
+    def has(self, fault: str) -> bool:
+        return fault in self.faults
