@@ -170,3 +170,18 @@ class SimCamera:
 
     def has(self, fault: str) -> bool:
         return fault in self.faults
+
+
+# Address plan: camera i listens on its own loopback address. Skips .0 and .255 in the last octet.
+SIM_BASE = (127, 16)  # 127.16.0.1 ... : never 127.0.0.x, which other local services use
+NAT_BASE = (127, 254)  # unused loopback addresses that "NAT" cameras report in their URIs
+UNUSED_BASE = (127, 253)  # nothing ever binds here: a test's "unreachable camera"
+
+
+def address_for(index: int, base: tuple[int, int] = SIM_BASE) -> str:
+    """0 -> 127.16.0.1, 253 -> 127.16.0.254, 254 -> 127.16.1.1, ..."""
+    third, last = divmod(index, 254)
+    second = base[1] + third // 256
+    if second > 255:
+        raise ValueError(f"camera index {index} does not fit the loopback address plan")
+    return f"{base[0]}.{second}.{third % 256}.{last + 1}"
