@@ -127,7 +127,7 @@ class Status(StrEnum):
         return _EXIT[self]
 
     @staticmethod
-    def worst(statuses: "list[Status] | tuple[Status, ...]") -> "Status":
+    def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
         return max(statuses, key=lambda s: s.rank, default=Status.OK)
 
 
