@@ -77,6 +77,11 @@ class Camera:
     ssh: SshSpec | None = None
     policy: Policy = field(default_factory=Policy)
     source: Source | None = None
+    # Identity recorded at onboarding (optional): `discover` tells a known camera that moved to
+    # a new address from a new device by these, never by the IP (ONVIF EndpointReference first).
+    endpoint: str | None = None  # WS-Discovery EndpointReference, e.g. urn:uuid:...
+    serial: str | None = None
+    mac: str | None = None
 
 
 @dataclass(frozen=True)

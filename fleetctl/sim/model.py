@@ -158,6 +158,12 @@ class SimCamera:
     failed_logins: int = 0
     locked_until: float = 0.0
     counters: Counters = field(default_factory=Counters)
+    # WS-Discovery: False models a camera behind a router or on another VLAN: multicast (TTL 1)
+    # never reaches it, only a unicast Probe to its address does.
+    link_local: bool = True
+    # Host the camera puts in its WS-Discovery XAddrs instead of reported_host ("0.0.0.0": some
+    # vendors do not know their own address there). None: reported_host.
+    wsd_xaddr_host: str | None = None
 
     def now(self) -> float:
         """The camera's own clock (epoch seconds), drift included."""
