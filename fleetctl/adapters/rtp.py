@@ -1,0 +1,342 @@
+"""RTP packets of an H.264 / H.265 stream: counted, not decoded.
+
+``VideoCounter.feed`` sees each RTP packet once, reads the 12-byte header and the first bytes of
+the payload (NAL and FU headers), and keeps running counts: packets, payload bytes, sequence gaps,
+frames, keyframes and how many frames differ from the one before (a frozen camera repeats the
+same picture: one distinct payload, or a handful). It never copies a payload: 500 streams are
+probed by one process, so the per-packet cost is a few integer operations and one ``crc32`` of a
+short prefix. SPS parsing (width/height) runs once per stream, off the hot path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import zlib
+from dataclasses import dataclass
+
+# RFC 6184 (H.264) and RFC 7798 (H.265) payload types that carry more than one NAL header.
+_H264_STAP_A, _H264_FU_A, _H264_IDR, _H264_SPS = 24, 28, 5, 7
+_H265_AP, _H265_FU, _H265_SPS = 48, 49, 33
+_H265_IRAP = range(16, 22)  # BLA, IDR, CRA: a decoder can start here
+
+# How much of each packet's payload feeds the frame fingerprint. The slice header (frame_num,
+# POC) and the first macroblocks sit here; a frozen stream repeats these bytes exactly.
+_FINGERPRINT_BYTES = 96
+
+_EMULATION = re.compile(b"\x00\x00\x03")
+
+
+@dataclass(frozen=True)
+class RtpHeader:
+    marker: bool
+    payload_type: int
+    seq: int
+    timestamp: int
+    ssrc: int
+    payload_start: int  # offset into the packet
+    payload_end: int
+
+
+def parse_header(pkt: bytes | bytearray | memoryview, start: int = 0, end: int | None = None) -> RtpHeader | None:
+    """The RTP header of ``pkt[start:end]``, or None when it is not RTP version 2 or is truncated."""
+    end = len(pkt) if end is None else end
+    if end - start < 12 or pkt[start] >> 6 != 2:
+        return None
+    b0, b1 = pkt[start], pkt[start + 1]
+    pos = start + 12 + 4 * (b0 & 0x0F)
+    if b0 & 0x10:  # header extension: 16-bit profile, 16-bit length in 32-bit words
+        if pos + 4 > end:
+            return None
+        pos += 4 + 4 * ((pkt[pos + 2] << 8) | pkt[pos + 3])
+    stop = end
+    if b0 & 0x20 and end > start:  # padding: the last byte says how much
+        stop -= pkt[end - 1]
+    if pos > stop:
+        return None
+    return RtpHeader(
+        marker=bool(b1 & 0x80),
+        payload_type=b1 & 0x7F,
+        seq=(pkt[start + 2] << 8) | pkt[start + 3],
+        timestamp=int.from_bytes(pkt[start + 4 : start + 8], "big"),
+        ssrc=int.from_bytes(pkt[start + 8 : start + 12], "big"),
+        payload_start=pos,
+        payload_end=stop,
+    )
+
+
+class VideoCounter:
+    """Running counts over the RTP packets of one video stream (``codec`` H264 or H265)."""
+
+    __slots__ = (
+        "_frame_crc", "_frame_key", "_in_frame", "_last_seq", "_last_ts", "_prev_frame_crc", "bytes", "codec",
+        "distinct_payloads", "frames", "height", "keyframes", "packets", "seq_gaps", "width",
+    )
+
+    def __init__(self, codec: str) -> None:
+        self.codec = codec.upper()
+        self.packets = 0
+        self.bytes = 0  # RTP payload bytes: comparable to the encoder's configured bitrate
+        self.seq_gaps = 0
+        self.frames = 0
+        self.keyframes = 0
+        self.distinct_payloads = 0
+        self.width: int | None = None
+        self.height: int | None = None
+        self._last_seq: int | None = None
+        self._last_ts: int | None = None
+        self._in_frame = False
+        self._frame_crc = 0
+        self._prev_frame_crc: int | None = None
+        self._frame_key = False
+
+    def feed(self, buf: bytes | bytearray | memoryview, start: int, end: int) -> None:
+        """Account for the RTP packet in ``buf[start:end]``. Non-RTP bytes are ignored."""
+        if end - start < 13 or buf[start] >> 6 != 2:
+            return
+        b0 = buf[start]
+        if b0 == 0x80:  # the common case: no CSRC, extension or padding
+            pos, stop = start + 12, end
+        else:
+            hdr = parse_header(buf, start, end)
+            if hdr is None:
+                return
+            pos, stop = hdr.payload_start, hdr.payload_end
+        if stop <= pos:
+            return
+        seq = (buf[start + 2] << 8) | buf[start + 3]
+        ts = int.from_bytes(buf[start + 4 : start + 8], "big")
+        self.packets += 1
+        self.bytes += stop - pos
+        if self._last_seq is not None and seq != (self._last_seq + 1) & 0xFFFF:
+            self.seq_gaps += 1
+        self._last_seq = seq
+        # A new timestamp while a frame is open: the camera did not set the marker bit on the
+        # last packet of the previous frame (seen on some encoders). Close it here instead.
+        if self._in_frame and ts != self._last_ts:
+            self._end_frame()
+        self._last_ts = ts
+        self._in_frame = True
+        self._frame_crc = zlib.crc32(buf[pos : min(stop, pos + _FINGERPRINT_BYTES)], self._frame_crc)
+        if self.codec == "H265":
+            self._nal_h265(buf, pos, stop)
+        else:
+            self._nal_h264(buf, pos, stop)
+        if buf[start + 1] & 0x80:  # marker: last packet of the access unit
+            self._end_frame()
+
+    def _end_frame(self) -> None:
+        self.frames += 1
+        if self._frame_crc != self._prev_frame_crc:
+            self.distinct_payloads += 1
+        # Keyframes are counted per access unit, not per NAL: an IDR picture cut into several
+        # slices (common at 4K) is still one keyframe.
+        self.keyframes += self._frame_key
+        self._prev_frame_crc = self._frame_crc
+        self._frame_crc = 0
+        self._in_frame = False
+        self._frame_key = False
+
+    def _nal_h264(self, buf: bytes | bytearray | memoryview, pos: int, stop: int) -> None:
+        t = buf[pos] & 0x1F
+        if t == _H264_FU_A:
+            if stop - pos > 1 and buf[pos + 1] & 0x80 and buf[pos + 1] & 0x1F == _H264_IDR:
+                self._frame_key = True
+        elif t == _H264_STAP_A:
+            p, idr = pos + 1, False
+            while p + 2 < stop:
+                size = (buf[p] << 8) | buf[p + 1]
+                if size == 0 or p + 2 + size > stop:
+                    break
+                inner = buf[p + 2] & 0x1F
+                idr = idr or inner == _H264_IDR
+                if inner == _H264_SPS and self.width is None:
+                    self._sps(bytes(buf[p + 2 : p + 2 + size]))
+                p += 2 + size
+            self._frame_key = self._frame_key or idr
+        elif t == _H264_IDR:
+            self._frame_key = True
+        elif t == _H264_SPS and self.width is None:
+            self._sps(bytes(buf[pos:stop]))
+
+    def _nal_h265(self, buf: bytes | bytearray | memoryview, pos: int, stop: int) -> None:
+        if stop - pos < 3:
+            return
+        t = (buf[pos] >> 1) & 0x3F
+        if t == _H265_FU:
+            if buf[pos + 2] & 0x80 and (buf[pos + 2] & 0x3F) in _H265_IRAP:
+                self._frame_key = True
+        elif t == _H265_AP:
+            p, irap = pos + 2, False
+            while p + 3 < stop:
+                size = (buf[p] << 8) | buf[p + 1]
+                if size < 2 or p + 2 + size > stop:
+                    break
+                inner = (buf[p + 2] >> 1) & 0x3F
+                irap = irap or inner in _H265_IRAP
+                if inner == _H265_SPS and self.width is None:
+                    self._sps(bytes(buf[p + 2 : p + 2 + size]))
+                p += 2 + size
+            self._frame_key = self._frame_key or irap
+        elif t in _H265_IRAP:
+            self._frame_key = True
+        elif t == _H265_SPS and self.width is None:
+            self._sps(bytes(buf[pos:stop]))
+
+    def _sps(self, nal: bytes) -> None:
+        size = parse_sps(nal, self.codec)
+        if size is not None:
+            self.width, self.height = size
+
+
+# --------------------------------------------------------------------------- SPS
+
+
+class _Bits:
+    """MSB-first bit reader over an RBSP held as one big integer (no per-byte loop)."""
+
+    __slots__ = ("_n", "_pos", "_v")
+
+    def __init__(self, data: bytes) -> None:
+        self._v = int.from_bytes(data, "big")
+        self._n = len(data) * 8
+        self._pos = 0
+
+    def u(self, n: int) -> int:
+        if n == 0:
+            return 0
+        if self._pos + n > self._n:
+            raise ValueError("SPS truncated")
+        self._pos += n
+        return (self._v >> (self._n - self._pos)) & ((1 << n) - 1)
+
+    def ue(self) -> int:
+        zeros = 0
+        while self.u(1) == 0:
+            zeros += 1
+            if zeros > 31:
+                raise ValueError("exp-Golomb code too long")
+        return (1 << zeros) - 1 + self.u(zeros)
+
+    def se(self) -> int:
+        k = self.ue()
+        return (k + 1) // 2 if k & 1 else -(k // 2)
+
+
+def unescape_rbsp(nal: bytes) -> bytes:
+    """Drop emulation prevention bytes: 00 00 03 -> 00 00 (H.264 7.4.1, H.265 7.4.2)."""
+    return _EMULATION.sub(b"\x00\x00", nal)
+
+
+# H.264 profiles whose SPS carries chroma_format_idc and bit depths (7.3.2.1.1).
+_HIGH_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
+
+
+def parse_sps(nal: bytes, codec: str = "H264") -> tuple[int, int] | None:
+    """(width, height) in pixels after cropping, from an SPS NAL unit with its header; None if
+    the bytes are not a parseable SPS."""
+    try:
+        if codec.upper() == "H265":
+            return _sps_h265(_Bits(unescape_rbsp(nal[2:])))
+        return _sps_h264(_Bits(unescape_rbsp(nal[1:])))
+    except ValueError:
+        return None
+
+
+def _sps_h264(b: _Bits) -> tuple[int, int]:
+    profile = b.u(8)
+    b.u(16)  # constraint flags, level_idc
+    b.ue()  # seq_parameter_set_id
+    chroma = 1
+    if profile in _HIGH_PROFILES:
+        chroma = b.ue()
+        if chroma == 3:
+            b.u(1)  # separate_colour_plane_flag
+        b.ue()
+        b.ue()  # bit depths
+        b.u(1)  # qpprime_y_zero_transform_bypass_flag
+        if b.u(1):  # seq_scaling_matrix_present_flag
+            for i in range(8 if chroma != 3 else 12):
+                if b.u(1):
+                    last = nxt = 8
+                    for _ in range(16 if i < 6 else 64):
+                        if nxt:
+                            nxt = (last + b.se() + 256) % 256
+                        last = nxt or last
+    b.ue()  # log2_max_frame_num_minus4
+    poc_type = b.ue()
+    if poc_type == 0:
+        b.ue()
+    elif poc_type == 1:
+        b.u(1)
+        b.se()
+        b.se()
+        for _ in range(b.ue()):
+            b.se()
+    b.ue()  # max_num_ref_frames
+    b.u(1)  # gaps_in_frame_num_value_allowed_flag
+    w_mbs, h_units = b.ue() + 1, b.ue() + 1
+    frame_mbs_only = b.u(1)
+    if not frame_mbs_only:
+        b.u(1)  # mb_adaptive_frame_field_flag
+    b.u(1)  # direct_8x8_inference_flag
+    width, height = w_mbs * 16, (2 - frame_mbs_only) * h_units * 16
+    if b.u(1):  # frame_cropping_flag
+        left, right, top, bottom = b.ue(), b.ue(), b.ue(), b.ue()
+        sub_w = 2 if chroma in (1, 2) else 1
+        sub_h = 2 if chroma == 1 else 1
+        crop_x = sub_w if chroma else 1
+        crop_y = (sub_h if chroma else 1) * (2 - frame_mbs_only)
+        width -= crop_x * (left + right)
+        height -= crop_y * (top + bottom)
+    if width <= 0 or height <= 0:
+        raise ValueError("SPS gives no picture")
+    return width, height
+
+
+def _sps_h265(b: _Bits) -> tuple[int, int]:
+    b.u(4)  # sps_video_parameter_set_id
+    max_sub_layers_minus1 = b.u(3)
+    b.u(1)  # temporal_id_nesting
+    b.u(88)  # general profile: space, tier, idc, compatibility flags, constraint flags
+    b.u(8)  # general_level_idc
+    present = [(b.u(1), b.u(1)) for _ in range(max_sub_layers_minus1)]
+    if max_sub_layers_minus1 > 0:
+        b.u(2 * (8 - max_sub_layers_minus1))  # reserved_zero_2bits
+    for profile_present, level_present in present:
+        b.u(88 * profile_present + 8 * level_present)
+    b.ue()  # sps_seq_parameter_set_id
+    chroma = b.ue()
+    if chroma == 3:
+        b.u(1)
+    width, height = b.ue(), b.ue()
+    if b.u(1):  # conformance_window_flag
+        left, right, top, bottom = b.ue(), b.ue(), b.ue(), b.ue()
+        sub_w = 2 if chroma in (1, 2) else 1
+        sub_h = 2 if chroma == 1 else 1
+        width -= sub_w * (left + right)
+        height -= sub_h * (top + bottom)
+    if width <= 0 or height <= 0:
+        raise ValueError("SPS gives no picture")
+    return width, height
+
+
+def sps_from_fmtp(fmtp: str, codec: str) -> bytes | None:
+    """The SPS NAL from an SDP ``a=fmtp`` line (H.264 ``sprop-parameter-sets``, H.265 ``sprop-sps``)."""
+    key = "sprop-sps" if codec.upper() == "H265" else "sprop-parameter-sets"
+    for part in fmtp.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() != key:
+            continue
+        for b64 in value.strip().split(","):
+            try:
+                nal = base64.b64decode(b64 + "=" * (-len(b64) % 4))
+            except (binascii.Error, ValueError):
+                continue
+            if not nal:
+                continue
+            t = (nal[0] >> 1) & 0x3F if codec.upper() == "H265" else nal[0] & 0x1F
+            if t == (_H265_SPS if codec.upper() == "H265" else _H264_SPS):
+                return nal
+    return None
