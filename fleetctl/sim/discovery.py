@@ -1,0 +1,208 @@
+"""The simulator's WS-Discovery responder: every SimCamera answers Probes like a real device.
+
+Design, for fleets of 2,000+ cameras: one UDP socket per camera bound to ``cam.host:3702``, plus
+ONE socket per service joined to 239.255.255.250 on the loopback interface. Why not one wildcard
+socket with IP_PKTINFO for everything: binding 0.0.0.0:3702 would collide with other simulators
+(and tests) running on the same host, and answering *from* the camera's own address through a
+wildcard socket needs IP_PKTINFO ancillary data on every send. A per-camera socket answers from
+the right address for free, costs one file descriptor (2,000 cameras: 2,000 of a 20,000 limit)
+and about 1 KB of kernel memory, and a camera that goes offline simply stops answering.
+
+Multicast probes are answered from each camera's own socket (so the reply's source is the
+camera), unicast to the prober, after a random delay (real devices wait up to APP_MAX_DELAY to
+avoid a reply storm). Cameras with ``link_local=False`` sit "behind a router": they hear only
+unicast Probes. Offline, hanging and flapping-down cameras stay silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import random
+import re
+import socket
+import uuid
+from collections.abc import Sequence
+from typing import cast
+from urllib.parse import quote
+
+from lxml import etree
+
+from fleetctl.sim.model import SimCamera, Vendor
+
+PORT = 3702
+GROUP = "239.255.255.250"
+NS_SOAP = "http://www.w3.org/2003/05/soap-envelope"
+NS_WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+NS_WSD = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
+NS_DN = "http://www.onvif.org/ver10/network/wsdl"
+NS_TDS = "http://www.onvif.org/ver10/device/wsdl"
+CAMERA_TYPES = frozenset({(NS_DN, "NetworkVideoTransmitter"), (NS_TDS, "Device")})
+SILENT_FAULTS = frozenset({"offline", "hang"})  # flapping: cam.online tracks up/down
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+_PRETTY = re.compile(rb">\s+<")
+
+
+def probe_matches(cam: SimCamera, relates_to: str) -> bytes:
+    """The ProbeMatches a camera sends for a Probe whose MessageID is ``relates_to``."""
+    host = cam.wsd_xaddr_host or cam.reported_host
+    scopes = " ".join(
+        (
+            "onvif://www.onvif.org/type/video_encoder",
+            "onvif://www.onvif.org/Profile/Streaming",
+            f"onvif://www.onvif.org/name/{quote(f'{cam.manufacturer} {cam.model}')}",
+            f"onvif://www.onvif.org/hardware/{quote(cam.model)}",
+            f"onvif://www.onvif.org/location/{quote(cam.site)}",
+            f"onvif://www.onvif.org/MAC/{cam.mac}",
+        )
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<SOAP-ENV:Envelope xmlns:SOAP-ENV="{NS_SOAP}" xmlns:wsa="{NS_WSA}" '
+        f'xmlns:d="{NS_WSD}" xmlns:dn="{NS_DN}" xmlns:tds="{NS_TDS}">\n'
+        "<SOAP-ENV:Header>\n"
+        f"<wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>\n"
+        f"<wsa:RelatesTo>{relates_to}</wsa:RelatesTo>\n"
+        "<wsa:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:To>\n"
+        f"<wsa:Action>{NS_WSD}/ProbeMatches</wsa:Action>\n"
+        "</SOAP-ENV:Header>\n<SOAP-ENV:Body><d:ProbeMatches><d:ProbeMatch>\n"
+        f"<wsa:EndpointReference><wsa:Address>{cam.endpoint}</wsa:Address></wsa:EndpointReference>\n"
+        "<d:Types>dn:NetworkVideoTransmitter tds:Device</d:Types>\n"
+        f"<d:Scopes>{scopes}</d:Scopes>\n"
+        f"<d:XAddrs>http://{host}:{cam.onvif_port}/onvif/device_service</d:XAddrs>\n"
+        "<d:MetadataVersion>1</d:MetadataVersion>\n"
+        "</d:ProbeMatch></d:ProbeMatches></SOAP-ENV:Body></SOAP-ENV:Envelope>\n"
+    ).encode()
+
+
+def parse_probe(data: bytes) -> tuple[str, set[tuple[str | None, str]]] | None:
+    """(MessageID, requested types) of a Probe, or None for anything else."""
+    if len(data) > 16384 or b"<!DOCTYPE" in data:
+        return None
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    action = root.findtext(f"{{{NS_SOAP}}}Header/{{{NS_WSA}}}Action") or ""
+    mid = (root.findtext(f"{{{NS_SOAP}}}Header/{{{NS_WSA}}}MessageID") or "").strip()
+    probe = root.find(f"{{{NS_SOAP}}}Body/{{{NS_WSD}}}Probe")
+    if action.strip() != f"{NS_WSD}/Probe" or probe is None or not mid:
+        return None
+    types_el = probe.find(f"{{{NS_WSD}}}Types")
+    wanted = set()
+    for qname in ((types_el.text or "") if types_el is not None else "").split():
+        prefix, _, local = qname.rpartition(":")
+        wanted.add((types_el.nsmap.get(prefix or None) if types_el is not None else None, local))
+    return mid, wanted
+
+
+class _CameraEndpoint(asyncio.DatagramProtocol):
+    def __init__(self, cam: SimCamera) -> None:
+        self.cam = cam
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, int]) -> None:
+        self.answer(data, addr)
+
+    def answer(self, data: bytes, addr: tuple[str | int, int], delay: float = 0.0) -> None:
+        cam = self.cam
+        if not cam.online or cam.faults & SILENT_FAULTS:
+            return
+        probe = parse_probe(data)
+        if probe is None:
+            return
+        cam.counters.discovery_probes += 1
+        mid, wanted = probe
+        if not wanted <= CAMERA_TYPES:
+            return  # WS-Discovery: a target answers only if it has every requested type
+        if cam.vendor == Vendor.HIKVISION and (b"\n" in data.strip() or _PRETTY.search(data)):
+            return  # quirk seen in the field: this firmware ignores pretty-printed Probes
+        reply = probe_matches(cam, mid)
+        if delay > 0:
+            asyncio.get_running_loop().call_later(delay, self._send, reply, addr)
+        else:
+            self._send(reply, addr)
+
+    def _send(self, reply: bytes, addr: tuple[str | int, int]) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(reply, addr)
+
+
+class _MulticastEndpoint(asyncio.DatagramProtocol):
+    def __init__(self, cameras: list[_CameraEndpoint], max_delay: float) -> None:
+        self.cameras = cameras
+        self.max_delay = max_delay
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, int]) -> None:
+        for endpoint in self.cameras:
+            if endpoint.cam.link_local:
+                endpoint.answer(data, addr, random.uniform(0.0, self.max_delay))
+
+
+def _same(endpoint: _CameraEndpoint) -> _CameraEndpoint:
+    return endpoint
+
+
+class DiscoveryService:
+    """Running responders; ``close()`` then ``await wait_closed()`` releases every socket."""
+
+    def __init__(self, transports: list[asyncio.DatagramTransport]) -> None:
+        self._transports = transports
+        self._closed = asyncio.Event()
+
+    @property
+    def sockets(self) -> int:
+        return len(self._transports)
+
+    def close(self) -> None:
+        for transport in self._transports:
+            transport.close()
+        self._closed.set()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+        await asyncio.sleep(0)  # let the loop run the transports' connection_lost callbacks
+
+
+async def start_discovery(
+    cameras: Sequence[SimCamera], *, multicast: bool = True, max_delay: float = 0.2
+) -> DiscoveryService:
+    """Answer Probes for ``cameras`` (unicast to cam.host:3702, and multicast on loopback).
+
+    ``max_delay``: the random delay before answering a multicast Probe, in seconds.
+    Raises OSError if an address is taken (another responder already serves that camera).
+    """
+    loop = asyncio.get_running_loop()
+    transports: list[asyncio.DatagramTransport] = []
+    endpoints: list[_CameraEndpoint] = []
+    try:
+        for cam in cameras:
+            endpoint = _CameraEndpoint(cam)
+            transport, _ = await loop.create_datagram_endpoint(
+                functools.partial(_same, endpoint), local_addr=(cam.host, PORT)
+            )
+            transports.append(transport)
+            endpoints.append(endpoint)
+        if multicast:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            # Several simulators (parallel tests) may listen to the group at once: each gets a copy.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((GROUP, PORT))
+            member = socket.inet_aton(GROUP) + socket.inet_aton("127.0.0.1")
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, member)
+            sock.setblocking(False)
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _MulticastEndpoint(endpoints, max_delay), sock=sock
+            )
+            transports.append(transport)
+    except BaseException:
+        for transport in transports:
+            with contextlib.suppress(Exception):
+                transport.close()
+        raise
+    return DiscoveryService(transports)
