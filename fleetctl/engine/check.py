@@ -1,0 +1,154 @@
+"""The health-check runner: many cameras at once, each under its own deadline, never raising.
+
+``check_cameras`` fans out over the fleet with a bounded number of cameras in flight
+(``CheckOptions.concurrency``) and a bounded number of connections per host
+(``CheckOptions.per_host``). Per camera, probes run cheapest first: a TCP connect (if the camera
+is unreachable nothing else is tried: one problem, not five), then ONVIF, then the stream,
+storage and security probes side by side. Each probe has its own deadline carved from the
+camera's budget, and the whole camera runs under ``CheckOptions.timeout_s``: a camera that hangs
+costs its own deadline, not the run's.
+
+Outcomes are values: any failure, including a bug in a probe, becomes a problem in the camera's
+``CameraReport`` (status ``unknown`` for our own errors, with the traceback logged at debug).
+The verdicts themselves are pure functions in ``fleetctl.core.verdicts``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from fleetctl import __version__
+from fleetctl.core import verdicts
+from fleetctl.core.models import (
+    Camera,
+    CameraReport,
+    CheckStep,
+    FleetReport,
+    Problem,
+    ProblemKind,
+    Status,
+)
+from fleetctl.engine.probing import CameraRun, HostLimits, run_probes
+
+if TYPE_CHECKING:
+    from fleetctl.engine.history import HistoryStore
+    from fleetctl.engine.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+ALL_PROBES = frozenset({"reach", "onvif", "stream", "storage", "security"})
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    timeout_s: float = 10.0  # hard per-camera deadline
+    concurrency: int = 256  # cameras at once (named, configurable)
+    per_host: int = 2  # connections to one host at once
+    stream_window_s: float = 1.0  # RTP measuring window
+    check_default_passwords: bool = False
+    probes: frozenset[str] = ALL_PROBES
+
+
+# The probe in progress when the camera's deadline hits decides what the problem is about.
+_STAGE_KIND = {
+    "reach": ProblemKind.OFFLINE,
+    "onvif": ProblemKind.ONVIF,
+    "stream": ProblemKind.STREAM,
+    "storage": ProblemKind.STORAGE,
+    "security": ProblemKind.SECURITY,
+}
+
+
+async def check_camera(camera: Camera, workspace: Workspace, options: CheckOptions = CheckOptions()) -> CameraReport:
+    """Check one camera. Never raises (except CancelledError): every outcome is in the report."""
+    return await _check_camera(camera, workspace, options, HostLimits(options.per_host))
+
+
+async def _check_camera(camera: Camera, workspace: Workspace, options: CheckOptions, hosts: HostLimits) -> CameraReport:
+    run = CameraRun(camera=camera, workspace=workspace, options=options, hosts=hosts)
+    try:
+        async with asyncio.timeout(options.timeout_s):
+            await run_probes(run)
+    except TimeoutError:
+        _deadline_problem(run, options.timeout_s)
+    except Exception as err:  # a bug in a probe or a verdict: one camera's problem, not the run's
+        log.debug("check of %s failed", camera.name, exc_info=True)
+        run.problems.append(Problem(
+            _STAGE_KIND.get(run.stage, ProblemKind.ONVIF), Status.UNKNOWN,
+            f"could not check {run.stage}: internal error ({type(err).__name__}); run with -vv",
+        ))
+        run.steps.append(CheckStep(run.stage, Status.UNKNOWN, run.elapsed_ms(), type(err).__name__))
+    return run.report(datetime.now(UTC))
+
+
+def _deadline_problem(run: CameraRun, timeout_s: float) -> None:
+    stage = run.stage
+    kind = _STAGE_KIND.get(stage, ProblemKind.ONVIF)
+    if stage in ("reach", "onvif") and not run.answered:
+        kind = ProblemKind.OFFLINE
+    # Past the deadline we know the camera is unwell only where it stalled the conversation;
+    # a stuck storage or security read does not make the video unavailable.
+    sev = Status.UNKNOWN if stage in ("storage", "security") else Status.CRIT
+    if not any(p.kind is kind for p in run.problems):
+        run.problems.append(Problem(kind, sev, f"no answer within {timeout_s:g} s ({stage} did not finish)"))
+    run.steps.append(CheckStep(stage, sev, run.stage_elapsed_ms(), f"deadline of {timeout_s:g} s reached"))
+
+
+async def check_cameras(
+    cameras: Sequence[Camera],
+    workspace: Workspace,
+    options: CheckOptions = CheckOptions(),
+    on_result: Callable[[CameraReport], None] | None = None,
+    history: HistoryStore | None = None,
+) -> FleetReport:
+    """Check every camera, at most ``options.concurrency`` at once; reports in input order.
+
+    ``on_result`` is called (in the event loop) as each camera finishes, with the report already
+    annotated from ``history`` ("since"); an exception in it is logged, never stops the run.
+    With ``history``, the fleet report is recorded in one transaction at the end.
+    """
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    hosts = HostLimits(options.per_host)
+    reports: list[CameraReport | None] = [None] * len(cameras)
+    queue = iter(enumerate(cameras))
+
+    async def worker() -> None:
+        # A fixed pool pulling from one iterator: 10,000 cameras never mean 10,000 pending tasks.
+        for i, camera in queue:
+            report = await _check_camera(camera, workspace, options, hosts)
+            if history is not None:
+                try:
+                    report = history.annotate(report)
+                except Exception:
+                    log.warning("history: could not annotate %s", camera.name, exc_info=True)
+            reports[i] = report
+            if on_result is not None:
+                try:
+                    on_result(report)
+                except Exception:
+                    log.exception("on_result callback failed for %s", camera.name)
+
+    n_workers = max(1, min(options.concurrency, len(cameras)))
+    await asyncio.gather(*(worker() for _ in range(n_workers)))
+    fleet = FleetReport(
+        version=__version__,
+        started=started,
+        duration_s=round(time.monotonic() - t0, 3),
+        cameras=tuple(r for r in reports if r is not None),
+    )
+    if history is not None:
+        try:
+            history.record(fleet)
+        except Exception as err:
+            log.error("history: this run was not saved: %s", err)
+    return fleet
+
+
+__all__ = ["ALL_PROBES", "CheckOptions", "check_camera", "check_cameras", "verdicts"]

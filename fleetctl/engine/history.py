@@ -1,0 +1,272 @@
+"""The check history: every run in a SQLite store, so "since when?" has an answer.
+
+Schema (version in ``schema_version``):
+
+    runs      one row per check run (started, duration, counts)
+    results   one row per camera per run (status, problems as JSON)
+    latest    the newest status of each camera (for ``--select status:crit``)
+    episodes  one row per problem episode: camera, kind, class (message with measurements
+              blanked), first_seen, last_seen, resolved (NULL while open)
+
+WAL mode with ``synchronous=NORMAL``; a run is written in ONE transaction, so a kill -9 in the
+middle of a run leaves the store as it was before that run (WAL replays committed transactions
+only). All timestamps are UTC ISO-8601 strings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fleetctl.core.errors import HistoryError
+from fleetctl.core.models import CameraReport, FleetReport, ProblemKind, Status
+from fleetctl.core.verdicts import problem_class
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, started TEXT NOT NULL, duration_s REAL NOT NULL, version TEXT NOT NULL,
+    total INTEGER NOT NULL, ok INTEGER NOT NULL, warn INTEGER NOT NULL, crit INTEGER NOT NULL,
+    unknown INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    run_id INTEGER NOT NULL REFERENCES runs(id), camera TEXT NOT NULL, checked_at TEXT NOT NULL,
+    status TEXT NOT NULL, problems TEXT NOT NULL, PRIMARY KEY (run_id, camera));
+CREATE INDEX IF NOT EXISTS results_camera ON results (camera, run_id);
+CREATE TABLE IF NOT EXISTS latest (
+    camera TEXT PRIMARY KEY, run_id INTEGER NOT NULL, checked_at TEXT NOT NULL, status TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS episodes (
+    id INTEGER PRIMARY KEY, camera TEXT NOT NULL, kind TEXT NOT NULL, class TEXT NOT NULL,
+    severity TEXT NOT NULL, message TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+    resolved TEXT);
+CREATE INDEX IF NOT EXISTS episodes_open ON episodes (camera, resolved);
+"""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event in a camera's history, newest first in ``timeline()``.
+
+    ``event`` is "status" (the camera's status changed to ``status``), "problem" (a problem
+    episode began) or "resolved" (it ended).
+    """
+
+    at: datetime
+    event: str
+    status: Status  # the camera's status at that check
+    kind: ProblemKind | None = None
+    severity: Status | None = None
+    message: str = ""
+
+
+def default_path() -> str:
+    """$FLEETCTL_HISTORY, else history.sqlite in the per-user data dir."""
+    env = os.environ.get("FLEETCTL_HISTORY")
+    if env:
+        return env
+    from platformdirs import user_data_dir
+
+    return str(Path(user_data_dir("fleetctl", appauthor=False)) / "history.sqlite")
+
+
+def _ts(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class HistoryStore:
+    """The SQLite history store. Thread-safe (one connection behind a lock); ``close()`` it."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path or default_path()
+        self._lock = threading.Lock()
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._tx():
+                self._create()
+        except (sqlite3.Error, OSError) as err:
+            raise HistoryError(f"cannot open the history store {self.path}: {err}") from err
+
+    def _create(self) -> None:
+        for stmt in _SCHEMA.split(";"):
+            if stmt.strip():
+                self._db.execute(stmt)
+        row = self._db.execute("SELECT max(version) FROM schema_version").fetchone()
+        if row[0] is None:
+            self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        elif row[0] > SCHEMA_VERSION:
+            raise HistoryError(f"{self.path} was written by a newer fleetctl (schema {row[0]})")
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    # ------------------------------------------------------------------ writing
+
+    def record(self, report: FleetReport) -> None:
+        """Save a run, its per-camera results, and open/extend/resolve problem episodes."""
+        s = report.summary
+        try:
+            with self._lock, self._tx():
+                cur = self._db.execute(
+                    "INSERT INTO runs (started, duration_s, version, total, ok, warn, crit, unknown)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (_ts(report.started), report.duration_s, report.version,
+                     s["total"], s["ok"], s["warn"], s["crit"], s["unknown"]),
+                )
+                run_id = cur.lastrowid
+                for cam in report.cameras:
+                    self._record_camera(run_id, cam, report.started)
+        except sqlite3.Error as err:
+            raise HistoryError(f"cannot write the history store {self.path}: {err}") from err
+
+    def _record_camera(self, run_id: int | None, cam: CameraReport, started: datetime) -> None:
+        at = _ts(cam.checked_at or started)
+        problems = [
+            {"kind": p.kind.value, "severity": p.severity.value, "message": p.message} for p in cam.problems
+        ]
+        self._db.execute(
+            "INSERT INTO results (run_id, camera, checked_at, status, problems) VALUES (?, ?, ?, ?, ?)",
+            (run_id, cam.name, at, cam.status.value, json.dumps(problems, ensure_ascii=False)),
+        )
+        self._db.execute(
+            "INSERT INTO latest (camera, run_id, checked_at, status) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(camera) DO UPDATE SET run_id=excluded.run_id, checked_at=excluded.checked_at,"
+            " status=excluded.status",
+            (cam.name, run_id, at, cam.status.value),
+        )
+        open_eps = {
+            cls: ep_id
+            for ep_id, cls in self._db.execute(
+                "SELECT id, class FROM episodes WHERE camera = ? AND resolved IS NULL", (cam.name,)
+            )
+        }
+        current: set[str] = set()
+        for p in cam.problems:
+            cls = problem_class(p)
+            if cls in current:
+                continue
+            current.add(cls)
+            if cls in open_eps:
+                self._db.execute(
+                    "UPDATE episodes SET last_seen = ?, severity = ?, message = ? WHERE id = ?",
+                    (at, p.severity.value, p.message, open_eps[cls]),
+                )
+            else:
+                self._db.execute(
+                    "INSERT INTO episodes (camera, kind, class, severity, message, first_seen, last_seen)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (cam.name, p.kind.value, cls, p.severity.value, p.message, at, at),
+                )
+        for cls, ep_id in open_eps.items():
+            if cls not in current:
+                self._db.execute("UPDATE episodes SET resolved = ? WHERE id = ?", (at, ep_id))
+
+    # ------------------------------------------------------------------ reading
+
+    def annotate(self, report: CameraReport) -> CameraReport:
+        """Fill ``Problem.since`` with the first sighting of each still-open episode.
+
+        A problem with no open episode is new: its "since" is this check.
+        """
+        if not report.problems:
+            return report
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT class, first_seen FROM episodes WHERE camera = ? AND resolved IS NULL", (report.name,)
+            ).fetchall()
+        first = {cls: _parse(ts) for cls, ts in rows}
+        now = report.checked_at or datetime.now(UTC)
+        problems = tuple(replace(p, since=first.get(problem_class(p), p.since or now)) for p in report.problems)
+        return replace(report, problems=problems)
+
+    def last_statuses(self) -> dict[str, Status]:
+        """The newest recorded status of every camera ever checked."""
+        with self._lock:
+            rows = self._db.execute("SELECT camera, status FROM latest").fetchall()
+        return {name: Status(status) for name, status in rows}
+
+    def timeline(self, name: str, limit: int = 100) -> list[TimelineEntry]:
+        """Status changes and problem episodes of one camera, newest first."""
+        with self._lock:
+            results = self._db.execute(
+                "SELECT checked_at, status FROM results WHERE camera = ? ORDER BY run_id", (name,)
+            ).fetchall()
+            episodes = self._db.execute(
+                "SELECT kind, severity, message, first_seen, resolved FROM episodes WHERE camera = ? ORDER BY id",
+                (name,),
+            ).fetchall()
+        entries: list[TimelineEntry] = []
+        status_at: list[tuple[str, Status]] = []
+        previous: Status | None = None
+        for at, status_text in results:
+            status = Status(status_text)
+            status_at.append((at, status))
+            if status != previous:
+                entries.append(TimelineEntry(_parse(at), "status", status))
+                previous = status
+
+        def status_then(at: str) -> Status:
+            found = Status.UNKNOWN
+            for when, st in status_at:  # results are few per camera; ISO strings sort as time
+                if when > at:
+                    break
+                found = st
+            return found
+
+        for kind, severity, message, first_seen, resolved in episodes:
+            entries.append(TimelineEntry(
+                _parse(first_seen), "problem", status_then(first_seen), ProblemKind(kind), Status(severity), message,
+            ))
+            if resolved is not None:
+                entries.append(TimelineEntry(
+                    _parse(resolved), "resolved", status_then(resolved), ProblemKind(kind), Status(severity), message,
+                ))
+        order = {"resolved": 0, "status": 1, "problem": 2}
+        entries.sort(key=lambda e: (e.at, order[e.event]), reverse=True)
+        return entries[:limit]
+
+    def runs(self, limit: int = 20) -> list[tuple[datetime, float, dict[str, int]]]:
+        """The newest runs: (started, duration_s, summary counts)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT started, duration_s, total, ok, warn, crit, unknown FROM runs ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        keys = ("total", "ok", "warn", "crit", "unknown")
+        return [(_parse(r[0]), r[1], dict(zip(keys, r[2:], strict=True))) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error (the connection is in autocommit mode)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
