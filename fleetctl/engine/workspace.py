@@ -1,0 +1,91 @@
+"""A loaded inventory plus its secrets: what every command that talks to cameras starts from.
+
+Front-ends may not import adapters (import-linter), so they reach the secrets store through
+here: ``load_workspace(inventory_path, secrets_path)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fleetctl.adapters.secrets import SecretStore, load_secrets
+from fleetctl.core.errors import SecretsError
+from fleetctl.core.inventory import load_inventory
+from fleetctl.core.models import Camera, Credential, Inventory
+
+
+@dataclass(frozen=True)
+class Workspace:
+    inventory: Inventory
+    secrets: SecretStore
+
+    def credential_for(self, camera: Camera) -> Credential | None:
+        """The camera's ONVIF/RTSP credential, or None if it names none.
+
+        Inline ``username``/``password`` win over ``credentials:``; an inline password without
+        an inline username takes the named credential's username. SecretsError when a named
+        credential is missing: a configuration error of the whole run, not a camera fault.
+        """
+        named = self.secrets.get(camera.credentials) if camera.credentials else None
+        if camera.username is None and camera.password is None:
+            return named
+        username = camera.username or (named.username if named else None)
+        if username is None:
+            raise SecretsError(f"camera `{camera.name}` has an inline password but no username")
+        return Credential("inline", username, camera.password)
+
+    def ssh_credential_for(self, camera: Camera) -> Credential | None:
+        """The recorder's SSH credential (None when the camera has no ``ssh:``).
+
+        ``ssh.username``/``password``/``key_file`` inline win, then ``ssh.credentials``, then
+        the camera's own credential (many recorders share one account for web and SSH).
+        """
+        spec = camera.ssh
+        if spec is None:
+            return None
+        named = self.secrets.get(spec.credentials) if spec.credentials else self.credential_for(camera)
+        if spec.username is None and spec.password is None and spec.key_file is None:
+            return named
+        username = spec.username or (named.username if named else None)
+        if username is None:
+            raise SecretsError(f"camera `{camera.name}`: ssh has no username")
+        return Credential(
+            "inline",
+            username,
+            spec.password if spec.password is not None else (named.password if named else None),
+            spec.key_file or (named.key_file if named else None),
+        )
+
+    def missing_credentials(self, cameras: Iterable[Camera] | None = None) -> dict[str, list[str]]:
+        """Credential name -> cameras naming it, for names the secrets store lacks."""
+        missing: dict[str, list[str]] = {}
+        for cam in self.inventory.cameras if cameras is None else cameras:
+            names = [cam.credentials, cam.ssh.credentials if cam.ssh else None]
+            for name in names:
+                if name and name not in self.secrets.credentials:
+                    missing.setdefault(name, []).append(cam.name)
+        return missing
+
+    def require_credentials(self, cameras: Iterable[Camera] | None = None) -> None:
+        """Raise one SecretsError naming every missing credential (call before fanning out)."""
+        missing = self.missing_credentials(cameras)
+        if not missing:
+            return
+        first = next(iter(missing))
+        try:
+            self.secrets.get(first)
+        except SecretsError as err:
+            others = [f"`{n}`" for n in missing if n != first]
+            more = f" (also missing: {', '.join(others)})" if others else ""
+            raise SecretsError(f"{err}{more}") from None
+
+
+def load_workspace(inventory_path: str, secrets_path: str | None = None) -> Workspace:
+    """Load and validate the inventory (InventoryError), then its secrets store (SecretsError).
+
+    ``secrets_path`` is ``--secrets``; without it $FLEETCTL_SECRETS, the inventory's ``secrets:``
+    and the user config dir are tried in that order.
+    """
+    inventory = load_inventory(inventory_path)
+    return Workspace(inventory, load_secrets(secrets_path, inventory.secrets_path))
