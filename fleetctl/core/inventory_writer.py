@@ -1,0 +1,153 @@
+"""Add or update a camera in an inventory file, keeping everything a human wrote.
+
+    upsert_camera(path, site, fields) -> bool      True if the file changed
+
+ruamel.yaml round-trip keeps comments, key order, quoting and the file's indentation (guessed
+from the file itself). The result is re-validated with the loader *before* it replaces the file,
+and the replacement is atomic (core.atomicfile), under a directory lock so two onboarding runs
+cannot lose each other's camera. Updating with values already there writes nothing: the bytes
+stay identical, and the call returns False.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from fleetctl.core.atomicfile import atomic_write, locked_dir
+from fleetctl.core.errors import InventoryError, InventoryIssue
+from fleetctl.core.inventory import load_documents
+from fleetctl.core.inventory_schema import CAMERA_FIELDS
+from fleetctl.core.secret import Secret
+
+_KEY_LINE = re.compile(r"^( +)[^\s#\-][^:\n]*:", re.M)
+
+
+def upsert_camera(path: str, site: str, fields: Mapping[str, Any]) -> bool:
+    """Add camera ``fields["name"]`` to ``site`` in ``path``, or update it there.
+
+    ``fields`` holds camera keys (CONTRACTS.md); a value of None removes that key. Tuples and
+    lists are written in flow style (``tags: [a, b]``), mappings too (``ssh: {port: 22}``).
+    The site (and ``sites:``, and the file) are created when missing. Inline passwords are
+    refused: store them with ``adapters.secrets.set_credential`` and write ``credentials:``.
+    Raises InventoryError (file untouched) when the camera lives in another site of this file
+    or when the result would not load; ValueError for fields that are not camera keys.
+    """
+    name = fields.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError("fields must include the camera's name")
+    bad = sorted(k for k in fields if k not in CAMERA_FIELDS or k == "password" or isinstance(fields[k], Secret))
+    if bad:
+        raise ValueError(f"cannot write {', '.join(bad)}: not camera keys (passwords go in the secrets file)")
+    path = os.path.abspath(path)
+    with locked_dir(os.path.dirname(path)):
+        try:
+            with open(path, "rb") as fh:
+                original = fh.read().decode("utf-8")
+        except FileNotFoundError:
+            original = ""
+        yaml = _yaml_for(original)
+        doc = yaml.load(original) if original.strip() else None
+        doc = _mapping() if doc is None else doc
+        camera = _find_or_add(path, doc, site, name)
+        changed = _apply(camera, fields)
+        if not changed:
+            return False
+        buf = io.StringIO()
+        yaml.dump(doc, buf)
+        text = buf.getvalue()
+        load_documents([(path, text)])  # raises InventoryError: the old file stays as it was
+        atomic_write(path, text.encode("utf-8"))
+    return True
+
+
+def _yaml_for(text: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap a long location or URL the user kept on one line
+    seq, offset = (4, 2)
+    if text.strip():
+        _, guessed, bsi = load_yaml_guess_indent(text)
+        seq, offset = (guessed or 4), (bsi if bsi is not None else 2)
+    indents = [len(m.group(1)) for m in _KEY_LINE.finditer(text)]
+    mapping = min(indents) if indents else 2
+    yaml.indent(mapping=mapping, sequence=max(seq, offset + 2), offset=offset)
+    return yaml
+
+
+def _mapping(flow: bool = False, **items: Any) -> Any:
+    from ruamel.yaml.comments import CommentedMap
+
+    m = CommentedMap(items)
+    if flow:
+        m.fa.set_flow_style()
+    return m
+
+
+def _to_yaml(value: Any) -> Any:
+    from ruamel.yaml.comments import CommentedSeq
+
+    if isinstance(value, list | tuple):
+        seq = CommentedSeq([_to_yaml(v) for v in value])
+        seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, Mapping):
+        return _mapping(True, **{str(k): _to_yaml(v) for k, v in value.items()})
+    return value
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(new, list | tuple):
+        return isinstance(old, list) and len(old) == len(new) and all(map(_same, old, new))
+    if isinstance(new, Mapping):
+        return isinstance(old, dict) and old.keys() == new.keys() and all(_same(old[k], new[k]) for k in new)
+    return type(old) is type(new) and bool(old == new)
+
+
+def _find_or_add(path: str, doc: Any, site: str, name: str) -> Any:
+    if not isinstance(doc, dict):
+        raise InventoryError([InventoryIssue(path, 1, "", "the file is not a mapping: fix it first")])
+    sites = doc.get("sites")
+    if sites is None:
+        sites = doc["sites"] = _mapping()
+    for other, node in sites.items():
+        for i, cam in enumerate((node or {}).get("cameras") or []):
+            if isinstance(cam, dict) and cam.get("name") == name and other != site:
+                key = f"sites.{other}.cameras[{i}]"
+                raise InventoryError([InventoryIssue(path, None, key, f"camera `{name}` is already in site `{other}`")])
+    node = sites.get(site)
+    if node is None:
+        node = sites[site] = _mapping()
+    cameras = node.get("cameras")
+    if cameras is None:
+        from ruamel.yaml.comments import CommentedSeq
+
+        cameras = node["cameras"] = CommentedSeq()
+    for cam in cameras:
+        if isinstance(cam, dict) and cam.get("name") == name:
+            return cam
+    cam = _mapping(name=name)
+    cameras.append(cam)
+    return cam
+
+
+def _apply(camera: Any, fields: Mapping[str, Any]) -> bool:
+    """Set or remove each field; True if anything differs. A new camera counts as a change."""
+    changed = len(camera) == 1  # only `name`: it was just added
+    # name and host first: that is how people read (and write) a camera entry.
+    for key in sorted(fields, key=lambda k: (k not in ("name", "host"), k != "name")):
+        value = fields[key]
+        if value is None:
+            if key in camera:
+                del camera[key]
+                changed = True
+        elif key not in camera or not _same(camera[key], value):
+            camera[key] = _to_yaml(value)
+            changed = True
+    return changed
