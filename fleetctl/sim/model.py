@@ -109,6 +109,7 @@ class Counters:
     logins_failed: int = 0
     rtsp_sessions: int = 0
     rtsp_packets: int = 0
+    rtsp_frames_dropped: int = 0  # frames a stalled RTSP client did not take (backpressure)
     ssh_commands: int = 0
     discovery_probes: int = 0
     reboots: int = 0
@@ -151,6 +152,11 @@ class SimCamera:
     storage: list[Storage] = field(default_factory=list)
     is_recorder: bool = False  # NVR-like host reached over SSH
     ssh_port: int = 2222
+    # OpenSSH public key lines accepted per username on the recorder's SSH (beside passwords).
+    ssh_authorized_keys: dict[str, list[str]] = field(default_factory=dict)
+    # RTSP interleaved channels granted whatever the client asked ("4-5", or a bare "0"): the
+    # quirk in FIELD-NOTES. None: the vendor flavour decides (sim/rtsp_flavours.py).
+    rtsp_interleaved: str | None = None
     faults: set[str] = field(default_factory=set)
     fault_params: dict[str, float] = field(default_factory=dict)
     boot_time: float = field(default_factory=time.time)  # host epoch seconds
