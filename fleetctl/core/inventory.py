@@ -3,6 +3,7 @@
     load_inventory(path) -> Inventory                    raises InventoryError with EVERY problem
     load_inventory_with_warnings(path) -> (Inventory, warnings)
     load_documents([(file, text), ...]) -> (Inventory, warnings)   the same, from memory
+    lint_inventory(path) -> (Inventory | None, issues)    errors and warnings, never raised
 
 Top-level keys of a file: ``defaults`` (any camera field but name/host), ``policy`` (fields of
 core.models.Policy), ``secrets`` (path of the secrets file, relative to this file) and ``sites``.
@@ -41,17 +42,7 @@ def load_inventory_with_warnings(path: str) -> tuple[Inventory, tuple[InventoryI
     A missing path raises FileNotFoundError (the CLI's exit 66); an unreadable file or a folder
     without YAML files is an InventoryError.
     """
-    docs: list[tuple[str, str | bytes]] = []
-    issues: list[InventoryIssue] = []
-    for file in inventory_files(path):
-        try:
-            with open(file, "rb") as fh:
-                docs.append((file, fh.read()))
-        except OSError as err:
-            issues.append(InventoryIssue(file, None, "", f"cannot read: {err.strerror}"))
-    if issues:
-        raise InventoryError(issues)
-    return load_documents(docs)
+    return load_documents([(file, _read(file)) for file in inventory_files(path)])
 
 
 def inventory_files(path: str) -> list[str]:
@@ -72,6 +63,27 @@ def inventory_files(path: str) -> list[str]:
 
 def load_documents(docs: Sequence[tuple[str, str | bytes]]) -> tuple[Inventory, tuple[InventoryIssue, ...]]:
     """Validate and merge already-read files; raises InventoryError listing every error."""
+    inventory, issues = check_documents(docs)
+    errors = [i for i in issues if i.severity == "error"]
+    if errors or inventory is None:
+        raise InventoryError(errors)
+    return inventory, tuple(issues)
+
+
+def lint_inventory(path: str) -> tuple[Inventory | None, list[InventoryIssue]]:
+    """Every issue of the inventory at ``path``, errors and warnings, without raising for them.
+
+    The inventory is None when there is any error. FileNotFoundError as in ``load_inventory``.
+    """
+    try:
+        docs = [(file, _read(file)) for file in inventory_files(path)]
+    except InventoryError as err:
+        return None, list(err.issues)
+    return check_documents(docs)
+
+
+def check_documents(docs: Sequence[tuple[str, str | bytes]]) -> tuple[Inventory | None, list[InventoryIssue]]:
+    """(inventory or None if any error, every issue in file then line order)."""
     parsed = [(file, *_parse(file, text)) for file, text in docs]
     secret_files = {
         _resolve(file, doc["secrets"])
@@ -88,16 +100,25 @@ def load_documents(docs: Sequence[tuple[str, str | bytes]]) -> tuple[Inventory, 
             builder.add_file(file, doc)
     order = {file: n for n, (file, _) in enumerate(docs)}
     builder.issues.sort(key=lambda i: (order.get(i.file, -1), i.line or 0))  # stable: same line keeps order
-    errors = [i for i in builder.issues if i.severity == "error"]
-    if errors:
-        raise InventoryError(errors)
+    if any(i.severity == "error" for i in builder.issues):
+        return None, builder.issues
     inventory = Inventory(
         cameras=tuple(builder.cameras),
         sites=tuple(builder.sites),
         files=tuple(builder.files),
         secrets_path=builder.secrets_path,
     )
-    return inventory, tuple(i for i in builder.issues if i.severity != "error")
+    return inventory, builder.issues
+
+
+def _read(file: str) -> bytes:
+    try:
+        with open(file, "rb") as fh:
+            return fh.read()
+    except OSError as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise InventoryError([InventoryIssue(file, None, "", f"cannot read: {err.strerror}")]) from None
 
 
 def _resolve(file: str, relative: str) -> str:

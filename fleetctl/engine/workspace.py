@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fleetctl.adapters.secrets import SecretStore, load_secrets
-from fleetctl.core.errors import SecretsError
+from fleetctl.core.errors import InventoryIssue, SecretsError
 from fleetctl.core.inventory import load_inventory
 from fleetctl.core.models import Camera, Credential, Inventory
 
@@ -89,3 +89,31 @@ def load_workspace(inventory_path: str, secrets_path: str | None = None) -> Work
     """
     inventory = load_inventory(inventory_path)
     return Workspace(inventory, load_secrets(secrets_path, inventory.secrets_path))
+
+
+def credential_issues(inventory: Inventory, secrets_path: str | None = None) -> list[InventoryIssue]:
+    """Warnings for ``inventory lint``: credential names the secrets store cannot resolve.
+
+    Warnings, not errors: lint may run where the secrets are not (a technician's laptop, CI),
+    and nothing at all when the secrets file does not exist there.
+    """
+    try:
+        ws = Workspace(inventory, load_secrets(secrets_path, inventory.secrets_path))
+    except SecretsError as err:
+        return [InventoryIssue(inventory.files[0] if inventory.files else "", None, "secrets", str(err), "warning")]
+    issues: list[InventoryIssue] = []
+    if not ws.secrets.exists:
+        return issues
+    for name, cameras in ws.missing_credentials().items():
+        cam = inventory.camera(cameras[0])
+        source = cam.source if cam else None
+        issues.append(
+            InventoryIssue(
+                source.file if source else "",
+                source.line if source else None,
+                f"credentials: {name}",
+                f"not in the secrets file {ws.secrets.path} ({len(cameras)} camera{'s' if len(cameras) != 1 else ''})",
+                "warning",
+            )
+        )
+    return issues
