@@ -71,6 +71,8 @@ async def check_camera(camera: Camera, workspace: Workspace, options: CheckOptio
 
 
 async def _check_camera(camera: Camera, workspace: Workspace, options: CheckOptions, hosts: HostLimits) -> CameraReport:
+    if camera.onvif and "onvif" in options.probes:
+        await _warm_up(options)
     run = CameraRun(camera=camera, workspace=workspace, options=options, hosts=hosts)
     try:
         async with asyncio.timeout(options.timeout_s):
@@ -85,6 +87,17 @@ async def _check_camera(camera: Camera, workspace: Workspace, options: CheckOpti
         ))
         run.steps.append(CheckStep(run.stage, Status.UNKNOWN, run.elapsed_ms(), type(err).__name__))
     return run.report(datetime.now(UTC))
+
+
+async def _warm_up(options: CheckOptions) -> None:
+    """Parse the ONVIF WSDLs (about a second, once per process) BEFORE any camera's deadline
+    starts: otherwise the first few hundred cameras would each pay it out of their own budget."""
+    from fleetctl.adapters.onvif import warm_up
+
+    try:
+        await warm_up("storage" in options.probes)
+    except Exception:  # the probe itself will report what is wrong, per camera
+        log.debug("ONVIF warm-up failed", exc_info=True)
 
 
 def _deadline_problem(run: CameraRun, timeout_s: float) -> None:
@@ -151,4 +164,12 @@ async def check_cameras(
     return fleet
 
 
-__all__ = ["ALL_PROBES", "CheckOptions", "check_camera", "check_cameras", "verdicts"]
+async def release_connections() -> None:
+    """Close the fleet-wide HTTP pool of the running loop. Call once when the loop's checks end
+    (front-ends may not import adapters); a later check simply opens a new pool."""
+    from fleetctl.adapters.onvif_transport import close_shared
+
+    await close_shared()
+
+
+__all__ = ["ALL_PROBES", "CheckOptions", "check_camera", "check_cameras", "release_connections", "verdicts"]

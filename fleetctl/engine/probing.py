@@ -37,6 +37,7 @@ from fleetctl.core.probes import (
     ReachProbe,
     SecurityProbe,
     StorageReadout,
+    StreamProbe,
 )
 
 if TYPE_CHECKING:
@@ -154,15 +155,28 @@ async def run_probes(run: CameraRun) -> None:
         if main.stream_uri:
             uris.append((main, main.stream_uri))
     jobs: list[Awaitable[None]] = []
-    if "stream" in probes:
-        jobs.extend(_stream(run, profile, uri, credential) for profile, uri in uris)
     if "storage" in probes:
         jobs.append(_storage(run, onvif, credential))
-    if "security" in probes:
-        jobs.append(_security(run, credential, uris[0][1] if uris else None))
+    if "stream" in probes or "security" in probes:
+        jobs.append(_streams_then_security(run, uris, credential))
     if jobs:
         run.begin("stream" if "stream" in probes and uris else "storage")
         await asyncio.gather(*jobs)
+
+
+async def _streams_then_security(
+    run: CameraRun, uris: list[tuple[MediaProfileInfo | None, str]], credential: Credential | None
+) -> None:
+    played_without_auth: bool | None = None
+    if "stream" in run.options.probes:
+        for profile, uri in uris:
+            probe = await _stream(run, profile, uri, credential)
+            if probe.ok:
+                # It played and no challenge ever came: anyone on the network can watch. No
+                # need for a second, credential-less connection to find that out.
+                played_without_auth = probe.unauthenticated
+    if "security" in run.options.probes:
+        await _security(run, credential, uris[0][1] if uris else None, played_without_auth)
 
 
 async def _reach(run: CameraRun, rtsp_only: bool) -> bool:
@@ -213,7 +227,9 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
     return probe
 
 
-async def _stream(run: CameraRun, profile: MediaProfileInfo | None, uri: str, credential: Credential | None) -> None:
+async def _stream(
+    run: CameraRun, profile: MediaProfileInfo | None, uri: str, credential: Credential | None
+) -> StreamProbe:
     from fleetctl.adapters.rtsp import probe_stream
 
     opts = run.options
@@ -229,6 +245,7 @@ async def _stream(run: CameraRun, profile: MediaProfileInfo | None, uri: str, cr
         f"{probe.packets} packets, {probe.frames} frames, {probe.keyframes} keyframes in {probe.window_s:.1f} s"
     )
     run.step("stream", found, detail, t0)
+    return probe
 
 
 async def _storage(run: CameraRun, onvif: OnvifProbe | None, credential: Credential | None) -> None:
@@ -269,7 +286,9 @@ async def _ssh_storage(run: CameraRun) -> StorageReadout:
     ))
 
 
-async def _security(run: CameraRun, credential: Credential | None, uri: str | None) -> None:
+async def _security(
+    run: CameraRun, credential: Credential | None, uri: str | None, played_without_auth: bool | None
+) -> None:
     from fleetctl.adapters import factory
     from fleetctl.adapters.onvif import try_login
     from fleetctl.adapters.rtsp import probe_rtsp_noauth
@@ -280,8 +299,8 @@ async def _security(run: CameraRun, credential: Credential | None, uri: str | No
     is_default = credential is not None and factory.is_factory_credential(
         credential.username, credential.password.reveal() if credential.password else "", manufacturer
     )
-    noauth: bool | None = None
-    if uri is not None:
+    noauth = played_without_auth
+    if noauth is None and uri is not None:
         noauth = await run.limited(lambda: probe_rtsp_noauth(
             uri, timeout_s=run.budget(SECURITY_TIMEOUT_S), host_override=cam.host, port_override=None,
         ))

@@ -1,0 +1,43 @@
+"""`fleetctl check`: the fleet health check (CONTRACTS.md: check, exit codes, JSON)."""
+
+from __future__ import annotations
+
+import argparse
+
+from fleetctl.cli import options
+
+EPILOG = """\
+exit status: 0 every camera ok, 1 worst is warn, 2 worst is crit, 3 worst is unknown
+(Nagios convention); 64 and up: usage, inventory or secrets errors.
+
+examples:
+  fleetctl check                                  # the whole fleet, problems first
+  fleetctl check -s 'site:dong-tien !status:ok'   # what was broken last time, re-checked
+  fleetctl check -f json > report.json
+  fleetctl check -f nagios -s tag:market          # for a Nagios/Icinga check_command"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "check", help="health check of the selected cameras; saves it to history",
+        description="Check reachability, ONVIF, clock, video stream, storage and security of each "
+        "selected camera. Problems are listed worst first, with since when they are present.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    options.add_inventory(p)
+    options.add_select(p)
+    options.add_format(p, ("table", "json", "csv", "nagios"))
+    options.add_run_limits(p)
+    p.add_argument(
+        "--window", "-w", type=float, default=1.0, metavar="S",
+        help="seconds of video measured per stream (default: 1)",
+    )
+    p.add_argument(
+        "--check-default-passwords", action="store_true",
+        help="try ONE well-known factory login per camera (never more: no lockouts)",
+    )
+    p.add_argument("--db", metavar="PATH", help="history store (default: history.sqlite in the user data dir)")
+    p.add_argument("--no-history", action="store_true", help="do not read or write the history store")
+    p.add_argument("--all", "-a", action="store_true", help="table: list ok cameras too")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(run="fleetctl.cli.check_cmd:run_check")
