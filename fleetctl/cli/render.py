@@ -1,0 +1,141 @@
+"""Output helpers every command shares: a rich table, JSON or CSV from the same rows.
+
+    emit(rows, columns, fmt, title=..., json_obj=...)   one call per command
+    to_jsonable(value)                                 dataclasses/enums/datetimes -> JSON types
+
+Rows are mappings (column key -> value). Data goes to stdout, nothing else does: progress and
+logs belong on stderr so ``fleetctl ... --format json | jq`` works. A ``Secret`` is rendered as
+``********`` in every format, whatever the caller forgot. Imported only inside ``run`` functions
+(it imports rich).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import IO, Any, Literal
+
+from fleetctl.core.secret import Secret
+
+MASK = "********"
+STATUS_STYLE = {"ok": "green", "warn": "yellow", "crit": "bold red", "unknown": "magenta"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    justify: Literal["left", "right", "center"] = "left"
+    status: bool = False  # colour the cell by its ok/warn/crit/unknown value
+    no_wrap: bool = False
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types: dataclasses as dicts, enums as values, datetimes ISO-8601 ``Z``."""
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+            return value.isoformat(timespec="seconds") + "Z"
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def cell_text(value: Any) -> str:
+    """One value as table/CSV text: None is empty, sequences joined, floats trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(cell_text(v) for v in value)
+    return str(value)
+
+
+def print_json(obj: Any, file: IO[str] | None = None) -> None:
+    out = file or sys.stdout
+    # ensure_ascii=False: "Chợ Đông Tiến" stays readable (and round-trips) in the output.
+    json.dump(to_jsonable(obj), out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def print_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], file: IO[str] | None = None) -> None:
+    out = file or sys.stdout
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.key for c in columns])  # machine-friendly keys, as in JSON
+    for row in rows:
+        writer.writerow(["; ".join(map(cell_text, v)) if isinstance(v, list | tuple) else cell_text(v) for v in (row.get(c.key) for c in columns)])
+
+
+def console(file: IO[str] | None = None) -> Any:
+    """A rich Console on ``file`` (stdout); piped output gets a wide width, not 80 columns."""
+    from rich.console import Console
+
+    out = file or sys.stdout
+    tty = hasattr(out, "isatty") and out.isatty()
+    return Console(file=out, width=None if tty else 1000, highlight=False, soft_wrap=not tty)
+
+
+def print_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    file: IO[str] | None = None,
+) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, caption=caption, header_style="bold", show_edge=False, pad_edge=False)
+    for col in columns:
+        table.add_column(col.header, justify=col.justify, no_wrap=col.no_wrap)
+    for row in rows:
+        cells = []
+        for col in columns:
+            text = cell_text(row.get(col.key))
+            # Text(), not a markup string: a location like "[kho]" must print as written.
+            cells.append(Text(text, style=STATUS_STYLE.get(text, "") if col.status else ""))
+        table.add_row(*cells)
+    console(file).print(table)
+
+
+def emit(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    fmt: str,
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    json_obj: Any = None,
+    file: IO[str] | None = None,
+) -> None:
+    """Print ``rows`` as ``fmt`` (table, json, csv). JSON prints ``json_obj`` if given, else the rows."""
+    if fmt == "json":
+        print_json(rows if json_obj is None else json_obj, file)
+    elif fmt == "csv":
+        print_csv(rows, columns, file)
+    else:
+        print_table(rows, columns, title=title, caption=caption, file=file)
