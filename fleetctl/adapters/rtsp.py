@@ -286,6 +286,7 @@ async def _play(s: _Session, base: str, video: VideoMedia, session_control: str 
 async def _measure(s: _Session, play_sent: float, window_s: float, deadline: float) -> float:
     """Count RTP for ``window_s`` from the first packet; returns the measured window length."""
     loop = asyncio.get_running_loop()
+    s.pump()  # RTP often rides in the same segment as the PLAY reply
     # The first packet must arrive within a window of PLAY; "no video" costs one window, no more.
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout_at(min(play_sent + max(window_s, 0.5), deadline)):
