@@ -1,0 +1,135 @@
+"""One playing RTSP session's RTP sender: the clock, the faults, the backpressure.
+
+One timer per session (``loop.call_at``), one ``transport.write`` per access unit, and only a
+handful of integers per session: the packets come pre-framed from a shared ``Track`` and are
+patched with this session's sequence numbers, timestamp and SSRC (``PacketizedUnit.render``).
+
+Settings are read from the profile's ``EncoderConfig`` at every frame, so an ONVIF
+SetVideoEncoderConfiguration shows in the stream at once: fps and bitrate change in place; a
+new resolution or codec ends the session, as cameras restart their encoder (a client then
+re-DESCRIBEs and sees the new SDP).
+
+Faults, read live from ``cam.faults``:
+- ``no_video``: PLAY succeeded, nothing is ever sent (the session stays up, keep-alives work);
+- ``frozen``: the first keyframe is sent again and again (identical payload, advancing
+  timestamps), so the picture never changes;
+- ``low_fps``: a quarter of the configured frame rate, timestamps following real time;
+- ``offline``/``rtsp_down``/``online == False``: the connection is reset.
+
+Backpressure: when the transport's buffer passes its high-water mark (``pause_writing``), frames
+are dropped, as a camera's encoder does, and sending resumes at the next keyframe so the
+client's decoder is never fed a P-frame whose reference it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from fleetctl.sim.h264 import Clip, MediaLibrary, Track
+from fleetctl.sim.model import MediaProfile, SimCamera
+
+RTP_CLOCK = 90_000  # Hz, RFC 6184 §8.2.1
+LOW_FPS_DIVISOR = 4
+MAX_LAG_S = 1.0  # an overloaded loop skips ahead rather than bursting frames to catch up
+
+
+class RtpSender:
+    """Sends one profile's stream to one transport on one interleaved channel."""
+
+    def __init__(
+        self,
+        cam: SimCamera,
+        media: MediaLibrary,
+        profile: MediaProfile,
+        transport: asyncio.Transport,
+        channel: int,
+    ) -> None:
+        self.cam = cam
+        self.media = media
+        self.profile = profile
+        self.transport = transport
+        self.channel = channel
+        self.ssrc = int.from_bytes(os.urandom(4), "big")
+        self.next_seq = int.from_bytes(os.urandom(2), "big")
+        self._timestamp = float(int.from_bytes(os.urandom(4), "big"))
+        self.paused = False  # set by the protocol's pause_writing/resume_writing
+        self._need_keyframe = True
+        self._index = 0
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._clip: Clip | None = None
+        self._track: Track | None = None
+        self._shape: tuple[float, float] = (0.0, 0.0)
+        self.dropped = 0
+
+    @property
+    def next_timestamp(self) -> int:
+        return int(self._timestamp) & 0xFFFFFFFF
+
+    def start(self) -> None:
+        """Start (or resume after PAUSE) sending; the first frame goes out immediately."""
+        if self._timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self._deadline = loop.time()
+        self._need_keyframe = True
+        self._tick()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _current_track(self) -> Track | None:
+        enc = self.profile.encoder
+        clip = self.media.clip_for(enc.encoding, enc.width, enc.height)
+        if self._clip is not None and clip is not self._clip:
+            return None  # encoder restarted with another resolution/codec: session ends
+        shape = (enc.bitrate_kbps, enc.fps)
+        if self._track is None or shape != self._shape:
+            self._clip, self._shape = clip, shape
+            self._track = self.media.track(clip, enc.bitrate_kbps, enc.fps, self.channel)
+        return self._track
+
+    def _tick(self) -> None:
+        self._timer = None
+        cam, transport = self.cam, self.transport
+        if transport.is_closing():
+            return
+        if cam.has("offline") or cam.has("rtsp_down") or not cam.online:
+            transport.abort()
+            return
+        track = self._current_track()
+        if track is None:
+            transport.close()
+            return
+        fps = max(float(self.profile.encoder.fps), 0.1)
+        if cam.has("low_fps"):
+            fps /= LOW_FPS_DIVISOR
+        if not cam.has("no_video"):
+            self._send(track)
+        self._timestamp += RTP_CLOCK / fps
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._deadline = max(self._deadline + 1.0 / fps, now - MAX_LAG_S)
+        self._timer = loop.call_at(self._deadline, self._tick)
+
+    def _send(self, track: Track) -> None:
+        units = track.units
+        if self.cam.has("frozen"):
+            unit = units[0]  # the same keyframe, byte for byte, forever
+        else:
+            unit = units[self._index % len(units)]
+            self._index += 1
+        if self.paused or (self._need_keyframe and not unit.keyframe):
+            # The socket is full (or we are waiting for a keyframe after dropping): drop.
+            self.dropped += 1
+            self.cam.counters.rtsp_frames_dropped += 1
+            self._need_keyframe = True
+            return
+        self._need_keyframe = False
+        self.transport.write(unit.render(self.next_seq, self.next_timestamp, self.ssrc))
+        count = len(unit.offsets)
+        self.next_seq = (self.next_seq + count) & 0xFFFF
+        self.cam.counters.rtsp_packets += count
