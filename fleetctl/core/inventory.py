@@ -251,7 +251,7 @@ def _check_defaults(sink: schema.IssueSink, v: Any, key: str, line: int | None) 
 
 def _check_cameras(sink: schema.IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list):
-        sink.error(line, key, f"must be a list of cameras (`- name: ...`), not {type(v).__name__}")
+        sink.error(line, key, f"must be a list of cameras (`- name: ...`), not {schema.type_name(v)}")
         return schema.INVALID
     return v  # each camera is checked by _Builder._add_camera, with its inheritance
 

@@ -69,7 +69,7 @@ def node_line(node: Any) -> int | None:
     return int(lc.line) + 1 if lc is not None and lc.line is not None else None
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
     if value is None:
         return "nothing (null)"
     return {bool: "a boolean", int: "a number", float: "a number", str: "a string"}.get(
@@ -79,7 +79,7 @@ def _type_name(value: Any) -> str:
 
 def check_str(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, str) or not v.strip():
-        sink.error(line, key, f"must be a non-empty string, not {_type_name(v)}")
+        sink.error(line, key, f"must be a non-empty string, not {type_name(v)}")
         return INVALID
     return v
 
@@ -127,7 +127,7 @@ def check_host(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 def check_port(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     # bool is an int in Python: `port: yes` must not become port 1.
     if isinstance(v, bool) or not isinstance(v, int):
-        sink.error(line, key, f"must be a port number, not {_type_name(v)}")
+        sink.error(line, key, f"must be a port number, not {type_name(v)}")
         return INVALID
     if not 1 <= v <= 65535:
         sink.error(line, key, f"port {v} is out of range 1-65535")
@@ -137,14 +137,14 @@ def check_port(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 
 def check_bool(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, bool):
-        sink.error(line, key, f"must be true or false, not {_type_name(v)}")
+        sink.error(line, key, f"must be true or false, not {type_name(v)}")
         return INVALID
     return v
 
 
 def check_tags(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list):
-        sink.error(line, key, f"must be a list like [market, hik], not {_type_name(v)}")
+        sink.error(line, key, f"must be a list like [market, hik], not {type_name(v)}")
         return INVALID
     tags: list[str] = []
     for i, tag in enumerate(v):
@@ -156,7 +156,7 @@ def check_tags(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 def check_password(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     # An unquoted 123456 is a YAML integer, and 0123 would silently lose its zero: refuse.
     if not isinstance(v, str):
-        sink.error(line, key, f"must be a quoted string, not {_type_name(v)} (YAML re-reads unquoted digits)")
+        sink.error(line, key, f"must be a quoted string, not {type_name(v)} (YAML re-reads unquoted digits)")
         return INVALID
     sink.warn(line, key, "inline password: move it to the secrets file and use `credentials: NAME`")
     return Secret(v)
@@ -184,13 +184,13 @@ def check_rtsp_url(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 
 def check_ranges(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list):
-        sink.error(line, key, f"must be a list of CIDRs, a-b ranges or globs, not {_type_name(v)}")
+        sink.error(line, key, f"must be a list of CIDRs, a-b ranges or globs, not {type_name(v)}")
         return INVALID
     out: list[str] = []
     for i, item in enumerate(v):
         item_key, item_line = f"{key}[{i}]", key_line(v, i)
         if not isinstance(item, str):
-            sink.error(item_line, item_key, f"must be a string, not {_type_name(item)}")
+            sink.error(item_line, item_key, f"must be a string, not {type_name(item)}")
             continue
         size, problem = range_size(item)
         if problem:
@@ -232,7 +232,7 @@ def check_mapping(
 ) -> dict[str, Any] | None:
     """Check each key of a mapping against ``schema``; unknown keys get a did-you-mean."""
     if not isinstance(node, dict):
-        sink.error(line, key, f"must be a mapping, not {_type_name(node)}")
+        sink.error(line, key, f"must be a mapping, not {type_name(node)}")
         return None
     out: dict[str, Any] = {}
     for k, v in node.items():
@@ -240,7 +240,7 @@ def check_mapping(
         if refused and k in refused:
             sink.error(kline, sub, refused[k])
         elif k not in schema:
-            close = difflib.get_close_matches(str(k), list(schema), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(str(k), list(schema), n=1, cutoff=0.5)
             hint = f" (did you mean `{close[0]}`?)" if close else f" (known: {', '.join(sorted(schema))})"
             sink.error(kline, sub, f"unknown key{hint}")
         else:
