@@ -66,6 +66,11 @@ OK_ONVIF = OnvifProbe(ok=True, answered=True, latency_ms=12.0, slowest_ms=40.0, 
         (OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=False), P, [(K.OFFLINE, S.CRIT)], "does not answer"),
         # drip-fed: the camera started answering, never finished
         (OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=True), P, [(K.ONVIF, S.CRIT)], "did not complete"),
+        # every answer slow, the conversation ran out of time: slow (warn), not broken
+        (
+            OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=True, latency_ms=2500, slowest_ms=2510),
+            P, [(K.ONVIF, S.WARN)], "slow: ONVIF took 2.5 s per answer",
+        ),
         (OnvifProbe(ok=False, failure=Failure.MALFORMED, answered=True), P, [(K.ONVIF, S.CRIT)], "unreadable"),
         (OnvifProbe(ok=False, failure=Failure.OVERSIZED, answered=True), P, [(K.ONVIF, S.CRIT)], "too large"),
         (OnvifProbe(ok=False, failure=Failure.PROTOCOL, answered=True), P, [(K.ONVIF, S.CRIT)], "errors"),

@@ -85,12 +85,20 @@ _SILENT = (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE)
 def onvif_problems(probe: OnvifProbe, policy: Policy) -> Problems:
     """ONVIF answer -> offline/auth/onvif problems, plus clock and slowness when measured."""
     out: Problems = []
+    slowest_call_ms = probe.slowest_ms or 0.0
     if not probe.ok:
         f = probe.failure
         if f is Failure.AUTH:
             out.append(Problem(ProblemKind.AUTH, Status.CRIT, "the camera rejects the fleet's credentials"))
         elif not probe.answered and (f in _SILENT or f is None):
             out.append(Problem(ProblemKind.OFFLINE, Status.CRIT, "offline: ONVIF does not answer"))
+        elif f is Failure.TIMEOUT and slowest_call_ms > policy.slow_s * 1000:
+            # Every answer came, just slowly, and the conversation ran out of time: slow, not
+            # broken. What could not be read stays unknown.
+            out.append(Problem(
+                ProblemKind.ONVIF, Status.WARN,
+                f"slow: ONVIF took {slowest_call_ms / 1000:.1f} s per answer; check incomplete",
+            ))
         elif f is Failure.TIMEOUT:
             # Something answered, but the reply never completed: a drip-feeding or wedged server.
             out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF reply did not complete in time"))
@@ -104,7 +112,9 @@ def onvif_problems(probe: OnvifProbe, policy: Policy) -> Problems:
             out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF calls fail (the camera returns errors)"))
     out.extend(clock_problems(probe.clock_offset_s, policy))
     slowest = max((v for v in (probe.latency_ms, probe.slowest_ms) if v is not None), default=None)
-    if slowest is not None and slowest > policy.slow_s * 1000 and not any(p.kind is ProblemKind.ONVIF for p in out):
+    if slowest is not None and slowest > policy.slow_s * 1000 and not any(
+        p.kind in (ProblemKind.ONVIF, ProblemKind.OFFLINE) for p in out
+    ):
         out.append(Problem(ProblemKind.ONVIF, Status.WARN, f"slow: ONVIF took {slowest / 1000:.1f} s to answer"))
     return out
 

@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
@@ -52,6 +52,7 @@ RETRY_JITTER_S = (0.05, 0.25)  # one jittered retry for reads, so a fleet's retr
 MAX_REPLY_BYTES = 4 * 1024 * 1024  # no health-check reply is legitimately bigger
 STORAGE_TIMEOUT_S = 4.0
 SECURITY_TIMEOUT_S = 4.0
+LIVENESS_TIMEOUT_S = 1.0  # a live HTTP server sends its first byte in milliseconds
 STREAM_SETUP_S = 2.5  # OPTIONS..PLAY on top of the measuring window
 DEFAULT_RTSP_PORT = 554
 # Hikvision and Dahua expose disk health only through their own HTTP APIs (FIELD-NOTES.md).
@@ -217,13 +218,31 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
             want_recordings="storage" in opts.probes,
         )
 
-    probe = await _retry_read(make, lambda p: not p.answered and p.failure in (Failure.TIMEOUT, Failure.REFUSED), run)
+    # Retry a refused or silent camera once, if a retry still fits before the stream's reserve.
+    probe = await _retry_read(
+        make, lambda p: not p.answered and p.failure in (Failure.TIMEOUT, Failure.REFUSED)
+        and run.remaining() > reserve + 2.0, run,
+    )
+    if not probe.answered and probe.failure is Failure.TIMEOUT:
+        probe = await _talking_or_silent(run, probe)
     run.answered = probe.answered
     run.device = probe.device
     run.clock_offset_s = probe.clock_offset_s
     found = verdicts.onvif_problems(probe, cam.policy)
     calls = ", ".join(f"{op} {ms:.0f} ms" for op, ms in probe.calls)
     run.step("onvif", found, probe.error or calls, t0)
+    return probe
+
+
+async def _talking_or_silent(run: CameraRun, probe: OnvifProbe) -> OnvifProbe:
+    """No complete ONVIF reply in time: a wedged web server (offline) or a drip-feeding one?"""
+    from fleetctl.adapters.http_liveness import first_byte
+
+    cam = run.camera
+    talking = await run.limited(lambda: first_byte(cam.host, cam.port, timeout_s=run.budget(LIVENESS_TIMEOUT_S), https=cam.https))
+    if talking:
+        # Bytes flow, never a whole reply: the device is there and answering, badly.
+        return replace(probe, answered=True, error=(probe.error or "") + " (replies trickle in)")
     return probe
 
 
