@@ -1,3 +1,45 @@
-"""Shared fixtures. Network traffic stays on 127.0.0.0/8."""
+"""Shared fixtures. Network traffic stays on 127.0.0.0/8.
+
+Simulator fixtures (owned by the simulator's ONVIF/fleet side):
+- ``sim_fleet``: a small healthy fleet (6 cameras, no faults, no discovery), started.
+- ``make_fleet``: a factory ``await make_fleet(cameras=..., faults=..., assign=...)`` whose fleets
+  are closed at teardown; use it when a test needs its own shape.
+- ``unreachable_host``: a loopback address nothing ever binds (127.253.x.y).
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from fleetctl.sim.fleet import SimFleet
+from fleetctl.sim.model import UNUSED_BASE, address_for
+
+
+@pytest.fixture
+async def sim_fleet() -> AsyncIterator[SimFleet]:
+    async with SimFleet(cameras=6, faults="none", seed=1, discovery=False) as fleet:
+        yield fleet
+
+
+@pytest.fixture
+async def make_fleet() -> AsyncIterator[Callable[..., Awaitable[SimFleet]]]:
+    fleets: list[SimFleet] = []
+
+    async def make(**kwargs: Any) -> SimFleet:
+        kwargs.setdefault("discovery", False)
+        fleet = SimFleet(**kwargs)
+        await fleet.__aenter__()
+        fleets.append(fleet)
+        return fleet
+
+    yield make
+    for fleet in reversed(fleets):
+        await fleet.aclose()
+
+
+@pytest.fixture
+def unreachable_host() -> str:
+    return address_for(7, UNUSED_BASE)

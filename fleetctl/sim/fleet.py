@@ -1,0 +1,291 @@
+"""SimFleet: a whole simulated fleet on loopback, as an async context manager.
+
+    async with SimFleet(cameras=50, faults="realistic", seed=1, recorders=1) as fleet:
+        cam = fleet.cameras[0]              # SimCamera: state, counters, faults
+        inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+
+Each device gets its own 127.x address (``address_for``): ONVIF/HTTP on ``onvif_port``, RTSP on
+``rtsp_port``, SSH on recorders, WS-Discovery on UDP 3702. Offline cameras bind nothing (clients
+get "connection refused"); rebooting and flapping ones close their listeners while down.
+
+Parallel test runs must not collide: unless ``first_index`` is given, the fleet picks an address
+block from its process id and moves to another block if an address is taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import random
+import resource
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from fleetctl.sim import faults as faultlib
+from fleetctl.sim.http import Listener, serve
+from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, Vendor, address_for
+from fleetctl.sim.onvif_app import CameraApp
+from fleetctl.sim.sites import PLACES, SITES, slug
+from fleetctl.sim.vendors import FLAVOURS, make_camera
+
+log = logging.getLogger(__name__)
+
+# Deterministic by index, so a test's camera 0 is always a Hikvision: 45/35/10/10 per 20.
+VENDOR_CYCLE = "HDHDAHDHGHDHDAHDHGHD"
+DIGEST_SLOTS = frozenset({5, 11, 16})  # a third of the Hikvisions demand HTTP Digest
+_VENDOR_CODE = {"H": Vendor.HIKVISION, "D": Vendor.DAHUA, "A": Vendor.AXIS, "G": Vendor.GENERIC}
+BIND_BATCH = 256  # listeners bound concurrently at startup
+BLOCK = 8192  # addresses per fleet block when the block is picked automatically
+REBOOT_S = 3.0
+FIRMWARE_EPOCH = 946_684_800.0  # 2000-01-01: where an RTC-less camera's clock restarts
+
+
+class SimFleet:
+    """Simulated cameras (and recorders) with chosen faults; see the module docstring."""
+
+    def __init__(
+        self, cameras: int = 10, faults: str = "none", seed: int = 1, recorders: int = 0,
+        sites: int | Sequence[str] | None = None, rtsp: bool = True, discovery: bool = True,
+        ssh: bool = True, assign: Mapping[int, set[str]] | None = None,
+        first_index: int | None = None, nat: float | None = None, reboot_s: float = REBOOT_S,
+    ) -> None:
+        plan = faultlib.parse_spec(faults)  # ValueError early, before anything binds
+        self.seed = seed
+        self.reboot_s = reboot_s
+        self._rtsp, self._discovery, self._ssh = rtsp, discovery, ssh
+        self._auto_block = first_index is None
+        self._first = first_index if first_index is not None else _block(os.getpid())
+        rng = random.Random(f"fleet:{seed}")
+        self.username = "fleetops"
+        self.password = "".join(rng.choice("abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679")
+                                for _ in range(16))
+        self.sites = _sites(cameras, sites)
+        self._locations: dict[str, str] = {}
+        self._tags: dict[str, list[str]] = {}
+        self._per_site = max(1, -(-cameras // len(self.sites)))
+        self.cameras: list[SimCamera] = [self._camera(i, rng) for i in range(cameras)]
+        self.cameras += [self._recorder(cameras + r, r, rng) for r in range(recorders)]
+        wanted = faultlib.assign(self.cameras[:cameras], plan, seed)
+        for index, extra in (assign or {}).items():
+            wanted.setdefault(index, set()).update(extra)
+        for index, names in sorted(wanted.items()):
+            faultlib.apply(self.cameras[index], names, rng, self.username)
+        share = nat if nat is not None else (0.02 if plan.preset in ("realistic", "every") else 0)
+        self._nat = {c.index for c in self.cameras[:cameras] if rng.random() < share}
+        self._readdress()
+        self._by_name = {c.name: c for c in self.cameras}
+        self._http: dict[int, Listener] = {}
+        self._rtsp_servers: dict[int, Any] = {}
+        self._ssh_servers: dict[int, Any] = {}
+        self._discovery_service: Any = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._media: Any = None
+        self._host_key: Any = None
+        self.started = asyncio.Event()
+
+    # -- construction ---------------------------------------------------------------------------
+
+    def _camera(self, i: int, rng: random.Random) -> SimCamera:
+        # Sites take contiguous blocks of addresses, so each has a sweepable range.
+        site_name, code = self.sites[i // self._per_site]
+        n_site = i % self._per_site  # the n-th camera of its site
+        place, location = PLACES[n_site % len(PLACES)]
+        name = f"{code}-{place}-{n_site // len(PLACES) + 1:02}"
+        cam = make_camera(i, name, slug(site_name), "", _VENDOR_CODE[VENDOR_CYCLE[i % 20]], rng,
+                          self.username, self.password, digest=i % 20 in DIGEST_SLOTS)
+        self._locations[name] = location.format(site=site_name)
+        self._tags[name] = [cam.vendor.value, place]
+        return cam
+
+    def _recorder(self, i: int, r: int, rng: random.Random) -> SimCamera:
+        site_name, code = self.sites[r % len(self.sites)]
+        cam = make_camera(i, f"{code}-nvr-{r // len(self.sites) + 1:02}", slug(site_name), "", Vendor.HIKVISION, rng,
+                          self.username, self.password, digest=False)
+        cam.is_recorder, cam.model, cam.firmware = True, "DS-7608NI-K2", "V4.62.210 build 220114"
+        cam.storage = [Storage(f"HDD{k}", total_mb=3_815_447,
+                               used_mb=int(3_815_447 * rng.uniform(0.5, 0.95))) for k in (1, 2)]
+        self._locations[cam.name] = f"Phòng máy UBND xã {site_name}"
+        self._tags[cam.name] = ["recorder", "nvr"]
+        return cam
+
+    def _readdress(self) -> None:
+        for cam in self.cameras:
+            cam.host = address_for(self._first + cam.index)
+            if cam.index in self._nat:
+                cam.nat_address = address_for(self._first + cam.index, NAT_BASE)
+
+    # -- public view ----------------------------------------------------------------------------
+
+    def by_name(self, name: str) -> SimCamera:
+        return self._by_name[name]
+
+    def location(self, cam: SimCamera) -> str:
+        return self._locations.get(cam.name, "")
+
+    def tags(self, cam: SimCamera) -> list[str]:
+        return list(self._tags.get(cam.name, ()))
+
+    @property
+    def injected(self) -> dict[str, set[str]]:
+        """Camera name -> faults, for cameras that have any."""
+        return {c.name: set(c.faults) for c in self.cameras if c.faults}
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        """(username, password) of the fleet account every healthy camera accepts."""
+        return self.username, self.password
+
+    def write_inventory(self, path: str | Path) -> tuple[Path, Path]:
+        from fleetctl.sim.inventory import write_inventory
+
+        return write_inventory(self, Path(path))
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> SimFleet:
+        _raise_nofile()
+        for attempt in range(8):
+            try:
+                await self._start_all()
+                break
+            except OSError as err:
+                await self._stop_all()
+                if err.errno != errno.EADDRINUSE or not self._auto_block or attempt == 7:
+                    raise
+                self._first = _block(os.getpid() + attempt * 7919 + 1)
+                self._readdress()
+        self.started.set()
+        return self
+
+    async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._stop_all()
+
+    async def _start_all(self) -> None:
+        live = [c for c in self.cameras if not c.has("offline")]
+        for c in self.cameras:
+            c.online = not c.has("offline")
+        for k in range(0, len(live), BIND_BATCH):
+            await asyncio.gather(*(self._bring_up(c) for c in live[k : k + BIND_BATCH]))
+        if self._discovery:
+            with contextlib.suppress(ImportError):
+                from fleetctl.sim.discovery import start_discovery
+
+                self._discovery_service = await start_discovery(live)
+        for cam in live:
+            if cam.has("flapping"):
+                self._spawn(self._flap(cam))
+
+    async def _bring_up(self, cam: SimCamera) -> None:
+        self._http[cam.index] = await serve(CameraApp(cam, self._reboot), cam.host,
+                                            cam.onvif_port)
+        if self._rtsp:
+            start_rtsp = _optional("fleetctl.sim.rtsp", "start_rtsp")
+            if start_rtsp is not None:
+                if self._media is None:
+                    self._media = _optional("fleetctl.sim.rtsp", "default_library")()  # type: ignore[misc]
+                self._rtsp_servers[cam.index] = await start_rtsp(cam, self._media)
+        if self._ssh and cam.is_recorder:
+            start_ssh = _optional("fleetctl.sim.ssh", "start_ssh")
+            if start_ssh is not None:
+                if self._host_key is None:
+                    import asyncssh
+
+                    self._host_key = asyncssh.generate_private_key("ssh-ed25519")
+                self._ssh_servers[cam.index] = await start_ssh(cam, self._host_key)
+
+    async def _take_down(self, cam: SimCamera) -> None:
+        listener = self._http.pop(cam.index, None)
+        if listener is not None:
+            await listener.close()
+        for servers in (self._rtsp_servers, self._ssh_servers):
+            server = servers.pop(cam.index, None)
+            if server is not None:
+                server.close()
+                with contextlib.suppress(Exception):
+                    await server.wait_closed()
+
+    async def _stop_all(self) -> None:
+        if self._discovery_service is not None:
+            self._discovery_service.close()
+            await self._discovery_service.wait_closed()
+            self._discovery_service = None
+        indexes = set(self._http) | set(self._rtsp_servers) | set(self._ssh_servers)
+        await asyncio.gather(*(self._take_down(self.cameras[i]) for i in indexes))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- outages --------------------------------------------------------------------------------
+
+    def _reboot(self, cam: SimCamera) -> None:
+        cam.counters.reboots += 1
+        self._spawn(self._do_reboot(cam))
+
+    async def _do_reboot(self, cam: SimCamera) -> None:
+        await asyncio.sleep(0.2)  # the reply to SystemReboot leaves first
+        await self.outage(cam, cam.fault_params.get("reboot_s", self.reboot_s), reboot=True)
+
+    async def outage(self, cam: SimCamera, seconds: float, *, reboot: bool = False) -> None:
+        """Take ``cam`` off the network for ``seconds`` (refused), then bring it back."""
+        cam.online = False
+        await self._take_down(cam)
+        await asyncio.sleep(seconds)
+        if reboot:
+            cam.boot_time = time.time()
+            if FLAVOURS[cam.vendor].loses_time_on_reboot and cam.datetime_type == "Manual":
+                cam.clock_offset_s = FIRMWARE_EPOCH - time.time()
+        await self._bring_up(cam)
+        cam.online = True
+
+    async def _flap(self, cam: SimCamera) -> None:
+        rng = random.Random(f"flap:{self.seed}:{cam.index}")
+        while True:
+            await asyncio.sleep(cam.fault_params.get("flap_up_s", rng.uniform(4, 8)))
+            await self.outage(cam, cam.fault_params.get("flap_down_s", rng.uniform(2, 4)))
+
+
+def _block(n: int) -> int:
+    return (n % 1400 + 1) * BLOCK  # max index ~11.5M: stays below 127.253 (address plan)
+
+
+def _sites(cameras: int, sites: int | Sequence[str] | None) -> list[tuple[str, str]]:
+    if isinstance(sites, int):
+        count = sites
+    elif sites is not None:
+        known = dict(SITES)
+        return [(s, known.get(s, slug(s)[:2])) for s in sites]
+    else:
+        count = max(1, min(len(SITES), -(-cameras // 60)))
+    return list(SITES[: max(1, min(count, len(SITES)))])
+
+
+def _optional(module: str, name: str) -> Any:
+    """A piece another part of the simulator provides, or None while it does not exist yet."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _raise_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -1,0 +1,119 @@
+"""Write a SimFleet's inventory (CONTRACTS.md shape) and, beside it, its secrets file (0600).
+
+The inventory names the secrets file relatively (``secrets: sim-secrets.yaml``), so the pair can
+be moved together; ``fleetctl check -i sim.yaml`` then needs nothing else. Recorders carry
+``ssh: {port, credentials}``. Offline cameras are listed like any other: the inventory describes
+the fleet as installed, not as it answers today.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from fleetctl.sim.sites import slug
+
+if TYPE_CHECKING:
+    from fleetctl.sim.fleet import SimFleet
+
+CREDENTIAL = "sim"  # the secrets entry every simulated camera's fleet account is stored under
+
+
+def _flow(items: list[str]) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def build(fleet: SimFleet, secrets_name: str) -> CommentedMap:
+    """The inventory document for ``fleet`` (ruamel types, so key order and flow lists stay)."""
+    doc = CommentedMap()
+    doc["defaults"] = CommentedMap(credentials=CREDENTIAL, port=fleet.cameras[0].onvif_port
+                                   if fleet.cameras else 8080)
+    doc["secrets"] = secrets_name
+    sites = CommentedMap()
+    for name, _code in fleet.sites:
+        members = [c for c in fleet.cameras if c.site == slug(name)]
+        if not members:
+            continue
+        site = CommentedMap()
+        site["location"] = name
+        plain = [c for c in members if not c.is_recorder]
+        ranges = []
+        if plain:
+            ranges.append(f"{plain[0].host}-{plain[-1].host}")
+        ranges += [c.host for c in members if c.is_recorder]
+        site["ranges"] = _flow(ranges)
+        cams = CommentedSeq()
+        for cam in members:
+            entry = CommentedMap()
+            entry["name"] = cam.name
+            entry["host"] = cam.host
+            if cam.onvif_port != doc["defaults"]["port"]:
+                entry["port"] = cam.onvif_port
+            entry["tags"] = _flow(fleet.tags(cam))
+            entry["location"] = fleet.location(cam)
+            if cam.is_recorder:
+                entry["ssh"] = CommentedMap(port=cam.ssh_port, credentials=CREDENTIAL)
+            cams.append(entry)
+        site["cameras"] = cams
+        sites[slug(name)] = site
+    doc["sites"] = sites
+    return doc
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 120
+    yaml.allow_unicode = True  # Vietnamese place names stay readable
+    return yaml
+
+
+def dump(doc: Any) -> str:
+    buf = io.StringIO()
+    _yaml().dump(doc, buf)
+    return buf.getvalue()
+
+
+def write_inventory(fleet: SimFleet, path: Path) -> tuple[Path, Path]:
+    """Write ``path`` and ``<stem>-secrets.yaml`` beside it. Returns (inventory, secrets)."""
+    path = path.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secrets = path.with_name(f"{path.stem}-secrets.yaml")
+    header = (
+        f"# A simulated fleet written by `fleetctl sim` (seed {fleet.seed}, "
+        f"{len(fleet.cameras)} devices{_span(fleet)}).\n"
+        "# Loopback addresses only: it exists while that command runs.\n"
+    )
+    _write(path, header + dump(build(fleet, secrets.name)), 0o644)
+    user, password = fleet.credentials
+    creds = CommentedMap()
+    creds[CREDENTIAL] = CommentedMap(username=user, password=password)
+    _write(secrets, "# fleetctl secrets for the simulated fleet: keep it 0600.\n" + dump(creds),
+           0o600)
+    return path, secrets
+
+
+def _span(fleet: SimFleet) -> str:
+    if not fleet.cameras:
+        return ""
+    return f" on {fleet.cameras[0].host} .. {fleet.cameras[-1].host}"
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    """Atomic replace; the mode is set before any byte is written (no window for a secret)."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.fchmod(fd, mode)  # umask may have narrowed it; never widened for secrets
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)

@@ -1,0 +1,192 @@
+"""One camera's HTTP face: ONVIF SOAP dispatch, authentication, vendor storage, and HTTP-level faults.
+
+Order of a request, as on a real device: transport faults (hang, slow) -> routing -> parse ->
+authentication (HTTP Digest demanded on ``auth_mode="digest"`` cameras and on vendor APIs,
+WS-UsernameToken otherwise; GetSystemDateAndTime is always open) -> operation -> reply faults
+(soap_fault, malformed_xml, huge_reply, entity_bomb, drip). Every operation is counted in
+``cam.counters.requests``, every successful write in ``cam.counters.writes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fleetctl.sim import onvif_device, onvif_media, onvif_recording, vendor_storage
+from fleetctl.sim.auth import AuthResult, check_digest, check_wsse, digest_challenge, record
+from fleetctl.sim.http import Request, Response
+from fleetctl.sim.model import SimCamera
+from fleetctl.sim.soap import (
+    MEDIA2,
+    NS,
+    OPS,
+    RECORDING,
+    SEARCH,
+    WSSE,
+    Ctx,
+    SoapFault,
+    envelope,
+    fault,
+    find,
+    parse,
+)
+from fleetctl.sim.vendors import FLAVOURS
+
+_LOADED = (onvif_device, onvif_media, onvif_recording)  # importing them registers their ops
+
+HUGE_BYTES = 50 * 1024 * 1024
+_CHUNK = b"A" * 65536  # shared: a 50 MB reply streams from this, never held per request
+_UNAUTHORIZED_HTML = b"<html><head><title>401 Unauthorized</title></head><body>Unauthorized</body></html>"
+
+
+def _bomb(flavour_env: str) -> bytes:
+    levels = "".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
+    )
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol0 "lol">{levels}]>'
+        f'<{flavour_env}:Envelope xmlns:{flavour_env}="{NS["env"]}"><{flavour_env}:Body>'
+        f'<tds:GetDeviceInformationResponse xmlns:tds="{NS["tds"]}"><tds:Manufacturer>&lol9;'
+        f"</tds:Manufacturer></tds:GetDeviceInformationResponse></{flavour_env}:Body>"
+        f"</{flavour_env}:Envelope>"
+    ).encode()
+
+
+def _huge(env: str) -> Response:
+    head = (f'<?xml version="1.0"?>\n<{env}:Envelope xmlns:{env}="{NS["env"]}"><{env}:Body>'
+            f'<tds:GetDeviceInformationResponse xmlns:tds="{NS["tds"]}"><tds:Manufacturer>').encode()
+    tail = (f"</tds:Manufacturer></tds:GetDeviceInformationResponse></{env}:Body>"
+            f"</{env}:Envelope>").encode()
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield head
+        for _ in range(HUGE_BYTES // len(_CHUNK)):
+            yield _CHUNK
+        yield tail
+
+    return Response(200, stream=stream, length=len(head) + HUGE_BYTES + len(tail))
+
+
+class CameraApp:
+    """The HTTP handler of one SimCamera. ``on_reboot`` is called when SystemReboot is accepted."""
+
+    def __init__(self, cam: SimCamera, on_reboot: Callable[[SimCamera], None]) -> None:
+        self.cam = cam
+        self.flavour = FLAVOURS[cam.vendor]
+        self._on_reboot = on_reboot
+        self._services = {MEDIA2: self.flavour.media2, RECORDING: self.flavour.recording,
+                          SEARCH: self.flavour.recording}
+
+    async def __call__(self, req: Request) -> Response:
+        cam = self.cam
+        if cam.has("hang"):
+            await asyncio.Event().wait()  # accepted, read, never answered
+        if cam.has("slow"):
+            await asyncio.sleep(cam.fault_params.get("slow_s", 2.5))
+        if req.path.startswith("/onvif/"):
+            if req.method != "POST":
+                return Response(405, b"", content_type="text/plain", headers=(("Allow", "POST"),))
+            resp = self._soap(req)
+        else:
+            resp = self._vendor(req)
+        if cam.has("drip") and resp.stream is None:
+            return Response(resp.status, resp.body, resp.content_type, resp.headers,
+                            drip_s=cam.fault_params.get("drip_s", 0.1))
+        return resp
+
+    def _vendor(self, req: Request) -> Response:
+        if req.path not in (vendor_storage.ISAPI_PATH, vendor_storage.DAHUA_PATH) or \
+                not self.flavour.storage_api:
+            return Response(404, b"Not Found", content_type="text/plain")
+        self.cam.counters.requests[req.path] += 1
+        result = self._digest(req)
+        if not result.ok:
+            return self._challenge(result)
+        return vendor_storage.route(self.cam, self.flavour.storage_api, req) or \
+            Response(404, b"Not Found", content_type="text/plain")
+
+    def _digest(self, req: Request) -> AuthResult:
+        header = req.headers.get("authorization", "")
+        if not header:
+            return AuthResult(False, "", "no credentials")
+        result = check_digest(self.cam, header, req.method, req.target)
+        return result if result.reason == "stale nonce" else record(self.cam, result)
+
+    def _challenge(self, result: AuthResult) -> Response:
+        stale = result.reason == "stale nonce"
+        return Response(401, _UNAUTHORIZED_HTML, content_type="text/html",
+                        headers=(("WWW-Authenticate", digest_challenge(self.cam, stale)),))
+
+    def _reply(self, body: bytes, status: int = 200) -> Response:
+        cam, env = self.cam, self.flavour.prefixes["env"]
+        if cam.has("huge_reply"):
+            return _huge(env)
+        if cam.has("entity_bomb"):
+            return Response(200, _bomb(env))
+        if cam.has("malformed_xml"):
+            # Firmware that builds XML by string concatenation and truncates at a buffer size.
+            return Response(200, body[: len(body) * 2 // 3] + b"<&/>")
+        return Response(status, body)
+
+    def _fault(self, err: SoapFault) -> Response:
+        return self._reply(fault(self.flavour, err), err.status)
+
+    def _soap(self, req: Request) -> Response:
+        cam = self.cam
+        try:
+            root = parse(req.body)
+        except SoapFault as err:
+            cam.counters.requests["<malformed>"] += 1
+            return self._fault(err)
+        body = find(root, "env:Body")
+        call = body[0] if body is not None and len(body) else None
+        if call is None:
+            return self._fault(SoapFault("ter:WellFormed", "empty Body"))
+        ns, _, name = str(call.tag)[1:].partition("}")
+        cam.counters.requests[name] += 1
+        operation = OPS.get((ns, name))
+        if operation is None or not self._services.get(ns, True):
+            return self._fault(SoapFault("ter:ActionNotSupported", f"{name} is not supported",
+                                         sender=False))
+        username = ""
+        if operation.auth:
+            denied, username = self._authenticate(req, root)
+            if denied is not None:
+                return denied
+            if cam.has("soap_fault"):
+                return self._fault(SoapFault("ter:Action", "internal error", sender=False))
+        ctx = Ctx(cam, self.flavour, username, lambda: self._on_reboot(cam))
+        try:
+            xml = operation.fn(ctx, call)
+        except SoapFault as err:
+            return self._fault(err)
+        if operation.write:
+            cam.counters.writes[name] += 1
+        return self._reply(envelope(self.flavour, xml))
+
+    def _authenticate(self, req: Request, root: Any) -> tuple[Response | None, str]:
+        """(None, username) when allowed, else (the refusal, "")."""
+        cam = self.cam
+        if cam.auth_mode == "digest" or req.headers.get("authorization", "").startswith("Digest"):
+            result = self._digest(req)
+            if not result.ok:
+                return self._challenge(result), ""
+            return None, result.username
+        token = root.find(f"{{{NS['env']}}}Header/{{{WSSE}}}Security/{{{WSSE}}}UsernameToken")
+        if token is None:
+            return self._fault(SoapFault("ter:NotAuthorized", "Sender not Authorized")), ""
+        pw = token.find(f"{{{WSSE}}}Password")
+        result = record(cam, check_wsse(
+            cam,
+            (token.findtext(f"{{{WSSE}}}Username") or "").strip(),
+            (pw.text or "") if pw is not None else "",
+            pw.get("Type", "") if pw is not None else "",
+            (token.findtext(f"{{{WSSE}}}Nonce") or "").strip(),
+            (token.findtext("{http://docs.oasis-open.org/wss/2004/01/"
+                            "oasis-200401-wss-wssecurity-utility-1.0.xsd}Created") or ""),
+            self.flavour.auth_window_s,
+        ))
+        if not result.ok:
+            return self._fault(SoapFault("ter:NotAuthorized", "Sender not Authorized")), ""
+        return None, result.username

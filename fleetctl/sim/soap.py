@@ -1,0 +1,161 @@
+"""SOAP 1.2 plumbing for the simulated ONVIF services: safe parsing, envelopes, faults, registry.
+
+Operations live in ``onvif_device``, ``onvif_media`` and ``onvif_recording``; each registers with
+``@op(NAMESPACE, "Name")`` and returns the XML of its response element, written with canonical
+prefixes (``tds:``, ``tt:``, ...). ``envelope()`` rewrites element prefixes into the vendor's own
+(Axis writes ``onvif:`` for the schema namespace, cheap generic firmware ``ns2:``): a client that
+matches prefixes instead of namespaces breaks here as it would in the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from fleetctl.sim.model import SimCamera
+from fleetctl.sim.vendors import Flavour
+
+NS = {
+    "env": "http://www.w3.org/2003/05/soap-envelope",
+    "tt": "http://www.onvif.org/ver10/schema",
+    "tds": "http://www.onvif.org/ver10/device/wsdl",
+    "trt": "http://www.onvif.org/ver10/media/wsdl",
+    "tr2": "http://www.onvif.org/ver20/media/wsdl",
+    "trc": "http://www.onvif.org/ver10/recording/wsdl",
+    "tse": "http://www.onvif.org/ver10/search/wsdl",
+    "tev": "http://www.onvif.org/ver10/events/wsdl",
+    "ter": "http://www.onvif.org/ver10/error",
+}
+DEVICE, MEDIA, MEDIA2 = NS["tds"], NS["trt"], NS["tr2"]
+RECORDING, SEARCH, EVENTS = NS["trc"], NS["tse"], NS["tev"]
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+# Requests are small and come from strangers: no DTDs, no entities, no network, no huge nodes.
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+    remove_comments=True, remove_pis=True,
+)
+_TAG = re.compile(r"(</?)(env|tt|tds|trt|tr2|ter):")
+
+
+class SoapFault(Exception):
+    """Raised by an operation; becomes a SOAP 1.2 Fault. ``subcode`` uses the ``ter:`` prefix."""
+
+    def __init__(self, subcode: str, reason: str, *, sender: bool = True, status: int = 0) -> None:
+        super().__init__(reason)
+        self.subcode = subcode
+        self.reason = reason
+        self.sender = sender
+        self.status = status or (400 if sender else 500)
+
+
+@dataclass
+class Ctx:
+    """What an operation sees: the device, its flavour, and hooks into the fleet."""
+
+    cam: SimCamera
+    flavour: Flavour
+    username: str
+    reboot: Callable[[], None]
+
+    @property
+    def base(self) -> str:
+        """Service URL root as the camera reports it (the NAT quirk shows here)."""
+        return f"http://{self.cam.reported_host}:{self.cam.onvif_port}"
+
+
+Op = Callable[[Ctx, Any], str]
+
+
+@dataclass(frozen=True)
+class Operation:
+    fn: Op
+    write: bool  # counted in cam.counters.writes when it succeeds
+    auth: bool
+
+
+OPS: dict[tuple[str, str], Operation] = {}
+
+
+def op(namespace: str, name: str, *, write: bool = False, auth: bool = True) -> Callable[[Op], Op]:
+    def deco(fn: Op) -> Op:
+        OPS[(namespace, name)] = Operation(fn, write, auth)
+        return fn
+
+    return deco
+
+
+def parse(body: bytes) -> Any:
+    """The Envelope element. Raises SoapFault for anything that is not a plain SOAP 1.2 message."""
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as err:
+        raise SoapFault("ter:WellFormed", f"not well-formed XML: {err}") from None
+    if root.getroottree().docinfo.doctype:
+        raise SoapFault("ter:WellFormed", "DTDs are not allowed in SOAP messages")
+    if root.tag != f"{{{NS['env']}}}Envelope":
+        raise SoapFault("ter:WellFormed", "not a SOAP 1.2 Envelope")
+    return root
+
+
+# -- helpers for operations: lxml lookups by namespace, never by prefix -------------------------
+
+def find(el: Any, path: str) -> Any:
+    """``path`` like "tds:Name/tt:TZ" using the canonical prefixes."""
+    return el.find(path, NS) if el is not None else None
+
+
+def text(el: Any, path: str, default: str = "") -> str:
+    found = find(el, path)
+    return (found.text or "").strip() if found is not None else default
+
+
+def texts(el: Any, path: str) -> list[str]:
+    return [(e.text or "").strip() for e in el.findall(path, NS)] if el is not None else []
+
+
+def boolean(value: str) -> bool:
+    return value.strip().lower() in ("true", "1")
+
+
+def x(value: object) -> str:
+    """Escape a value for element content."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return escape(str(value))
+
+
+# -- envelopes --------------------------------------------------------------------------------
+
+def _prefixes(flavour: Flavour) -> dict[str, str]:
+    return {p: flavour.prefixes.get(p, p) for p in NS}
+
+
+def envelope(flavour: Flavour, body_xml: str) -> bytes:
+    pre = _prefixes(flavour)
+    body = _TAG.sub(lambda m: f"{m[1]}{pre[m[2]]}:", body_xml)
+    decls = " ".join(f'xmlns:{pre[p]}="{uri}"' for p, uri in NS.items())
+    env = pre["env"]
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<{env}:Envelope {decls}>'
+        f"<{env}:Header/><{env}:Body>{body}</{env}:Body></{env}:Envelope>"
+    ).encode()
+
+
+def fault(flavour: Flavour, fault: SoapFault) -> bytes:
+    pre = _prefixes(flavour)
+    env, ter = pre["env"], pre["ter"]
+    code = "Sender" if fault.sender else "Receiver"
+    sub = fault.subcode.split(":", 1)[-1]
+    body = (
+        f"<{env}:Fault><{env}:Code><{env}:Value>{env}:{code}</{env}:Value>"
+        f"<{env}:Subcode><{env}:Value>{ter}:{sub}</{env}:Value></{env}:Subcode></{env}:Code>"
+        f'<{env}:Reason><{env}:Text xml:lang="en">{x(fault.reason)}</{env}:Text></{env}:Reason>'
+        f"</{env}:Fault>"
+    )
+    return envelope(flavour, body)
