@@ -1,0 +1,47 @@
+"""`fleetctl tui`: the terminal UI (or, with --web, the same app served to a browser)."""
+
+from __future__ import annotations
+
+import argparse
+
+from fleetctl.cli import options
+
+KEYS = """\
+keys: / filter (!term negates)  : view (sites, cameras)  enter open  esc back
+      space mark  V mark range  u clear marks  ctrl+z faults only  a actions
+      c check now  t sync time  R reboot  W/N/S/O/F sort  ? help  q quit"""
+
+
+def add_tui_options(p: argparse.ArgumentParser, *, interval: float = 60.0) -> None:
+    """Options shared by `tui` and `demo`."""
+    p.add_argument(
+        "--interval", type=float, default=interval, metavar="S",
+        help=f"seconds between sweeps of the whole fleet (default: {interval:g}; "
+        "0: one sweep, then on demand)",
+    )
+    p.add_argument(
+        "--read-only", action="store_true",
+        help="disable every action that changes a camera (sync time, reboot, push)",
+    )
+    p.add_argument("--web", action="store_true", help="serve the app to a browser instead (textual-serve)")
+    p.add_argument("--host", default="127.0.0.1", help="--web: address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="--web: port (default: 8000)")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "tui",
+        help="the terminal UI: live fleet health, drill-down, marks, bulk actions",
+        description="Watch the fleet live: every camera's status, worst first, updated as each "
+        "check arrives; drill into a camera, filter, mark cameras and act on them.",
+        epilog=KEYS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    options.add_inventory(p)
+    options.add_select(p)
+    options.add_run_limits(p)
+    add_tui_options(p)
+    p.add_argument("--window", type=float, default=1.0, metavar="S", help="RTP measuring window per stream")
+    p.add_argument("--db", metavar="PATH", help="history store (default: user data dir)")
+    p.add_argument("--no-history", action="store_true", help="keep no history (no 'since', no timeline)")
+    p.set_defaults(run="fleetctl.cli.tui_cmd:run_tui")

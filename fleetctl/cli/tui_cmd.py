@@ -1,0 +1,165 @@
+"""Run functions of `fleetctl tui` and `fleetctl demo` (heavy imports happen here, not in --help)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fleetctl.core.errors import FleetctlError, UsageError
+from fleetctl.core.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from fleetctl.tui.app import FleetApp
+
+SIM_READY_S = 120.0  # 500 simulated cameras bind ~2,000 sockets: seconds, not minutes
+
+
+def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> FleetApp:
+    """The FleetApp on the engine: inventory, --select, history, read-only, limits."""
+    from fleetctl.core.selection import select_cameras
+    from fleetctl.engine.actions import EngineActions
+    from fleetctl.engine.check import CheckOptions
+    from fleetctl.engine.history import HistoryStore
+    from fleetctl.engine.workspace import load_workspace
+    from fleetctl.tui.app import FleetApp
+    from fleetctl.tui.source import EngineSource
+
+    if args.interval < 0:
+        raise UsageError("--interval must be 0 (one sweep) or more seconds")
+    workspace = load_workspace(inventory, secrets)
+    cameras = select_cameras(workspace.inventory, getattr(args, "select", ""))
+    history = None if getattr(args, "no_history", False) else HistoryStore(getattr(args, "db", None))
+    options = CheckOptions(
+        timeout_s=getattr(args, "timeout", 10.0),
+        concurrency=getattr(args, "concurrency", 256),
+        stream_window_s=getattr(args, "window", 1.0),
+    )
+    source = EngineSource(workspace, options, history)
+    return FleetApp(
+        cameras, source, read_only=args.read_only, interval=args.interval,
+        actions=EngineActions(workspace, timeout_s=options.timeout_s), timeline=source.timeline,
+    )
+
+
+def serve_web(args: argparse.Namespace, argv: list[str]) -> int:
+    """`--web`: textual-serve runs ``fleetctl <argv>`` (without --web) per browser session."""
+    from textual_serve.server import Server
+
+    command = shlex.join([sys.executable, "-m", "fleetctl", *argv])
+    print(f"fleetctl: serving the TUI on http://{args.host}:{args.port}/ (Ctrl-C stops)",
+          file=sys.stderr, flush=True)
+    Server(command, host=args.host, port=args.port, title="fleetctl").serve()
+    return ExitCode.OK
+
+
+def _web_argv(args: argparse.Namespace) -> list[str]:
+    """The command line again, minus the --web options: what each browser session runs."""
+    argv = sys.argv[1:]
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--web":
+            continue
+        if arg in ("--host", "--port"):
+            skip = True
+            continue
+        if arg.startswith(("--host=", "--port=")):
+            continue
+        out.append(arg)
+    return out
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    if args.web:
+        return serve_web(args, _web_argv(args))
+    app = build_app(args, args.inventory, args.secrets)
+    app.run()
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------------------------- demo
+
+
+class SimProcess:
+    """`python -m fleetctl sim` in the background; ready when it has written its inventory.
+
+    Readiness is the simulator's own signal (the inventory file appears once every server is
+    listening), observed on each line it logs: no blind sleeping. Its output is drained to
+    ``log`` so a full pipe can never stall it.
+    """
+
+    def __init__(self, workdir: Path, cameras: int, faults: str, seed: int) -> None:
+        self.inventory = workdir / "sim.yaml"
+        self.log = workdir / "sim.log"
+        self.ready = threading.Event()
+        cmd = [sys.executable, "-m", "fleetctl", "sim", "--cameras", str(cameras),
+               "--faults", faults, "--seed", str(seed), "--write-inventory", str(self.inventory)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, text=True, errors="replace")
+        threading.Thread(target=self._drain, daemon=True, name="sim-log").start()
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        with self.log.open("w", encoding="utf-8") as out:
+            for line in self.proc.stdout:
+                out.write(line)
+                out.flush()
+                if self.inventory.exists():
+                    self.ready.set()
+        self.ready.set()  # it exited: wake the waiter, who sees no inventory
+
+    def wait_ready(self, timeout_s: float) -> None:
+        if not self.ready.wait(timeout_s) or not self.inventory.exists():
+            self.stop()
+            tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise FleetctlError(f"the simulator did not start (see below)\n{tail}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _sim_available() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("fleetctl.cli.commands.sim") is not None
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    if args.cameras < 1:
+        raise UsageError("--cameras must be at least 1")
+    if not _sim_available():
+        # Until the simulator lands: the example inventory, read-only, so nothing is touched.
+        print("fleetctl demo: the simulator is not built yet; opening the example inventory "
+              "read-only", file=sys.stderr)
+        args.read_only = True
+        app = build_app(args, "inventories", None)
+        app.run()
+        return ExitCode.OK
+    if args.web:
+        raise UsageError("demo --web is not supported: run `fleetctl sim` and `fleetctl tui --web`")
+    with tempfile.TemporaryDirectory(prefix="fleetctl-demo-") as tmp:
+        sim = SimProcess(Path(tmp), args.cameras, args.faults, args.seed)
+        try:
+            print(f"fleetctl demo: starting {args.cameras} simulated cameras...", file=sys.stderr)
+            sim.wait_ready(SIM_READY_S)
+            args.db = str(Path(tmp) / "history.sqlite")  # a demo leaves no history behind
+            app = build_app(args, str(sim.inventory), None)
+            app.run()
+        finally:
+            sim.stop()
+    return ExitCode.OK

@@ -1,0 +1,173 @@
+"""`fleetctl tui`: the app shell. Owns the data (FleetModel) and the sweeps; screens render.
+
+Results arrive one by one from the source; they are buffered and applied in batches (at most
+``FLUSH_S`` apart), then ``fleet_changed`` is published once: with 10,000 cameras the table is
+never re-sorted per result. Sweeps run in a worker, so a camera that never answers delays only
+its own row, never the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.signal import Signal
+from textual.timer import Timer
+
+from fleetctl.core.models import Camera, CameraReport
+from fleetctl.tui.source import ActionRunner, SweepSource
+from fleetctl.tui.state import FleetModel
+from fleetctl.tui.widgets.header import SweepProgress
+
+FLUSH_S = 0.1  # results applied at most this long after they arrive: ~10 table refreshes/s
+MUTATING = {"sync_time": "sync time", "reboot": "reboot"}
+
+if TYPE_CHECKING:
+    from fleetctl.engine.history import TimelineEntry
+
+Timeline = Callable[[str], "Sequence[TimelineEntry]"]
+
+
+class FleetApp(App[None]):
+    """The fleet TUI. ``interval`` seconds between sweeps (0: one sweep, then only on demand)."""
+
+    TITLE = "fleetctl"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("colon", "command", "view", key_display=":"),
+    ]
+
+    def __init__(
+        self,
+        cameras: Iterable[Camera],
+        source: SweepSource,
+        *,
+        read_only: bool = False,
+        interval: float = 60.0,
+        actions: ActionRunner | None = None,
+        timeline: Timeline | None = None,
+    ) -> None:
+        super().__init__()
+        self.model = FleetModel(cameras)
+        self.source = source
+        self.read_only = read_only
+        self.interval = interval
+        self.actions = actions
+        self.timeline = timeline
+        self.progress = SweepProgress()
+        self.fleet_changed: Signal[None] = Signal(self, "fleet-changed")
+        self._pending: list[CameraReport] = []
+        self._flush_timer: Timer | None = None
+
+    def on_mount(self) -> None:
+        from fleetctl.tui.screens.fleet import FleetScreen
+
+        self.push_screen(FleetScreen())
+        self.sweep_loop()
+
+    # ------------------------------------------------------------------ sweeps
+
+    @work(group="sweep", exclusive=True)
+    async def sweep_loop(self) -> None:
+        while True:
+            await self._sweep(list(self.model.cameras.values()))
+            if self.interval <= 0:
+                return
+            await asyncio.sleep(self.interval)  # the refresh interval, not a readiness wait
+
+    def check_now(self, names: Sequence[str]) -> None:
+        """Check these cameras now, alongside any running sweep."""
+        cams = [self.model.cameras[n] for n in names if n in self.model.cameras]
+        if cams:
+            self.run_worker(self._sweep(cams, full=False), group="check-now")
+
+    async def _sweep(self, cameras: list[Camera], *, full: bool = True) -> None:
+        started = time.monotonic()
+        if full:
+            self.progress = SweepProgress(True, 0, len(cameras), self.progress.last_finished,
+                                          self.progress.last_duration_s)
+        try:
+            await self.source.sweep(cameras, self._on_result)
+        finally:
+            self._apply_pending()
+            if full:
+                self.progress = SweepProgress(False, self.progress.done, len(cameras),
+                                              datetime.now(UTC), time.monotonic() - started)
+                self.fleet_changed.publish(None)
+
+    def _on_result(self, report: CameraReport) -> None:
+        self._pending.append(report)
+        if self.progress.running:
+            self.progress = replace(self.progress, done=self.progress.done + 1)
+        if self._flush_timer is None:
+            self._flush_timer = self.set_timer(FLUSH_S, self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        batch, self._pending = self._pending, []
+        if batch:
+            self.model.apply(batch)
+        self.model.refilter()
+        self.fleet_changed.publish(None)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_help(self) -> None:
+        from fleetctl.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.active_bindings))
+
+    def action_command(self) -> None:
+        from fleetctl.tui.screens.fleet import FleetScreen
+
+        # `:` works from any view: back to the fleet view, whose command line it is.
+        fleets = [s for s in self.screen_stack if isinstance(s, FleetScreen)]
+        if fleets:
+            while self.screen is not fleets[0]:
+                self.pop_screen()
+            fleets[0].open_command()
+
+    def switch_view(self, view: str) -> bool:
+        """``:sites``, ``:cameras`` (or ``:cam``, ``:fleet``), ``:help``, ``:q``."""
+        from fleetctl.tui.screens.sites import SitesScreen
+
+        view = view.strip().lower()
+        if view in ("sites", "site"):
+            self.push_screen(SitesScreen())
+        elif view in ("cameras", "camera", "cam", "fleet", ""):
+            pass  # the command line lives on the fleet view: already there
+        elif view in ("help", "h"):
+            self.action_help()
+        elif view in ("q", "quit"):
+            self.exit()
+        else:
+            return False
+        return True
+
+    async def apply_action(self, action: str, names: Sequence[str]) -> None:
+        """A mutating bulk action on ``names`` (confirmed already); refused when read-only."""
+        if self.read_only:
+            self.notify(f"{MUTATING[action]}: refused, fleetctl tui runs --read-only",
+                        severity="error")
+            return
+        if self.actions is None:
+            self.notify(f"{MUTATING[action]} is not available here", severity="error")
+            return
+        cams = [self.model.cameras[n] for n in names]
+        outcomes = await self.actions.run(action, cams)
+        failed = {n: o for n, o in outcomes.items() if o != "ok"}
+        summary = f"{MUTATING[action]}: {len(outcomes) - len(failed)} ok, {len(failed)} failed"
+        detail = "".join(f"\n{n}: {o}" for n, o in list(failed.items())[:5])
+        self.notify(summary + detail, severity="warning" if failed else "information")
+        self.check_now(names)

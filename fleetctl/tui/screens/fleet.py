@@ -1,0 +1,192 @@
+"""The fleet view (k9s-style): header, camera table, `/` filter and `:` command lines, footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from fleetctl.core.errors import UsageError
+from fleetctl.tui.screens.confirm import ActionMenu, ConfirmScreen, target_words
+from fleetctl.tui.state import SortKey
+from fleetctl.tui.widgets.fleet_table import FleetTable
+from fleetctl.tui.widgets.header import FleetHeader
+
+if TYPE_CHECKING:
+    from fleetctl.tui.app import FleetApp
+
+
+class FleetScreen(Screen[None]):
+    DEFAULT_CSS = """
+    FleetScreen Input { dock: bottom; display: none; height: 3; }
+    FleetScreen Input.-open { display: block; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "filter", key_display="/"),
+        Binding("enter", "open", "open"),
+        Binding("space", "mark", "mark"),
+        Binding("V", "mark_range", "mark range"),
+        Binding("u", "clear_marks", "clear marks"),
+        Binding("ctrl+z", "faults", "faults only"),
+        Binding("a", "bulk", "actions"),
+        Binding("c", "do('check')", "check now"),
+        Binding("t", "do('sync_time')", "sync time", show=False),
+        Binding("R", "do('reboot')", "reboot", show=False),
+        Binding("W", "sort('worst')", "sort: worst first", show=False),
+        Binding("N", "sort('name')", "sort: name", show=False),
+        Binding("S", "sort('site')", "sort: site", show=False),
+        Binding("O", "sort('clock')", "sort: clock offset", show=False),
+        Binding("F", "sort('fps')", "sort: fps", show=False),
+        Binding("escape", "back", "clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last_mark: int | None = None
+
+    @property
+    def fleet(self) -> FleetApp:
+        return cast("FleetApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader(id="header")
+        yield FleetTable(self.fleet.model, id="table")
+        yield Input(placeholder="filter: site:NAME tag:T status:crit name-glob  (! negates)", id="filter")
+        yield Input(placeholder="view: sites | cameras | help | q", id="command")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fleet.fleet_changed.subscribe(self, self.refresh_data)
+        self.refresh_data(None)
+        self.table.focus()
+
+    @property
+    def table(self) -> FleetTable:
+        return self.query_one(FleetTable)
+
+    def refresh_data(self, _: None = None) -> None:
+        self.table.reload()
+        self.query_one(FleetHeader).show(self.fleet.model, self.fleet.progress,
+                                         read_only=self.fleet.read_only)
+
+    def _reshow(self) -> None:
+        self.fleet.model.refilter()
+        self.refresh_data()
+
+    # ------------------------------------------------------------------ filter and views
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = self.fleet.model.filter_text
+        box.add_class("-open")
+        box.focus()
+
+    def open_command(self) -> None:
+        box = self.query_one("#command", Input)
+        box.value = ""
+        box.add_class("-open")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "filter":
+            return
+        try:  # live: every keystroke filters; a half-typed term keeps the last good filter
+            self.fleet.model.set_filter(event.value)
+            event.input.border_subtitle = ""
+        except UsageError as err:
+            event.input.border_subtitle = str(err)
+        self.refresh_data()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.remove_class("-open")
+        self.table.focus()
+        if event.input.id == "command" and not self.fleet.switch_view(event.value):
+            self.notify(f"unknown view {event.value!r}: try sites, cameras, help, q",
+                        severity="error")
+
+    def action_back(self) -> None:
+        """esc: leave an open filter or command line; k9s-like, esc also clears the filter."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.remove_class("-open")
+            self.table.focus()
+            if focused.id != "filter":
+                return
+        if self.fleet.model.filter_text:
+            self.fleet.model.set_filter("")
+            self.refresh_data()
+
+    def action_faults(self) -> None:
+        model = self.fleet.model
+        model.faults_only = not model.faults_only
+        self._reshow()
+
+    def action_sort(self, key: str) -> None:
+        self.fleet.model.set_sort(SortKey(key))
+        self.refresh_data()
+
+    def action_open(self) -> None:
+        from fleetctl.tui.screens.camera import CameraScreen
+
+        if self.table.current is not None:
+            self.app.push_screen(CameraScreen(self.table.current))
+
+    # ------------------------------------------------------------------ marks
+
+    def action_mark(self) -> None:
+        if self.table.current is not None:
+            self.fleet.model.toggle_mark(self.table.current)
+            self._last_mark = self.table.cursor
+            self.table.action_move(1)
+            self.refresh_data()
+
+    def action_mark_range(self) -> None:
+        start = self._last_mark if self._last_mark is not None else self.table.cursor
+        self.fleet.model.mark_range(start, self.table.cursor)
+        self.refresh_data()
+
+    def action_clear_marks(self) -> None:
+        self.fleet.model.marks.clear()
+        self.refresh_data()
+
+    # ------------------------------------------------------------------ bulk actions
+
+    def action_bulk(self) -> None:
+        names, hidden = self.fleet.model.targets(self.table.current)
+        if names:
+            menu = ActionMenu(len(names), hidden, read_only=self.fleet.read_only)
+            self.app.push_screen(menu, lambda choice: self.action_do(choice) if choice else None)
+
+    def action_do(self, action: str) -> None:
+        """Run ``action`` on the marked cameras (all of them, hidden too) or the current one."""
+        names, hidden = self.fleet.model.targets(self.table.current)
+        if not names:
+            return
+        request_bulk(self.fleet, action, names, hidden)
+
+
+def request_bulk(app: FleetApp, action: str, names: list[str], hidden: int = 0) -> None:
+    """Shared by the fleet and camera views: check at once; confirm anything that mutates."""
+    if action == "check":
+        app.check_now(names)
+        app.notify(f"checking {target_words(len(names), hidden)}")
+        return
+    from fleetctl.tui.app import MUTATING
+
+    if action not in MUTATING:
+        app.notify(f"{action}: not available yet", severity="warning")
+        return
+    if app.read_only:
+        app.notify(f"{MUTATING[action]}: disabled, fleetctl tui was started with --read-only",
+                   severity="error")
+        return
+    question = f"{MUTATING[action].capitalize()} {target_words(len(names), hidden)}?"
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            app.run_worker(app.apply_action(action, names), group="actions")
+
+    app.push_screen(ConfirmScreen(question), answered)

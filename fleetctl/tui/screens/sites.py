@@ -1,0 +1,70 @@
+"""`:sites`: one row per site with totals, worst first; `enter` shows that site's cameras."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+if TYPE_CHECKING:
+    from fleetctl.tui.app import FleetApp
+
+_COLS = ("site", "total", "crit", "unknown", "warn", "ok", "pending")
+
+
+class SitesScreen(Screen[None]):
+    """A site count is small (tens): Textual's DataTable is the right tool here."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "show cameras"),
+        Binding("escape", "back", "back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("Sites: enter shows a site's cameras, esc goes back", id="title")
+        table: DataTable[str | int] = DataTable(cursor_type="row", id="sites")
+        for col in _COLS:
+            table.add_column(col.upper(), key=col)
+        yield table
+        yield Footer()
+
+    @property
+    def fleet(self) -> FleetApp:
+        return cast("FleetApp", self.app)
+
+    def on_mount(self) -> None:
+        self.fleet.fleet_changed.subscribe(self, self.refresh_data)
+        self.refresh_data(None)
+
+    def refresh_data(self, _: None = None) -> None:
+        table = self.query_one(DataTable)
+        current = None
+        if table.row_count:
+            current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        table.clear()
+        sites = self.fleet.model.site_counts()
+        ranked = sorted(sites.items(), key=lambda kv: (-kv[1]["crit"], -kv[1]["unknown"],
+                                                       -kv[1]["warn"], kv[0]))
+        for name, counts in ranked:
+            table.add_row(name, sum(counts.values()), *(counts[c] for c in _COLS[2:]), key=name)
+        if current in sites:
+            table.move_cursor(row=table.get_row_index(current))
+        table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self._drill(str(event.row_key.value))
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            self._drill(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+
+    def _drill(self, site: str) -> None:
+        self.fleet.model.set_filter(f"site:{site}")
+        self.dismiss(None)
+
+    def action_back(self) -> None:
+        self.dismiss(None)

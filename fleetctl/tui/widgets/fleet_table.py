@@ -1,0 +1,171 @@
+"""The fleet table: a virtual table that renders only the lines on screen.
+
+Why not Textual's DataTable: it measures every cell of every added row on idle, so replacing
+10,000 rows (each filter keystroke) costs ~4-6 s on this machine (measured: clear + add_rows +
+idle, Textual 8.2). Here a filter is a list of names in ``FleetModel.visible`` and rendering
+formats the ~20-50 visible rows; cost is independent of fleet size (benchmarks/bench_tui.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from fleetctl.tui.cells import COLUMNS, FIXED_COLUMNS, Column
+from fleetctl.tui.state import FleetModel
+
+_SEP = 1  # one blank cell between columns
+
+
+def _fit(text: str, col: Column) -> str:
+    if cell_len(text) > col.width:
+        return set_cell_size(text, col.width - 1) + "…"
+    return text.rjust(col.width) if col.right else set_cell_size(text, col.width)
+
+
+class FleetTable(ScrollView, can_focus=True):
+    """Rows are ``model.visible``; ``cursor`` is an index into it. Call ``reload()`` after the
+    model changes; the table keeps the cursor on the same camera when it can."""
+
+    DEFAULT_CSS = """
+    FleetTable { height: 1fr; }
+    FleetTable > .fleet-table--header { text-style: bold; background: $panel; }
+    FleetTable > .fleet-table--cursor { background: $accent 40%; }
+    FleetTable > .fleet-table--marked { color: $text-accent; text-style: bold; }
+    FleetTable > .fleet-table--crit { color: $error; text-style: bold; }
+    FleetTable > .fleet-table--warn { color: $warning; }
+    FleetTable > .fleet-table--unknown { color: $secondary; }
+    FleetTable > .fleet-table--ok { color: $success; }
+    FleetTable > .fleet-table--pending { color: $text-muted; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "fleet-table--header", "fleet-table--cursor", "fleet-table--marked",
+        "fleet-table--crit", "fleet-table--warn", "fleet-table--unknown",
+        "fleet-table--ok", "fleet-table--pending",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "move(-1)", "up", show=False),
+        Binding("down,j", "move(1)", "down", show=False),
+        Binding("pageup", "page(-1)", "page up", show=False),
+        Binding("pagedown", "page(1)", "page down", show=False),
+        Binding("home,g", "edge(0)", "first", show=False),
+        Binding("end,G", "edge(1)", "last", show=False),
+        Binding("left", "scroll_left", "scroll left", show=False),
+        Binding("right", "scroll_right", "scroll right", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    @dataclass
+    class Highlighted(Message):
+        name: str | None
+
+    def __init__(self, model: FleetModel, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.model = model
+        widths = [c.width + _SEP for c in COLUMNS]
+        self._fixed_width = sum(widths[:FIXED_COLUMNS])
+        self._total_width = sum(widths)
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def current(self) -> str | None:
+        vis = self.model.visible
+        return vis[self.cursor] if 0 <= self.cursor < len(vis) else None
+
+    def reload(self, keep: str | None = None) -> None:
+        """Re-read ``model.visible``; keep the cursor on ``keep`` (default: current) if shown."""
+        keep = keep if keep is not None else self.current
+        vis = self.model.visible
+        self.virtual_size = Size(self._total_width, len(vis) + 1)
+        try:
+            index = vis.index(keep) if keep is not None else self.cursor
+        except ValueError:  # filtered out: stay at the same height in the list
+            index = self.cursor
+        self.cursor = max(0, min(index, len(vis) - 1))
+        self.refresh()
+
+    def row_text(self, index: int) -> list[str]:
+        """The cells of visible row ``index`` as drawn (mark first): what tests assert on."""
+        name = self.model.visible[index]
+        return ["●" if name in self.model.marks else " ", *self.model.cells(name)]
+
+    # ------------------------------------------------------------------ cursor
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_cursor_into_view()
+        self.refresh()
+        self.post_message(self.Highlighted(self.current))
+
+    def _scroll_cursor_into_view(self) -> None:
+        body = max(1, self.size.height - 1)
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + body:
+            self.scroll_to(y=self.cursor - body + 1, animate=False, immediate=True)
+
+    def action_move(self, delta: int) -> None:
+        self.cursor = max(0, min(self.cursor + delta, len(self.model.visible) - 1))
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(1, self.size.height - 2))
+
+    def action_edge(self, end: int) -> None:
+        self.cursor = max(0, len(self.model.visible) - 1) if end else 0
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.cursor = min(int(self.scroll_offset.y) + event.y - 1, len(self.model.visible) - 1)
+
+    # ------------------------------------------------------------------ rendering
+
+    def _line(self, texts: list[str], styles: list[Style], base: Style) -> Strip:
+        segs: list[Segment] = []
+        for col, text, style in zip(COLUMNS, texts, styles, strict=True):
+            segs.append(Segment(_fit(text, col), base + style))
+            segs.append(Segment(" " * _SEP, base))
+        return Strip(segs, self._total_width)
+
+    def _scrolled(self, strip: Strip, width: int) -> Strip:
+        x = int(self.scroll_offset.x)
+        fixed = strip.crop(0, self._fixed_width)
+        rest = strip.crop(self._fixed_width + x, self._fixed_width + x + width - self._fixed_width)
+        return Strip.join([fixed, rest]).crop_extend(0, width, None)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        plain = Style()
+        if y == 0:
+            header = self.get_component_rich_style("fleet-table--header")
+            strip = self._line([c.label for c in COLUMNS], [plain] * len(COLUMNS), header)
+            return self._scrolled(strip, width)
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= len(self.model.visible):
+            return Strip.blank(width, self.rich_style)
+        name = self.model.visible[index]
+        texts = self.row_text(index)
+        base = self.rich_style
+        if index == self.cursor and self.has_focus_within:
+            base = base + self.get_component_rich_style("fleet-table--cursor")
+        elif index == self.cursor:
+            base = base + self.get_component_rich_style("fleet-table--cursor", partial=True)
+        styles = [plain] * len(COLUMNS)
+        if name in self.model.marks:
+            mark_style = self.get_component_rich_style("fleet-table--marked")
+            styles[0] = styles[1] = mark_style
+        status = self.model.status(name)
+        styles[3] = self.get_component_rich_style(f"fleet-table--{status.value if status else 'pending'}")
+        return self._scrolled(self._line(texts, styles, base), width)
