@@ -6,7 +6,6 @@ import argparse
 
 from fleetctl.cli.commands.tui import KEYS, add_tui_options
 
-
 DESCRIPTION = """\
 Starts a simulated district in the background: cameras on loopback addresses
 (127.16.x.y) speaking real ONVIF, RTSP and SSH, some with realistic faults. Opens
