@@ -91,12 +91,13 @@ def write_inventory(fleet: SimFleet, path: Path) -> tuple[Path, Path]:
         f"{len(fleet.cameras)} devices{_span(fleet)}).\n"
         "# Loopback addresses only: it exists while that command runs.\n"
     )
-    _write(path, header + dump(build(fleet, secrets.name)), 0o644)
     user, password = fleet.credentials
     creds = CommentedMap()
     creds[CREDENTIAL] = CommentedMap(username=user, password=password)
+    # Secrets first: whoever waits for the inventory to appear (fleetctl demo) finds both.
     _write(secrets, "# fleetctl secrets for the simulated fleet: keep it 0600.\n" + dump(creds),
            0o600)
+    _write(path, header + dump(build(fleet, secrets.name)), 0o644)
     return path, secrets
 
 

@@ -1,0 +1,100 @@
+"""Run function of `fleetctl sim`: start the fleet, write its inventory, summarise, wait for a signal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import signal
+import sys
+import time
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from fleetctl.core.errors import UsageError
+from fleetctl.core.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from fleetctl.sim.fleet import SimFleet
+
+
+def run(args: argparse.Namespace) -> int:
+    from fleetctl.sim import faults
+
+    if args.faults.strip() == "help":
+        print(faults.describe())
+        return ExitCode.OK
+    if args.cameras < 1 or args.recorders < 0 or args.block < 0:
+        raise UsageError("--cameras must be at least 1; --recorders and --block at least 0")
+    try:
+        faults.parse_spec(args.faults)
+    except ValueError as err:
+        raise UsageError(f"--faults: {err}") from None
+    return asyncio.run(_main(args))
+
+
+async def _main(args: argparse.Namespace) -> int:
+    from fleetctl.sim.fleet import BLOCK, SimFleet
+
+    fleet = SimFleet(
+        cameras=args.cameras, faults=args.faults, seed=args.seed, recorders=args.recorders,
+        sites=args.sites, rtsp=args.rtsp, discovery=args.discovery, first_index=args.block * BLOCK,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    started = time.monotonic()
+    try:
+        await fleet.__aenter__()
+    except OSError as err:
+        await fleet.aclose()
+        if err.errno == errno.EADDRINUSE:
+            raise UsageError(f"address in use ({err.strerror}): is another `fleetctl sim` running "
+                             f"on block {args.block}? Try --block {args.block + 1}") from None
+        raise
+    try:
+        written = fleet.write_inventory(args.write_inventory) if args.write_inventory else None
+        _summary(fleet, time.monotonic() - started, written)
+        await stop.wait()
+    finally:
+        print("fleetctl sim: stopping", file=sys.stderr)
+        await fleet.aclose()
+    return ExitCode.OK
+
+
+def _summary(fleet: SimFleet, seconds: float, written: tuple[object, object] | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from fleetctl.sim.model import FAULTS
+
+    con = Console(highlight=False)
+    cams = [c for c in fleet.cameras if not c.is_recorder]
+    recorders = len(fleet.cameras) - len(cams)
+    vendors = Counter(c.vendor.value for c in cams)
+    con.print(f"[bold]fleetctl sim[/]: {len(cams)} cameras and {recorders} recorders listening "
+              f"in {seconds:.1f} s, seed {fleet.seed}")
+    con.print(f"  addresses  {fleet.cameras[0].host} .. {fleet.cameras[-1].host} "
+              f"(ONVIF :{fleet.cameras[0].onvif_port}, RTSP :{fleet.cameras[0].rtsp_port}, "
+              f"SSH :{fleet.cameras[-1].ssh_port} on recorders)")
+    con.print(f"  sites      {', '.join(name for name, _ in fleet.sites)}")
+    con.print("  vendors    " + ", ".join(f"{v} {n}" for v, n in vendors.most_common()))
+    con.print(f"  account    {fleet.username} (password in the secrets file)")
+    by_fault = Counter(f for faults in fleet.injected.values() for f in faults)
+    if by_fault:
+        table = Table(title=f"injected faults: {len(fleet.injected)} devices", title_justify="left")
+        for col in ("fault", "kind", "severity", "cameras", "e.g."):
+            table.add_column(col)
+        for name, count in sorted(by_fault.items(), key=lambda kv: FAULTS[kv[0]].kind):
+            example = next(n for n, f in fleet.injected.items() if name in f)
+            spec = FAULTS[name]
+            table.add_row(name, spec.kind, spec.severity, str(count), example)
+        con.print(table)
+    else:
+        con.print("  faults     none")
+    if written is not None:
+        inv, secrets = written
+        con.print(f"  inventory  {inv}\n  secrets    {secrets}")
+        con.print(f"\ncheck it:   [bold]fleetctl check -i {inv}[/]")
+    con.print("Ctrl-C stops the fleet.")
