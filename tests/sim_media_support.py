@@ -188,8 +188,12 @@ class RawRtsp:
         control = re.findall(r"a=control:(\S+)", described.body.decode())[-1]
         track = base + control
         setup = await self.request(
-            "SETUP", track, {**digest(challenge, "SETUP", track),
-                             "Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"},
+            "SETUP",
+            track,
+            {
+                **digest(challenge, "SETUP", track),
+                "Transport": "RTP/AVP/TCP;unicast;interleaved=0-1",
+            },
         )
         session = setup.headers["session"].partition(";")[0]
         played = await self.request(
@@ -210,8 +214,10 @@ def digest(
     ha1 = hashlib.md5(f"{user}:{p['realm']}:{password}".encode()).hexdigest()
     ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
     response = hashlib.md5(f"{ha1}:{p['nonce']}:{ha2}".encode()).hexdigest()
-    return {"Authorization": f'Digest username="{user}", realm="{p["realm"]}", '
-                             f'nonce="{p["nonce"]}", uri="{uri}", response="{response}"'}
+    return {
+        "Authorization": f'Digest username="{user}", realm="{p["realm"]}", '
+        f'nonce="{p["nonce"]}", uri="{uri}", response="{response}"'
+    }
 
 
 def rtp_fields(packet: bytes) -> tuple[bool, int, int, int]:

@@ -147,11 +147,17 @@ async def test_unknown_path_is_404_and_udp_is_461() -> None:
         base = url(cam, userinfo=False)
         challenge = (await client.request("DESCRIBE", base)).headers["www-authenticate"]
         missing = base.replace("101", "909")
-        not_found = await client.request("DESCRIBE", missing, digest(challenge, "DESCRIBE", missing))
+        not_found = await client.request(
+            "DESCRIBE", missing, digest(challenge, "DESCRIBE", missing)
+        )
         track = base + "/trackID=1"
         udp = await client.request(
-            "SETUP", track,
-            {**digest(challenge, "SETUP", track), "Transport": "RTP/AVP;unicast;client_port=5000-5001"},
+            "SETUP",
+            track,
+            {
+                **digest(challenge, "SETUP", track),
+                "Transport": "RTP/AVP;unicast;client_port=5000-5001",
+            },
         )
         await client.close()
     assert (not_found.status, udp.status) == (404, 461)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 
 import pytest
 from sim_media_support import (
@@ -37,7 +38,7 @@ async def test_rtp_framing_keyframe_first_timestamps_and_bitrate() -> None:
     packets = [p for unit in units for p in unit]
     fields = [rtp_fields(p) for p in packets]
     assert {f[3] for f in fields} == {ssrc}
-    assert all((b[1] - a[1]) % 65536 == 1 for a, b in zip(fields, fields[1:], strict=False))
+    assert all((b[1] - a[1]) % 65536 == 1 for a, b in itertools.pairwise(fields))
     assert all(p[0] == 0x80 and p[1] & 0x7F == 96 for p in packets)
     # Marker bit exactly on the last packet of each access unit; one timestamp per unit.
     for unit in units:
@@ -45,7 +46,7 @@ async def test_rtp_framing_keyframe_first_timestamps_and_bitrate() -> None:
         assert marks == [False] * (len(unit) - 1) + [True]
         assert len({rtp_fields(p)[2] for p in unit}) == 1
     stamps = [rtp_fields(u[0])[2] for u in units]
-    assert {(b - a) % 2**32 for a, b in zip(stamps, stamps[1:], strict=False)} == {90_000 // 50}
+    assert {(b - a) % 2**32 for a, b in itertools.pairwise(stamps)} == {90_000 // 50}
     # SPS and PPS precede the IDR; P-slices after; filler NAL units pad to the bitrate.
     assert nal_types(units[0])[:3] == [7, 8, 6] and 5 in nal_types(units[0])
     assert 1 in nal_types(units[1]) and nal_types(units[1])[-1] == 12
@@ -79,9 +80,7 @@ async def test_low_fps_runs_at_a_quarter_of_the_configured_rate() -> None:
         await client.play(cam)
         stamps = [rtp_fields((await client.access_unit())[0])[2] for _ in range(3)]
         await client.close()
-    assert {(b - a) % 2**32 for a, b in zip(stamps, stamps[1:], strict=False)} == {
-        int(90_000 * 4 / FPS)
-    }
+    assert {(b - a) % 2**32 for a, b in itertools.pairwise(stamps)} == {int(90_000 * 4 / FPS)}
 
 
 async def test_no_video_plays_but_sends_nothing() -> None:
@@ -150,7 +149,7 @@ async def test_resolution_change_ends_the_session_and_shows_in_the_next_describe
         await again.play(cam)
         second = await again.access_unit()
         await again.close()
-    assert int(90_000 / (FPS / 2)) in {(b - a) for a, b in zip(stamps, stamps[1:], strict=False)}
+    assert int(90_000 / (FPS / 2)) in {(b - a) for a, b in itertools.pairwise(stamps)}
     sps_before, sps_after = _sps(first), _sps(second)
     assert sps_before != sps_after
 
