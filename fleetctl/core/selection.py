@@ -166,6 +166,8 @@ def _ip_set(expr: str, pos: int, token: str, value: str) -> Any:
             return netaddr.IPSet([netaddr.IPNetwork(value)])
         if netaddr.valid_glob(value):
             return netaddr.IPSet(netaddr.IPGlob(value))
+        if _GLOB_CHARS.search(value):
+            return None  # 10.20.*.21: netaddr globs only trail; match the text instead
         if value.count("-") == 1:
             return netaddr.IPSet(netaddr.IPRange(*value.split("-")))
         return netaddr.IPSet([netaddr.IPAddress(value)])
