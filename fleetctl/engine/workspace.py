@@ -13,6 +13,7 @@ from fleetctl.adapters.secrets import SecretStore, load_secrets
 from fleetctl.core.errors import InventoryIssue, SecretsError
 from fleetctl.core.inventory import load_inventory
 from fleetctl.core.models import Camera, Credential, Inventory
+from fleetctl.logsafe import register_secret
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ def load_workspace(inventory_path: str, secrets_path: str | None = None) -> Work
     and the user config dir are tried in that order.
     """
     inventory = load_inventory(inventory_path)
+    for cam in inventory.cameras:  # inline passwords are masked in logs like stored ones
+        for secret in (cam.password, cam.ssh.password if cam.ssh else None):
+            if secret is not None:
+                register_secret(secret.reveal())
     return Workspace(inventory, load_secrets(secrets_path, inventory.secrets_path))
 
 
