@@ -96,6 +96,13 @@ def test_onvif(probe: OnvifProbe, policy: Policy, expected: list[tuple[ProblemKi
         assert any(words in p.message for p in found), found
 
 
+@pytest.mark.parametrize("answered", [True, False])
+def test_onvif_trickling_is_crit_not_slow_nor_offline(answered: bool) -> None:
+    probe = OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=answered, slowest_ms=5900.0)
+    found = verdicts.onvif_problems(probe, P, trickling=True)
+    assert kinds(found) == [(K.ONVIF, S.CRIT)] and "trickle" in found[0].message
+
+
 ENC = EncoderSettings("H264", 1920, 1080, 25.0, 4096.0, gop=25)
 PROFILE = MediaProfileInfo("Profile_1", "mainStream", ENC, "rtsp://127.16.0.1:8554/main")
 URI = "rtsp://127.16.0.1:8554/main"

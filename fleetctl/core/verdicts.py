@@ -82,14 +82,20 @@ def reach_problems(reach: ReachProbe, service: str = "ONVIF") -> Problems:
 _SILENT = (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE)
 
 
-def onvif_problems(probe: OnvifProbe, policy: Policy) -> Problems:
-    """ONVIF answer -> offline/auth/onvif problems, plus clock and slowness when measured."""
+def onvif_problems(probe: OnvifProbe, policy: Policy, *, trickling: bool = False) -> Problems:
+    """ONVIF answer -> offline/auth/onvif problems, plus clock and slowness when measured.
+
+    ``trickling``: after a timeout, the web server was seen sending bytes at once but never a
+    whole reply in time (a drip-feeding firmware): alive, and broken.
+    """
     out: Problems = []
     slowest_call_ms = probe.slowest_ms or 0.0
     if not probe.ok:
         f = probe.failure
         if f is Failure.AUTH:
             out.append(Problem(ProblemKind.AUTH, Status.CRIT, "the camera rejects the fleet's credentials"))
+        elif f is Failure.TIMEOUT and trickling:
+            out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF replies trickle in and never complete in time"))
         elif not probe.answered and (f in _SILENT or f is None):
             out.append(Problem(ProblemKind.OFFLINE, Status.CRIT, "offline: ONVIF does not answer"))
         elif f is Failure.TIMEOUT and slowest_call_ms > policy.slow_s * 1000:

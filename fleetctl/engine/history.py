@@ -76,7 +76,7 @@ def default_path() -> str:
 
 
 def _ts(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _parse(text: str) -> datetime:

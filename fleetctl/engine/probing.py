@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
@@ -53,7 +53,10 @@ MAX_REPLY_BYTES = 4 * 1024 * 1024  # no health-check reply is legitimately bigge
 STORAGE_TIMEOUT_S = 4.0
 SECURITY_TIMEOUT_S = 4.0
 LIVENESS_TIMEOUT_S = 1.0  # a live HTTP server sends its first byte in milliseconds
-STREAM_SETUP_S = 2.5  # OPTIONS..PLAY on top of the measuring window
+STREAM_SETUP_S = 2.5
+# Probes end this much before the camera's deadline, so their own (precise) verdict wins over
+# the camera's blunt "did not finish".
+OWN_DEADLINE_MARGIN_S = 0.25  # OPTIONS..PLAY on top of the measuring window
 DEFAULT_RTSP_PORT = 554
 # Hikvision and Dahua expose disk health only through their own HTTP APIs (FIELD-NOTES.md).
 _VENDOR_BY_MANUFACTURER = {"hikvision": "hikvision", "dahua": "dahua"}
@@ -223,27 +226,28 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
         make, lambda p: not p.answered and p.failure in (Failure.TIMEOUT, Failure.REFUSED)
         and run.remaining() > reserve + 2.0, run,
     )
-    if not probe.answered and probe.failure is Failure.TIMEOUT:
-        probe = await _talking_or_silent(run, probe)
-    run.answered = probe.answered
+    trickling = False
+    if probe.failure is Failure.TIMEOUT:
+        trickling = await _trickling(run)
+    run.answered = probe.answered or trickling
     run.device = probe.device
     run.clock_offset_s = probe.clock_offset_s
-    found = verdicts.onvif_problems(probe, cam.policy)
+    found = verdicts.onvif_problems(probe, cam.policy, trickling=trickling)
     calls = ", ".join(f"{op} {ms:.0f} ms" for op, ms in probe.calls)
     run.step("onvif", found, probe.error or calls, t0)
     return probe
 
 
-async def _talking_or_silent(run: CameraRun, probe: OnvifProbe) -> OnvifProbe:
-    """No complete ONVIF reply in time: a wedged web server (offline) or a drip-feeding one?"""
+async def _trickling(run: CameraRun) -> bool:
+    """ONVIF ran out of time: is the web server drip-feeding (bytes at once, a reply never),
+    rather than slow to start (a busy camera) or silent (a wedged one)?"""
     from fleetctl.adapters.http_liveness import first_byte
 
     cam = run.camera
-    talking = await run.limited(lambda: first_byte(cam.host, cam.port, timeout_s=run.budget(LIVENESS_TIMEOUT_S), https=cam.https))
-    if talking:
-        # Bytes flow, never a whole reply: the device is there and answering, badly.
-        return replace(probe, answered=True, error=(probe.error or "") + " (replies trickle in)")
-    return probe
+    talking = await run.limited(
+        lambda: first_byte(cam.host, cam.port, timeout_s=run.budget(LIVENESS_TIMEOUT_S), https=cam.https)
+    )
+    return talking is True
 
 
 async def _stream(
@@ -255,7 +259,7 @@ async def _stream(
     t0 = time.monotonic()
     probe = await run.limited(lambda: probe_stream(
         uri, credential, window_s=opts.stream_window_s,
-        timeout_s=run.budget(opts.stream_window_s + STREAM_SETUP_S * 2),
+        timeout_s=run.budget(opts.stream_window_s + STREAM_SETUP_S * 2, OWN_DEADLINE_MARGIN_S),
         host_override=run.camera.host, port_override=None,
     ))
     result, found = verdicts.judge_stream(profile, probe, run.camera.policy)
@@ -272,11 +276,13 @@ async def _storage(run: CameraRun, onvif: OnvifProbe | None, credential: Credent
     t0 = time.monotonic()
     readouts: list[StorageReadout] = []
     vendor = _vendor(onvif)
-    if vendor is not None and credential is not None:
+    # The vendor API lives on the same web server: if ONVIF ran out of time there, so would it.
+    http_usable = onvif is not None and onvif.failure is not Failure.TIMEOUT
+    if vendor is not None and credential is not None and http_usable:
         from fleetctl.adapters.storage_http import read_vendor_storage
 
         readouts.append(await run.limited(lambda: read_vendor_storage(
-            cam.host, cam.port, vendor, credential, timeout_s=run.budget(STORAGE_TIMEOUT_S),
+            cam.host, cam.port, vendor, credential, timeout_s=run.budget(STORAGE_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
             max_bytes=MAX_REPLY_BYTES,
         )))
     if cam.ssh is not None:
@@ -301,7 +307,7 @@ async def _ssh_storage(run: CameraRun) -> StorageReadout:
     known_hosts = getattr(run.workspace, "known_hosts_path", None)
     return await run.limited(lambda: read_ssh_storage(
         cam.host, cam.ssh.port if cam.ssh else 22, cred, known_hosts_path=known_hosts,
-        timeout_s=run.budget(STORAGE_TIMEOUT_S),
+        timeout_s=run.budget(STORAGE_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
     ))
 
 
@@ -321,7 +327,7 @@ async def _security(
     noauth = played_without_auth
     if noauth is None and uri is not None:
         noauth = await run.limited(lambda: probe_rtsp_noauth(
-            uri, timeout_s=run.budget(SECURITY_TIMEOUT_S), host_override=cam.host, port_override=None,
+            uri, timeout_s=run.budget(SECURITY_TIMEOUT_S, OWN_DEADLINE_MARGIN_S), host_override=cam.host, port_override=None,
         ))
     opens: bool | None = None
     user: str | None = None
@@ -330,7 +336,9 @@ async def _security(
         guess = factory.first_factory_login(manufacturer)
         user = guess.username
         opens = await run.limited(
-            lambda: try_login(cam, guess.username, guess.password, timeout_s=run.budget(SECURITY_TIMEOUT_S))
+            lambda: try_login(
+                cam, guess.username, guess.password, timeout_s=run.budget(SECURITY_TIMEOUT_S, OWN_DEADLINE_MARGIN_S)
+            )
         )
     sec = SecurityProbe(
         default_password_opens=opens, default_username=user if opens else None,
