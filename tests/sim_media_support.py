@@ -15,6 +15,8 @@ import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncssh
+
 from fleetctl.sim.h264 import default_library
 from fleetctl.sim.model import (
     EncoderConfig,
@@ -26,6 +28,7 @@ from fleetctl.sim.model import (
     address_for,
 )
 from fleetctl.sim.rtsp import start_rtsp
+from fleetctl.sim.ssh import start_ssh
 
 RTSP_PORT, SSH_PORT = 18554, 12222
 USER, PASSWORD = "fleet", "Fl33t-pass"
@@ -237,3 +240,14 @@ def nal_types(packets: list[bytes]) -> list[int]:
         else:
             types.append(kind)
     return types
+
+
+@asynccontextmanager
+async def ssh_recorder(cam: SimCamera) -> AsyncIterator[asyncssh.SSHAcceptor]:
+    cam.is_recorder = True
+    acceptor = await start_ssh(cam, asyncssh.generate_private_key("ssh-ed25519"))
+    try:
+        yield acceptor
+    finally:
+        acceptor.close()
+        await acceptor.wait_closed()
