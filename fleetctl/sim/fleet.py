@@ -118,7 +118,8 @@ class SimFleet:
         for cam in self.cameras:
             cam.host = address_for(self._first + cam.index)
             if cam.index in self._nat:
-                cam.nat_address = address_for(self._first + cam.index, NAT_BASE)
+                # Never bound, so fleets may share them: fold into 127.254.0.0/16.
+                cam.nat_address = address_for((self._first + cam.index) % (254 * 256), NAT_BASE)
 
     # -- public view ----------------------------------------------------------------------------
 
