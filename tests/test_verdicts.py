@@ -198,6 +198,27 @@ def test_storage(
 
 
 @pytest.mark.parametrize(
+    ("readout", "expected", "words"),
+    [
+        (medium("ok"), [], None),
+        (
+            StorageReadout(ok=False, failure=Failure.AUTH, error="127.16.0.9:2222: SSH host key changed since ..."),
+            [(K.AUTH, S.CRIT)], "SSH refused: SSH host key changed",
+        ),
+        (
+            StorageReadout(ok=False, failure=Failure.TIMEOUT, error="127.16.0.9:2222: SSH silent for 4 s"),
+            [(K.STORAGE, S.UNKNOWN)], "cannot read disks over SSH: SSH silent for 4 s",
+        ),
+    ],
+)
+def test_unreadable_ssh_storage(readout: StorageReadout, expected: list[tuple[ProblemKind, Status]], words: str | None) -> None:
+    found = verdicts.unreadable_storage_problems(readout, "SSH")
+    assert kinds(found) == expected
+    if words:
+        assert found[0].message.startswith(words), found
+
+
+@pytest.mark.parametrize(
     ("probe", "n"),
     [
         (SecurityProbe(), 0),

@@ -258,6 +258,26 @@ def judge_storage(
     return tuple(results), _dedupe(out)
 
 
+def unreadable_storage_problems(readout: StorageReadout, where: str) -> Problems:
+    """A storage read the inventory asked for (``ssh:`` on a recorder) that failed.
+
+    Rejected login (or a changed host key, refused before login) is ``auth``/crit: someone must
+    act. Anything else leaves the disks unjudged: ``storage``/unknown, with the reason.
+    """
+    if readout.ok:
+        return []
+    why = readout.error or (readout.failure.value if readout.failure else "unknown error")
+    if readout.failure is Failure.AUTH:
+        return [Problem(ProblemKind.AUTH, Status.CRIT, f"{where} refused: {_strip_address(why)}")]
+    return [Problem(ProblemKind.STORAGE, Status.UNKNOWN, f"cannot read disks over {where}: {_strip_address(why)}")]
+
+
+def _strip_address(error: str) -> str:
+    """Adapters prefix errors with "host:port: "; the report already names the camera."""
+    head, sep, rest = error.partition(": ")
+    return rest if sep and ":" in head and " " not in head else error
+
+
 def _recording_problems(rec: RecordingInfo, policy: Policy, now: datetime) -> Problems:
     if rec.job_state is not None and rec.job_state.lower() == "error":
         return [Problem(ProblemKind.STORAGE, Status.CRIT, "recording job in error")]

@@ -285,10 +285,14 @@ async def _storage(run: CameraRun, onvif: OnvifProbe | None, credential: Credent
             cam.host, cam.port, vendor, credential, timeout_s=run.budget(STORAGE_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
             max_bytes=MAX_REPLY_BYTES,
         )))
+    ssh_problems: list[Problem] = []
     if cam.ssh is not None:
-        readouts.append(await _ssh_storage(run))
+        ssh = await _ssh_storage(run)
+        readouts.append(ssh)
+        ssh_problems = verdicts.unreadable_storage_problems(ssh, "SSH")
     recordings = onvif.recordings if onvif is not None else None
     media, found = verdicts.judge_storage(readouts, recordings, cam.policy, datetime.now().astimezone())
+    found += ssh_problems
     run.storage = media
     parts = [f"{m.name}: {m.state}" for m in media] + [r.error for r in readouts if r.error]
     if recordings:

@@ -1,0 +1,90 @@
+"""`fleetctl check` and `fleetctl history` as a user runs them: a subprocess against a sim fleet.
+
+The simulator serves from this test's event loop while the CLI runs as a child process, so the
+bytes cross real loopback sockets, and the exit codes and stdout are what scripts will see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from test_check_schema import check_report_json
+
+from fleetctl.sim.fleet import SimFleet
+
+
+async def fleetctl(*args: str, home: Path) -> tuple[int, str, str]:
+    env = dict(os.environ, XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"))
+    env.pop("FLEETCTL_SECRETS", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fleetctl", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+FAST = ("--timeout", "5", "--window", "0.3")
+
+
+async def test_check_json_nagios_history_and_exit_codes(tmp_path: Path) -> None:
+    fleet = SimFleet(cameras=5, recorders=1, faults="none", seed=11, discovery=False,
+                     assign={0: {"no_video"}, 1: {"clock_skew"}, 2: {"storage_full"}})
+    async with fleet:
+        inv, _secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+        db = str(tmp_path / "history.sqlite")
+        code, out, err = await fleetctl("check", "-i", str(inv), "--db", db, "-f", "json", *FAST, home=tmp_path)
+        assert code == 2, err
+        doc = check_report_json(out)
+        by_name = {c["name"]: c for c in doc["cameras"]}
+        assert doc["summary"] == {"total": 6, "ok": 3, "warn": 2, "crit": 1, "unknown": 0}
+        broken = by_name[fleet.cameras[0].name]
+        assert broken["status"] == "crit" and broken["problems"][0]["kind"] == "stream"
+        assert broken["problems"][0]["message"].startswith("no video: 0 RTP packets in")
+        assert "since" in broken["problems"][0]
+        recorder = by_name[fleet.cameras[5].name]
+        assert recorder["status"] == "ok", recorder["problems"]
+        assert {m["source"] for m in recorder["storage"]} >= {"ssh"}
+        assert fleet.password not in out + err
+
+        # Only what was not ok last time, re-checked; Nagios output; exit 2 by the worst.
+        code, out, err = await fleetctl("check", "-i", str(inv), "--db", db, "-f", "nagios",
+                                        "-s", "!status:ok", *FAST, home=tmp_path)
+        assert code == 2, err
+        head, *rest = out.splitlines()
+        assert head.startswith("FLEETCTL CRIT - 1 crit, 2 warn, 0 unknown of 3 cameras | total=3 ok=0")
+        assert rest[0].startswith(f"CRIT {fleet.cameras[0].name} (")
+
+        # A warn-only selection exits 1; the table says since when.
+        code, out, err = await fleetctl("check", "-i", str(inv), "--db", db, "-s", fleet.cameras[1].name,
+                                        *FAST, home=tmp_path)
+        assert code == 1, err
+        assert "clock" in out and "ahead" in out or "behind" in out
+        assert "1 cameras: 0 ok, 1 warn" in out
+
+        code, out, err = await fleetctl("history", fleet.cameras[0].name, "--db", db, "-f", "json", home=tmp_path)
+        assert code == 0, err
+        timeline = json.loads(out)["timeline"]
+        assert [e["event"] for e in timeline] == ["problem", "status"]
+        assert timeline[0]["kind"] == "stream" and timeline[1]["status"] == "crit"
+
+        # Nothing matches: a usage error, nothing checked.
+        code, _out, err = await fleetctl("check", "-i", str(inv), "--no-history", "-s", "site:nowhere", home=tmp_path)
+        assert code == 64 and "no camera matches" in err
+        code, _out, err = await fleetctl("check", "-i", str(inv), "--no-history", "--window", "20", home=tmp_path)
+        assert code == 64 and "--window" in err
+
+
+async def test_all_ok_exits_0_and_csv(tmp_path: Path) -> None:
+    async with SimFleet(cameras=2, faults="none", seed=12, discovery=False) as fleet:
+        inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+        code, out, err = await fleetctl("check", "-i", str(inv), "--no-history", "-f", "csv", *FAST, home=tmp_path)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("name,site,host,status") and len(lines) == 3
+    assert all(",ok," in line for line in lines[1:])
