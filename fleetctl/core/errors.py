@@ -35,7 +35,7 @@ class InventoryIssue:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.key}: {self.message}"
+        return f"{where}: {self.key or '(file)'}: {self.message}"
 
 
 class InventoryError(FleetctlError):
