@@ -9,6 +9,7 @@ show  one camera with every inherited value applied; a password shows as ``*****
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import sys
 from typing import Any
@@ -38,9 +39,10 @@ def run_lint(args: argparse.Namespace) -> int:
     if inventory is not None:
         issues = [*issues, *credential_issues(inventory, args.secrets)]
     for issue in issues:
-        where = f"{issue.file}:{issue.line}" if issue.line is not None else issue.file
-        severity = "warning: " if issue.severity == "warning" else ""
-        print(f"{where}: {issue.key or '(file)'}: {severity}{issue.message}")
+        # str(issue) is also how every other command reports a broken inventory (cli/main.py).
+        if issue.severity == "warning":
+            issue = dataclasses.replace(issue, message=f"warning: {issue.message}")
+        print(issue)
     errors = sum(1 for i in issues if i.severity == "error")
     warnings = len(issues) - errors
     if inventory is None:

@@ -13,7 +13,7 @@ A site has ``defaults``, ``policy``, ``ranges`` (netaddr: CIDR, ``a-b``, globs),
 Inheritance is field by field, each layer overriding the one before it:
 ``policy`` -> ``defaults`` -> site ``policy`` -> site ``defaults`` -> camera. ``tags`` accumulate
 (a site tag plus a camera tag), ``policy`` and ``ssh`` merge key by key, every other field is
-replaced. ``https: true`` without a ``port`` means 443. A folder is read in file-name order
+replaced. ``https: true`` means port 443 unless a layer at least as specific sets ``port``. A folder is read in file-name order
 (``*.yaml``, ``*.yml``, hidden files skipped); a file named by another's ``secrets:`` is not an
 inventory and is skipped. Names are unique across everything loaded; so are site names.
 """
@@ -217,8 +217,8 @@ class _Builder:
         if merged.get("onvif") is False and not merged.get("rtsp_url"):
             sink.error(line, key, "an RTSP-only camera (onvif: false) needs `rtsp_url`")
             return
-        if merged.get("https") and "port" not in merged:
-            merged["port"] = 443
+        if merged.get("https") and _deepest([*layers, own], "https") > _deepest([*layers, own], "port"):
+            merged["port"] = 443  # `https: true` on a camera beats a fleet-wide `port: 80`
         ssh = merged.pop("ssh", None)
         self.cameras.append(
             Camera(
@@ -229,6 +229,11 @@ class _Builder:
                 **merged,
             )
         )
+
+
+def _deepest(layers: Sequence[dict[str, Any]], key: str) -> int:
+    """Index of the most specific layer that sets ``key`` (-1: none)."""
+    return max((n for n, layer in enumerate(layers) if key in layer), default=-1)
 
 
 def _merge(layers: Sequence[dict[str, Any]]) -> dict[str, Any]:
