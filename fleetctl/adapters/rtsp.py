@@ -37,6 +37,7 @@ DEFAULT_PORT = 554
 MAX_HEADER_BYTES = 16 * 1024  # status line + headers of one RTSP message
 MAX_BODY_BYTES = 64 * 1024  # an SDP is a few hundred bytes; anything near this is hostile
 READ_CHUNK = 256 * 1024  # large reads: one syscall carries dozens of RTP packets
+FIRST_RTP_WAIT_S = 2.0  # at least this long from PLAY for the first RTP packet (deadline permitting)
 _TEARDOWN_GRACE_S = 0.2
 
 _INTERLEAVED = re.compile(r"interleaved\s*=\s*(\d+)(?:\s*-\s*(\d+))?", re.I)
@@ -287,9 +288,11 @@ async def _measure(s: _Session, play_sent: float, window_s: float, deadline: flo
     """Count RTP for ``window_s`` from the first packet; returns the measured window length."""
     loop = asyncio.get_running_loop()
     s.pump()  # RTP often rides in the same segment as the PLAY reply
-    # The first packet must arrive within a window of PLAY; "no video" costs one window, no more.
+    # Some cameras hold RTP until their next keyframe (up to a GOP, ~2 s) and a busy recorder
+    # starts late: wait a little longer for the first packet than the window itself.
+    first_wait = max(2 * window_s, FIRST_RTP_WAIT_S)
     with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout_at(min(play_sent + max(window_s, 0.5), deadline)):
+        async with asyncio.timeout_at(min(play_sent + first_wait, deadline)):
             while s.first_rtp is None:
                 await s.fill()
                 s.pump()
