@@ -64,8 +64,8 @@ async def test_check_json_nagios_history_and_exit_codes(tmp_path: Path) -> None:
         code, out, err = await fleetctl("check", "-i", str(inv), "--db", db, "-s", fleet.cameras[1].name,
                                         *FAST, home=tmp_path)
         assert code == 1, err
-        assert "clock" in out and "ahead" in out or "behind" in out
-        assert "1 cameras: 0 ok, 1 warn" in out
+        assert "clock" in out and ("ahead" in out or "behind" in out)
+        assert "1 camera: 0 ok, 1 warn" in out
 
         code, out, err = await fleetctl("history", fleet.cameras[0].name, "--db", db, "-f", "json", home=tmp_path)
         assert code == 0, err

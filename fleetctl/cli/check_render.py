@@ -99,8 +99,9 @@ def reason(c: CameraReport) -> str:
 
 def summary_line(report: FleetReport) -> str:
     s = report.summary
+    noun = "camera" if s["total"] == 1 else "cameras"
     return (
-        f"{s['total']} cameras: {s['ok']} ok, {s['warn']} warn, {s['crit']} crit, "
+        f"{s['total']} {noun}: {s['ok']} ok, {s['warn']} warn, {s['crit']} crit, "
         f"{s['unknown']} unknown in {report.duration_s:.1f} s"
     )
 
