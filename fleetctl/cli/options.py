@@ -6,8 +6,10 @@ import argparse
 
 SELECT_HELP = """\
 selection expression: space-separated terms, all must match (AND); a comma inside a term is OR.
-  site:NAME   tag:TAG   name:GLOB (or a bare GLOB)   host:IP|CIDR|RANGE
+  site:NAME   tag:TAG   name:GLOB (or a bare GLOB)   host:IP|CIDR|a-b|GLOB
   status:ok|warn|crit|unknown (last check)   !TERM negates a term.
+  A bare word is a substring of name, site, location, tags or host. Case and Vietnamese
+  diacritics are ignored ('dong tien' finds Đông Tiến); quote values with spaces.
   e.g. --select 'site:dong-tien tag:market,school !status:ok'"""
 
 
