@@ -70,7 +70,9 @@ def first_factory_login(manufacturer: str | None) -> FactoryLogin:
     return factory_logins(manufacturer)[0]
 
 
-def is_factory_credential(username: str, password: str | None, manufacturer: str | None = None) -> bool:
+def is_factory_credential(
+    username: str, password: str | None, manufacturer: str | None = None
+) -> bool:
     """True when (username, password) is a factory default: for the vendor if given, else any."""
     if manufacturer:
         pool = factory_logins(manufacturer)

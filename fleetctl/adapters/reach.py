@@ -41,7 +41,9 @@ async def probe_reach(host: str, port: int, *, timeout_s: float) -> ReachProbe:
         async with asyncio.timeout(timeout_s):
             _reader, writer = await asyncio.open_connection(host, port)
     except TimeoutError:
-        return ReachProbe(port, False, None, Failure.TIMEOUT, f"{where}: no answer within {timeout_s:g} s")
+        return ReachProbe(
+            port, False, None, Failure.TIMEOUT, f"{where}: no answer within {timeout_s:g} s"
+        )
     except OSError as err:
         failure = classify_os_error(err)
         reason = "connection refused" if failure is Failure.REFUSED else (err.strerror or str(err))

@@ -1,0 +1,306 @@
+"""The ONVIF adapter: health probe, single login attempt, and the two mutations push needs.
+
+    probe_onvif(camera, credential, *, timeout_s, max_bytes, want_recordings) -> OnvifProbe
+    try_login(camera, username, password, *, timeout_s) -> bool | None
+    sync_time(camera, credential, *, timeout_s) -> str | None       (error in words, or None)
+    reboot(camera, credential, *, timeout_s) -> str | None
+    warm_up(want_recordings) / close_shared()                        (once per run)
+
+None of these raises for a camera's failure. ``timeout_s`` is a hard deadline on the whole
+conversation, enforced here with ``asyncio.timeout`` (the libraries' timeouts only bound the gap
+between two reads: a drip-fed reply would otherwise never end). WSDL parsing happens once per
+process before the first deadline starts (``warm_up``), not inside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fleetctl.adapters.onvif_parse import (
+    parse_capabilities,
+    parse_device_info,
+    parse_ntp,
+    parse_profile,
+    parse_recording_jobs,
+    parse_services,
+)
+from fleetctl.adapters.onvif_session import (
+    NAMESPACES,
+    Conversation,
+    OnvifCallError,
+    load_documents,
+    pin_stream_uri,
+    pin_xaddr,
+)
+from fleetctl.adapters.onvif_time import field, utc_now
+from fleetctl.adapters.onvif_transport import close_shared
+from fleetctl.core.models import Camera, Credential
+from fleetctl.core.probes import Failure, MediaProfileInfo, OnvifProbe, RecordingInfo
+from fleetctl.core.secret import Secret
+
+__all__ = ["close_shared", "probe_onvif", "reboot", "sync_time", "try_login", "warm_up"]
+
+DEFAULT_MAX_BYTES = 2_000_000
+_STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+
+
+async def warm_up(want_recordings: bool = True) -> None:
+    """Parse the WSDLs (about a second, once per process). Called by every probe anyway."""
+    names = (
+        ("devicemgmt", "media", "recording", "search")
+        if want_recordings
+        else ("devicemgmt", "media")
+    )
+    await load_documents(names)
+
+
+def _read_timeout(timeout_s: float) -> float:
+    return max(0.5, timeout_s)
+
+
+class _Findings:
+    """What the probe learned so far: partial results survive a failure or the deadline."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def probe(
+        self, conv: Conversation, *, failure: Failure | None = None, error: str | None = None
+    ) -> OnvifProbe:
+        slowest = max((ms for _, ms in conv.calls), default=None)
+        return OnvifProbe(
+            ok=failure is None,
+            failure=failure,
+            error=error,
+            answered=conv.answered,
+            latency_ms=conv.latency_ms,
+            slowest_ms=slowest,
+            clock_offset_s=conv.offset_s,
+            auth_method=conv.auth_method if failure is not Failure.AUTH else None,
+            calls=tuple(conv.calls),
+            **self.values,
+        )
+
+
+async def probe_onvif(
+    camera: Camera,
+    credential: Credential | None,
+    *,
+    timeout_s: float,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    want_recordings: bool = True,
+) -> OnvifProbe:
+    """The ONVIF health conversation with one camera, within ``timeout_s`` in all.
+
+    Clock first (no credentials), then GetDeviceInformation (the auth check, with one clock
+    re-measure and retry on NotAuthorized), GetServices (or GetCapabilities), then profiles and
+    stream URIs, hostname, NTP and recording state concurrently. ``ok`` means the authenticated
+    part worked; on failure the fields read so far are kept. Never raises for the camera.
+    """
+    await warm_up(want_recordings)
+    conv = Conversation(
+        camera, credential, max_bytes=max_bytes, read_timeout_s=_read_timeout(timeout_s)
+    )
+    found = _Findings()
+    try:
+        async with asyncio.timeout(timeout_s):
+            await _converse(conv, found, want_recordings)
+    except TimeoutError:
+        what = "no complete answer" if conv.answered else "no answer"
+        return found.probe(
+            conv, failure=Failure.TIMEOUT, error=f"{conv.where}: {what} within {timeout_s:g} s"
+        )
+    except OnvifCallError as err:
+        return found.probe(conv, failure=err.failure, error=str(err))
+    return found.probe(conv)
+
+
+async def _converse(conv: Conversation, found: _Findings, want_recordings: bool) -> None:
+    clock = await conv.measure_clock()
+    found.values["datetime_type"] = _str(field(clock, "DateTimeType"))
+    info = await conv.authed("devicemgmt", "GetDeviceInformation")
+    found.values["device"] = parse_device_info(info)
+    try:
+        services = parse_services(
+            await conv.call("devicemgmt", "GetServices", IncludeCapability=False)
+        )
+    except OnvifCallError as err:
+        if err.failure in (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE):
+            raise
+        services = {}
+    if not services:  # older firmware: GetServices missing or empty
+        services = parse_capabilities(
+            await conv.call("devicemgmt", "GetCapabilities", Category="All")
+        )
+    found.values["services"] = tuple(sorted(services))
+    for name, ns in NAMESPACES.items():
+        if ns in services and name != "devicemgmt":
+            conv.xaddrs[name] = pin_xaddr(services[ns], conv.base)
+
+    async def optional(coro: Any) -> Any:
+        # Extras (hostname, NTP, recordings) must not fail the health probe: None = unreadable.
+        try:
+            return await coro
+        except OnvifCallError:
+            return None
+
+    profiles, hostname, ntp, recordings = await asyncio.gather(
+        _profiles(conv),
+        optional(conv.call("devicemgmt", "GetHostname")),
+        optional(conv.call("devicemgmt", "GetNTP")),
+        _recordings(conv) if want_recordings and "recording" in conv.xaddrs else _none(),
+    )
+    found.values["profiles"] = profiles
+    found.values["hostname"] = _str(field(hostname, "Name"))
+    found.values["ntp_servers"] = parse_ntp(ntp) if ntp is not None else None
+    found.values["recordings"] = recordings
+
+
+async def _none() -> None:
+    return None
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+async def _profiles(conv: Conversation) -> tuple[MediaProfileInfo, ...]:
+    if "media" not in conv.xaddrs:
+        return ()
+    raw = await conv.call("media", "GetProfiles") or []
+
+    async def uri_of(token: str) -> str | None:
+        try:
+            reply = await conv.call(
+                "media", "GetStreamUri", StreamSetup=_STREAM_SETUP, ProfileToken=token
+            )
+        except OnvifCallError as err:
+            if err.failure is Failure.TIMEOUT:
+                raise
+            return (
+                None  # one profile without a URI is a finding for the stream probe, not a failure
+            )
+        uri = _str(field(reply, "Uri"))
+        return pin_stream_uri(uri, conv.camera.host) if uri else None
+
+    parsed = [p for p in (parse_profile(r) for r in raw) if p is not None]
+    uris = await asyncio.gather(*(uri_of(p.token) for p in parsed))
+    return tuple(
+        MediaProfileInfo(p.token, p.name, p.encoder, uri)
+        for p, uri in zip(parsed, uris, strict=True)
+    )
+
+
+async def _recordings(conv: Conversation) -> tuple[RecordingInfo, ...] | None:
+    try:
+        jobs = parse_recording_jobs(await conv.call("recording", "GetRecordingJobs"))
+    except OnvifCallError as err:
+        if err.failure is Failure.TIMEOUT:
+            raise
+        return None
+
+    async def state_of(job: str) -> str | None:
+        try:
+            reply = await conv.call("recording", "GetRecordingJobState", JobToken=job)
+        except OnvifCallError:
+            return None
+        # zeep unwraps the single-element response: the reply *is* the StateInformation.
+        state = field(reply, "State")
+        return _str(field(state, "State") if hasattr(state, "State") else state)
+
+    async def data_until() -> Any:
+        if "search" not in conv.xaddrs:
+            return None
+        try:
+            return field(await conv.call("search", "GetRecordingSummary"), "DataUntil")
+        except OnvifCallError:
+            return None
+
+    states, until = await asyncio.gather(
+        asyncio.gather(*(state_of(j) for j, _ in jobs)), data_until()
+    )
+    camera_now = utc_now()
+    if conv.offset_s is not None:
+        camera_now += timedelta(seconds=conv.offset_s)
+    until_dt = until if hasattr(until, "tzinfo") else None
+    return tuple(
+        RecordingInfo(recording, state, until_dt, camera_now)
+        for (_, recording), state in zip(jobs, states, strict=True)
+    )
+
+
+async def try_login(
+    camera: Camera, username: str, password: str, *, timeout_s: float
+) -> bool | None:
+    """Exactly ONE authenticated attempt (GetDeviceInformation): True opens, False rejected.
+
+    None when it could not be judged (no answer, deadline, garbage). The clock is read first
+    without credentials so a skewed camera does not reject a right password for its Created.
+    """
+    await warm_up(False)
+    cred = Credential("factory-probe", username, Secret(password))
+    conv = Conversation(
+        camera, cred, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            try:
+                await conv.measure_clock(allow_auth=False)
+            except OnvifCallError as err:
+                if err.failure is not Failure.AUTH:
+                    return None  # nothing ONVIF-shaped answers: no attempt spent
+                # Axis: no unauthenticated clock; the attempt goes out with our own clock.
+            await conv.authed("devicemgmt", "GetDeviceInformation", retry_auth=False)
+    except TimeoutError:
+        return None
+    except OnvifCallError as err:
+        return False if err.failure is Failure.AUTH else None
+    return True
+
+
+async def _mutate(
+    camera: Camera,
+    credential: Credential,
+    timeout_s: float,
+    op: str,
+    params: Callable[[Any], dict[str, Any]],
+) -> str | None:
+    await warm_up(False)
+    conv = Conversation(
+        camera, credential, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            clock = await conv.measure_clock()
+            await conv.authed("devicemgmt", op, **params(clock))
+    except TimeoutError:
+        return f"{conv.where}: {op}: no answer within {timeout_s:g} s"
+    except OnvifCallError as err:
+        return str(err)
+    return None
+
+
+async def sync_time(camera: Camera, credential: Credential, *, timeout_s: float) -> str | None:
+    """SetSystemDateAndTime(Manual) from this host's UTC clock. None on success, else why not."""
+
+    def params(clock: Any) -> dict[str, Any]:
+        now = utc_now()  # read at the last moment: the clock call itself took time
+        return {
+            "DateTimeType": "Manual",
+            # Keep the camera's DST flag and time zone: only the clock is being set.
+            "DaylightSavings": bool(field(clock, "DaylightSavings")),
+            "UTCDateTime": {
+                "Date": {"Year": now.year, "Month": now.month, "Day": now.day},
+                "Time": {"Hour": now.hour, "Minute": now.minute, "Second": now.second},
+            },
+        }
+
+    return await _mutate(camera, credential, timeout_s, "SetSystemDateAndTime", params)
+
+
+async def reboot(camera: Camera, credential: Credential, *, timeout_s: float) -> str | None:
+    """SystemReboot. The camera answers before it goes down: the caller polls to confirm."""
+    return await _mutate(camera, credential, timeout_s, "SystemReboot", lambda _clock: {})

@@ -1,0 +1,259 @@
+"""One ONVIF conversation with one camera: shared WSDLs, pinned addresses, timed calls.
+
+Builds on onvif-zeep-async for what it does well (the WSDL documents, parsed once per process
+and shared by every camera, and its zeep client subclass), and replaces what does not scale or
+is unsafe (a session per service, uncapped reads, no re-measure of the clock on NotAuthorized).
+
+Every call is timed into ``calls`` and every failure leaves as ``OnvifCallError(failure, msg)``
+with the camera address and the operation in words, never a credential.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import zeep.exceptions
+from onvif.client import _WSDL_PATH, ZeepAsyncClient, _cached_document
+from onvif.definition import SERVICES
+from zeep.settings import Settings
+
+from fleetctl.adapters.onvif_time import OffsetUsernameToken, measure_offset, utc_now
+from fleetctl.adapters.onvif_transport import PinnedTransport, WireError, shared_session
+from fleetctl.core.models import Camera, Credential
+from fleetctl.core.probes import Failure
+from fleetctl.logsafe import redact
+
+WSDL_DIR = _WSDL_PATH  # the ONVIF 2.4.2 WSDLs bundled with onvif-zeep-async: local files only
+NAMESPACES = {name: SERVICES[name]["ns"] for name in ("devicemgmt", "media", "recording", "search")}
+DEVICE_PATH = "/onvif/device_service"
+
+# Replies are parsed strictly by our transport first; zeep's own pass stays lenient about
+# schema details (cameras add and reorder elements) but never with huge_tree.
+ZEEP_SETTINGS = Settings(
+    strict=False, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True, forbid_external=True
+)
+
+# ONVIF Core 5.11.2.1: ter:NotAuthorized; some firmwares only say it in the reason text.
+_AUTH_FAULT = re.compile(
+    r"not ?authori[sz]ed|unauthori[sz]ed|authenticat|authority|password|FailedAuthentication", re.I
+)
+
+_documents: dict[str, Any] = {}
+_doc_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+
+async def load_documents(names: tuple[str, ...]) -> None:
+    """Parse the WSDLs once per process (~1 s for four) before any camera's deadline starts.
+
+    onvif-zeep-async caches documents but has no lock: 500 cameras starting together would each
+    parse the same WSDL in the thread pool. One lock per loop serialises the first parse.
+    """
+    missing = [n for n in names if n not in _documents]
+    if not missing:
+        return
+    loop = asyncio.get_running_loop()
+    lock = _doc_locks.setdefault(loop, asyncio.Lock())
+    async with lock:
+        for name in missing:
+            if name not in _documents:
+                _documents[name] = await _cached_document(f"{WSDL_DIR}/{SERVICES[name]['wsdl']}")
+
+
+class OnvifCallError(Exception):
+    """A call failed; ``str()`` is safe to show."""
+
+    def __init__(self, failure: Failure, message: str) -> None:
+        super().__init__(message)
+        self.failure = failure
+
+
+def host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def pin_xaddr(xaddr: str, base: str) -> str:
+    """A service address the camera reported, re-rooted on the inventory's scheme/host/port.
+
+    Cameras behind NAT report their LAN address; credentials go only where the inventory says.
+    """
+    parts = urlsplit(xaddr.strip())
+    return base + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+_CREDENTIAL_QUERY_KEYS = frozenset({"user", "username", "password", "pass", "pwd", "passwd"})
+
+
+def pin_stream_uri(uri: str, host: str) -> str:
+    """A stream URI on the inventory host (keeping the camera's RTSP port), without userinfo.
+
+    Some firmwares (Dahua, OEMs) put ``user=...&password=...`` in the query: dropped as well.
+    """
+    parts = urlsplit(uri.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host_for_url(host) + (f":{port}" if port else "")
+    query = "&".join(
+        kv
+        for kv in parts.query.split("&")
+        if kv and kv.split("=", 1)[0].lower() not in _CREDENTIAL_QUERY_KEYS
+    )
+    return urlunsplit((parts.scheme or "rtsp", netloc, parts.path, query, ""))
+
+
+class Conversation:
+    """Calls to one camera under the caller's deadline (which wraps everything from outside)."""
+
+    def __init__(
+        self,
+        camera: Camera,
+        credential: Credential | None,
+        *,
+        max_bytes: int,
+        read_timeout_s: float,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.camera = camera
+        self.where = f"{camera.host}:{camera.port}"
+        scheme = "https" if camera.https else "http"
+        self.base = f"{scheme}://{host_for_url(camera.host)}:{camera.port}"
+        self.xaddrs: dict[str, str] = {"devicemgmt": self.base + DEVICE_PATH}
+        session = session or shared_session()
+        password = (
+            credential.password.reveal() if credential and credential.password is not None else None
+        )
+        self._secret = password
+
+        def transport(digest: aiohttp.DigestAuthMiddleware | None) -> PinnedTransport:
+            return PinnedTransport(
+                session,
+                scheme=scheme,
+                host=camera.host,
+                port=camera.port,
+                max_bytes=max_bytes,
+                read_timeout_s=read_timeout_s,
+                digest=digest,
+            )
+
+        # Unauthenticated calls go through a transport that cannot answer a Digest challenge:
+        # a clock reading must never count as a login attempt.
+        self.open_transport = transport(None)
+        digest = None
+        if credential is not None and password is not None and ":" not in credential.username:
+            digest = aiohttp.DigestAuthMiddleware(credential.username, password)
+        self.auth_transport = transport(digest)
+        self.token = (
+            OffsetUsernameToken(credential.username, password or "") if credential else None
+        )
+        self.calls: list[tuple[str, float]] = []
+        self.offset_s: float | None = None
+        self.latency_ms: float | None = None
+        self.auth_retried = False
+        self._proxies: dict[tuple[str, bool], Any] = {}
+
+    @property
+    def answered(self) -> bool:
+        return self.open_transport.responses > 0 or self.auth_transport.responses > 0
+
+    @property
+    def auth_method(self) -> str | None:
+        if self.token is None:
+            return None
+        return "digest" if self.auth_transport.digest_used else "wsse"
+
+    def _proxy(self, service: str, authed: bool) -> Any:
+        key = (service, authed)
+        proxy = self._proxies.get(key)
+        if proxy is None:
+            client = ZeepAsyncClient(
+                wsdl=_documents[service],
+                wsse=self.token if authed else None,
+                transport=self.auth_transport if authed else self.open_transport,
+                settings=ZEEP_SETTINGS,
+            )
+            binding = "{%s}%s" % (NAMESPACES[service], SERVICES[service]["binding"])
+            proxy = self._proxies[key] = client.create_service(binding, self.xaddrs[service])
+        return proxy
+
+    def _safe(self, text: str) -> str:
+        if self._secret and len(self._secret) >= 3:
+            text = text.replace(self._secret, "********")
+        return redact(text)[:300]
+
+    async def call(self, service: str, op: str, *, authed: bool = True, **params: Any) -> Any:
+        """One SOAP call; the reply object, or OnvifCallError. Timed into ``calls``."""
+        if service not in self.xaddrs:
+            raise OnvifCallError(Failure.UNSUPPORTED, f"{self.where}: no {service} service")
+        start = time.perf_counter()
+        try:
+            return await getattr(self._proxy(service, authed), op)(**params)
+        except WireError as err:
+            raise OnvifCallError(err.failure, f"{op}: {self._safe(str(err))}") from None
+        except zeep.exceptions.Fault as fault:
+            raise self._fault_error(op, fault) from None
+        except (zeep.exceptions.Error, ValueError, TypeError, AttributeError, LookupError) as err:
+            # zeep could not map the reply onto the schema: the camera's doing, not ours.
+            reason = self._safe(str(err).splitlines()[0] if str(err) else type(err).__name__)
+            raise OnvifCallError(
+                Failure.MALFORMED, f"{op}: {self.where}: unusable reply ({reason[:120]})"
+            ) from None
+        finally:
+            self.calls.append((op, round((time.perf_counter() - start) * 1000, 3)))
+
+    def _fault_error(self, op: str, fault: zeep.exceptions.Fault) -> OnvifCallError:
+        subcodes = [getattr(c, "localname", None) or str(c) for c in (fault.subcodes or [])]
+        text = " ".join([*subcodes, str(fault.message or "")])
+        failure = Failure.AUTH if _AUTH_FAULT.search(text) else Failure.PROTOCOL
+        code = "/".join(s.rsplit("}", 1)[-1] for s in subcodes) or "fault"
+        reason = self._safe(str(fault.message or "").strip())[:160]
+        return OnvifCallError(
+            failure, f"{op}: {self.where}: SOAP fault {code}" + (f": {reason}" if reason else "")
+        )
+
+    async def measure_clock(self, *, allow_auth: bool = True) -> Any:
+        """GetSystemDateAndTime, unauthenticated (Axis: authenticated); sets offset and latency.
+
+        ``allow_auth=False`` never falls back to the authenticated call (it would be a login).
+        """
+        sent = utc_now()
+        start = time.perf_counter()
+        try:
+            reply = await self.call("devicemgmt", "GetSystemDateAndTime", authed=False)
+        except OnvifCallError as err:
+            if err.failure is not Failure.AUTH or self.token is None or not allow_auth:
+                raise
+            # Axis authenticates even this call (against ONVIF Core); our unadjusted clock
+            # is the best we have for its first Created.
+            sent = utc_now()
+            start = time.perf_counter()
+            reply = await self.call("devicemgmt", "GetSystemDateAndTime")
+        self.latency_ms = round((time.perf_counter() - start) * 1000, 3)
+        offset = measure_offset(reply, sent, utc_now())
+        if offset is not None:
+            self.offset_s = offset
+            if self.token is not None:
+                self.token.offset_s = offset
+        return reply
+
+    async def authed(self, service: str, op: str, *, retry_auth: bool = True, **params: Any) -> Any:
+        """An authenticated call; on NotAuthorized/401 re-measure the clock and retry once."""
+        try:
+            return await self.call(service, op, **params)
+        except OnvifCallError as err:
+            if (
+                err.failure is not Failure.AUTH
+                or not retry_auth
+                or self.auth_retried
+                or self.token is None
+            ):
+                raise
+            self.auth_retried = True
+        # The camera may have jumped (reboot, NTP step) since we measured: measure again.
+        await self.measure_clock()
+        return await self.call(service, op, **params)
