@@ -45,6 +45,8 @@ class Camera:
     chatter: bool = False  # RTCP and an RTSP request from the server between RTP frames
     describe_raw: bytes | None = None  # replaces the DESCRIBE reply entirely (hostile cases)
     drip: bool = False
+    hang_up: bool = False  # close the connection right after the frames
+    setup_status: int = 200
     seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     nonce: str = "4f1c2a9b"
 
@@ -91,10 +93,16 @@ class Camera:
                     if self.content_base:
                         extra += f"Content-Base: {self.content_base}\r\n"
                 elif method == "SETUP":
+                    if self.setup_status != 200:
+                        writer.write(f"RTSP/1.0 {self.setup_status} Unsupported Transport\r\nCSeq: {cseq}\r\n\r\n".encode())
+                        continue
                     extra = f"Transport: {self.grant}\r\nSession: 12345678;timeout=60\r\n"
                 writer.write(f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n{extra}\r\n{body}".encode())
                 if method == "PLAY":
                     writer.write(self._stream())
+                    if self.hang_up:
+                        await writer.drain()
+                        break
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -175,7 +183,7 @@ async def test_wrong_password_is_auth_at_describe(serve: Serve) -> None:
     bad = Credential("fleet", USER, Secret("nope"))
     probe = await probe_stream(await serve(cam), bad, window_s=0.3, timeout_s=5)
     assert (probe.ok, probe.failure) == (False, Failure.AUTH)
-    assert probe.stage == "describe" and "nope" not in (probe.error or "")
+    assert probe.stage == "options" and "nope" not in (probe.error or "")  # this camera guards OPTIONS too
 
 
 async def test_credentials_in_uri_are_used_and_never_returned(serve: Serve) -> None:
@@ -208,6 +216,17 @@ async def test_bare_channel_grant_and_frozen_picture(serve: Serve) -> None:
 async def test_play_without_rtp_is_no_video(serve: Serve) -> None:
     probe = await probe_stream(await serve(Camera(frames=0)), None, window_s=0.3, timeout_s=5)
     assert (probe.ok, probe.stage, probe.packets, probe.failure) == (False, "rtp", 0, None)
+
+
+async def test_camera_hanging_up_mid_stream_keeps_what_arrived(serve: Serve) -> None:
+    probe = await probe_stream(await serve(Camera(hang_up=True, frames=10)), None, window_s=0.5, timeout_s=5)
+    assert probe.ok and probe.frames == 10 and "closed" in (probe.error or "")
+
+
+async def test_setup_refusing_tcp_is_a_setup_failure(serve: Serve) -> None:
+    probe = await probe_stream(await serve(Camera(setup_status=461)), None, window_s=0.3, timeout_s=5)
+    assert (probe.ok, probe.failure, probe.stage) == (False, Failure.PROTOCOL, "setup")
+    assert "461" in (probe.error or "")
 
 
 async def test_refused_port() -> None:

@@ -94,6 +94,8 @@ class _Session:
         self.video_channel: int | None = None
         self.counter: VideoCounter | None = None
         self.first_rtp: float | None = None
+        self.play_sent: float | None = None
+        self.stage = "connect"  # connect | options | describe | setup | play | rtp
 
     # ----------------------------------------------------------------- wire
 
@@ -254,7 +256,9 @@ async def _open(uri: str, host_override: str | None, port_override: int | None,
 
 async def _describe(s: _Session, url: str) -> tuple[_Response, str]:
     """OPTIONS (tolerated to fail: some cameras do not implement it) then DESCRIBE."""
+    s.stage = "options"
     await s.call("OPTIONS", url)  # a 401 here is answered (or is AUTH); other statuses are not fatal
+    s.stage = "describe"
     reply = await s.call("DESCRIBE", url, {"Accept": "application/sdp"})
     _expect_ok(reply, "DESCRIBE", s.where)
     # Control URLs resolve against Content-Base, then Content-Location, then the request URL.
@@ -262,7 +266,13 @@ async def _describe(s: _Session, url: str) -> tuple[_Response, str]:
     return reply, strip_userinfo(base)[0]
 
 
+def _play_url(base: str, session_control: str | None) -> str:
+    """The aggregate URL (session-level control, else the base) for PLAY and TEARDOWN."""
+    return strip_userinfo(resolve_control(base, session_control))[0] if session_control else base
+
+
 async def _play(s: _Session, base: str, video: VideoMedia, session_control: str | None) -> None:
+    s.stage = "setup"
     setup_url = strip_userinfo(resolve_control(base, video.control))[0]
     reply = await s.call("SETUP", setup_url, {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"})
     _expect_ok(reply, "SETUP", s.where)
@@ -279,14 +289,17 @@ async def _play(s: _Session, base: str, video: VideoMedia, session_control: str 
     sps = sps_from_fmtp(video.fmtp or "", video.codec or "")
     if sps is not None:
         s.counter.width, s.counter.height = parse_sps(sps, video.codec or "") or (None, None)
-    play_url = strip_userinfo(resolve_control(base, session_control))[0] if session_control else base
-    reply = await s.call("PLAY", play_url, {"Range": "npt=0.000-"})
+    s.stage = "play"
+    s.play_sent = asyncio.get_running_loop().time()
+    reply = await s.call("PLAY", _play_url(base, session_control), {"Range": "npt=0.000-"})
     _expect_ok(reply, "PLAY", s.where)
 
 
-async def _measure(s: _Session, play_sent: float, window_s: float, deadline: float) -> float:
+async def _measure(s: _Session, window_s: float, deadline: float) -> float:
     """Count RTP for ``window_s`` from the first packet; returns the measured window length."""
     loop = asyncio.get_running_loop()
+    s.stage = "rtp"
+    play_sent = s.play_sent if s.play_sent is not None else loop.time()
     s.pump()  # RTP often rides in the same segment as the PLAY reply
     # Some cameras hold RTP until their next keyframe (up to a GOP, ~2 s) and a busy recorder
     # starts late: wait a little longer for the first packet than the window itself.
@@ -323,47 +336,42 @@ async def probe_stream(
     # Leave room for TEARDOWN: measuring stops a little before the hard deadline.
     measure_deadline = deadline - min(_TEARDOWN_GRACE_S, timeout_s / 10)
     clean = strip_userinfo(uri)[0]
-    stage = "connect"
     s: _Session | None = None
     play_url: str | None = None
     codec: str | None = None
     window = 0.0
+    failure: Failure | None = None
+    error: str | None = None
     try:
         async with asyncio.timeout_at(deadline):
             s, url, _ = await _open(uri, host_override, port_override, credential)
-            stage = "describe"
             reply, base = await _describe(s, url)
             session_control, videos = parse_sdp(reply.body.decode("utf-8", "replace"))
             if not videos:
                 raise _Fail(Failure.UNSUPPORTED, f"{s.where}: the SDP offers no video")
             video = next((v for v in videos if v.codec in ("H264", "H265")), videos[0])
             codec = video.codec
-            stage = "setup"
-            play_url = strip_userinfo(resolve_control(base, session_control))[0] if session_control else base
-            play_sent = loop.time()
+            play_url = _play_url(base, session_control)
             await _play(s, base, video, session_control)
-            stage = "rtp"
-            window = await _measure(s, play_sent, window_s, measure_deadline)
+            window = await _measure(s, window_s, measure_deadline)
     except _Fail as fail:
-        return _result(clean, s, stage, codec, window, fail.failure, str(fail), started)
+        failure, error = fail.failure, str(fail)
     except TimeoutError:
-        where = s.where if s is not None else clean
-        if stage == "rtp" and s is not None and s.first_rtp is not None:
-            window = max(loop.time() - s.first_rtp, 1e-3)
-            return _result(clean, s, stage, codec, window, None, None, started)
-        return _result(clean, s, stage, codec, window, Failure.TIMEOUT,
-                       f"{where}: no answer within {timeout_s:g} s during {stage}", started)
-    except (ConnectionError, OSError) as err:
-        where = s.where if s is not None else clean
-        return _result(clean, s, stage, codec, window, Failure.PROTOCOL,
-                       f"{where}: connection lost during {stage} ({type(err).__name__})", started)
+        failure = Failure.TIMEOUT
+        error = f"{s.where if s else clean}: no answer within {timeout_s:g} s during {s.stage if s else 'connect'}"
+    except OSError as err:  # reset, broken pipe: the camera dropped us mid-conversation
+        failure = Failure.PROTOCOL
+        error = f"{s.where if s else clean}: connection lost during {s.stage if s else 'connect'} ({type(err).__name__})"
     finally:
         if s is not None:
             s.close(play_url)
-    if s is not None and s.counter is not None and s.counter.packets == 0:
-        return _result(clean, s, stage, codec, window, None,
-                       f"{s.where}: no RTP packets within {window:.1f} s of PLAY", started)
-    return _result(clean, s, stage, codec, window, None, None, started)
+    stage = s.stage if s is not None else "connect"
+    if s is not None and stage == "rtp" and s.first_rtp is not None and failure is not None:
+        # The stream ran, then the camera hung up or the deadline came: what arrived counts.
+        window, failure = max(min(loop.time(), measure_deadline) - s.first_rtp, 1e-3), None
+    elif s is not None and stage == "rtp" and failure is None and s.first_rtp is None:
+        error = f"{s.where}: no RTP packets within {window:.1f} s of PLAY"
+    return _result(clean, s, stage, codec, window, failure, error, started)
 
 
 def _result(uri: str, s: _Session | None, stage: str, codec: str | None, window: float,
