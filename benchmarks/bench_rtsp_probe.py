@@ -134,8 +134,8 @@ def main() -> None:
         print(f"{n} simulated Hikvision cameras ({args.profile} stream), window {args.window:g} s")
         sim_cpu0 = _cpu_of(sim.pid)
         asyncio.run(_fleetctl(args.streams, path, args.window))
-        print(f"simulator : CPU {_cpu_of(sim.pid) - sim_cpu0:.2f} s during the fleetctl run "
-              "(near the wall time: the simulator, not the client, is the limit)")
+        # When this nears the wall time the simulator, not the client, limits fps and latency.
+        print(f"simulator : CPU {_cpu_of(sim.pid) - sim_cpu0:.2f} s during the fleetctl run")
         if args.baseline:
             _pyav(args.baseline, path, args.window)
     finally:
