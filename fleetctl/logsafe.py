@@ -79,7 +79,9 @@ def register_secret(value: str | None) -> None:
         if value in _known:
             return
         _known.update(_variants(value))
-        _known_re = re.compile("|".join(re.escape(v) for v in sorted(_known, key=len, reverse=True)))
+        _known_re = re.compile(
+            "|".join(re.escape(v) for v in sorted(_known, key=len, reverse=True))
+        )
 
 
 def _mask_userinfo(m: re.Match[str]) -> str:
@@ -110,7 +112,9 @@ def _redact_basic(text: str) -> str:
     def check(m: re.Match[str]) -> str:
         token = m.group(0)
         try:
-            decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
+            decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode(
+                "utf-8"
+            )
         except (ValueError, UnicodeDecodeError):
             return token
         return MASK if _known_re is not None and _known_re.search(decoded) else token
@@ -164,7 +168,9 @@ def install() -> None:
     threading.excepthook = _thread_excepthook
 
 
-def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+def _excepthook(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
     sys.stderr.write(redact("".join(traceback.format_exception(exc_type, exc, tb))))
 
 

@@ -53,7 +53,9 @@ def test_lint_warns_about_credentials_missing_from_the_secrets_file(
     (tmp_path / "s.yaml").chmod(0o600)
     assert main(["inventory", "lint", "-i", str(tmp_path / "inv.yaml")]) == ExitCode.OK
     out = capsys.readouterr().out
-    assert re.search(r"inv\.yaml:2: credentials: nope: warning: not in the secrets file .*s\.yaml", out)
+    assert re.search(
+        r"inv\.yaml:2: credentials: nope: warning: not in the secrets file .*s\.yaml", out
+    )
 
 
 @pytest.mark.parametrize("command", [["list"], ["show", "dt-cho-01"], ["list", "-f", "json"]])
@@ -82,13 +84,27 @@ def test_list_table_json_csv_and_select(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["inventory", "list", "-i", DISTRICT, "-f", "json", "-s", "tag:recorder"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [c["name"] for c in data["cameras"]] == ["dt-nvr", "dl-nvr"]
-    assert data["cameras"][0]["ssh"] == {"port": 22, "credentials": "nvr", "username": None,
-                                         "password": None, "key_file": None}
+    assert data["cameras"][0]["ssh"] == {
+        "port": 22,
+        "credentials": "nvr",
+        "username": None,
+        "password": None,
+        "key_file": None,
+    }
 
     assert main(["inventory", "list", "-i", DISTRICT, "-f", "csv", "-s", "dt-rtsp-*"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert rows == [{"name": "dt-rtsp-02", "site": "dong-tien", "host": "10.20.1.12", "port": "80",
-                     "kind": "rtsp", "tags": "dong-tien; market", "location": "Bãi xe chợ"}]
+    assert rows == [
+        {
+            "name": "dt-rtsp-02",
+            "site": "dong-tien",
+            "host": "10.20.1.12",
+            "port": "80",
+            "kind": "rtsp",
+            "tags": "dong-tien; market",
+            "location": "Bãi xe chợ",
+        }
+    ]
 
 
 def test_bad_selection_is_exit_64_with_a_pointer(capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,7 +131,9 @@ def test_show_unknown_name_suggests(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_show_masks_an_inline_password(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "i.yaml").write_text('sites: {a: {cameras: [{name: x, host: 10.0.0.1, password: "hunter22"}]}}\n')
+    (tmp_path / "i.yaml").write_text(
+        'sites: {a: {cameras: [{name: x, host: 10.0.0.1, password: "hunter22"}]}}\n'
+    )
     for fmt in ("table", "json"):
         assert main(["inventory", "show", "x", "-i", str(tmp_path / "i.yaml"), "-f", fmt]) == 0
         out = capsys.readouterr().out
@@ -130,7 +148,12 @@ def test_help_imports_no_heavy_library() -> None:
         "heavy = ('rich', 'ruamel', 'netaddr', 'zeep', 'onvif', 'textual', 'asyncssh', 'aiohttp', 'lxml')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          env={**os.environ, "COLUMNS": "100"})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "100"},
+    )
     assert "inventory" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "[]"

@@ -112,7 +112,9 @@ def test_inheritance_defaults_then_site_then_camera() -> None:
 
 def test_folder_loads_sorted_skips_its_secrets_file_and_resolves_secrets(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("sites: {s2: {cameras: [{name: y, host: 10.0.0.2}]}}\n")
-    (tmp_path / "a.yaml").write_text("secrets: fleet-secrets.yaml\nsites: {s1: {cameras: [{name: x, host: 10.0.0.1}]}}\n")
+    (tmp_path / "a.yaml").write_text(
+        "secrets: fleet-secrets.yaml\nsites: {s1: {cameras: [{name: x, host: 10.0.0.1}]}}\n"
+    )
     (tmp_path / "fleet-secrets.yaml").write_text("district: {username: admin, password: pw}\n")
     (tmp_path / "notes.txt").write_text("not yaml")
     inv, _ = load_inventory_with_warnings(str(tmp_path))
@@ -124,7 +126,10 @@ def test_folder_loads_sorted_skips_its_secrets_file_and_resolves_secrets(tmp_pat
 def test_vietnamese_text_round_trips(tmp_path: Path) -> None:
     location = "Đình làng Quảng Thịnh, ngõ 3 – cổng “Hậu”"
     path = tmp_path / "vi.yaml"
-    path.write_text(f"sites:\n  quảng-thịnh:\n    cameras:\n      - {{name: qt-đình, host: 10.0.0.1, location: \"{location}\"}}\n", "utf-8")
+    path.write_text(
+        f'sites:\n  quảng-thịnh:\n    cameras:\n      - {{name: qt-đình, host: 10.0.0.1, location: "{location}"}}\n',
+        "utf-8",
+    )
     inv = load_inventory(str(path))
     cam = inv.cameras[0]
     assert (cam.name, cam.site, cam.location) == ("qt-đình", "quảng-thịnh", location)
@@ -133,7 +138,11 @@ def test_vietnamese_text_round_trips(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        (b"sites:\n  a:\n    location: \"Ch\xf4\"\n", 3, "not UTF-8"),  # Latin-1 saved by a Windows editor
+        (
+            b'sites:\n  a:\n    location: "Ch\xf4"\n',
+            3,
+            "not UTF-8",
+        ),  # Latin-1 saved by a Windows editor
         (b"- just\n- a list\n", 1, "must be a mapping"),
         (b"sites:\n  a:\n    cameras:\n      - name: x\n\thost: y\n", 5, "YAML syntax error"),
         (b"secrets: [a]\n", 1, "non-empty string"),

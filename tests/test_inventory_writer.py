@@ -49,8 +49,16 @@ def _ops(before: str, after: str) -> set[str]:
 
 
 def test_adding_a_camera_only_inserts_lines(inv: Path) -> None:
-    assert upsert_camera(str(inv), "dong-tien", {"name": "dt-cho-02", "host": "10.20.1.13",
-                                                 "tags": ["market"], "location": "Chợ, cổng sau"})
+    assert upsert_camera(
+        str(inv),
+        "dong-tien",
+        {
+            "name": "dt-cho-02",
+            "host": "10.20.1.13",
+            "tags": ["market"],
+            "location": "Chợ, cổng sau",
+        },
+    )
     after = inv.read_text("utf-8")
     assert _ops(ORIGINAL, after) == {"insert"}  # every original byte, comment and quote is kept
     assert "      - name: dt-cho-02\n        host: 10.20.1.13\n        tags: [market]\n" in after
@@ -72,7 +80,9 @@ def test_same_values_write_nothing(inv: Path) -> None:
 
 
 def test_update_changes_only_that_line_and_none_removes(inv: Path) -> None:
-    upsert_camera(str(inv), "dong-tien", {"name": "dt-cho-01", "host": "10.20.1.99", "location": None})
+    upsert_camera(
+        str(inv), "dong-tien", {"name": "dt-cho-01", "host": "10.20.1.99", "location": None}
+    )
     after = inv.read_text("utf-8")
     diff = [d for d in difflib.ndiff(ORIGINAL.splitlines(), after.splitlines()) if d[:1] in "+-"]
     assert diff == [
@@ -83,7 +93,9 @@ def test_update_changes_only_that_line_and_none_removes(inv: Path) -> None:
 
 
 def test_new_site_and_new_file(inv: Path, tmp_path: Path) -> None:
-    assert upsert_camera(str(inv), "hoang-quang", {"name": "hq-01", "host": "10.20.4.11", "ssh": {"port": 22}})
+    assert upsert_camera(
+        str(inv), "hoang-quang", {"name": "hq-01", "host": "10.20.4.11", "ssh": {"port": 22}}
+    )
     assert load_inventory(str(inv)).camera("hq-01").ssh.port == 22  # type: ignore[union-attr]
     fresh = tmp_path / "sub" / "new.yaml"
     fresh.parent.mkdir()
@@ -107,7 +119,9 @@ def test_refusals(inv: Path) -> None:
     with pytest.raises(InventoryError, match="already in site `dong-tien`"):
         upsert_camera(str(inv), "quang-thinh", {"name": "dt-cho-01", "host": "10.20.1.11"})
     with pytest.raises(ValueError, match="password"):
-        upsert_camera(str(inv), "dong-tien", {"name": "x", "host": "10.0.0.1", "password": Secret("pw")})
+        upsert_camera(
+            str(inv), "dong-tien", {"name": "x", "host": "10.0.0.1", "password": Secret("pw")}
+        )
     with pytest.raises(ValueError, match="hostt"):
         upsert_camera(str(inv), "dong-tien", {"name": "x", "hostt": "10.0.0.1"})
     assert inv.read_text("utf-8") == ORIGINAL

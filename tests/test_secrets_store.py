@@ -38,8 +38,11 @@ def test_group_or_world_readable_file_is_refused_with_the_fix(tmp_path: Path, mo
 
 
 def test_private_file_loads_into_secrets(tmp_path: Path) -> None:
-    path = _secrets(tmp_path / "s.yaml", f'district: {{username: admin, password: "{PW}"}}\n'
-                                         "nvr: {username: root, key_file: keys/nvr}\n")
+    path = _secrets(
+        tmp_path / "s.yaml",
+        f'district: {{username: admin, password: "{PW}"}}\n'
+        "nvr: {username: root, key_file: keys/nvr}\n",
+    )
     store = load_secret_file(str(path))
     cred = store.get("district")
     assert cred.username == "admin" and cred.password == Secret(PW)
@@ -64,7 +67,9 @@ def test_missing_file_is_fine_until_a_credential_is_needed(tmp_path: Path) -> No
 
 
 def test_unknown_name_lists_known_ones(tmp_path: Path) -> None:
-    store = load_secret_file(str(_secrets(tmp_path / "s.yaml", "a: {username: u, password: pppp}\n")))
+    store = load_secret_file(
+        str(_secrets(tmp_path / "s.yaml", "a: {username: u, password: pppp}\n"))
+    )
     with pytest.raises(SecretsError, match=r"`district` is not in .* \(it has: a\)"):
         store.get("district")
 
@@ -74,7 +79,10 @@ def test_unknown_name_lists_known_ones(tmp_path: Path) -> None:
     [
         (f'district: {{username: admin, password: "{PW}"\n', "s.yaml:2: YAML syntax error"),
         (f"district: {{username: admin, password: {PW}, password: x}}\n", "YAML syntax error"),
-        ("district: {username: admin, password: 123456789}\n", "`district.password` must be a quoted string"),
+        (
+            "district: {username: admin, password: 123456789}\n",
+            "`district.password` must be a quoted string",
+        ),
         (f'district: {{username: admin, pasword: "{PW}"}}\n', "unknown keys pasword"),
         (f'district: "{PW}"\n', "must be a mapping"),
         (f'- "{PW}"\n', "must be a mapping"),
@@ -129,13 +137,20 @@ sites:
 
 def test_workspace_credentials(tmp_path: Path) -> None:
     (tmp_path / "inv.yaml").write_text(INV)
-    _secrets(tmp_path / "secrets.yaml", f'district: {{username: admin, password: "{PW}"}}\n'
-                                        'nvr: {username: root, password: "nvr-pw", key_file: k}\n')
+    _secrets(
+        tmp_path / "secrets.yaml",
+        f'district: {{username: admin, password: "{PW}"}}\n'
+        'nvr: {username: root, password: "nvr-pw", key_file: k}\n',
+    )
     ws = load_workspace(str(tmp_path / "inv.yaml"))
     cams = {c.name: c for c in ws.inventory.cameras}
     assert ws.credential_for(cams["plain"]).password == Secret(PW)  # type: ignore[union-attr]
     inline = ws.credential_for(cams["inline"])
-    assert inline is not None and (inline.name, inline.username, inline.password) == ("inline", "op", Secret("inline-pw"))
+    assert inline is not None and (inline.name, inline.username, inline.password) == (
+        "inline",
+        "op",
+        Secret("inline-pw"),
+    )
     half = ws.credential_for(cams["half"])
     assert half is not None and (half.username, half.password) == ("admin", Secret("half-pw"))
     assert ws.ssh_credential_for(cams["plain"]) is None

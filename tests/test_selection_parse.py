@@ -12,8 +12,12 @@ from fleetctl.core.models import Camera, Status
 from fleetctl.core.selection import fold, parse_selection, select_cameras
 
 CAMS = {
-    "dt-cho-01": Camera("dt-cho-01", "10.20.1.11", "đông-tiến", tags=("market", "hik"), location="Chợ Đông Tiến"),
-    "dt-truong": Camera("dt-truong", "10.20.2.21", "đông-tiến", tags=("school",), location="Trường THCS"),
+    "dt-cho-01": Camera(
+        "dt-cho-01", "10.20.1.11", "đông-tiến", tags=("market", "hik"), location="Chợ Đông Tiến"
+    ),
+    "dt-truong": Camera(
+        "dt-truong", "10.20.2.21", "đông-tiến", tags=("school",), location="Trường THCS"
+    ),
     "qt-cau-01": Camera("qt-cau-01", "10.20.3.21", "quang-thinh", tags=("bridge", "Dahua")),
     "hq-dns": Camera("hq-dns", "cam7.hoang-quang.example", "hoang-quang", tags=("river",)),
 }
@@ -79,13 +83,22 @@ def test_errors_point_at_the_term(expr: str, message: str, caret_at: int, width:
 
 
 def test_select_cameras_keeps_inventory_order() -> None:
-    inv, _ = load_documents([("i.yaml", "sites:\n  đông-tiến:\n    cameras:\n"
-                              "      - {name: b, host: 10.0.0.2, tags: [x]}\n"
-                              "      - {name: a, host: 10.0.0.1, tags: [x]}\n"
-                              "      - {name: c, host: 10.0.0.3}\n")])
+    inv, _ = load_documents(
+        [
+            (
+                "i.yaml",
+                "sites:\n  đông-tiến:\n    cameras:\n"
+                "      - {name: b, host: 10.0.0.2, tags: [x]}\n"
+                "      - {name: a, host: 10.0.0.1, tags: [x]}\n"
+                "      - {name: c, host: 10.0.0.3}\n",
+            )
+        ]
+    )
     assert [c.name for c in select_cameras(inv, "tag:x")] == ["b", "a"]
     assert [c.name for c in select_cameras(inv, "!status:crit", {"a": Status.CRIT})] == ["b", "c"]
-    assert parse_selection("status:ok tag:x").uses_status and not parse_selection("tag:x").uses_status
+    assert (
+        parse_selection("status:ok tag:x").uses_status and not parse_selection("tag:x").uses_status
+    )
 
 
 def test_fold() -> None:
@@ -103,8 +116,13 @@ _atoms = st.one_of(
     st.sampled_from(["status:ok", "status:crit", "host:10.20.0.0/16", "host:10.20.3.*"]),
 )
 _cams = st.builds(
-    lambda name, site, tags, last_octet: Camera(name, f"10.20.3.{last_octet}", site, tags=tuple(tags)),
-    _word, _word, st.lists(_word, max_size=3), st.integers(0, 255),
+    lambda name, site, tags, last_octet: Camera(
+        name, f"10.20.3.{last_octet}", site, tags=tuple(tags)
+    ),
+    _word,
+    _word,
+    st.lists(_word, max_size=3),
+    st.integers(0, 255),
 )
 _status = st.one_of(st.none(), st.sampled_from(list(Status)))
 

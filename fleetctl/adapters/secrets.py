@@ -29,7 +29,7 @@ from fleetctl.logsafe import register_secret
 ENV_VAR = "FLEETCTL_SECRETS"
 _FIELDS = ("username", "password", "key_file")
 _HOW_TO_CREATE = (
-    "create it with `name: {{username: ..., password: \"...\"}}` entries, then `chmod 600 {path}`"
+    'create it with `name: {{username: ..., password: "..."}}` entries, then `chmod 600 {path}`'
 )
 
 
@@ -142,7 +142,9 @@ def _credential(path: str, base: str, name: str, entry: Any) -> Credential:
         raise SecretsError(f"{path}: `{name}` must be a mapping with username and password")
     unknown = [str(k) for k in entry if k not in _FIELDS]
     if unknown:
-        raise SecretsError(f"{path}: `{name}` has unknown keys {', '.join(unknown)} (allowed: {', '.join(_FIELDS)})")
+        raise SecretsError(
+            f"{path}: `{name}` has unknown keys {', '.join(unknown)} (allowed: {', '.join(_FIELDS)})"
+        )
     for key in _FIELDS:
         if key in entry and not isinstance(entry[key], str):
             # Never print the value: an unquoted 123456 is exactly the password we must hide.

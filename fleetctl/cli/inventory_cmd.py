@@ -46,8 +46,11 @@ def run_lint(args: argparse.Namespace) -> int:
     errors = sum(1 for i in issues if i.severity == "error")
     warnings = len(issues) - errors
     if inventory is None:
-        print(f"fleetctl: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}: nothing will run "
-              "on this inventory", file=sys.stderr)
+        print(
+            f"fleetctl: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}: nothing will run "
+            "on this inventory",
+            file=sys.stderr,
+        )
         return ExitCode.INVENTORY
     print(
         f"inventory ok: {_plural(len(inventory.cameras), 'camera')} in {_plural(len(inventory.sites), 'site')}"
@@ -66,7 +69,10 @@ def run_list(args: argparse.Namespace) -> int:
     rows = [_row(c) for c in cameras]
     caption = f"{len(cameras)} of {_plural(len(inventory.cameras), 'camera')}"
     render.emit(
-        rows, LIST_COLUMNS, args.format, caption=caption,
+        rows,
+        LIST_COLUMNS,
+        args.format,
+        caption=caption,
         json_obj={"cameras": [camera_dict(c) for c in cameras]},
     )
     return ExitCode.OK
@@ -84,7 +90,9 @@ def run_show(args: argparse.Namespace) -> int:
         render.print_json(data)
         return ExitCode.OK
     rows = [{"key": k, "value": v} for k, v in _flatten(data)]
-    render.print_table(rows, (Column("key", "Field", no_wrap=True), Column("value", "Value")), title=camera.name)
+    render.print_table(
+        rows, (Column("key", "Field", no_wrap=True), Column("value", "Value")), title=camera.name
+    )
     return ExitCode.OK
 
 
@@ -100,8 +108,13 @@ def _row(camera: Camera) -> dict[str, Any]:
     if camera.ssh is not None:
         kind += "+ssh"
     return {
-        "name": camera.name, "site": camera.site, "host": camera.host, "port": camera.port,
-        "kind": kind, "tags": camera.tags, "location": camera.location,
+        "name": camera.name,
+        "site": camera.site,
+        "host": camera.host,
+        "port": camera.port,
+        "kind": kind,
+        "tags": camera.tags,
+        "location": camera.location,
     }
 
 

@@ -81,12 +81,19 @@ def print_json(obj: Any, file: IO[str] | None = None) -> None:
     out.write("\n")
 
 
-def print_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], file: IO[str] | None = None) -> None:
+def print_csv(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], file: IO[str] | None = None
+) -> None:
     out = file or sys.stdout
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.key for c in columns])  # machine-friendly keys, as in JSON
     for row in rows:
-        writer.writerow(["; ".join(map(cell_text, v)) if isinstance(v, list | tuple) else cell_text(v) for v in (row.get(c.key) for c in columns)])
+        writer.writerow(
+            [
+                "; ".join(map(cell_text, v)) if isinstance(v, list | tuple) else cell_text(v)
+                for v in (row.get(c.key) for c in columns)
+            ]
+        )
 
 
 def console(file: IO[str] | None = None) -> Any:
@@ -109,7 +116,9 @@ def print_table(
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, caption=caption, header_style="bold", show_edge=False, pad_edge=False)
+    table = Table(
+        title=title, caption=caption, header_style="bold", show_edge=False, pad_edge=False
+    )
     for col in columns:
         table.add_column(col.header, justify=col.justify, no_wrap=col.no_wrap)
     for row in rows:

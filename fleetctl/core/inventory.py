@@ -13,9 +13,12 @@ A site has ``defaults``, ``policy``, ``ranges`` (netaddr: CIDR, ``a-b``, globs),
 Inheritance is field by field, each layer overriding the one before it:
 ``policy`` -> ``defaults`` -> site ``policy`` -> site ``defaults`` -> camera. ``tags`` accumulate
 (a site tag plus a camera tag), ``policy`` and ``ssh`` merge key by key, every other field is
-replaced. ``https: true`` means port 443 unless a layer at least as specific sets ``port``. A folder is read in file-name order
-(``*.yaml``, ``*.yml``, hidden files skipped); a file named by another's ``secrets:`` is not an
-inventory and is skipped. Names are unique across everything loaded; so are site names.
+replaced. ``https: true`` means port 443 unless a layer at least as specific sets ``port``.
+
+A folder is read in file-name order (``*.yaml``, ``*.yml``, hidden files skipped); a file named
+by another's ``secrets:`` is not an inventory and is skipped. Names are unique across everything
+loaded; so are site names. Validation never stops at the first problem: every error comes with
+file, 1-based line and dotted key (``sites.dong-tien.cameras[2].hostt``).
 """
 
 from __future__ import annotations
@@ -49,19 +52,25 @@ def inventory_files(path: str) -> list[str]:
     """The YAML files ``path`` names, in load order."""
     if os.path.isdir(path):
         names = sorted(
-            n for n in os.listdir(path)
-            if n.endswith((".yaml", ".yml")) and not n.startswith(".")
+            n
+            for n in os.listdir(path)
+            if n.endswith((".yaml", ".yml"))
+            and not n.startswith(".")
             and os.path.isfile(os.path.join(path, n))
         )
         if not names:
-            raise InventoryError([InventoryIssue(path, None, "", "no *.yaml inventory files in this folder")])
+            raise InventoryError(
+                [InventoryIssue(path, None, "", "no *.yaml inventory files in this folder")]
+            )
         return [os.path.join(path, n) for n in names]
     if not os.path.exists(path):
         raise FileNotFoundError(2, "no such inventory file or folder", path)
     return [path]
 
 
-def load_documents(docs: Sequence[tuple[str, str | bytes]]) -> tuple[Inventory, tuple[InventoryIssue, ...]]:
+def load_documents(
+    docs: Sequence[tuple[str, str | bytes]],
+) -> tuple[Inventory, tuple[InventoryIssue, ...]]:
     """Validate and merge already-read files; raises InventoryError listing every error."""
     inventory, issues = check_documents(docs)
     errors = [i for i in issues if i.severity == "error"]
@@ -82,7 +91,9 @@ def lint_inventory(path: str) -> tuple[Inventory | None, list[InventoryIssue]]:
     return check_documents(docs)
 
 
-def check_documents(docs: Sequence[tuple[str, str | bytes]]) -> tuple[Inventory | None, list[InventoryIssue]]:
+def check_documents(
+    docs: Sequence[tuple[str, str | bytes]],
+) -> tuple[Inventory | None, list[InventoryIssue]]:
     """(inventory or None if any error, every issue in file then line order)."""
     parsed = [(file, *_parse(file, text)) for file, text in docs]
     secret_files = {
@@ -99,7 +110,9 @@ def check_documents(docs: Sequence[tuple[str, str | bytes]]) -> tuple[Inventory 
         if doc is not None:
             builder.add_file(file, doc)
     order = {file: n for n, (file, _) in enumerate(docs)}
-    builder.issues.sort(key=lambda i: (order.get(i.file, -1), i.line or 0))  # stable: same line keeps order
+    builder.issues.sort(
+        key=lambda i: (order.get(i.file, -1), i.line or 0)
+    )  # stable: same line keeps order
     if any(i.severity == "error" for i in builder.issues):
         return None, builder.issues
     inventory = Inventory(
@@ -118,7 +131,9 @@ def _read(file: str) -> bytes:
     except OSError as err:
         if isinstance(err, FileNotFoundError):
             raise
-        raise InventoryError([InventoryIssue(file, None, "", f"cannot read: {err.strerror}")]) from None
+        raise InventoryError(
+            [InventoryIssue(file, None, "", f"cannot read: {err.strerror}")]
+        ) from None
 
 
 def _resolve(file: str, relative: str) -> str:
@@ -137,7 +152,14 @@ def _parse(file: str, text: str | bytes) -> tuple[Any, list[InventoryIssue]]:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as err:
             line = raw[: err.start].count(b"\n") + 1
-            return None, [InventoryIssue(file, line, "", f"not UTF-8 (byte 0x{raw[err.start]:02x}): save the file as UTF-8")]
+            return None, [
+                InventoryIssue(
+                    file,
+                    line,
+                    "",
+                    f"not UTF-8 (byte 0x{raw[err.start]:02x}): save the file as UTF-8",
+                )
+            ]
     try:
         return YAML(typ="rt").load(text), []
     except MarkedYAMLError as err:
@@ -175,14 +197,25 @@ class _Builder:
         if "secrets" in top:
             resolved = _resolve(file, top["secrets"])
             if self.secrets_path is not None and resolved != self.secrets_path:
-                sink.error(schema.key_line(doc, "secrets"), "secrets", f"conflicts with `secrets:` in {self.secrets_from}")
+                sink.error(
+                    schema.key_line(doc, "secrets"),
+                    "secrets",
+                    f"conflicts with `secrets:` in {self.secrets_from}",
+                )
             else:
                 self.secrets_path, self.secrets_from = resolved, file
         base = [{"policy": top.get("policy", {})}, top.get("defaults", {})]
         for site_name, site_node in (top.get("sites") or {}).items():
             self._add_site(sink, doc["sites"], str(site_name), site_node, base)
 
-    def _add_site(self, sink: schema.IssueSink, sites_node: Any, name: str, node: Any, base: list[dict[str, Any]]) -> None:
+    def _add_site(
+        self,
+        sink: schema.IssueSink,
+        sites_node: Any,
+        name: str,
+        node: Any,
+        base: list[dict[str, Any]],
+    ) -> None:
         key, line = f"sites.{name}", schema.key_line(sites_node, name)
         site = schema.check_mapping(sink, node, key, line, _SITE_SCHEMA) if node is not None else {}
         if site is None:
@@ -191,13 +224,24 @@ class _Builder:
             sink.error(line, key, "a site name must be non-empty and without commas")
         if (other := next((s for s in self.sites if s.name == name), None)) is not None:
             sink.error(line, key, f"site `{name}` is already defined at {other.source}")
-        self.sites.append(Site(name, site.get("ranges", ()), site.get("location"), Source(sink.file, line)))
+        self.sites.append(
+            Site(name, site.get("ranges", ()), site.get("location"), Source(sink.file, line))
+        )
         layers = [*base, {"policy": site.get("policy", {})}, site.get("defaults", {})]
         for i, cam_node in enumerate(site.get("cameras", ())):
-            self._add_camera(sink, node["cameras"], f"{key}.cameras[{i}]", i, cam_node, name, layers)
+            self._add_camera(
+                sink, node["cameras"], f"{key}.cameras[{i}]", i, cam_node, name, layers
+            )
 
     def _add_camera(
-        self, sink: schema.IssueSink, seq: Any, key: str, i: int, node: Any, site: str, layers: list[dict[str, Any]]
+        self,
+        sink: schema.IssueSink,
+        seq: Any,
+        key: str,
+        i: int,
+        node: Any,
+        site: str,
+        layers: list[dict[str, Any]],
     ) -> None:
         line = schema.key_line(seq, i)
         own = schema.check_mapping(sink, node, key, line, schema.CAMERA_FIELDS)
@@ -211,13 +255,19 @@ class _Builder:
         merged = _merge([*layers, own])
         source = Source(sink.file, line)
         if (first := self.seen_names.get(own["name"])) is not None:
-            sink.error(schema.key_line(node, "name"), f"{key}.name", f"duplicate camera name `{own['name']}` (first at {first})")
+            sink.error(
+                schema.key_line(node, "name"),
+                f"{key}.name",
+                f"duplicate camera name `{own['name']}` (first at {first})",
+            )
             return
         self.seen_names[own["name"]] = source
         if merged.get("onvif") is False and not merged.get("rtsp_url"):
             sink.error(line, key, "an RTSP-only camera (onvif: false) needs `rtsp_url`")
             return
-        if merged.get("https") and _deepest([*layers, own], "https") > _deepest([*layers, own], "port"):
+        if merged.get("https") and _deepest([*layers, own], "https") > _deepest(
+            [*layers, own], "port"
+        ):
             merged["port"] = 443  # `https: true` on a camera beats a fleet-wide `port: 80`
         ssh = merged.pop("ssh", None)
         self.cameras.append(
@@ -256,7 +306,9 @@ def _check_defaults(sink: schema.IssueSink, v: Any, key: str, line: int | None) 
 
 def _check_cameras(sink: schema.IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list):
-        sink.error(line, key, f"must be a list of cameras (`- name: ...`), not {schema.type_name(v)}")
+        sink.error(
+            line, key, f"must be a list of cameras (`- name: ...`), not {schema.type_name(v)}"
+        )
         return schema.INVALID
     return v  # each camera is checked by _Builder._add_camera, with its inheritance
 

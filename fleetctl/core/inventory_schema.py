@@ -73,7 +73,12 @@ def type_name(value: Any) -> str:
     if value is None:
         return "nothing (null)"
     return {bool: "a boolean", int: "a number", float: "a number", str: "a string"}.get(
-        type(value), "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else type(value).__name__
+        type(value),
+        "a list"
+        if isinstance(value, list)
+        else "a mapping"
+        if isinstance(value, dict)
+        else type(value).__name__,
     )
 
 
@@ -156,7 +161,11 @@ def check_tags(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 def check_password(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     # An unquoted 123456 is a YAML integer, and 0123 would silently lose its zero: refuse.
     if not isinstance(v, str):
-        sink.error(line, key, f"must be a quoted string, not {type_name(v)} (YAML re-reads unquoted digits)")
+        sink.error(
+            line,
+            key,
+            f"must be a quoted string, not {type_name(v)} (YAML re-reads unquoted digits)",
+        )
         return INVALID
     sink.warn(line, key, "inline password: move it to the secrets file and use `credentials: NAME`")
     return Secret(v)
@@ -177,7 +186,9 @@ def check_rtsp_url(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         return INVALID
     if password is not None:
         # The URL is printed in reports: a password in it would leak. (Never echo the value.)
-        sink.error(line, key, "must not carry a password: use `credentials:` (or username/password)")
+        sink.error(
+            line, key, "must not carry a password: use `credentials:` (or username/password)"
+        )
         return INVALID
     return v
 
@@ -197,7 +208,9 @@ def check_ranges(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
             sink.error(item_line, item_key, problem)
             continue
         if size > RANGE_WARN_SIZE:
-            sink.warn(item_line, item_key, f"{item} covers {size:,} addresses: discover will probe each")
+            sink.warn(
+                item_line, item_key, f"{item} covers {size:,} addresses: discover will probe each"
+            )
         out.append(item)
     return tuple(out)
 
@@ -218,7 +231,11 @@ def range_size(text: str) -> tuple[int, str | None]:
         netaddr.IPAddress(text)
         return 1, None
     except (netaddr.AddrFormatError, ValueError, TypeError) as err:
-        reason = "the start is after the end" if "greater than upper" in str(err) else "not a CIDR, a-b range, glob or IP"
+        reason = (
+            "the start is after the end"
+            if "greater than upper" in str(err)
+            else "not a CIDR, a-b range, glob or IP"
+        )
         return 0, f"bad range {text!r}: {reason}"
 
 
@@ -241,7 +258,11 @@ def check_mapping(
             sink.error(kline, sub, refused[k])
         elif k not in schema:
             close = difflib.get_close_matches(str(k), list(schema), n=1, cutoff=0.5)
-            hint = f" (did you mean `{close[0]}`?)" if close else f" (known: {', '.join(sorted(schema))})"
+            hint = (
+                f" (did you mean `{close[0]}`?)"
+                if close
+                else f" (known: {', '.join(sorted(schema))})"
+            )
             sink.error(kline, sub, f"unknown key{hint}")
         else:
             value = schema[k](sink, v, sub, kline)
@@ -305,7 +326,9 @@ CAMERA_FIELDS: dict[str, Checker] = {
     "ssh": check_ssh,
     "policy": check_policy,
 }
-DEFAULT_FIELDS: dict[str, Checker] = {k: v for k, v in CAMERA_FIELDS.items() if k not in ("name", "host")}
+DEFAULT_FIELDS: dict[str, Checker] = {
+    k: v for k, v in CAMERA_FIELDS.items() if k not in ("name", "host")
+}
 DEFAULT_REFUSED = {
     "name": "a camera name cannot be a default: names are unique",
     "host": "a host cannot be a default: each camera has its own address",

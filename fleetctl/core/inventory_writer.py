@@ -39,9 +39,15 @@ def upsert_camera(path: str, site: str, fields: Mapping[str, Any]) -> bool:
     name = fields.get("name")
     if not isinstance(name, str) or not name:
         raise ValueError("fields must include the camera's name")
-    bad = sorted(k for k in fields if k not in CAMERA_FIELDS or k == "password" or isinstance(fields[k], Secret))
+    bad = sorted(
+        k
+        for k in fields
+        if k not in CAMERA_FIELDS or k == "password" or isinstance(fields[k], Secret)
+    )
     if bad:
-        raise ValueError(f"cannot write {', '.join(bad)}: not camera keys (passwords go in the secrets file)")
+        raise ValueError(
+            f"cannot write {', '.join(bad)}: not camera keys (passwords go in the secrets file)"
+        )
     path = os.path.abspath(path)
     with locked_dir(os.path.dirname(path)):
         try:
@@ -106,13 +112,19 @@ def _same(old: Any, new: Any) -> bool:
     if isinstance(new, list | tuple):
         return isinstance(old, list) and len(old) == len(new) and all(map(_same, old, new))
     if isinstance(new, Mapping):
-        return isinstance(old, dict) and old.keys() == new.keys() and all(_same(old[k], new[k]) for k in new)
+        return (
+            isinstance(old, dict)
+            and old.keys() == new.keys()
+            and all(_same(old[k], new[k]) for k in new)
+        )
     return type(old) is type(new) and bool(old == new)
 
 
 def _find_or_add(path: str, doc: Any, site: str, name: str) -> Any:
     if not isinstance(doc, dict):
-        raise InventoryError([InventoryIssue(path, 1, "", "the file is not a mapping: fix it first")])
+        raise InventoryError(
+            [InventoryIssue(path, 1, "", "the file is not a mapping: fix it first")]
+        )
     sites = doc.get("sites")
     if sites is None:
         sites = doc["sites"] = _mapping()
@@ -120,7 +132,13 @@ def _find_or_add(path: str, doc: Any, site: str, name: str) -> Any:
         for i, cam in enumerate((node or {}).get("cameras") or []):
             if isinstance(cam, dict) and cam.get("name") == name and other != site:
                 key = f"sites.{other}.cameras[{i}]"
-                raise InventoryError([InventoryIssue(path, None, key, f"camera `{name}` is already in site `{other}`")])
+                raise InventoryError(
+                    [
+                        InventoryIssue(
+                            path, None, key, f"camera `{name}` is already in site `{other}`"
+                        )
+                    ]
+                )
     node = sites.get(site)
     if node is None:
         node = sites[site] = _mapping()

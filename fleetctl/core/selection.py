@@ -152,7 +152,9 @@ def _atom(expr: str, pos: int, token: str, key: str, value: str) -> Atom:
     if key == "status":
         value = value.lower()
         if value not in {s.value for s in Status}:
-            raise _error(expr, pos, len(token), f"status must be one of {', '.join(s.value for s in Status)}")
+            raise _error(
+                expr, pos, len(token), f"status must be one of {', '.join(s.value for s in Status)}"
+            )
     if key == "host" and _NUMERIC_HOST.fullmatch(value):
         return Atom(key, value, _ip_set(expr, pos, token, value))
     return Atom(key, value)
@@ -172,7 +174,9 @@ def _ip_set(expr: str, pos: int, token: str, value: str) -> Any:
             return netaddr.IPSet(netaddr.IPRange(*value.split("-")))
         return netaddr.IPSet([netaddr.IPAddress(value)])
     except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise _error(expr, pos, len(token), f"`{value}` is not an IP, CIDR, a-b range or glob") from None
+        raise _error(
+            expr, pos, len(token), f"`{value}` is not an IP, CIDR, a-b range or glob"
+        ) from None
 
 
 def _host_matches(atom: Atom, host: str) -> bool:

@@ -45,7 +45,9 @@ class Workspace:
         spec = camera.ssh
         if spec is None:
             return None
-        named = self.secrets.get(spec.credentials) if spec.credentials else self.credential_for(camera)
+        named = (
+            self.secrets.get(spec.credentials) if spec.credentials else self.credential_for(camera)
+        )
         if spec.username is None and spec.password is None and spec.key_file is None:
             return named
         username = spec.username or (named.username if named else None)
@@ -96,7 +98,9 @@ def load_workspace(inventory_path: str, secrets_path: str | None = None) -> Work
     return Workspace(inventory, load_secrets(secrets_path, inventory.secrets_path))
 
 
-def credential_issues(inventory: Inventory, secrets_path: str | None = None) -> list[InventoryIssue]:
+def credential_issues(
+    inventory: Inventory, secrets_path: str | None = None
+) -> list[InventoryIssue]:
     """Warnings for ``inventory lint``: credential names the secrets store cannot resolve.
 
     Warnings, not errors: lint may run where the secrets are not (a technician's laptop, CI),
@@ -105,7 +109,11 @@ def credential_issues(inventory: Inventory, secrets_path: str | None = None) -> 
     try:
         ws = Workspace(inventory, load_secrets(secrets_path, inventory.secrets_path))
     except SecretsError as err:
-        return [InventoryIssue(inventory.files[0] if inventory.files else "", None, "secrets", str(err), "warning")]
+        return [
+            InventoryIssue(
+                inventory.files[0] if inventory.files else "", None, "secrets", str(err), "warning"
+            )
+        ]
     issues: list[InventoryIssue] = []
     if not ws.secrets.exists:
         return issues

@@ -22,23 +22,28 @@ examples:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "inventory", help="lint, list and show the inventory",
+        "inventory",
+        help="lint, list and show the inventory",
         description="Check and browse the inventory: the YAML files that describe the fleet.",
     )
     isub = p.add_subparsers(dest="inventory_command", metavar="ACTION")
     p.set_defaults(run=lambda _args: _usage(p))  # `fleetctl inventory` alone: its own help
     lint = isub.add_parser(
-        "lint", help="report every problem in the inventory (exit 65 if any)",
+        "lint",
+        help="report every problem in the inventory (exit 65 if any)",
         description="Validate the inventory: unknown keys, bad addresses and ranges, duplicate "
         "names, wrong types, YAML errors; warn about inline passwords and credentials the "
         "secrets file lacks.",
-        epilog=LINT_EPILOG, formatter_class=_RAW,
+        epilog=LINT_EPILOG,
+        formatter_class=_RAW,
     )
     options.add_inventory(lint)
     lint.set_defaults(run="fleetctl.cli.inventory_cmd:run_lint")
     ls = isub.add_parser(
-        "list", help="list cameras as a table, JSON or CSV",
-        description="List the selected cameras.", epilog=LIST_EPILOG,
+        "list",
+        help="list cameras as a table, JSON or CSV",
+        description="List the selected cameras.",
+        epilog=LIST_EPILOG,
         formatter_class=argparse.RawTextHelpFormatter,  # keeps SELECT_HELP's layout
     )
     options.add_inventory(ls)
@@ -46,7 +51,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     options.add_format(ls)
     ls.set_defaults(run="fleetctl.cli.inventory_cmd:run_list")
     show = isub.add_parser(
-        "show", help="show one camera with every inherited value",
+        "show",
+        help="show one camera with every inherited value",
         description="Show one camera with every inherited value applied (passwords masked).",
     )
     options.add_inventory(show)
