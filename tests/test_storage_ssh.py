@@ -133,3 +133,15 @@ async def test_hashed_openssh_entries_are_honoured(recorder: Start, tmp_path: Pa
     known.write_text(f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()} {' '.join(other)}\n")
     readout = await read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5)
     assert readout.failure is Failure.AUTH and "host key changed" in (readout.error or "")
+
+
+async def test_concurrent_first_use_records_one_line(recorder: Start, tmp_path: Path) -> None:
+    import asyncio
+
+    port = await recorder(asyncssh.generate_private_key("ssh-ed25519"))
+    known = tmp_path / "known_hosts"
+    readouts = await asyncio.gather(*(
+        read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5) for _ in range(4)
+    ))
+    assert all(r.ok for r in readouts)
+    assert len(known.read_text().splitlines()) == 1

@@ -146,8 +146,12 @@ async def read_ssh_storage(
             )
             async with conn:
                 if client.presented is not None and not known:
-                    async with lock:
-                        _append(path, name, client.presented)
+                    async with lock:  # two probes of one new recorder must not both record
+                        recorded = _load(path).keys_for(name)
+                        if not recorded:
+                            _append(path, name, client.presented)
+                        elif client.presented not in recorded:
+                            raise asyncssh.HostKeyNotVerifiable("host key changed while connecting")
                 output = await _run(conn)
     except asyncssh.HostKeyNotVerifiable:
         line = _load(path).lines.get(name)
