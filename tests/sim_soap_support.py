@@ -82,7 +82,12 @@ async def call(host: str, port: int, body: str, *, user: str | None = None,
         async with asyncio.timeout(timeout):
             async with s.post(f"http://{host}:{port}{path}", data=envelope(body, header),
                               headers={"Content-Type": "application/soap+xml; charset=utf-8"}) as r:
-                data = await r.content.read(cap)
+                data = b""
+                while len(data) < cap:
+                    chunk = await r.content.read(cap - len(data))
+                    if not chunk:
+                        break
+                    data += chunk
                 return Reply(r.status, data, dict(r.headers))
     finally:
         if own:
