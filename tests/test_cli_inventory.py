@@ -157,3 +157,23 @@ def test_help_imports_no_heavy_library() -> None:
     )
     assert "inventory" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_list_status_terms_read_the_history_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from fleetctl.core.models import CameraReport, FleetReport, Status
+    from fleetctl.engine.history import HistoryStore
+
+    db = str(tmp_path / "history.sqlite")
+    crit = CameraReport("dt-cho-01", "dong-tien", "10.20.1.11", Status.CRIT)
+    ok = CameraReport("dt-cho-02", "dong-tien", "10.20.1.13", Status.OK)
+    with HistoryStore(db) as history:
+        history.record(FleetReport("0.1.0", datetime.now(UTC), 1.0, (crit, ok)))
+    argv = ["inventory", "list", "-i", DISTRICT, "--db", db, "-f", "csv"]
+    assert main([*argv, "-s", "site:dong-tien !status:ok"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["name"] == "dt-cho-01" and rows[0]["status"] == "crit"
+    assert "dt-cho-02" not in {r["name"] for r in rows} and len(rows) == 5  # never checked: not ok

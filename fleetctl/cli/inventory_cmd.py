@@ -62,15 +62,27 @@ def run_lint(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     from fleetctl.core.inventory import load_inventory
-    from fleetctl.core.selection import select_cameras
+    from fleetctl.core.selection import parse_selection, select_cameras
 
     inventory = load_inventory(args.inventory)
-    cameras = select_cameras(inventory, args.select)  # status: terms need history: none here
+    last = None
+    if parse_selection(args.select).uses_status:
+        # `status:` terms mean "as of the last check": read it from the history store.
+        from fleetctl.engine.history import HistoryStore
+
+        with HistoryStore(args.db) as history:
+            last = history.last_statuses()
+    cameras = select_cameras(inventory, args.select, last)
     rows = [_row(c) for c in cameras]
+    columns: tuple[Column, ...] = LIST_COLUMNS
+    if last is not None:
+        columns = (*LIST_COLUMNS[:1], Column("status", "Last", status=True), *LIST_COLUMNS[1:])
+        for row in rows:
+            row["status"] = last.get(row["name"])
     caption = f"{len(cameras)} of {_plural(len(inventory.cameras), 'camera')}"
     render.emit(
         rows,
-        LIST_COLUMNS,
+        columns,
         args.format,
         caption=caption,
         json_obj={"cameras": [camera_dict(c) for c in cameras]},

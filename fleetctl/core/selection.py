@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -43,12 +44,14 @@ _NUMERIC_HOST = re.compile(r"[\d.*/\-]+|.*:.*")
 _EXTRA_FOLD = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l"})
 
 
+@functools.lru_cache(maxsize=65_536)  # the TUI re-matches every camera on each keystroke
 def fold(text: str) -> str:
     """Lowercase without diacritics: ``"Đông Tiến"`` -> ``"dong tien"``."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_EXTRA_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+@functools.lru_cache(maxsize=65_536)
 def slug(text: str) -> str:
     """``fold`` with runs of spaces, ``-`` and ``_`` made one ``-``: how sites and tags compare."""
     return re.sub(r"[\s_-]+", "-", fold(text)).strip("-")

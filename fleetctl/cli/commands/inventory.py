@@ -49,6 +49,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     options.add_inventory(ls)
     options.add_select(ls)
     options.add_format(ls)
+    ls.add_argument(
+        "--db", metavar="PATH", help="history store read by `status:` terms (default: as `check`)"
+    )
     ls.set_defaults(run="fleetctl.cli.inventory_cmd:run_list")
     show = isub.add_parser(
         "show",
