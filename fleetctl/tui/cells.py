@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from fleetctl.core.models import Camera, CameraReport, Problem, Status, StreamResult
+from fleetctl.core.models import Camera, CameraReport, Problem, StreamResult
 
 NOT_READ = "—"  # a value that could not be read: never invent one (CONTRACTS.md)
 PENDING = "…"  # not checked yet in this session
@@ -143,9 +143,3 @@ def strip_userinfo(uri: str) -> str:
         return uri
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
-
-def status_counts(statuses: list[Status | None]) -> dict[str, int]:
-    counts = {"ok": 0, "warn": 0, "crit": 0, "unknown": 0, "pending": 0}
-    for s in statuses:
-        counts[s.value if s is not None else "pending"] += 1
-    return counts

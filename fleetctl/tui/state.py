@@ -1,20 +1,20 @@
 """The fleet as the TUI sees it: cameras, last reports, marks, filter, sort. No Textual here.
 
-Built for 10,000 cameras: a result only re-formats its own row; the visible order (filter +
-sort) is recomputed once per batch of results, in plain Python, and the table renders only the
-lines on screen from it. Marks are names, so they survive filtering and re-sorting.
+Built for 10,000 cameras: a result re-formats only its own row and updates the counts in O(1);
+the visible order (filter + sort) is recomputed once per batch of results from cached per-camera
+sort keys and folded text, and the table renders only the lines on screen from it. Marks are
+names, so they survive filtering and re-sorting.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 from fleetctl.core.models import Camera, CameraReport, Status
 from fleetctl.tui import cells
-
-Matcher = Callable[[Camera, Status | None], bool]
+from fleetctl.tui.filtering import FastMatcher, Haystack, compile_filter
 
 
 class SortKey(StrEnum):
@@ -29,12 +29,27 @@ def _rank(report: CameraReport | None) -> int:
     return -1 if report is None else report.status.rank  # not checked yet: below ok
 
 
-def compile_filter(expr: str) -> Matcher:
-    """The ``/`` filter is the ``--select`` language (a bare word is a substring of the name,
-    site, location, tags or host). Raises UsageError, pointing at the bad term."""
-    from fleetctl.core.selection import parse_selection
+def _word(report: CameraReport | None) -> str:
+    return report.status.value if report else "pending"
 
-    return parse_selection(expr).matches
+
+def _status_of(report: CameraReport | None) -> Status | None:
+    return report.status if report is not None else None
+
+
+def sort_value(key: SortKey, cam: Camera, rep: CameraReport | None) -> tuple[object, ...]:
+    """The sort key of one camera; ascending order is what the operator sees first."""
+    if key is SortKey.NAME:
+        return (cam.name,)
+    if key is SortKey.SITE:
+        return (cam.site, -_rank(rep), cam.name)
+    if key is SortKey.CLOCK:  # largest offset first; unread last
+        off = rep.clock_offset_s if rep else None
+        return (-(abs(off) if off is not None else -1.0), cam.name)
+    if key is SortKey.FPS:  # slowest stream first; unread last
+        stream = cells.main_stream(rep) if rep else None
+        return (stream.fps if stream and stream.fps is not None else float("inf"), cam.name)
+    return (-_rank(rep), cam.name)  # worst first
 
 
 class FleetModel:
@@ -48,8 +63,17 @@ class FleetModel:
         self.faults_only = False
         self.sort_key = SortKey.WORST
         self.reverse = False
-        self._matcher: Matcher | None = None
+        self._matcher: FastMatcher | None = None
         self._cells: dict[str, tuple[str, ...]] = {}
+        self._hay: dict[str, Haystack] = {}
+        self._keys: dict[str, tuple[object, ...]] = {}
+        self._counts: Counter[str] = Counter(pending=len(self.cameras))
+        self._sites: dict[str, Counter[str]] = {}
+        for cam in self.cameras.values():
+            self._sites.setdefault(cam.site, Counter())["pending"] += 1
+        # Folded once, up front (~25 µs a camera): the first `/` keystroke must not pay for it.
+        self._hay.update((n, Haystack.of(c)) for n, c in self.cameras.items())
+        self._order: list[str] | None = None  # every camera, sorted; None: re-sort needed
         self.visible: list[str] = []
         self.refilter()
 
@@ -58,9 +82,18 @@ class FleetModel:
     def apply(self, reports: Sequence[CameraReport]) -> None:
         """Take a batch of results (unknown names ignored); call ``refilter()`` after."""
         for rep in reports:
-            if rep.name in self.cameras:
-                self.reports[rep.name] = rep
-                self._cells.pop(rep.name, None)
+            cam = self.cameras.get(rep.name)
+            if cam is None:
+                continue
+            old, new = _word(self.reports.get(rep.name)), _word(rep)
+            self._counts[old] -= 1
+            self._counts[new] += 1
+            self._sites[cam.site][old] -= 1
+            self._sites[cam.site][new] += 1
+            self.reports[rep.name] = rep
+            self._cells.pop(rep.name, None)
+            self._keys.pop(rep.name, None)
+            self._order = None
 
     def cells(self, name: str) -> tuple[str, ...]:
         got = self._cells.get(name)
@@ -84,35 +117,37 @@ class FleetModel:
     def set_sort(self, key: SortKey) -> None:
         """Same key again reverses the order, as clicking a column header twice does."""
         self.reverse = not self.reverse if key == self.sort_key else False
+        if key != self.sort_key:
+            self._keys.clear()
         self.sort_key = key
+        self._order = None
         self.refilter()
 
-    def _sort_value(self, name: str) -> tuple[object, ...]:
-        rep = self.reports.get(name)
-        cam = self.cameras[name]
-        if self.sort_key is SortKey.NAME:
-            return (name,)
-        if self.sort_key is SortKey.SITE:
-            return (cam.site, -_rank(rep), name)
-        if self.sort_key is SortKey.CLOCK:
-            off = rep.clock_offset_s if rep else None
-            return (-(abs(off) if off is not None else -1.0), name)
-        if self.sort_key is SortKey.FPS:
-            stream = cells.main_stream(rep) if rep else None
-            fps = stream.fps if stream and stream.fps is not None else float("inf")
-            return (fps, name)
-        return (-_rank(rep), name)  # worst first
+    def _haystack(self, name: str) -> Haystack:
+        hay = self._hay.get(name)
+        if hay is None:
+            hay = self._hay[name] = Haystack.of(self.cameras[name])
+        return hay
+
+    def _sort_key(self, name: str) -> tuple[object, ...]:
+        key = self._keys.get(name)
+        if key is None:
+            key = self._keys[name] = sort_value(self.sort_key, self.cameras[name], self.reports.get(name))
+        return key
 
     def refilter(self) -> None:
-        matcher, faults = self._matcher, self.faults_only
-        names = [
-            n
-            for n, cam in self.cameras.items()
-            if (not faults or self.status(n) not in (Status.OK, None))
-            and (matcher is None or matcher(cam, self.status(n)))
-        ]
-        names.sort(key=self._sort_value, reverse=self.reverse)
-        self.visible = names
+        """Recompute ``visible``. The full order is re-sorted only after results or a new sort
+        key; a filter keystroke just walks the sorted order (the table keeps its order)."""
+        if self._order is None:
+            self._order = sorted(self.cameras, key=self._sort_key, reverse=self.reverse)
+        names: Iterable[str] = self._order
+        if self.faults_only:
+            names = [n for n in names if self.status(n) not in (Status.OK, None)]
+        matcher = self._matcher
+        if matcher is not None:
+            reports, hay = self.reports, self._haystack
+            names = [n for n in names if matcher(hay(n), _status_of(reports.get(n)))]
+        self.visible = list(names)
 
     # ------------------------------------------------------------------ marks and targets
 
@@ -137,12 +172,9 @@ class FleetModel:
     # ------------------------------------------------------------------ summaries
 
     def counts(self) -> dict[str, int]:
-        return cells.status_counts([self.status(n) for n in self.cameras])
+        """Status word -> cameras (``pending``: not checked yet), kept up to date by ``apply``."""
+        return {s: self._counts[s] for s in ("ok", "warn", "crit", "unknown", "pending")}
 
     def site_counts(self) -> dict[str, Counter[str]]:
-        """site -> status word -> count (``pending`` for cameras not checked yet)."""
-        out: dict[str, Counter[str]] = {}
-        for name, cam in self.cameras.items():
-            st = self.status(name)
-            out.setdefault(cam.site, Counter())[st.value if st else "pending"] += 1
-        return out
+        """Site -> status word -> count; zero counts dropped."""
+        return {site: +counts for site, counts in self._sites.items()}
