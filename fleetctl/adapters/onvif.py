@@ -110,6 +110,8 @@ async def probe_onvif(
             await _converse(conv, found, want_recordings)
     except TimeoutError:
         what = "no complete answer" if conv.answered else "no answer"
+        if conv.pending:
+            what += f" to {conv.pending[0]}"
         return found.probe(
             conv, failure=Failure.TIMEOUT, error=f"{conv.where}: {what} within {timeout_s:g} s"
         )

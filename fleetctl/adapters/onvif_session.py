@@ -152,6 +152,7 @@ class Conversation:
             OffsetUsernameToken(credential.username, password or "") if credential else None
         )
         self.calls: list[tuple[str, float]] = []
+        self.pending: list[str] = []  # operations sent and not answered yet
         self.offset_s: float | None = None
         self.latency_ms: float | None = None
         self.auth_retried = False
@@ -187,24 +188,36 @@ class Conversation:
         return redact(text)[:300]
 
     async def call(self, service: str, op: str, *, authed: bool = True, **params: Any) -> Any:
-        """One SOAP call; the reply object, or OnvifCallError. Timed into ``calls``."""
+        """One SOAP call; the reply object, or OnvifCallError.
+
+        Timed into ``calls`` when it ends with an answer (a reply, a fault, a refusal). A call
+        cancelled by the deadline is not a timing: it stays in ``pending`` for the error text.
+        """
         if service not in self.xaddrs:
             raise OnvifCallError(Failure.UNSUPPORTED, f"{self.where}: no {service} service")
         start = time.perf_counter()
+        self.pending.append(op)
         try:
-            return await getattr(self._proxy(service, authed), op)(**params)
+            reply = await getattr(self._proxy(service, authed), op)(**params)
         except WireError as err:
-            raise OnvifCallError(err.failure, f"{op}: {self._safe(str(err))}") from None
+            error = OnvifCallError(err.failure, f"{op}: {self._safe(str(err))}")
         except zeep.exceptions.Fault as fault:
-            raise self._fault_error(op, fault) from None
+            error = self._fault_error(op, fault)
         except (zeep.exceptions.Error, ValueError, TypeError, AttributeError, LookupError) as err:
             # zeep could not map the reply onto the schema: the camera's doing, not ours.
             reason = self._safe(str(err).splitlines()[0] if str(err) else type(err).__name__)
-            raise OnvifCallError(
+            error = OnvifCallError(
                 Failure.MALFORMED, f"{op}: {self.where}: unusable reply ({reason[:120]})"
-            ) from None
-        finally:
-            self.calls.append((op, round((time.perf_counter() - start) * 1000, 3)))
+            )
+        else:
+            self._done(op, start)
+            return reply
+        self._done(op, start)
+        raise error
+
+    def _done(self, op: str, start: float) -> None:
+        self.pending.remove(op)
+        self.calls.append((op, round((time.perf_counter() - start) * 1000, 3)))
 
     def _fault_error(self, op: str, fault: zeep.exceptions.Fault) -> OnvifCallError:
         subcodes = [getattr(c, "localname", None) or str(c) for c in (fault.subcodes or [])]
