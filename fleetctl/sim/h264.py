@@ -252,6 +252,7 @@ class MediaLibrary:
     def __init__(self) -> None:
         self._clips: dict[str, Clip] = {}
         self._tracks: dict[tuple[str, int, int], Track] = {}
+        self._closest: dict[tuple[str, int, int], Clip] = {}
         root = resources.files("fleetctl.sim") / "assets"
         self._names = sorted(p.name for p in root.iterdir() if p.name.endswith((".h264", ".h265")))
 
@@ -261,6 +262,10 @@ class MediaLibrary:
         Encodings without a clip (JPEG, MPEG4) stream H.264, as a camera that ignored the
         setting would: the DESCRIBE shows what is really sent.
         """
+        key = (encoding, width, height)
+        cached = self._closest.get(key)
+        if cached is not None:
+            return cached  # asked at every frame of every stream: no string parsing then
         ext = "h265" if encoding.upper() in ("H265", "HEVC") else "h264"
         names = [n for n in self._names if n.endswith(ext)] or [
             n for n in self._names if n.endswith("h264")
@@ -270,7 +275,8 @@ class MediaLibrary:
             w, h = (int(v) for v in name.partition(".")[0].split("x"))
             return abs(w * h - width * height), abs(w - width)
 
-        return self._clip(min(names, key=distance))
+        clip = self._closest[key] = self._clip(min(names, key=distance))
+        return clip
 
     def _clip(self, name: str) -> Clip:
         clip = self._clips.get(name)

@@ -1,0 +1,201 @@
+"""How many concurrent RTSP streams one simulator process serves, with CPU and RSS.
+
+    /tmp/venv/bin/python benchmarks/bench_rtsp_server.py            # 200 and 500 sub-streams
+    /tmp/venv/bin/python benchmarks/bench_rtsp_server.py --streams 100 --size 1920x1080 --kbps 4096
+
+The server (a child process: one event loop, N simulated cameras on their own 127.16.x.y
+addresses, port 28554, camera indexes from 9000 so tests running meanwhile are not disturbed)
+streams one profile per camera. The client (this process) authenticates with Digest, SETUPs
+TCP interleaved, PLAYs, then only counts bytes for the window. Figures: bytes delivered vs
+the configured bitrate (100 % = the server kept up), frames the server dropped because a
+socket was full, server CPU (user+sys seconds per wall second: 1.0 = one core), server RSS.
+Baseline for comparison: the configured rate itself (N x kbps); a real camera sends exactly it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import multiprocessing as mp
+import re
+import resource
+import time
+from multiprocessing.connection import Connection
+
+PORT, FIRST_INDEX = 28554, 9000
+USER, PASSWORD = "bench", "bench-pass"
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def _server(conn: Connection, streams: int, size: str, fps: float, kbps: int) -> None:
+    from fleetctl.sim.h264 import default_library
+    from fleetctl.sim.model import EncoderConfig, MediaProfile, SimCamera, User, Vendor, address_for
+    from fleetctl.sim.rtsp import start_rtsp
+
+    width, height = (int(v) for v in size.split("x"))
+
+    async def main() -> None:
+        media = default_library()
+        cams = []
+        for i in range(FIRST_INDEX, FIRST_INDEX + streams):
+            enc = EncoderConfig(
+                "enc", "main", width=width, height=height, fps=fps, bitrate_kbps=kbps
+            )
+            cams.append(
+                SimCamera(
+                    index=i,
+                    name=f"bench-{i}",
+                    site="bench",
+                    host=address_for(i),
+                    vendor=Vendor.HIKVISION,
+                    manufacturer="HIKVISION",
+                    model="DS-BENCH",
+                    firmware="V1",
+                    serial=f"BENCH{i:08d}",
+                    mac="c0:56:e3:00:00:00",
+                    endpoint=f"urn:uuid:{i}",
+                    rtsp_port=PORT,
+                    users={USER: User(USER, PASSWORD)},
+                    profiles=[MediaProfile("Profile_1", "main", enc, "/Streaming/Channels/101")],
+                )
+            )
+        servers = [await start_rtsp(cam, media) for cam in cams]
+        conn.send(("ready", _rss_mb()))
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, conn.recv)  # "start": the clients are playing
+        lags: list[float] = []
+
+        async def lag_monitor() -> None:  # how late the loop wakes: > 40 ms and frames slip
+            while True:
+                before = loop.time()
+                await asyncio.sleep(0.05)
+                lags.append(loop.time() - before - 0.05)
+
+        monitor = asyncio.create_task(lag_monitor())
+        t0, r0 = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF)
+        p0 = sum(c.counters.rtsp_packets for c in cams)
+        await loop.run_in_executor(None, conn.recv)  # "stop"
+        t1, r1 = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) / (t1 - t0)
+        packets = sum(c.counters.rtsp_packets for c in cams) - p0
+        dropped = sum(c.counters.rtsp_frames_dropped for c in cams)
+        monitor.cancel()
+        lags.sort()
+        p99 = lags[int(len(lags) * 0.99)] if lags else 0.0
+        conn.send((cpu, _rss_mb(), packets / (t1 - t0), dropped, p99))
+        for s in servers:
+            s.close()
+
+    asyncio.run(main())
+
+
+async def _client(index: int, stop: asyncio.Event, counts: list[int]) -> None:
+    from fleetctl.sim.model import address_for
+
+    host = address_for(index)
+    reader, writer = await asyncio.open_connection(host, PORT)
+    url = f"rtsp://{host}:{PORT}/Streaming/Channels/101"
+    cseq = 0
+
+    async def request(method: str, target: str, extra: str = "") -> dict[str, str]:
+        nonlocal cseq
+        cseq += 1
+        writer.write(
+            f"{method} {target} RTSP/1.0\r\nCSeq: {cseq}\r\nUser-Agent: bench\r\n{extra}\r\n".encode()
+        )
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        headers = {
+            k.lower(): v.strip() for k, _, v in (h.partition(":") for h in head.split("\r\n")[1:])
+        }
+        await reader.readexactly(int(headers.get("content-length", "0")))
+        return headers
+
+    def auth(method: str, target: str, challenge: str) -> str:
+        p = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+        ha1 = hashlib.md5(f"{USER}:{p['realm']}:{PASSWORD}".encode()).hexdigest()
+        ha2 = hashlib.md5(f"{method}:{target}".encode()).hexdigest()
+        resp = hashlib.md5(f"{ha1}:{p['nonce']}:{ha2}".encode()).hexdigest()
+        return (
+            f'Authorization: Digest username="{USER}", realm="{p["realm"]}", '
+            f'nonce="{p["nonce"]}", uri="{target}", response="{resp}"\r\n'
+        )
+
+    challenge = (await request("DESCRIBE", url))["www-authenticate"]
+    await request("DESCRIBE", url, auth("DESCRIBE", url, challenge))
+    track = url + "/trackID=1"
+    setup = await request(
+        "SETUP",
+        track,
+        auth("SETUP", track, challenge) + "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n",
+    )
+    session = setup["session"].partition(";")[0]
+    await request("PLAY", url, auth("PLAY", url, challenge) + f"Session: {session}\r\n")
+    counts[1] += 1
+    while not stop.is_set():
+        data = await reader.read(1 << 16)
+        if not data:
+            break
+        counts[0] += len(data)
+    writer.close()
+
+
+async def _measure(streams: int, seconds: float, conn: Connection) -> tuple[float, float]:
+    stop, counts = asyncio.Event(), [0, 0]  # bytes, sessions playing
+    t_setup = time.monotonic()
+    tasks = [asyncio.create_task(_client(FIRST_INDEX + i, stop, counts)) for i in range(streams)]
+    while counts[1] < streams:  # every session playing before the window opens
+        if any(t.done() for t in tasks):
+            raise SystemExit(f"a client failed: {next(t.exception() for t in tasks if t.done())!r}")
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    setup_s = time.monotonic() - t_setup
+    conn.send("start")
+    start_bytes, t0 = counts[0], time.monotonic()
+    await asyncio.sleep(seconds)
+    conn.send("stop")
+    delivered = (counts[0] - start_bytes) / (time.monotonic() - t0)
+    stop.set()
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return delivered, setup_s
+
+
+def run(streams: int, size: str, fps: float, kbps: int, seconds: float) -> None:
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_server, args=(child, streams, size, fps, kbps), daemon=True)
+    proc.start()
+    _, idle_rss = parent.recv()
+    delivered, setup_s = asyncio.run(_measure(streams, seconds, parent))
+    cpu, rss, pps, dropped, lag = parent.recv()
+    proc.join(10)
+    wanted = streams * kbps * 1000 / 8
+    print(
+        f"{streams:>5} streams {size:>9} @{fps:g} fps {kbps:>5} kbps | delivered "
+        f"{delivered * 8 / 1e6:7.1f} Mbit/s = {100 * delivered / wanted:5.1f} % of configured | "
+        f"{pps:8.0f} RTP pkt/s | dropped frames {dropped:>5} | server CPU {cpu:4.2f} cores, "
+        f"loop lag p99 {lag * 1000:4.0f} ms | "
+        f"RSS {idle_rss:5.1f} MB listening, {rss:5.1f} MB streaming | all playing in {setup_s:.1f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--streams", type=int, nargs="+", default=[200, 500])
+    parser.add_argument("--size", default="640x360")
+    parser.add_argument("--fps", type=float, default=25.0)
+    parser.add_argument("--kbps", type=int, default=512)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args()
+    for n in args.streams:
+        run(n, args.size, args.fps, args.kbps, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
