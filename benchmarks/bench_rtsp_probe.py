@@ -72,16 +72,22 @@ async def _fleetctl(n: int, path: str, window: float) -> None:
 
     cred = Credential("bench", "bench", Secret("B3nch:p@ss"))
     rss0, cpu0, t0 = _peak_rss_mb(), time.process_time(), time.perf_counter()
-    probes = await asyncio.gather(*(probe_stream(_uri(i, path), cred, window_s=window, timeout_s=window + 10)
-                                    for i in range(n)))
+    probes = await asyncio.gather(
+        *(
+            probe_stream(_uri(i, path), cred, window_s=window, timeout_s=window + 10)
+            for i in range(n)
+        )
+    )
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     ok = sum(p.ok for p in probes)
     fps = sorted(p.fps or 0.0 for p in probes)
     first = sorted(p.first_rtp_ms or 0.0 for p in probes if p.ok)
-    print(f"fleetctl  : {n} streams, {ok} ok, wall {wall:.2f} s, CPU {cpu:.2f} s "
-          f"({cpu / n * 1000:.1f} ms/stream), peak RSS +{_peak_rss_mb() - rss0:.0f} MiB, "
-          f"fps median {fps[len(fps) // 2]:.1f}, first RTP median {first[len(first) // 2] if first else 0:.0f} ms "
-          f"p95 {first[int(len(first) * 0.95)] if first else 0:.0f} ms")
+    print(
+        f"fleetctl  : {n} streams, {ok} ok, wall {wall:.2f} s, CPU {cpu:.2f} s "
+        f"({cpu / n * 1000:.1f} ms/stream), peak RSS +{_peak_rss_mb() - rss0:.0f} MiB, "
+        f"fps median {fps[len(fps) // 2]:.1f}, first RTP median {first[len(first) // 2] if first else 0:.0f} ms "
+        f"p95 {first[int(len(first) * 0.95)] if first else 0:.0f} ms"
+    )
     fails = [p for p in probes if not p.ok][:3]
     for p in fails:
         print(f"  failed: {p.stage} {p.failure} {p.error}")
@@ -94,7 +100,9 @@ def _pyav(n: int, path: str, window: float) -> None:
 
     def one(i: int) -> None:
         try:
-            with av.open(_uri(i, path, userinfo=True), options={"rtsp_transport": "tcp"}, timeout=10) as c:
+            with av.open(
+                _uri(i, path, userinfo=True), options={"rtsp_transport": "tcp"}, timeout=10
+            ) as c:
                 end, count = time.monotonic() + window, 0
                 for _ in c.demux(video=0):
                     count += 1
@@ -111,22 +119,32 @@ def _pyav(n: int, path: str, window: float) -> None:
     for t in threads:
         t.join()
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    print(f"baseline  : PyAV/libavformat RTSP (what ffprobe runs), {n} streams, {len(done)} ok, "
-          f"wall {wall:.2f} s, CPU {cpu:.2f} s ({cpu / max(n, 1) * 1000:.1f} ms/stream), "
-          f"peak RSS +{_peak_rss_mb() - rss0:.0f} MiB")
+    print(
+        f"baseline  : PyAV/libavformat RTSP (what ffprobe runs), {n} streams, {len(done)} ok, "
+        f"wall {wall:.2f} s, CPU {cpu:.2f} s ({cpu / max(n, 1) * 1000:.1f} ms/stream), "
+        f"peak RSS +{_peak_rss_mb() - rss0:.0f} MiB"
+    )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--streams", type=int, default=500)
-    ap.add_argument("--baseline", type=int, default=20, help="streams for the PyAV baseline (0: skip)")
+    ap.add_argument(
+        "--baseline", type=int, default=20, help="streams for the PyAV baseline (0: skip)"
+    )
     ap.add_argument("--window", type=float, default=1.0)
     ap.add_argument("--profile", choices=("main", "sub"), default="sub")
     args = ap.parse_args()
     path = "/Streaming/Channels/101" if args.profile == "main" else "/Streaming/Channels/102"
     n = max(args.streams, args.baseline)
-    sim = subprocess.Popen([sys.executable, "-c", _SIM, str(n), str(PORT), str(FIRST)],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    sim = subprocess.Popen(
+        [sys.executable, "-c", _SIM, str(n), str(PORT), str(FIRST)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert sim.stdout is not None
         if sim.stdout.readline().strip() != "ready":  # the signal: every camera is listening

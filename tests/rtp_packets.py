@@ -66,7 +66,11 @@ def payloads(unit: list[bytes], codec: str, *, aggregate: bool = True) -> list[b
             out.append(nal)
             continue
         if codec == "H265":
-            t, head, body = nal_type(nal, codec), bytes([(nal[0] & 0x81) | (49 << 1), nal[1]]), nal[2:]
+            t, head, body = (
+                nal_type(nal, codec),
+                bytes([(nal[0] & 0x81) | (49 << 1), nal[1]]),
+                nal[2:],
+            )
             chunks = [body[i : i + MTU] for i in range(0, len(body), MTU)]
             for k, chunk in enumerate(chunks):
                 fu = t | (0x80 if k == 0 else 0) | (0x40 if k == len(chunks) - 1 else 0)
@@ -80,15 +84,23 @@ def payloads(unit: list[bytes], codec: str, *, aggregate: bool = True) -> list[b
     return out
 
 
-def rtp_packets(units: list[list[bytes]], codec: str, *, seq: int = 1000, ts_step: int = 3600,
-                aggregate: bool = True) -> Iterator[bytes]:
+def rtp_packets(
+    units: list[list[bytes]],
+    codec: str,
+    *,
+    seq: int = 1000,
+    ts_step: int = 3600,
+    aggregate: bool = True,
+) -> Iterator[bytes]:
     """RTP packets (PT 96) of the given access units, marker on each unit's last packet."""
     ts = 90000
     for unit in units:
         pls = payloads(unit, codec, aggregate=aggregate)
         for k, pl in enumerate(pls):
             marker = 0x80 if k == len(pls) - 1 else 0
-            yield struct.pack(">BBHII", 0x80, marker | 96, seq & 0xFFFF, ts & 0xFFFFFFFF, 0x1234) + pl
+            yield (
+                struct.pack(">BBHII", 0x80, marker | 96, seq & 0xFFFF, ts & 0xFFFFFFFF, 0x1234) + pl
+            )
             seq += 1
         ts += ts_step
 

@@ -16,13 +16,20 @@ from fleetctl.adapters.rtp import (
     unescape_rbsp,
 )
 
-H264_CLIPS = [("640x360.h264", 640, 360), ("704x576.h264", 704, 576), ("1280x720.h264", 1280, 720),
-              ("1920x1080.h264", 1920, 1080), ("2688x1520.h264", 2688, 1520)]
+H264_CLIPS = [
+    ("640x360.h264", 640, 360),
+    ("704x576.h264", 704, 576),
+    ("1280x720.h264", 1280, 720),
+    ("1920x1080.h264", 1920, 1080),
+    ("2688x1520.h264", 2688, 1520),
+]
 H265_CLIPS = [("640x360.h265", 640, 360), ("1920x1080.h265", 1920, 1080)]
 
 
 def _sps(name: str, codec: str) -> bytes:
-    return next(n for n in split_annexb(clip(name)) if nal_type(n, codec) == (33 if codec == "H265" else 7))
+    return next(
+        n for n in split_annexb(clip(name)) if nal_type(n, codec) == (33 if codec == "H265" else 7)
+    )
 
 
 @pytest.mark.parametrize(("name", "w", "h"), H264_CLIPS)
@@ -36,17 +43,23 @@ def test_h265_sps_size_from_recorded_clip(name: str, w: int, h: int) -> None:
     assert parse_sps(_sps(name, "H265"), "H265") == (w, h)
 
 
-@pytest.mark.parametrize(("hexsps", "size"), [
-    # libx264 High profile (chroma_format_idc and bit depths present), recorded with PyAV.
-    ("67640028acd940780227e584000003000400000300c83c60c658", (1920, 1080)),
-    ("6764000dacd941609684000003000400000300c83c50a658", (352, 288)),
-])
+@pytest.mark.parametrize(
+    ("hexsps", "size"),
+    [
+        # libx264 High profile (chroma_format_idc and bit depths present), recorded with PyAV.
+        ("67640028acd940780227e584000003000400000300c83c60c658", (1920, 1080)),
+        ("6764000dacd941609684000003000400000300c83c50a658", (352, 288)),
+    ],
+)
 def test_h264_high_profile_sps(hexsps: str, size: tuple[int, int]) -> None:
     assert parse_sps(bytes.fromhex(hexsps), "H264") == size
 
 
 def test_emulation_prevention_bytes_removed() -> None:
-    assert unescape_rbsp(b"\x00\x00\x03\x01\x00\x00\x03\x00\x00\x03") == b"\x00\x00\x01\x00\x00\x00\x00"
+    assert (
+        unescape_rbsp(b"\x00\x00\x03\x01\x00\x00\x03\x00\x00\x03")
+        == b"\x00\x00\x01\x00\x00\x00\x00"
+    )
     assert unescape_rbsp(b"\x01\x00\x03") == b"\x01\x00\x03"  # one zero is not a prevention
 
 
@@ -58,19 +71,31 @@ def test_sps_garbage_is_none_not_an_exception() -> None:
 
 def test_sps_from_sdp_fmtp() -> None:
     sps = _sps("1280x720.h264", "H264")
-    fmtp = ("packetization-mode=1;profile-level-id=4d401f;sprop-parameter-sets="
-            + base64.b64encode(sps).decode().rstrip("=") + ",aO48gA==")
+    fmtp = (
+        "packetization-mode=1;profile-level-id=4d401f;sprop-parameter-sets="
+        + base64.b64encode(sps).decode().rstrip("=")
+        + ",aO48gA=="
+    )
     got = sps_from_fmtp(fmtp, "H264")
     assert got == sps and parse_sps(got, "H264") == (1280, 720)
     assert sps_from_fmtp("packetization-mode=1", "H264") is None
     h265 = _sps("640x360.h265", "H265")
-    assert sps_from_fmtp(f"sprop-vps=QAE=; sprop-sps={base64.b64encode(h265).decode()}", "H265") == h265
+    assert (
+        sps_from_fmtp(f"sprop-vps=QAE=; sprop-sps={base64.b64encode(h265).decode()}", "H265")
+        == h265
+    )
 
 
 def test_rtp_header_with_csrc_extension_and_padding() -> None:
     # V=2 P=1 X=1 CC=1, marker, PT 96; one CSRC; one-word extension; 3 bytes of padding.
-    pkt = (struct.pack(">BBHII", 0xB1, 0xE0, 7, 1234, 99) + b"\x00\x00\x00\x01"
-           + b"\xbe\xde\x00\x01" + b"XXXX" + b"\x65\x88" + b"\x00\x00\x03")
+    pkt = (
+        struct.pack(">BBHII", 0xB1, 0xE0, 7, 1234, 99)
+        + b"\x00\x00\x00\x01"
+        + b"\xbe\xde\x00\x01"
+        + b"XXXX"
+        + b"\x65\x88"
+        + b"\x00\x00\x03"
+    )
     hdr = parse_header(pkt)
     assert hdr is not None and hdr.marker and hdr.payload_type == 96 and hdr.seq == 7
     assert pkt[hdr.payload_start : hdr.payload_end] == b"\x65\x88"

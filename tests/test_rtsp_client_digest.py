@@ -17,25 +17,47 @@ def _response(header: str) -> str:
 
 
 def test_rfc2617_md5_qop_auth_vector() -> None:
-    (ch,) = parse_challenges(['Digest realm="testrealm@host.com", qop="auth,auth-int", '
-                              'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"'])
-    h = authorization(ch, "GET", "/dir/index.html", "Mufasa", Secret("Circle Of Life"), cnonce="0a4f113b")
+    (ch,) = parse_challenges(
+        [
+            'Digest realm="testrealm@host.com", qop="auth,auth-int", '
+            'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"'
+        ]
+    )
+    h = authorization(
+        ch, "GET", "/dir/index.html", "Mufasa", Secret("Circle Of Life"), cnonce="0a4f113b"
+    )
     assert _response(h) == "6629fae49393a05397450978507c4ef1"
-    assert 'opaque="5ccc069c403ebaf9f0171e9517f40e41"' in h and "qop=auth," in h and "nc=00000001" in h
+    assert (
+        'opaque="5ccc069c403ebaf9f0171e9517f40e41"' in h and "qop=auth," in h and "nc=00000001" in h
+    )
 
 
-@pytest.mark.parametrize(("algorithm", "expected"), [
-    ("MD5", "8ca523f5e9506fed4657c9700eebdbec"),
-    ("SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"),
-])
+@pytest.mark.parametrize(
+    ("algorithm", "expected"),
+    [
+        ("MD5", "8ca523f5e9506fed4657c9700eebdbec"),
+        ("SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"),
+    ],
+)
 def test_rfc7616_vectors(algorithm: str, expected: str) -> None:
-    ch = Challenge("digest", {
-        "realm": "http-auth@example.org", "qop": "auth, auth-int", "algorithm": algorithm,
-        "nonce": "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
-        "opaque": "FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS",
-    })
-    h = authorization(ch, "GET", "/dir/index.html", "Mufasa", "Circle of Life",
-                      cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ")
+    ch = Challenge(
+        "digest",
+        {
+            "realm": "http-auth@example.org",
+            "qop": "auth, auth-int",
+            "algorithm": algorithm,
+            "nonce": "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+            "opaque": "FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS",
+        },
+    )
+    h = authorization(
+        ch,
+        "GET",
+        "/dir/index.html",
+        "Mufasa",
+        "Circle of Life",
+        cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
+    )
     assert _response(h) == expected
 
 
@@ -53,8 +75,9 @@ def test_rfc2069_no_qop_as_rtsp_cameras_send() -> None:
 
 
 def test_several_challenges_in_one_header_and_quoted_commas() -> None:
-    chs = parse_challenges(['Basic realm="a, b", Digest realm="cam", nonce="n1", qop="auth", '
-                            'Negotiate abc=='])
+    chs = parse_challenges(
+        ['Basic realm="a, b", Digest realm="cam", nonce="n1", qop="auth", Negotiate abc==']
+    )
     assert [c.scheme for c in chs] == ["basic", "digest", "negotiate"]
     assert chs[0].realm == "a, b" and chs[1].params["nonce"] == "n1"
 
@@ -80,5 +103,7 @@ def test_basic_header() -> None:
 def test_authorizer_counts_nc_and_hides_the_password() -> None:
     ch = Challenge("digest", {"realm": "r", "nonce": "n", "qop": "auth"})
     a = Authorizer(ch, "admin", Secret("hunter22"))
-    assert "nc=00000001" in a.header("OPTIONS", "rtsp://h/") and "nc=00000002" in a.header("DESCRIBE", "rtsp://h/")
+    assert "nc=00000001" in a.header("OPTIONS", "rtsp://h/") and "nc=00000002" in a.header(
+        "DESCRIBE", "rtsp://h/"
+    )
     assert "hunter22" not in repr(a)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetctl.adapters.rtsp import strip_userinfo
+from fleetctl.adapters.rtsp_wire import strip_userinfo
 from fleetctl.adapters.sdp import parse_sdp, resolve_control
 
 # Hikvision DS-2CD2143G2-I (trimmed): session control "*", one video and one audio track.
@@ -28,9 +28,11 @@ a=control:rtsp://192.168.1.64:554/Streaming/Channels/101/trackID=2?transportmode
 """
 
 # live555-based generic box: audio first, H.265, relative controls, \\n line ends.
-LIVE555 = ("v=0\ns=H.265 Video, streamed by LIVE555\nt=0 0\na=control:*\n"
-           "m=audio 0 RTP/AVP 97\na=rtpmap:97 MPEG4-GENERIC/8000\na=control:track2\n"
-           "m=video 0 RTP/AVP 98\na=rtpmap:98 H265/90000\na=control:track1\n")
+LIVE555 = (
+    "v=0\ns=H.265 Video, streamed by LIVE555\nt=0 0\na=control:*\n"
+    "m=audio 0 RTP/AVP 97\na=rtpmap:97 MPEG4-GENERIC/8000\na=control:track2\n"
+    "m=video 0 RTP/AVP 98\na=rtpmap:98 H265/90000\na=control:track1\n"
+)
 
 # An old MJPEG camera: static payload type 26, no rtpmap.
 MJPEG = "v=0\r\ns=-\r\nm=video 0 RTP/AVP 26\r\na=control:track0\r\n"
@@ -40,7 +42,10 @@ def test_hikvision_sdp() -> None:
     session, (video,) = parse_sdp(HIKVISION)
     assert session == "rtsp://192.168.1.64:554/Streaming/Channels/101/?transportmode=unicast"
     assert (video.payload_type, video.codec) == (96, "H264")
-    assert video.control == "rtsp://192.168.1.64:554/Streaming/Channels/101/trackID=1?transportmode=unicast"
+    assert (
+        video.control
+        == "rtsp://192.168.1.64:554/Streaming/Channels/101/trackID=1?transportmode=unicast"
+    )
     assert video.fmtp is not None and "sprop-parameter-sets=" in video.fmtp
 
 
@@ -59,24 +64,41 @@ def test_no_video_and_garbage() -> None:
     assert parse_sdp("\x00\x01 not sdp\n=\n") == (None, [])
 
 
-@pytest.mark.parametrize(("base", "control", "want"), [
-    ("rtsp://h/Streaming/Channels/101", "trackID=1", "rtsp://h/Streaming/Channels/101/trackID=1"),
-    ("rtsp://h/Streaming/Channels/101/", "trackID=1", "rtsp://h/Streaming/Channels/101/trackID=1"),
-    ("rtsp://h/live", "*", "rtsp://h/live"),
-    ("rtsp://h/live", None, "rtsp://h/live"),
-    ("rtsp://h/live", "rtsp://other/abs/track", "rtsp://other/abs/track"),
-    ("rtsp://h/cam/realmonitor?channel=1&subtype=0/", "trackID=0",
-     "rtsp://h/cam/realmonitor?channel=1&subtype=0/trackID=0"),
-])
+@pytest.mark.parametrize(
+    ("base", "control", "want"),
+    [
+        (
+            "rtsp://h/Streaming/Channels/101",
+            "trackID=1",
+            "rtsp://h/Streaming/Channels/101/trackID=1",
+        ),
+        (
+            "rtsp://h/Streaming/Channels/101/",
+            "trackID=1",
+            "rtsp://h/Streaming/Channels/101/trackID=1",
+        ),
+        ("rtsp://h/live", "*", "rtsp://h/live"),
+        ("rtsp://h/live", None, "rtsp://h/live"),
+        ("rtsp://h/live", "rtsp://other/abs/track", "rtsp://other/abs/track"),
+        (
+            "rtsp://h/cam/realmonitor?channel=1&subtype=0/",
+            "trackID=0",
+            "rtsp://h/cam/realmonitor?channel=1&subtype=0/trackID=0",
+        ),
+    ],
+)
 def test_resolve_control(base: str, control: str | None, want: str) -> None:
     assert resolve_control(base, control) == want
 
 
-@pytest.mark.parametrize(("uri", "clean", "user", "pw"), [
-    ("rtsp://h:554/x", "rtsp://h:554/x", None, None),
-    ("rtsp://admin:p%40ss%3Aw%2Frd@h:554/x", "rtsp://h:554/x", "admin", "p@ss:w/rd"),
-    ("rtsp://admin@h/x?a=b@c", "rtsp://h/x?a=b@c", "admin", None),
-    ("rtsp://h/path@with-at", "rtsp://h/path@with-at", None, None),
-])
+@pytest.mark.parametrize(
+    ("uri", "clean", "user", "pw"),
+    [
+        ("rtsp://h:554/x", "rtsp://h:554/x", None, None),
+        ("rtsp://admin:p%40ss%3Aw%2Frd@h:554/x", "rtsp://h:554/x", "admin", "p@ss:w/rd"),
+        ("rtsp://admin@h/x?a=b@c", "rtsp://h/x?a=b@c", "admin", None),
+        ("rtsp://h/path@with-at", "rtsp://h/path@with-at", None, None),
+    ],
+)
 def test_strip_userinfo(uri: str, clean: str, user: str | None, pw: str | None) -> None:
     assert strip_userinfo(uri) == (clean, user, pw)

@@ -34,8 +34,17 @@ async def camera() -> AsyncIterator[Start]:
         nonlocal count
         index = 6100 + count
         count += 1
-        cam = make_camera(index, f"rtsp-{index}", "lab", address_for(index), vendor,
-                          random.Random(index), USER, PASSWORD, rtsp_port=0)
+        cam = make_camera(
+            index,
+            f"rtsp-{index}",
+            "lab",
+            address_for(index),
+            vendor,
+            random.Random(index),
+            USER,
+            PASSWORD,
+            rtsp_port=0,
+        )
         cam.faults = set(faults)
         server = await start_rtsp(cam, default_library())
         servers.append(server)
@@ -81,7 +90,7 @@ async def test_frozen(camera: Start) -> None:
 
 async def test_no_video(camera: Start) -> None:
     _, uri = await camera(Vendor.HIKVISION, "no_video")
-    probe = await probe_stream(uri, CRED, window_s=0.5, timeout_s=5)
+    probe = await probe_stream(uri, CRED, window_s=0.5, timeout_s=1.5)
     assert (probe.ok, probe.stage, probe.packets, probe.failure) == (False, "rtp", 0, None)
 
 
@@ -103,7 +112,9 @@ async def test_rtsp_down_is_refused(camera: Start) -> None:
 @pytest.mark.parametrize("vendor", [Vendor.HIKVISION, Vendor.AXIS])
 async def test_wrong_password_is_auth(camera: Start, vendor: Vendor) -> None:
     _, uri = await camera(vendor)
-    probe = await probe_stream(uri, Credential("fleet", USER, Secret("wrong")), window_s=0.5, timeout_s=5)
+    probe = await probe_stream(
+        uri, Credential("fleet", USER, Secret("wrong")), window_s=0.5, timeout_s=5
+    )
     assert (probe.ok, probe.failure) == (False, Failure.AUTH)
     assert "wrong" not in (probe.error or "") and PASSWORD not in (probe.error or "")
 

@@ -30,7 +30,11 @@ tmpfs                       63048        12     63036   0% /dev/shm
 
 def test_parse_df_block_devices_only() -> None:
     media = parse_df(DF)
-    assert [(m.name, m.state) for m in media] == [("/", "full"), ("/mnt/hdd 1", "full"), ("/mnt/hdd2", "ok")]
+    assert [(m.name, m.state) for m in media] == [
+        ("/", "full"),
+        ("/mnt/hdd 1", "full"),
+        ("/mnt/hdd2", "ok"),
+    ]
     hdd2 = media[2]
     assert hdd2.source == "ssh" and hdd2.total_mb == round(3844640768 / 1024, 1)
     assert hdd2.used_mb == round(1922320384 / 1024, 1)
@@ -70,7 +74,11 @@ async def recorder() -> AsyncIterator[Start]:
 
     async def start(key: asyncssh.SSHKey) -> int:
         server = await asyncssh.create_server(
-            _Server, HOST, 0, server_host_keys=[key], process_factory=_df,
+            _Server,
+            HOST,
+            0,
+            server_host_keys=[key],
+            process_factory=_df,
         )
         servers.append(server)
         return int(server.sockets[0].getsockname()[1])
@@ -81,7 +89,9 @@ async def recorder() -> AsyncIterator[Start]:
         await s.wait_closed()
 
 
-async def test_first_use_records_then_a_changed_key_is_refused(recorder: Start, tmp_path: Path) -> None:
+async def test_first_use_records_then_a_changed_key_is_refused(
+    recorder: Start, tmp_path: Path
+) -> None:
     known = tmp_path / "state" / "known_hosts"
     key = asyncssh.generate_private_key("ssh-ed25519")
     port = await recorder(key)
@@ -113,8 +123,9 @@ async def test_wrong_password_is_auth(recorder: Start, tmp_path: Path) -> None:
 
 
 async def test_refused(tmp_path: Path) -> None:
-    readout = await read_ssh_storage(address_for(6301, (127, 253)), 2222, CRED,
-                                     known_hosts_path=tmp_path / "kh", timeout_s=3)
+    readout = await read_ssh_storage(
+        address_for(6301, (127, 253)), 2222, CRED, known_hosts_path=tmp_path / "kh", timeout_s=3
+    )
     assert readout.failure is Failure.REFUSED
 
 
@@ -130,7 +141,9 @@ async def test_hashed_openssh_entries_are_honoured(recorder: Start, tmp_path: Pa
     other = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode().split()[:2]
     known = tmp_path / "known_hosts"
     # `ssh-keygen -H` style: the recorded key is not the one the server presents.
-    known.write_text(f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()} {' '.join(other)}\n")
+    known.write_text(
+        f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()} {' '.join(other)}\n"
+    )
     readout = await read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5)
     assert readout.failure is Failure.AUTH and "host key changed" in (readout.error or "")
 
@@ -140,8 +153,8 @@ async def test_concurrent_first_use_records_one_line(recorder: Start, tmp_path: 
 
     port = await recorder(asyncssh.generate_private_key("ssh-ed25519"))
     known = tmp_path / "known_hosts"
-    readouts = await asyncio.gather(*(
-        read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5) for _ in range(4)
-    ))
+    readouts = await asyncio.gather(
+        *(read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5) for _ in range(4))
+    )
     assert all(r.ok for r in readouts)
     assert len(known.read_text().splitlines()) == 1

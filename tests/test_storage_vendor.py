@@ -64,8 +64,14 @@ list.info[1].State=Success\r
 
 def test_isapi_old_namespace_nvr() -> None:
     hdd1, hdd2 = parse_isapi_storage(ISAPI_NVR)
-    assert (hdd1.name, hdd1.state, hdd1.total_mb, hdd1.used_mb) == ("hdd1", "full", 3815447, 3815447)
-    assert hdd1.source == "isapi" and hdd1.overwrite is None  # not in this reply: unknown, not invented
+    assert (hdd1.name, hdd1.state, hdd1.total_mb, hdd1.used_mb) == (
+        "hdd1",
+        "full",
+        3815447,
+        3815447,
+    )
+    # Overwrite is not in this reply: unknown, not invented.
+    assert hdd1.source == "isapi" and hdd1.overwrite is None
     assert (hdd2.name, hdd2.state) == ("hdd2", "failed")
 
 
@@ -74,11 +80,14 @@ def test_isapi_current_namespace_unformatted_card() -> None:
     assert (sd.name, sd.state) == ("SD", "unformatted")
 
 
-@pytest.mark.parametrize("body", [
-    b"<html><body>Document Error: Unauthorized</body></html>",
-    b"<storage><hddList><hdd>",  # truncated by a firmware buffer
-    b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaa">]><storage>&a;</storage>',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>Document Error: Unauthorized</body></html>",
+        b"<storage><hddList><hdd>",  # truncated by a firmware buffer
+        b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaa">]><storage>&a;</storage>',
+    ],
+)
 def test_isapi_refuses_garbage_and_dtds(body: bytes) -> None:
     with pytest.raises(ValueError):
         parse_isapi_storage(body)
@@ -109,12 +118,23 @@ Start = Callable[..., Awaitable[tuple[SimCamera, int]]]
 async def camera() -> AsyncIterator[Start]:
     listeners = []
 
-    async def start(vendor: Vendor, state: str = "ok", overwrite: bool = True,
-                    faults: tuple[str, ...] = ()) -> tuple[SimCamera, int]:
+    async def start(
+        vendor: Vendor, state: str = "ok", overwrite: bool = True, faults: tuple[str, ...] = ()
+    ) -> tuple[SimCamera, int]:
         index = 6200 + len(listeners)
-        cam = make_camera(index, f"st-{index}", "lab", address_for(index), vendor,
-                          random.Random(index), USER, PASSWORD)
-        cam.storage = [Storage("SD1", state=state, total_mb=61_000, used_mb=30_500, overwrite=overwrite)]
+        cam = make_camera(
+            index,
+            f"st-{index}",
+            "lab",
+            address_for(index),
+            vendor,
+            random.Random(index),
+            USER,
+            PASSWORD,
+        )
+        cam.storage = [
+            Storage("SD1", state=state, total_mb=61_000, used_mb=30_500, overwrite=overwrite)
+        ]
         cam.faults = set(faults)
         listener = await serve(CameraApp(cam, lambda c: None), cam.host, 0)
         listeners.append(listener)
@@ -125,7 +145,9 @@ async def camera() -> AsyncIterator[Start]:
         await listener.close()
 
 
-@pytest.mark.parametrize(("vendor", "name"), [(Vendor.HIKVISION, "hikvision"), (Vendor.DAHUA, "dahua")])
+@pytest.mark.parametrize(
+    ("vendor", "name"), [(Vendor.HIKVISION, "hikvision"), (Vendor.DAHUA, "dahua")]
+)
 @pytest.mark.parametrize("state", ["ok", "full", "failed", "unformatted"])
 async def test_sim_storage_states(camera: Start, vendor: Vendor, name: str, state: str) -> None:
     cam, port = await camera(vendor, state, overwrite=False)
@@ -143,14 +165,18 @@ async def test_sim_storage_states(camera: Start, vendor: Vendor, name: str, stat
 async def test_sim_wrong_password_is_auth(camera: Start) -> None:
     cam, port = await camera(Vendor.HIKVISION)
     bad = Credential("fleet", USER, Secret("not-it"))
-    readout = await read_vendor_storage(cam.host, port, "hikvision", bad, timeout_s=3, max_bytes=65536)
+    readout = await read_vendor_storage(
+        cam.host, port, "hikvision", bad, timeout_s=3, max_bytes=65536
+    )
     assert (readout.ok, readout.failure) == (False, Failure.AUTH)
     assert "not-it" not in (readout.error or "")
 
 
 async def test_sim_camera_without_the_api_is_unsupported(camera: Start) -> None:
     cam, port = await camera(Vendor.AXIS)
-    readout = await read_vendor_storage(cam.host, port, "hikvision", CRED, timeout_s=3, max_bytes=65536)
+    readout = await read_vendor_storage(
+        cam.host, port, "hikvision", CRED, timeout_s=3, max_bytes=65536
+    )
     assert (readout.ok, readout.failure) == (False, Failure.UNSUPPORTED)
     other = await read_vendor_storage(cam.host, port, "axis", CRED, timeout_s=3, max_bytes=65536)
     assert other.failure is Failure.UNSUPPORTED
@@ -158,7 +184,9 @@ async def test_sim_camera_without_the_api_is_unsupported(camera: Start) -> None:
 
 async def test_sim_hang_is_cut_by_the_deadline(camera: Start) -> None:
     cam, port = await camera(Vendor.DAHUA, faults=("hang",))
-    readout = await read_vendor_storage(cam.host, port, "dahua", CRED, timeout_s=0.5, max_bytes=65536)
+    readout = await read_vendor_storage(
+        cam.host, port, "dahua", CRED, timeout_s=0.5, max_bytes=65536
+    )
     assert readout.failure is Failure.TIMEOUT
 
 
@@ -167,7 +195,9 @@ async def test_oversized_reply_is_refused_before_parsing() -> None:
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nTransfer-Encoding: chunked\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
         chunk = b"<storage>" + b"A" * 60000
         for _ in range(20):  # 1.2 MB of "XML" with no Content-Length to warn us
             writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
@@ -177,7 +207,9 @@ async def test_oversized_reply_is_refused_before_parsing() -> None:
     server = await asyncio.start_server(handle, host, 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        readout = await read_vendor_storage(host, port, "hikvision", CRED, timeout_s=3, max_bytes=65536)
+        readout = await read_vendor_storage(
+            host, port, "hikvision", CRED, timeout_s=3, max_bytes=65536
+        )
     finally:
         server.close()
     assert readout.failure is Failure.OVERSIZED

@@ -24,7 +24,7 @@ _HASHES = {"MD5": "md5", "SHA-256": "sha256", "SHA256": "sha256"}
 
 # One token of a challenge list: `scheme`, `key=value` or `key="quoted value"`, or a comma.
 _TOKEN = re.compile(
-    r'\s*(?:(?P<comma>,)|(?P<key>[!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*'
+    r"\s*(?:(?P<comma>,)|(?P<key>[!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*"
     r'(?:=\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<bare>[^\s,]*)))?)'
 )
 
@@ -181,7 +181,9 @@ class Authorizer:
 
     def header(self, method: str, uri: str) -> str:
         self._nc += 1
-        return authorization(self.challenge, method, uri, self._username, self._password, nc=self._nc)
+        return authorization(
+            self.challenge, method, uri, self._username, self._password, nc=self._nc
+        )
 
     def __repr__(self) -> str:  # never the password, even in a debugger or a traceback
         return f"Authorizer({self.challenge.scheme}, user={self._username!r})"

@@ -39,7 +39,9 @@ class RtpHeader:
     payload_end: int
 
 
-def parse_header(pkt: bytes | bytearray | memoryview, start: int = 0, end: int | None = None) -> RtpHeader | None:
+def parse_header(
+    pkt: bytes | bytearray | memoryview, start: int = 0, end: int | None = None
+) -> RtpHeader | None:
     """The RTP header of ``pkt[start:end]``, or None when it is not RTP version 2 or is truncated."""
     end = len(pkt) if end is None else end
     if end - start < 12 or pkt[start] >> 6 != 2:
@@ -70,8 +72,21 @@ class VideoCounter:
     """Running counts over the RTP packets of one video stream (``codec`` H264 or H265)."""
 
     __slots__ = (
-        "_frame_crc", "_frame_key", "_in_frame", "_last_seq", "_last_ts", "_prev_frame_crc", "bytes", "codec",
-        "distinct_payloads", "frames", "height", "keyframes", "packets", "seq_gaps", "width",
+        "_frame_crc",
+        "_frame_key",
+        "_in_frame",
+        "_last_seq",
+        "_last_ts",
+        "_prev_frame_crc",
+        "bytes",
+        "codec",
+        "distinct_payloads",
+        "frames",
+        "height",
+        "keyframes",
+        "packets",
+        "seq_gaps",
+        "width",
     )
 
     def __init__(self, codec: str) -> None:
@@ -118,7 +133,9 @@ class VideoCounter:
             self._end_frame()
         self._last_ts = ts
         self._in_frame = True
-        self._frame_crc = zlib.crc32(buf[pos : min(stop, pos + _FINGERPRINT_BYTES)], self._frame_crc)
+        self._frame_crc = zlib.crc32(
+            buf[pos : min(stop, pos + _FINGERPRINT_BYTES)], self._frame_crc
+        )
         if self.codec == "H265":
             self._nal_h265(buf, pos, stop)
         else:

@@ -29,7 +29,18 @@ MAX_OUTPUT_BYTES = 256 * 1024  # df of a 64-disk NVR is a few KiB
 DF_COMMAND = "df -P"
 FULL_PERCENT = 99
 # Pseudo and RAM filesystems say nothing about recording disks.
-_PSEUDO = ("tmpfs", "devtmpfs", "udev", "overlay", "none", "proc", "sysfs", "shm", "rootfs", "cgroup")
+_PSEUDO = (
+    "tmpfs",
+    "devtmpfs",
+    "udev",
+    "overlay",
+    "none",
+    "proc",
+    "sysfs",
+    "shm",
+    "rootfs",
+    "cgroup",
+)
 
 
 @dataclass
@@ -111,7 +122,9 @@ class _TofuClient(asyncssh.SSHClient):
         self.presented: str | None = None
         self.changed = False
 
-    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+    def validate_host_public_key(
+        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
+    ) -> bool:
         blob = key.export_public_key("openssh").decode("ascii").split()
         self.presented = f"{blob[0]} {blob[1]}"
         if not self.known:
@@ -121,7 +134,12 @@ class _TofuClient(asyncssh.SSHClient):
 
 
 async def read_ssh_storage(
-    host: str, port: int, credential: Credential, *, known_hosts_path: str | Path | None, timeout_s: float,
+    host: str,
+    port: int,
+    credential: Credential,
+    *,
+    known_hosts_path: str | Path | None,
+    timeout_s: float,
 ) -> StorageReadout:
     """Disks of a Linux recorder from ``df -P`` over SSH (password or key file)."""
     path = Path(known_hosts_path) if known_hosts_path is not None else default_known_hosts()
@@ -131,17 +149,23 @@ async def read_ssh_storage(
     try:
         known = _load(path).keys_for(name)
     except OSError as err:
-        return StorageReadout(ok=False, failure=Failure.PROTOCOL, error=f"cannot read {path}: {err.strerror}")
+        return StorageReadout(
+            ok=False, failure=Failure.PROTOCOL, error=f"cannot read {path}: {err.strerror}"
+        )
     client = _TofuClient(known)
     try:
         async with asyncio.timeout(timeout_s):
             conn, _ = await asyncssh.create_connection(
-                lambda: client, host, port,
+                lambda: client,
+                host,
+                port,
                 username=credential.username,
                 password=credential.password.reveal() if credential.password else None,
                 client_keys=[credential.key_file] if credential.key_file else None,
                 # Trust comes from our file alone: an empty list makes asyncssh ask the client.
-                known_hosts=([], [], []), agent_path=None, config=None,
+                known_hosts=([], [], []),
+                agent_path=None,
+                config=None,
                 server_host_key_algs="default",
             )
             async with conn:
@@ -156,17 +180,30 @@ async def read_ssh_storage(
     except asyncssh.HostKeyNotVerifiable:
         line = _load(path).lines.get(name)
         at = f"{path}:{line}" if line else str(path)
-        return StorageReadout(ok=False, failure=Failure.AUTH, error=(
-            f"{where}: SSH host key changed since it was recorded in {at}: refusing to log in "
-            "(if the recorder was replaced, delete that line)"))
+        return StorageReadout(
+            ok=False,
+            failure=Failure.AUTH,
+            error=(
+                f"{where}: SSH host key changed since it was recorded in {at}: refusing to log in "
+                "(if the recorder was replaced, delete that line)"
+            ),
+        )
     except asyncssh.PermissionDenied:
         return StorageReadout(ok=False, failure=Failure.AUTH, error=f"{where}: SSH login rejected")
     except TimeoutError:
-        return StorageReadout(ok=False, failure=Failure.TIMEOUT, error=f"{where}: SSH silent for {timeout_s:g} s")
+        return StorageReadout(
+            ok=False, failure=Failure.TIMEOUT, error=f"{where}: SSH silent for {timeout_s:g} s"
+        )
     except ConnectionRefusedError:
-        return StorageReadout(ok=False, failure=Failure.REFUSED, error=f"{where}: SSH connection refused")
+        return StorageReadout(
+            ok=False, failure=Failure.REFUSED, error=f"{where}: SSH connection refused"
+        )
     except _Oversized:
-        return StorageReadout(ok=False, failure=Failure.OVERSIZED, error=f"{where}: df output over {MAX_OUTPUT_BYTES} bytes")
+        return StorageReadout(
+            ok=False,
+            failure=Failure.OVERSIZED,
+            error=f"{where}: df output over {MAX_OUTPUT_BYTES} bytes",
+        )
     except (asyncssh.Error, OSError) as err:
         kind = Failure.PROTOCOL if isinstance(err, asyncssh.Error) else Failure.UNREACHABLE
         return StorageReadout(ok=False, failure=kind, error=f"{where}: SSH: {type(err).__name__}")
@@ -204,14 +241,23 @@ def parse_df(text: str) -> list[StorageProbe]:
         # The mount point may contain spaces: the first five fields are fixed.
         if len(fields) < 6 or not fields[1].isdigit():
             continue
-        fs, blocks, used = fields[0], int(fields[1]), int(fields[2]) if fields[2].isdigit() else None
+        fs, blocks, used = (
+            fields[0],
+            int(fields[1]),
+            int(fields[2]) if fields[2].isdigit() else None,
+        )
         mount = " ".join(fields[5:])
         if fs.split("/")[-1] in _PSEUDO or not fs.startswith("/dev/") or blocks == 0:
             continue
         percent = fields[4].rstrip("%")
         full = percent.isdigit() and int(percent) >= FULL_PERCENT
-        out.append(StorageProbe(
-            name=mount, source="ssh", state="full" if full else "ok",
-            total_mb=round(blocks / 1024, 1), used_mb=None if used is None else round(used / 1024, 1),
-        ))
+        out.append(
+            StorageProbe(
+                name=mount,
+                source="ssh",
+                state="full" if full else "ok",
+                total_mb=round(blocks / 1024, 1),
+                used_mb=None if used is None else round(used / 1024, 1),
+            )
+        )
     return out

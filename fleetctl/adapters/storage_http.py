@@ -36,13 +36,28 @@ FULL_RATIO = 0.99  # a recording card at 99% is "full": cameras fill it, then ov
 
 # Hikvision hdd/status values -> our states. Unknown values pass through lower-cased.
 _HIK_STATES = {
-    "ok": "ok", "idle": "ok", "normal": "ok", "sleeping": "ok",
-    "unformatted": "unformatted", "uninitialized": "unformatted", "unrecordhostformatted": "unformatted",
-    "error": "failed", "smartfailed": "failed", "abnormal": "failed", "offline": "failed",
-    "mismatch": "failed", "exception": "failed",
-    "notexist": "missing", "notexists": "missing",
+    "ok": "ok",
+    "idle": "ok",
+    "normal": "ok",
+    "sleeping": "ok",
+    "unformatted": "unformatted",
+    "uninitialized": "unformatted",
+    "unrecordhostformatted": "unformatted",
+    "error": "failed",
+    "smartfailed": "failed",
+    "abnormal": "failed",
+    "offline": "failed",
+    "mismatch": "failed",
+    "exception": "failed",
+    "notexist": "missing",
+    "notexists": "missing",
 }
-_DAHUA_STATES = {"success": "ok", "error": "failed", "notformatted": "unformatted", "nodisk": "missing"}
+_DAHUA_STATES = {
+    "success": "ok",
+    "error": "failed",
+    "notformatted": "unformatted",
+    "nodisk": "missing",
+}
 _DAHUA_LINE = re.compile(r"^list\.info\[(\d+)\]\.(?:Detail\[(\d+)\]\.)?(\w+)=(.*)$")
 
 
@@ -53,43 +68,73 @@ class _Fail(Exception):
 
 
 async def read_vendor_storage(
-    host: str, port: int, vendor: str, credential: Credential | None, *,
-    timeout_s: float, max_bytes: int, https: bool = False,
+    host: str,
+    port: int,
+    vendor: str,
+    credential: Credential | None,
+    *,
+    timeout_s: float,
+    max_bytes: int,
+    https: bool = False,
 ) -> StorageReadout:
     """Storage media as the camera's vendor API reports them (vendor: hikvision | dahua)."""
     vendor = vendor.lower()
     if vendor not in ("hikvision", "dahua"):
-        return StorageReadout(ok=False, failure=Failure.UNSUPPORTED, error=f"no storage API known for {vendor}")
+        return StorageReadout(
+            ok=False, failure=Failure.UNSUPPORTED, error=f"no storage API known for {vendor}"
+        )
     target = ISAPI_TARGET if vendor == "hikvision" else DAHUA_TARGET
     where = f"{host}:{port}"
     try:
         async with asyncio.timeout(timeout_s):
-            body = await _get(host, port, target, credential, https=https, max_bytes=max_bytes, where=where)
+            body = await _get(
+                host, port, target, credential, https=https, max_bytes=max_bytes, where=where
+            )
         media = parse_isapi_storage(body) if vendor == "hikvision" else parse_dahua_storage(body)
     except _Fail as fail:
         return StorageReadout(ok=False, failure=fail.failure, error=str(fail))
     except TimeoutError:
-        return StorageReadout(ok=False, failure=Failure.TIMEOUT, error=f"{where}: storage API silent for {timeout_s:g} s")
+        return StorageReadout(
+            ok=False,
+            failure=Failure.TIMEOUT,
+            error=f"{where}: storage API silent for {timeout_s:g} s",
+        )
     except aiohttp.ClientConnectorError as err:
         refused = isinstance(err.os_error, ConnectionRefusedError)
-        return StorageReadout(ok=False, failure=Failure.REFUSED if refused else Failure.UNREACHABLE,
-                              error=f"{where}: cannot connect to the storage API")
+        return StorageReadout(
+            ok=False,
+            failure=Failure.REFUSED if refused else Failure.UNREACHABLE,
+            error=f"{where}: cannot connect to the storage API",
+        )
     except (aiohttp.ClientError, OSError) as err:
-        return StorageReadout(ok=False, failure=Failure.PROTOCOL, error=f"{where}: storage API: {type(err).__name__}")
+        return StorageReadout(
+            ok=False, failure=Failure.PROTOCOL, error=f"{where}: storage API: {type(err).__name__}"
+        )
     except ValueError as err:
-        return StorageReadout(ok=False, failure=Failure.MALFORMED, error=f"{where}: unreadable storage reply ({err})")
+        return StorageReadout(
+            ok=False, failure=Failure.MALFORMED, error=f"{where}: unreadable storage reply ({err})"
+        )
     return StorageReadout(ok=True, media=tuple(media))
 
 
-async def _get(host: str, port: int, target: str, credential: Credential | None, *,
-               https: bool, max_bytes: int, where: str) -> bytes:
+async def _get(
+    host: str,
+    port: int,
+    target: str,
+    credential: Credential | None,
+    *,
+    https: bool,
+    max_bytes: int,
+    where: str,
+) -> bytes:
     """GET ``target`` answering one Digest (or Basic) challenge; the body, capped."""
     url = URL(f"{'https' if https else 'http'}://{host}:{port}{target}", encoded=True)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     # Cameras' TLS certificates are self-signed: the inventory pins the address instead.
     connector = aiohttp.TCPConnector(ssl=False, force_close=True, limit=1)
-    async with aiohttp.ClientSession(connector=connector, auto_decompress=False,
-                                     timeout=aiohttp.ClientTimeout(total=None)) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
+    ) as session:
         auth: Authorizer | None = None
         for _ in range(3):  # plain, answered challenge, one retry on a stale nonce
             if auth is not None:
@@ -114,7 +159,9 @@ async def _body(resp: aiohttp.ClientResponse, max_bytes: int, where: str) -> byt
     if resp.status != 200:
         raise _Fail(Failure.PROTOCOL, f"{where}: storage API answered {resp.status}")
     if resp.content_length is not None and resp.content_length > max_bytes:
-        raise _Fail(Failure.OVERSIZED, f"{where}: storage reply of {resp.content_length} bytes refused")
+        raise _Fail(
+            Failure.OVERSIZED, f"{where}: storage reply of {resp.content_length} bytes refused"
+        )
     data = bytearray()
     async for chunk in resp.content.iter_chunked(64 * 1024):
         data += chunk
@@ -132,7 +179,9 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _state(raw: str | None, table: dict[str, str], total: float | None, used: float | None) -> str | None:
+def _state(
+    raw: str | None, table: dict[str, str], total: float | None, used: float | None
+) -> str | None:
     if raw is None:
         return None
     state = table.get(raw.strip().lower(), raw.strip().lower())
@@ -157,13 +206,16 @@ def parse_isapi_storage(body: bytes) -> list[StorageProbe]:
         total, free = _number(fields.get("capacity")), _number(fields.get("freeSpace"))
         used = total - free if total is not None and free is not None else None
         overwrite = fields.get("overwrite", "").lower()
-        out.append(StorageProbe(
-            name=fields.get("hddName") or f"HDD{fields.get('id', len(out) + 1)}",
-            source="isapi",
-            state=_state(fields.get("status"), _HIK_STATES, total, used),
-            total_mb=total, used_mb=used,
-            overwrite={"true": True, "false": False}.get(overwrite),
-        ))
+        out.append(
+            StorageProbe(
+                name=fields.get("hddName") or f"HDD{fields.get('id', len(out) + 1)}",
+                source="isapi",
+                state=_state(fields.get("status"), _HIK_STATES, total, used),
+                total_mb=total,
+                used_mb=used,
+                overwrite={"true": True, "false": False}.get(overwrite),
+            )
+        )
     return out
 
 
@@ -189,18 +241,28 @@ def parse_dahua_storage(body: bytes) -> list[StorageProbe]:
         details = [v for (d, _), v in sorted(parts.items()) if d == disk]
         totals = [_number(p.get("TotalBytes")) for p in details]
         useds = [_number(p.get("UsedBytes")) for p in details]
-        total = sum(t for t in totals if t is not None) / MIB if any(t is not None for t in totals) else None
-        used = sum(u for u in useds if u is not None) / MIB if any(u is not None for u in useds) else None
+        total = (
+            sum(t for t in totals if t is not None) / MIB
+            if any(t is not None for t in totals)
+            else None
+        )
+        used = (
+            sum(u for u in useds if u is not None) / MIB
+            if any(u is not None for u in useds)
+            else None
+        )
         raw = disks[disk].get("State")
         if any(p.get("IsError", "").lower() == "true" for p in details):
             raw = "Error"
-        out.append(StorageProbe(
-            name=disks[disk].get("Name") or f"disk{disk}",
-            source="dahua",
-            state=_state(raw, _DAHUA_STATES, total, used),
-            total_mb=None if total is None else round(total, 1),
-            used_mb=None if used is None else round(used, 1),
-        ))
+        out.append(
+            StorageProbe(
+                name=disks[disk].get("Name") or f"disk{disk}",
+                source="dahua",
+                state=_state(raw, _DAHUA_STATES, total, used),
+                total_mb=None if total is None else round(total, 1),
+                used_mb=None if used is None else round(used, 1),
+            )
+        )
     return out
 
 
