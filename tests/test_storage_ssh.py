@@ -158,3 +158,50 @@ async def test_concurrent_first_use_records_one_line(recorder: Start, tmp_path: 
     )
     assert all(r.ok for r in readouts)
     assert len(known.read_text().splitlines()) == 1
+
+
+def test_parse_df_reports_unreadable_mounts_as_failed() -> None:
+    errors = "df: /mnt/hdd2: Input/output error\ndf: /nope: No such file or directory\n"
+    media = parse_df(DF, errors)
+    assert [(m.name, m.state) for m in media][-1] == ("/mnt/hdd2", "failed")
+    assert all(m.name != "/nope" for m in media)
+
+
+async def test_sim_recorder(tmp_path: Path) -> None:
+    import random
+
+    from fleetctl.sim.model import Storage, Vendor
+    from fleetctl.sim.ssh import start_ssh
+    from fleetctl.sim.vendors import make_camera
+
+    index = 6310
+    cam = make_camera(
+        index,
+        "nvr",
+        "lab",
+        address_for(index),
+        Vendor.GENERIC,
+        random.Random(index),
+        USER,
+        PASSWORD,
+    )
+    cam.is_recorder, cam.ssh_port = True, 0
+    cam.storage = [
+        Storage("HDD1", total_mb=3_800_000, used_mb=1_000_000),
+        Storage("HDD2", state="failed"),
+        Storage("HDD3", state="full", total_mb=3_800_000),
+    ]
+    acceptor = await start_ssh(cam, asyncssh.generate_private_key("ssh-ed25519"))
+    try:
+        readout = await read_ssh_storage(
+            cam.host, acceptor.get_port(), CRED, known_hosts_path=tmp_path / "kh", timeout_s=5
+        )
+    finally:
+        acceptor.close()
+        await acceptor.wait_closed()
+    assert readout.ok, readout.error
+    states = {m.name: m.state for m in readout.media}
+    assert states == {"/": "ok", "/mnt/hdd1": "ok", "/mnt/hdd3": "full", "/mnt/hdd2": "failed"}
+    hdd1 = next(m for m in readout.media if m.name == "/mnt/hdd1")
+    assert (hdd1.total_mb, hdd1.used_mb) == (3_800_000, 1_000_000)
+    assert cam.counters.ssh_commands == 1

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,7 +177,7 @@ async def read_ssh_storage(
                             _append(path, name, client.presented)
                         elif client.presented not in recorded:
                             raise asyncssh.HostKeyNotVerifiable("host key changed while connecting")
-                output = await _run(conn)
+                output, errors = await _run(conn)
     except asyncssh.HostKeyNotVerifiable:
         line = _load(path).lines.get(name)
         at = f"{path}:{line}" if line else str(path)
@@ -198,6 +199,10 @@ async def read_ssh_storage(
         return StorageReadout(
             ok=False, failure=Failure.REFUSED, error=f"{where}: SSH connection refused"
         )
+    except _NoDf as err:
+        return StorageReadout(
+            ok=False, failure=Failure.UNSUPPORTED, error=f"{where}: no df on this host ({err})"
+        )
     except _Oversized:
         return StorageReadout(
             ok=False,
@@ -208,7 +213,7 @@ async def read_ssh_storage(
         kind = Failure.PROTOCOL if isinstance(err, asyncssh.Error) else Failure.UNREACHABLE
         return StorageReadout(ok=False, failure=kind, error=f"{where}: SSH: {type(err).__name__}")
     try:
-        return StorageReadout(ok=True, media=tuple(parse_df(output)))
+        return StorageReadout(ok=True, media=tuple(parse_df(output, errors)))
     except ValueError as err:
         return StorageReadout(ok=False, failure=Failure.MALFORMED, error=f"{where}: {err}")
 
@@ -217,21 +222,42 @@ class _Oversized(Exception):
     pass
 
 
-async def _run(conn: asyncssh.SSHClientConnection) -> str:
+async def _run(conn: asyncssh.SSHClientConnection) -> tuple[str, str]:
+    """(stdout, stderr) of ``df -P``, each capped. A failed disk makes df exit 1 with the
+    healthy ones on stdout and ``df: /mnt/hdd1: Input/output error`` on stderr: both matter."""
     async with conn.create_process(DF_COMMAND, encoding=None) as proc:  # type: ignore[arg-type]
-        out = bytearray()
-        while chunk := await proc.stdout.read(65536):
-            out += chunk
-            if len(out) > MAX_OUTPUT_BYTES:
-                raise _Oversized
+        out, err = await _read_capped(proc.stdout), await _read_capped(proc.stderr)
         status = (await proc.wait()).exit_status
-    if status not in (0, None) and not out:
+    stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    if status == 127 or ("not found" in stderr and not stdout):
+        raise _NoDf(stderr.strip()[:80])
+    if status not in (0, None) and not stdout:
         raise ValueError(f"`{DF_COMMAND}` failed with status {status}")
-    return bytes(out).decode("utf-8", "replace")
+    return stdout, stderr
 
 
-def parse_df(text: str) -> list[StorageProbe]:
-    """Block devices from POSIX ``df -P`` output (1024-byte blocks). Raises ValueError if absent."""
+async def _read_capped(stream: asyncssh.SSHReader[bytes]) -> bytes:
+    data = bytearray()
+    while chunk := await stream.read(65536):
+        data += chunk
+        if len(data) > MAX_OUTPUT_BYTES:
+            raise _Oversized
+    return bytes(data)
+
+
+class _NoDf(Exception):
+    pass
+
+
+# `df: /mnt/hdd1: Input/output error`: the disk is in the mount table but statfs fails.
+_DF_ERROR = re.compile(r"^df: (/\S*): (.+)$")
+# Errors that say nothing about the disk's health.
+_NOT_A_FAILURE = ("No such file or directory", "Permission denied")
+
+
+def parse_df(text: str, errors: str = "") -> list[StorageProbe]:
+    """Block devices from POSIX ``df -P`` output (1024-byte blocks), plus the mounts df could
+    not read (``errors``: its stderr) as ``failed``. Raises ValueError if it is not df output."""
     lines = text.splitlines()
     if not lines or not lines[0].lower().startswith("filesystem"):
         raise ValueError("not `df -P` output")
@@ -260,4 +286,8 @@ def parse_df(text: str) -> list[StorageProbe]:
                 used_mb=None if used is None else round(used / 1024, 1),
             )
         )
+    for line in errors.splitlines():
+        m = _DF_ERROR.match(line.strip())
+        if m and m[2].strip() not in _NOT_A_FAILURE:
+            out.append(StorageProbe(m[1], "ssh", "failed", total_mb=None, used_mb=None))
     return out
