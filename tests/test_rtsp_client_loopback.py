@@ -294,3 +294,9 @@ async def test_noauth_probe(serve: Serve) -> None:
         await probe_rtsp_noauth(f"rtsp://{address_for(6003, UNUSED_BASE)}:8554/", timeout_s=2)
         is None
     )
+
+
+@pytest.mark.parametrize("uri", ["", "http://127.16.0.1/x", "rtsps://127.16.0.1/x", "rtsp://"])
+async def test_unusable_uri_is_unsupported_not_an_exception(uri: str) -> None:
+    probe = await probe_stream(uri, CRED, timeout_s=1)
+    assert (probe.ok, probe.failure, probe.stage) == (False, Failure.UNSUPPORTED, "connect")
