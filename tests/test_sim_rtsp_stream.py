@@ -13,6 +13,7 @@ import itertools
 import pytest
 from sim_media_support import (
     RawRtsp,
+    digest,
     make_cam,
     nal_types,
     rtp_fields,
@@ -187,3 +188,28 @@ async def test_hang_accepts_but_never_answers() -> None:
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(client.request("OPTIONS", url(cam, userinfo=False)), 0.3)
         await client.close()
+
+
+async def test_pause_stops_and_play_resumes_on_a_keyframe() -> None:
+    cam = make_cam(main=(640, 360, FPS, 512))
+    async with rtsp_camera(cam):
+        client = await RawRtsp.connect(cam)
+        setup, _ = await client.play(cam)
+        await client.access_unit()
+        await client.access_unit()  # now mid-GOP
+        session = {"Session": setup.headers["session"].partition(";")[0]}
+        target = url(cam, userinfo=False)
+        challenge = (await client.request("GET_PARAMETER", target)).headers["www-authenticate"]
+        paused = await client.request(
+            "PAUSE", target, {**digest(challenge, "PAUSE", target), **session}
+        )
+        client.frames.clear()
+        quiet = await client.request("OPTIONS", target)
+        assert client.frames == [] and (paused.status, quiet.status) == (200, 200)
+        resumed = await client.request(
+            "PLAY", target, {**digest(challenge, "PLAY", target), **session}
+        )
+        unit = await client.access_unit()
+        await client.close()
+    assert resumed.status == 200
+    assert nal_types(unit)[:2] == [7, 8]

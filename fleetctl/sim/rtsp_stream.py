@@ -73,6 +73,8 @@ class RtpSender:
             return
         loop = asyncio.get_running_loop()
         self._deadline = loop.time()
+        # Cameras force an IDR for a new PLAY: restart the clip at its keyframe, no waiting.
+        self._index = 0
         self._need_keyframe = True
         self._tick()
 
