@@ -188,6 +188,15 @@ class FakeCamera:
                 f"<tt:DataUntil>{until}</tt:DataUntil><tt:NumberRecordings>1</tt:NumberRecordings>"
                 "</tse:Summary></tse:GetRecordingSummaryResponse>"
             )
+        if op == "GetCapabilities":  # old firmware: recording and search only under Extension
+            return (
+                "<tds:GetCapabilitiesResponse><tds:Capabilities>"
+                f"<tt:Device><tt:XAddr>{base}/onvif/device_service</tt:XAddr></tt:Device>"
+                f"<tt:Media><tt:XAddr>{base}/onvif/Media</tt:XAddr></tt:Media><tt:Extension>"
+                f"<tt:Recording><tt:XAddr>{base}/onvif/Recording</tt:XAddr></tt:Recording>"
+                f"<tt:Search><tt:XAddr>{base}/onvif/SearchRecording</tt:XAddr></tt:Search>"
+                "</tt:Extension></tds:Capabilities></tds:GetCapabilitiesResponse>"
+            )
         if op == "SetSystemDateAndTime":
             return "<tds:SetSystemDateAndTimeResponse/>"
         if op == "SystemReboot":
@@ -217,6 +226,13 @@ class FakeCamera:
             self.logins_failed += 1
             return self.soap(
                 FAULT.format(code="ter:NotAuthorized", reason="Sender not Authorized"), 400
+            )
+        if self.mode == "old" and op == "GetServices":
+            return self.soap(
+                FAULT.format(
+                    code="ter:ActionNotSupported", reason="Optional Action Not Implemented"
+                ),
+                500,
             )
         if self.mode == "fault" and not authless:
             return self.soap(
@@ -492,3 +508,13 @@ async def test_sync_time_and_reboot(serve) -> None:
     bad = Credential("fleet", USER, Secret("nope-nope"))
     error = await onvif.reboot(camera, bad, timeout_s=3)
     assert error is not None and "NotAuthorized" in error and "nope" not in error
+
+
+async def test_old_firmware_falls_back_to_capabilities(serve) -> None:
+    cam = FakeCamera(mode="old")
+    probe = await onvif.probe_onvif(await serve(cam), CRED, timeout_s=5)
+    assert probe.ok, probe.error
+    assert cam.seen["GetServices"] == 1 and cam.seen["GetCapabilities"] == 1
+    assert (
+        len(probe.profiles) == 2 and probe.recordings and probe.recordings[0].job_state == "Active"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
 from onvif.definition import SERVICES
 
 from fleetctl.adapters.onvif_time import field
@@ -84,12 +85,21 @@ _EXTENSION_SERVICES = {
 def parse_capabilities(reply: Any) -> dict[str, str]:
     """GetCapabilities (pre-2.0 firmware) -> {namespace: XAddr}, like ``parse_services``."""
     out: dict[str, str] = {}
-    sources = [(reply, _CAPABILITY_SERVICES), (field(reply, "Extension"), _EXTENSION_SERVICES)]
+    extension = field(reply, "Extension")
+    sources = [(reply, _CAPABILITY_SERVICES), (extension, _EXTENSION_SERVICES)]
     for parent, names in sources:
         for element, service in names.items():
             xaddr = text(field(parent, element, "XAddr"))
             if xaddr:
                 out[SERVICES[service]["ns"]] = xaddr
+    # The 2.4.2 schema opens CapabilitiesExtension with xs:any, so zeep hands Recording, Search
+    # and friends over as raw lxml elements in ``_value_1`` instead of typed fields.
+    for raw in items(field(extension, "_value_1")):
+        local = etree.QName(raw).localname if isinstance(raw, etree._Element) else None
+        name = _EXTENSION_SERVICES.get(local or "")
+        raw_xaddr = text(raw.findtext("{*}XAddr")) if name else None
+        if name and raw_xaddr:
+            out.setdefault(SERVICES[name]["ns"], raw_xaddr)
     return out
 
 
