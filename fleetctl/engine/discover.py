@@ -295,7 +295,7 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
             found = list(await asyncio.gather(*(_enrich(session, d, options) for d in found)))
 
     cameras = inventory.cameras if inventory is not None else ()
-    devices = classify(found, cameras, addresses)
+    devices = sorted(classify(found, cameras, addresses), key=_order)
     return DiscoveryReport(
         devices=tuple(devices),
         started=started,
@@ -304,6 +304,23 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
         packets=result.packets,
         interfaces=tuple(sources),
     )
+
+
+# What a technician acts on first: new devices, then moved, missing, known; by address within.
+_STATUS_ORDER = {
+    DeviceStatus.NEW: 0,
+    DeviceStatus.MOVED: 1,
+    DeviceStatus.MISSING: 2,
+    DeviceStatus.KNOWN: 3,
+}
+
+
+def _order(dev: DiscoveredDevice) -> tuple[int, tuple[int, ...], str]:
+    try:
+        ip = tuple(int(p) for p in dev.address.split("."))
+    except ValueError:
+        ip = ()
+    return _STATUS_ORDER[dev.status], ip, dev.address
 
 
 async def _enrich(
