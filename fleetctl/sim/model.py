@@ -170,6 +170,9 @@ class SimCamera:
     # Host the camera puts in its WS-Discovery XAddrs instead of reported_host ("0.0.0.0": some
     # vendors do not know their own address there). None: reported_host.
     wsd_xaddr_host: str | None = None
+    # WS-Discovery Types it advertises (ONVIF 1.x cameras: only dn:NetworkVideoTransmitter;
+    # some NVRs: only tds:Device). It answers a Probe only if it has every requested type.
+    wsd_types: str = "dn:NetworkVideoTransmitter tds:Device"
 
     def now(self) -> float:
         """The camera's own clock (epoch seconds), drift included."""
