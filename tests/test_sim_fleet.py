@@ -123,3 +123,18 @@ async def test_fleetctl_sim_command_runs_until_sigterm_and_exits_cleanly(tmp_pat
     assert proc.returncode == 0, err.decode()
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection(live[0].host, live[0].port)
+
+
+async def test_recorders_answer_df_over_ssh_with_the_fleet_account() -> None:
+    asyncssh = pytest.importorskip("asyncssh")
+    pytest.importorskip("fleetctl.sim.ssh")
+    async with SimFleet(cameras=2, recorders=1, seed=8, rtsp=False, discovery=False,
+                        assign={2: {"storage_failed"}}) as fleet:
+        nvr = fleet.cameras[2]
+        assert nvr.is_recorder
+        user, pw = fleet.credentials
+        async with asyncssh.connect(nvr.host, nvr.ssh_port, username=user, password=pw,
+                                    known_hosts=None) as conn:
+            result = await conn.run("df -P", check=False)
+        assert "Input/output error" in str(result.stderr)  # HDD1 failed
+        assert "/mnt/hdd2" in str(result.stdout)

@@ -28,9 +28,12 @@ from types import TracebackType
 from typing import Any
 
 from fleetctl.sim import faults as faultlib
+from fleetctl.sim.discovery import DiscoveryService, start_discovery
+from fleetctl.sim.h264 import default_library
 from fleetctl.sim.http import Listener, serve
 from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, Vendor, address_for
 from fleetctl.sim.onvif_app import CameraApp
+from fleetctl.sim.rtsp import start_rtsp
 from fleetctl.sim.sites import PLACES, SITES, slug
 from fleetctl.sim.vendors import FLAVOURS, make_camera
 
@@ -81,11 +84,10 @@ class SimFleet:
         self._readdress()
         self._by_name = {c.name: c for c in self.cameras}
         self._http: dict[int, Listener] = {}
-        self._rtsp_servers: dict[int, Any] = {}
-        self._ssh_servers: dict[int, Any] = {}
-        self._discovery_service: Any = None
+        self._rtsp_servers: dict[int, asyncio.AbstractServer] = {}
+        self._ssh_servers: dict[int, Any] = {}  # asyncssh.SSHAcceptor (asyncssh imported lazily)
+        self._discovery_service: DiscoveryService | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._media: Any = None
         self._host_key: Any = None
         self.started = asyncio.Event()
 
@@ -181,10 +183,7 @@ class SimFleet:
         for k in range(0, len(live), BIND_BATCH):
             await asyncio.gather(*(self._bring_up(c) for c in live[k : k + BIND_BATCH]))
         if self._discovery:
-            with contextlib.suppress(ImportError):
-                from fleetctl.sim.discovery import start_discovery
-
-                self._discovery_service = await start_discovery(live)
+            self._discovery_service = await start_discovery(live)
         for cam in live:
             if cam.has("flapping"):
                 self._spawn(self._flap(cam))
@@ -193,19 +192,16 @@ class SimFleet:
         self._http[cam.index] = await serve(CameraApp(cam, self._reboot), cam.host,
                                             cam.onvif_port)
         if self._rtsp:
-            start_rtsp = _optional("fleetctl.sim.rtsp", "start_rtsp")
-            if start_rtsp is not None:
-                if self._media is None:
-                    self._media = _optional("fleetctl.sim.rtsp", "default_library")()  # type: ignore[misc]
-                self._rtsp_servers[cam.index] = await start_rtsp(cam, self._media)
+            # Faults rtsp_down/no_video/frozen/low_fps are read live by the RTSP server.
+            self._rtsp_servers[cam.index] = await start_rtsp(cam, default_library())
         if self._ssh and cam.is_recorder:
-            start_ssh = _optional("fleetctl.sim.ssh", "start_ssh")
-            if start_ssh is not None:
-                if self._host_key is None:
-                    import asyncssh
+            from fleetctl.sim.ssh import start_ssh  # asyncssh: imported only with recorders
 
-                    self._host_key = asyncssh.generate_private_key("ssh-ed25519")
-                self._ssh_servers[cam.index] = await start_ssh(cam, self._host_key)
+            if self._host_key is None:
+                import asyncssh
+
+                self._host_key = asyncssh.generate_private_key("ssh-ed25519")
+            self._ssh_servers[cam.index] = await start_ssh(cam, self._host_key)
 
     async def _take_down(self, cam: SimCamera) -> None:
         listener = self._http.pop(cam.index, None)
@@ -214,9 +210,10 @@ class SimFleet:
         for servers in (self._rtsp_servers, self._ssh_servers):
             server = servers.pop(cam.index, None)
             if server is not None:
+                # close() frees the port at once. Not wait_closed(): from 3.12 on it also waits
+                # for established sessions, and a client may hold a stream open for minutes.
+                # (A real reboot would cut those sessions; the HTTP side does cut its own.)
                 server.close()
-                with contextlib.suppress(Exception):
-                    await server.wait_closed()
 
     async def _stop_all(self) -> None:
         if self._discovery_service is not None:
@@ -273,16 +270,6 @@ def _sites(cameras: int, sites: int | Sequence[str] | None) -> list[tuple[str, s
     else:
         count = max(1, min(len(SITES), -(-cameras // 60)))
     return list(SITES[: max(1, min(count, len(SITES)))])
-
-
-def _optional(module: str, name: str) -> Any:
-    """A piece another part of the simulator provides, or None while it does not exist yet."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 def _raise_nofile() -> None:

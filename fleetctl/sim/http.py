@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,6 @@ class _Parsed:
     error: int = 0
     keep_alive: bool = True
     consumed: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _parse(buf: bytearray, peer: str) -> _Parsed | None:
