@@ -38,7 +38,7 @@ NS_WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 NS_WSD = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
 NS_DN = "http://www.onvif.org/ver10/network/wsdl"
 NS_TDS = "http://www.onvif.org/ver10/device/wsdl"
-CAMERA_TYPES = frozenset({(NS_DN, "NetworkVideoTransmitter"), (NS_TDS, "Device")})
+_PREFIXES = {"dn": NS_DN, "tds": NS_TDS}
 SILENT_FAULTS = frozenset({"offline", "hang"})  # flapping: cam.online tracks up/down
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -69,7 +69,7 @@ def probe_matches(cam: SimCamera, relates_to: str) -> bytes:
         f"<wsa:Action>{NS_WSD}/ProbeMatches</wsa:Action>\n"
         "</SOAP-ENV:Header>\n<SOAP-ENV:Body><d:ProbeMatches><d:ProbeMatch>\n"
         f"<wsa:EndpointReference><wsa:Address>{cam.endpoint}</wsa:Address></wsa:EndpointReference>\n"
-        "<d:Types>dn:NetworkVideoTransmitter tds:Device</d:Types>\n"
+        f"<d:Types>{cam.wsd_types}</d:Types>\n"
         f"<d:Scopes>{scopes}</d:Scopes>\n"
         f"<d:XAddrs>http://{host}:{cam.onvif_port}/onvif/device_service</d:XAddrs>\n"
         "<d:MetadataVersion>1</d:MetadataVersion>\n"
@@ -98,6 +98,15 @@ def parse_probe(data: bytes) -> tuple[str, set[tuple[str | None, str]]] | None:
     return mid, wanted
 
 
+def advertised(cam: SimCamera) -> set[tuple[str | None, str]]:
+    """The camera's Types as (namespace, local name) pairs."""
+    out = set()
+    for qname in cam.wsd_types.split():
+        prefix, _, local = qname.rpartition(":")
+        out.add((_PREFIXES.get(prefix), local))
+    return out
+
+
 class _CameraEndpoint(asyncio.DatagramProtocol):
     def __init__(self, cam: SimCamera) -> None:
         self.cam = cam
@@ -118,7 +127,7 @@ class _CameraEndpoint(asyncio.DatagramProtocol):
             return
         cam.counters.discovery_probes += 1
         mid, wanted = probe
-        if not wanted <= CAMERA_TYPES:
+        if not wanted <= advertised(cam):
             return  # WS-Discovery: a target answers only if it has every requested type
         if cam.vendor == Vendor.HIKVISION and (b"\n" in data.strip() or _PRETTY.search(data)):
             return  # quirk seen in the field: this firmware ignores pretty-printed Probes
