@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fleetctl.core.errors import FleetctlError, UsageError
 from fleetctl.core.exitcodes import ExitCode
@@ -53,10 +54,31 @@ def serve_web(args: argparse.Namespace, argv: list[str]) -> int:
     from textual_serve.server import Server
 
     command = shlex.join([sys.executable, "-m", "fleetctl", *argv])
-    print(f"fleetctl: serving the TUI on http://{args.host}:{args.port}/ (Ctrl-C stops)",
-          file=sys.stderr, flush=True)
-    Server(command, host=args.host, port=args.port, title="fleetctl").serve()
+    server = Server(command, host=args.host, port=args.port, title="fleetctl")
+    server.initialize_logging()
+    asyncio.run(_serve_web(server, args.host, args.port))  # SIGINT/SIGTERM end it cleanly
     return ExitCode.OK
+
+
+async def _serve_web(server: Any, host: str, port: int) -> None:
+    # Server.serve() announces itself before it binds; scripts (and our browser test) need a
+    # line that means "listening", so bind here and say so after. _make_app is textual-serve's
+    # own route table (index, websocket, static): the same app serve() would run.
+    from aiohttp import web
+
+    runner = web.AppRunner(await server._make_app(), handle_signals=False, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    print(f"fleetctl: serving the TUI on http://{host}:{port}/ (Ctrl-C stops)",
+          file=sys.stderr, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 def _web_argv(args: argparse.Namespace) -> list[str]:
