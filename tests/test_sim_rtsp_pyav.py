@@ -21,7 +21,9 @@ FRAMES = 12
 def _decode(address: str, count: int) -> list[tuple[int, int, str]]:
     """Open the stream as ffplay would (RTSP over TCP) and decode ``count`` frames."""
     got: list[tuple[int, int, str]] = []
-    with av.open(address, options={"rtsp_transport": "tcp"}, timeout=10.0) as container:
+    # A short probe: FFmpeg otherwise watches a second of stream to guess the frame rate.
+    options = {"rtsp_transport": "tcp", "analyzeduration": "100000", "probesize": "32768"}
+    with av.open(address, options=options, timeout=10.0) as container:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
             got.append((frame.width, frame.height, stream.codec_context.name))

@@ -4,29 +4,27 @@ One asyncio server per camera on ``cam.host:cam.rtsp_port``; one protocol object
 connection, holding at most one session (what FFmpeg, VLC and camera probes open). Methods:
 OPTIONS (no auth, as cameras do), DESCRIBE, SETUP (``RTP/AVP/TCP`` interleaved only: UDP gets
 461, cameras behind NAT are probed over TCP anyway), PLAY, PAUSE, TEARDOWN, GET_PARAMETER and
-SET_PARAMETER (keep-alives). Every other request needs credentials from ``cam.users``: Digest
-(RFC 2617, no qop, ``uri=`` compared with the request URI exactly) and Basic where the vendor
-allows it (``rtsp_flavours.py``).
+SET_PARAMETER (keep-alives). Every other request needs credentials from ``cam.users``
+(``rtsp_auth.py``: Digest, Basic where the vendor allows it); the vendor's realm, control
+names, Server header and quirks come from ``rtsp_flavours.py``.
 
-Streaming (``rtsp_stream.py``): one timer per playing session, one write per access unit, media shared
-by all cameras. Faults read live from ``cam.faults``: ``rtsp_down`` and ``offline`` (refused),
-``hang`` (accepts, never answers), ``no_video``, ``frozen``, ``low_fps`` (see ``RtpSender``).
+Streaming (``rtsp_stream.py``): one timer per playing session, one write per access unit,
+media shared by all cameras. Faults read live from ``cam.faults``: ``rtsp_down`` and
+``offline`` (refused), ``hang`` (accepts, never answers), ``no_video``, ``frozen``,
+``low_fps`` (see ``RtpSender``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import email.utils
-import hashlib
-import hmac
 import os
 import re
-import time
 from urllib.parse import parse_qsl, urlsplit
 
 from fleetctl.sim.h264 import MediaLibrary, default_library
 from fleetctl.sim.model import MediaProfile, SimCamera
+from fleetctl.sim.rtsp_auth import authorized, challenges
 from fleetctl.sim.rtsp_flavours import RtspFlavour, flavour_for
 from fleetctl.sim.rtsp_stream import RtpSender
 
@@ -34,9 +32,6 @@ __all__ = ["MediaLibrary", "RtspProtocol", "default_library", "start_rtsp"]
 
 MAX_HEADER_BYTES = 16 * 1024  # a request head larger than this is hostile: 400 and close
 MAX_BODY_BYTES = 64 * 1024
-NONCE_TTL_S = 600.0
-_SECRET = os.urandom(16)
-_PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 _REASONS = {
     200: "OK",
@@ -69,24 +64,6 @@ async def start_rtsp(cam: SimCamera, media: MediaLibrary) -> asyncio.AbstractSer
         backlog=64,
         start_serving=not refusing,
     )
-
-
-def _nonce(issued: int) -> str:
-    # Stateless (timestamp + HMAC): 2,000 cameras keep no nonce tables; 32 hex like Hikvision's.
-    stamp = f"{issued:08x}"
-    return stamp + hmac.new(_SECRET, stamp.encode(), hashlib.sha256).hexdigest()[:24]
-
-
-def _nonce_ok(nonce: str) -> bool:
-    try:
-        issued = int(nonce[:8], 16)
-    except ValueError:
-        return False
-    return hmac.compare_digest(_nonce(issued), nonce) and time.time() - issued < NONCE_TTL_S
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
 
 
 def match_profile(cam: SimCamera, url: str, control: str) -> MediaProfile | None:
@@ -209,49 +186,10 @@ class RtspProtocol(asyncio.Protocol):
         if handler is None:
             self._reply(501, cseq, {"Allow": _METHODS})
             return
-        if not self._authorized(method, url, headers):
-            self._reply(401, cseq, {"WWW-Authenticate": self._challenges()})
+        if not authorized(self.cam, self.flavour, method, url, headers):
+            self._reply(401, cseq, {"WWW-Authenticate": challenges(self.flavour)})
             return
         handler(url, cseq, headers)
-
-    def _challenges(self) -> str:
-        realm = self.flavour.realm
-        value = f'Digest realm="{realm}", nonce="{_nonce(int(time.time()))}", stale="FALSE"'
-        if self.flavour.basic:
-            # Two challenges in one header line, comma-joined, as Axis firmware sends them.
-            value += f', Basic realm="{realm}"'
-        return value
-
-    def _authorized(self, method: str, url: str, headers: dict[str, str]) -> bool:
-        if self.flavour.needs_user_agent and "user-agent" not in headers:
-            return False  # the firmware that 401s clients without a User-Agent (FIELD-NOTES)
-        auth = headers.get("authorization", "")
-        scheme, _, rest = auth.partition(" ")
-        if scheme.lower() == "basic" and self.flavour.basic:
-            try:
-                username, _, password = base64.b64decode(rest.strip()).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
-                return False
-            user = self.cam.users.get(username)
-            return user is not None and hmac.compare_digest(user.password, password)
-        if scheme.lower() != "digest":
-            return False
-        p = {m[0].lower(): m[1] or m[2] for m in _PARAM.findall(rest)}
-        user = self.cam.users.get(p.get("username", ""))
-        nonce = p.get("nonce", "")
-        # Hikvision-like strictness: uri= must be the request URI as sent, realm ours.
-        if user is None or p.get("realm") != self.flavour.realm or p.get("uri") != url:
-            return False
-        if not _nonce_ok(nonce):
-            return False
-        ha1 = _md5(f"{user.username}:{self.flavour.realm}:{user.password}")
-        ha2 = _md5(f"{method}:{url}")
-        if p.get("qop"):
-            nc, cnonce, qop = p.get("nc", ""), p.get("cnonce", ""), p["qop"]
-            want = _md5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
-        else:
-            want = _md5(f"{ha1}:{nonce}:{ha2}")
-        return hmac.compare_digest(want, p.get("response", ""))
 
     def _describe(self, url: str, cseq: str, headers: dict[str, str]) -> None:
         profile = match_profile(self.cam, url, self.flavour.control)
