@@ -13,7 +13,13 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fleetctl.sim import onvif_device, onvif_media, onvif_recording, vendor_storage
+from fleetctl.sim import (
+    onvif_device,
+    onvif_media,
+    onvif_network,
+    onvif_recording,
+    vendor_storage,
+)
 from fleetctl.sim.auth import AuthResult, check_digest, check_wsse, digest_challenge, record
 from fleetctl.sim.http import Request, Response
 from fleetctl.sim.model import SimCamera
@@ -33,7 +39,7 @@ from fleetctl.sim.soap import (
 )
 from fleetctl.sim.vendors import FLAVOURS
 
-_LOADED = (onvif_device, onvif_media, onvif_recording)  # importing them registers their ops
+_LOADED = (onvif_device, onvif_media, onvif_network, onvif_recording)  # importing them registers their ops
 
 HUGE_BYTES = 50 * 1024 * 1024
 _CHUNK = b"A" * 65536  # shared: a 50 MB reply streams from this, never held per request
