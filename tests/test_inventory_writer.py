@@ -127,12 +127,24 @@ def test_refusals(inv: Path) -> None:
     assert inv.read_text("utf-8") == ORIGINAL
 
 
-def test_indentation_style_of_the_file_is_kept(tmp_path: Path) -> None:
-    text = "sites:\n    a:\n        cameras:\n        -   name: a1\n            host: 10.0.0.1\n"
-    path = tmp_path / "wide.yaml"
+@pytest.mark.parametrize(
+    ("text", "added"),
+    [
+        (
+            "sites:\n    a:\n        cameras:\n        -   name: a1\n            host: 10.0.0.1\n",
+            "        -   name: a2\n            host: 10.0.0.2\n",
+        ),
+        (
+            "sites:\n  a:\n    cameras:\n    - name: a1  # no offset\n      host: 10.0.0.1\n",
+            "    - name: a2\n      host: 10.0.0.2\n",
+        ),
+    ],
+)
+def test_indentation_style_of_the_file_is_kept(tmp_path: Path, text: str, added: str) -> None:
+    path = tmp_path / "style.yaml"
     path.write_text(text)
     upsert_camera(str(path), "a", {"name": "a2", "host": "10.0.0.2"})
-    assert path.read_text() == text + "        -   name: a2\n            host: 10.0.0.2\n"
+    assert path.read_text() == text + added
 
 
 def test_concurrent_writers_lose_nothing(inv: Path) -> None:

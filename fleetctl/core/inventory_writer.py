@@ -24,6 +24,7 @@ from fleetctl.core.inventory_schema import CAMERA_FIELDS
 from fleetctl.core.secret import Secret
 
 _KEY_LINE = re.compile(r"^( +)[^\s#\-][^:\n]*:", re.M)
+_SEQ_ITEM = re.compile(r"^( *)-( +)[^\s#]", re.M)  # the first block-sequence item
 
 
 def upsert_camera(path: str, site: str, fields: Mapping[str, Any]) -> bool:
@@ -72,19 +73,34 @@ def upsert_camera(path: str, site: str, fields: Mapping[str, Any]) -> bool:
 
 def _yaml_for(text: str) -> Any:
     from ruamel.yaml import YAML
-    from ruamel.yaml.util import load_yaml_guess_indent
 
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap a long location or URL the user kept on one line
-    seq, offset = (4, 2)
-    if text.strip():
-        _, guessed, bsi = load_yaml_guess_indent(text)
-        seq, offset = (guessed or 4), (bsi if bsi is not None else 2)
+    mapping, sequence, offset = guess_indent(text)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return yaml
+
+
+def guess_indent(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) indentation as ruamel.yaml's ``indent()`` takes them.
+
+    From the text alone (ruamel's own guesser parses the whole file: a second full parse of a
+    5,000-camera inventory). Defaults to the CONTRACTS.md style: ``cameras:`` then ``  - name:``.
+    """
     indents = [len(m.group(1)) for m in _KEY_LINE.finditer(text)]
     mapping = min(indents) if indents else 2
-    yaml.indent(mapping=mapping, sequence=max(seq, offset + 2), offset=offset)
-    return yaml
+    item = _SEQ_ITEM.search(text)
+    if item is None:
+        return mapping, mapping + 2, 2
+    dash = len(item.group(1))
+    parent = 0
+    for line in reversed(text[: item.start()].splitlines()):
+        if line.strip() and not line.lstrip().startswith("#"):
+            parent = len(line) - len(line.lstrip(" "))
+            break
+    offset = max(0, dash - parent)
+    return mapping, offset + 1 + len(item.group(2)), offset
 
 
 def _mapping(flow: bool = False, **items: Any) -> Any:

@@ -1,0 +1,76 @@
+"""Inventory at fleet scale: load, select, upsert. Prints figures; asserts nothing.
+
+    /tmp/venv/bin/python benchmarks/bench_inventory.py [N_CAMERAS]
+
+Baseline: ruamel.yaml's C safe loader on the same bytes (what parsing alone costs without line
+numbers, validation or inheritance).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+from fleetctl.core.inventory import load_inventory
+from fleetctl.core.inventory_writer import upsert_camera
+from fleetctl.core.selection import parse_selection
+
+
+def make_inventory(n: int) -> str:
+    lines = ["defaults: {credentials: district}", "sites:"]
+    per_site = 50
+    for s in range((n + per_site - 1) // per_site):
+        lines += [f"  xã-{s:03}:", f"    ranges: [10.{s // 250}.{s % 250}.0/24]", "    cameras:"]
+        for c in range(min(per_site, n - s * per_site)):
+            lines += [
+                f"      - name: cam-{s:03}-{c:02}   # cột {c}",
+                f"        host: 10.{s // 250}.{s % 250}.{c + 10}",
+                f"        tags: [{'market' if c % 3 else 'school'}, hik]",
+                f'        location: "Chợ Đông Tiến, cổng {c}"',
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def timed(fn: Callable[[], object], runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "fleet.yaml")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(make_inventory(n))
+        from ruamel.yaml import YAML
+
+        with open(path, encoding="utf-8") as fh:
+            data = fh.read()
+        base = timed(lambda: YAML(typ="safe").load(data))
+        load = timed(lambda: load_inventory(path))
+        inv = load_inventory(path)
+        print(f"{n} cameras, {os.path.getsize(path) / 1e6:.1f} MB")
+        print(f"  baseline ruamel C safe load:   {base * 1000:7.0f} ms")
+        print(
+            f"  load_inventory (rt + schema):  {load * 1000:7.0f} ms  ({load / base:.1f}x baseline)"
+        )
+        for expr in ("site:xa-001", "dong tien market", "host:10.0.0.0/16 !tag:school"):
+            sel = parse_selection(expr)
+            t = timed(lambda sel=sel: [c for c in inv.cameras if sel.matches(c)], runs=5)
+            print(f"  select {expr!r:32} {t * 1000:7.1f} ms per pass over {n}")
+        t = timed(
+            lambda: upsert_camera(path, "xã-000", {"name": "cam-new", "host": "10.0.0.250"}), runs=1
+        )
+        print(f"  upsert_camera (add, validate, atomic write): {t * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
