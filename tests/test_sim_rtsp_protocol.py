@@ -209,3 +209,27 @@ async def test_session_is_checked_and_teardown_stops_the_stream() -> None:
     assert (wrong.status, down.status, after.status) == (454, 200, 200)
     assert client.frames == []  # nothing was sent after the TEARDOWN reply
     assert cam.counters.rtsp_sessions == 1
+
+
+async def test_client_rtcp_between_requests_is_skipped() -> None:
+    cam = make_cam()
+    async with rtsp_camera(cam):
+        client = await RawRtsp.connect(cam)
+        await client.play(cam)
+        # An RTCP receiver report on channel 1, as FFmpeg sends: "$", channel, length, packet.
+        report = bytes([0x81, 201, 0, 7]) + bytes(28)
+        client.writer.write(b"$\x01" + len(report).to_bytes(2, "big") + report)
+        reply = await client.request("OPTIONS", url(cam, userinfo=False))
+        await client.close()
+    assert reply.status == 200
+
+
+async def test_oversized_request_head_gets_400_and_close() -> None:
+    cam = make_cam()
+    async with rtsp_camera(cam):
+        client = await RawRtsp.connect(cam)
+        client.writer.write(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nX-Junk: " + b"a" * 20_000)
+        head = await client.reader.readuntil(b"\r\n\r\n")
+        rest = await client.reader.read()
+        await client.close()
+    assert head.startswith(b"RTSP/1.0 400 ") and rest == b""
