@@ -26,6 +26,7 @@ HOST = address_for(6001)
 USER, PASSWORD = "admin", "p@ss:w/rd%41"  # every character that breaks RTSP URLs
 CRED = Credential("fleet", USER, Secret(PASSWORD))
 UNITS = access_units(split_annexb(clip("640x360.h264")), "H264")
+UNITS_H265 = access_units(split_annexb(clip("640x360.h265")), "H265")
 SDP = (
     "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=Media Presentation\r\nt=0 0\r\na=control:*\r\n"
     "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n"
@@ -38,6 +39,7 @@ class Camera:
     """What the scripted camera does; ``seen`` records the requests it received."""
 
     auth: str | None = None  # None | digest | basic | both
+    codec: str = "H264"
     grant: str = "RTP/AVP/TCP;unicast;interleaved=4-5"
     frames: int = 20  # access units sent right after the PLAY reply
     content_base: str | None = None
@@ -96,7 +98,7 @@ class Camera:
                     continue
                 extra, body = "", ""
                 if method == "DESCRIBE":
-                    body = SDP
+                    body = SDP.replace("H264/90000", f"{self.codec}/90000")
                     extra = f"Content-Type: application/sdp\r\nContent-Length: {len(body)}\r\n"
                     if self.content_base:
                         extra += f"Content-Base: {self.content_base}\r\n"
@@ -133,9 +135,10 @@ class Camera:
             if "interleaved" in self.grant
             else 0
         )
-        units = [UNITS[0]] * self.frames if self.frozen else UNITS[: self.frames]
+        clip_units = UNITS_H265 if self.codec == "H265" else UNITS
+        units = [clip_units[0]] * self.frames if self.frozen else clip_units[: self.frames]
         out = bytearray()
-        for k, pkt in enumerate(rtp_packets(units, "H264")):
+        for k, pkt in enumerate(rtp_packets(units, self.codec)):
             out += interleave(pkt, channel)
             if self.chatter and k % 7 == 3:
                 out += interleave(b"\x81\xc9\x00\x01" + bytes(4), channel + 1)  # RTCP RR
@@ -300,3 +303,23 @@ async def test_noauth_probe(serve: Serve) -> None:
 async def test_unusable_uri_is_unsupported_not_an_exception(uri: str) -> None:
     probe = await probe_stream(uri, CRED, timeout_s=1)
     assert (probe.ok, probe.failure, probe.stage) == (False, Failure.UNSUPPORTED, "connect")
+
+
+async def test_h265_stream(serve: Serve) -> None:
+    cam = Camera(codec="H265", frames=12, grant="RTP/AVP/TCP;unicast;interleaved=2-3")
+    probe = await probe_stream(await serve(cam), None, window_s=0.3, timeout_s=5)
+    assert probe.ok, probe.error
+    assert (probe.codec, probe.width, probe.height) == ("H265", 640, 360)
+    assert (probe.frames, probe.keyframes) == (12, 1)
+
+
+async def test_interleaved_flood_before_the_describe_reply_is_skipped(serve: Serve) -> None:
+    # Some cameras start pushing RTP of a previous session; the reply must still be found.
+    junk = b"".join(interleave(p, 0) for p in rtp_packets(UNITS[:30], "H264"))
+    body = SDP.encode()
+    raw = junk + b"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    probe = await probe_stream(
+        await serve(Camera(describe_raw=raw)), None, window_s=0.3, timeout_s=5
+    )
+    assert probe.ok, probe.error
+    assert probe.frames == 20  # only what came after PLAY counts

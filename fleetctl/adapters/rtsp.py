@@ -75,7 +75,8 @@ async def _open(
     except OSError as err:
         kind = Failure.TIMEOUT if err.errno == errno.ETIMEDOUT else Failure.UNREACHABLE
         raise RtspFailure(kind, f"{where}: cannot connect ({err.strerror or err})") from None
-    return RtspConnection(reader, writer, where, credential), clean, where
+    clock = asyncio.get_running_loop().time
+    return RtspConnection(reader, writer, where, credential, clock), clean, where
 
 
 async def _describe(s: RtspConnection, url: str) -> tuple[Response, str]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -73,8 +75,10 @@ class RtspConnection:
         writer: asyncio.StreamWriter,
         where: str,
         credential: Credential | None,
+        clock: Callable[[], float] = time.monotonic,  # the event loop's time() in the probe
     ) -> None:
         self._reader, self._writer, self.where = reader, writer, where
+        self._clock = clock
         self._credential = credential
         self._buf = bytearray()
         self._cseq = 0
@@ -120,7 +124,7 @@ class RtspConnection:
                     break
                 if buf[pos + 1] == channel and counter is not None:
                     if self.first_rtp is None:
-                        self.first_rtp = asyncio.get_running_loop().time()
+                        self.first_rtp = self._clock()
                     counter.feed(buf, pos + 4, end)
                 pos = end
                 continue
