@@ -1,0 +1,104 @@
+"""`fleetctl serve` against the simulator: metrics, health, report, damping, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+from fleetctl.core.selection import select_cameras
+from fleetctl.engine.check import CheckOptions
+from fleetctl.engine.metrics import Exposition
+from fleetctl.engine.monitor import Monitor, MonitorOptions, Notification
+from fleetctl.engine.workspace import load_workspace
+from fleetctl.sim.fleet import SimFleet
+
+FAST = CheckOptions(timeout_s=5.0, stream_window_s=0.4)
+
+
+async def test_cycle_metrics_parse_as_strict_openmetrics(tmp_path: Path) -> None:
+    async with SimFleet(cameras=8, faults="none", seed=3, assign={1: {"offline"}, 2: {"clock_drift"}}, discovery=False) as fleet:
+        inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+        ws = load_workspace(str(inv), str(secrets))
+        cams = select_cameras(ws.inventory, "")
+        mon = Monitor(ws, cams, MonitorOptions(interval_s=0.5, flap_checks=1, check=FAST))
+        await mon.run_cycle()
+        await mon.close()
+        body, ctype = Exposition(mon).render(openmetrics=True)
+        assert ctype.startswith("application/openmetrics-text")
+        families = {f.name: f for f in text_string_to_metric_families(body.decode())}  # raises if not strict
+        up = {s.labels["name"]: s.value for s in families["fleetctl_camera_up"].samples}
+        offline, drifted = fleet.cameras[1].name, fleet.cameras[2].name
+        assert up[offline] == 0 and sum(up.values()) == len(cams) - 1
+        clock = {s.labels["name"]: s.value for s in families["fleetctl_camera_clock_offset_seconds"].samples}
+        assert offline not in clock  # not measured: absent, never a fake zero
+        assert abs(clock[drifted]) > 300
+        site_total = sum(s.value for s in families["fleetctl_site_cameras"].samples)
+        assert site_total == len(cams)
+        crit = {s.labels["name"] for s in families["fleetctl_camera_status"].samples if s.labels["status"] == "crit" and s.value == 1}
+        assert crit == {offline, drifted}
+
+
+async def test_flap_damping_and_notifications(tmp_path: Path) -> None:
+    async with SimFleet(cameras=3, faults="none", seed=4, assign={0: {"offline"}}, discovery=False) as fleet:
+        inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+        ws = load_workspace(str(inv), str(secrets))
+        notes: list[Notification] = []
+
+        async def collect(n: Notification) -> None:
+            notes.append(n)
+
+        mon = Monitor(ws, select_cameras(ws.inventory, ""), MonitorOptions(interval_s=0.2, flap_checks=2, check=FAST), notifier=collect)
+        down = fleet.cameras[0].name
+        await mon.run_cycle()
+        assert mon.latest[down].status.value == "warn"  # pending: one failed check does not page
+        assert "pending 1/2" in mon.latest[down].problems[0].message
+        await mon.run_cycle()
+        await mon.drain_notifications()
+        assert mon.latest[down].status.value == "crit"
+        assert [(n.transition.value, n.report.name) for n in notes] == [("firing", down)]
+        await mon.run_cycle()
+        await mon.close()
+        assert len(notes) == 1  # still down: reported once, not every cycle
+
+
+async def test_serve_process_endpoints_and_sigterm(tmp_path: Path) -> None:
+    async with SimFleet(cameras=4, faults="none", seed=5, discovery=False) as fleet:
+        inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "fleetctl", "serve", "-i", str(inv), "--interval", "1s",
+            "--listen", "127.0.0.1:0", "--timeout", "5", "--window", "0.3", "--db", str(tmp_path / "h.sqlite"),
+            stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+        )
+        assert proc.stderr is not None
+        try:
+            async with asyncio.timeout(30):
+                line = ""
+                while "listening on" not in line:
+                    line = (await proc.stderr.readline()).decode()
+                    assert line, "serve exited early"
+            base = line.rsplit("listening on ", 1)[1].strip().removesuffix("/metrics")
+            async with aiohttp.ClientSession() as http:
+                async with asyncio.timeout(30):
+                    while True:  # wait until the first cycle has produced results
+                        async with http.get(base + "/report.json") as r:
+                            report = await r.json()
+                        if len(report["cameras"]) == 4:
+                            break
+                        await asyncio.sleep(0.2)
+                assert report["summary"]["total"] == 4
+                async with http.get(base + "/healthz") as r:
+                    assert r.status == 200 and (await r.json())["status"] == "ok"
+                async with http.get(base + "/metrics") as r:
+                    text = await r.text()
+                    assert r.headers["Content-Type"].startswith("text/plain")
+                    assert 'fleetctl_camera_up{' in text
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(20):
+                rc = await proc.wait()
+        assert rc == 0
