@@ -18,11 +18,16 @@ from fleetctl.sim.model import Vendor
 FRAMES = 12
 
 
-def _decode(address: str, count: int) -> list[tuple[int, int, str]]:
-    """Open the stream as ffplay would (RTSP over TCP) and decode ``count`` frames."""
+def _decode(address: str, count: int, tcp: bool = True) -> list[tuple[int, int, str]]:
+    """Open the stream as ffplay would and decode ``count`` frames.
+
+    ``tcp=False`` leaves FFmpeg's default: it asks for UDP first, gets 461 and retries over TCP.
+    """
     got: list[tuple[int, int, str]] = []
     # A short probe: FFmpeg otherwise watches a second of stream to guess the frame rate.
-    options = {"rtsp_transport": "tcp", "analyzeduration": "100000", "probesize": "32768"}
+    options = {"analyzeduration": "100000", "probesize": "32768"}
+    if tcp:
+        options["rtsp_transport"] = "tcp"
     with av.open(address, options=options, timeout=10.0) as container:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
@@ -63,3 +68,10 @@ async def test_ffmpeg_decodes_h265_after_an_encoder_change() -> None:
         after = await asyncio.to_thread(_decode, url(cam), FRAMES)
     assert before == [(1920, 1080, "h264")] * 3
     assert after == [(640, 360, "hevc")] * FRAMES
+
+
+async def test_ffmpeg_default_transport_falls_back_from_udp_to_tcp() -> None:
+    cam = make_cam(Vendor.AXIS, main=(1280, 720, 25.0, 1024))
+    async with rtsp_camera(cam):
+        frames = await asyncio.to_thread(_decode, url(cam), 5, False)
+    assert frames == [(1280, 720, "h264")] * 5

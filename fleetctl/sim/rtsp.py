@@ -229,10 +229,11 @@ class RtspProtocol(asyncio.Protocol):
             return
         transport = headers.get("transport", "")
         found = re.search(r"interleaved=(\d+)(?:-(\d+))?", transport)
-        if "RTP/AVP/TCP" not in transport.upper() or found is None:
+        if "RTP/AVP/TCP" not in transport.upper():
+            # UDP is refused: FFmpeg's default then falls back to TCP, as it does on NATed sites.
             self._reply(461, cseq)
             return
-        asked = int(found.group(1))
+        asked = int(found.group(1)) if found else 0  # no channels asked: the server picks
         granted = self.cam.rtsp_interleaved or self.flavour.interleaved or f"{asked}-{asked + 1}"
         channel = int(granted.partition("-")[0])
         self.profile = profile
