@@ -51,6 +51,11 @@ def expand_ranges(specs: Iterable[str]) -> list[str]:
         try:
             if "/" in spec:
                 net = netaddr.IPNetwork(spec, version=4)
+                if net.size > MAX_SWEEP_ADDRESSES + 2:
+                    raise UsageError(
+                        f"range {spec!r}: more than {MAX_SWEEP_ADDRESSES} addresses to sweep; "
+                        "split it into smaller ranges"
+                    )
                 # .0 and .255 of a /24 are not devices, and sending to a broadcast fails (EACCES)
                 hosts: Iterable[netaddr.IPAddress] = net.iter_hosts() if net.prefixlen < 31 else net
             elif "*" in spec or (
@@ -66,21 +71,27 @@ def expand_ranges(specs: Iterable[str]) -> list[str]:
                 hosts = netaddr.IPRange(first, last)
             else:
                 hosts = [netaddr.IPAddress(spec, version=4)]
+            if len(out) + _size(hosts) > MAX_SWEEP_ADDRESSES:
+                raise UsageError(
+                    f"range {spec!r}: more than {MAX_SWEEP_ADDRESSES} addresses to sweep; "
+                    "split it into smaller ranges"
+                )
             size = len(out)
             for addr in hosts:
                 if addr.version != 4:
                     raise ValueError("IPv6 is not supported by the sweep")
                 out[str(addr)] = None
-                if len(out) > MAX_SWEEP_ADDRESSES:
-                    raise UsageError(
-                        f"range {spec!r}: more than {MAX_SWEEP_ADDRESSES} addresses to sweep; "
-                        "split it into smaller ranges"
-                    )
             if len(out) == size and not hosts:
                 raise ValueError("empty range")
         except (netaddr.AddrFormatError, ValueError, TypeError) as err:
             raise UsageError(f"bad address range {spec!r}: {err}") from err
     return list(out)
+
+
+def _size(hosts: Iterable[object]) -> int:
+    # IPRange and IPGlob know their size without iterating; a host generator was checked before.
+    size = getattr(hosts, "size", None)
+    return size if isinstance(size, int) else len(hosts) if isinstance(hosts, list) else 0
 
 
 # ------------------------------------------------------------------------------ unicast sweep
