@@ -8,13 +8,8 @@ import struct
 import pytest
 from rtp_packets import access_units, clip, nal_type, rtp_packets, split_annexb
 
-from fleetctl.adapters.rtp import (
-    VideoCounter,
-    parse_header,
-    parse_sps,
-    sps_from_fmtp,
-    unescape_rbsp,
-)
+from fleetctl.adapters.rtp import VideoCounter, parse_header
+from fleetctl.adapters.sps import parse_sps, sps_from_fmtp, unescape_rbsp
 
 H264_CLIPS = [
     ("640x360.h264", 640, 360),
@@ -169,3 +164,16 @@ def test_truncated_and_foreign_packets_are_ignored() -> None:
     for junk in (b"", b"\x80\x60", b"\x00" * 40, b"GET / HTTP/1.1\r\n\r\n"):
         c.feed(junk, 0, len(junk))
     assert c.packets == 0 and c.frames == 0
+
+
+def test_jpeg_stream_counts_frames_but_never_invents_keyframes() -> None:
+    c = VideoCounter("JPEG")
+    for seq in range(6):
+        # RFC 2435 header whose first byte would read as an H.264 IDR (type 5) if misparsed.
+        pkt = (
+            struct.pack(">BBHII", 0x80, 0x80 | 26, seq, seq * 3600, 1)
+            + b"\x05\x00\x00\x00"
+            + bytes(20)
+        )
+        c.feed(pkt, 0, len(pkt))
+    assert (c.frames, c.keyframes, c.width) == (6, 0, None)

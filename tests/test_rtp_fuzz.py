@@ -6,9 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleetctl.adapters.digest import choose, parse_challenges
-from fleetctl.adapters.rtp import VideoCounter, parse_sps
+from fleetctl.adapters.rtp import VideoCounter
 from fleetctl.adapters.rtsp_wire import RtspConnection, RtspFailure
 from fleetctl.adapters.sdp import parse_sdp
+from fleetctl.adapters.sps import parse_sps
 
 FAST = settings(max_examples=150, deadline=None)
 

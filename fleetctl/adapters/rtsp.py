@@ -23,7 +23,7 @@ import errno
 import re
 from urllib.parse import urlsplit
 
-from fleetctl.adapters.rtp import VideoCounter, parse_sps, sps_from_fmtp
+from fleetctl.adapters.rtp import VideoCounter
 from fleetctl.adapters.rtsp_wire import (
     Response,
     RtspConnection,
@@ -31,6 +31,7 @@ from fleetctl.adapters.rtsp_wire import (
     strip_userinfo,
 )
 from fleetctl.adapters.sdp import VideoMedia, parse_sdp, resolve_control
+from fleetctl.adapters.sps import parse_sps, sps_from_fmtp
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure, StreamProbe
 from fleetctl.core.secret import Secret
