@@ -60,7 +60,8 @@ class RtpSender:
         self._timer: asyncio.TimerHandle | None = None
         self._clip: Clip | None = None
         self._track: Track | None = None
-        self._shape: tuple[float, float] = (0.0, 0.0)
+        self._key: tuple[str, int, int, float, float] | None = None
+        self._loop = asyncio.get_running_loop()
         self.dropped = 0
 
     @property
@@ -71,8 +72,7 @@ class RtpSender:
         """Start (or resume after PAUSE) sending; the first frame goes out immediately."""
         if self._timer is not None:
             return
-        loop = asyncio.get_running_loop()
-        self._deadline = loop.time()
+        self._deadline = self._loop.time()
         # Cameras force an IDR for a new PLAY: restart the clip at its keyframe, no waiting.
         self._index = 0
         self._need_keyframe = True
@@ -85,21 +85,22 @@ class RtpSender:
 
     def _current_track(self) -> Track | None:
         enc = self.profile.encoder
+        key = (enc.encoding, enc.width, enc.height, enc.bitrate_kbps, enc.fps)
+        if key == self._key:
+            return self._track  # the common case, every frame: one tuple compare
         clip = self.media.clip_for(enc.encoding, enc.width, enc.height)
         if self._clip is not None and clip is not self._clip:
             return None  # encoder restarted with another resolution/codec: session ends
-        shape = (enc.bitrate_kbps, enc.fps)
-        if self._track is None or shape != self._shape:
-            self._clip, self._shape = clip, shape
-            self._track = self.media.track(clip, enc.bitrate_kbps, enc.fps, self.channel)
+        self._clip, self._key = clip, key
+        self._track = self.media.track(clip, enc.bitrate_kbps, enc.fps, self.channel)
         return self._track
 
     def _tick(self) -> None:
         self._timer = None
-        cam, transport = self.cam, self.transport
+        transport, faults = self.transport, self.cam.faults
         if transport.is_closing():
             return
-        if cam.has("offline") or cam.has("rtsp_down") or not cam.online:
+        if "offline" in faults or "rtsp_down" in faults or not self.cam.online:
             transport.abort()
             return
         track = self._current_track()
@@ -107,19 +108,18 @@ class RtpSender:
             transport.close()
             return
         fps = max(float(self.profile.encoder.fps), 0.1)
-        if cam.has("low_fps"):
+        if "low_fps" in faults:
             fps /= LOW_FPS_DIVISOR
-        if not cam.has("no_video"):
-            self._send(track)
+        if "no_video" not in faults:
+            self._send(track, "frozen" in faults)
         self._timestamp += RTP_CLOCK / fps
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = self._loop.time()
         self._deadline = max(self._deadline + 1.0 / fps, now - MAX_LAG_S)
-        self._timer = loop.call_at(self._deadline, self._tick)
+        self._timer = self._loop.call_at(self._deadline, self._tick)
 
-    def _send(self, track: Track) -> None:
+    def _send(self, track: Track, frozen: bool) -> None:
         units = track.units
-        if self.cam.has("frozen"):
+        if frozen:
             unit = units[0]  # the same keyframe, byte for byte, forever
         else:
             unit = units[self._index % len(units)]
