@@ -213,3 +213,11 @@ async def test_oversized_reply_is_refused_before_parsing() -> None:
     finally:
         server.close()
     assert readout.failure is Failure.OVERSIZED
+
+
+async def test_sim_drip_fed_reply_is_cut_by_the_deadline(camera: Start) -> None:
+    cam, port = await camera(Vendor.HIKVISION, faults=("drip",))
+    readout = await read_vendor_storage(
+        cam.host, port, "hikvision", CRED, timeout_s=0.5, max_bytes=65536
+    )
+    assert (readout.ok, readout.failure) == (False, Failure.TIMEOUT)
