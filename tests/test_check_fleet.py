@@ -96,10 +96,19 @@ def _words(r: CameraReport) -> str:
 async def test_report_carries_device_stream_storage_and_steps(tmp_path: Path) -> None:
     async with SimFleet(cameras=3, faults="none", seed=3, discovery=False) as fleet:
         workspace, cameras = workspace_for(fleet, fleet.cameras)
+        sim = fleet.cameras[1]
+        rtsp_only = Camera(
+            name="rtsp-only", host=sim.host, site=sim.site, port=sim.onvif_port, credentials="fleet", onvif=False,
+            rtsp_url=f"rtsp://{sim.host}:{sim.rtsp_port}{sim.profiles[0].stream_path}",
+        )
         try:
-            report = await check_cameras(cameras, workspace, OPTIONS)
+            report = await check_cameras([*cameras, rtsp_only], workspace, OPTIONS)
         finally:
             await release_connections()
+    plain = report.cameras[-1]
+    assert plain.status is Status.OK, _words(plain)
+    assert plain.checks[0].name == "reach" and "onvif" not in {s.name for s in plain.checks}
+    assert plain.streams[0].fps and plain.device is None
     hik = report.cameras[0]  # camera 0 is a Hikvision (sim.fleet VENDOR_CYCLE)
     assert hik.status is Status.OK, _words(hik)
     assert hik.device is not None and hik.device.manufacturer and hik.device.serial

@@ -108,7 +108,9 @@ def _deadline_problem(run: CameraRun, timeout_s: float) -> None:
     # Past the deadline we know the camera is unwell only where it stalled the conversation;
     # a stuck storage or security read does not make the video unavailable.
     sev = Status.UNKNOWN if stage in ("storage", "security") else Status.CRIT
-    if not any(p.kind is kind for p in run.problems):
+    # A stuck storage or security read says little when the camera already has problems.
+    minor = sev is Status.UNKNOWN and bool(run.problems)
+    if not minor and not any(p.kind is kind for p in run.problems):
         run.problems.append(Problem(kind, sev, f"no answer within {timeout_s:g} s ({stage} did not finish)"))
     run.steps.append(CheckStep(stage, sev, run.stage_elapsed_ms(), f"deadline of {timeout_s:g} s reached"))
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from fleetctl.core import verdicts
+from fleetctl.core.errors import SecretsError
 from fleetctl.core.models import (
     Camera,
     CameraReport,
@@ -52,7 +53,8 @@ RETRY_JITTER_S = (0.05, 0.25)  # one jittered retry for reads, so a fleet's retr
 MAX_REPLY_BYTES = 4 * 1024 * 1024  # no health-check reply is legitimately bigger
 STORAGE_TIMEOUT_S = 4.0
 SECURITY_TIMEOUT_S = 4.0
-LIVENESS_TIMEOUT_S = 1.0  # a live HTTP server sends its first byte in milliseconds
+LIVENESS_TIMEOUT_S = 1.0  # a drip-feeder shows itself within a second: bytes, never a header end
+MIN_FOLLOW_UP_S = 0.5  # below this, stream/storage/security cannot finish: don't start them
 STREAM_SETUP_S = 2.5
 # Probes end this much before the camera's deadline, so their own (precise) verdict wins over
 # the camera's blunt "did not finish".
@@ -60,6 +62,9 @@ OWN_DEADLINE_MARGIN_S = 0.25  # OPTIONS..PLAY on top of the measuring window
 DEFAULT_RTSP_PORT = 554
 # Hikvision and Dahua expose disk health only through their own HTTP APIs (FIELD-NOTES.md).
 _VENDOR_BY_MANUFACTURER = {"hikvision": "hikvision", "dahua": "dahua"}
+
+
+_SILENT = (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE)
 
 
 class HostLimits:
@@ -145,11 +150,15 @@ async def run_probes(run: CameraRun) -> None:
     rtsp_only = not cam.onvif
     if "reach" in probes and not await _reach(run, rtsp_only):
         return
-    credential = run.workspace.credential_for(cam)
+    try:
+        credential = run.workspace.credential_for(cam)
+    except SecretsError as err:  # the CLI checks this up front; a library caller may not have
+        run.problems.append(Problem(ProblemKind.AUTH, Status.UNKNOWN, str(err)))
+        return
     onvif: OnvifProbe | None = None
     if not rtsp_only and "onvif" in probes:
         onvif = await _onvif(run, credential)
-        if onvif is not None and not onvif.answered and onvif.failure in (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE):
+        if onvif is not None and not run.answered and onvif.failure in _SILENT:
             return  # silent: everything else would time out the same way
     uris: list[tuple[MediaProfileInfo | None, str]] = []
     if rtsp_only and cam.rtsp_url:
@@ -158,6 +167,8 @@ async def run_probes(run: CameraRun) -> None:
         main = onvif.profiles[0]  # the main profile comes first on every vendor we know
         if main.stream_uri:
             uris.append((main, main.stream_uri))
+    if run.remaining() < MIN_FOLLOW_UP_S:
+        return  # what was learned stands; starting probes that cannot finish would blame them
     jobs: list[Awaitable[None]] = []
     if "storage" in probes:
         jobs.append(_storage(run, onvif, credential))
@@ -239,15 +250,15 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
 
 
 async def _trickling(run: CameraRun) -> bool:
-    """ONVIF ran out of time: is the web server drip-feeding (bytes at once, a reply never),
-    rather than slow to start (a busy camera) or silent (a wedged one)?"""
-    from fleetctl.adapters.http_liveness import first_byte
+    """ONVIF ran out of time: is the web server drip-feeding (bytes at once, never a whole
+    header block), rather than busy (late but whole) or silent (wedged)?"""
+    from fleetctl.adapters.http_liveness import HttpShape, reply_shape
 
     cam = run.camera
-    talking = await run.limited(
-        lambda: first_byte(cam.host, cam.port, timeout_s=run.budget(LIVENESS_TIMEOUT_S), https=cam.https)
+    shape = await run.limited(
+        lambda: reply_shape(cam.host, cam.port, timeout_s=run.budget(LIVENESS_TIMEOUT_S), https=cam.https)
     )
-    return talking is True
+    return shape is HttpShape.TRICKLE
 
 
 async def _stream(
