@@ -323,3 +323,10 @@ async def test_interleaved_flood_before_the_describe_reply_is_skipped(serve: Ser
     )
     assert probe.ok, probe.error
     assert probe.frames == 20  # only what came after PLAY counts
+
+
+async def test_control_url_with_a_line_break_is_refused(serve: Serve) -> None:
+    cam = Camera(content_base="rtsp://h/x\nX-Injected: 1")
+    probe = await probe_stream(await serve(cam), None, window_s=0.3, timeout_s=5)
+    assert (probe.failure, probe.stage) == (Failure.MALFORMED, "setup")
+    assert all("x-injected" not in h for _, _, h in cam.seen)

@@ -29,6 +29,7 @@ MAX_HEADER_BYTES = 16 * 1024  # status line + headers of one RTSP message
 MAX_BODY_BYTES = 64 * 1024  # an SDP is a few hundred bytes; anything near this is hostile
 READ_CHUNK = 256 * 1024  # large reads: one syscall carries dozens of RTP packets
 
+_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 _RTSP_START = re.compile(rb"RTSP/|[A-Z_]{3,16} ")  # a reply, or a request from the server
 
 
@@ -93,6 +94,10 @@ class RtspConnection:
     # ----------------------------------------------------------------- wire
 
     def send(self, method: str, url: str, headers: dict[str, str] | None = None) -> None:
+        # URLs come from the camera (Content-Base, a=control): a CR or LF in one would let it
+        # write headers into our requests, and a space would break the request line.
+        if _UNSAFE_URL.search(url):
+            raise RtspFailure(Failure.MALFORMED, f"{self.where}: unusable URL from the camera")
         self._cseq += 1
         lines = [f"{method} {url} RTSP/1.0", f"CSeq: {self._cseq}", f"User-Agent: {USER_AGENT}"]
         if self.auth is not None:
