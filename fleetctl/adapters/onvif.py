@@ -66,6 +66,7 @@ class _Findings:
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
+        self.complete = False  # every step ran to its end
 
     def probe(
         self, conv: Conversation, *, failure: Failure | None = None, error: str | None = None
@@ -109,6 +110,9 @@ async def probe_onvif(
         async with asyncio.timeout(timeout_s):
             await _converse(conv, found, want_recordings)
     except TimeoutError:
+        if found.complete:
+            # The last reply landed as the deadline fired: the cancel hit the finished task.
+            return found.probe(conv)
         what = "no complete answer" if conv.answered else "no answer"
         if conv.pending:
             what += f" to {conv.pending[0]}"
@@ -159,6 +163,7 @@ async def _converse(conv: Conversation, found: _Findings, want_recordings: bool)
     found.values["hostname"] = _str(field(hostname, "Name"))
     found.values["ntp_servers"] = parse_ntp(ntp) if ntp is not None else None
     found.values["recordings"] = recordings
+    found.complete = True
 
 
 async def _none() -> None:

@@ -33,9 +33,11 @@ from fleetctl import __version__
 from fleetctl.core.probes import Failure
 
 USER_AGENT = f"fleetctl/{__version__}"
-# Concurrent connections to one camera: the probe overlaps a few independent calls, and small
+# Concurrent connections to one camera. The probe overlaps independent calls (hostname, NTP,
+# profiles, recordings); two sockets halve its round trips, while each extra socket costs a
+# handshake on both ends (at 10,000 cameras the CPU, not the wire, is the limit) and small
 # embedded web servers serve only a handful of sockets.
-PER_CAMERA_CONNECTIONS = 4
+PER_CAMERA_CONNECTIONS = 2
 # Idle keep-alive sockets go back to the camera soon: at 10,000 cameras a long keep-alive is
 # thousands of idle descriptors, and a probe's calls come within milliseconds of each other.
 KEEPALIVE_S = 3.0
