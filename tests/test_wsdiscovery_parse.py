@@ -141,3 +141,17 @@ def test_scope_decoding_ignores_foreign_and_malformed_scopes() -> None:
     assert s.name == "Ngõ Quyền"
     assert s.mac == "0011AABBCCDD"
     assert s.hardware is None and s.location is None
+
+
+def test_cheap_message_ids_are_unique_uuids_and_the_template_matches_build_probe() -> None:
+    import itertools
+    import uuid
+
+    from fleetctl.adapters.wsdiscovery import message_ids, probe_template
+
+    ids = list(itertools.islice(message_ids(), 5000))
+    assert len(set(ids)) == 5000
+    assert all(uuid.UUID(i.removeprefix("urn:uuid:")) for i in ids[:10])
+    assert set(ids).isdisjoint(itertools.islice(message_ids(), 5000))  # a new random base
+    head, tail = probe_template("tds:Device")
+    assert head + ids[0].encode() + tail == build_probe(ids[0], "tds:Device")

@@ -28,9 +28,9 @@ from fleetctl.adapters.wsdiscovery import (
     PROBE_KINDS,
     Collector,
     ProbeMatch,
-    build_probe,
-    new_message_id,
+    message_ids,
     open_socket,
+    probe_template,
 )
 from fleetctl.core.errors import UsageError
 from fleetctl.core.models import DeviceInfo
@@ -103,6 +103,7 @@ class SweepResult:
     addresses: int
     packets: int  # Probes sent
     duration_s: float
+    send_s: float = 0.0  # time spent sending (all rounds): packets / send_s is the achieved rate
 
 
 async def unicast_sweep(
@@ -135,20 +136,24 @@ async def unicast_sweep(
     transport, proto = await loop.create_datagram_endpoint(
         lambda: Collector("unicast", on_match), sock=open_socket(bind)
     )
-    packets = 0
+    packets, send_s = 0, 0.0
     try:
         for round_no in range(max(1, repeats)):
             pending = [a for a in addresses if a not in answered]
             if not pending:
                 break
             kind = PROBE_KINDS[round_no % len(PROBE_KINDS)]
+            t_send = time.monotonic()
             packets += await _paced_send(transport, proto, pending, kind, rate, port)
+            send_s += time.monotonic() - t_send
             gap = wait if round_no == repeats - 1 else min(wait, 0.5)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), gap)
     finally:
         transport.close()
-    return SweepResult(tuple(proto.matches), len(addresses), packets, time.monotonic() - started)
+    return SweepResult(
+        tuple(proto.matches), len(addresses), packets, time.monotonic() - started, send_s
+    )
 
 
 async def _paced_send(
@@ -162,13 +167,15 @@ async def _paced_send(
     # Sleep granularity is ~1 ms at best: send the packets that are due, then sleep a tick,
     # instead of one sleep per packet (which would cap the rate near 1,000/s).
     loop = asyncio.get_running_loop()
+    head, tail = probe_template(kind)
+    ids = message_ids()
     start, sent, tick = loop.time(), 0, 0.005
     while sent < len(addresses):
         due = min(len(addresses), int((loop.time() - start) * rate) + 1)
         while sent < due:
-            mid = new_message_id()
+            mid = next(ids)
             proto.expected.add(mid)
-            transport.sendto(build_probe(mid, kind), (addresses[sent], port))
+            transport.sendto(head + mid.encode() + tail, (addresses[sent], port))
             sent += 1
         if sent < len(addresses):
             await asyncio.sleep(max(tick, (sent - (loop.time() - start) * rate) / rate))
