@@ -8,13 +8,14 @@ camera behaviour seen in the field, including hostile ones.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
-from rtp_packets import access_units, clip, interleave, rtp_packets, split_annexb
+from rtp_packets import access_units, clip, interleave, nal_type, rtp_packets, split_annexb
 
 from fleetctl.adapters.rtsp import probe_rtsp_noauth, probe_stream
 from fleetctl.core.models import Credential
@@ -40,6 +41,7 @@ class Camera:
 
     auth: str | None = None  # None | digest | basic | both
     codec: str = "H264"
+    fmtp: str = "packetization-mode=1"
     grant: str = "RTP/AVP/TCP;unicast;interleaved=4-5"
     frames: int = 20  # access units sent right after the PLAY reply
     content_base: str | None = None
@@ -98,7 +100,9 @@ class Camera:
                     continue
                 extra, body = "", ""
                 if method == "DESCRIBE":
-                    body = SDP.replace("H264/90000", f"{self.codec}/90000")
+                    body = SDP.replace("H264/90000", f"{self.codec}/90000").replace(
+                        "packetization-mode=1", self.fmtp
+                    )
                     extra = f"Content-Type: application/sdp\r\nContent-Length: {len(body)}\r\n"
                     if self.content_base:
                         extra += f"Content-Base: {self.content_base}\r\n"
@@ -330,3 +334,14 @@ async def test_control_url_with_a_line_break_is_refused(serve: Serve) -> None:
     probe = await probe_stream(await serve(cam), None, window_s=0.3, timeout_s=5)
     assert (probe.failure, probe.stage) == (Failure.MALFORMED, "setup")
     assert all("x-injected" not in h for _, _, h in cam.seen)
+
+
+async def test_size_from_sdp_until_an_in_band_sps_corrects_it(serve: Serve) -> None:
+    sps_720 = next(n for n in split_annexb(clip("1280x720.h264")) if nal_type(n, "H264") == 7)
+    fmtp = f"packetization-mode=1;sprop-parameter-sets={base64.b64encode(sps_720).decode()}"
+    silent = await probe_stream(
+        await serve(Camera(fmtp=fmtp, frames=0)), None, window_s=0.3, timeout_s=1.5
+    )
+    assert (silent.width, silent.height) == (1280, 720)  # no RTP: the SDP is all we have
+    live = await probe_stream(await serve(Camera(fmtp=fmtp)), None, window_s=0.3, timeout_s=5)
+    assert (live.width, live.height) == (640, 360)  # what the encoder really sends

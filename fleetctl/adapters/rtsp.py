@@ -117,9 +117,10 @@ async def _play(
     if session:
         s.session_id = session.split(";")[0].strip()  # drop ";timeout=60"
     s.counter = VideoCounter(video.codec or "")
+    # The SDP's parameter sets give the size before any RTP; an in-band SPS, when one comes,
+    # wins (some firmwares keep announcing the size they booted with after a change).
     sps = sps_from_fmtp(video.fmtp or "", video.codec or "")
-    if sps is not None:
-        s.counter.width, s.counter.height = parse_sps(sps, video.codec or "") or (None, None)
+    s.sdp_size = parse_sps(sps, video.codec or "") if sps is not None else None
     s.stage = "play"
     s.play_sent = asyncio.get_running_loop().time()
     reply = await s.call("PLAY", _play_url(base, session_control), {"Range": "npt=0.000-"})
@@ -216,6 +217,8 @@ def _result(
     started: float,
 ) -> StreamProbe:
     c = s.counter if s is not None else None
+    size = (c.width, c.height) if c is not None and c.width and c.height else None
+    size = size or (s.sdp_size if s is not None else None)
     packets = c.packets if c is not None else 0
     ok = failure is None and packets > 0
     first_ms = None
@@ -228,8 +231,8 @@ def _result(
         error=error,
         stage=None if ok else stage,
         codec=codec,
-        width=c.width if c else None,
-        height=c.height if c else None,
+        width=size[0] if size else None,
+        height=size[1] if size else None,
         window_s=round(window, 3) if c is not None else 0.0,
         packets=packets,
         bytes=c.bytes if c else 0,

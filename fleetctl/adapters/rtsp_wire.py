@@ -89,6 +89,7 @@ class RtspConnection:
         self.counter: VideoCounter | None = None
         self.first_rtp: float | None = None
         self.play_sent: float | None = None
+        self.sdp_size: tuple[int, int] | None = None  # width, height from the SDP's SPS
         self.stage = "connect"  # connect | options | describe | setup | play | rtp
 
     # ----------------------------------------------------------------- wire
