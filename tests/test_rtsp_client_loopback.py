@@ -59,8 +59,6 @@ class Camera:
             return True
         value = headers.get("authorization", "")
         if value.startswith("Basic "):
-            import base64
-
             return (
                 self.auth == "basic"
                 and base64.b64decode(value[6:]).decode() == f"{USER}:{PASSWORD}"
