@@ -518,3 +518,33 @@ async def test_old_firmware_falls_back_to_capabilities(serve) -> None:
     assert (
         len(probe.profiles) == 2 and probe.recordings and probe.recordings[0].job_state == "Active"
     )
+
+
+async def test_wsdl_parsed_once_and_one_pool_for_the_fleet(serve, monkeypatch) -> None:
+    from fleetctl.adapters import onvif_session, onvif_transport
+
+    parses: list[str] = []
+    real = onvif_session._cached_document
+
+    async def counting(url: str) -> object:
+        parses.append(url)
+        return await real(url)
+
+    # Cold caches, then 20 cameras starting at once: one parse per WSDL, not twenty.
+    monkeypatch.setattr(onvif_session, "_documents", {})
+    monkeypatch.setattr(onvif_session, "_cached_document", counting)
+    cams = [FakeCamera(mode="ok") for _ in range(4)]
+    cameras = [await serve(c) for c in cams]
+    probes = await asyncio.gather(
+        *(onvif.probe_onvif(cameras[i % 4], CRED, timeout_s=10) for i in range(20))
+    )
+    assert all(p.ok for p in probes), [p.error for p in probes if not p.ok]
+    assert sorted(u.rsplit("/", 1)[-1] for u in parses) == [
+        "devicemgmt.wsdl",
+        "media.wsdl",
+        "recording.wsdl",
+        "search.wsdl",
+    ]
+    session = onvif_transport.shared_session()
+    assert session is onvif_transport.shared_session()  # one session (and connector) per loop
+    assert len(onvif_transport._sessions) == 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fleetctl.adapters.onvif_parse import (
@@ -232,7 +232,10 @@ async def _recordings(conv: Conversation) -> tuple[RecordingInfo, ...] | None:
     camera_now = utc_now()
     if conv.offset_s is not None:
         camera_now += timedelta(seconds=conv.offset_s)
-    until_dt = until if hasattr(until, "tzinfo") else None
+    until_dt = until if isinstance(until, datetime) else None
+    if until_dt is not None and until_dt.tzinfo is None:
+        # xs:dateTime without a zone: ONVIF times are UTC; a naive value would not compare.
+        until_dt = until_dt.replace(tzinfo=UTC)
     return tuple(
         RecordingInfo(recording, state, until_dt, camera_now)
         for (_, recording), state in zip(jobs, states, strict=True)
