@@ -132,7 +132,10 @@ def test_subprocess_cli_and_uncaught_traceback(fleet: Path) -> None:
     env = {**os.environ, "XDG_CONFIG_HOME": str(fleet / "xdg"), "COLUMNS": "200"}
     env.pop("FLEETCTL_SECRETS", None)
     inv = str(fleet / "inv.yaml")
-    for cmd in COMMANDS:
+    for cmd in (
+        COMMANDS[0],
+        COMMANDS[-1],
+    ):  # all of them ran in-process above; this is the real exe
         proc = _run([sys.executable, "-m", "fleetctl", "-vv", *cmd, "-i", inv], env)
         assert proc.returncode == 0, proc.stderr
         _assert_clean(proc.stdout, proc.stderr)
