@@ -16,6 +16,7 @@ The verdicts themselves are pure functions in ``fleetctl.core.verdicts``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from fleetctl.core.models import (
     ProblemKind,
     Status,
 )
+from fleetctl.engine.admission import Admission
 from fleetctl.engine.probing import CameraRun, HostLimits, run_probes
 
 if TYPE_CHECKING:
@@ -124,6 +126,9 @@ async def check_cameras(
 ) -> FleetReport:
     """Check every camera, at most ``options.concurrency`` at once; reports in input order.
 
+    Fewer are in flight while this process cannot keep up (``engine.admission``): deadlines
+    must measure the cameras, not our own event loop.
+
     ``on_result`` is called (in the event loop) as each camera finishes, with the report already
     annotated from ``history`` ("since"); an exception in it is logged, never stops the run.
     With ``history``, the fleet report is recorded in one transaction at the end.
@@ -133,11 +138,15 @@ async def check_cameras(
     hosts = HostLimits(options.per_host)
     reports: list[CameraReport | None] = [None] * len(cameras)
     queue = iter(enumerate(cameras))
+    admission = Admission(options.concurrency)
+    if any(c.onvif for c in cameras) and "onvif" in options.probes:
+        await _warm_up(options)  # before the lag sampler: parsing WSDLs blocks the loop once
 
     async def worker() -> None:
         # A fixed pool pulling from one iterator: 10,000 cameras never mean 10,000 pending tasks.
         for i, camera in queue:
-            report = await _check_camera(camera, workspace, options, hosts)
+            async with admission.slot():
+                report = await _check_camera(camera, workspace, options, hosts)
             if history is not None:
                 try:
                     report = history.annotate(report)
@@ -151,7 +160,14 @@ async def check_cameras(
                     log.exception("on_result callback failed for %s", camera.name)
 
     n_workers = max(1, min(options.concurrency, len(cameras)))
-    await asyncio.gather(*(worker() for _ in range(n_workers)))
+    sampler = asyncio.create_task(admission.follow_loop())
+    try:
+        await asyncio.gather(*(worker() for _ in range(n_workers)))
+    finally:
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
+    log.debug("check: %d cameras, at most %d in flight (ceiling %d)", len(cameras), admission.peak, options.concurrency)
     fleet = FleetReport(
         version=__version__,
         started=started,

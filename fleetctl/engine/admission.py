@@ -1,0 +1,66 @@
+"""Admit cameras into a run only as fast as this process can serve them on time.
+
+``CheckOptions.concurrency`` is a ceiling, not a target. Each camera costs some CPU in this
+process (SOAP parsing, RTP counting); past the point where the event loop is saturated, more
+cameras in flight only stretch every camera's wall time, and per-camera deadlines then fire for
+cameras that are perfectly healthy. So admission follows the loop's own lag, AIMD-style, as TCP
+follows loss: a sampler measures how late a short sleep wakes up; while the lag stays low the
+limit grows additively toward the ceiling; when it climbs, the limit shrinks multiplicatively.
+A hung camera costs no CPU, so a fleet full of them still runs at the full ceiling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+SAMPLE_S = 0.1  # how often the loop's lag is sampled
+LAG_HIGH_S = 0.15  # a loop this late is saturated: back off
+LAG_LOW_S = 0.03  # a loop this punctual has room: admit more
+START = 32  # the first cameras in flight (slow start)
+FLOOR = 4  # never fewer in flight than this
+STEP = 8  # additive increase per punctual sample
+BACKOFF = 0.7  # multiplicative decrease per late sample
+
+
+class Admission:
+    """A semaphore whose size follows the event loop's lag, between FLOOR and ``ceiling``."""
+
+    def __init__(self, ceiling: int) -> None:
+        self.ceiling = max(1, ceiling)
+        self.limit = min(self.ceiling, START)
+        self.active = 0
+        self.peak = 0
+        self._cond = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.active < self.limit)
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        try:
+            yield
+        finally:
+            async with self._cond:
+                self.active -= 1
+                self._cond.notify()
+
+    async def adjust(self, lag_s: float) -> None:
+        old = self.limit
+        if lag_s > LAG_HIGH_S:
+            self.limit = max(min(FLOOR, self.ceiling), int(self.limit * BACKOFF))
+        elif lag_s < LAG_LOW_S and self.active >= self.limit:
+            self.limit = min(self.ceiling, self.limit + STEP)
+        if self.limit > old:
+            async with self._cond:
+                self._cond.notify(self.limit - old)
+
+    async def follow_loop(self) -> None:
+        """Run until cancelled: sample the loop's lag and adjust the limit."""
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(SAMPLE_S)
+            await self.adjust(time.monotonic() - before - SAMPLE_S)
