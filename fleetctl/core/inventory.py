@@ -188,6 +188,7 @@ class _Builder:
     secrets_path: str | None = None
     secrets_from: str = ""
     seen_names: dict[str, Source] = field(default_factory=dict)
+    seen_addresses: dict[tuple[str, int], tuple[str, Source]] = field(default_factory=dict)
 
     def add_file(self, file: str, doc: Any) -> None:
         sink = schema.IssueSink(file, self.issues)
@@ -269,6 +270,17 @@ class _Builder:
             [*layers, own], "port"
         ):
             merged["port"] = 443  # `https: true` on a camera beats a fleet-wide `port: 80`
+        address = (merged["host"].lower(), merged.get("port", 80))
+        if (twin := self.seen_addresses.get(address)) is not None:
+            # Port-forwarded cameras share a host with different ports; the same host AND port
+            # twice is nearly always a copy-paste slip (and two entries fighting over one device).
+            sink.warn(
+                schema.key_line(node, "host"),
+                f"{key}.host",
+                f"same address {address[0]}:{address[1]} as `{twin[0]}` ({twin[1]})",
+            )
+        else:
+            self.seen_addresses[address] = (own["name"], source)
         ssh = merged.pop("ssh", None)
         self.cameras.append(
             Camera(
