@@ -136,12 +136,19 @@ async def _client(index: int, stop: asyncio.Event, counts: list[int]) -> None:
     session = setup["session"].partition(";")[0]
     await request("PLAY", url, auth("PLAY", url, challenge) + f"Session: {session}\r\n")
     counts[1] += 1
-    while not stop.is_set():
-        data = await reader.read(1 << 16)
-        if not data:
-            break
-        counts[0] += len(data)
-    writer.close()
+    # From here on only bytes matter: a bare Protocol counts them without StreamReader buffering.
+    transport = writer.transport
+    transport.set_protocol(_Counter(counts))
+    await stop.wait()
+    transport.close()
+
+
+class _Counter(asyncio.Protocol):
+    def __init__(self, counts: list[int]) -> None:
+        self.counts = counts
+
+    def data_received(self, data: bytes) -> None:
+        self.counts[0] += len(data)
 
 
 async def _measure(streams: int, seconds: float, conn: Connection) -> tuple[float, float]:
