@@ -34,13 +34,13 @@ from fleetctl.sim.soap import (
     SoapFault,
     envelope,
     fault,
-    find,
     parse,
 )
 from fleetctl.sim.vendors import FLAVOURS
 
 _LOADED = (onvif_device, onvif_media, onvif_network, onvif_recording)  # importing them registers their ops
 
+_BODY = f"{{{NS['env']}}}Body"
 HUGE_BYTES = 50 * 1024 * 1024
 _CHUNK = b"A" * 65536  # shared: a 50 MB reply streams from this, never held per request
 _UNAUTHORIZED_HTML = b"<html><head><title>401 Unauthorized</title></head><body>Unauthorized</body></html>"
@@ -145,8 +145,8 @@ class CameraApp:
         except SoapFault as err:
             cam.counters.requests["<malformed>"] += 1
             return self._fault(err)
-        body = find(root, "env:Body")
-        call = body[0] if body is not None and len(body) else None
+        body = root[-1] if len(root) else None  # Body is the Envelope's last child
+        call = body[0] if body is not None and body.tag == _BODY and len(body) else None
         if call is None:
             return self._fault(SoapFault("ter:WellFormed", "empty Body"))
         ns, _, name = str(call.tag)[1:].partition("}")

@@ -9,7 +9,7 @@ matches prefixes instead of namespaces breaks here as it would in the field.
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +40,6 @@ _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
     remove_comments=True, remove_pis=True,
 )
-_TAG = re.compile(r"(</?)(env|tt|tds|trt|tr2|ter):")
 
 
 class SoapFault(Exception):
@@ -132,19 +131,37 @@ def x(value: object) -> str:
 
 # -- envelopes --------------------------------------------------------------------------------
 
+@functools.cache
 def _prefixes(flavour: Flavour) -> dict[str, str]:
     return {p: flavour.prefixes.get(p, p) for p in NS}
 
 
-def envelope(flavour: Flavour, body_xml: str) -> bytes:
+@functools.cache
+def _renames(flavour: Flavour) -> tuple[tuple[str, str], ...]:
+    """(old, new) tag openings to rewrite; empty for a vendor using the canonical prefixes."""
+    out: list[tuple[str, str]] = []
+    for p, q in _prefixes(flavour).items():
+        if p != q:
+            out += [(f"<{p}:", f"<{q}:"), (f"</{p}:", f"</{q}:")]
+    return tuple(out)
+
+
+@functools.cache
+def _frame(flavour: Flavour) -> tuple[bytes, bytes]:
     pre = _prefixes(flavour)
-    body = _TAG.sub(lambda m: f"{m[1]}{pre[m[2]]}:", body_xml)
     decls = " ".join(f'xmlns:{pre[p]}="{uri}"' for p, uri in NS.items())
     env = pre["env"]
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<{env}:Envelope {decls}>'
-        f"<{env}:Header/><{env}:Body>{body}</{env}:Body></{env}:Envelope>"
-    ).encode()
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{env}:Envelope {decls}><{env}:Header/>'
+            f"<{env}:Body>").encode(), f"</{env}:Body></{env}:Envelope>".encode()
+
+
+def envelope(flavour: Flavour, body_xml: str) -> bytes:
+    # Plain str.replace, not a regex: this runs on every reply (hundreds per second). Values are
+    # escaped, so "<tt:" can only be a tag; "<tt:" never matches inside "<tds:" (the colon).
+    for old, new in _renames(flavour):
+        body_xml = body_xml.replace(old, new)
+    head, tail = _frame(flavour)
+    return head + body_xml.encode() + tail
 
 
 def fault(flavour: Flavour, fault: SoapFault) -> bytes:

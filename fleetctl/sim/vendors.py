@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fleetctl.sim.model import EncoderConfig, MediaProfile, SimCamera, Storage, User, Vendor
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one instance per vendor: identity is equality (and hash)
 class Flavour:
     vendor: Vendor
     manufacturer: str
