@@ -121,9 +121,17 @@ def test_show_every_inherited_value(capsys: pytest.CaptureFixture[str]) -> None:
     assert cam["tags"] == ["quang-thinh", "heritage", "generic"]
     assert (cam["policy"]["slow_s"], cam["policy"]["clock_warn_s"]) == (3.0, 30.0)
     assert cam["source"].endswith("district.yaml:81")
+    origins = cam["origins"]
+    assert origins["port"].startswith("camera (") and origins["port"].endswith("district.yaml:83)")
+    assert origins["policy.slow_s"].startswith("site quang-thinh policy (")
+    assert origins["credentials"].startswith("defaults (")
+    assert "site quang-thinh defaults" in origins["tags"] and "camera" in origins["tags"]
+    assert "policy.stream_min_ratio" not in origins  # built-in default
     assert main(["inventory", "show", "hq-quoc-lo-01", "-i", DISTRICT]) == 0
     table = capsys.readouterr().out
-    assert re.search(r"port\s+│ 443", table) and re.search(r"policy\.clock_crit_s\s+│ 300", table)
+    assert re.search(r"port\s+│ 443\s+│ https: true in camera", table)
+    assert re.search(r"policy\.clock_crit_s\s+│ 300\s+│ policy \(", table)
+    assert re.search(r"policy\.slow_s\s+│ 2\s+│ built-in default", table)
 
 
 def test_show_unknown_name_suggests(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,7 +3,8 @@
 lint  prints every problem as ``file:line: key: message`` (warnings say ``warning:``) on stdout,
       a one-line summary on stderr; exit 65 on any error, else 0.
 list  the selected cameras as a table, JSON (``{"cameras": [...]}``) or CSV.
-show  one camera with every inherited value applied; a password shows as ``********``.
+show  one camera with every inherited value applied and where each came from (JSON:
+      ``origins``); a password shows as ``********``.
 """
 
 from __future__ import annotations
@@ -91,21 +92,35 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from fleetctl.core.inventory import load_inventory
+    from fleetctl.core.inventory import camera_origins, load_inventory
 
     inventory = load_inventory(args.inventory)
     camera = inventory.camera(args.name)
     if camera is None:
         raise UsageError(f"no camera named `{args.name}`{_did_you_mean(args.name, inventory)}")
     data = camera_dict(camera)
+    origins = camera_origins(args.inventory, camera.name)
     if args.format == "json":
-        render.print_json(data)
+        render.print_json({**data, "origins": origins})
         return ExitCode.OK
-    rows = [{"key": k, "value": v} for k, v in _flatten(data)]
-    render.print_table(
-        rows, (Column("key", "Field", no_wrap=True), Column("value", "Value")), title=camera.name
+    rows = [
+        {
+            "key": k,
+            "value": v,
+            "from": origins.get(k, "built-in default" if k not in _DERIVED else ""),
+        }
+        for k, v in _flatten(data)
+    ]
+    columns = (
+        Column("key", "Field", no_wrap=True),
+        Column("value", "Value"),
+        Column("from", "From"),
     )
+    render.print_table(rows, columns, title=camera.name)
     return ExitCode.OK
+
+
+_DERIVED = {"site", "source"}  # not inherited: where the camera itself stands
 
 
 def camera_dict(camera: Camera) -> dict[str, Any]:

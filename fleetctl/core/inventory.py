@@ -4,6 +4,7 @@
     load_inventory_with_warnings(path) -> (Inventory, warnings)
     load_documents([(file, text), ...]) -> (Inventory, warnings)   the same, from memory
     lint_inventory(path) -> (Inventory | None, issues)    errors and warnings, never raised
+    camera_origins(path, name) -> {field: "where"}        which layer set each value (for `show`)
 
 Top-level keys of a file: ``defaults`` (any camera field but name/host), ``policy`` (fields of
 core.models.Policy), ``secrets`` (path of the secrets file, relative to this file) and ``sites``.
@@ -27,7 +28,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from fleetctl.core import inventory_schema as schema
 from fleetctl.core.errors import InventoryError, InventoryIssue
@@ -91,10 +92,36 @@ def lint_inventory(path: str) -> tuple[Inventory | None, list[InventoryIssue]]:
     return check_documents(docs)
 
 
+def camera_origins(path: str, name: str) -> dict[str, str]:
+    """Where each of camera ``name``'s values comes from: ``{"port": "defaults (f.yaml:3)", ...}``.
+
+    Keys are camera fields (``policy.slow_s`` for policy and ssh fields); a field absent from
+    the result has its built-in default. InventoryError as in ``load_inventory``.
+    """
+    docs = [(file, _read(file)) for file in inventory_files(path)]
+    builder = _build(docs)
+    if any(i.severity == "error" for i in builder.issues):
+        raise InventoryError([i for i in builder.issues if i.severity == "error"])
+    return builder.origins.get(name, {})
+
+
 def check_documents(
     docs: Sequence[tuple[str, str | bytes]],
 ) -> tuple[Inventory | None, list[InventoryIssue]]:
     """(inventory or None if any error, every issue in file then line order)."""
+    builder = _build(docs)
+    if any(i.severity == "error" for i in builder.issues):
+        return None, builder.issues
+    inventory = Inventory(
+        cameras=tuple(builder.cameras),
+        sites=tuple(builder.sites),
+        files=tuple(builder.files),
+        secrets_path=builder.secrets_path,
+    )
+    return inventory, builder.issues
+
+
+def _build(docs: Sequence[tuple[str, str | bytes]]) -> _Builder:
     parsed = [(file, *_parse(file, text)) for file, text in docs]
     secret_files = {
         _resolve(file, doc["secrets"])
@@ -110,18 +137,9 @@ def check_documents(
         if doc is not None:
             builder.add_file(file, doc)
     order = {file: n for n, (file, _) in enumerate(docs)}
-    builder.issues.sort(
-        key=lambda i: (order.get(i.file, -1), i.line or 0)
-    )  # stable: same line keeps order
-    if any(i.severity == "error" for i in builder.issues):
-        return None, builder.issues
-    inventory = Inventory(
-        cameras=tuple(builder.cameras),
-        sites=tuple(builder.sites),
-        files=tuple(builder.files),
-        secrets_path=builder.secrets_path,
-    )
-    return inventory, builder.issues
+    # Stable sort: issues on one line keep the order they were found in.
+    builder.issues.sort(key=lambda i: (order.get(i.file, -1), i.line or 0))
+    return builder
 
 
 def _read(file: str) -> bytes:
@@ -189,6 +207,7 @@ class _Builder:
     secrets_from: str = ""
     seen_names: dict[str, Source] = field(default_factory=dict)
     seen_addresses: dict[tuple[str, int], tuple[str, Source]] = field(default_factory=dict)
+    origins: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add_file(self, file: str, doc: Any) -> None:
         sink = schema.IssueSink(file, self.issues)
@@ -205,7 +224,10 @@ class _Builder:
                 )
             else:
                 self.secrets_path, self.secrets_from = resolved, file
-        base = [{"policy": top.get("policy", {})}, top.get("defaults", {})]
+        base = [
+            _Layer("policy", {"policy": top.get("policy", {})}, doc, file),
+            _Layer("defaults", top.get("defaults", {}), doc.get("defaults"), file),
+        ]
         for site_name, site_node in (top.get("sites") or {}).items():
             self._add_site(sink, doc["sites"], str(site_name), site_node, base)
 
@@ -215,7 +237,7 @@ class _Builder:
         sites_node: Any,
         name: str,
         node: Any,
-        base: list[dict[str, Any]],
+        base: list[_Layer],
     ) -> None:
         key, line = f"sites.{name}", schema.key_line(sites_node, name)
         site = schema.check_mapping(sink, node, key, line, _SITE_SCHEMA) if node is not None else {}
@@ -228,7 +250,16 @@ class _Builder:
         self.sites.append(
             Site(name, site.get("ranges", ()), site.get("location"), Source(sink.file, line))
         )
-        layers = [*base, {"policy": site.get("policy", {})}, site.get("defaults", {})]
+        layers = [
+            *base,
+            _Layer(f"site {name} policy", {"policy": site.get("policy", {})}, node, sink.file),
+            _Layer(
+                f"site {name} defaults",
+                site.get("defaults", {}),
+                (node or {}).get("defaults"),
+                sink.file,
+            ),
+        ]
         for i, cam_node in enumerate(site.get("cameras", ())):
             self._add_camera(
                 sink, node["cameras"], f"{key}.cameras[{i}]", i, cam_node, name, layers
@@ -242,7 +273,7 @@ class _Builder:
         i: int,
         node: Any,
         site: str,
-        layers: list[dict[str, Any]],
+        layers: list[_Layer],
     ) -> None:
         line = schema.key_line(seq, i)
         own = schema.check_mapping(sink, node, key, line, schema.CAMERA_FIELDS)
@@ -253,7 +284,8 @@ class _Builder:
             sink.error(line, key, f"missing required key `{k}`")
         if "name" not in own or "host" not in own:
             return  # reported above (missing) or by the field checker (invalid)
-        merged = _merge([*layers, own])
+        layers = [*layers, _Layer("camera", own, node, sink.file)]
+        merged = _merge([layer.values for layer in layers])
         source = Source(sink.file, line)
         if (first := self.seen_names.get(own["name"])) is not None:
             sink.error(
@@ -266,10 +298,10 @@ class _Builder:
         if merged.get("onvif") is False and not merged.get("rtsp_url"):
             sink.error(line, key, "an RTSP-only camera (onvif: false) needs `rtsp_url`")
             return
-        if merged.get("https") and _deepest([*layers, own], "https") > _deepest(
-            [*layers, own], "port"
-        ):
+        origins = _origins(layers)
+        if merged.get("https") and _deepest(layers, "https") > _deepest(layers, "port"):
             merged["port"] = 443  # `https: true` on a camera beats a fleet-wide `port: 80`
+            origins["port"] = f"https: true in {origins['https']}"
         address = (merged["host"].lower(), merged.get("port", 80))
         if (twin := self.seen_addresses.get(address)) is not None:
             # Port-forwarded cameras share a host with different ports; the same host AND port
@@ -281,6 +313,7 @@ class _Builder:
             )
         else:
             self.seen_addresses[address] = (own["name"], source)
+        self.origins[own["name"]] = origins
         ssh = merged.pop("ssh", None)
         self.cameras.append(
             Camera(
@@ -293,9 +326,36 @@ class _Builder:
         )
 
 
-def _deepest(layers: Sequence[dict[str, Any]], key: str) -> int:
+class _Layer(NamedTuple):
+    """One level of inheritance: its cleaned values and the YAML node they were read from."""
+
+    label: str  # "defaults", "site dong-tien policy", "camera", ...
+    values: dict[str, Any]
+    node: Any  # the ruamel mapping holding the keys (for line numbers), or None
+    file: str
+
+
+def _deepest(layers: Sequence[_Layer], key: str) -> int:
     """Index of the most specific layer that sets ``key`` (-1: none)."""
-    return max((n for n, layer in enumerate(layers) if key in layer), default=-1)
+    return max((n for n, layer in enumerate(layers) if key in layer.values), default=-1)
+
+
+def _origins(layers: Sequence[_Layer]) -> dict[str, str]:
+    """Field (``port``, ``policy.slow_s``, ``tags``) -> where its value came from."""
+    out: dict[str, str] = {}
+    for layer in layers:
+        for k, v in layer.values.items():
+            where = f"{layer.label} ({layer.file}:{schema.key_line(layer.node, k)})"
+            if k in ("policy", "ssh") and isinstance(v, dict):
+                sub_node = layer.node.get(k) if isinstance(layer.node, dict) else None
+                for sub in v:
+                    line = schema.key_line(sub_node, sub)
+                    out[f"{k}.{sub}"] = f"{layer.label} ({layer.file}:{line})"
+            elif k == "tags" and k in out:
+                out[k] = f"{out[k]} + {where}"  # tags accumulate across layers
+            else:
+                out[k] = where
+    return out
 
 
 def _merge(layers: Sequence[dict[str, Any]]) -> dict[str, Any]:
