@@ -23,7 +23,12 @@ from onvif.definition import SERVICES
 from zeep.settings import Settings
 
 from fleetctl.adapters.onvif_time import OffsetUsernameToken, measure_offset, utc_now
-from fleetctl.adapters.onvif_transport import PinnedTransport, WireError, shared_session
+from fleetctl.adapters.onvif_transport import (
+    PinnedTransport,
+    WireError,
+    exchange_ms,
+    shared_session,
+)
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure
 from fleetctl.logsafe import redact
@@ -196,6 +201,7 @@ class Conversation:
         if service not in self.xaddrs:
             raise OnvifCallError(Failure.UNSUPPORTED, f"{self.where}: no {service} service")
         start = time.perf_counter()
+        exchange_ms.set(None)
         self.pending.append(op)
         try:
             reply = await getattr(self._proxy(service, authed), op)(**params)
@@ -217,7 +223,12 @@ class Conversation:
 
     def _done(self, op: str, start: float) -> None:
         self.pending.remove(op)
-        self.calls.append((op, round((time.perf_counter() - start) * 1000, 3)))
+        # The camera's own time when the transport saw the exchange; else (refused, pinned
+        # away) the whole call.
+        ms = exchange_ms.get()
+        self.calls.append(
+            (op, ms if ms is not None else round((time.perf_counter() - start) * 1000, 3))
+        )
 
     def _fault_error(self, op: str, fault: zeep.exceptions.Fault) -> OnvifCallError:
         subcodes = [getattr(c, "localname", None) or str(c) for c in (fault.subcodes or [])]
@@ -235,7 +246,6 @@ class Conversation:
         ``allow_auth=False`` never falls back to the authenticated call (it would be a login).
         """
         sent = utc_now()
-        start = time.perf_counter()
         try:
             reply = await self.call("devicemgmt", "GetSystemDateAndTime", authed=False)
         except OnvifCallError as err:
@@ -244,9 +254,8 @@ class Conversation:
             # Axis authenticates even this call (against ONVIF Core); our unadjusted clock
             # is the best we have for its first Created.
             sent = utc_now()
-            start = time.perf_counter()
             reply = await self.call("devicemgmt", "GetSystemDateAndTime")
-        self.latency_ms = round((time.perf_counter() - start) * 1000, 3)
+        self.latency_ms = self.calls[-1][1]
         offset = measure_offset(reply, sent, utc_now())
         if offset is not None:
             self.offset_s = offset

@@ -21,7 +21,9 @@ import asyncio
 import errno
 import ssl
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,6 +65,21 @@ def _no_verify_tls() -> ssl.SSLContext:
 
 _sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
 
+# How long the camera took: from our request on the wire to the last byte of its reply, not
+# counting a wait for a pooled socket, the connect, or our own XML work. Set per task by the
+# transport, read by the caller right after the zeep call returns (same task, same context).
+exchange_ms: ContextVar[float | None] = ContextVar("exchange_ms", default=None)
+
+
+async def _on_headers_sent(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: object) -> None:
+    if isinstance(ctx.trace_request_ctx, dict):
+        ctx.trace_request_ctx["sent"] = time.perf_counter()  # a Digest retry overwrites: we want it
+
+
+_TRACE = aiohttp.TraceConfig()
+_TRACE.on_request_headers_sent.append(_on_headers_sent)
+_TRACE.freeze()
+
 
 def shared_session() -> aiohttp.ClientSession:
     """The fleet-wide HTTP session of the running loop (created on first use)."""
@@ -85,6 +102,7 @@ def shared_session() -> aiohttp.ClientSession:
             skip_auto_headers=("Accept-Encoding",),
             auto_decompress=False,
             headers={"User-Agent": USER_AGENT},
+            trace_configs=[_TRACE],
         )
         _sessions[loop] = session
     return session
@@ -221,8 +239,28 @@ class PinnedTransport:
 
     async def _post_once(self, address: str, body: bytes, headers: dict[str, str]) -> Reply:
         middlewares = (self.digest,) if self.digest is not None else ()
+        trace: dict[str, float] = {}
+        try:
+            return await self._exchange(address, body, headers, middlewares, trace)
+        finally:
+            if "sent" in trace:
+                exchange_ms.set(round((time.perf_counter() - trace["sent"]) * 1000, 3))
+
+    async def _exchange(
+        self,
+        address: str,
+        body: bytes,
+        headers: dict[str, str],
+        middlewares: tuple[aiohttp.DigestAuthMiddleware, ...],
+        trace: dict[str, float],
+    ) -> Reply:
         async with self.session.post(
-            address, data=body, headers=headers, timeout=self._timeout, middlewares=middlewares
+            address,
+            data=body,
+            headers=headers,
+            timeout=self._timeout,
+            middlewares=middlewares,
+            trace_request_ctx=trace,
         ) as resp:
             self.responses += 1
             status = resp.status
