@@ -26,7 +26,7 @@ from fleetctl.sim.h264 import MediaLibrary, default_library
 from fleetctl.sim.model import MediaProfile, SimCamera
 from fleetctl.sim.rtsp_auth import authorized, challenges
 from fleetctl.sim.rtsp_flavours import RtspFlavour, flavour_for
-from fleetctl.sim.rtsp_stream import RtpSender
+from fleetctl.sim.rtsp_stream import RtpSender, reset
 
 __all__ = ["MediaLibrary", "RtspProtocol", "default_library", "start_rtsp"]
 
@@ -105,7 +105,7 @@ class RtspProtocol(asyncio.Protocol):
         self.transport = transport
         cam = self.cam
         if cam.has("rtsp_down") or cam.has("offline") or not cam.online:
-            transport.abort()  # started healthy, went down since: reset, like a dead daemon
+            reset(transport)  # started healthy, went down since: RST, like a dead daemon
             return
         self.silent = cam.has("hang")
         # Bounded send buffer: a client that stops reading makes us drop frames, not hoard them.

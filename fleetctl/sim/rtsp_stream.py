@@ -24,7 +24,10 @@ client's decoder is never fed a P-frame whose reference it missed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
+import struct
 
 from fleetctl.sim.h264 import Clip, MediaLibrary, Track
 from fleetctl.sim.model import MediaProfile, SimCamera
@@ -32,6 +35,15 @@ from fleetctl.sim.model import MediaProfile, SimCamera
 RTP_CLOCK = 90_000  # Hz, RFC 6184 §8.2.1
 LOW_FPS_DIVISOR = 4
 MAX_LAG_S = 1.0  # an overloaded loop skips ahead rather than bursting frames to catch up
+
+
+def reset(transport: asyncio.Transport) -> None:
+    """Close with a TCP RST (SO_LINGER 0), as a crashed or rebooting camera's stack does."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 class RtpSender:
@@ -101,7 +113,7 @@ class RtpSender:
         if transport.is_closing():
             return
         if "offline" in faults or "rtsp_down" in faults or not self.cam.online:
-            transport.abort()
+            reset(transport)
             return
         track = self._current_track()
         if track is None:
