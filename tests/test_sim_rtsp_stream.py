@@ -213,3 +213,14 @@ async def test_pause_stops_and_play_resumes_on_a_keyframe() -> None:
         await client.close()
     assert resumed.status == 200
     assert nal_types(unit)[:2] == [7, 8]
+
+
+async def test_a_short_configured_gop_brings_keyframes_sooner() -> None:
+    cam = make_cam(main=(640, 360, FPS, 512))
+    cam.profiles[0].encoder.gop = 5
+    async with rtsp_camera(cam):
+        client = await RawRtsp.connect(cam)
+        await client.play(cam)
+        keys = [5 in nal_types(await client.access_unit()) for _ in range(11)]
+        await client.close()
+    assert keys == [True, False, False, False, False] * 2 + [True]

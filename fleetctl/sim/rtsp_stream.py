@@ -134,7 +134,12 @@ class RtpSender:
         if frozen:
             unit = units[0]  # the same keyframe, byte for byte, forever
         else:
-            unit = units[self._index % len(units)]
+            # The clips have one IDR per 50 frames; a shorter configured GOP restarts the clip
+            # early so keyframes come every ``gop`` frames (a longer one stays at 50). All-intra
+            # (gop 1) is not modelled: repeating one keyframe would look frozen.
+            gop = self.profile.encoder.gop
+            span = min(len(units), gop) if gop >= 2 else len(units)
+            unit = units[self._index % span]
             self._index += 1
         if self.paused or (self._need_keyframe and not unit.keyframe):
             # The socket is full (or we are waiting for a keyframe after dropping): drop.
