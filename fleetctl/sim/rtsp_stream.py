@@ -5,9 +5,9 @@ handful of integers per session: the packets come pre-framed from a shared ``Tra
 patched with this session's sequence numbers, timestamp and SSRC (``PacketizedUnit.render``).
 
 Settings are read from the profile's ``EncoderConfig`` at every frame, so an ONVIF
-SetVideoEncoderConfiguration shows in the stream at once: fps and bitrate change in place; a
-new resolution or codec ends the session, as cameras restart their encoder (a client then
-re-DESCRIBEs and sees the new SDP).
+SetVideoEncoderConfiguration shows in the stream at once: fps, bitrate and a GOP shorter than
+the clip's change in place; a new resolution or codec ends the session, as cameras restart
+their encoder (a client then re-DESCRIBEs and sees the new SDP).
 
 Faults, read live from ``cam.faults``:
 - ``no_video``: PLAY succeeded, nothing is ever sent (the session stays up, keep-alives work);
