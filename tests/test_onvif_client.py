@@ -249,6 +249,10 @@ class FakeCamera:
             self.set_clock = (
                 datetime(y[3], y[4], y[5], y[0], y[1], y[2], tzinfo=UTC) if len(y) == 6 else None
             )
+        if not authless and op == "GetDeviceInformation" and self.mode == "html500":
+            return web.Response(
+                status=500, text="<html><h1>Internal Error", content_type="text/html"
+            )
         if (
             not authless
             and op == "GetDeviceInformation"
@@ -437,6 +441,7 @@ async def test_nat_camera_addresses_are_pinned(serve) -> None:
     ("mode", "failure"),
     [
         ("fault", Failure.PROTOCOL),
+        ("html500", Failure.PROTOCOL),
         ("garbage", Failure.MALFORMED),
         ("bomb", Failure.MALFORMED),
         ("huge", Failure.OVERSIZED),

@@ -287,7 +287,16 @@ class PinnedTransport:
                 raise WireError(
                     Failure.PROTOCOL, f"{self.where}: HTTP {status}", http_status=status
                 )
-            if "multipart" not in resp.headers.get("Content-Type", ""):
+            if "multipart" in resp.headers.get("Content-Type", ""):
+                pass  # MTOM: zeep splits the parts; no ONVIF health call replies this way
+            elif status != 200:
+                try:
+                    check_xml(content, self.where)
+                except WireError:  # an HTML error page: a bad status, not a bad SOAP reply
+                    raise WireError(
+                        Failure.PROTOCOL, f"{self.where}: HTTP {status}", http_status=status
+                    ) from None
+            else:
                 check_xml(content, self.where)
             return Reply(status, content, resp.headers, resp.charset)
 
