@@ -42,7 +42,7 @@ async def test_discover_tells_new_known_moved_missing_across_every_path() -> Non
         files=(),
     )
     options = DiscoverOptions(
-        ranges=inventory.sites[0].ranges, interfaces=("lo",), rate=2000, wait_s=0.4,
+        ranges=inventory.sites[0].ranges, interfaces=("lo",), rate=2000, wait_s=1.0,
         tcp_ports=(c[0].onvif_port,), timeout_s=3.0,
     )
     async with fleet:
@@ -173,7 +173,7 @@ async def test_cli_json_against_a_sim_inventory_and_yaml_without_one(
     monkeypatch.chdir(tmp_path)  # no ./inventories here
     async with SimFleet(cameras=3, seed=9, first_index=FIRST + 100, rtsp=False, ssh=False) as fleet:
         inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
-        common = ("--interface", "lo", "--tcp-ports", "none", "--wait", "0.3", "--no-info")
+        common = ("--interface", "lo", "--tcp-ports", "none", "--wait", "1", "--no-info")
         # The command runs its own event loop: give it a thread while the fleet serves in ours.
         rc, out, err = await asyncio.to_thread(
             fleetctl, capsys, "discover", "-i", str(inv), *common, "-f", "json")
@@ -188,7 +188,7 @@ async def test_cli_json_against_a_sim_inventory_and_yaml_without_one(
         span = f"{fleet.cameras[0].host}-{fleet.cameras[-1].host}"
         rc, out, err = await asyncio.to_thread(
             fleetctl, capsys, "discover", "--range", span, "--no-multicast", "--tcp-ports",
-            "none", "--wait", "0.3", "--no-info", "-f", "inventory")
+            "none", "--wait", "1", "--no-info", "-f", "inventory")
         assert rc == 0, err
         items = YAML(typ="safe").load(out)
         assert [i["host"] for i in items] == [c.host for c in fleet.cameras]

@@ -32,7 +32,7 @@ async def test_sweep_finds_cameras_that_multicast_does_not_reach() -> None:
         assert not hosts & {m.address for m in multicast}
         # the 6 cameras plus 4 empty addresses around them
         addresses = sweep.expand_ranges([f"{address_for(FIRST)}-{address_for(FIRST + 9)}"])
-        result = await sweep.unicast_sweep(addresses, rate=2000, repeats=2, wait=0.3)
+        result = await sweep.unicast_sweep(addresses, rate=2000, repeats=2, wait=1.0)
     finally:
         service.close()
         await service.wait_closed()
@@ -49,7 +49,7 @@ async def test_sweep_second_round_asks_for_tds_device() -> None:
     cam = make_cam(FIRST + 20, link_local=False, wsd_types="tds:Device")
     service = await start_discovery([cam])
     try:
-        result = await sweep.unicast_sweep([cam.host], rate=1000, repeats=2, wait=0.3)
+        result = await sweep.unicast_sweep([cam.host], rate=1000, repeats=2, wait=1.0)
     finally:
         service.close()
         await service.wait_closed()
