@@ -17,7 +17,8 @@ from fleetctl.engine.monitor import Monitor, MonitorOptions, Notification
 from fleetctl.engine.workspace import load_workspace
 from fleetctl.sim.fleet import SimFleet
 
-FAST = CheckOptions(timeout_s=5.0, stream_window_s=0.4)
+# Generous deadline: healthy cameras answer in ms; the deadline only matters on a loaded machine.
+FAST = CheckOptions(timeout_s=10.0, stream_window_s=0.4)
 
 
 async def test_cycle_metrics_parse_as_strict_openmetrics(tmp_path: Path) -> None:
@@ -40,7 +41,8 @@ async def test_cycle_metrics_parse_as_strict_openmetrics(tmp_path: Path) -> None
         site_total = sum(s.value for s in families["fleetctl_site_cameras"].samples)
         assert site_total == len(cams)
         crit = {s.labels["name"] for s in families["fleetctl_camera_status"].samples if s.labels["status"] == "crit" and s.value == 1}
-        assert crit == {offline, drifted}
+        why = {n: [p.message for p in r.problems] for n, r in mon.latest.items() if n in crit}
+        assert crit == {offline, drifted}, why
 
 
 async def test_flap_damping_and_notifications(tmp_path: Path) -> None:
@@ -71,7 +73,7 @@ async def test_serve_process_endpoints_and_sigterm(tmp_path: Path) -> None:
         inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "fleetctl", "serve", "-i", str(inv), "--interval", "1s",
-            "--listen", "127.0.0.1:0", "--timeout", "5", "--window", "0.3", "--db", str(tmp_path / "h.sqlite"),
+            "--listen", "127.0.0.1:0", "--timeout", "10", "--window", "0.3", "--db", str(tmp_path / "h.sqlite"),
             stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
         )
         assert proc.stderr is not None

@@ -37,7 +37,7 @@ def free_port() -> int:
 async def start_serve(inventory: Path, select: str, db: Path) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "fleetctl", "serve", "-i", str(inventory), "--select", select,
-        "--interval", "2s", "--listen", "127.0.0.1:0", "--flap-checks", "1", "--timeout", "6",
+        "--interval", "2s", "--listen", "127.0.0.1:0", "--flap-checks", "1", "--timeout", "10",
         "--window", "0.5", "--db", str(db),
         stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
     )
