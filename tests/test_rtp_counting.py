@@ -177,3 +177,25 @@ def test_jpeg_stream_counts_frames_but_never_invents_keyframes() -> None:
         )
         c.feed(pkt, 0, len(pkt))
     assert (c.frames, c.keyframes, c.width) == (6, 0, None)
+
+
+def test_media_time_from_rtp_timestamps_including_wrap() -> None:
+    units = access_units(split_annexb(clip("640x360.h264")), "H264")[:10]
+    c = VideoCounter("H264")
+    for p in rtp_packets(units, "H264", ts_step=3600):  # 25 fps on the 90 kHz clock
+        # Start near 2**32: the span must survive the wrap.
+        q = (
+            p[:4]
+            + ((int.from_bytes(p[4:8], "big") + 2**32 - 20_000) % 2**32).to_bytes(4, "big")
+            + p[8:]
+        )
+        c.feed(q, 0, len(q))
+    assert c.media_seconds() == pytest.approx(10 / 25)
+
+
+def test_media_time_unknown_for_a_constant_clock() -> None:
+    units = access_units(split_annexb(clip("640x360.h264")), "H264")[:5]
+    c = VideoCounter("H264")
+    for p in rtp_packets(units, "H264", ts_step=0):  # a broken camera that never advances it
+        c.feed(p, 0, len(p))
+    assert c.frames == 5 and c.media_seconds() is None

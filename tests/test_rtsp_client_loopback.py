@@ -343,3 +343,10 @@ async def test_size_from_sdp_until_an_in_band_sps_corrects_it(serve: Serve) -> N
     assert (silent.width, silent.height) == (1280, 720)  # no RTP: the SDP is all we have
     live = await probe_stream(await serve(Camera(fmtp=fmtp)), None, window_s=0.3, timeout_s=5)
     assert (live.width, live.height) == (640, 360)  # what the encoder really sends
+
+
+async def test_a_burst_is_measured_on_the_stream_clock(serve: Serve) -> None:
+    # The scripted camera sends 20 frames stamped 40 ms apart in one burst (a GOP cache):
+    # 0.8 s of video, 25 fps, however fast it arrived.
+    probe = await probe_stream(await serve(Camera(frames=20)), None, window_s=0.3, timeout_s=5)
+    assert probe.window_s == pytest.approx(0.8) and probe.fps == pytest.approx(25.0)

@@ -69,6 +69,7 @@ class VideoCounter:
     """Running counts over the RTP packets of one video stream (``codec`` H264 or H265)."""
 
     __slots__ = (
+        "_first_ts",
         "_frame_crc",
         "_frame_key",
         "_h264",
@@ -77,7 +78,9 @@ class VideoCounter:
         "_last_seq",
         "_last_ts",
         "_prev_frame_crc",
+        "_span_ts",
         "bytes",
+        "clock_rate",
         "codec",
         "distinct_payloads",
         "frames",
@@ -88,8 +91,9 @@ class VideoCounter:
         "width",
     )
 
-    def __init__(self, codec: str) -> None:
+    def __init__(self, codec: str, clock_rate: int = 90_000) -> None:
         self.codec = codec.upper()
+        self.clock_rate = clock_rate if clock_rate > 0 else 90_000
         # NAL analysis only for the codecs we know; JPEG & co. still get packets and frames.
         self._h264, self._h265 = self.codec == "H264", self.codec == "H265"
         self.packets = 0
@@ -106,6 +110,18 @@ class VideoCounter:
         self._frame_crc = 0
         self._prev_frame_crc: int | None = None
         self._frame_key = False
+        self._first_ts: int | None = None
+        self._span_ts = 0  # RTP clock ticks from the first frame to the last completed one
+
+    def media_seconds(self) -> float | None:
+        """Stream time the completed frames cover, by their RTP timestamps (None: too few).
+
+        Arrival times lie when a camera (or a loaded network) delivers a backlog in a burst:
+        40 frames in 0.3 s is 1.6 s of video, not 133 fps. N frames span N-1 intervals.
+        """
+        if self.frames < 2 or self._span_ts <= 0 or self._span_ts >= 1 << 31:
+            return None
+        return self._span_ts / self.clock_rate * self.frames / (self.frames - 1)
 
     def feed(self, buf: bytes | bytearray | memoryview, start: int, end: int) -> None:
         """Account for the RTP packet in ``buf[start:end]``. Non-RTP bytes are ignored."""
@@ -125,6 +141,8 @@ class VideoCounter:
         ts = int.from_bytes(buf[start + 4 : start + 8], "big")
         self.packets += 1
         self.bytes += stop - pos
+        if self._first_ts is None:
+            self._first_ts = ts
         if self._last_seq is not None and seq != (self._last_seq + 1) & 0xFFFF:
             self.seq_gaps += 1
         self._last_seq = seq
@@ -146,6 +164,8 @@ class VideoCounter:
 
     def _end_frame(self) -> None:
         self.frames += 1
+        if self._last_ts is not None and self._first_ts is not None:
+            self._span_ts = (self._last_ts - self._first_ts) & 0xFFFFFFFF
         if self._frame_crc != self._prev_frame_crc:
             self.distinct_payloads += 1
         # Keyframes are counted per access unit, not per NAL: an IDR picture cut into several

@@ -40,6 +40,7 @@ DEFAULT_PORT = 554
 # Wait at least this long from PLAY for the first RTP packet (the deadline permitting).
 FIRST_RTP_WAIT_S = 2.0
 _TEARDOWN_GRACE_S = 0.2
+MAX_PLAUSIBLE_FPS = 240.0  # beyond this the camera's RTP clock, not its encoder, is wrong
 _INTERLEAVED = re.compile(r"interleaved\s*=\s*(\d+)(?:\s*-\s*(\d+))?", re.I)
 
 
@@ -116,7 +117,7 @@ async def _play(
     session = reply.get("session")
     if session:
         s.session_id = session.split(";")[0].strip()  # drop ";timeout=60"
-    s.counter = VideoCounter(video.codec or "")
+    s.counter = VideoCounter(video.codec or "", video.clock_rate)
     # The SDP's parameter sets give the size before any RTP; an in-band SPS, when one comes,
     # wins (some firmwares keep announcing the size they booted with after a change).
     sps = sps_from_fmtp(video.fmtp or "", video.codec or "")
@@ -203,7 +204,24 @@ async def probe_stream(
         window, failure = max(min(loop.time(), measure_deadline) - s.first_rtp, 1e-3), None
     elif s is not None and stage == "rtp" and failure is None and s.first_rtp is None:
         error = f"{s.where}: no RTP packets within {window:.1f} s of PLAY"
+    if s is not None and s.counter is not None and failure is None:
+        window = _stream_time(s.counter, window)
     return _result(clean, s, stage, codec, window, failure, error, started)
+
+
+def _stream_time(counter: VideoCounter, wall_s: float) -> float:
+    """The window to divide frames and bytes by: the stream time the frames cover (RTP
+    timestamps) when it is plausible, else the wall-clock time we spent reading.
+
+    A burst (a camera's GOP cache, a backlog after a stall on either side) packs seconds of video
+    into a short read; by the wall clock that is a 133 fps, 20 Mbit/s "camera".
+    """
+    media = counter.media_seconds()
+    if media is None or wall_s <= 0:
+        return wall_s
+    if counter.frames / media > MAX_PLAUSIBLE_FPS or not 0.1 <= media / wall_s <= 50:
+        return wall_s  # a broken RTP clock: trust our own
+    return media
 
 
 def _result(

@@ -19,6 +19,7 @@ class VideoMedia:
     codec: str | None  # H264 | H265 | JPEG | ... (upper case), None when unnamed
     control: str | None
     fmtp: str | None
+    clock_rate: int = 90_000  # a=rtpmap:<pt> <name>/<rate>; video is 90 kHz (RFC 3551)
 
 
 def parse_sdp(text: str) -> tuple[str | None, list[VideoMedia]]:
@@ -36,7 +37,10 @@ def parse_sdp(text: str) -> tuple[str | None, list[VideoMedia]]:
         enc = current.get(f"rtpmap:{pt}")
         name = enc.split("/")[0].strip().upper() if enc else _STATIC.get(pt or -1)
         codec = _CODEC_ALIASES.get(name, name) if name else None
-        videos.append(VideoMedia(pt, codec, current.get("control"), current.get(f"fmtp:{pt}")))
+        rate = enc.split("/")[1].strip() if enc and enc.count("/") >= 1 else ""
+        clock = int(rate) if rate.isdigit() and 0 < int(rate) <= 10_000_000 else 90_000
+        control, fmtp = current.get("control"), current.get(f"fmtp:{pt}")
+        videos.append(VideoMedia(pt, codec, control, fmtp, clock))
 
     for raw in text.splitlines():
         line = raw.strip()
