@@ -70,7 +70,6 @@ async def test_demo_simulator_thread_feeds_the_app(tmp_path: Path) -> None:
         sim.wait_ready(60)
         args = build_parser().parse_args(["demo", "--interval", "0"])
         args.db = str(tmp_path / "history.sqlite")
-        args.timeout = 3.0
         app = build_app(args, str(sim.inventory), None)
         async with app.run_test(size=(100, 30)) as pilot:
             await app.workers.wait_for_complete()

@@ -114,22 +114,23 @@ class CameraScreen(Screen[None]):
             ms = cells.number(step.duration_ms, 0)
             steps.add_row(step.name, Text(step.status.value, _STATUS_STYLE[step.status.value]),
                           ms, step.detail)
-        parts.append(steps)
+        parts.append(steps if rep.checks else Text("Checks: none reported", style="dim"))
         streams = _table("Streams", "profile", "status", "codec", "size", "fps", "kbit/s", "url")
         for s in rep.streams:
             size = f"{s.width}x{s.height}" if s.width and s.height else cells.NOT_READ
             conf = f"/{s.configured_fps:g}" if s.configured_fps else ""
-            streams.add_row(s.profile or cells.NOT_READ, s.status.value, s.codec or cells.NOT_READ,
+            streams.add_row(s.profile or cells.NOT_READ, Text(s.status.value, _STATUS_STYLE[s.status.value]),
+                            s.codec or cells.NOT_READ,
                             size, cells.number(s.fps) + conf, cells.number(s.bitrate_kbps, 0),
                             cells.strip_userinfo(s.uri) if s.uri else cells.NOT_READ)
-        parts.append(streams)
+        parts.append(streams if rep.streams else Text("Streams: none read", style="dim"))
         storage = _table("Storage", "name", "state", "used", "recording", "overwrite", "via")
         for st in rep.storage:
             used = (f"{st.used_mb:.0f}/{st.total_mb:.0f} MB"
                     if st.used_mb is not None and st.total_mb else cells.NOT_READ)
             storage.add_row(st.name, st.state or cells.NOT_READ, used, _yes(st.recording),
                             _yes(st.overwrite), st.source or cells.NOT_READ)
-        parts.append(storage)
+        parts.append(storage if rep.storage else Text("Storage: none reported", style="dim"))
         parts.append(self._timeline())
         return Group(*(Group(p, Text()) for p in parts))
 

@@ -45,7 +45,7 @@ class FleetTable(ScrollView, can_focus=True):
     FleetTable > .fleet-table--marked { color: $text-accent; text-style: bold; }
     FleetTable > .fleet-table--crit { color: $error; text-style: bold; }
     FleetTable > .fleet-table--warn { color: $warning; }
-    FleetTable > .fleet-table--unknown { color: $secondary; }
+    FleetTable > .fleet-table--unknown { color: magenta; }
     FleetTable > .fleet-table--ok { color: $success; }
     FleetTable > .fleet-table--pending { color: $text-muted; }
     """
@@ -139,11 +139,11 @@ class FleetTable(ScrollView, can_focus=True):
             segs.append(Segment(" " * _SEP, base))
         return Strip(segs, self._total_width)
 
-    def _scrolled(self, strip: Strip, width: int) -> Strip:
+    def _scrolled(self, strip: Strip, width: int, style: Style) -> Strip:
         x = int(self.scroll_offset.x)
         fixed = strip.crop(0, self._fixed_width)
         rest = strip.crop(self._fixed_width + x, self._fixed_width + x + width - self._fixed_width)
-        return Strip.join([fixed, rest]).crop_extend(0, width, None)
+        return Strip.join([fixed, rest]).crop_extend(0, width, style)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -151,7 +151,7 @@ class FleetTable(ScrollView, can_focus=True):
         if y == 0:
             header = self.get_component_rich_style("fleet-table--header")
             strip = self._line([c.label for c in COLUMNS], [plain] * len(COLUMNS), header)
-            return self._scrolled(strip, width)
+            return self._scrolled(strip, width, header)
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self.model.visible):
             return Strip.blank(width, self.rich_style)
@@ -164,8 +164,11 @@ class FleetTable(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("fleet-table--cursor", partial=True)
         styles = [plain] * len(COLUMNS)
         if name in self.model.marks:
-            mark_style = self.get_component_rich_style("fleet-table--marked")
+            mark_style = self.get_component_rich_style("fleet-table--marked", partial=True)
             styles[0] = styles[1] = mark_style
         status = self.model.status(name)
-        styles[3] = self.get_component_rich_style(f"fleet-table--{status.value if status else 'pending'}")
-        return self._scrolled(self._line(texts, styles, base), width)
+        # partial: colour and weight only, so the cursor row's background runs unbroken.
+        styles[3] = self.get_component_rich_style(
+            f"fleet-table--{status.value if status else 'pending'}", partial=True
+        )
+        return self._scrolled(self._line(texts, styles, base), width, base)
