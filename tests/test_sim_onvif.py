@@ -8,7 +8,9 @@ the simulator, the simulator is wrong.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -313,3 +315,25 @@ async def test_keep_alive_serves_pipelined_requests_in_order(fleet: SimFleet) ->
     finally:
         writer.close()
     assert cam.counters.requests["GetSystemDateAndTime"] == 3
+
+
+async def test_curl_posts_with_expect_100_continue_and_gets_the_answer(
+        fleet: SimFleet, tmp_path: Path) -> None:
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl is not installed")
+    from sim_soap_support import envelope, wsse
+
+    cam = fleet.cameras[0]
+    user, pw = fleet.credentials
+    request = tmp_path / "req.xml"
+    # Over 1 KiB: curl sends "Expect: 100-continue" and holds the body until the camera says so.
+    request.write_bytes(envelope("<tds:GetDeviceInformation/>", wsse(user, pw) + " " * 1024))
+    proc = await asyncio.create_subprocess_exec(
+        # Without a "100 Continue" curl would wait out --expect100-timeout, past --max-time.
+        curl, "-sS", "--max-time", "10", "--expect100-timeout", "30", "-H", "Content-Type: application/soap+xml",
+        "--data-binary", f"@{request}", f"http://{cam.host}:{cam.onvif_port}/onvif/device_service",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err
+    assert f"<tds:SerialNumber>{cam.serial}</tds:SerialNumber>".encode() in out

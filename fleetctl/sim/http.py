@@ -136,6 +136,7 @@ class HttpProtocol(asyncio.Protocol):
         self._can_write = asyncio.Event()
         self._can_write.set()
         self._peer = ""
+        self._continued = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -167,15 +168,27 @@ class HttpProtocol(asyncio.Protocol):
             return
         parsed = _parse(self._buf, self._peer)
         if parsed is None:
+            self._maybe_continue()
             return
         if parsed.request is None:
             self._transport.write(_head(Response(parsed.error, content_type="text/plain"), 0, False))
             self._transport.close()
             return
         del self._buf[: parsed.consumed]
+        self._continued = False
         self._task = asyncio.get_running_loop().create_task(
             self._serve(parsed.request, parsed.keep_alive)
         )
+
+    def _maybe_continue(self) -> None:
+        # curl and .NET send "Expect: 100-continue" with bodies over 1 KiB and wait a second
+        # for this before sending the body; cameras' web servers answer it.
+        end = self._buf.find(b"\r\n\r\n")
+        if end < 0 or self._continued or self._transport is None:
+            return
+        if b"100-continue" in bytes(self._buf[:end]).lower():
+            self._continued = True
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     async def _serve(self, req: Request, keep_alive: bool) -> None:
         try:
