@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,11 +22,12 @@ from sim_soap_support import call
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.model import Vendor
 
+MakeFleet = Callable[..., Awaitable[SimFleet]]  # the conftest `make_fleet` fixture
 STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
 
 
 @pytest.fixture
-async def fleet() -> SimFleet:  # type: ignore[misc]
+async def fleet() -> AsyncIterator[SimFleet]:
     # 9 cameras: index 0 Hikvision (WS-Security), 1 Dahua, 4 Axis, 5 Hikvision (HTTP Digest),
     # 8 generic ONVIF: one of each flavour (VENDOR_CYCLE / DIGEST_SLOTS in sim/fleet.py).
     async with SimFleet(cameras=9, seed=11, rtsp=False, discovery=False,
@@ -248,8 +250,8 @@ async def test_media2_recording_and_search_answer_with_the_cameras_state(
     assert abs(until.timestamp() - cam.now()) < 5
 
 
-async def test_system_reboot_answers_goes_away_and_comes_back(make_fleet: object) -> None:
-    fleet: SimFleet = await make_fleet(cameras=2, seed=3, rtsp=False, reboot_s=0.4)  # type: ignore[operator]
+async def test_system_reboot_answers_goes_away_and_comes_back(make_fleet: MakeFleet) -> None:
+    fleet: SimFleet = await make_fleet(cameras=2, seed=3, rtsp=False, reboot_s=0.4)
     cam = fleet.cameras[1]  # Dahua: no RTC battery, its clock restarts when set manually
     cam.datetime_type = "Manual"
     user, pw = fleet.credentials
@@ -271,8 +273,8 @@ async def test_system_reboot_answers_goes_away_and_comes_back(make_fleet: object
 
 
 async def test_nat_quirk_hands_out_an_address_that_is_not_the_one_reached(
-        make_fleet: object) -> None:
-    fleet: SimFleet = await make_fleet(cameras=2, seed=3, rtsp=False, nat=1.0)  # type: ignore[operator]
+        make_fleet: MakeFleet) -> None:
+    fleet: SimFleet = await make_fleet(cameras=2, seed=3, rtsp=False, nat=1.0)
     cam = fleet.cameras[0]
     assert cam.nat_address is not None and cam.nat_address.startswith("127.254.")
     user, pw = fleet.credentials
