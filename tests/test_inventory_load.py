@@ -7,9 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleetctl.core.errors import InventoryError
 from fleetctl.core.inventory import (
+    check_documents,
     lint_inventory,
     load_documents,
     load_inventory,
@@ -170,3 +173,82 @@ def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
 def test_empty_file_is_an_empty_inventory() -> None:
     inv, warnings = load_documents([("empty.yaml", "# nothing yet\n")])
     assert inv.cameras == () and warnings == ()
+
+
+# ---------------------------------------------------------------- robustness
+
+_KEYS = st.sampled_from(
+    [
+        "defaults",
+        "sites",
+        "secrets",
+        "policy",
+        "cameras",
+        "ranges",
+        "location",
+        "name",
+        "host",
+        "port",
+        "https",
+        "tags",
+        "onvif",
+        "rtsp_url",
+        "ssh",
+        "password",
+        "credentials",
+        "slow_s",
+        "dong-tien",
+        "x",
+    ]
+)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 70000),
+    st.floats(allow_nan=False),
+    st.sampled_from(["10.20.1.1", "10.0.0.0/24", "a-b", "rtsp://h/s", "cam.local", "", "Chợ"]),
+)
+_TREES = st.recursive(
+    _SCALARS,
+    lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(_KEYS, kids, max_size=5)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(tree=st.dictionaries(_KEYS, _TREES, max_size=4))
+def test_any_document_loads_or_reports_never_crashes(tree: dict[str, object]) -> None:
+    import io
+
+    from ruamel.yaml import YAML
+
+    buf = io.StringIO()
+    YAML(typ="safe", pure=True).dump(tree, buf)
+    inventory, issues = check_documents([("fuzz.yaml", buf.getvalue())])
+    assert (inventory is None) == any(i.severity == "error" for i in issues)
+    assert all(i.file == "fuzz.yaml" and (i.line is None or i.line >= 1) for i in issues)
+
+
+_CAMERA = st.dictionaries(_KEYS, _TREES, max_size=6).map(
+    lambda d: {"name": "cam", "host": "10.0.0.1", **d}
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    cameras=st.lists(_CAMERA, max_size=3),
+    site=st.dictionaries(_KEYS, _TREES, max_size=3),
+    defaults=st.dictionaries(_KEYS, _TREES, max_size=3),
+)
+def test_any_camera_loads_or_reports_never_crashes(
+    cameras: list[dict[str, object]], site: dict[str, object], defaults: dict[str, object]
+) -> None:
+    import io
+
+    from ruamel.yaml import YAML
+
+    doc = {"defaults": defaults, "sites": {"s": {**site, "cameras": cameras}}}
+    buf = io.StringIO()
+    YAML(typ="safe", pure=True).dump(doc, buf)
+    inventory, issues = check_documents([("fuzz.yaml", buf.getvalue())])
+    assert (inventory is None) == any(i.severity == "error" for i in issues)
