@@ -234,7 +234,7 @@ _CAMERA = st.dictionaries(_KEYS, _TREES, max_size=6).map(
 )
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     cameras=st.lists(_CAMERA, max_size=3),
     site=st.dictionaries(_KEYS, _TREES, max_size=3),
