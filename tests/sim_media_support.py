@@ -120,6 +120,7 @@ class RawRtsp:
         self.reader, self.writer = reader, writer
         self.cseq = 0
         self.frames: list[tuple[int, bytes]] = []
+        self.rtcp: list[tuple[int, bytes]] = []  # RTCP seen by access_unit()
 
     @classmethod
     async def connect(cls, cam: SimCamera) -> RawRtsp:
@@ -175,7 +176,10 @@ class RawRtsp:
         """RTP packets up to and including the next one with the marker bit."""
         packets = []
         while True:
-            _, packet = await self.frame()
+            channel, packet = await self.frame()
+            if 200 <= packet[1] <= 204:  # RTCP (sender reports), on the odd channel
+                self.rtcp.append((channel, packet))
+                continue
             packets.append(packet)
             if packet[1] & 0x80:
                 return packets

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import struct
+import time
 
 import pytest
 from sim_media_support import (
@@ -224,3 +226,35 @@ async def test_a_short_configured_gop_brings_keyframes_sooner() -> None:
         keys = [5 in nal_types(await client.access_unit()) for _ in range(11)]
         await client.close()
     assert keys == [True, False, False, False, False] * 2 + [True]
+
+
+async def test_rtcp_sender_report_carries_the_camera_clock() -> None:
+    cam = make_cam(main=(640, 360, FPS, 512))
+    cam.clock_offset_s = 3600.0  # an hour fast: the SR says so, as a drifting camera's does
+    async with rtsp_camera(cam):
+        client = await RawRtsp.connect(cam)
+        setup, _ = await client.play(cam)
+        first = await client.access_unit()
+        await client.access_unit()  # the SR follows the first access unit
+        await client.close()
+    ssrc = int(setup.headers["transport"].split("ssrc=")[1].split(";")[0], 16)
+    [(channel, sr)] = client.rtcp
+    version, pt, length, sender, ntp_s, _, rtptime, packets, octets = struct.unpack(
+        ">BBHIIIIII", sr
+    )
+    assert (channel, version >> 6, pt, length, sender) == (1, 2, 200, 6, ssrc)
+    assert rtptime == rtp_fields(first[0])[2]
+    assert (packets, octets) == (len(first), sum(len(p) - 12 for p in first))
+    assert abs(ntp_s - 2_208_988_800 - time.time() - 3600.0) < 60
+
+
+async def test_no_rtcp_on_a_bare_granted_channel() -> None:
+    cam = make_cam(main=(640, 360, FPS, 512))
+    cam.rtsp_interleaved = "0"
+    async with rtsp_camera(cam):
+        client = await RawRtsp.connect(cam)
+        await client.play(cam)
+        for _ in range(3):
+            await client.access_unit()
+        await client.close()
+    assert client.rtcp == []

@@ -206,6 +206,11 @@ class PacketizedUnit:
     offsets: tuple[int, ...]
     keyframe: bool
 
+    @property
+    def payload_bytes(self) -> int:
+        """RTP payload octets (what an RTCP sender report counts)."""
+        return len(self.template) - len(self.offsets) * (_INTERLEAVED.size + _RTP_HEADER.size)
+
     def render(self, seq: int, timestamp: int, ssrc: int) -> bytearray:
         buf = bytearray(self.template)
         for i, off in enumerate(self.offsets):

@@ -235,11 +235,14 @@ class RtspProtocol(asyncio.Protocol):
             return
         asked = int(found.group(1)) if found else 0  # no channels asked: the server picks
         granted = self.cam.rtsp_interleaved or self.flavour.interleaved or f"{asked}-{asked + 1}"
-        channel = int(granted.partition("-")[0])
+        first, _, second = granted.partition("-")
+        channel, rtcp_channel = int(first), int(second) if second else None
         self.profile = profile
         self.session_id = os.urandom(4).hex().upper()
         assert self.transport is not None
-        self.sender = RtpSender(self.cam, self.media, profile, self.transport, channel)
+        self.sender = RtpSender(
+            self.cam, self.media, profile, self.transport, channel, rtcp_channel
+        )
         self.cam.counters.rtsp_sessions += 1
         self._reply(
             200,

@@ -33,6 +33,11 @@ from fleetctl.sim.h264 import Clip, MediaLibrary, Track
 from fleetctl.sim.model import MediaProfile, SimCamera
 
 RTP_CLOCK = 90_000  # Hz, RFC 6184 §8.2.1
+RTCP_SR_INTERVAL_S = 5.0  # cameras send a sender report every few seconds
+NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900 (NTP) to 1970 (Unix)
+_SR = struct.Struct(
+    ">cBHBBHIIIIII"
+)  # '$', channel, length | V/P/RC, PT 200, length, SSRC, NTP, RTP, counts
 LOW_FPS_DIVISOR = 4
 MAX_LAG_S = 1.0  # an overloaded loop skips ahead rather than bursting frames to catch up
 
@@ -56,12 +61,17 @@ class RtpSender:
         profile: MediaProfile,
         transport: asyncio.Transport,
         channel: int,
+        rtcp_channel: int | None = None,
     ) -> None:
         self.cam = cam
         self.media = media
         self.profile = profile
         self.transport = transport
         self.channel = channel
+        self.rtcp_channel = rtcp_channel  # None: the camera granted a bare channel, no RTCP
+        self._packets_sent = 0
+        self._octets_sent = 0
+        self._next_report = 0.0
         self.ssrc = int.from_bytes(os.urandom(4), "big")
         self.next_seq = int.from_bytes(os.urandom(2), "big")
         self._timestamp = float(int.from_bytes(os.urandom(4), "big"))
@@ -152,3 +162,35 @@ class RtpSender:
         count = len(unit.offsets)
         self.next_seq = (self.next_seq + count) & 0xFFFF
         self.cam.counters.rtsp_packets += count
+        self._packets_sent += count
+        self._octets_sent += unit.payload_bytes
+        if self.rtcp_channel is not None and self._loop.time() >= self._next_report:
+            self._next_report = self._loop.time() + RTCP_SR_INTERVAL_S
+            self._sender_report()
+
+    def _sender_report(self) -> None:
+        """RTCP SR (RFC 3550 §6.4.1): the camera's wall clock (drift included) vs RTP time.
+
+        Clients (FFmpeg among them) map RTP timestamps to wall-clock time with it, so a
+        drifting camera's evidence timestamps drift too, as on a real one.
+        """
+        assert self.rtcp_channel is not None
+        ntp = self.cam.now() + NTP_EPOCH_OFFSET
+        seconds = int(ntp)
+        fraction = int((ntp - seconds) * 2**32) & 0xFFFFFFFF
+        self.transport.write(
+            _SR.pack(
+                b"$",
+                self.rtcp_channel,
+                28,
+                0x80,
+                200,
+                6,
+                self.ssrc,
+                seconds & 0xFFFFFFFF,
+                fraction,
+                self.next_timestamp,
+                self._packets_sent & 0xFFFFFFFF,
+                self._octets_sent & 0xFFFFFFFF,
+            )
+        )
