@@ -88,6 +88,7 @@ class SimFleet:
         self._ssh_servers: dict[int, Any] = {}  # asyncssh.SSHAcceptor (asyncssh imported lazily)
         self._discovery_service: DiscoveryService | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._down: set[int] = set()  # cameras in an outage (reboot, flap) right now
         self._host_key: Any = None
         self.started = asyncio.Event()
 
@@ -239,16 +240,25 @@ class SimFleet:
         await self.outage(cam, cam.fault_params.get("reboot_s", self.reboot_s), reboot=True)
 
     async def outage(self, cam: SimCamera, seconds: float, *, reboot: bool = False) -> None:
-        """Take ``cam`` off the network for ``seconds`` (refused), then bring it back."""
-        cam.online = False
-        await self._take_down(cam)
-        await asyncio.sleep(seconds)
-        if reboot:
-            cam.boot_time = time.time()
-            if FLAVOURS[cam.vendor].loses_time_on_reboot and cam.datetime_type == "Manual":
-                cam.clock_offset_s = FIRMWARE_EPOCH - time.time()
-        await self._bring_up(cam)
-        cam.online = True
+        """Take ``cam`` off the network for ``seconds`` (refused), then bring it back.
+
+        An outage asked for while one is under way (a reboot of a flapping camera) is dropped.
+        """
+        if cam.index in self._down:
+            return
+        self._down.add(cam.index)
+        try:
+            cam.online = False
+            await self._take_down(cam)
+            await asyncio.sleep(seconds)
+            if reboot:
+                cam.boot_time = time.time()
+                if FLAVOURS[cam.vendor].loses_time_on_reboot and cam.datetime_type == "Manual":
+                    cam.clock_offset_s = FIRMWARE_EPOCH - time.time()
+            await self._bring_up(cam)
+            cam.online = True
+        finally:
+            self._down.discard(cam.index)
 
     async def _flap(self, cam: SimCamera) -> None:
         rng = random.Random(f"flap:{self.seed}:{cam.index}")
