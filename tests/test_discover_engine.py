@@ -192,7 +192,18 @@ async def test_cli_json_against_a_sim_inventory_and_yaml_without_one(
         assert rc == 0, err
         items = YAML(typ="safe").load(out)
         assert [i["host"] for i in items] == [c.host for c in fleet.cameras]
-        assert [i["endpoint"] for i in items] == [c.endpoint for c in fleet.cameras]
+        # identity keys are values once the inventory schema accepts them, comments until then
+        assert all(f'endpoint: "{c.endpoint}"' in out for c in fleet.cameras)
+        assert all(f'mac: "{c.mac}"' in out for c in fleet.cameras)
+        assert all(i["port"] == fleet.cameras[0].onvif_port for i in items)
+        # "ready to paste": under a site's cameras, the real loader takes it as is
+        from fleetctl.core.inventory import load_inventory
+
+        pasted = tmp_path / "pasted.yaml"
+        pasted.write_text("sites:\n  lab:\n    cameras:\n"
+                          + "".join(f"      {line}\n" for line in out.splitlines()))
+        loaded = load_inventory(str(pasted))
+        assert sorted(c.host for c in loaded.cameras) == sorted(c.host for c in fleet.cameras)
         assert len({i["name"] for i in items}) == 3
 
 

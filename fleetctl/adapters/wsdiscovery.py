@@ -300,7 +300,11 @@ async def multicast_probe(
     endpoints = []
     try:
         for addr in interfaces:
-            sock = open_socket(addr, multicast_if=addr)
+            try:  # an interface that vanished or lost its address: skip it, probe the others
+                sock = open_socket(addr, multicast_if=addr)
+            except OSError as err:
+                log.warning("WS-Discovery: cannot multicast from %s: %s", addr, err)
+                continue
             transport, proto = await loop.create_datagram_endpoint(
                 lambda: Collector("multicast"), sock=sock
             )

@@ -176,6 +176,7 @@ def inventory_yaml(devices: Sequence[DiscoveredDevice]) -> str:
     cameras are listed as comments: their inventory entry needs a new host, not a new camera.
     """
     lines = ["# fleetctl discover: paste under sites.<site>.cameras"]
+    accepted = _accepted_keys()
     names: set[str] = set()
     for d in devices:
         if d.status is DeviceStatus.MOVED:
@@ -196,15 +197,23 @@ def inventory_yaml(devices: Sequence[DiscoveredDevice]) -> str:
         lines.append(f"  host: {_q(d.address)}")
         if d.port is not None and d.port != 80:
             lines.append(f"  port: {d.port}")
-        for key, value in (
-            ("location", d.scopes.location),
-            ("endpoint", d.endpoint),
-            ("serial", d.serial),
-            ("mac", d.mac),
-        ):
+        for key, value in (("endpoint", d.endpoint), ("serial", d.serial), ("mac", d.mac)):
             if value:
-                lines.append(f"  {key}: {_q(value)}")
+                # An identity key the inventory schema does not accept yet would make the
+                # pasted block fail to load: keep it as a comment until the schema knows it.
+                mark = "" if key in accepted else "# "
+                lines.append(f"  {mark}{key}: {_q(value)}")
+        if d.scopes.location:  # the camera's own idea ("city/hangzhou"): a hint, not a value
+            lines.append(f"  # location scope: {_q(d.scopes.location)}")
     return "\n".join(lines) + "\n"
+
+
+def _accepted_keys() -> frozenset[str]:
+    try:
+        from fleetctl.core.inventory_schema import CAMERA_FIELDS
+    except ImportError:
+        return frozenset({"endpoint", "serial", "mac"})
+    return frozenset(CAMERA_FIELDS)
 
 
 def _q(value: str) -> str:
