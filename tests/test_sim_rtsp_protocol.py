@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 
 import pytest
 from sim_media_support import (
@@ -233,3 +234,13 @@ async def test_oversized_request_head_gets_400_and_close() -> None:
         rest = await client.reader.read()
         await client.close()
     assert head.startswith(b"RTSP/1.0 400 ") and rest == b""
+
+
+async def test_a_locked_camera_refuses_good_credentials() -> None:
+    cam = make_cam()
+    cam.locked_until = time.monotonic() + 30  # what failed ONVIF logins did
+    async with rtsp_camera(cam):
+        locked = await _describe(cam)
+        cam.locked_until = 0.0
+        unlocked = await _describe(cam)
+    assert locked[:2] == (401, 401) and unlocked[:2] == (401, 200)

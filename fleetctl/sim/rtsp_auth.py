@@ -3,7 +3,9 @@
 Digest without qop (what Hikvision, Dahua and live555 send; a client's qop=auth answer is
 accepted too). ``uri=`` must equal the request URI exactly and the realm must be the
 camera's. Nonces are stateless (timestamp + HMAC, 32 hex digits like Hikvision's), so 2,000
-cameras keep no nonce tables; they expire after ``NONCE_TTL_S``.
+cameras keep no nonce tables; they expire after ``NONCE_TTL_S``. A camera whose accounts are
+locked (after failed ONVIF logins, ``sim/auth.py``) refuses RTSP too. RTSP failures are not
+counted towards the lockout: a check's first, credential-less DESCRIBE must not lock anyone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import re
 import time
 
+from fleetctl.sim.auth import locked
 from fleetctl.sim.model import SimCamera
 from fleetctl.sim.rtsp_flavours import RtspFlavour
 
@@ -55,6 +58,8 @@ def authorized(
     cam: SimCamera, flavour: RtspFlavour, method: str, url: str, headers: dict[str, str]
 ) -> bool:
     """Whether this request carries valid credentials of one of ``cam.users``."""
+    if locked(cam):
+        return False  # the account lockout (sim/auth.py) covers every protocol, as on Hikvision
     if flavour.needs_user_agent and "user-agent" not in headers:
         return False  # the firmware that 401s clients without a User-Agent (FIELD-NOTES)
     auth = headers.get("authorization", "")
