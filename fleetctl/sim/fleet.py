@@ -50,7 +50,17 @@ FIRMWARE_EPOCH = 946_684_800.0  # 2000-01-01: where an RTC-less camera's clock r
 
 
 class SimFleet:
-    """Simulated cameras (and recorders) with chosen faults; see the module docstring."""
+    """Simulated cameras (and recorders) with chosen faults; see the module docstring.
+
+    ``cameras``/``recorders``: how many of each (recorders come after the cameras in
+    ``self.cameras``). ``faults``: a ``--faults`` spec (sim/faults.py), drawn with ``seed``;
+    ``assign`` adds exact faults by camera index (``{0: {"frozen"}}``). ``sites``: a count or
+    display names (default: one site per 60 cameras). ``rtsp``/``discovery``/``ssh``: which
+    servers to run. ``first_index``: address plan offset (default: a block per process).
+    ``nat``: share of cameras with the NAT quirk (default 2 % with realistic/every faults).
+    ``reboot_s``: how long SystemReboot keeps a camera away.
+    Same arguments, same fleet: names, vendors, credentials, faults, serials.
+    """
 
     def __init__(
         self, cameras: int = 10, faults: str = "none", seed: int = 1, recorders: int = 0,
@@ -90,7 +100,6 @@ class SimFleet:
         self._tasks: set[asyncio.Task[None]] = set()
         self._down: set[int] = set()  # cameras in an outage (reboot, flap) right now
         self._host_key: Any = None
-        self.started = asyncio.Event()
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -108,8 +117,9 @@ class SimFleet:
 
     def _recorder(self, i: int, r: int, rng: random.Random) -> SimCamera:
         site_name, code = self.sites[r % len(self.sites)]
-        cam = make_camera(i, f"{code}-nvr-{r // len(self.sites) + 1:02}", slug(site_name), "", Vendor.HIKVISION, rng,
-                          self.username, self.password, digest=False)
+        name = f"{code}-nvr-{r // len(self.sites) + 1:02}"
+        cam = make_camera(i, name, slug(site_name), "", Vendor.HIKVISION, rng, self.username,
+                          self.password, digest=False)
         cam.is_recorder, cam.model, cam.firmware = True, "DS-7608NI-K2", "V4.62.210 build 220114"
         cam.storage = [Storage(f"HDD{k}", total_mb=3_815_447,
                                used_mb=int(3_815_447 * rng.uniform(0.5, 0.95))) for k in (1, 2)]
@@ -164,7 +174,7 @@ class SimFleet:
                     raise
                 self._first = _block(os.getpid() + attempt * 7919 + 1)
                 self._readdress()
-        self.started.set()
+                log.debug("sim: address block taken, moving to index %d", self._first)
         return self
 
     async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
@@ -247,6 +257,7 @@ class SimFleet:
         if cam.index in self._down:
             return
         self._down.add(cam.index)
+        log.debug("sim: %s down for %.1f s%s", cam.name, seconds, " (reboot)" if reboot else "")
         try:
             cam.online = False
             await self._take_down(cam)
