@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 from pathlib import Path
 
 import asyncssh
@@ -189,3 +190,13 @@ async def test_openssh_client_with_an_unlisted_key_is_refused(tmp_path: Path) ->
         status, _, err = await _openssh(cam, key, "uptime")
     assert status == 255 and "Permission denied" in err
     assert cam.counters.ssh_commands == 0
+
+
+async def test_a_locked_recorder_refuses_its_own_password() -> None:
+    cam = make_cam()
+    cam.locked_until = time.monotonic() + 30
+    async with ssh_recorder(cam):
+        with pytest.raises(asyncssh.PermissionDenied):
+            await _run(cam, "true")
+        cam.locked_until = 0.0
+        assert (await _run(cam, "true")).exit_status == 0

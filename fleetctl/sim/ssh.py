@@ -17,6 +17,7 @@ import hmac
 
 import asyncssh
 
+from fleetctl.sim.auth import locked
 from fleetctl.sim.model import SimCamera
 from fleetctl.sim.recorder_shell import run_command
 
@@ -64,6 +65,8 @@ class _RecorderServer(asyncssh.SSHServer):
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
+        if locked(self.cam):
+            return False  # the account lockout (sim/auth.py) covers SSH too
         user = self.cam.users.get(username)
         return user is not None and hmac.compare_digest(user.password.encode(), password.encode())
 
@@ -71,7 +74,7 @@ class _RecorderServer(asyncssh.SSHServer):
         return True
 
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
-        if username not in self.cam.users:
+        if username not in self.cam.users or locked(self.cam):
             return False
         for line in self.cam.ssh_authorized_keys.get(username, []):
             try:
