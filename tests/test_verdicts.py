@@ -178,6 +178,7 @@ def medium(state: str | None, overwrite: bool | None = True, recording: bool | N
         ([medium("full", overwrite=True)], None, P, [], None),
         ([medium("full", overwrite=False)], None, P, [(K.STORAGE, S.WARN)], "SD1 full and overwrite is off"),
         ([medium("full", overwrite=False)], None, Policy(storage_full_warn=False), [], None),
+        ([medium("full", overwrite=None)], None, P, [(K.STORAGE, S.WARN)], "full and overwrite could not be confirmed"),
         ([medium("failed")], None, P, [(K.STORAGE, S.CRIT)], "SD1 failed"),
         ([medium("unformatted")], None, P, [(K.STORAGE, S.CRIT)], "unformatted"),
         ([medium("missing")], None, P, [(K.STORAGE, S.CRIT)], "missing"),

@@ -257,8 +257,11 @@ def judge_storage(
                 found.append(Problem(ProblemKind.STORAGE, Status.CRIT, f"{m.name} is unformatted"))
             elif state == "missing":
                 found.append(Problem(ProblemKind.STORAGE, Status.CRIT, f"{m.name} missing (no card or disk found)"))
-            elif state == "full" and m.overwrite is False and policy.storage_full_warn:
-                found.append(Problem(ProblemKind.STORAGE, Status.WARN, f"{m.name} full and overwrite is off"))
+            elif state == "full" and m.overwrite is not True and policy.storage_full_warn:
+                # Dahua's storage CGI does not say whether the card overwrites: a full card we
+                # cannot confirm is overwriting may stop recording any minute. Warn, in words.
+                why = "overwrite is off" if m.overwrite is False else "overwrite could not be confirmed"
+                found.append(Problem(ProblemKind.STORAGE, Status.WARN, f"{m.name} full and {why}"))
             if m.recording is False and state not in ("failed", "unformatted", "missing"):
                 found.append(Problem(ProblemKind.STORAGE, Status.CRIT, f"{m.name}: not recording"))
             results.append(StorageResult(
