@@ -173,7 +173,8 @@ async def test_cli_json_against_a_sim_inventory_and_yaml_without_one(
     monkeypatch.chdir(tmp_path)  # no ./inventories here
     async with SimFleet(cameras=3, seed=9, first_index=FIRST + 100, rtsp=False, ssh=False) as fleet:
         inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
-        common = ("--interface", "lo", "--tcp-ports", "none", "--wait", "1", "--no-info")
+        # no --interface: the ranges are loopback, so multicast goes out of lo only
+        common = ("--tcp-ports", "none", "--wait", "1", "--no-info")
         # The command runs its own event loop: give it a thread while the fleet serves in ours.
         rc, out, err = await asyncio.to_thread(
             fleetctl, capsys, "discover", "-i", str(inv), *common, "-f", "json")
@@ -183,6 +184,8 @@ async def test_cli_json_against_a_sim_inventory_and_yaml_without_one(
         assert sorted((d["status"], d["camera"]) for d in mine) == sorted(
             ("known", c.name) for c in fleet.cameras)
         assert "3 known" in err  # the summary goes to stderr, stdout stays parseable
+        assert "multicast from 127.0.0.1;" in err
+        assert all(d["via"] == ["multicast", "unicast"] for d in mine)
 
         # no inventory at all: everything is new, as paste-ready YAML
         span = f"{fleet.cameras[0].host}-{fleet.cameras[-1].host}"

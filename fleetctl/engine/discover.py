@@ -95,7 +95,8 @@ class DiscoveredDevice:
 @dataclass(frozen=True)
 class DiscoverOptions:
     ranges: tuple[str, ...] = ()  # netaddr syntax; empty: no unicast sweep
-    interfaces: tuple[str, ...] | None = None  # names or addresses; None: every multicast one
+    # names or addresses; None: every multicast-capable one (lo only when every range is 127/8)
+    interfaces: tuple[str, ...] | None = None
     multicast: bool = True
     rate: float = 1000.0  # unicast Probes per second
     repeats: int = 2  # Probe rounds (UDP is lossy)
@@ -238,11 +239,15 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
     started, t0 = datetime.now(UTC), time.monotonic()
     addresses = sweep.expand_ranges(options.ranges)
     try:
-        sources = (
-            [wsdiscovery.resolve_interface(i) for i in options.interfaces]
-            if options.interfaces is not None
-            else [addr for _, addr in wsdiscovery.multicast_interfaces()]
-        )
+        if options.interfaces is not None:
+            sources = [wsdiscovery.resolve_interface(i) for i in options.interfaces]
+        elif addresses and all(a.startswith("127.") for a in addresses):
+            # Sweeping loopback ranges is a simulator session: multicast where the simulator
+            # listens (lo has no MULTICAST flag, so it is not among the default interfaces),
+            # and not out of the real interfaces to find nothing the user asked about.
+            sources = ["127.0.0.1"]
+        else:
+            sources = [addr for _, addr in wsdiscovery.multicast_interfaces()]
     except ValueError as err:
         raise UsageError(str(err)) from err
     sources = sources if options.multicast else []

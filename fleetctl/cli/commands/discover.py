@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         dest="interfaces",
         metavar="IF",
         help="multicast on this interface name or address (repeatable; default: every "
-        "multicast-capable IPv4 interface)",
+        "multicast-capable IPv4 interface, or lo when every swept range is in 127.0.0.0/8)",
     )
     p.add_argument("--no-multicast", action="store_true", help="unicast sweep only")
     p.add_argument("--no-sweep", action="store_true", help="multicast only, no range sweep")
