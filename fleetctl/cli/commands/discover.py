@@ -35,8 +35,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "discover",
         help="find ONVIF devices (WS-Discovery, range sweep) and tell new from known",
-        description="Find ONVIF devices by WS-Discovery multicast on local links and a paced "
-        "unicast sweep of address ranges; mark each new, known, moved (same identity, new "
+        description="Find ONVIF devices by WS-Discovery multicast on local links and a paced\n"
+        "unicast sweep of address ranges; mark each new, known, moved (same identity, new\n"
         "address) or missing (in the inventory and the swept ranges, did not answer).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
