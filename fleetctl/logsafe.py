@@ -14,7 +14,7 @@
 ``setup_logging`` applies it to every record at creation (a LogRecord factory, so every handler
 sees masked text, pytest's caplog included), to the formatted exception text, and to uncaught
 exceptions (``sys.excepthook``, ``threading.excepthook``). Public API: MASK, register_secret,
-redact, RedactingFilter, setup_logging, install.
+redact, redact_known, RedactingFilter, setup_logging, install.
 """
 
 from __future__ import annotations
@@ -95,11 +95,21 @@ def _mask_userinfo(m: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """``text`` with every known secret and every secret-shaped value masked."""
+    text = redact_known(text)
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def redact_known(text: str) -> str:
+    """Mask registered secrets (all their forms) and URL passwords only.
+
+    For messages written for people, e.g. ``sites.x.cameras[2].password: must be a quoted
+    string``, where the ``password: VALUE`` heuristic of ``redact`` would eat the words.
+    """
     if _known_re is not None:
         text = _known_re.sub(MASK, text)
     text = _URL.sub(_mask_userinfo, text)
-    for pattern, repl in _PATTERNS:
-        text = pattern.sub(repl, text)
     if _known_re is not None:  # a Basic token made from a registered password, in any wrapping
         text = _redact_basic(text)
     return text

@@ -74,6 +74,8 @@ def test_in_process_commands_logs_and_exceptions(
     for cmd in COMMANDS:
         assert main(["-vv", *cmd, "-i", inv]) == 0
     ws = load_workspace(inv)  # registers both canaries, as every command that connects does
+    # An error message that quotes what the user typed (here: a password pasted as a name).
+    assert main(["inventory", "show", STORED, "-i", inv]) == 64
     cred = ws.credential_for(ws.inventory.cameras[0])
     inline = ws.credential_for(ws.inventory.cameras[1])
     assert cred is not None and inline is not None

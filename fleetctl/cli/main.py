@@ -67,7 +67,7 @@ def _resolve(target: str | Callable[[argparse.Namespace], int]) -> Callable[[arg
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from fleetctl.logsafe import setup_logging
+    from fleetctl.logsafe import redact_known, setup_logging
 
     setup_logging(args.verbose)
     if not getattr(args, "run", None):
@@ -76,19 +76,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(_resolve(args.run)(args))
     except InventoryError as err:
-        print(f"fleetctl: {err}", file=sys.stderr)
+        print(f"fleetctl: {redact_known(str(err))}", file=sys.stderr)  # may quote a secret
         return ExitCode.INVENTORY
     except SecretsError as err:
-        print(f"fleetctl: {err}", file=sys.stderr)
+        print(f"fleetctl: {redact_known(str(err))}", file=sys.stderr)  # may quote a secret
         return ExitCode.CONFIG
     except UsageError as err:
-        print(f"fleetctl: {err}", file=sys.stderr)
+        print(f"fleetctl: {redact_known(str(err))}", file=sys.stderr)  # may quote a secret
         return ExitCode.USAGE
     except FileNotFoundError as err:
         print(f"fleetctl: no such file: {err.filename}", file=sys.stderr)
         return ExitCode.NOINPUT
     except FleetctlError as err:
-        print(f"fleetctl: {err}", file=sys.stderr)
+        print(f"fleetctl: {redact_known(str(err))}", file=sys.stderr)  # may quote a secret
         return ExitCode.SOFTWARE
     except KeyboardInterrupt:
         print("fleetctl: interrupted", file=sys.stderr)
