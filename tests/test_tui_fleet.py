@@ -7,14 +7,18 @@ protocols are covered by their own tests and by tests/test_tui_sim.py against th
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 from rich.console import Console
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 from tui_helpers import make_app
 
+from fleetctl.core.models import Camera, SshSpec, Status
+from fleetctl.core.secret import Secret
 from fleetctl.tui.app import FleetApp
-from fleetctl.tui.screens.camera import CameraScreen
+from fleetctl.tui.screens.camera import CameraScreen, ssh_command
 from fleetctl.tui.screens.confirm import ActionMenu, ConfirmScreen
 from fleetctl.tui.screens.help import HelpScreen
 from fleetctl.tui.screens.sites import SitesScreen
@@ -220,3 +224,68 @@ async def test_usable_at_80x24_and_large(size: tuple[int, int]) -> None:
         assert "NAME" in lines[0] and "dt-cho-01" in lines[1]
         await pilot.press("right", "right", "right")  # scroll sideways: the name stays
         assert "dt-cho-01" in table.render_line(1).text
+
+
+async def test_check_now_checks_the_marked_cameras_or_the_current_one() -> None:
+    app, source = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        await pilot.press("c")  # no marks: the camera under the cursor
+        await settled(app, pilot)
+        assert source.checked[-1] == ["dt-cho-01"]
+        await pilot.press("down", "space", "space", "slash", *"site:dong-tien", "enter", "c")
+        await settled(app, pilot)
+        assert sorted(source.checked[-1]) == ["dt-truong-02", "ht-den-02"]  # hidden mark included
+
+
+async def test_live_sweeps_update_rows_on_the_interval() -> None:
+    app, source = make_app()
+    app.interval = 0.01
+    async with app.run_test(size=SIZE) as pilot:
+        await source.wait_sweeps(1)
+        healed = replace(source.reports["dt-cho-01"], status=Status.OK, problems=())
+        source.set(healed)
+        await source.wait_sweeps(3)  # the next sweeps see the change
+        await pilot.pause()
+        assert app.model.reports["dt-cho-01"].status is Status.OK
+        assert names(app)[0] == "ht-den-02"  # re-sorted: the healed camera left the top
+
+
+class RecordingActions:
+    """A scripted ActionRunner: records what the UI asked for (UI isolation, no camera)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[str]]] = []
+
+    async def run(self, action: str, cameras: Sequence[Camera]) -> dict[str, str]:
+        self.calls.append((action, [c.name for c in cameras]))
+        return {c.name: "ok" if i == 0 else "no answer within 10 s" for i, c in enumerate(cameras)}
+
+
+async def test_bulk_menu_reboot_confirmed_runs_on_all_marked_and_reports() -> None:
+    app, _ = make_app()
+    app.actions = actions = RecordingActions()
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        await pilot.press("space", "space", "slash", *"site:dong-tien", "enter", "a")
+        assert isinstance(app.screen, ActionMenu)
+        app.screen.query_one(OptionList).highlighted = 2  # reboot
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == "Reboot 2 cameras (1 hidden by the filter)?"
+        await pilot.press("y")
+        await settled(app, pilot)
+        assert actions.calls == [("reboot", ["dt-cho-01", "ht-den-02"])]
+        assert any(n.message.startswith("reboot: 1 ok, 1 failed\nht-den-02: no answer")
+                   for n in app._notifications)
+
+
+async def test_ssh_needs_an_ssh_entry_and_never_passes_a_password() -> None:
+    recorder = Camera("dt-nvr", "127.253.0.9", "dong-tien",
+                      ssh=SshSpec(port=2222, username="ops", password=Secret("hunter2")))
+    assert ssh_command(recorder) == ["ssh", "-p", "2222", "ops@127.253.0.9"]
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        await pilot.press("enter", "s")  # a camera without ssh: says how to get it
+        assert any("set `ssh:`" in n.message for n in app._notifications)

@@ -69,8 +69,10 @@ class ScriptedSource:
         self.reports = {r.name: r for r in reports}
         self.hold = set(hold)
         self.sweeps = 0
+        self.checked: list[list[str]] = []  # the names of each sweep, in order
         self.started = asyncio.Event()
         self._released = asyncio.Event()
+        self._swept = asyncio.Condition()
 
     def release(self) -> None:
         self._released.set()
@@ -82,8 +84,14 @@ class ScriptedSource:
     def _report(self, cam: Camera) -> CameraReport:
         return self.reports.get(cam.name) or CameraReport(cam.name, cam.site, cam.host, Status.UNKNOWN)
 
+    async def wait_sweeps(self, n: int) -> None:
+        """Until ``n`` sweeps have completed: the signal tests wait on, never a sleep."""
+        async with self._swept:
+            await self._swept.wait_for(lambda: self.sweeps >= n)
+
     async def sweep(self, cameras: Sequence[Camera], on_result: OnResult) -> None:
         self.started.set()
+        self.checked.append([c.name for c in cameras])
         held = [c for c in cameras if c.name in self.hold]
         for i, cam in enumerate(c for c in cameras if c.name not in self.hold):
             on_result(self._report(cam))
@@ -93,4 +101,6 @@ class ScriptedSource:
             await self._released.wait()
             for cam in held:
                 on_result(self._report(cam))
-        self.sweeps += 1
+        async with self._swept:
+            self.sweeps += 1
+            self._swept.notify_all()
