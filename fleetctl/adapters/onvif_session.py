@@ -20,6 +20,7 @@ import aiohttp
 import zeep.exceptions
 from onvif.client import _WSDL_PATH, ZeepAsyncClient, _cached_document
 from onvif.definition import SERVICES
+from zeep.proxy import AsyncOperationProxy, AsyncServiceProxy
 from zeep.settings import Settings
 
 from fleetctl.adapters.onvif_time import OffsetUsernameToken, measure_offset, utc_now
@@ -37,10 +38,12 @@ WSDL_DIR = _WSDL_PATH  # the ONVIF 2.4.2 WSDLs bundled with onvif-zeep-async: lo
 NAMESPACES = {name: SERVICES[name]["ns"] for name in ("devicemgmt", "media", "recording", "search")}
 DEVICE_PATH = "/onvif/device_service"
 
-# Replies are parsed strictly by our transport first; zeep's own pass stays lenient about
-# schema details (cameras add and reorder elements) but never with huge_tree.
+# ``strict`` on the client only switches off lxml's recover mode for replies (schema leniency
+# comes from the shared documents' own settings, which stay lenient: cameras add and reorder
+# elements). No huge_tree, no DTD, no entities, no remote imports: defence in depth behind the
+# transport's own strict check.
 ZEEP_SETTINGS = Settings(
-    strict=False, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True, forbid_external=True
+    strict=True, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True, forbid_external=True
 )
 
 # ONVIF Core 5.11.2.1: ter:NotAuthorized; some firmwares only say it in the reason text.
@@ -67,6 +70,28 @@ async def load_documents(names: tuple[str, ...]) -> None:
         for name in missing:
             if name not in _documents:
                 _documents[name] = await _cached_document(f"{WSDL_DIR}/{SERVICES[name]['wsdl']}")
+
+
+class _LazyServiceProxy(AsyncServiceProxy):  # type: ignore[misc]  # zeep is untyped
+    """zeep's AsyncServiceProxy, building an operation's proxy on first use.
+
+    zeep builds all of them up front: ~100 for devicemgmt, half a millisecond per camera and
+    service, for the handful of operations a probe calls.
+    """
+
+    def __init__(self, client: Any, binding: Any, **binding_options: Any) -> None:
+        self._client = client
+        self._binding_options = binding_options
+        self._binding = binding
+        self._operations: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        op = self._operations.get(key)
+        if op is None:
+            if key not in self._binding.all():
+                raise AttributeError(f"Service has no operation {key!r}")
+            op = self._operations[key] = AsyncOperationProxy(self, key)  # type: ignore[no-untyped-call]
+        return op
 
 
 class OnvifCallError(Exception):
@@ -183,8 +208,12 @@ class Conversation:
                 transport=self.auth_transport if authed else self.open_transport,
                 settings=ZEEP_SETTINGS,
             )
-            binding = "{%s}%s" % (NAMESPACES[service], SERVICES[service]["binding"])
-            proxy = self._proxies[key] = client.create_service(binding, self.xaddrs[service])
+            binding = client.wsdl.bindings[
+                "{%s}%s" % (NAMESPACES[service], SERVICES[service]["binding"])
+            ]
+            proxy = self._proxies[key] = _LazyServiceProxy(
+                client, binding, address=self.xaddrs[service]
+            )
         return proxy
 
     def _safe(self, text: str) -> str:
