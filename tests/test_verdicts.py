@@ -157,6 +157,13 @@ def test_stream(
         assert any(words in p.message for p in found), found
 
 
+def test_only_rate_problems() -> None:
+    _, low = verdicts.judge_stream(PROFILE, stream(frames=6, distinct_payloads=6, bytes=100_000), P)
+    assert len(low) == 2 and verdicts.only_rate_problems(low)
+    _, frozen = verdicts.judge_stream(PROFILE, stream(distinct_payloads=1), P)
+    assert not verdicts.only_rate_problems(frozen)
+
+
 def test_stream_result_fields() -> None:
     result, _ = verdicts.judge_stream(PROFILE, stream(), P)
     assert (result.profile, result.codec, result.fps, result.bitrate_kbps) == ("mainStream", "H264", 25.0, 4096.0)

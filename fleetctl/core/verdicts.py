@@ -198,6 +198,14 @@ def judge_stream(
     return result, out
 
 
+_RATE_WORDS = ("low frame rate:", "low bitrate:")
+
+
+def only_rate_problems(problems: Iterable[Problem]) -> bool:
+    """True when every problem is a frame-rate or bitrate shortfall (worth a second window)."""
+    return all(p.kind is ProblemKind.STREAM and p.message.startswith(_RATE_WORDS) for p in problems)
+
+
 def _stream_quality(probe: StreamProbe, enc: EncoderSettings | None, policy: Policy) -> Problems:
     out: Problems = []
     window = _secs(probe.window_s)

@@ -268,17 +268,29 @@ async def _stream(
 
     opts = run.options
     t0 = time.monotonic()
-    probe = await run.limited(lambda: probe_stream(
-        uri, credential, window_s=opts.stream_window_s,
-        timeout_s=run.budget(opts.stream_window_s + STREAM_SETUP_S * 2, OWN_DEADLINE_MARGIN_S),
-        host_override=run.camera.host, port_override=None,
-    ))
-    result, found = verdicts.judge_stream(profile, probe, run.camera.policy)
+
+    async def measure() -> tuple[StreamProbe, StreamResult, list[Problem]]:
+        probe = await run.limited(lambda: probe_stream(
+            uri, credential, window_s=opts.stream_window_s,
+            timeout_s=run.budget(opts.stream_window_s + STREAM_SETUP_S * 2, OWN_DEADLINE_MARGIN_S),
+            host_override=run.camera.host, port_override=None,
+        ))
+        return (probe, *verdicts.judge_stream(profile, probe, run.camera.policy))
+
+    probe, result, found = await measure()
+    retried = ""
+    if found and verdicts.only_rate_problems(found) and run.remaining() > opts.stream_window_s + STREAM_SETUP_S:
+        # A rate below the configured one may be a hiccup of the network (or of this host) in a
+        # one-second window: confirm with a second window before saying so, keep the better one.
+        again = await measure()
+        retried = " (measured twice)"
+        if len(again[2]) < len(found):
+            probe, result, found = again
     run.streams.append(result)
     detail = probe.error or (
         f"{probe.packets} packets, {probe.frames} frames, {probe.keyframes} keyframes in {probe.window_s:.1f} s"
     )
-    run.step("stream", found, detail, t0)
+    run.step("stream", found, detail + retried, t0)
     return probe
 
 
