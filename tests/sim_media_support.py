@@ -1,7 +1,8 @@
 """Test helper for the simulator's RTSP/SSH tests: cameras built by hand, servers as contexts.
 
-Indexes >= 5000 and ports 18554 / 12222 keep these tests clear of other suites running at the
-same time (each camera has its own loopback address, so several tests can share a port).
+Indexes from 5000 (below the fleet's automatic blocks, which start at 8192) and ports away from
+the defaults keep these tests clear of other suites running at the same time; each camera has its
+own loopback address, so the tests of one run share a port.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import itertools
+import os
 import re
 import struct
 from collections.abc import AsyncIterator
@@ -30,7 +32,9 @@ from fleetctl.sim.model import (
 from fleetctl.sim.rtsp import start_rtsp
 from fleetctl.sim.ssh import start_ssh
 
-RTSP_PORT, SSH_PORT = 18554, 12222
+# Ports vary with the pid so two pytest runs of these tests at once (an engineer's and CI's on the
+# same box) do not collide on the same address and port.
+RTSP_PORT, SSH_PORT = 18000 + os.getpid() % 9000, 12000 + os.getpid() % 6000
 USER, PASSWORD = "fleet", "Fl33t-pass"
 PATHS = {
     Vendor.HIKVISION: ("/Streaming/Channels/101", "/Streaming/Channels/102"),
