@@ -158,6 +158,8 @@ class SimCamera:
     # quirk in FIELD-NOTES. None: the vendor flavour decides (sim/rtsp_flavours.py).
     rtsp_interleaved: str | None = None
     faults: set[str] = field(default_factory=set)
+    # Push testing: ONVIF write operation -> "fault" (refused), "ignore" (200, nothing kept), "hang".
+    write_faults: dict[str, str] = field(default_factory=dict)
     fault_params: dict[str, float] = field(default_factory=dict)
     boot_time: float = field(default_factory=time.time)  # host epoch seconds
     online: bool = True  # False while rebooting (or flapped down)
@@ -173,6 +175,9 @@ class SimCamera:
     # WS-Discovery Types it advertises (ONVIF 1.x cameras: only dn:NetworkVideoTransmitter;
     # some NVRs: only tds:Device). It answers a Probe only if it has every requested type.
     wsd_types: str = "dn:NetworkVideoTransmitter tds:Device"
+    # Factory-fresh (SimFleet ``fresh``): only the factory account, vendor default settings, in
+    # no inventory yet: what a technician unboxes and `fleetctl onboard` takes in.
+    fresh: bool = False
 
     def now(self) -> float:
         """The camera's own clock (epoch seconds), drift included."""

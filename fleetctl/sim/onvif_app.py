@@ -38,6 +38,9 @@ from fleetctl.sim.soap import (
 )
 from fleetctl.sim.vendors import FLAVOURS
 
+# Canonical prefix of each service namespace (envelope() rewrites them per vendor).
+_PREFIX = {v: k for k, v in NS.items()}
+
 _LOADED = (onvif_device, onvif_media, onvif_network, onvif_recording)  # importing them registers their ops
 
 _BODY = f"{{{NS['env']}}}Body"
@@ -90,6 +93,10 @@ class CameraApp:
             await asyncio.Event().wait()  # accepted, read, never answered
         if cam.has("slow"):
             await asyncio.sleep(cam.fault_params.get("slow_s", 2.5))
+        if cam.write_faults and any(
+            how == "hang" and f":{op}".encode() in req.body for op, how in cam.write_faults.items()
+        ):
+            await asyncio.Event().wait()  # this write is accepted and never answered
         if req.path.startswith("/onvif/"):
             if req.method != "POST":
                 return Response(405, b"", content_type="text/plain", headers=(("Allow", "POST"),))
@@ -163,6 +170,11 @@ class CameraApp:
             if cam.has("soap_fault"):
                 return self._fault(SoapFault("ter:Action", "internal error", sender=False))
         ctx = Ctx(cam, self.flavour, username, lambda: self._on_reboot(cam))
+        how = cam.write_faults.get(name) if operation.write else None
+        if how == "fault":  # the firmware refuses this write (a value it cannot take)
+            return self._fault(SoapFault("ter:InvalidArgVal", f"{name}: value not accepted"))
+        if how == "ignore":  # 200 OK, nothing changes: a field the model silently ignores
+            return self._reply(envelope(self.flavour, f"<{_PREFIX[ns]}:{name}Response/>"))
         try:
             xml = operation.fn(ctx, call)
         except SoapFault as err:
