@@ -31,7 +31,7 @@ from fleetctl.sim import faults as faultlib
 from fleetctl.sim.discovery import DiscoveryService, start_discovery
 from fleetctl.sim.h264 import default_library
 from fleetctl.sim.http import Listener, serve
-from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, Vendor, address_for
+from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, User, Vendor, address_for
 from fleetctl.sim.onvif_app import CameraApp
 from fleetctl.sim.rtsp import start_rtsp
 from fleetctl.sim.sites import PLACES, SITES, slug
@@ -58,7 +58,9 @@ class SimFleet:
     display names (default: one site per 60 cameras). ``rtsp``/``discovery``/``ssh``: which
     servers to run. ``first_index``: address plan offset (default: a block per process).
     ``nat``: share of cameras with the NAT quirk (default 2 % with realistic/every faults).
-    ``reboot_s``: how long SystemReboot keeps a camera away.
+    ``reboot_s``: how long SystemReboot keeps a camera away. ``fresh``: the last N cameras are
+    factory-fresh (only the factory account, vendor defaults, behind a router so only a unicast
+    sweep finds them) and left out of ``write_inventory``: the devices `onboard` takes in.
     Same arguments, same fleet: names, vendors, credentials, faults, serials.
     """
 
@@ -67,6 +69,7 @@ class SimFleet:
         sites: int | Sequence[str] | None = None, rtsp: bool = True, discovery: bool = True,
         ssh: bool = True, assign: Mapping[int, set[str]] | None = None,
         first_index: int | None = None, nat: float | None = None, reboot_s: float = REBOOT_S,
+        fresh: int = 0,
     ) -> None:
         plan = faultlib.parse_spec(faults)  # ValueError early, before anything binds
         self.seed = seed
@@ -89,6 +92,8 @@ class SimFleet:
             wanted.setdefault(index, set()).update(extra)
         for index, names in sorted(wanted.items()):
             faultlib.apply(self.cameras[index], names, rng, self.username)
+        for cam in self.cameras[max(0, cameras - fresh) : cameras]:
+            _factory_fresh(cam)
         share = nat if nat is not None else (0.02 if plan.preset in ("realistic", "every") else 0)
         self._nat = {c.index for c in self.cameras[:cameras] if rng.random() < share}
         self._readdress()
@@ -276,6 +281,17 @@ class SimFleet:
         while True:
             await asyncio.sleep(cam.fault_params.get("flap_up_s", rng.uniform(4, 8)))
             await self.outage(cam, cam.fault_params.get("flap_down_s", rng.uniform(2, 4)))
+
+
+def _factory_fresh(cam: SimCamera) -> None:
+    """Out of the box: the factory account alone, no NTP or DNS, a vendor hostname, the clock
+    on Manual, installed on another VLAN than the technician's laptop (no multicast)."""
+    cam.fresh = True
+    cam.users = {cam.factory_user: User(cam.factory_user, cam.factory_password)}
+    cam.hostname = f"{cam.vendor.value.upper()}-{cam.serial[-6:]}"
+    cam.ntp_servers, cam.dns_servers, cam.dns_search = [], [], []
+    cam.datetime_type, cam.timezone = "Manual", "CST-8"
+    cam.link_local = False
 
 
 def _block(n: int) -> int:

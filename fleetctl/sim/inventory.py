@@ -51,6 +51,8 @@ def build(fleet: SimFleet, secrets_name: str) -> CommentedMap:
         site["ranges"] = _flow(ranges)
         cams = CommentedSeq()
         for cam in members:
+            if cam.fresh:
+                continue  # not onboarded yet: its site's range covers it, the list does not
             entry = CommentedMap()
             entry["name"] = cam.name
             entry["host"] = cam.host
