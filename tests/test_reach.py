@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import socket
 
-from fleetctl.adapters.reach import probe_reach
+import pytest
+
+from fleetctl.adapters.reach import classify_os_error, probe_reach
 from fleetctl.core.probes import Failure
 
 
@@ -55,3 +58,20 @@ async def test_full_backlog_times_out_at_the_deadline() -> None:
         lsock.close()
     assert not probe.ok and probe.failure is Failure.TIMEOUT
     assert probe.error is not None and "0.3 s" in probe.error
+
+
+@pytest.mark.parametrize(
+    ("err", "failure"),
+    [
+        (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), Failure.REFUSED),
+        (OSError(errno.EHOSTUNREACH, "No route to host"), Failure.UNREACHABLE),
+        (OSError(errno.ENETUNREACH, "Network is unreachable"), Failure.UNREACHABLE),
+        (
+            OSError(errno.ETIMEDOUT, "Connection timed out"),
+            Failure.TIMEOUT,
+        ),  # the kernel's SYN retries
+    ],
+)
+def test_connect_errors_are_classified(err: OSError, failure: Failure) -> None:
+    # No route cannot be produced on loopback: the kernel's errno values, as the socket raises them.
+    assert classify_os_error(err) is failure

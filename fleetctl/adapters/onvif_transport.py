@@ -18,7 +18,6 @@ credential.
 from __future__ import annotations
 
 import asyncio
-import errno
 import ssl
 import time
 from contextvars import ContextVar
@@ -32,6 +31,7 @@ from lxml import etree
 from multidict import CIMultiDictProxy
 
 from fleetctl import __version__
+from fleetctl.adapters.reach import classify_os_error
 from fleetctl.core.probes import Failure
 
 USER_AGENT = f"fleetctl/{__version__}"
@@ -170,10 +170,10 @@ async def read_capped(content: aiohttp.StreamReader, max_bytes: int, where: str)
 def translate_client_error(err: aiohttp.ClientError | OSError, where: str) -> WireError:
     """aiohttp and socket errors -> WireError with the right Failure."""
     if isinstance(err, aiohttp.ClientConnectorError):
-        os_err = err.os_error
-        if isinstance(os_err, ConnectionRefusedError) or os_err.errno == errno.ECONNREFUSED:
-            return WireError(Failure.REFUSED, f"{where}: connection refused")
-        return WireError(Failure.UNREACHABLE, f"{where}: {os_err.strerror or 'unreachable'}")
+        failure = classify_os_error(err.os_error)  # same words as the reach probe
+        if failure is Failure.REFUSED:
+            return WireError(failure, f"{where}: connection refused")
+        return WireError(failure, f"{where}: {err.os_error.strerror or failure.value}")
     if isinstance(err, aiohttp.ServerTimeoutError | TimeoutError):
         return WireError(Failure.TIMEOUT, f"{where}: no answer in time")
     if isinstance(err, aiohttp.ServerDisconnectedError):
