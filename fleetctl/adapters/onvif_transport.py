@@ -140,8 +140,9 @@ _parser = etree.XMLParser(**_SAFE_PARSER_KW)
 def check_xml(body: bytes, where: str) -> None:
     """Raise MALFORMED unless ``body`` is well-formed XML without DTD or entity declarations.
 
-    zeep parses in recover mode with ``huge_tree``: garbage may "parse" and a DTD is only refused
-    after libxml2 has read it. This strict pass runs first, on the capped bytes.
+    onvif-zeep-async's settings parse in recover mode with ``huge_tree`` (garbage may "parse",
+    a DTD is refused only after libxml2 read it). Ours are stricter, but this pass does not rely
+    on them: it runs first, on the capped bytes, and words the refusal for the operator.
     """
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise WireError(Failure.MALFORMED, f"{where}: reply declares a DTD or entities (refused)")
