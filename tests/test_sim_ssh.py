@@ -200,3 +200,12 @@ async def test_a_locked_recorder_refuses_its_own_password() -> None:
             await _run(cam, "true")
         cam.locked_until = 0.0
         assert (await _run(cam, "true")).exit_status == 0
+
+
+async def test_a_recorder_going_offline_drops_new_connections() -> None:
+    cam = make_cam()
+    async with ssh_recorder(cam):
+        cam.online = False  # rebooting or flapped down, listener not yet closed by the fleet
+        with pytest.raises((asyncssh.Error, ConnectionError)):
+            await _run(cam, "true")
+    assert cam.counters.ssh_commands == 0
