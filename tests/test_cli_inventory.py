@@ -38,10 +38,10 @@ def test_lint_broken_prints_every_problem_and_exits_65(capsys: pytest.CaptureFix
     assert main(["inventory", "lint", "-i", BROKEN]) == ExitCode.INVENTORY
     out, err = capsys.readouterr()
     lines = out.splitlines()
-    assert len(lines) == 29 and all(_ISSUE_LINE.match(line) for line in lines), out
+    assert len(lines) == 32 and all(_ISSUE_LINE.match(line) for line in lines), out
     assert sum("warning: inline password" in line for line in lines) == 1
     assert sum(": warning: same address" in line for line in lines) == 1
-    assert "27 errors, 2 warnings" in err
+    assert "29 errors, 3 warnings" in err
 
 
 def test_lint_warns_about_credentials_missing_from_the_secrets_file(

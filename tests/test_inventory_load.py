@@ -57,7 +57,7 @@ def test_load_inventory_raises_one_error_listing_all() -> None:
     errors = [p for p in _planted(DATA / "broken") if p[0] == "error"]
     assert len(info.value.issues) == len(errors)
     text = str(info.value)
-    assert "a-main.yaml:21: sites.dong-tien.cameras[1].host:" in text
+    assert "a-main.yaml:22: sites.dong-tien.cameras[1].host:" in text
     assert "canary-ish" not in text  # the planted rtsp_url password is never echoed
 
 
@@ -89,6 +89,9 @@ sites:
         ssh: {credentials: nvr}
       - name: b
         host: cam-b.example
+        endpoint: urn:uuid:2419d68a-2dd2-21b2-a205-44190a1b2c3d
+        serial: DS-2CD2143G2-I
+        mac: 4419B60A1B2C
         https: true
         username: admin
         password: "inline-pw"
@@ -108,8 +111,13 @@ def test_inheritance_defaults_then_site_then_camera() -> None:
     assert (c.policy.clock_warn_s, c.policy.clock_crit_s, c.policy.slow_s) == (10.0, 300.0, 2.0)
     assert a.ssh is not None and (a.ssh.port, a.ssh.credentials) == (2222, "nvr")
     assert b.port == 443 and c.port == 8080  # https without a port means 443
+    assert (b.endpoint, b.serial, b.mac) == (
+        "urn:uuid:2419d68a-2dd2-21b2-a205-44190a1b2c3d",
+        "DS-2CD2143G2-I",
+        "44:19:b6:0a:1b:2c",  # normalized: discover compares MACs as text
+    )
     assert b.password == Secret("inline-pw") and "inline-pw" not in repr(b)
-    assert [(w.key, w.line) for w in warnings] == [("sites.dong-tien.cameras[1].password", 20)]
+    assert [(w.key, w.line) for w in warnings] == [("sites.dong-tien.cameras[1].password", 23)]
     assert a.source is not None and (a.source.file, a.source.line) == ("inv.yaml", 11)
 
 

@@ -34,6 +34,7 @@ class InventoryBuilder:
     secrets_from: str = ""
     seen_names: dict[str, Source] = field(default_factory=dict)
     seen_addresses: dict[tuple[str, int], tuple[str, Source]] = field(default_factory=dict)
+    seen_identities: dict[tuple[str, str], tuple[str, Source]] = field(default_factory=dict)
     origins: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add_file(self, file: str, doc: Any) -> None:
@@ -140,6 +141,19 @@ class InventoryBuilder:
             )
         else:
             self.seen_addresses[address] = (own["name"], source)
+        for ident in ("endpoint", "serial", "mac"):
+            value = own.get(ident)
+            if value is None:
+                continue
+            if (twin := self.seen_identities.get((ident, value))) is not None:
+                # Two entries claiming one device: discover could not tell them apart.
+                sink.warn(
+                    schema.key_line(node, ident),
+                    f"{key}.{ident}",
+                    f"same {ident} as `{twin[0]}` ({twin[1]})",
+                )
+            else:
+                self.seen_identities[(ident, value)] = (own["name"], source)
         self.origins[own["name"]] = origins
         ssh = merged.pop("ssh", None)
         self.cameras.append(

@@ -311,6 +311,20 @@ def check_ssh(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     return INVALID if out is None else out
 
 
+_MAC_RE = re.compile(r"(?i)[0-9a-f]{2}([:-]?)[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}")
+
+
+def check_mac(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    """A MAC in any usual spelling, normalized to ``aa:bb:cc:dd:ee:ff`` (discover compares)."""
+    if check_str(sink, v, key, line) is INVALID:
+        return INVALID
+    if not _MAC_RE.fullmatch(v.strip()):
+        sink.error(line, key, f"{v!r} is not a MAC address like 44:19:b6:0a:1b:2c")
+        return INVALID
+    digits = re.sub(r"[^0-9a-f]", "", v.lower())
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
 CAMERA_FIELDS: dict[str, Checker] = {
     "name": check_name,
     "host": check_host,
@@ -325,11 +339,15 @@ CAMERA_FIELDS: dict[str, Checker] = {
     "rtsp_url": check_rtsp_url,
     "ssh": check_ssh,
     "policy": check_policy,
+    # Identity recorded at onboarding: how `discover` knows a camera that moved address.
+    "endpoint": check_str,
+    "serial": check_str,
+    "mac": check_mac,
 }
-DEFAULT_FIELDS: dict[str, Checker] = {
-    k: v for k, v in CAMERA_FIELDS.items() if k not in ("name", "host")
-}
+_IDENTITY = ("name", "host", "endpoint", "serial", "mac")
+DEFAULT_FIELDS: dict[str, Checker] = {k: v for k, v in CAMERA_FIELDS.items() if k not in _IDENTITY}
 DEFAULT_REFUSED = {
     "name": "a camera name cannot be a default: names are unique",
     "host": "a host cannot be a default: each camera has its own address",
+    **{k: f"`{k}` identifies one device: it cannot be a default" for k in _IDENTITY[2:]},
 }
