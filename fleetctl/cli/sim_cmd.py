@@ -24,8 +24,8 @@ def run(args: argparse.Namespace) -> int:
     if args.faults.strip() == "help":
         print(faults.describe())
         return ExitCode.OK
-    if args.cameras < 1 or args.recorders < 0 or args.block < 0:
-        raise UsageError("--cameras must be at least 1; --recorders and --block at least 0")
+    if args.cameras < 1 or args.recorders < 0 or not 0 <= args.block < 100:
+        raise UsageError("--cameras must be at least 1, --recorders at least 0, --block 0-99")
     try:
         faults.parse_spec(args.faults)
     except ValueError as err:
@@ -93,6 +93,10 @@ def _summary(fleet: SimFleet, seconds: float, written: tuple[object, object] | N
         con.print(table)
     else:
         con.print("  faults     none")
+    missing = sorted(set(FAULTS) - set(by_fault)) if fleet.plan.preset == "every" else []
+    if missing:
+        con.print(f"[yellow]  too few cameras to show every fault without one hiding another: "
+                  f"not injected: {', '.join(missing)}[/]")
     if written is not None:
         inv, secrets = written
         con.print(f"  inventory  {inv}\n  secrets    {secrets}")

@@ -72,6 +72,7 @@ class SimFleet:
         fresh: int = 0,
     ) -> None:
         plan = faultlib.parse_spec(faults)  # ValueError early, before anything binds
+        self.plan = plan
         self.seed = seed
         self.reboot_s = reboot_s
         self._rtsp, self._discovery, self._ssh = rtsp, discovery, ssh
@@ -294,8 +295,11 @@ def _factory_fresh(cam: SimCamera) -> None:
     cam.link_local = False
 
 
+CLI_BLOCKS = 100  # blocks 0..99 are for `fleetctl sim --block K`; automatic ones start above
+
+
 def _block(n: int) -> int:
-    return (n % 1400 + 1) * BLOCK  # max index ~11.5M: stays below 127.253 (address plan)
+    return (n % 1300 + CLI_BLOCKS) * BLOCK  # max index ~11.5M: stays below 127.253
 
 
 def _sites(cameras: int, sites: int | Sequence[str] | None) -> list[tuple[str, str]]:

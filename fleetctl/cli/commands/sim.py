@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--write-inventory", metavar="PATH", default=None,
                    help="write the fleet's inventory here, and PATH-secrets.yaml beside it")
     p.add_argument("--block", type=int, default=0, metavar="K",
-                   help="address block: run several simulators side by side (default: 0)")
+                   help="address block 0-99: run several simulators side by side (default: 0)")
     p.add_argument("--no-rtsp", dest="rtsp", action="store_false", help="no RTSP servers")
     p.add_argument("--no-discovery", dest="discovery", action="store_false",
                    help="no WS-Discovery responders")
