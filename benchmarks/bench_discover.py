@@ -4,11 +4,13 @@
     python benchmarks/bench_discover.py --rates 20000 --cameras 2000
 
 The responders (``fleetctl.sim.discovery.start_discovery``, one UDP socket per camera on its own
-127.16.x.y address, multicast off) run in a child process so the sweep's figures are its own.
+127.16.x.y address, plus the multicast group on lo) run in a child process so the sweep's figures are its own.
 Each contender runs in this process, one after the other:
 
 - ``fleetctl``: ``adapters.sweep.unicast_sweep`` (one socket, paced, 2 rounds, 1 s late-reply
   wait), at each ``--rates``.
+- ``fleetctl multicast``: ``wsdiscovery.multicast_probe`` on lo (2 rounds x 2 Probe kinds, 1 s
+  wait): every camera answers each Probe after a random delay of up to 0.2 s.
 - baseline ``naive``: what one scripts first with asyncio: a socket per address (512 at a time,
   the fd budget), send one Probe, wait up to 1 s for an answer. No pacing, no retry.
 
@@ -42,7 +44,7 @@ async def main():
                       endpoint=f"urn:uuid:00000000-0000-4000-8000-{i:012d}")
             for i in range(N)]
     t0 = asyncio.get_running_loop().time()
-    service = await start_discovery(cams, multicast=False)
+    service = await start_discovery(cams, multicast=True)
     took = asyncio.get_running_loop().time() - t0
     print(f"ready {service.sockets} {took:.3f}", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until EOF
@@ -125,6 +127,15 @@ async def main() -> None:
                 f"{f'fleetctl rate={rate:g}':<28}{wall:>8.2f}{result.packets:>8}"
                 f"{pps:>10.0f}{found:>7}/{args.cameras}"
             )
+        ours = {address_for(FIRST_INDEX + i * step) for i in range(args.cameras)}
+        t0 = time.perf_counter()
+        matches = await wsdiscovery.multicast_probe(["127.0.0.1"], repeats=2, wait=1.0)
+        wall = time.perf_counter() - t0
+        found = len({m.endpoint for m in matches if m.address in ours})
+        print(
+            f"{'fleetctl multicast on lo':<28}{wall:>8.2f}{4:>8}{'-':>10}{found:>7}/{args.cameras}"
+            f"   ({len(matches)} ProbeMatches heard, de-duplicated by endpoint)"
+        )
         if not args.no_baseline:
             t0 = time.perf_counter()
             found, sent = await naive(addresses)

@@ -116,30 +116,38 @@ class _CameraEndpoint(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, int]) -> None:
-        self.answer(data, addr)
+        if self.cam.online and not self.cam.faults & SILENT_FAULTS:
+            self.answer(parse_probe(data), is_pretty(data), addr)
 
-    def answer(self, data: bytes, addr: tuple[str | int, int], delay: float = 0.0) -> None:
+    def answer(
+        self,
+        probe: tuple[str, set[tuple[str | None, str]]] | None,
+        pretty: bool,
+        addr: tuple[str | int, int],
+        delay: float = 0.0,
+    ) -> None:
         cam = self.cam
-        if not cam.online or cam.faults & SILENT_FAULTS:
-            return
-        probe = parse_probe(data)
-        if probe is None:
+        if probe is None or not cam.online or cam.faults & SILENT_FAULTS:
             return
         cam.counters.discovery_probes += 1
         mid, wanted = probe
         if not wanted <= advertised(cam):
             return  # WS-Discovery: a target answers only if it has every requested type
-        if cam.vendor == Vendor.HIKVISION and (b"\n" in data.strip() or _PRETTY.search(data)):
+        if cam.vendor == Vendor.HIKVISION and pretty:
             return  # quirk seen in the field: this firmware ignores pretty-printed Probes
-        reply = probe_matches(cam, mid)
         if delay > 0:
-            asyncio.get_running_loop().call_later(delay, self._send, reply, addr)
+            asyncio.get_running_loop().call_later(delay, self._reply, mid, addr)
         else:
-            self._send(reply, addr)
+            self._reply(mid, addr)
 
-    def _send(self, reply: bytes, addr: tuple[str | int, int]) -> None:
+    def _reply(self, relates_to: str, addr: tuple[str | int, int]) -> None:
+        # Built when sent: a multicast Probe to 2,000 cameras spreads the work over max_delay.
         if self.transport is not None and not self.transport.is_closing():
-            self.transport.sendto(reply, addr)
+            self.transport.sendto(probe_matches(self.cam, relates_to), addr)
+
+
+def is_pretty(data: bytes) -> bool:
+    return b"\n" in data.strip() or _PRETTY.search(data) is not None
 
 
 class _MulticastEndpoint(asyncio.DatagramProtocol):
@@ -148,9 +156,13 @@ class _MulticastEndpoint(asyncio.DatagramProtocol):
         self.max_delay = max_delay
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, int]) -> None:
+        probe = parse_probe(data)  # once for every camera on the link
+        if probe is None:
+            return
+        pretty = is_pretty(data)
         for endpoint in self.cameras:
             if endpoint.cam.link_local:
-                endpoint.answer(data, addr, random.uniform(0.0, self.max_delay))
+                endpoint.answer(probe, pretty, addr, random.uniform(0.0, self.max_delay))
 
 
 def _same(endpoint: _CameraEndpoint) -> _CameraEndpoint:
