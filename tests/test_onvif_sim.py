@@ -187,6 +187,17 @@ async def test_wrong_credentials_retry_once_only(fleet: SimFleet) -> None:
     assert sim.counters.logins_failed == 2  # the call and its one retry after re-measuring
 
 
+async def test_digest_wrong_password_costs_one_attempt(fleet: SimFleet) -> None:
+    # Digest does not depend on the clock: no re-measure and retry, which would spend two more
+    # attempts of the lockout budget (the middleware re-answers a fresh challenge once more).
+    sim = fleet.cameras[5]
+    assert sim.auth_mode == "digest"
+    bad = Credential("fleet", fleet.credentials[0], Secret("not-the-password"))
+    probe = await onvif.probe_onvif(camera(sim), bad, timeout_s=3)
+    assert probe.failure is Failure.AUTH
+    assert sim.counters.logins_failed == 1
+
+
 async def test_factory_password_single_attempt(fleet: SimFleet) -> None:
     opened = fleet.cameras[18]
     guess = first_factory_login(opened.manufacturer)

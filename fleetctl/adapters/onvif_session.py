@@ -97,9 +97,11 @@ class _LazyServiceProxy(AsyncServiceProxy):  # type: ignore[misc]  # zeep is unt
 class OnvifCallError(Exception):
     """A call failed; ``str()`` is safe to show."""
 
-    def __init__(self, failure: Failure, message: str) -> None:
+    def __init__(self, failure: Failure, message: str, *, digest_rejected: bool = False) -> None:
         super().__init__(message)
         self.failure = failure
+        # HTTP Digest said no: a wrong password, whatever the clock (do not spend another try).
+        self.digest_rejected = digest_rejected
 
 
 def host_for_url(host: str) -> str:
@@ -235,7 +237,10 @@ class Conversation:
         try:
             reply = await getattr(self._proxy(service, authed), op)(**params)
         except WireError as err:
-            error = OnvifCallError(err.failure, f"{op}: {self._safe(str(err))}")
+            rejected = err.http_status == 401 and self.auth_transport.digest_used and authed
+            error = OnvifCallError(
+                err.failure, f"{op}: {self._safe(str(err))}", digest_rejected=rejected
+            )
         except zeep.exceptions.Fault as fault:
             error = self._fault_error(op, fault)
         except (zeep.exceptions.Error, ValueError, TypeError, AttributeError, LookupError) as err:
@@ -299,6 +304,7 @@ class Conversation:
         except OnvifCallError as err:
             if (
                 err.failure is not Failure.AUTH
+                or err.digest_rejected  # Digest does not depend on the clock: re-measuring won't help
                 or not retry_auth
                 or self.auth_retried
                 or self.token is None
