@@ -187,9 +187,8 @@ async def _profiles(conv: Conversation) -> tuple[MediaProfileInfo, ...]:
         except OnvifCallError as err:
             if err.failure is Failure.TIMEOUT:
                 raise
-            return (
-                None  # one profile without a URI is a finding for the stream probe, not a failure
-            )
+            # One profile without a URI is a finding for the stream probe, not an ONVIF failure.
+            return None
         uri = _str(field(reply, "Uri"))
         return pin_stream_uri(uri, conv.camera.host) if uri else None
 
