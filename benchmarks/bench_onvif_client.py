@@ -121,6 +121,15 @@ def client(kind: str, conc: int) -> None:
     print(json.dumps({"ok": ok, "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": rss / 1024, "rss0_mb": rss0 / 1024}))
 
 
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) of another process, from /proc."""
+    import os
+
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cameras", type=int, default=500)
@@ -140,15 +149,18 @@ def main() -> None:
     results = {}
     try:
         for kind in ["fleetctl"] + ([] if args.no_baseline else ["baseline"]):
+            sim_cpu0 = _cpu_of(sim.pid)
             out = subprocess.run([sys.executable, __file__, "--client", kind, "--concurrency", str(args.concurrency)],
                                  input=spec, capture_output=True, text=True)
             if out.returncode != 0:
                 sys.exit(f"{kind} client failed:\n{out.stderr[-3000:]}")
             r = json.loads(out.stdout.strip().splitlines()[-1])
+            r["sim_cpu_s"] = _cpu_of(sim.pid) - sim_cpu0
             results[kind] = r
             name = "fleetctl probe_onvif" if kind == "fleetctl" else "baseline: onvif-zeep-async 4.3 per camera"
             print(f"{name:44} ok {r['ok']:>5}/{n}  wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s "
-                  f"({1000 * r['cpu_s'] / n:5.1f} ms/camera)  peak RSS {r['peak_rss_mb']:6.1f} MB")
+                  f"({1000 * r['cpu_s'] / n:5.1f} ms/camera)  peak RSS {r['peak_rss_mb']:6.1f} MB  "
+                  f"[simulator cpu {r['sim_cpu_s']:.1f} s]")
     finally:
         sim.stdin.close()
         sim.wait(timeout=30)
