@@ -58,12 +58,24 @@ def _disk_mount(disk: Storage, device: str) -> _Mount:
 
 
 def _human(kib: int) -> str:
+    if kib == 0:
+        return "0"  # df -h prints a bare 0 for an empty column
     size, unit = float(kib), "K"
-    for unit in "KMGT":
+    for unit in "KMGT":  # the unit the loop stops at is the one printed
         if size < 1024 or unit == "T":
             break
         size /= 1024
     return f"{size:.1f}{unit}" if size < 10 and unit != "K" else f"{size:.0f}{unit}"
+
+
+def _owner(mounts: list[_Mount], path: str) -> _Mount | None:
+    """The mount holding ``path`` (the longest matching mount point), if the path exists."""
+    owners = [m for m in mounts if path == m.path or path.startswith(m.path.rstrip("/") + "/")]
+    if not owners:
+        return None
+    best = max(owners, key=lambda m: len(m.path))
+    # Only the disks' mount points exist under /mnt (an unformatted disk's does not).
+    return None if path.startswith("/mnt/") and best.path == "/" else best
 
 
 def df(cam: SimCamera, args: list[str]) -> CommandResult:
@@ -76,16 +88,11 @@ def df(cam: SimCamera, args: list[str]) -> CommandResult:
     if paths:
         chosen = []
         for path in paths:
-            owners = [
-                m for m in mounts if path == m.path or path.startswith(m.path.rstrip("/") + "/")
-            ]
-            # Only the disks' mount points exist under /mnt (an unformatted disk's does not).
-            if not owners or (
-                path.startswith("/mnt/") and max(owners, key=lambda m: len(m.path)).path == "/"
-            ):
+            owner = _owner(mounts, path)
+            if owner is None:
                 err.append(f"df: {path}: No such file or directory")
-                continue
-            chosen.append(max(owners, key=lambda m: len(m.path)))
+            else:
+                chosen.append(owner)
         mounts = chosen
     if human:
         out = [f"{'Filesystem':<20} {'Size':>6} {'Used':>6} {'Avail':>6} {'Use%':>4} Mounted on"]
