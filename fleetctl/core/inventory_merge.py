@@ -75,9 +75,6 @@ class InventoryBuilder:
             sink.error(line, key, "a site name must be non-empty and without commas")
         if (other := next((s for s in self.sites if s.name == name), None)) is not None:
             sink.error(line, key, f"site `{name}` is already defined at {other.source}")
-        self.sites.append(
-            Site(name, site.get("ranges", ()), site.get("location"), Source(sink.file, line))
-        )
         layers = [
             *base,
             _Layer(f"site {name} policy", {"policy": site.get("policy", {})}, node, sink.file),
@@ -88,6 +85,18 @@ class InventoryBuilder:
                 sink.file,
             ),
         ]
+        inherited = _merge([layer.values for layer in layers])
+        self.sites.append(
+            Site(
+                name,
+                site.get("ranges", ()),
+                site.get("location"),
+                Source(sink.file, line),
+                credentials=inherited.get("credentials"),
+                port=inherited.get("port", 443 if inherited.get("https") else 80),
+                unique_passwords=site.get("onboard", {}).get("unique_passwords", False),
+            )
+        )
         for i, cam_node in enumerate(site.get("cameras", ())):
             self._add_camera(
                 sink, node["cameras"], f"{key}.cameras[{i}]", i, cam_node, name, layers
@@ -235,6 +244,19 @@ def _check_sites(sink: schema.IssueSink, v: Any, key: str, line: int | None) -> 
     return v
 
 
+# `onboard:` on a site: how `fleetctl onboard` takes new devices in there.
+_ONBOARD_SCHEMA: dict[str, schema.Checker] = {
+    # true: a generated password per camera (secrets `onboard-<id>`) instead of the site's
+    # shared `credentials:` (one leaked camera does not open the others).
+    "unique_passwords": schema.check_bool,
+}
+
+
+def _check_onboard(sink: schema.IssueSink, v: Any, key: str, line: int | None) -> Any:
+    out = schema.check_mapping(sink, v, key, line, _ONBOARD_SCHEMA)
+    return schema.INVALID if out is None else out
+
+
 _TOP_SCHEMA: dict[str, schema.Checker] = {
     "defaults": _check_defaults,
     "policy": schema.check_policy,
@@ -247,4 +269,5 @@ _SITE_SCHEMA: dict[str, schema.Checker] = {
     "ranges": schema.check_ranges,
     "location": schema.check_str,
     "cameras": _check_cameras,
+    "onboard": _check_onboard,
 }

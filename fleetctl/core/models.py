@@ -90,6 +90,11 @@ class Site:
     ranges: tuple[str, ...] = ()  # netaddr syntax: CIDR, a-b ranges, globs
     location: str | None = None
     source: Source | None = None
+    # What a camera added to this site inherits (defaults -> site defaults): `onboard` writes
+    # only what differs. ``unique_passwords``: the site's `onboard: {unique_passwords: true}`.
+    credentials: str | None = None
+    port: int = 80
+    unique_passwords: bool = False
 
 
 @dataclass(frozen=True)
