@@ -30,9 +30,10 @@ NSMAP = {
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
-def wsse(user: str, password: str, offset_s: float = 0.0) -> str:
+def wsse(user: str, password: str, offset_s: float = 0.0, zulu: bool = True) -> str:
     nonce = os.urandom(16)
-    created = (datetime.now(UTC) + timedelta(seconds=offset_s)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    when = datetime.now(UTC) + timedelta(seconds=offset_s)
+    created = when.strftime("%Y-%m-%dT%H:%M:%S.000Z") if zulu else when.isoformat()
     digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + password.encode()).digest())
     return (
         '<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-'

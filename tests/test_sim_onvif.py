@@ -339,3 +339,17 @@ async def test_curl_posts_with_expect_100_continue_and_gets_the_answer(
     out, err = await proc.communicate()
     assert proc.returncode == 0, err
     assert f"<tds:SerialNumber>{cam.serial}</tds:SerialNumber>".encode() in out
+
+
+async def test_hikvision_refuses_a_created_that_is_not_zulu(fleet: SimFleet) -> None:
+    from sim_soap_support import envelope, wsse
+
+    user, pw = fleet.credentials
+    statuses = {}
+    for index in (0, 1):  # Hikvision, Dahua
+        cam = fleet.cameras[index]
+        async with aiohttp.ClientSession() as s, s.post(
+                f"http://{cam.host}:{cam.onvif_port}/onvif/device_service",
+                data=envelope("<tds:GetDeviceInformation/>", wsse(user, pw, zulu=False))) as r:
+            statuses[cam.vendor] = r.status
+    assert statuses == {Vendor.HIKVISION: 400, Vendor.DAHUA: 200}

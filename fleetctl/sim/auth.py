@@ -64,7 +64,7 @@ def _password(cam: SimCamera, username: str) -> str | None:
 
 
 def check_wsse(cam: SimCamera, username: str, password: str, ptype: str, nonce_b64: str,
-               created: str, window_s: float) -> AuthResult:
+               created: str, window_s: float, *, zulu_only: bool = False) -> AuthResult:
     """Verify one UsernameToken (fields already extracted from the Security header)."""
     if locked(cam):
         return AuthResult(False, username, "locked")
@@ -74,6 +74,8 @@ def check_wsse(cam: SimCamera, username: str, password: str, ptype: str, nonce_b
     if not ptype.endswith(DIGEST_TYPE_SUFFIX):
         good = hmac.compare_digest(password.encode(), expected.encode())
         return AuthResult(good, username, "" if good else "bad password")
+    if zulu_only and not created.strip().endswith("Z"):
+        return AuthResult(False, username, "Created is not in Zulu time")
     try:
         nonce = base64.b64decode(nonce_b64, validate=True)
         when = datetime.fromisoformat(created.strip()).timestamp()

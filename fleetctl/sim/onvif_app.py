@@ -203,7 +203,7 @@ class CameraApp:
             (token.findtext(f"{{{WSSE}}}Nonce") or "").strip(),
             (token.findtext("{http://docs.oasis-open.org/wss/2004/01/"
                             "oasis-200401-wss-wssecurity-utility-1.0.xsd}Created") or ""),
-            self.flavour.auth_window_s,
+            self.flavour.auth_window_s, zulu_only=self.flavour.zulu_only,
         ))
         if not result.ok:
             return self._fault(SoapFault("ter:NotAuthorized", "Sender not Authorized")), ""

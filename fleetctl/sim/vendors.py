@@ -27,6 +27,7 @@ class Flavour:
     sub_path: str
     prefixes: dict[str, str]  # canonical prefix -> the one this vendor's firmware writes
     auth_window_s: float  # |Created - camera clock| accepted for WS-UsernameToken
+    zulu_only: bool  # Created must end in "Z" ("+00:00" refused, as some Hikvision firmware)
     digest_share: float  # share of this vendor's cameras that demand HTTP Digest
     lockout_after: int | None  # failed logins before the camera locks the account
     media2: bool
@@ -44,7 +45,7 @@ FLAVOURS: dict[Vendor, Flavour] = {
         ("V5.7.3 build 220112", "V5.7.15 build 230308", "V5.5.800 build 210628"),
         "admin", "12345", "/Streaming/Channels/{ch}01", "/Streaming/Channels/{ch}02",
         {"env": "env", "tt": "tt", "tds": "tds", "trt": "trt", "tr2": "tr2", "ter": "ter"},
-        10.0, 0.3, 7, True, True, "isapi", False, "c0:56:e3",
+        10.0, True, 0.3, 7, True, True, "isapi", False, "c0:56:e3",
         (2688, 1520, 25.0, 4096), (640, 360, 15.0, 512),
     ),
     Vendor.DAHUA: Flavour(
@@ -53,7 +54,7 @@ FLAVOURS: dict[Vendor, Flavour] = {
         "admin", "admin", "/cam/realmonitor?channel={ch}&subtype=0",
         "/cam/realmonitor?channel={ch}&subtype=1",
         {"env": "SOAP-ENV", "tt": "tt", "tds": "tds", "trt": "trt", "tr2": "tr2", "ter": "ter"},
-        30.0, 0.0, 5, True, True, "dahua", True, "3c:ef:8c",
+        30.0, False, 0.0, 5, True, True, "dahua", True, "3c:ef:8c",
         (2560, 1440, 25.0, 4096), (704, 576, 15.0, 512),
     ),
     Vendor.AXIS: Flavour(
@@ -63,14 +64,14 @@ FLAVOURS: dict[Vendor, Flavour] = {
         "/axis-media/media.amp?videocodec=h264&camera={ch}&resolution=640x360",
         {"env": "SOAP-ENV", "tt": "onvif", "tds": "tds", "trt": "trt", "tr2": "tr2",
          "ter": "ter"},
-        5.0, 0.0, None, True, True, "", False, "ac:cc:8e",
+        5.0, False, 0.0, None, True, True, "", False, "ac:cc:8e",
         (1920, 1080, 30.0, 4096), (640, 360, 15.0, 512),
     ),
     Vendor.GENERIC: Flavour(
         Vendor.GENERIC, "IPC", ("IPC-3M-POE", "IPC-2M-WIFI"), ("V4.2.1", "V3.9.0"),
         "admin", "admin", "/stream{ch}", "/stream{ch}_sub",
         {"env": "s", "tt": "ns2", "tds": "ns1", "trt": "ns3", "tr2": "ns4", "ter": "ns5"},
-        60.0, 0.0, None, False, False, "", True, "00:12:41",
+        60.0, False, 0.0, None, False, False, "", True, "00:12:41",
         (1920, 1080, 20.0, 2048), (640, 480, 10.0, 384),
     ),
 }
