@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from sim_media_support import PASSWORD, USER, make_cam, ssh_recorder
 
 from fleetctl.sim.model import SimCamera, Storage
+from fleetctl.sim.recorder_shell import run_command
 
 SSH = "/usr/bin/ssh"
 DISKS = [
@@ -209,3 +211,26 @@ async def test_a_recorder_going_offline_drops_new_connections() -> None:
         with pytest.raises((asyncssh.Error, ConnectionError)):
             await _run(cam, "true")
     assert cam.counters.ssh_commands == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "status", "stdout", "stderr"),
+    [
+        ("df -h /mnt/hdd2", 0, r"/dev/sdb1 +1\.8T +1\.8T +0 100% /mnt/hdd2\n", ""),
+        # busybox prints the header even when no argument is a filesystem
+        ("df -P /mnt/hdd4", 1, r"Filesystem .*\n", "df: /mnt/hdd4: No such file or directory\n"),
+        ("uname -r", 0, r"4\.9\.37\n", ""),
+        ("/bin/echo a 'b c'", 0, r"a b c\n", ""),
+        ("cat /etc/shadow", 1, "", "cat: can't open '/etc/shadow': No such file or directory\n"),
+        ("echo 'unterminated", 2, "", "sh: syntax error: unterminated quoted string\n"),
+        ("", 0, "", ""),
+    ],
+)
+def test_recorder_shell_table(command: str, status: int, stdout: str, stderr: str) -> None:
+    cam = make_cam(storage=DISKS)
+    result = run_command(cam, command)
+    assert result.status == status
+    assert re.fullmatch(
+        stdout, result.stdout.splitlines(keepends=True)[-1] if stdout else result.stdout
+    )
+    assert result.stderr == stderr
