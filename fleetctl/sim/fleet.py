@@ -89,6 +89,11 @@ class SimFleet:
         self.cameras: list[SimCamera] = [self._camera(i, rng) for i in range(cameras)]
         self.cameras += [self._recorder(cameras + r, r, rng) for r in range(recorders)]
         wanted = faultlib.assign(self.cameras[:cameras], plan, seed)
+        if plan.preset == "every":
+            # Recorders show disk trouble over SSH (df): the first a failed disk, a second a full one.
+            for k, fault in zip(range(cameras, len(self.cameras)), ("storage_failed",
+                                                                     "storage_full"), strict=False):
+                wanted.setdefault(k, set()).add(fault)
         for index, extra in (assign or {}).items():
             wanted.setdefault(index, set()).update(extra)
         for index, names in sorted(wanted.items()):
