@@ -167,6 +167,10 @@ class SimFleet:
         return self.username, self.password
 
     def write_inventory(self, path: str | Path) -> tuple[Path, Path]:
+        """Write the inventory and its secrets file (sim/inventory.py); returns both paths.
+
+        Call it once the fleet is started: an automatic address block may move at startup.
+        """
         from fleetctl.sim.inventory import write_inventory
 
         return write_inventory(self, Path(path))
