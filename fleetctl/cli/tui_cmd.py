@@ -36,6 +36,7 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
         raise UsageError("--interval must be 0 (one sweep) or more seconds")
     workspace = load_workspace(inventory, secrets)
     cameras = select_cameras(workspace.inventory, getattr(args, "select", ""))
+    workspace.require_credentials(cameras)  # one clear error now, not a crit per camera later
     history = None if getattr(args, "no_history", False) else HistoryStore(getattr(args, "db", None))
     options = CheckOptions(
         timeout_s=getattr(args, "timeout", 10.0),
@@ -197,6 +198,13 @@ class SimThread:
         self._thread.join(10)
 
 
+def _warm_imports() -> None:
+    import fleetctl.engine.actions
+    import fleetctl.engine.check
+    import fleetctl.tui.app
+    import fleetctl.tui.screens.fleet  # noqa: F401
+
+
 def _sim_command_available() -> bool:
     from importlib.util import find_spec
 
@@ -214,6 +222,7 @@ def run_demo(args: argparse.Namespace) -> int:
         sim = kind(Path(tmp), args.cameras, args.faults, args.seed)
         try:
             print(f"fleetctl demo: starting {args.cameras} simulated cameras...", file=sys.stderr)
+            _warm_imports()  # Textual, zeep, the engine: loaded while the simulator binds
             sim.wait_ready(SIM_READY_S)
             args.db = str(Path(tmp) / "history.sqlite")  # a demo leaves no history behind
             app = build_app(args, str(sim.inventory), None)
