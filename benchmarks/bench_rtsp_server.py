@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import hashlib
 import multiprocessing as mp
+import os
 import re
 import resource
 import time
@@ -189,6 +190,13 @@ def run(streams: int, size: str, fps: float, kbps: int, seconds: float) -> None:
         f"{pps:8.0f} RTP pkt/s | dropped frames {dropped:>5} | server CPU {cpu:4.2f} cores, "
         f"loop lag p99 {lag * 1000:4.0f} ms | "
         f"RSS {idle_rss:5.1f} MB listening, {rss:5.1f} MB streaming | all playing in {setup_s:.1f} s"
+    )
+    # Load-independent efficiency: CPU per stream actually served, and what one core would serve.
+    served = streams * min(1.0, delivered / wanted)
+    per_stream_ms = cpu * 1000 / served if served else float("nan")
+    print(
+        f"      server cost {per_stream_ms:.2f} ms CPU per stream-second "
+        f"=> ~{1000 / per_stream_ms:.0f} such streams per core (machine load {os.getloadavg()[0]:.1f})"
     )
 
 
