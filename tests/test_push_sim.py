@@ -1,0 +1,142 @@
+"""`fleetctl push` against the simulator, asserting on the devices' own state, not the report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleetctl.core.profile import load_profile
+from fleetctl.core.selection import select_cameras
+from fleetctl.engine.check import release_connections
+from fleetctl.engine.journal import Journal
+from fleetctl.engine.push import PushOptions, apply_push, plan_push
+from fleetctl.engine.workspace import load_workspace
+from fleetctl.sim.fleet import SimFleet
+from fleetctl.sim.model import SimCamera
+
+PROFILE = """\
+dns: {servers: [127.0.0.53], search: [district.local]}
+ntp: {servers: [127.0.0.123]}
+time: {timezone: "<+07>-7", mode: ntp}
+video:
+  main: {fps: 20, bitrate_kbps: 2048}
+"""
+
+
+def writes(cams: list[SimCamera]) -> int:
+    return sum(sum(c.counters.writes.values()) for c in cams)
+
+
+def settings(c: SimCamera) -> tuple[object, ...]:
+    main = c.profiles[0].encoder
+    return (list(c.dns_servers), list(c.dns_search), list(c.ntp_servers), c.timezone, c.datetime_type,
+            main.fps, main.bitrate_kbps)
+
+
+WANTED = (["127.0.0.53"], ["district.local"], ["127.0.0.123"], "<+07>-7", "NTP", 20.0, 2048)
+
+
+async def push(inv: Path, tmp: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    """The CLI in a subprocess (the simulator lives in this process's event loop: never block it)."""
+    prof = tmp / "profile.yaml"
+    prof.write_text(PROFILE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fleetctl", "push", "-i", str(inv), "--profile", str(prof), "--format", "json",
+        "--journal", str(tmp / "journal.sqlite"), "--timeout", "4", *extra,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
+    )
+    async with asyncio.timeout(120):
+        out, err = await proc.communicate()
+    assert out, err.decode()
+    assert proc.returncode is not None
+    return proc.returncode, json.loads(out)
+
+
+async def test_dry_run_writes_nothing_then_push_changes_exactly_the_plan_then_nothing(tmp_path: Path) -> None:
+    async with SimFleet(cameras=6, faults="none", seed=11, discovery=False, rtsp=False) as fleet:
+        inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+        cams = fleet.cameras[:6]
+        before = {c.name: settings(c) for c in cams}
+
+        rc, plan = await push(inv, tmp_path, "--dry-run")
+        assert rc == 0 and writes(cams) == 0  # a dry run sends zero writes
+        assert {c.name: settings(c) for c in cams} == before
+        planned = {c["name"]: {ch["setting"]: ch["to"] for ch in c["changes"]} for c in plan["cameras"]}
+
+        rc, report = await push(inv, tmp_path, "--yes")
+        assert rc == 0, report
+        assert report["summary"] == {"changed": 6, "unchanged": 0, "failed": 0, "restored": 0, "unreachable": 0}
+        for c in cams:
+            assert settings(c) == WANTED  # the device has what the profile asked
+            # ...and exactly what the plan showed: every planned setting, nothing else.
+            shown = {ch["setting"]: ch["to"] for ch in next(x for x in report["cameras"] if x["name"] == c.name)["changes"]}
+            assert shown == planned[c.name]
+        n = writes(cams)
+
+        rc, again = await push(inv, tmp_path, "--yes")
+        assert rc == 0 and again["summary"]["unchanged"] == 6
+        assert writes(cams) == n  # a rerun writes nothing
+
+
+@pytest.mark.slow
+async def test_failures_are_restored_counted_and_retargeted(tmp_path: Path) -> None:
+    async with SimFleet(cameras=12, faults="none", seed=12, discovery=False, rtsp=False) as fleet:
+        inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+        cams = fleet.cameras[:12]
+        hang, second, ignore = cams[1], cams[4], cams[7]
+        hang.write_faults = {"SetDNS": "hang"}  # the first write never answers
+        second.write_faults = {"SetNTP": "fault"}  # faults on the second setting group
+        ignore.write_faults = {"SetVideoEncoderConfiguration": "ignore"}  # silently keeps old values
+        originals = {c.name: settings(c) for c in cams}
+
+        ws = load_workspace(str(inv), str(secrets))
+        profile_path = tmp_path / "p.yaml"
+        profile_path.write_text(PROFILE)
+        profile = load_profile(str(profile_path))
+        journal = Journal(str(tmp_path / "j.sqlite"))
+        try:
+            planned = await plan_push(select_cameras(ws.inventory, ""), ws, profile, timeout_s=4)
+            planned = [p for p in planned if p.camera.name in {c.name for c in cams}]
+            report = await apply_push(planned, ws, profile, PushOptions(timeout_s=2.0, max_fail_pct=100), journal)
+        finally:
+            await release_connections()
+        results = {o.name: o.result for o in report.outcomes}
+        # No camera is left half-configured: every camera has either all or none of the profile.
+        for c in cams:
+            if results[c.name] == "changed":
+                assert settings(c) == WANTED, c.name
+            else:
+                assert settings(c) == originals[c.name], (c.name, results[c.name])
+        why = {o.name: (o.result, o.error) for o in report.outcomes if o.result != "changed"}
+        assert results[second.name] == "restored" and results[ignore.name] == "restored", why
+        # The hung write never landed: read back, the camera is verified to have its old settings.
+        assert results[hang.name] == "restored", why
+        assert report.summary == {"changed": 9, "unchanged": 0, "failed": 0, "restored": 3, "unreachable": 0}
+        failed = set(journal.failed_last_run())
+        assert failed == {hang.name, second.name, ignore.name}
+        journal.close()
+
+        # --limit @failed retargets exactly those; after fixing the cameras a rerun finishes them.
+        for c in (hang, second, ignore):
+            c.write_faults = {}
+        rc, again = await push(inv, tmp_path, "--yes", "--journal", str(tmp_path / "j.sqlite"), "--limit", "@failed")
+        assert {c["name"] for c in again["cameras"]} == failed
+        assert rc == 0 and all(settings(c) == WANTED for c in cams)
+
+
+async def test_max_fail_aborts_after_the_canary(tmp_path: Path) -> None:
+    async with SimFleet(cameras=5, faults="none", seed=13, discovery=False, rtsp=False) as fleet:
+        inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+        cams = fleet.cameras[:5]
+        for c in cams:
+            c.write_faults = {"SetDNS": "fault"}
+        rc, report = await push(inv, tmp_path, "--yes", "--canary", "1", "--batch", "2", "--max-fail", "0")
+        assert rc == 2 and report["aborted"]
+        results = [c["result"] for c in report["cameras"]]
+        assert results.count("restored") == 1 and results.count("skipped") == 4
+        assert sum(c.counters.writes.get("SetDNS", 0) for c in cams) == 0  # refused writes change nothing
