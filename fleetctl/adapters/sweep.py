@@ -253,16 +253,22 @@ def _clock_offset(reply: etree._Element) -> float | None:
 
 async def preauth(session: aiohttp.ClientSession, xaddr: str, timeout: float) -> Preauth:
     """GetSystemDateAndTime, then GetDeviceInformation, both without credentials, under
-    ``timeout`` seconds overall. Never raises for the device's behaviour."""
+    ``timeout`` seconds overall. Never raises for the device's behaviour. A device that
+    answered the clock but not the second call in time is alive, without device info."""
+    deadline = asyncio.get_running_loop().time() + timeout
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout_at(deadline):
             reply = await _call(session, xaddr, "GetSystemDateAndTime")
-            if reply is None:
-                return Preauth(alive=False)
-            offset = _clock_offset(reply)
+    except TimeoutError:
+        reply = None
+    if reply is None:
+        return Preauth(alive=False)
+    offset = _clock_offset(reply)
+    try:
+        async with asyncio.timeout_at(deadline):
             info = await _call(session, xaddr, "GetDeviceInformation")
     except TimeoutError:
-        return Preauth(alive=False)
+        info = None
     if info is None:
         return Preauth(alive=True, clock_offset_s=offset)
 
