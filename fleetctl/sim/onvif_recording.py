@@ -39,7 +39,8 @@ def get_recording_jobs(ctx: Ctx, req: Any) -> str:
     return (
         f"<trc:GetRecordingJobsResponse><trc:JobItem><tt:JobToken>{JOB}</tt:JobToken>"
         f"<tt:JobConfiguration><tt:RecordingToken>{RECORDING_TOKEN}</tt:RecordingToken>"
-        f"<tt:Mode>{mode}</tt:Mode><tt:Priority>1</tt:Priority><tt:Source><tt:SourceToken>"
+        f"<tt:Mode>{mode}</tt:Mode><tt:Priority>1</tt:Priority><tt:Source>"
+        '<tt:SourceToken Type="http://www.onvif.org/ver10/schema/Profile">'
         "<tt:Token>Profile_1</tt:Token></tt:SourceToken><tt:AutoCreateReceiver>false"
         "</tt:AutoCreateReceiver><tt:Tracks><tt:SourceTag>VIDEO001</tt:SourceTag>"
         "<tt:Destination>VIDEO001</tt:Destination></tt:Tracks></tt:Source></tt:JobConfiguration>"
