@@ -46,7 +46,7 @@ def test_demo_opens_on_a_faulty_fleet_and_q_stops_it(tmp_path: Path) -> None:
            "XDG_DATA_HOME": str(tmp_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "fleetctl", "demo", "--cameras", "12", "--faults",
-         "clock_drift=1,offline=1", "--interval", "0"],
+         "clock_drift=1,offline=1", "--interval", "0", "--block", str(10 + os.getpid() % 80)],
         stdin=child, stdout=child, stderr=child, env=env, close_fds=True, start_new_session=True,
     )
     os.close(child)

@@ -121,12 +121,13 @@ class SimProcess:
     ``log`` so a full pipe can never stall it.
     """
 
-    def __init__(self, workdir: Path, cameras: int, faults: str, seed: int) -> None:
+    def __init__(self, workdir: Path, cameras: int, faults: str, seed: int, block: int = 0) -> None:
         self.inventory = workdir / "sim.yaml"
         self.log = workdir / "sim.log"
         self.ready = threading.Event()
         cmd = [sys.executable, "-m", "fleetctl", "sim", "--cameras", str(cameras),
-               "--faults", faults, "--seed", str(seed), "--write-inventory", str(self.inventory)]
+               "--faults", faults, "--seed", str(seed), "--block", str(block),
+               "--write-inventory", str(self.inventory)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, text=True, errors="replace")
         threading.Thread(target=self._drain, daemon=True, name="sim-log").start()
@@ -218,8 +219,11 @@ def run_demo(args: argparse.Namespace) -> int:
         raise UsageError("demo --web is not supported: run `fleetctl sim` and `fleetctl tui --web`")
     with tempfile.TemporaryDirectory(prefix="fleetctl-demo-") as tmp:
         # A separate process keeps the simulator's 500 cameras off the TUI's event loop and GIL.
-        kind = SimProcess if _sim_command_available() else SimThread
-        sim = kind(Path(tmp), args.cameras, args.faults, args.seed)
+        sim: SimProcess | SimThread
+        if _sim_command_available():
+            sim = SimProcess(Path(tmp), args.cameras, args.faults, args.seed, args.block)
+        else:
+            sim = SimThread(Path(tmp), args.cameras, args.faults, args.seed)
         try:
             print(f"fleetctl demo: starting {args.cameras} simulated cameras...", file=sys.stderr)
             _warm_imports()  # Textual, zeep, the engine: loaded while the simulator binds
