@@ -137,34 +137,29 @@ def _client_key(tmp_path: Path, cam: SimCamera) -> Path:
     return path
 
 
-async def _openssh(cam: SimCamera, key: Path, command: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        SSH,
-        "-F",
-        "/dev/null",
-        "-i",
-        str(key),
-        "-p",
-        str(cam.ssh_port),
-        "-o",
+async def _openssh(
+    cam: SimCamera, key: Path, command: str | None, typed: bytes | None = None
+) -> tuple[int, str, str]:
+    """Run OpenSSH's client: an exec request, or (``command=None``) a shell on a pty fed ``typed``."""
+    options = [
         "StrictHostKeyChecking=no",
-        "-o",
         "UserKnownHostsFile=/dev/null",
-        "-o",
         "BatchMode=yes",
-        "-o",
         "IdentitiesOnly=yes",
-        "-o",
         "LogLevel=ERROR",
-        "-o",
         "ConnectTimeout=10",
-        f"{USER}@{cam.host}",
-        command,
+    ]
+    argv = [SSH, "-F", "/dev/null", "-i", str(key), "-p", str(cam.ssh_port)]
+    argv += [arg for o in options for arg in ("-o", o)]
+    argv += ["-tt"] if command is None else []
+    argv += [f"{USER}@{cam.host}"] + ([command] if command is not None else [])
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.PIPE if typed is not None else asyncio.subprocess.DEVNULL,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    out, err = await asyncio.wait_for(proc.communicate(typed), 30)
     return proc.returncode or 0, out.decode(), err.decode()
 
 
@@ -234,3 +229,18 @@ def test_recorder_shell_table(command: str, status: int, stdout: str, stderr: st
         stdout, result.stdout.splitlines(keepends=True)[-1] if stdout else result.stdout
     )
     assert result.stderr == stderr
+
+
+@pytest.mark.skipif(
+    shutil.which(SSH) is None, reason="OpenSSH client /usr/bin/ssh is not installed"
+)
+async def test_openssh_interactive_shell_on_a_pty(tmp_path: Path) -> None:
+    cam = make_cam(storage=[Storage("HDD1")])
+    cam.hostname = "nvr-03"
+    key = _client_key(tmp_path, cam)
+    async with ssh_recorder(cam):
+        status, out, _ = await _openssh(cam, key, None, b"df -P\nnope\nexit\n")
+    lines = out.split("\r\n")  # a terminal session: CRLF line ends
+    assert any(line.startswith("/dev/sda1 ") and line.endswith("/mnt/hdd1") for line in lines)
+    assert "[root@nvr-03 ~]# sh: nope: not found" in lines  # errors show on the terminal
+    assert status == 127  # exit with no argument: the last command's status, as sh does

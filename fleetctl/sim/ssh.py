@@ -96,6 +96,7 @@ async def _session(cam: SimCamera, process: asyncssh.SSHServerProcess[str]) -> N
     prompt = f"[root@{cam.hostname or cam.name} ~]# "
     process.stdout.write(f"BusyBox v1.22.1 built-in shell (ash)\n\n{prompt}")
     status = 0
+    tty = process.get_terminal_type() is not None
     while True:
         try:
             line = await process.stdin.readline()
@@ -110,8 +111,9 @@ async def _session(cam: SimCamera, process: asyncssh.SSHServerProcess[str]) -> N
         if command:
             result = run_command(cam, command)
             status = result.status
-            # With a pty, asyncssh's line editor turns "\n" into "\r\n" for us.
+            # With a pty, asyncssh's line editor turns "\n" into "\r\n" for us, and errors go
+            # to the terminal like everything else, as a shell's stderr on a tty does.
             process.stdout.write(result.stdout)
-            process.stderr.write(result.stderr)
+            (process.stdout if tty else process.stderr).write(result.stderr)
         process.stdout.write(prompt)
     process.exit(status)
