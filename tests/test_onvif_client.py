@@ -135,12 +135,33 @@ class FakeCamera:
                 "<tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>"
                 for ns, path in (
                     ("http://www.onvif.org/ver10/device/wsdl", "/onvif/device_service"),
-                    ("http://www.onvif.org/ver10/media/wsdl", "/onvif/Media"),
+                    (
+                        "http://www.onvif.org/ver20/media/wsdl"
+                        if self.mode == "media2only"
+                        else "http://www.onvif.org/ver10/media/wsdl",
+                        "/onvif/Media",
+                    ),
                     ("http://www.onvif.org/ver10/recording/wsdl", "/onvif/Recording"),
                     ("http://www.onvif.org/ver10/search/wsdl", "/onvif/SearchRecording"),
                 )
             )
             return f"<tds:GetServicesResponse>{svc}</tds:GetServicesResponse>"
+        if op == "GetProfiles" and self.mode == "media2only":  # a Profile T camera, H.265
+            return (
+                '<tr2:GetProfilesResponse xmlns:tr2="http://www.onvif.org/ver20/media/wsdl">'
+                '<tr2:Profiles token="Profile_000" fixed="true"><tr2:Name>MainStream</tr2:Name>'
+                '<tr2:Configurations><tr2:VideoEncoder token="VE_000" GovLength="60" Profile="Main">'
+                "<tt:Name>VE</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H265</tt:Encoding>"
+                "<tt:Resolution><tt:Width>3840</tt:Width><tt:Height>2160</tt:Height></tt:Resolution>"
+                '<tt:RateControl ConstantBitRate="false"><tt:FrameRateLimit>20</tt:FrameRateLimit>'
+                "<tt:BitrateLimit>6144</tt:BitrateLimit></tt:RateControl><tt:Quality>4</tt:Quality>"
+                "</tr2:VideoEncoder></tr2:Configurations></tr2:Profiles></tr2:GetProfilesResponse>"
+            )
+        if op == "GetStreamUri" and self.mode == "media2only":
+            return (
+                '<tr2:GetStreamUriResponse xmlns:tr2="http://www.onvif.org/ver20/media/wsdl">'
+                "<tr2:Uri>rtsp://192.168.1.10:554/Streaming/Channels/101</tr2:Uri></tr2:GetStreamUriResponse>"
+            )
         if op == "GetProfiles":
             prof = "".join(
                 f'<trt:Profiles token="Profile_{i}" fixed="true"><tt:Name>mainStream{i}</tt:Name>'
@@ -556,3 +577,22 @@ async def test_wsdl_parsed_once_and_one_pool_for_the_fleet(serve, monkeypatch) -
     session = onvif_transport.shared_session()
     assert session is onvif_transport.shared_session()  # one session (and connector) per loop
     assert len(onvif_transport._sessions) == 1
+
+
+async def test_media2_only_camera(serve) -> None:
+    cam = FakeCamera(mode="media2only")
+    probe = await onvif.probe_onvif(await serve(cam), CRED, timeout_s=5)
+    assert probe.ok, probe.error
+    (main,) = probe.profiles
+    assert (
+        main.token == "Profile_000"
+        and main.stream_uri == "rtsp://127.0.0.1:554/Streaming/Channels/101"
+    )
+    assert main.encoder is not None
+    assert (main.encoder.encoding, main.encoder.width, main.encoder.fps, main.encoder.gop) == (
+        "H265",
+        3840,
+        20.0,
+        60,
+    )
+    assert cam.seen["GetProfiles"] == 1 and cam.seen["GetStreamUri"] == 1

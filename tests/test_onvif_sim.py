@@ -227,3 +227,31 @@ async def test_sync_time_fixes_a_drifted_clock_and_reboot(fleet: SimFleet) -> No
     assert digest.counters.writes["SystemReboot"] == 1
     error = await onvif.reboot(camera(fleet.cameras[6]), cred(fleet), timeout_s=3)
     assert error is not None and fleet.password not in error
+
+
+async def test_media2_profiles_and_uris_match_media1(fleet: SimFleet) -> None:
+    # The simulator offers media2 next to media1: read both and compare, on real bytes.
+    from fleetctl.adapters.onvif_media2 import MEDIA2_NS, media2_profiles
+    from fleetctl.adapters.onvif_parse import parse_services
+    from fleetctl.adapters.onvif_session import Conversation, pin_xaddr
+
+    sim = fleet.cameras[0]
+    media1 = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=5, want_recordings=False)
+    assert MEDIA2_NS in media1.services
+    conv = Conversation(camera(sim), cred(fleet), max_bytes=1_000_000, read_timeout_s=5)
+    await conv.measure_clock()
+    services = parse_services(await conv.call("devicemgmt", "GetServices", IncludeCapability=False))
+    conv.xaddrs["media2"] = pin_xaddr(services[MEDIA2_NS], conv.base)
+    media2 = await media2_profiles(conv)
+    assert [(p.token, p.stream_uri) for p in media2] == [
+        (p.token, p.stream_uri) for p in media1.profiles
+    ]
+    for p2, prof in zip(media2, sim.profiles, strict=True):
+        assert p2.encoder is not None
+        assert (p2.encoder.encoding, p2.encoder.width, p2.encoder.fps, p2.encoder.gop) == (
+            prof.encoder.encoding,
+            prof.encoder.width,
+            prof.encoder.fps,
+            prof.encoder.gop,
+        )
+    assert [op for op, _ in conv.calls][-1] == "GetStreamUri"

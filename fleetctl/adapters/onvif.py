@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fleetctl.adapters.onvif_media2 import MEDIA2_NS, media2_profiles
 from fleetctl.adapters.onvif_parse import (
     parse_capabilities,
     parse_device_info,
@@ -142,7 +143,7 @@ async def _converse(conv: Conversation, found: _Findings, want_recordings: bool)
             await conv.call("devicemgmt", "GetCapabilities", Category="All")
         )
     found.values["services"] = tuple(sorted(services))
-    for name, ns in NAMESPACES.items():
+    for name, ns in (*NAMESPACES.items(), ("media2", MEDIA2_NS)):
         if ns in services and name != "devicemgmt":
             conv.xaddrs[name] = pin_xaddr(services[ns], conv.base)
 
@@ -176,7 +177,8 @@ def _str(value: Any) -> str | None:
 
 async def _profiles(conv: Conversation) -> tuple[MediaProfileInfo, ...]:
     if "media" not in conv.xaddrs:
-        return ()
+        # Profile T firmware may offer media2 alone (media1 is what every other camera speaks).
+        return await media2_profiles(conv) if "media2" in conv.xaddrs else ()
     raw = await conv.call("media", "GetProfiles") or []
 
     async def uri_of(token: str) -> str | None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import zeep.exceptions
+from lxml import etree
 from onvif.client import _WSDL_PATH, ZeepAsyncClient, _cached_document
 from onvif.definition import SERVICES
 from zeep.proxy import AsyncOperationProxy, AsyncServiceProxy
@@ -37,6 +39,10 @@ from fleetctl.logsafe import redact
 WSDL_DIR = _WSDL_PATH  # the ONVIF 2.4.2 WSDLs bundled with onvif-zeep-async: local files only
 NAMESPACES = {name: SERVICES[name]["ns"] for name in ("devicemgmt", "media", "recording", "search")}
 DEVICE_PATH = "/onvif/device_service"
+_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+_REPLY_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+)
 
 # ``strict`` on the client only switches off lxml's recover mode for replies (schema leniency
 # comes from the shared documents' own settings, which stay lenient: cameras add and reorder
@@ -224,18 +230,58 @@ class Conversation:
         return redact(text)[:300]
 
     async def call(self, service: str, op: str, *, authed: bool = True, **params: Any) -> Any:
-        """One SOAP call; the reply object, or OnvifCallError.
+        """One SOAP call through zeep; the reply object, or OnvifCallError.
 
         Timed into ``calls`` when it ends with an answer (a reply, a fault, a refusal). A call
         cancelled by the deadline is not a timing: it stays in ``pending`` for the error text.
         """
         if service not in self.xaddrs:
             raise OnvifCallError(Failure.UNSUPPORTED, f"{self.where}: no {service} service")
+        return await self._run(
+            op, authed, lambda: getattr(self._proxy(service, authed), op)(**params)
+        )
+
+    async def raw_call(self, service: str, ns: str, op: str, body: etree._Element) -> Any:
+        """A signed SOAP 1.2 call zeep has no WSDL for (media2); the reply's Body child.
+
+        ``body`` is the request element (``{ns}op`` with its children). Same timing, pinning,
+        caps and error translation as ``call``; a SOAP fault raises like zeep's.
+        """
+        if service not in self.xaddrs:
+            raise OnvifCallError(Failure.UNSUPPORTED, f"{self.where}: no {service} service")
+
+        async def send() -> Any:
+            env = etree.Element(f"{{{_SOAP12}}}Envelope", nsmap={"s": _SOAP12})
+            etree.SubElement(env, f"{{{_SOAP12}}}Header")
+            etree.SubElement(env, f"{{{_SOAP12}}}Body").append(body)
+            if self.token is not None:
+                self.token.apply(env, {})
+            headers = {"Content-Type": f'application/soap+xml; charset=utf-8; action="{ns}/{op}"'}
+            reply = await self.auth_transport.post_xml(self.xaddrs[service], env, headers)
+            root = etree.fromstring(reply.content, parser=_REPLY_PARSER)  # checked by the transport
+            fault = root.find(f"{{{_SOAP12}}}Body/{{{_SOAP12}}}Fault")
+            if fault is not None:
+                subcodes = [
+                    etree.QName(v.text.split(":")[-1])
+                    for v in fault.iterfind(".//{*}Subcode/{*}Value")
+                    if v.text
+                ]
+                raise zeep.exceptions.Fault(  # type: ignore[no-untyped-call]
+                    fault.findtext(".//{*}Reason/{*}Text") or "", subcodes=subcodes
+                )
+            found = root.find(f"{{{_SOAP12}}}Body/{{{ns}}}{op}Response")
+            if found is None:
+                raise ValueError(f"no {op}Response in the reply")
+            return found
+
+        return await self._run(op, True, send)
+
+    async def _run(self, op: str, authed: bool, send: Callable[[], Awaitable[Any]]) -> Any:
         start = time.perf_counter()
         exchange_ms.set(None)
         self.pending.append(op)
         try:
-            reply = await getattr(self._proxy(service, authed), op)(**params)
+            reply = await send()
         except WireError as err:
             rejected = err.http_status == 401 and self.auth_transport.digest_used and authed
             error = OnvifCallError(
