@@ -252,22 +252,27 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
         raise UsageError(str(err)) from err
     sources = sources if options.multicast else []
 
-    jobs = []
-    if sources:
-        jobs.append(
+    # Multicast listens while the sweep sends: both run at once, from separate sockets.
+    heard = (
+        asyncio.create_task(
             wsdiscovery.multicast_probe(sources, repeats=options.repeats, wait=options.wait_s)
         )
-    sweep_job = sweep.unicast_sweep(
-        addresses,
-        rate=options.rate,
-        repeats=options.repeats,
-        wait=options.wait_s,
-        bind=options.bind,
+        if sources
+        else None
     )
-    results = await asyncio.gather(*jobs, sweep_job)
-    result = results[-1]
-    assert isinstance(result, sweep.SweepResult)
-    matches = [m for r in results[:-1] if isinstance(r, list) for m in r]
+    try:
+        result = await sweep.unicast_sweep(
+            addresses,
+            rate=options.rate,
+            repeats=options.repeats,
+            wait=options.wait_s,
+            bind=options.bind,
+        )
+    except BaseException:
+        if heard is not None:
+            heard.cancel()
+        raise
+    matches = await heard if heard is not None else []
     found = merge_matches([*matches, *result.matches])
 
     timeout = aiohttp.ClientTimeout(total=options.timeout_s)
