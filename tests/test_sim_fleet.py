@@ -138,3 +138,14 @@ async def test_recorders_answer_df_over_ssh_with_the_fleet_account() -> None:
             result = await conn.run("df -P", check=False)
         assert "Input/output error" in str(result.stderr)  # HDD1 failed
         assert "/mnt/hdd2" in str(result.stdout)
+
+
+def test_fleetctl_sim_faults_help_and_bad_specs(capsys: pytest.CaptureFixture[str]) -> None:
+    from fleetctl.cli.main import main
+
+    assert main(["sim", "--faults", "help"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("offline", "entity_bomb", "recording_stopped"))
+    assert main(["sim", "--faults", "offline=2,melted=1"]) == 64
+    assert "unknown fault 'melted'" in capsys.readouterr().err
+    assert main(["sim", "--cameras", "0"]) == 64
