@@ -596,3 +596,30 @@ async def test_media2_only_camera(serve) -> None:
         60,
     )
     assert cam.seen["GetProfiles"] == 1 and cam.seen["GetStreamUri"] == 1
+
+
+async def test_media2_fault_on_one_uri_leaves_it_unknown(serve) -> None:
+    cam = FakeCamera(mode="media2only")
+    camera = await serve(cam)
+    orig = cam.reply
+
+    def faulting(op: str) -> str:
+        if op == "GetStreamUri":
+            return FAULT.format(code="ter:InvalidArgVal", reason="No such profile")
+        return orig(op)
+
+    cam.reply = faulting  # type: ignore[method-assign]
+    probe = await onvif.probe_onvif(camera, CRED, timeout_s=5)
+    assert probe.ok, probe.error
+    assert probe.profiles[0].stream_uri is None and probe.profiles[0].encoder is not None
+    # ...and the fault itself is read as a SOAP fault (PROTOCOL), with its subcode in words.
+    from fleetctl.adapters.onvif_media2 import MEDIA2_NS, _request
+    from fleetctl.adapters.onvif_session import Conversation, OnvifCallError
+
+    conv = Conversation(camera, CRED, max_bytes=100_000, read_timeout_s=5)
+    conv.xaddrs["media2"] = conv.base + "/onvif/Media"
+    with pytest.raises(OnvifCallError) as info:
+        await conv.raw_call(
+            "media2", MEDIA2_NS, "GetStreamUri", _request("GetStreamUri", ProfileToken="x")
+        )
+    assert info.value.failure is Failure.PROTOCOL and "InvalidArgVal" in str(info.value)
