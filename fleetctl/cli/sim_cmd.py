@@ -26,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.OK
     if args.cameras < 1 or args.recorders < 0 or not 0 <= args.block < 100:
         raise UsageError("--cameras must be at least 1, --recorders at least 0, --block 0-99")
+    if not 0 <= args.fresh <= args.cameras:
+        raise UsageError("--fresh must be between 0 and --cameras")
     try:
         faults.parse_spec(args.faults)
     except ValueError as err:
@@ -39,6 +41,7 @@ async def _main(args: argparse.Namespace) -> int:
     fleet = SimFleet(
         cameras=args.cameras, faults=args.faults, seed=args.seed, recorders=args.recorders,
         sites=args.sites, rtsp=args.rtsp, discovery=args.discovery, first_index=args.block * BLOCK,
+        fresh=args.fresh,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,6 +100,10 @@ def _summary(fleet: SimFleet, seconds: float, written: tuple[object, object] | N
     if missing:
         con.print(f"[yellow]  too few cameras to show every fault without one hiding another: "
                   f"not injected: {', '.join(missing)}[/]")
+    fresh = [c for c in fleet.cameras if c.fresh]
+    if fresh:
+        con.print(f"  fresh      {len(fresh)} factory-fresh cameras, not in the inventory "
+                  f"({fresh[0].host} .. {fresh[-1].host}): `fleetctl discover` finds them")
     if written is not None:
         inv, secrets = written
         con.print(f"  inventory  {inv}\n  secrets    {secrets}")

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="NVR-like recorders reached over SSH (default: 1)")
     p.add_argument("--sites", type=int, default=None, metavar="N",
                    help="number of sites (default: one per 60 cameras)")
+    p.add_argument("--fresh", type=int, default=0, metavar="N",
+                   help="of the cameras, N are factory-fresh (factory password, left out of the "
+                   "inventory): for `fleetctl discover` and `onboard`")
     p.add_argument("--write-inventory", metavar="PATH", default=None,
                    help="write the fleet's inventory here, and PATH-secrets.yaml beside it")
     p.add_argument("--block", type=int, default=0, metavar="K",
