@@ -4,6 +4,13 @@ File format (YAML, mode 0600)::
 
     district:   {username: admin, password: "..."}
     nvr:        {username: root, password: "...", key_file: ~/.ssh/nvr_ed25519}
+    district:   {username: admin, password: "old", next_password: "new", rotation: "r-5f0c..."}
+
+``next_password`` + ``rotation`` (additive, written by `push` password rotation): a new password
+stored *before* any camera is given it, under a random, non-secret rotation id that the push
+journal's per-camera rows carry. While it is there, a camera has ``password`` or
+``next_password`` and the journal says which (engine/rotate.py); ``password`` takes the new
+value only when every camera of the credential is verified on it. ``SecretStore.pending``.
 
 Which file (``resolve_secrets_path``): ``--secrets PATH``, else ``$FLEETCTL_SECRETS``, else the
 inventory's ``secrets:``, else ``secrets.yaml`` in the user config dir (platformdirs). A file
@@ -17,7 +24,7 @@ from __future__ import annotations
 import io
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +34,7 @@ from fleetctl.core.secret import Secret
 from fleetctl.logsafe import register_secret
 
 ENV_VAR = "FLEETCTL_SECRETS"
-_FIELDS = ("username", "password", "key_file")
+_FIELDS = ("username", "password", "key_file", "next_password", "rotation")
 _HOW_TO_CREATE = (
     'create it with `name: {{username: ..., password: "..."}}` entries, then `chmod 600 {path}`'
 )
@@ -52,6 +59,14 @@ def resolve_secrets_path(cli_path: str | None, inventory_secrets: str | None) ->
 
 
 @dataclass(frozen=True)
+class PendingPassword:
+    """A rotation under way: the new password, stored before any camera had it."""
+
+    password: Secret
+    rotation: str  # random id, not secret: the journal's rows for this rotation carry it
+
+
+@dataclass(frozen=True)
 class SecretStore:
     """Credentials by name. ``exists`` is False when the file was absent (not an error yet)."""
 
@@ -59,6 +74,7 @@ class SecretStore:
     origin: str = ""
     credentials: Mapping[str, Credential] = field(default_factory=dict)
     exists: bool = True
+    pending: Mapping[str, PendingPassword] = field(default_factory=dict)  # name -> rotation
 
     def names(self) -> tuple[str, ...]:
         return tuple(self.credentials)
@@ -97,10 +113,16 @@ def load_secret_file(path: str, origin: str = "") -> SecretStore:
         raw = fh.read()
     data = _parse(path, raw)
     creds: dict[str, Credential] = {}
+    pending: dict[str, PendingPassword] = {}
     base = os.path.dirname(os.path.abspath(path))
     for name, entry in data.items():
         creds[str(name)] = _credential(path, base, str(name), entry)
-    return SecretStore(path, origin, creds)
+        if entry.get("next_password") is not None:
+            if not entry.get("rotation"):
+                raise SecretsError(f"{path}: `{name}` has next_password but no rotation id")
+            register_secret(entry["next_password"])
+            pending[str(name)] = PendingPassword(Secret(entry["next_password"]), entry["rotation"])
+    return SecretStore(path, origin, creds, pending=pending)
 
 
 def check_private(path: str, st: os.stat_result) -> None:
@@ -196,3 +218,57 @@ def set_credential(path: str, name: str, username: str, password: str | Secret) 
         buf = io.StringIO()
         yaml.dump(data, buf)
         atomic_write(path, buf.getvalue().encode("utf-8"), mode=0o600)
+
+
+def _edit_entry(path: str, name: str, mutate: Callable[[dict[str, Any]], bool]) -> bool:
+    """Load, let ``mutate`` change entry ``name`` (it returns whether it did), write atomically."""
+    from ruamel.yaml import YAML
+
+    from fleetctl.core.atomicfile import atomic_write, locked_dir
+
+    path = os.path.abspath(path)
+    yaml = YAML(typ="rt")
+    with locked_dir(os.path.dirname(path)):
+        with open(path, "rb") as fh:
+            check_private(path, os.fstat(fh.fileno()))
+            data = yaml.load(fh.read().decode("utf-8-sig")) or {}
+        entry = data.get(name) if isinstance(data, dict) else None
+        if not isinstance(entry, dict):
+            raise SecretsError(f"{path}: no credential `{name}` to rotate")
+        if not mutate(entry):
+            return False
+        buf = io.StringIO()
+        yaml.dump(data, buf)
+        atomic_write(path, buf.getvalue().encode("utf-8"), mode=0o600)
+    return True
+
+
+def set_pending_password(path: str, name: str, password: Secret, rotation: str) -> None:
+    """Store ``next_password``/``rotation`` beside credential ``name`` (atomic, 0600).
+
+    Refuses to replace a different pending password: cameras may already have it.
+    """
+    register_secret(password.reveal())
+
+    def mutate(entry: dict[str, Any]) -> bool:
+        if entry.get("next_password") is not None and entry.get("rotation") != rotation:
+            raise SecretsError(f"{path}: `{name}` already has a rotation under way")
+        entry["next_password"] = password.reveal()
+        entry["rotation"] = rotation
+        return True
+
+    _edit_entry(path, name, mutate)
+
+
+def promote_pending_password(path: str, name: str, rotation: str) -> bool:
+    """``password`` = ``next_password``, pending keys dropped (atomic). False when rotation
+    ``rotation`` is not pending (already promoted: a rerun after a kill is a no-op)."""
+
+    def mutate(entry: dict[str, Any]) -> bool:
+        if entry.get("rotation") != rotation or entry.get("next_password") is None:
+            return False
+        entry["password"] = entry.pop("next_password")
+        del entry["rotation"]
+        return True
+
+    return _edit_entry(path, name, mutate)
