@@ -4,6 +4,7 @@
     try_login(camera, username, password, *, timeout_s) -> bool | None
     sync_time(camera, credential, *, timeout_s) -> str | None       (error in words, or None)
     reboot(camera, credential, *, timeout_s) -> str | None
+    clock_answers(camera, *, timeout_s) -> bool                      (reboot polling, no login)
     warm_up(want_recordings) / close_shared()                        (once per run)
 
 None of these raises for a camera's failure. ``timeout_s`` is a hard deadline on the whole
@@ -42,7 +43,7 @@ from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure, MediaProfileInfo, OnvifProbe, RecordingInfo
 from fleetctl.core.secret import Secret
 
-__all__ = ["close_shared", "probe_onvif", "reboot", "sync_time", "try_login", "warm_up"]
+__all__ = ["clock_answers", "close_shared", "probe_onvif", "reboot", "sync_time", "try_login", "warm_up"]
 
 DEFAULT_MAX_BYTES = 2_000_000
 _STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
@@ -315,3 +316,22 @@ async def sync_time(camera: Camera, credential: Credential, *, timeout_s: float)
 async def reboot(camera: Camera, credential: Credential, *, timeout_s: float) -> str | None:
     """SystemReboot. The camera answers before it goes down: the caller polls to confirm."""
     return await _mutate(camera, credential, timeout_s, "SystemReboot", lambda _clock: {})
+
+
+async def clock_answers(camera: Camera, *, timeout_s: float) -> bool:
+    """One unauthenticated GetSystemDateAndTime: True when the device answers anything HTTP.
+
+    Used to watch a reboot (FIELD-NOTES: SystemReboot answers first, then the camera goes
+    away). Axis refuses even this call without credentials: a refusal is an answer too. No
+    credential is sent, so polling never spends a login attempt.
+    """
+    await warm_up(False)
+    conv = Conversation(
+        camera, None, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            await conv.call("devicemgmt", "GetSystemDateAndTime", authed=False)
+    except (TimeoutError, OnvifCallError):
+        return conv.answered
+    return True

@@ -144,6 +144,15 @@ class Journal:
     def mark(self, write_id: int, state: str, error: str | None = None) -> None:
         self._exec("UPDATE push_writes SET state = ?, error = ?, at = ? WHERE id = ?", (state, error, _now(), write_id))
 
+    def latest_states(self, setting: str, new: Any) -> dict[str, str]:
+        """Camera -> state of its newest write of ``setting`` to ``new`` (password rotation asks
+        this with a marker such as ``rotation:<id>``, never a password)."""
+        rows = self._exec(
+            "SELECT camera, state FROM push_writes WHERE setting = ? AND new = ? ORDER BY id",
+            (setting, json.dumps(new)),
+        ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
     def audit(self, camera: str | None = None, limit: int = 200) -> list[AuditRow]:
         where, args = ("WHERE camera = ?", (camera,)) if camera else ("", ())
         rows = self._exec(

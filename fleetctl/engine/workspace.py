@@ -6,8 +6,8 @@ here: ``load_workspace(inventory_path, secrets_path)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from fleetctl.adapters.secrets import SecretStore, load_secrets
 from fleetctl.core.errors import InventoryIssue, SecretsError
@@ -20,14 +20,22 @@ from fleetctl.logsafe import register_secret
 class Workspace:
     inventory: Inventory
     secrets: SecretStore
+    # Camera name -> the credential it is known to have right now, when that differs from the
+    # secrets file's ``password``: cameras already on a pending rotation's new password
+    # (engine/rotate.py fills this from the push journal).
+    overrides: Mapping[str, Credential] = field(default_factory=dict)
 
     def credential_for(self, camera: Camera) -> Credential | None:
         """The camera's ONVIF/RTSP credential, or None if it names none.
+
+        An entry of ``overrides`` wins over everything (a rotation under way).
 
         Inline ``username``/``password`` win over ``credentials:``; an inline password without
         an inline username takes the named credential's username. SecretsError when a named
         credential is missing: a configuration error of the whole run, not a camera fault.
         """
+        if camera.name in self.overrides:
+            return self.overrides[camera.name]
         named = self.secrets.get(camera.credentials) if camera.credentials else None
         if camera.username is None and camera.password is None:
             return named
