@@ -164,6 +164,7 @@ def _sps(unit: list[bytes]) -> bytes:
 async def test_stalled_client_makes_the_camera_drop_frames_then_resume_on_a_keyframe() -> None:
     # 40 Mbit/s at 50 fps: 100 KB a frame fills the socket buffers within a few frames.
     cam = make_cam(main=(640, 360, FPS, 40_000))
+    cam.profiles[0].encoder.gop = 10  # keyframes every 0.2 s: the resume comes quickly
     async with rtsp_camera(cam):
         client = await RawRtsp.connect(cam)
         await client.play(cam)
