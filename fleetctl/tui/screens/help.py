@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.table import Table
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 FILTER_HELP = (
@@ -25,10 +25,22 @@ def binding_rows(bindings: Mapping[str, ActiveBinding]) -> list[tuple[str, str, 
         b = active.binding
         if not b.description:
             continue
-        where = type(active.node).__name__.removesuffix("Screen").removesuffix("App").lower()
-        display = b.key_display or key
-        rows.setdefault((b.description, where or "app"), []).append(display)
-    return [(", ".join(keys), desc, where) for (desc, where), keys in rows.items()]
+        node = active.node
+        own = type(node).__dict__.get("BINDINGS", ())
+        if not any(isinstance(x, Binding) and (x.action, x.description) == (b.action, b.description)
+                   for x in own):
+            where = "textual"  # inherited from Textual itself (focus, copy, palette): last
+        elif isinstance(node, App):
+            where = "app"
+        elif isinstance(node, Screen):
+            where = "view"
+        else:
+            where = type(node).__name__.lower()
+        rows.setdefault((b.description, where), []).append(b.key_display or key)
+    out = [(", ".join(keys), desc, where) for (desc, where), keys in rows.items()]
+    # The view's own keys first, then the app's, then generic widget keys (cursor, scrolling).
+    order = {"view": 0, "app": 1, "textual": 3}
+    return sorted(out, key=lambda row: order.get(row[2], 2))
 
 
 class HelpScreen(ModalScreen[None]):
