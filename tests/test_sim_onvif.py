@@ -353,3 +353,27 @@ async def test_hikvision_refuses_a_created_that_is_not_zulu(fleet: SimFleet) -> 
                 data=envelope("<tds:GetDeviceInformation/>", wsse(user, pw, zulu=False))) as r:
             statuses[cam.vendor] = r.status
     assert statuses == {Vendor.HIKVISION: 400, Vendor.DAHUA: 200}
+
+
+async def test_encoder_changes_over_onvif_reach_the_rtsp_stream(make_fleet: MakeFleet) -> None:
+    rtsp = pytest.importorskip("fleetctl.adapters.rtsp")
+    from fleetctl.core.models import Credential
+    from fleetctl.core.secret import Secret
+
+    fleet = await make_fleet(cameras=1, seed=12)
+    cam = fleet.cameras[0]
+    user, password = fleet.credentials
+    client = ONVIFCamera(cam.host, cam.onvif_port, user, password)
+    try:
+        await client.update_xaddrs()
+        media = await client.create_media_service()
+        token = cam.profiles[0].encoder.token
+        conf = await media.GetVideoEncoderConfiguration({"ConfigurationToken": token})
+        conf.Resolution.Width, conf.Resolution.Height = 1280, 720
+        await media.SetVideoEncoderConfiguration({"Configuration": conf, "ForcePersistence": True})
+    finally:
+        await client.close()
+    probe = await rtsp.probe_stream(
+        f"rtsp://{cam.host}:{cam.rtsp_port}{cam.profiles[0].stream_path}",
+        Credential("sim", user, Secret(password)), window_s=0.5, timeout_s=5)
+    assert probe.ok and (probe.width, probe.height) == (1280, 720)
