@@ -36,7 +36,8 @@ from fleetctl.core.models import (
     Status,
 )
 from fleetctl.engine.admission import Admission
-from fleetctl.engine.probing import CameraRun, HostLimits, run_probes
+from fleetctl.engine.camera_run import CameraRun, HostLimits
+from fleetctl.engine.probing import run_probes
 
 if TYPE_CHECKING:
     from fleetctl.engine.history import HistoryStore

@@ -1,0 +1,122 @@
+"""The state of one camera's check: its budget, its per-host limit, what was learned so far.
+
+``CameraRun`` is filled as probes finish, so that when the camera's deadline cancels the
+sequence midway, what was learned still makes the report (``report()``). Budgets are carved
+from the camera's deadline: each probe gets its own cap, never past the camera's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from fleetctl.core import verdicts
+from fleetctl.core.models import (
+    Camera,
+    CameraReport,
+    CheckStep,
+    DeviceInfo,
+    Problem,
+    StorageResult,
+    StreamResult,
+)
+
+if TYPE_CHECKING:
+    from fleetctl.engine.check import CheckOptions
+    from fleetctl.engine.workspace import Workspace
+
+T = TypeVar("T")
+
+REACH_TIMEOUT_S = 3.0  # a TCP connect on a LAN takes ms; 3 s covers a congested uplink
+RETRY_JITTER_S = (0.05, 0.25)  # one jittered retry for reads, so a fleet's retries don't align
+MAX_REPLY_BYTES = 4 * 1024 * 1024  # no health-check reply is legitimately bigger
+STORAGE_TIMEOUT_S = 4.0
+SECURITY_TIMEOUT_S = 4.0
+LIVENESS_TIMEOUT_S = 1.0  # a drip-feeder shows itself within a second: bytes, never a header end
+MIN_FOLLOW_UP_S = 0.5  # below this, stream/storage/security cannot finish: don't start them
+STREAM_SETUP_S = 2.5  # OPTIONS..PLAY on top of the measuring window
+# Probes end this much before the camera's deadline, so their own (precise) verdict wins over
+# the camera's blunt "did not finish".
+OWN_DEADLINE_MARGIN_S = 0.25
+
+
+class HostLimits:
+    """At most ``per_host`` connections to one host at once (NVR channels share one box)."""
+
+    def __init__(self, per_host: int) -> None:
+        self._per_host = max(1, per_host)
+        self._sems: dict[str, asyncio.Semaphore] = {}
+
+    def __call__(self, host: str) -> asyncio.Semaphore:
+        sem = self._sems.get(host)
+        if sem is None:
+            sem = self._sems[host] = asyncio.Semaphore(self._per_host)
+        return sem
+
+
+@dataclass
+class CameraRun:
+    """Mutable state of one camera's check; ``report()`` freezes it."""
+
+    camera: Camera
+    workspace: Workspace
+    options: CheckOptions
+    hosts: HostLimits
+    stage: str = "reach"
+    answered: bool = False
+    t0: float = field(default_factory=time.monotonic)
+    stage_t0: float = field(default_factory=time.monotonic)
+    steps: list[CheckStep] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    device: DeviceInfo | None = None
+    clock_offset_s: float | None = None
+    streams: list[StreamResult] = field(default_factory=list)
+    storage: tuple[StorageResult, ...] = ()
+
+    def remaining(self) -> float:
+        return self.options.timeout_s - (time.monotonic() - self.t0)
+
+    def budget(self, cap: float, reserve: float = 0.0) -> float:
+        """A probe's own deadline: its cap, but never past the camera's (minus a reserve)."""
+        return max(0.2, min(cap, self.remaining() - reserve))
+
+    def elapsed_ms(self) -> float:
+        return round((time.monotonic() - self.t0) * 1000, 1)
+
+    def stage_elapsed_ms(self) -> float:
+        return round((time.monotonic() - self.stage_t0) * 1000, 1)
+
+    def begin(self, stage: str) -> None:
+        self.stage, self.stage_t0 = stage, time.monotonic()
+
+    def step(self, name: str, found: list[Problem], detail: str, t0: float) -> None:
+        self.problems.extend(found)
+        ms = round((time.monotonic() - t0) * 1000, 1)
+        self.steps.append(CheckStep(name, verdicts.camera_status(found), ms, detail))
+
+    def report(self, now: datetime) -> CameraReport:
+        problems = verdicts.sort_problems(self.problems)
+        return CameraReport(
+            name=self.camera.name, site=self.camera.site, host=self.camera.host,
+            status=verdicts.camera_status(problems), problems=problems, device=self.device,
+            clock_offset_s=None if self.clock_offset_s is None else round(self.clock_offset_s, 3),
+            streams=tuple(self.streams), storage=self.storage, checks=tuple(self.steps), checked_at=now,
+        )
+
+    async def limited(self, make: Callable[[], Awaitable[T]]) -> T:
+        async with self.hosts(self.camera.host):
+            return await make()
+
+
+async def retry_read(make: Callable[[], Awaitable[T]], failed: Callable[[T], bool], run: CameraRun) -> T:
+    """One jittered retry for an idempotent read that timed out or was refused, budget allowing."""
+    result = await run.limited(make)
+    if failed(result) and run.remaining() > 2.0:
+        await asyncio.sleep(random.uniform(*RETRY_JITTER_S))
+        result = await run.limited(make)
+    return result
