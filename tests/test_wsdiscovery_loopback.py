@@ -61,8 +61,10 @@ async def test_multicast_on_loopback_finds_link_local_cameras_only(
     cameras, _ = cams
     found = ours(await wsdiscovery.multicast_probe([LO], repeats=1, wait=1.0), cameras)
     assert set(found) == {cameras[0].host, cameras[1].host, cameras[3].host}
-    # One Probe per kind per round: each device answers both; dedup is the engine's job.
-    assert all(len(v) == 2 for v in found.values())
+    # Each device answers both Probe kinds; the repeat is dropped before parsing.
+    assert all(len(v) == 1 for v in found.values())
+    for cam in (cameras[0], cameras[1], cameras[3]):
+        assert cam.counters.discovery_probes == 2
     m = found[cameras[0].host][0]
     assert m.endpoint == cameras[0].endpoint and m.via == "multicast"
     assert m.xaddrs == (f"http://{cameras[0].host}:8080/onvif/device_service",)
@@ -177,5 +179,5 @@ async def test_hostile_replies_on_the_wire_are_dropped_and_valid_ones_kept() -> 
         sender.close()
     assert sent_valid.is_set()
     mine = [m for m in matches if m.address == host]
-    assert len(mine) == 2  # one valid answer per Probe kind; the 6 hostile datagrams dropped
+    assert len(mine) == 1  # hostile datagrams dropped, the second valid answer a repeat
     assert all(m.endpoint == fake.endpoint for m in mine)

@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import logging
 import random
+import re
 import socket
 import struct
 import sys
@@ -248,20 +249,39 @@ def resolve_interface(spec: str) -> str:
     raise ValueError(f"no IPv4 address on interface {spec!r}")
 
 
+_ENDPOINT = re.compile(rb"<(?:[\w.-]+:)?Address>\s*([^<\s]{1,256})\s*</")
+
+
 class Collector(asyncio.DatagramProtocol):
-    """Receives ProbeMatches for a set of MessageIDs; dedup happens in the caller."""
+    """Receives ProbeMatches for a set of MessageIDs.
+
+    Every device answers every Probe (2 kinds x N rounds), and a thousand devices answering a
+    multicast Probe land within a fraction of a second: a repeat from an address and
+    EndpointReference already matched is dropped before the XML parse, which is where the time
+    goes. Merging across sockets and paths is the caller's job.
+    """
 
     def __init__(self, via: str, on_match: Callable[[ProbeMatch], None] | None = None) -> None:
         self.via = via
         self.expected: set[str] = set()
         self.matches: list[ProbeMatch] = []
         self.ignored = 0
+        self.repeats = 0
         self.on_match = on_match
+        self._seen: set[tuple[str, bytes]] = set()
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, int]) -> None:
-        found = parse_probe_matches(data, str(addr[0]), self.expected, self.via)
+        source = str(addr[0])
+        endpoint = _ENDPOINT.search(data)
+        key = (source, endpoint.group(1) if endpoint else b"")
+        if key in self._seen:
+            self.repeats += 1
+            return
+        found = parse_probe_matches(data, source, self.expected, self.via)
         if not found:
             self.ignored += 1
+            return
+        self._seen.add(key)
         for match in found:
             self.matches.append(match)
             if self.on_match is not None:
