@@ -1,0 +1,189 @@
+"""`onboard` against the simulator: factory-fresh cameras behind a "router" (unicast sweep only),
+real ONVIF accounts, settings and RTSP; assertions on the simulator's own state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import stat
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from fleetctl.adapters.onvif import try_login
+from fleetctl.adapters.secrets import load_secret_file, set_credential
+from fleetctl.core.inventory import load_inventory
+from fleetctl.core.models import Camera
+from fleetctl.core.profile import load_profile
+from fleetctl.engine.discover import DiscoverOptions
+from fleetctl.engine.onboard import OnboardOptions, OnboardReport, Result, Step, onboard
+from fleetctl.sim.fleet import SimFleet
+from fleetctl.sim.model import SimCamera
+
+PROFILE = """\
+ntp: {servers: [ntp1.example.vn, 10.20.0.5]}
+time: {timezone: "<+07>-7", mode: ntp}
+dns: {servers: [10.20.0.53], search: [example.local]}
+hostname: "{site}-{n:03}"
+"""
+NTP = ["ntp1.example.vn", "10.20.0.5"]
+
+
+def _setup(fleet: SimFleet, tmp_path: Path, onboard_key: str = "") -> tuple[Path, Path, Path]:
+    inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+    if onboard_key:  # a site key, under the site's `location:` (ruamel kept the layout)
+        text = inv.read_text()
+        inv.write_text(text.replace("    location:", f"    {onboard_key}\n    location:", 1))
+    profile = tmp_path / "baseline.yaml"
+    profile.write_text(PROFILE)
+    return inv, secrets, profile
+
+
+async def _run(inv: Path, secrets: Path, profile: Path | None, **over: object) -> OnboardReport:
+    inventory = load_inventory(str(inv))
+    site = inventory.sites[0]
+    opts = OnboardOptions(
+        site=site.name,
+        inventory_file=str(inv),
+        secrets_path=str(secrets),
+        credentials=site.credentials,
+        unique_passwords=site.unique_passwords,
+        port=site.port,
+        profile=load_profile(str(profile)) if profile else None,
+        timeout_s=8.0,
+        stream_window_s=0.3,
+        # Multicast is on: the fresh cameras must still be found by the unicast sweep alone.
+        discover=DiscoverOptions(ranges=site.ranges, wait_s=0.5, tcp_ports=(), timeout_s=3.0),
+    )
+    opts = replace(opts, **over)  # type: ignore[arg-type]
+    return await onboard(inventory, load_secret_file(str(secrets)), opts)
+
+
+def _writes(fleet: SimFleet) -> int:
+    return sum(sum(c.counters.writes.values()) for c in fleet.cameras)
+
+
+async def _factory_opens(cam: SimCamera) -> bool | None:
+    target = Camera(cam.name, cam.host, cam.site, port=cam.onvif_port)
+    return await try_login(target, cam.factory_user, cam.factory_password, timeout_s=3.0)
+
+
+async def test_twenty_fresh_cameras_onboarded_then_second_run_is_noop(tmp_path: Path) -> None:
+    async with SimFleet(cameras=22, fresh=20, seed=6) as fleet:
+        fresh = [c for c in fleet.cameras if c.fresh]
+        assert len(fresh) == 20 and not any(c.link_local for c in fresh)
+        inv, secrets, profile = _setup(fleet, tmp_path)
+        report = await _run(inv, secrets, profile)
+
+        results = {d.address: d for d in report.devices}
+        failed = {a: d.reason for a, d in results.items() if d.result is not Result.ONBOARDED
+                  and d.result is not Result.SKIPPED}
+        assert not failed
+        assert report.summary["onboarded"] == 20 and report.summary["skipped"] == 2
+        inventory = load_inventory(str(inv))
+        site = inventory.sites[0].name
+        assert len(inventory.cameras) == 22
+        for cam in fresh:
+            entry = next(c for c in inventory.cameras if c.host == cam.host)
+            assert entry.name == results[cam.host].name and entry.name.startswith(f"{site}-")
+            assert (entry.endpoint, entry.mac) == (cam.endpoint, cam.mac)
+            # The simulator's own state: factory password gone, fleet account, baseline set.
+            assert cam.users[cam.factory_user].password != cam.factory_password
+            assert cam.users[fleet.username].password == fleet.password
+            assert cam.hostname == entry.name
+            assert cam.ntp_servers == NTP and cam.datetime_type == "NTP"
+            assert cam.dns_servers == ["10.20.0.53"] and cam.timezone == "<+07>-7"
+        assert await _factory_opens(fresh[0]) is False
+        store = load_secret_file(str(secrets))
+        assert sum(n.startswith("recovery-") for n in store.names()) == 20
+        assert stat.S_IMODE(os.stat(secrets).st_mode) == 0o600
+
+        before, text = _writes(fleet), inv.read_bytes()
+        again = await _run(inv, secrets, profile)
+        assert again.summary["skipped"] == 22 and again.summary["onboarded"] == 0
+        assert _writes(fleet) == before  # nothing written to any device
+        assert inv.read_bytes() == text  # nor to the inventory
+
+
+async def test_wrong_factory_password_stops_at_login_then_resumes(tmp_path: Path) -> None:
+    async with SimFleet(cameras=3, fresh=3, seed=2) as fleet:
+        changed, other, _ = fleet.cameras
+        # A technician changed the password on the device before onboarding.
+        changed.users[changed.factory_user].password = "Tech1cian-set"
+        # The other camera silently ignores SetNTP: the baseline read-back must catch it.
+        other.write_faults["SetNTP"] = "ignore"
+        inv, secrets, profile = _setup(fleet, tmp_path)
+        report = await _run(inv, secrets, profile)
+        by_host = {d.address: d for d in report.devices}
+
+        stopped = by_host[changed.host]
+        assert (stopped.result, stopped.step) == (Result.FAILED, Step.LOGIN)
+        assert f"factory-{changed.vendor.value}" in (stopped.reason or "")
+        assert sum(changed.counters.writes.values()) == 0
+        assert changed.counters.logins_failed <= 2  # one factory attempt, one fleet: no lockout
+        ignored = by_host[other.host]
+        assert (ignored.result, ignored.step) == (Result.FAILED, Step.BASELINE)
+        assert "ntp.servers" in (ignored.reason or "")
+        assert by_host[fleet.cameras[2].host].result is Result.ONBOARDED
+        assert len(load_inventory(str(inv)).cameras) == 1
+
+        # The fix: the device's password is configured, the firmware takes NTP again.
+        set_credential(str(secrets), f"factory-{changed.vendor.value}", changed.factory_user,
+                       "Tech1cian-set")
+        other.write_faults.clear()
+        rerun = await _run(inv, secrets, profile)
+        by_host = {d.address: d for d in rerun.devices}
+        assert by_host[changed.host].result is Result.ONBOARDED
+        assert changed.users[changed.factory_user].password != "Tech1cian-set"
+        resumed = by_host[other.host]
+        assert resumed.result is Result.ONBOARDED, resumed.reason
+        assert any("fleet account" in a and "opens it" in a for a in resumed.actions)
+        assert other.ntp_servers == NTP
+        assert by_host[fleet.cameras[2].host].result is Result.SKIPPED
+        names = [c.name for c in load_inventory(str(inv)).cameras]
+        assert len(names) == len(set(names)) == 3
+
+
+async def test_unique_passwords_per_camera(tmp_path: Path) -> None:
+    async with SimFleet(cameras=2, fresh=2, seed=3) as fleet:
+        inv, secrets, _ = _setup(fleet, tmp_path, onboard_key="onboard: {unique_passwords: true}")
+        report = await _run(inv, secrets, None)
+        assert report.summary["onboarded"] == 2, [d.reason for d in report.devices]
+        store = load_secret_file(str(secrets))
+        passwords = set()
+        entries = {c.host: c for c in load_inventory(str(inv)).cameras}
+        for cam in fleet.cameras:
+            entry = entries[cam.host]
+            assert entry.credentials and entry.credentials.startswith("onboard-")
+            cred = store.get(entry.credentials)
+            assert cred.password is not None
+            pw = cred.password.reveal()
+            assert cam.users[cred.username].password == pw and len(pw) >= 20
+            passwords.add(pw)
+            assert pw not in json.dumps(report.to_json())
+        assert len(passwords) == 2
+
+
+async def test_cli_dry_run_writes_nothing(tmp_path: Path) -> None:
+    async with SimFleet(cameras=3, fresh=2, seed=4) as fleet:
+        inv, secrets, profile = _setup(fleet, tmp_path)
+        text, secret_text = inv.read_bytes(), secrets.read_bytes()
+        site = load_inventory(str(inv)).sites[0].name
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "fleetctl", "onboard", "-i", str(inv), "--site", site,
+            "--profile", str(profile), "--dry-run", "-f", "json", "--wait", "0.5",
+            "--no-multicast", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        doc = json.loads(out)
+        planned = [d for d in doc["devices"] if d["result"] == "planned"]
+        assert len(planned) == 2 and doc["dry_run"] is True
+        assert any("hostname" in a for a in planned[0]["actions"])
+        assert _writes(fleet) == 0
+        assert inv.read_bytes() == text and secrets.read_bytes() == secret_text
+        assert fleet.password not in (out + err).decode()
+        for cam in fleet.cameras:  # Dahua's admin/admin: the account name is shown, fine
+            if cam.factory_password != cam.factory_user:
+                assert cam.factory_password not in (out + err).decode()
