@@ -9,8 +9,8 @@ Each contender runs in this process, one after the other:
 
 - ``fleetctl``: ``adapters.sweep.unicast_sweep`` (one socket, paced, 2 rounds, 1 s late-reply
   wait), at each ``--rates``.
-- ``fleetctl multicast``: ``wsdiscovery.multicast_probe`` on lo (2 rounds x 2 Probe kinds, 1 s
-  wait): every camera answers each Probe after a random delay of up to 0.2 s.
+- ``fleetctl multicast``: ``wsdiscovery.multicast_probe`` on lo (2 rounds x 2 Probe kinds, 2 s
+  wait, the CLI default): every camera answers each Probe after a random delay of up to 0.2 s.
 - baseline ``naive``: what one scripts first with asyncio: a socket per address (512 at a time,
   the fd budget), send one Probe, wait up to 1 s for an answer. No pacing, no retry.
 
@@ -129,7 +129,7 @@ async def main() -> None:
             )
         ours = {address_for(FIRST_INDEX + i * step) for i in range(args.cameras)}
         t0 = time.perf_counter()
-        matches = await wsdiscovery.multicast_probe(["127.0.0.1"], repeats=2, wait=1.0)
+        matches = await wsdiscovery.multicast_probe(["127.0.0.1"], repeats=2, wait=2.0)
         wall = time.perf_counter() - t0
         found = len({m.endpoint for m in matches if m.address in ours})
         print(

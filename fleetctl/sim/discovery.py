@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import random
 import re
 import socket
@@ -47,31 +48,63 @@ _PRETTY = re.compile(rb">\s+<")
 
 def probe_matches(cam: SimCamera, relates_to: str) -> bytes:
     """The ProbeMatches a camera sends for a Probe whose MessageID is ``relates_to``."""
-    host = cam.wsd_xaddr_host or cam.reported_host
-    scopes = " ".join(
-        (
-            "onvif://www.onvif.org/type/video_encoder",
-            "onvif://www.onvif.org/Profile/Streaming",
-            f"onvif://www.onvif.org/name/{quote(f'{cam.manufacturer} {cam.model}')}",
-            f"onvif://www.onvif.org/hardware/{quote(cam.model)}",
-            f"onvif://www.onvif.org/location/{quote(cam.site)}",
-            f"onvif://www.onvif.org/MAC/{cam.mac}",
-        )
-    )
-    return (
+    head = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<SOAP-ENV:Envelope xmlns:SOAP-ENV="{NS_SOAP}" xmlns:wsa="{NS_WSA}" '
         f'xmlns:d="{NS_WSD}" xmlns:dn="{NS_DN}" xmlns:tds="{NS_TDS}">\n'
         "<SOAP-ENV:Header>\n"
-        f"<wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>\n"
+        f"<wsa:MessageID>{_STEM}{next(_COUNTER):012x}</wsa:MessageID>\n"
         f"<wsa:RelatesTo>{relates_to}</wsa:RelatesTo>\n"
+    )
+    host = cam.wsd_xaddr_host or cam.reported_host
+    body = _match_body(
+        cam.endpoint,
+        cam.wsd_types,
+        host,
+        cam.onvif_port,
+        cam.manufacturer,
+        cam.model,
+        cam.site,
+        cam.mac,
+    )
+    return head.encode() + body
+
+
+# A multicast Probe makes every camera answer within max_delay: the part of the answer that
+# does not depend on the Probe is built once per camera state, and MessageIDs are counted.
+_STEM = f"urn:uuid:{str(uuid.uuid4())[:24]}"
+_COUNTER = itertools.count()
+
+
+@functools.lru_cache(maxsize=16384)
+def _match_body(
+    endpoint: str,
+    types: str,
+    host: str,
+    port: int,
+    manufacturer: str,
+    model: str,
+    site: str,
+    mac: str,
+) -> bytes:
+    scopes = " ".join(
+        (
+            "onvif://www.onvif.org/type/video_encoder",
+            "onvif://www.onvif.org/Profile/Streaming",
+            f"onvif://www.onvif.org/name/{quote(f'{manufacturer} {model}')}",
+            f"onvif://www.onvif.org/hardware/{quote(model)}",
+            f"onvif://www.onvif.org/location/{quote(site)}",
+            f"onvif://www.onvif.org/MAC/{mac}",
+        )
+    )
+    return (
         "<wsa:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:To>\n"
         f"<wsa:Action>{NS_WSD}/ProbeMatches</wsa:Action>\n"
         "</SOAP-ENV:Header>\n<SOAP-ENV:Body><d:ProbeMatches><d:ProbeMatch>\n"
-        f"<wsa:EndpointReference><wsa:Address>{cam.endpoint}</wsa:Address></wsa:EndpointReference>\n"
-        f"<d:Types>{cam.wsd_types}</d:Types>\n"
+        f"<wsa:EndpointReference><wsa:Address>{endpoint}</wsa:Address></wsa:EndpointReference>\n"
+        f"<d:Types>{types}</d:Types>\n"
         f"<d:Scopes>{scopes}</d:Scopes>\n"
-        f"<d:XAddrs>http://{host}:{cam.onvif_port}/onvif/device_service</d:XAddrs>\n"
+        f"<d:XAddrs>http://{host}:{port}/onvif/device_service</d:XAddrs>\n"
         "<d:MetadataVersion>1</d:MetadataVersion>\n"
         "</d:ProbeMatch></d:ProbeMatches></SOAP-ENV:Body></SOAP-ENV:Envelope>\n"
     ).encode()
