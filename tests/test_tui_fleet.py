@@ -289,3 +289,21 @@ async def test_ssh_needs_an_ssh_entry_and_never_passes_a_password() -> None:
         await settled(app, pilot)
         await pilot.press("enter", "s")  # a camera without ssh: says how to get it
         assert any("set `ssh:`" in n.message for n in app._notifications)
+
+
+class BrokenSource:
+    """A source with a bug: the UI must say so and stay usable, not crash."""
+
+    async def sweep(self, cameras: Sequence[Camera], on_result: object) -> None:
+        raise RuntimeError("history store is read-only")
+
+
+async def test_a_failing_sweep_is_reported_not_fatal() -> None:
+    app, _ = make_app()
+    app.source = BrokenSource()
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        assert app.is_running
+        assert any("sweep failed: history store is read-only" in n.message for n in app._notifications)
+        await pilot.press("ctrl+z")
+        assert "faults only" in header(app)

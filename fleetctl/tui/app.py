@@ -9,6 +9,7 @@ its own row, never the screen.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -25,6 +26,8 @@ from fleetctl.core.models import Camera, CameraReport
 from fleetctl.tui.source import ActionRunner, SweepSource
 from fleetctl.tui.state import FleetModel
 from fleetctl.tui.widgets.header import SweepProgress
+
+log = logging.getLogger(__name__)
 
 FLUSH_S = 0.1  # results applied at most this long after they arrive: ~10 table refreshes/s
 MUTATING = {"sync_time": "sync time", "reboot": "reboot"}
@@ -94,21 +97,27 @@ class FleetApp(App[None]):
         if full:
             self.progress = SweepProgress(True, 0, len(cameras), self.progress.last_finished,
                                           self.progress.last_duration_s)
+
+        def on_result(report: CameraReport) -> None:
+            self._pending.append(report)
+            if full:  # a "check now" alongside does not advance the sweep's progress
+                self.progress = replace(self.progress, done=self.progress.done + 1)
+            if self._flush_timer is None:
+                self._flush_timer = self.set_timer(FLUSH_S, self._apply_pending)
+
         try:
-            await self.source.sweep(cameras, self._on_result)
+            await self.source.sweep(cameras, on_result)
+        except Exception as err:
+            # The engine turns every camera's failure into a report; reaching here is a bug
+            # or a broken store. Say so and keep the UI (and the next sweep) alive.
+            log.exception("sweep failed")
+            self.notify(f"sweep failed: {err}", severity="error", timeout=10)
         finally:
             self._apply_pending()
             if full:
                 self.progress = SweepProgress(False, self.progress.done, len(cameras),
                                               datetime.now(UTC), time.monotonic() - started)
                 self.fleet_changed.publish(None)
-
-    def _on_result(self, report: CameraReport) -> None:
-        self._pending.append(report)
-        if self.progress.running:
-            self.progress = replace(self.progress, done=self.progress.done + 1)
-        if self._flush_timer is None:
-            self._flush_timer = self.set_timer(FLUSH_S, self._apply_pending)
 
     def _apply_pending(self) -> None:
         if self._flush_timer is not None:

@@ -64,6 +64,7 @@ class CameraScreen(Screen[None]):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.camera_name = name
+        self._shown: CameraReport | None = None
 
     @property
     def fleet(self) -> FleetApp:
@@ -85,6 +86,9 @@ class CameraScreen(Screen[None]):
 
     def refresh_data(self, _: None = None) -> None:
         cam, rep = self.camera, self.fleet.model.reports.get(self.camera_name)
+        if rep is self._shown and rep is not None:
+            return  # fleet_changed fires ~10x a second during a sweep: redraw on news only
+        self._shown = rep
         title = Text(f"{cam.name}", style="bold")
         title.append(f"  {cam.site}  {cam.host}:{cam.port}")
         status = rep.status.value if rep else cells.PENDING
