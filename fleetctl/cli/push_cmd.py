@@ -16,6 +16,7 @@ from fleetctl.core.rollout import batch_size
 from fleetctl.core.selection import select_cameras
 from fleetctl.engine.journal import Journal
 from fleetctl.engine.push import PlannedCamera, PushOptions, PushReport, apply_push, plan_push
+from fleetctl.engine.reboot import reboot_note
 from fleetctl.engine.workspace import load_workspace
 
 
@@ -31,7 +32,7 @@ def _change_json(c: Change) -> dict[str, Any]:
     return {"setting": c.setting, "from": c.old, "to": c.new}
 
 
-def _print_plan(planned: list[PlannedCamera]) -> None:
+def _print_plan(planned: list[PlannedCamera], reboot: str) -> None:
     out = console()
     for p in planned:
         plan = p.plan
@@ -50,21 +51,25 @@ def _print_plan(planned: list[PlannedCamera]) -> None:
     n_cams = sum(1 for p in planned if p.plan.changes)
     n_err = sum(1 for p in planned if p.plan.error)
     out.print(f"\nPlan: {n_changes} changes on {n_cams} cameras; {len(planned) - n_cams - n_err} already right; "
-              f"{n_err} unreadable.")
+              f"{n_err} unreadable; {reboot_note(reboot)}.")
 
 
-def _report_json(report: PushReport, planned: list[PlannedCamera] | None = None) -> dict[str, Any]:
+def _report_json(report: PushReport, planned: list[PlannedCamera] | None = None, reboot: str = "never") -> dict[str, Any]:
     if planned is not None:  # dry run: the plan in the report's shape, nothing applied
         cams = [{"name": p.camera.name, "result": "unreachable" if p.plan.error else ("planned" if p.plan.changes else "unchanged"),
                  "changes": [_change_json(c) for c in p.plan.changes], "unsupported": list(p.plan.unsupported),
                  "error": p.plan.error} for p in planned]
         return {"dry_run": True, "summary": {"planned": sum(1 for p in planned if p.plan.changes),
                                               "unchanged": sum(1 for p in planned if not p.plan.changes and not p.plan.error),
-                                              "unreachable": sum(1 for p in planned if p.plan.error)}, "cameras": cams}
+                                              "unreachable": sum(1 for p in planned if p.plan.error)},
+                "reboot": reboot_note(reboot), "cameras": cams}
     return {
         "summary": report.summary, "aborted": report.aborted, "run": report.run_id,
+        # credential -> cameras not yet on the new password (0: the secrets file has it as `password`)
+        "rotations": report.rotations,
         "cameras": [{"name": o.name, "result": o.result, "changes": [_change_json(c) for c in o.changes],
-                     "unsupported": list(o.unsupported), "error": o.error} for o in report.outcomes],
+                     "unsupported": list(o.unsupported), "error": o.error, "rebooted": o.rebooted}
+                    for o in report.outcomes],
     }
 
 
@@ -86,11 +91,12 @@ def _confirm(n_changes: int, n_cams: int) -> bool:
 async def _push(args: argparse.Namespace) -> int:
     journal = Journal(args.journal)
     profile_path, selection, only = args.profile, args.select, None
+    resumed: int | None = None
     if args.resume:
         found = journal.interrupted_run()
         if found is None:
             raise UsageError("no interrupted push to resume")
-        _, profile_path, selection, only = found
+        resumed, profile_path, selection, only = found
     if profile_path is None:
         raise UsageError("--profile FILE is required")
     if args.limit is not None:
@@ -104,22 +110,27 @@ async def _push(args: argparse.Namespace) -> int:
     cameras = list(select_cameras(workspace.inventory, selection))
     if only is not None:
         cameras = [c for c in cameras if c.name in set(only)]
-    if not cameras:
+    if not cameras and resumed is None:
         print("push: no cameras selected", file=sys.stderr)
         return ExitCode.OK
     from fleetctl.engine.check import release_connections
+    from fleetctl.engine.rotate import reconcile
 
     try:
+        # A rotation under way: reach each camera with the password the journal says it has.
+        workspace, _ = await reconcile(workspace, journal, timeout_s=args.timeout, concurrency=args.concurrency)
         planned = await plan_push(cameras, workspace, profile, timeout_s=args.timeout, concurrency=args.concurrency)
         if args.format == "table":
-            _print_plan(planned)
+            _print_plan(planned, profile.reboot)
         if args.dry_run:
             if args.format == "json":
-                print_json(_report_json(PushReport(), planned))
+                print_json(_report_json(PushReport(), planned, profile.reboot))
             return ExitCode.OK
         n_changes = sum(len(p.plan.changes) for p in planned)
         n_cams = sum(1 for p in planned if p.plan.changes or p.plan.error)
         if n_cams == 0:
+            # Nothing left to write (or a resume killed just before promotion): this still
+            # promotes a rotation whose cameras are all verified.
             report = await apply_push(planned, workspace, profile, PushOptions(), journal, selection=selection)
         else:
             if not args.yes and not _confirm(n_changes, n_cams):
@@ -129,19 +140,26 @@ async def _push(args: argparse.Namespace) -> int:
             opts = PushOptions(
                 timeout_s=args.timeout, concurrency=args.concurrency, canary=args.canary,
                 batch_size=batch_size(args.batch, todo) if args.batch else None, max_fail_pct=args.max_fail,
+                reboot_wait_s=args.reboot_wait,
             )
             report = await apply_push(planned, workspace, profile, opts, journal, selection=selection)
+        if resumed is not None:
+            journal.finish_run(resumed, "resumed")  # finished by report.run_id
     finally:
         await release_connections()
         journal.close()
     if args.format == "json":
         print_json(_report_json(report))
     else:
-        rows = [{"name": o.name, "result": o.result, "changes": len(o.changes), "error": o.error or ""} for o in report.outcomes
-                if o.result != "unchanged"]
+        rows = [{"name": o.name, "result": o.result, "changes": len(o.changes), "rebooted": "yes" if o.rebooted else "",
+                 "error": o.error or ""} for o in report.outcomes if o.result != "unchanged"]
         if rows:
             print_table(rows, [Column("name", "Camera"), Column("result", "Result", status=True), Column("changes", "Changes", "right"),
-                         Column("error", "Why")])
+                         Column("rebooted", "Rebooted"), Column("error", "Why")])
+        for name, left in report.rotations.items():
+            console().print(f"password `{name}`: " + ("rotated on every camera; the secrets file has the new one" if left == 0
+                            else f"{left} cameras not on the new password yet: both are kept in the secrets file; "
+                                 "push again (or --limit @failed) to finish"))
         s = report.summary
         console().print(f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
                         f"restored {s['restored']} · unreachable {s['unreachable']}")

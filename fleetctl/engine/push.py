@@ -8,13 +8,19 @@ intent first), read everything back and compare. On any failure (an error, a val
 silently ignored) the groups already touched are written back from the snapshot and read back
 again: the camera ends "restored", or, loudly, "not-restorable". A camera is never left
 half-configured without the report and the journal saying so.
+
+Then, per camera, the profile's password rotation (engine/rotate.py: two phases, kill-safe) and
+its reboot (engine/reboot.py: ``reboot: always`` only, one camera per site at a time, verified
+by the camera going away and answering again). The caller passes a Workspace already
+reconciled with any rotation under way (``rotate.reconcile``), so every camera is reached with
+the password it has now.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fleetctl.adapters.onvif_config import read_settings, write_group
@@ -22,7 +28,9 @@ from fleetctl.core.models import Camera
 from fleetctl.core.plan import CameraPlan, Change, DeviceSettings, group_of, plan_camera
 from fleetctl.core.profile import Profile
 from fleetctl.core.rollout import batches, exceeds
+from fleetctl.engine import rotate
 from fleetctl.engine.journal import Journal
+from fleetctl.engine.reboot import SiteThrottle, needs_reboot, reboot_and_wait
 from fleetctl.engine.workspace import Workspace
 
 RESULTS = ("changed", "unchanged", "failed", "restored", "not-restorable", "unreachable", "skipped")
@@ -36,6 +44,7 @@ class PushOptions:
     canary: int = 0
     batch_size: int | None = None  # None: everything after the canary in one batch
     max_fail_pct: float = 100.0
+    reboot_wait_s: float = 180.0  # a rebooted camera must go away and answer again within this
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class CameraOutcome:
     changes: tuple[Change, ...] = ()
     unsupported: tuple[str, ...] = ()
     error: str | None = None
+    rebooted: bool = False
 
 
 @dataclass
@@ -59,6 +69,8 @@ class PushReport:
     outcomes: list[CameraOutcome] = field(default_factory=list)
     aborted: str | None = None  # why the rollout stopped early
     run_id: int | None = None
+    # Credential name -> cameras not yet on its new password (0: promoted in the secrets file).
+    rotations: dict[str, int] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -97,7 +109,22 @@ async def plan_push(
             return PlannedCamera(cam, positions[cam.name], CameraPlan(cam.name, error=current))
         return PlannedCamera(cam, positions[cam.name], plan_camera(profile, current, camera=cam.name, site=cam.site, n=positions[cam.name]))
 
-    return list(await asyncio.gather(*(one(c) for c in cameras)))
+    planned = list(await asyncio.gather(*(one(c) for c in cameras)))
+    return [_with_rotation(p, profile) for p in planned]
+
+
+def _rotated_name(cam: Camera, profile: Profile) -> str | None:
+    """The credential this camera's rotation changes, if the profile rotates it."""
+    if cam.credentials in profile.rotate and cam.username is None and cam.password is None:
+        return cam.credentials
+    return None
+
+
+def _with_rotation(p: PlannedCamera, profile: Profile) -> PlannedCamera:
+    name = _rotated_name(p.camera, profile)
+    if name is None or p.plan.error:
+        return p
+    return replace(p, plan=replace(p.plan, changes=(*p.plan.changes, rotate.planned_change(name))))
 
 
 def _values(changes: Sequence[Change], group: str, *, new: bool) -> dict[str, Any]:
@@ -201,7 +228,13 @@ async def apply_push(
         if not (p.plan.changes or p.plan.error):
             report.outcomes.append(CameraOutcome(p.camera.name, "unchanged", unsupported=p.plan.unsupported))
     run_id = report.run_id = journal.start_run(profile.source, selection, [p.camera.name for p in todo])
+    # Rotation step 1 (new passwords in the secrets file) before any camera is touched; a
+    # rotation already under way is finished (promoted) even when no camera is left to do.
+    wanted = sorted({n for p in todo if (n := _rotated_name(p.camera, profile)) is not None})
+    rotations = {n: r for n, r in rotate.pending(workspace).items() if n in profile.rotate}
+    rotations.update(rotate.begin(workspace, wanted) if wanted else {})
     sem = asyncio.Semaphore(max(1, options.concurrency))
+    throttle = SiteThrottle()
 
     async def one(pc: PlannedCamera) -> CameraOutcome:
         async with sem:
@@ -210,6 +243,16 @@ async def apply_push(
                     out = await _transaction(pc, workspace, profile, journal, run_id, options.timeout_s)
             except TimeoutError:
                 out = CameraOutcome(pc.camera.name, "failed", pc.plan.changes, error="transaction deadline reached")
+            name = _rotated_name(pc.camera, profile)
+            cred = workspace.credential_for(pc.camera)
+            if name in rotations and out.result in ("changed", "unchanged"):
+                out, cred = await _rotate(pc, out, rotations[name], workspace, journal, run_id, options.timeout_s)
+            if needs_reboot(profile.reboot, out.result == "changed") and cred is not None:
+                async with throttle.site(pc.camera.site):
+                    why = await reboot_and_wait(pc.camera, cred, timeout_s=options.timeout_s,
+                                                wait_s=options.reboot_wait_s)
+                out = replace(out, rebooted=True) if why is None else replace(
+                    out, result="failed", rebooted=True, error=f"changed; {why}")
         journal.camera_result(run_id, out.name, out.result, out.error)
         if on_result is not None:
             on_result(out)
@@ -230,5 +273,27 @@ async def apply_push(
                 journal.camera_result(run_id, p.camera.name, "skipped", "rollout aborted")
                 report.outcomes.append(CameraOutcome(p.camera.name, "skipped", p.plan.changes, error="rollout aborted"))
             break
+    for name, rot in rotations.items():
+        # Step 5: promote only when every camera of the credential is on the new password.
+        report.rotations[name] = rotate.promote_if_done(workspace, journal, rot)
     journal.finish_run(run_id, "aborted" if report.aborted else "done")
     return report
+
+
+async def _rotate(pc: PlannedCamera, out: CameraOutcome, rot: rotate.Rotation, workspace: Workspace,
+                  journal: Journal, run_id: int, timeout_s: float) -> tuple[CameraOutcome, Any]:
+    """Rotation steps 2-4 on a camera whose settings transaction ended well; the outcome merged."""
+    cam = pc.camera
+    cred = workspace.credential_for(cam)
+    current = "new" if cred is not None and cred.password == rot.new else "old"
+    try:
+        async with asyncio.timeout(timeout_s * 5):  # GetUsers, SetUser, two logins: each bounded
+            r = await rotate.rotate_camera(cam, rot, current, journal, run_id, timeout_s=timeout_s)
+    except TimeoutError:  # the journal row stays `intent`: a rerun asks the camera which it has
+        r = rotate.RotateResult("unknown", None, "password rotation: deadline reached")
+    changes = (*out.changes, rotate.planned_change(rot.name))
+    if r.state == "rotated":
+        return replace(out, result="changed", changes=changes, error=r.error), r.credential
+    # Settings untouched and the old password verified: the camera is exactly as it was.
+    result = "restored" if r.state == "kept-old" and out.result == "unchanged" else "failed"
+    return replace(out, result=result, changes=changes, error=r.error), r.credential

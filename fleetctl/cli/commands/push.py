@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--journal", metavar="PATH", help="push journal (default: user data dir)")
     p.add_argument("--timeout", type=float, default=20.0, metavar="S", help="deadline per camera step")
     p.add_argument("--concurrency", type=int, default=32, metavar="N", help="cameras at once within a batch")
+    p.add_argument("--reboot-wait", type=float, default=180.0, metavar="S",
+                   help="with `reboot: always`: how long a camera may take to go down and answer again")
     p.set_defaults(run="fleetctl.cli.push_cmd:run_push")
 
     a = sub.add_parser("audit", help="what pushes changed, camera by camera (from the journal)")
