@@ -134,7 +134,7 @@ async def main() -> None:
         found = len({m.endpoint for m in matches if m.address in ours})
         print(
             f"{'fleetctl multicast on lo':<28}{wall:>8.2f}{4:>8}{'-':>10}{found:>7}/{args.cameras}"
-            f"   ({len(matches)} ProbeMatches heard, de-duplicated by endpoint)"
+            f"   ({len(matches)} devices heard in all, other simulators on lo included)"
         )
         if not args.no_baseline:
             t0 = time.perf_counter()
