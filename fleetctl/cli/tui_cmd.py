@@ -24,7 +24,7 @@ SIM_READY_S = 120.0  # 500 simulated cameras bind ~2,000 sockets: seconds, not m
 
 def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> FleetApp:
     """The FleetApp on the engine: inventory, --select, history, read-only, limits."""
-    from fleetctl.core.selection import select_cameras
+    from fleetctl.core.selection import parse_selection, select_cameras
     from fleetctl.engine.actions import EngineActions
     from fleetctl.engine.check import CheckOptions
     from fleetctl.engine.history import HistoryStore
@@ -35,9 +35,12 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
     if args.interval < 0:
         raise UsageError("--interval must be 0 (one sweep) or more seconds")
     workspace = load_workspace(inventory, secrets)
-    cameras = select_cameras(workspace.inventory, getattr(args, "select", ""))
-    workspace.require_credentials(cameras)  # one clear error now, not a crit per camera later
     history = None if getattr(args, "no_history", False) else HistoryStore(getattr(args, "db", None))
+    expr = getattr(args, "select", "")
+    # `status:` terms select by the last check: the history store knows it.
+    last = history.last_statuses() if history is not None and parse_selection(expr).uses_status else None
+    cameras = select_cameras(workspace.inventory, expr, last)
+    workspace.require_credentials(cameras)  # one clear error now, not a crit per camera later
     options = CheckOptions(
         timeout_s=getattr(args, "timeout", 10.0),
         concurrency=getattr(args, "concurrency", 256),

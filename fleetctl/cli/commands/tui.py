@@ -32,8 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "tui",
         help="the terminal UI: live fleet health, drill-down, marks, bulk actions",
-        description="Watch the fleet live: every camera's status, worst first, updated as each "
-        "check arrives; drill into a camera, filter, mark cameras and act on them.",
+        description="Watch the fleet live: every camera's status, worst first, updated as each\n"
+        "check arrives; drill into a camera, filter, mark cameras and act on them.\n"
+        "--web serves the same app to a browser (on 127.0.0.1 unless --host says otherwise).",
         epilog=KEYS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
