@@ -93,7 +93,7 @@ def _print_table(report: FleetReport, show_all: bool) -> None:
         for col in ("STATUS", "CAMERA", "SITE", "HOST", "REASON", "SINCE"):
             table.add_column(col, no_wrap=col != "REASON", overflow="fold")
         for c in rows:
-            since = render.age(c.problems[0].since, now) if c.problems else ""
+            since = render.age(c.problems[0].since, now, report.started) if c.problems else ""
             style = render.STATUS_STYLE[c.status]
             table.add_row(f"[{style}]{c.status.value}[/]", c.name, c.site, c.host, render.reason(c), since)
         console.print(table)

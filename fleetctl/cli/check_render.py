@@ -78,12 +78,12 @@ def render_json(report: FleetReport) -> str:
 # --------------------------------------------------------------------------- words
 
 
-def age(since: datetime | None, now: datetime) -> str:
+def age(since: datetime | None, now: datetime, run_started: datetime | None = None) -> str:
     """"3h12m" style age of a problem; "new" when first seen by this very check."""
     if since is None:
         return ""
     secs = (now - since).total_seconds()
-    if secs < 1:
+    if secs < 1 or (run_started is not None and since >= run_started):
         return "new"
     from fleetctl.core.verdicts import fmt_duration
 

@@ -30,6 +30,7 @@ from fleetctl.engine.camera_run import (
 from fleetctl.engine.side_probes import security, storage
 
 DEFAULT_RTSP_PORT = 554
+ONVIF_SHARE = 0.6  # of the camera's remaining budget, at least, for the ONVIF conversation
 _SILENT = (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE)
 
 
@@ -117,7 +118,7 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
 
     def make() -> Awaitable[OnvifProbe]:
         return probe_onvif(
-            cam, credential, timeout_s=run.budget(run.remaining(), reserve), max_bytes=MAX_REPLY_BYTES,
+            cam, credential, timeout_s=_onvif_budget(run, reserve), max_bytes=MAX_REPLY_BYTES,
             want_recordings="storage" in opts.probes,
         )
 
@@ -136,6 +137,13 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
     calls = ", ".join(f"{op} {ms:.0f} ms" for op, ms in probe.calls)
     run.step("onvif", found, probe.error or calls, t0)
     return probe
+
+
+def _onvif_budget(run: CameraRun, reserve: float) -> float:
+    """ONVIF gets what the stream does not need, but never less than ONVIF_SHARE of what is
+    left: with a short --timeout, a dozen SOAP round trips need more than a fixed remainder."""
+    left = run.remaining()
+    return run.budget(left, min(reserve, left * (1 - ONVIF_SHARE)))
 
 
 async def _trickling(run: CameraRun) -> bool:
