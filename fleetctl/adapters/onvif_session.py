@@ -52,9 +52,11 @@ ZEEP_SETTINGS = Settings(
     strict=True, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True, forbid_external=True
 )
 
-# ONVIF Core 5.11.2.1: ter:NotAuthorized; some firmwares only say it in the reason text.
+# ONVIF Core 5.11.2.1: ter:NotAuthorized; some firmwares only say it in the reason text
+# ("Sender not Authorized", "authority failure", WS-Security's FailedAuthentication). Not a bare
+# "password": SetUser faults about a weak new password are argument errors, not a rejection.
 _AUTH_FAULT = re.compile(
-    r"not ?authori[sz]ed|unauthori[sz]ed|authenticat|authority|password|FailedAuthentication", re.I
+    r"not ?authori[sz]ed|unauthori[sz]ed|authenticat|authority|FailedAuthentication", re.I
 )
 
 _documents: dict[str, Any] = {}
