@@ -44,6 +44,7 @@ _PREFIX = {v: k for k, v in NS.items()}
 _LOADED = (onvif_device, onvif_media, onvif_network, onvif_recording)  # importing them registers their ops
 
 _BODY = f"{{{NS['env']}}}Body"
+_HANG = Response(0)  # marker from _soap(): never answer this request (a write that hangs)
 HUGE_BYTES = 50 * 1024 * 1024
 _CHUNK = b"A" * 65536  # shared: a 50 MB reply streams from this, never held per request
 _UNAUTHORIZED_HTML = b"<html><head><title>401 Unauthorized</title></head><body>Unauthorized</body></html>"
@@ -93,14 +94,12 @@ class CameraApp:
             await asyncio.Event().wait()  # accepted, read, never answered
         if cam.has("slow"):
             await asyncio.sleep(cam.fault_params.get("slow_s", 2.5))
-        if cam.write_faults and any(
-            how == "hang" and f":{op}".encode() in req.body for op, how in cam.write_faults.items()
-        ):
-            await asyncio.Event().wait()  # this write is accepted and never answered
         if req.path.startswith("/onvif/"):
             if req.method != "POST":
                 return Response(405, b"", content_type="text/plain", headers=(("Allow", "POST"),))
             resp = self._soap(req)
+            if resp is _HANG:
+                await asyncio.Event().wait()  # this write is accepted and never answered
         else:
             resp = self._vendor(req)
         if cam.has("drip") and resp.stream is None:
@@ -171,6 +170,8 @@ class CameraApp:
                 return self._fault(SoapFault("ter:Action", "internal error", sender=False))
         ctx = Ctx(cam, self.flavour, username, lambda: self._on_reboot(cam))
         how = cam.write_faults.get(name) if operation.write else None
+        if how == "hang":
+            return _HANG
         if how == "fault":  # the firmware refuses this write (a value it cannot take)
             return self._fault(SoapFault("ter:InvalidArgVal", f"{name}: value not accepted"))
         if how == "ignore":  # 200 OK, nothing changes: a field the model silently ignores

@@ -1,8 +1,8 @@
 """SOAP 1.2 plumbing for the simulated ONVIF services: safe parsing, envelopes, faults, registry.
 
-Operations live in ``onvif_device``, ``onvif_media`` and ``onvif_recording``; each registers with
-``@op(NAMESPACE, "Name")`` and returns the XML of its response element, written with canonical
-prefixes (``tds:``, ``tt:``, ...). ``envelope()`` rewrites element prefixes into the vendor's own
+Operations live in ``onvif_device``, ``onvif_network``, ``onvif_media`` and ``onvif_recording``;
+each registers with ``@op(NAMESPACE, "Name")`` and returns the XML of its response element,
+written with canonical prefixes (``tds:``, ``tt:``, ...). ``envelope()`` rewrites element prefixes into the vendor's own
 (Axis writes ``onvif:`` for the schema namespace, cheap generic firmware ``ns2:``): a client that
 matches prefixes instead of namespaces breaks here as it would in the field.
 """
