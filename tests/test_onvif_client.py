@@ -13,6 +13,8 @@ import base64
 import hashlib
 import re
 import resource
+import ssl
+import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -329,18 +331,18 @@ class FakeCamera:
 async def serve() -> AsyncIterator:
     runners: list[web.AppRunner] = []
 
-    async def start(cam: FakeCamera) -> Camera:
+    async def start(cam: FakeCamera, tls: ssl.SSLContext | None = None) -> Camera:
         app = web.Application()
         app.router.add_post("/{tail:.*}", cam.handle)
         runner = web.AppRunner(
             app, handle_signals=False, handler_cancellation=True, shutdown_timeout=0.1
         )
         await runner.setup()
-        site = web.TCPSite(runner, cam.host, 0)
+        site = web.TCPSite(runner, cam.host, 0, ssl_context=tls)
         await site.start()
         runners.append(runner)
         cam.port = runner.addresses[0][1]
-        return Camera(name="cam", host=cam.host, site="test", port=cam.port)
+        return Camera(name="cam", host=cam.host, site="test", port=cam.port, https=tls is not None)
 
     yield start
     await onvif.close_shared()
@@ -623,3 +625,36 @@ async def test_media2_fault_on_one_uri_leaves_it_unknown(serve) -> None:
             "media2", MEDIA2_NS, "GetStreamUri", _request("GetStreamUri", ProfileToken="x")
         )
     assert info.value.failure is Failure.PROTOCOL and "InvalidArgVal" in str(info.value)
+
+
+async def test_https_camera_with_a_self_signed_certificate(serve, tmp_path) -> None:
+    # Cameras ship self-signed certificates named after their factory IP: no verification,
+    # the inventory address is what we trust.
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=192.168.1.64",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    cam = FakeCamera(mode="ok")
+    camera = await serve(cam, tls)
+    probe = await onvif.probe_onvif(camera, CRED, timeout_s=5)
+    assert probe.ok, probe.error
+    assert cam.seen["GetProfiles"] == 1  # media service pinned to https://127.0.0.1:port too
