@@ -52,6 +52,8 @@ async def _main(args: argparse.Namespace) -> int:
         await fleet.__aenter__()
     except OSError as err:
         await fleet.aclose()
+        if err.errno == errno.EMFILE:
+            raise UsageError(str(err.strerror)) from None
         if err.errno == errno.EADDRINUSE:
             raise UsageError(f"address in use ({err.strerror}): is another `fleetctl sim` running "
                              f"on block {args.block}? Try --block {args.block + 1}") from None

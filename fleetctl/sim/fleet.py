@@ -178,7 +178,8 @@ class SimFleet:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def __aenter__(self) -> SimFleet:
-        _raise_nofile()
+        # Per device: HTTP and RTSP listeners, a WS-Discovery socket; plus clients' connections.
+        _raise_nofile(len(self.cameras) * (1 + self._rtsp + self._discovery) + 256)
         for attempt in range(8):
             try:
                 await self._start_all()
@@ -322,8 +323,13 @@ def _sites(cameras: int, sites: int | Sequence[str] | None) -> list[tuple[str, s
     return list(SITES[: max(1, min(count, len(SITES)))])
 
 
-def _raise_nofile() -> None:
+def _raise_nofile(needed: int) -> None:
+    """Raise the soft fd limit to the hard one; a clear error if even that is too low."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    if needed > soft:
+        raise OSError(errno.EMFILE, f"this fleet needs about {needed} file descriptors and the "
+                      f"limit is {soft}: raise it (ulimit -n) or simulate fewer cameras")
