@@ -76,6 +76,12 @@ class FleetApp(App[None]):
         self.push_screen(FleetScreen())
         self.sweep_loop()
 
+    async def on_unmount(self) -> None:
+        self.workers.cancel_all()
+        close = getattr(self.source, "aclose", None)
+        if close is not None:
+            await close()
+
     # ------------------------------------------------------------------ sweeps
 
     @work(group="sweep", exclusive=True)

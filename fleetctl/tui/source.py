@@ -22,6 +22,9 @@ OnResult = Callable[[CameraReport], None]
 
 
 class SweepSource(Protocol):
+    """What the app needs from a data source. A source may also have ``async def aclose()``:
+    the app awaits it on exit, inside its event loop (connection pools close there)."""
+
     async def sweep(self, cameras: Sequence[Camera], on_result: OnResult) -> None:
         """Check ``cameras``, calling ``on_result`` once per camera as each result arrives.
 
@@ -52,6 +55,12 @@ class EngineSource:
         options = self.options if self.options is not None else CheckOptions()
         await check_cameras(list(cameras), self.workspace, options, on_result=on_result,
                             history=self.history)
+
+    async def aclose(self) -> None:
+        """Close the engine's connection pool of this loop (the app calls it on exit)."""
+        from fleetctl.engine.check import release_connections
+
+        await release_connections()
 
     def timeline(self, name: str) -> list[TimelineEntry]:
         return self.history.timeline(name) if self.history is not None else []
