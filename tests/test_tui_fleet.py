@@ -20,6 +20,7 @@ from fleetctl.core.secret import Secret
 from fleetctl.tui.app import FleetApp
 from fleetctl.tui.screens.camera import CameraScreen, ssh_command
 from fleetctl.tui.screens.confirm import ActionMenu, ConfirmScreen
+from fleetctl.tui.screens.fleet import FleetScreen
 from fleetctl.tui.screens.help import HelpScreen
 from fleetctl.tui.screens.sites import SitesScreen
 from fleetctl.tui.widgets.fleet_table import FleetTable
@@ -185,6 +186,12 @@ async def test_sites_view_and_drill_into_site() -> None:
         await pilot.press("down", "enter")  # ha-trung
         assert not isinstance(app.screen, SitesScreen)
         assert sorted(names(app)) == ["ht-cho-01", "ht-den-02", "ht-ga-03"]
+        await pilot.press("colon", *"sites", "enter", "escape")  # esc: back, filter kept
+        assert isinstance(app.screen, FleetScreen) and len(names(app)) == 3
+        await pilot.press("colon", *"sites", "enter", "colon", *"cameras", "enter")
+        assert isinstance(app.screen, FleetScreen)
+        await pilot.press("colon", *"nonsense", "enter")
+        assert any("unknown view 'nonsense'" in n.message for n in app._notifications)
 
 
 async def test_help_is_generated_from_bindings() -> None:
