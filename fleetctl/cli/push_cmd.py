@@ -107,6 +107,8 @@ async def _push(args: argparse.Namespace) -> int:
         raise UsageError("--max-fail is a percentage from 0 to 100")
     profile = load_profile(profile_path)
     workspace = load_workspace(args.inventory, args.secrets)
+    for name in profile.rotate:
+        workspace.secrets.get(name)  # SecretsError (says how to fix it) before anything is sent
     cameras = list(select_cameras(workspace.inventory, selection))
     if only is not None:
         cameras = [c for c in cameras if c.name in set(only)]
