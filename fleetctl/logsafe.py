@@ -170,7 +170,12 @@ def install() -> None:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = base_factory(*args, **kwargs)
-        _redact_record(record)
+        try:
+            _redact_record(record)
+        except ImportError:
+            # Interpreter shutdown (aiohttp's __del__ warnings): masking can no longer import
+            # what it needs, so drop the text rather than let it through unmasked.
+            record.msg, record.args, record.exc_info, record.exc_text = "(message dropped at shutdown)", None, None, None
         return record
 
     logging.setLogRecordFactory(factory)
