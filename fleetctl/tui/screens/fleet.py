@@ -45,7 +45,7 @@ class FleetScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._last_mark: int | None = None
+        self._last_mark: str | None = None  # a name: the range survives re-sorting
 
     @property
     def fleet(self) -> FleetApp:
@@ -139,12 +139,15 @@ class FleetScreen(Screen[None]):
     def action_mark(self) -> None:
         if self.table.current is not None:
             self.fleet.model.toggle_mark(self.table.current)
-            self._last_mark = self.table.cursor
+            self._last_mark = self.table.current
             self.table.action_move(1)
             self.refresh_data()
 
     def action_mark_range(self) -> None:
-        start = self._last_mark if self._last_mark is not None else self.table.cursor
+        """Mark every row from the last marked camera (if still shown) to the cursor."""
+        visible = self.fleet.model.visible
+        last = self._last_mark
+        start = visible.index(last) if last is not None and last in visible else self.table.cursor
         self.fleet.model.mark_range(start, self.table.cursor)
         self.refresh_data()
 

@@ -65,7 +65,7 @@ class FleetTable(ScrollView, can_focus=True):
         Binding("right", "scroll_right", "scroll right", show=False),
     ]
 
-    cursor: reactive[int] = reactive(0, always_update=True)
+    cursor: reactive[int] = reactive(0)
 
     @dataclass
     class Highlighted(Message):
@@ -128,7 +128,7 @@ class FleetTable(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:
-            self.cursor = min(int(self.scroll_offset.y) + event.y - 1, len(self.model.visible) - 1)
+            self.cursor = max(0, min(int(self.scroll_offset.y) + event.y - 1, len(self.model.visible) - 1))
 
     # ------------------------------------------------------------------ rendering
 
