@@ -122,7 +122,12 @@ def _rotated_name(cam: Camera, profile: Profile) -> str | None:
 
 def _with_rotation(p: PlannedCamera, profile: Profile) -> PlannedCamera:
     name = _rotated_name(p.camera, profile)
-    if name is None or p.plan.error:
+    if p.plan.error:
+        return p
+    if name is None:
+        if p.camera.credentials in profile.rotate:  # inline username/password win over the named one
+            why = f"users.{p.camera.credentials}.password: not rotated (the camera has an inline password)"
+            return replace(p, plan=replace(p.plan, unsupported=(*p.plan.unsupported, why)))
         return p
     return replace(p, plan=replace(p.plan, changes=(*p.plan.changes, rotate.planned_change(name))))
 

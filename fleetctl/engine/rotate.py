@@ -140,6 +140,21 @@ async def _which(cam: Camera, rot: Rotation, timeout_s: float) -> str:
     return "unknown"
 
 
+def from_journal(workspace: Workspace, journal: Journal) -> Workspace:
+    """``workspace`` with each camera the journal knows is on a pending new password overridden.
+
+    No network: cameras in doubt keep the old password here (``reconcile`` asks them). Any
+    command that reads the push journal can use this while a rotation is pending.
+    """
+    overrides = dict(workspace.overrides)
+    for rot in pending(workspace).values():
+        states = journal.latest_states(rot.setting, rot.marker)
+        for cam in rotated_cameras(workspace, rot.name):
+            if states.get(cam.name) == "verified":
+                overrides[cam.name] = rot.credential(new=True)
+    return replace(workspace, overrides=overrides)
+
+
 async def reconcile(
     workspace: Workspace, journal: Journal, *, timeout_s: float, concurrency: int = 32
 ) -> tuple[Workspace, dict[str, str]]:
@@ -147,6 +162,7 @@ async def reconcile(
 
     The journal decides; only cameras left in doubt (``intent``) are asked, with single logins.
     """
+    workspace = from_journal(workspace, journal)
     overrides = dict(workspace.overrides)
     where: dict[str, str] = {}
     sem = asyncio.Semaphore(max(1, concurrency))
