@@ -88,3 +88,25 @@ async def test_sync_time_from_the_camera_view_fixes_the_clock(make_fleet: MakeFl
         assert abs(device.now() - time.time()) < 5
         assert app.model.reports[name].status.value == "ok"
         assert any("sync time: 1 ok, 0 failed" in n.message for n in app._notifications)
+
+
+async def test_reboot_from_the_fleet_view_is_confirmed_and_proven(make_fleet: MakeFleet, tmp_path: Path) -> None:
+    fleet = await make_fleet(cameras=2, faults="none", seed=5, ssh=False, reboot_s=0.5)
+    inventory, _secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+    workspace = load_workspace(str(inventory))
+    source = EngineSource(workspace, OPTIONS, None)
+    app = FleetApp(workspace.inventory.cameras, source, interval=0,
+                   actions=EngineActions(workspace, timeout_s=10.0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        name = app.screen.query_one(FleetTable).current
+        assert name is not None
+        await pilot.press("R")
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.question == "Reboot 1 camera?"
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert fleet.by_name(name).counters.reboots == 1
+        assert sum(c.counters.reboots for c in fleet.cameras) == 1  # only the one asked for
+        assert any("reboot: 1 ok, 0 failed" in n.message for n in app._notifications)

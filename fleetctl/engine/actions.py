@@ -2,24 +2,27 @@
 
 The TUI's bulk actions and camera quick actions call this; the ONVIF work is the adapters'.
 An outcome is a value per camera: ``"ok"`` or why not, in words (never a secret).
+A reboot is proven, not assumed (``engine.reboot.reboot_and_wait``: the camera went away and
+came back), and one camera per site reboots at a time, as during a push.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from fleetctl.adapters import onvif
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.models import Camera, Credential
+from fleetctl.engine.reboot import SiteThrottle, reboot_and_wait
 from fleetctl.engine.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-ACTION_CONCURRENCY = 32  # a reboot storm of hundreds at once would drop a site's NVR feeds together
-Mutation = Callable[..., Awaitable[str | None]]
-ACTIONS: dict[str, Mutation] = {"sync_time": onvif.sync_time, "reboot": onvif.reboot}
+ACTION_CONCURRENCY = 32  # cameras worked on at once across the fleet
+REBOOT_WAIT_S = 180.0  # SystemReboot to answering again: most cameras boot in 30-90 s
+ACTIONS = ("sync_time", "reboot")
 
 
 async def run_action(
@@ -35,8 +38,22 @@ async def run_action(
     Returns camera name -> ``"ok"`` or the reason it failed. Raises KeyError for an unknown action
     (a programming error), nothing else.
     """
-    mutate = ACTIONS[action]
+    if action not in ACTIONS:
+        raise KeyError(action)
     gate = asyncio.Semaphore(concurrency)
+    throttle = SiteThrottle()
+
+    async def sync_time(camera: Camera, credential: Credential) -> str | None:
+        async with gate, asyncio.timeout(timeout_s + 1.0):  # the adapter has its own; belt and braces
+            return await onvif.sync_time(camera, credential, timeout_s=timeout_s)
+
+    async def reboot(camera: Camera, credential: Credential) -> str | None:
+        # One camera per site at a time: a site's cameras share an uplink and a recorder. The site
+        # lock is taken before a fleet slot, so a site's queue never holds slots other sites need.
+        async with throttle.site(camera.site), gate, asyncio.timeout(timeout_s + REBOOT_WAIT_S + 1.0):
+            return await reboot_and_wait(camera, credential, timeout_s=timeout_s, wait_s=REBOOT_WAIT_S)
+
+    mutate = sync_time if action == "sync_time" else reboot
 
     async def one(camera: Camera) -> str:
         if not camera.onvif:
@@ -47,15 +64,13 @@ async def run_action(
             return str(err)
         if credential is None:
             return "no credential in the inventory"
-        async with gate:
-            try:
-                async with asyncio.timeout(timeout_s + 1.0):  # the adapter has its own; belt and braces
-                    why = await mutate(camera, credential, timeout_s=timeout_s)
-            except TimeoutError:
-                why = f"no answer within {timeout_s:g} s"
-            except Exception:  # a bug must not take the other cameras down with it
-                log.exception("%s on %s failed", action, camera.name)
-                why = "internal error (see the log)"
+        try:
+            why = await mutate(camera, credential)
+        except TimeoutError:
+            why = "no answer in time"
+        except Exception:  # a bug must not take the other cameras down with it
+            log.exception("%s on %s failed", action, camera.name)
+            why = "internal error (see the log)"
         return "ok" if why is None else why
 
     outcomes = await asyncio.gather(*(one(c) for c in cameras))
