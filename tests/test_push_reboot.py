@@ -14,16 +14,33 @@ from fleetctl.sim.fleet import SimFleet
 REBOOT_S = 1.0  # how long the simulated camera stays away: short, the test waits for it
 
 
-async def push_here(inv: Path, tmp: Path, capsys: pytest.CaptureFixture[str], profile: str,
-                    *extra: str) -> tuple[int, dict[str, Any]]:
+async def push_here(
+    inv: Path, tmp: Path, capsys: pytest.CaptureFixture[str], profile: str, *extra: str
+) -> tuple[int, dict[str, Any]]:
     from fleetctl.cli.main import build_parser
     from fleetctl.cli.push_cmd import _push
 
     prof = tmp / "reboot.yaml"
     prof.write_text(profile)
-    args = build_parser().parse_args([
-        "push", "-i", str(inv), "--profile", str(prof), "--format", "json", "--journal",
-        str(tmp / "journal.sqlite"), "--timeout", "3", "--reboot-wait", "30", "--yes", *extra])
+    args = build_parser().parse_args(
+        [
+            "push",
+            "-i",
+            str(inv),
+            "--profile",
+            str(prof),
+            "--format",
+            "json",
+            "--journal",
+            str(tmp / "journal.sqlite"),
+            "--timeout",
+            "3",
+            "--reboot-wait",
+            "30",
+            "--yes",
+            *extra,
+        ]
+    )
     capsys.readouterr()
     rc = await _push(args)
     return rc, json.loads(capsys.readouterr().out)
@@ -33,13 +50,23 @@ async def test_reboot_always_reboots_each_changed_camera_one_per_site_and_sees_i
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("FLEETCTL_SECRETS", raising=False)
-    async with SimFleet(cameras=4, sites=2, faults="none", seed=31, discovery=False, rtsp=False, ssh=False,
-                        reboot_s=REBOOT_S) as fleet:
+    async with SimFleet(
+        cameras=4,
+        sites=2,
+        faults="none",
+        seed=31,
+        discovery=False,
+        rtsp=False,
+        ssh=False,
+        reboot_s=REBOOT_S,
+    ) as fleet:
         inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
         cams = fleet.cameras[:4]
         cams[3].dns_servers = ["127.0.0.53"]  # already right: unchanged, so not rebooted
         started = time.time()
-        rc, report = await push_here(inv, tmp_path, capsys, "dns: {servers: [127.0.0.53]}\nreboot: always\n")
+        rc, report = await push_here(
+            inv, tmp_path, capsys, "dns: {servers: [127.0.0.53]}\nreboot: always\n"
+        )
         assert rc == 0, report
         by_name = {c["name"]: c for c in report["cameras"]}
         for c in cams[:3]:
@@ -59,8 +86,9 @@ async def test_if_needed_and_never_do_not_reboot(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("FLEETCTL_SECRETS", raising=False)
-    async with SimFleet(cameras=2, faults="none", seed=32, discovery=False, rtsp=False, ssh=False,
-                        reboot_s=REBOOT_S) as fleet:
+    async with SimFleet(
+        cameras=2, faults="none", seed=32, discovery=False, rtsp=False, ssh=False, reboot_s=REBOOT_S
+    ) as fleet:
         inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
         cams = fleet.cameras[:2]
         profile = "dns: {servers: [127.0.0.53]}\nreboot: if-needed\n"
@@ -69,6 +97,8 @@ async def test_if_needed_and_never_do_not_reboot(
         rc, report = await push_here(inv, tmp_path, capsys, profile)
         assert rc == 0 and report["summary"]["changed"] == 2
         assert not any(c["rebooted"] for c in report["cameras"])
-        rc, report = await push_here(inv, tmp_path, capsys, "dns: {servers: [127.0.0.54]}\nreboot: never\n")
+        rc, report = await push_here(
+            inv, tmp_path, capsys, "dns: {servers: [127.0.0.54]}\nreboot: never\n"
+        )
         assert rc == 0 and report["summary"]["changed"] == 2
         assert all(c.counters.reboots == 0 and c.dns_servers == ["127.0.0.54"] for c in cams)

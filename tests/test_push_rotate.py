@@ -28,16 +28,35 @@ PROFILE = "users: {rotate: [sim]}\n"
 CRED = "sim"  # the credential name SimFleet.write_inventory gives every camera
 
 
-async def push(inv: Path, tmp: Path, *extra: str, kill_at: str | None = None) -> tuple[int, str, str]:
+async def push(
+    inv: Path, tmp: Path, *extra: str, kill_at: str | None = None
+) -> tuple[int, str, str]:
     prof = tmp / "rotate.yaml"
     prof.write_text(PROFILE)
     env = {k: v for k, v in os.environ.items() if k not in (KILL_ENV, "FLEETCTL_SECRETS")}
     if kill_at is not None:
         env[KILL_ENV] = kill_at
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "fleetctl", "push", "-i", str(inv), "--profile", str(prof), "--format", "json",
-        "--journal", str(tmp / "journal.sqlite"), "--timeout", "4", "--yes", *extra, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "fleetctl",
+        "push",
+        "-i",
+        str(inv),
+        "--profile",
+        str(prof),
+        "--format",
+        "json",
+        "--journal",
+        str(tmp / "journal.sqlite"),
+        "--timeout",
+        "4",
+        "--yes",
+        *extra,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
     )
     async with asyncio.timeout(120):
         out, err = await proc.communicate()
@@ -45,16 +64,32 @@ async def push(inv: Path, tmp: Path, *extra: str, kill_at: str | None = None) ->
     return proc.returncode, out.decode(), err.decode()
 
 
-async def push_here(inv: Path, tmp: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, Any]]:
+async def push_here(
+    inv: Path, tmp: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, dict[str, Any]]:
     """The same CLI run in this process (no kill needed: saves an interpreter start)."""
     from fleetctl.cli.main import build_parser
     from fleetctl.cli.push_cmd import _push
 
     prof = tmp / "rotate.yaml"
     prof.write_text(PROFILE)
-    args = build_parser().parse_args([
-        "push", "-i", str(inv), "--profile", str(prof), "--format", "json",
-        "--journal", str(tmp / "journal.sqlite"), "--timeout", "4", "--yes", *extra])
+    args = build_parser().parse_args(
+        [
+            "push",
+            "-i",
+            str(inv),
+            "--profile",
+            str(prof),
+            "--format",
+            "json",
+            "--journal",
+            str(tmp / "journal.sqlite"),
+            "--timeout",
+            "4",
+            "--yes",
+            *extra,
+        ]
+    )
     capsys.readouterr()
     rc = await _push(args)
     return rc, json.loads(capsys.readouterr().out)
@@ -76,8 +111,13 @@ def known(secrets: Path, journal_path: Path, cams: list[SimCamera]) -> dict[str,
     out = {}
     for c in cams:
         state = states.get(c.name)
-        out[c.name] = ({p.password.reveal()} if state == "verified" else
-                       {old.reveal(), p.password.reveal()} if state == "intent" else {old.reveal()})
+        out[c.name] = (
+            {p.password.reveal()}
+            if state == "verified"
+            else {old.reveal(), p.password.reveal()}
+            if state == "intent"
+            else {old.reveal()}
+        )
     return out
 
 
@@ -89,7 +129,9 @@ async def test_rotation_survives_a_kill_at_every_step_and_resume_finishes_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("FLEETCTL_SECRETS", raising=False)
-    async with SimFleet(cameras=3, faults="none", seed=21, discovery=False, rtsp=False, ssh=False) as fleet:
+    async with SimFleet(
+        cameras=3, faults="none", seed=21, discovery=False, rtsp=False, ssh=False
+    ) as fleet:
         inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
         cams = fleet.cameras[:3]
         journal = tmp_path / "journal.sqlite"
@@ -131,7 +173,9 @@ async def test_a_camera_that_does_not_keep_the_password_keeps_the_old_one_until_
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("FLEETCTL_SECRETS", raising=False)
-    async with SimFleet(cameras=3, faults="none", seed=22, discovery=False, rtsp=False, ssh=False) as fleet:
+    async with SimFleet(
+        cameras=3, faults="none", seed=22, discovery=False, rtsp=False, ssh=False
+    ) as fleet:
         inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
         cams = fleet.cameras[:3]
         stubborn = cams[1]

@@ -49,7 +49,11 @@ def test_generated_passwords_are_long_alphanumeric_and_mixed() -> None:
     assert len(set(pws)) == 50
     for pw in pws:
         assert len(pw) >= 16 and pw.isascii() and pw.isalnum()
-        assert any(c.islower() for c in pw) and any(c.isupper() for c in pw) and any(c.isdigit() for c in pw)
+        assert (
+            any(c.islower() for c in pw)
+            and any(c.isupper() for c in pw)
+            and any(c.isdigit() for c in pw)
+        )
 
 
 def test_pending_password_is_stored_beside_the_old_one_then_promoted(tmp_path: Path) -> None:
@@ -60,7 +64,9 @@ def test_pending_password_is_stored_beside_the_old_one_then_promoted(tmp_path: P
     assert store.credentials["district"].password == Secret("oldPassword1")  # both kept
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert "# district cameras" in path.read_text()  # comments survive
-    set_pending_password(str(path), "district", Secret("newPassword2"), "r1")  # same rotation: no-op
+    set_pending_password(
+        str(path), "district", Secret("newPassword2"), "r1"
+    )  # same rotation: no-op
     with pytest.raises(SecretsError, match="already has a rotation"):
         # Another password would strand the cameras that already have the pending one.
         set_pending_password(str(path), "district", Secret("other3"), "r2")
@@ -81,7 +87,9 @@ def test_a_pending_password_without_its_rotation_id_is_refused(tmp_path: Path) -
     assert "b2" not in str(err.value)
 
 
-def test_the_journal_says_which_password_each_camera_has_and_promotion_waits_for_all(tmp_path: Path) -> None:
+def test_the_journal_says_which_password_each_camera_has_and_promotion_waits_for_all(
+    tmp_path: Path,
+) -> None:
     secrets = secrets_file(tmp_path)
     inv = tmp_path / "inv.yaml"
     inv.write_text(INVENTORY)

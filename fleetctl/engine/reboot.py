@@ -52,7 +52,9 @@ async def _until(camera: Camera, answering: bool, timeout_s: float) -> None:
         await asyncio.sleep(POLL_S)
 
 
-async def reboot_and_wait(camera: Camera, credential: Credential, *, timeout_s: float, wait_s: float) -> str | None:
+async def reboot_and_wait(
+    camera: Camera, credential: Credential, *, timeout_s: float, wait_s: float
+) -> str | None:
     """SystemReboot, then proof: the camera went away and answers again within ``wait_s``."""
     why = await reboot(camera, credential, timeout_s=timeout_s)
     if why is not None:

@@ -63,7 +63,11 @@ def new_password(length: int = PASSWORD_LEN) -> Secret:
     """Random letters and digits, at least one of each class (firmware complexity rules)."""
     while True:
         pw = "".join(rng.choice(_ALPHABET) for _ in range(length))
-        if any(c.islower() for c in pw) and any(c.isupper() for c in pw) and any(c.isdigit() for c in pw):
+        if (
+            any(c.islower() for c in pw)
+            and any(c.isupper() for c in pw)
+            and any(c.isdigit() for c in pw)
+        ):
             return Secret(pw)
 
 
@@ -101,8 +105,11 @@ def planned_change(name: str) -> Change:
 
 def rotated_cameras(workspace: Workspace, name: str) -> list[Camera]:
     """Inventory cameras whose ONVIF login is credential ``name`` (inline passwords excluded)."""
-    return [c for c in workspace.inventory.cameras
-            if c.credentials == name and c.username is None and c.password is None]
+    return [
+        c
+        for c in workspace.inventory.cameras
+        if c.credentials == name and c.username is None and c.password is None
+    ]
 
 
 def pending(workspace: Workspace) -> dict[str, Rotation]:
@@ -199,7 +206,9 @@ async def rotate_camera(
     if current == "new" and states.get(cam.name) == "verified":
         return RotateResult("rotated", rot.credential(new=True))
     if current == "unknown":
-        return RotateResult("unknown", None, "cannot tell which password the camera has (no answer)")
+        return RotateResult(
+            "unknown", None, "cannot tell which password the camera has (no answer)"
+        )
     wid = journal.intent(run_id, cam.name, rot.setting, "current", rot.marker)
     kill_point("intent")
     why: str | None = None
@@ -210,9 +219,14 @@ async def rotate_camera(
             why = users
         else:
             level = next((u.level for u in users if u.username == rot.username), None)
-            why = await set_password(cam, old, rot.username, rot.new.reveal(),
-                                     level=level if level in ("Administrator", "Operator", "User") else "Administrator",
-                                     timeout_s=timeout_s)
+            why = await set_password(
+                cam,
+                old,
+                rot.username,
+                rot.new.reveal(),
+                level=level if level in ("Administrator", "Operator", "User") else "Administrator",
+                timeout_s=timeout_s,
+            )
         kill_point("sent")
     # Verify, whatever SetUser said: a write can land and its answer be lost, or be answered
     # and silently not kept. One attempt each, so a lockout budget is never spent twice.
@@ -227,9 +241,15 @@ async def rotate_camera(
     if opens_old is True:
         why = why or "the camera answered SetUser but did not keep the new password"
         journal.mark(wid, "failed", why)
-        return RotateResult("kept-old", rot.credential(new=False), f"password not rotated: {why}; the old one still opens")
+        return RotateResult(
+            "kept-old",
+            rot.credential(new=False),
+            f"password not rotated: {why}; the old one still opens",
+        )
     # Neither opened (no answer): the row stays `intent`, so a rerun asks the camera again.
-    return RotateResult("unknown", None, f"password rotation unverified: {why or 'no answer to the login checks'}")
+    return RotateResult(
+        "unknown", None, f"password rotation unverified: {why or 'no answer to the login checks'}"
+    )
 
 
 def promote_if_done(workspace: Workspace, journal: Journal, rot: Rotation) -> int:
