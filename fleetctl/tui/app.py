@@ -180,6 +180,8 @@ class FleetApp(App[None]):
             self.notify(f"{MUTATING[action]} is not available here", severity="error")
             return
         cams = [self.model.cameras[n] for n in names]
+        # A proven reboot takes minutes: say it started, the outcome follows when known.
+        self.notify(f"{MUTATING[action]}: started on {len(cams)} camera{'s' if len(cams) != 1 else ''}")
         outcomes = await self.actions.run(action, cams)
         failed = {n: o for n, o in outcomes.items() if o != "ok"}
         summary = f"{MUTATING[action]}: {len(outcomes) - len(failed)} ok, {len(failed)} failed"
