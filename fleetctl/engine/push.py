@@ -252,12 +252,14 @@ async def apply_push(
             cred = workspace.credential_for(pc.camera)
             if name in rotations and out.result in ("changed", "unchanged"):
                 out, cred = await _rotate(pc, out, rotations[name], workspace, journal, run_id, options.timeout_s)
-            if needs_reboot(profile.reboot, out.result == "changed") and cred is not None:
-                async with throttle.site(pc.camera.site):
-                    why = await reboot_and_wait(pc.camera, cred, timeout_s=options.timeout_s,
-                                                wait_s=options.reboot_wait_s)
-                out = replace(out, rebooted=True) if why is None else replace(
-                    out, result="failed", rebooted=True, error=f"changed; {why}")
+        # Outside the concurrency slot: cameras queued behind their site's reboot must not keep
+        # other sites' cameras from being worked on.
+        if needs_reboot(profile.reboot, out.result == "changed") and cred is not None:
+            async with throttle.site(pc.camera.site):
+                why = await reboot_and_wait(pc.camera, cred, timeout_s=options.timeout_s,
+                                            wait_s=options.reboot_wait_s)
+            out = replace(out, rebooted=True) if why is None else replace(
+                out, result="failed", rebooted=True, error=f"changed; {why}")
         journal.camera_result(run_id, out.name, out.result, out.error)
         if on_result is not None:
             on_result(out)
