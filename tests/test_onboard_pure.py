@@ -95,3 +95,19 @@ def test_report_json_shape() -> None:
     first = doc["devices"][0]
     assert (first["result"], first["step"], first["manufacturer"]) == ("failed", "login",
                                                                         "HIKVISION")
+
+
+async def test_missing_credentials_fail_the_run_before_any_packet(tmp_path: object) -> None:
+    from fleetctl.adapters.secrets import SecretStore
+    from fleetctl.core.errors import SecretsError
+    from fleetctl.engine.discover import DiscoverOptions
+    from fleetctl.engine.onboard import OnboardOptions, onboard
+
+    store = SecretStore("/nonexistent/secrets.yaml", "test", {}, exists=False)
+    # 127.253.x.y is never bound: were anything sent, it would go nowhere.
+    opts = OnboardOptions(site="dt", inventory_file="/nonexistent/inv.yaml",
+                          secrets_path=store.path, credentials="district",
+                          factory_credentials=("factory-old",),
+                          discover=DiscoverOptions(ranges=("127.253.0.9",), multicast=False))
+    with pytest.raises(SecretsError, match="factory-old"):
+        await onboard(None, store, opts)

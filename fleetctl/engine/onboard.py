@@ -74,8 +74,9 @@ async def onboard(
     UsageError: bad ranges), before anything is sent to a device.
     """
     started, t0 = datetime.now(UTC), time.monotonic()
-    if not options.unique_passwords and options.credentials:
-        store.get(options.credentials)  # SecretsError now, not once per device
+    for name in (*options.factory_credentials, options.credentials):
+        if name and (name != options.credentials or not options.unique_passwords):
+            store.get(name)  # SecretsError now, not once per device
     # Multicast also answers from devices outside the ranges (a neighbour's VLAN, another
     # site): only addresses the technician named, or the site's ranges, are ever taken over.
     wanted = set(expand_ranges(options.discover.ranges))
