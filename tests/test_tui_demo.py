@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fleetctl.cli.main import build_parser
-from fleetctl.cli.tui_cmd import SimThread, build_app
+from fleetctl.cli.tui_cmd import SimProcess, build_app
 from fleetctl.tui.widgets.fleet_table import FleetTable
 
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
@@ -63,9 +63,9 @@ def test_demo_opens_on_a_faulty_fleet_and_q_stops_it(tmp_path: Path) -> None:
         os.close(main)
 
 
-async def test_demo_simulator_thread_feeds_the_app(tmp_path: Path) -> None:
-    """The in-process fallback: ready on its own signal, the TUI checks its cameras, stops."""
-    sim = SimThread(tmp_path, 4, "offline=1", 2)
+async def test_demo_simulator_process_feeds_the_app_and_stops(tmp_path: Path) -> None:
+    """`fleetctl sim` in the background: ready on its inventory, the TUI checks it, stop ends it."""
+    sim = SimProcess(tmp_path, 4, "offline=1", 2, block=10 + (os.getpid() + 1) % 80)
     try:
         sim.wait_ready(60)
         args = build_parser().parse_args(["demo", "--interval", "0"])
@@ -80,4 +80,4 @@ async def test_demo_simulator_thread_feeds_the_app(tmp_path: Path) -> None:
             assert [table.row_text(i)[3] for i in range(1, 4)] == ["ok", "ok", "ok"]
     finally:
         sim.stop()
-    assert not sim._thread.is_alive()
+    assert sim.proc.returncode is not None  # the simulator is gone

@@ -161,58 +161,11 @@ class SimProcess:
                 self.proc.wait()
 
 
-class SimThread:
-    """The simulator in-process, in a thread with its own event loop: used when the `fleetctl
-    sim` command is not installed. Ready when the fleet has written its inventory (an Event)."""
-
-    def __init__(self, workdir: Path, cameras: int, faults: str, seed: int) -> None:
-        self.inventory = workdir / "sim.yaml"
-        self.ready = threading.Event()
-        self.error: BaseException | None = None
-        self._args = (cameras, faults, seed)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True,
-                                        name="demo-sim")
-        self._thread.start()
-
-    async def _serve(self) -> None:
-        from fleetctl.sim.fleet import SimFleet
-
-        cameras, faults, seed = self._args
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        try:
-            async with SimFleet(cameras=cameras, faults=faults, seed=seed, discovery=False) as fleet:
-                fleet.write_inventory(self.inventory)
-                self.ready.set()
-                await self._stop.wait()
-        except Exception as err:  # reported by wait_ready, in the main thread
-            self.error = err
-        finally:
-            self.ready.set()
-
-    def wait_ready(self, timeout_s: float) -> None:
-        if not self.ready.wait(timeout_s) or self.error is not None or not self.inventory.exists():
-            self.stop()
-            raise FleetctlError(f"the simulator did not start: {self.error or 'timed out'}")
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-
 def _warm_imports() -> None:
     import fleetctl.engine.actions
     import fleetctl.engine.check
     import fleetctl.tui.app
     import fleetctl.tui.screens.fleet  # noqa: F401
-
-
-def _sim_command_available() -> bool:
-    from importlib.util import find_spec
-
-    return find_spec("fleetctl.cli.commands.sim") is not None
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -222,11 +175,7 @@ def run_demo(args: argparse.Namespace) -> int:
         raise UsageError("demo --web is not supported: run `fleetctl sim` and `fleetctl tui --web`")
     with tempfile.TemporaryDirectory(prefix="fleetctl-demo-") as tmp:
         # A separate process keeps the simulator's 500 cameras off the TUI's event loop and GIL.
-        sim: SimProcess | SimThread
-        if _sim_command_available():
-            sim = SimProcess(Path(tmp), args.cameras, args.faults, args.seed, args.block)
-        else:
-            sim = SimThread(Path(tmp), args.cameras, args.faults, args.seed)
+        sim = SimProcess(Path(tmp), args.cameras, args.faults, args.seed, args.block)
         try:
             print(f"fleetctl demo: starting {args.cameras} simulated cameras...", file=sys.stderr)
             _warm_imports()  # Textual, zeep, the engine: loaded while the simulator binds
