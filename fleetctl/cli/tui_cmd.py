@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shlex
 import signal
 import subprocess
@@ -131,8 +132,10 @@ class SimProcess:
         cmd = [sys.executable, "-m", "fleetctl", "sim", "--cameras", str(cameras),
                "--faults", faults, "--seed", str(seed), "--block", str(block),
                "--write-inventory", str(self.inventory)]
+        # Unbuffered: a piped child would otherwise hold its "listening" lines in a buffer.
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, text=True, errors="replace")
+                                     stdin=subprocess.DEVNULL, text=True, errors="replace", env=env)
         threading.Thread(target=self._drain, daemon=True, name="sim-log").start()
 
     def _drain(self) -> None:
@@ -171,8 +174,6 @@ def _warm_imports() -> None:
 def run_demo(args: argparse.Namespace) -> int:
     if args.cameras < 1:
         raise UsageError("--cameras must be at least 1")
-    if args.web:
-        raise UsageError("demo --web is not supported: run `fleetctl sim` and `fleetctl tui --web`")
     with tempfile.TemporaryDirectory(prefix="fleetctl-demo-") as tmp:
         # A separate process keeps the simulator's 500 cameras off the TUI's event loop and GIL.
         sim = SimProcess(Path(tmp), args.cameras, args.faults, args.seed, args.block)
@@ -181,6 +182,9 @@ def run_demo(args: argparse.Namespace) -> int:
             _warm_imports()  # Textual, zeep, the engine: loaded while the simulator binds
             sim.wait_ready(SIM_READY_S)
             args.db = str(Path(tmp) / "history.sqlite")  # a demo leaves no history behind
+            if args.web:  # each browser session runs `fleetctl tui` on the simulated fleet
+                argv = ["tui", "-i", str(sim.inventory), "--db", args.db, "--interval", str(args.interval)]
+                return serve_web(args, [*argv, "--read-only"] if args.read_only else argv)
             app = build_app(args, str(sim.inventory), None)
             app.run()
         finally:
