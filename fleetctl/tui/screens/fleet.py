@@ -97,7 +97,7 @@ class FleetScreen(Screen[None]):
             self.fleet.model.set_filter(event.value)
             event.input.border_subtitle = ""
         except UsageError as err:
-            event.input.border_subtitle = str(err)
+            event.input.border_subtitle = str(err).splitlines()[0]  # the carets need a wide box
         self.refresh_data()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
