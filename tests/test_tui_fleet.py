@@ -314,3 +314,20 @@ async def test_a_failing_sweep_is_reported_not_fatal() -> None:
         assert any("sweep failed: history store is read-only" in n.message for n in app._notifications)
         await pilot.press("ctrl+z")
         assert "faults only" in header(app)
+
+
+async def test_copied_rtsp_url_never_carries_a_password() -> None:
+    app, source = make_app()
+    rep = source.reports["dt-cho-01"]
+    leaky = replace(rep.streams[0], uri="rtsp://admin:S3cr%40t@127.253.0.1:554/Streaming/Channels/101")
+    source.set(replace(rep, streams=(leaky,)))
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]  # OSC 52 payload
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        await pilot.press("enter")
+        body = text_of(app.screen.query_one("#body", Static))
+        await pilot.press("y")
+        assert copied == ["rtsp://127.253.0.1:554/Streaming/Channels/101"]
+        shown = body + "".join(n.message for n in app._notifications)
+        assert "S3cr" not in shown and "admin" not in shown
