@@ -50,8 +50,11 @@ ALL_PROBES = frozenset({"reach", "onvif", "stream", "storage", "security"})
 
 @dataclass(frozen=True)
 class CheckOptions:
+    """How a check runs. ``concurrency`` is a ceiling: fewer cameras are in flight while this
+    process's event loop lags (``engine.admission``). ``probes`` selects among ALL_PROBES."""
+
     timeout_s: float = 10.0  # hard per-camera deadline
-    concurrency: int = 256  # cameras at once (named, configurable)
+    concurrency: int = 256  # cameras at once, at most (named, configurable)
     per_host: int = 2  # connections to one host at once
     stream_window_s: float = 1.0  # RTP measuring window
     check_default_passwords: bool = False
