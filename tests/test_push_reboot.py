@@ -46,6 +46,7 @@ async def push_here(
     return rc, json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
 async def test_reboot_always_reboots_each_changed_camera_one_per_site_and_sees_it_back(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

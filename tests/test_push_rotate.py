@@ -125,6 +125,7 @@ def device_password(fleet: SimFleet, cam: SimCamera) -> str:
     return cam.users[fleet.username].password
 
 
+@pytest.mark.slow
 async def test_rotation_survives_a_kill_at_every_step_and_resume_finishes_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

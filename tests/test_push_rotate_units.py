@@ -102,6 +102,7 @@ def test_the_journal_says_which_password_each_camera_has_and_promotion_waits_for
     run = journal.start_run("p", "", ["a", "b"])
     journal.mark(journal.intent(run, "a", rot.setting, "current", rot.marker), "verified")
     journal.intent(run, "b", rot.setting, "current", rot.marker)  # killed: b in doubt
+    assert rotate.verified_cameras(ws, journal) == {"a"}  # b's rotation is planned again
     known = rotate.from_journal(ws, journal)
     cam = {c.name: c for c in ws.inventory.cameras}
     cred_a, cred_b = known.credential_for(cam["a"]), known.credential_for(cam["b"])

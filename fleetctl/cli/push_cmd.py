@@ -116,14 +116,19 @@ async def _push(args: argparse.Namespace) -> int:
         print("push: no cameras selected", file=sys.stderr)
         return ExitCode.OK
     from fleetctl.engine.check import release_connections
-    from fleetctl.engine.rotate import reconcile
+    from fleetctl.engine.rotate import pending, reconcile, rotated_cameras, verified_cameras
 
     try:
         # A rotation under way: reach each camera with the password the journal says it has.
-        workspace, _ = await reconcile(workspace, journal, timeout_s=args.timeout, concurrency=args.concurrency)
-        planned = await plan_push(cameras, workspace, profile, timeout_s=args.timeout, concurrency=args.concurrency)
+        workspace, where = await reconcile(workspace, journal, timeout_s=args.timeout, concurrency=args.concurrency)
+        planned = await plan_push(cameras, workspace, profile, timeout_s=args.timeout, concurrency=args.concurrency,
+                                  rotated=verified_cameras(workspace, journal))
         if args.format == "table":
             _print_plan(planned, profile.reboot)
+            for name in pending(workspace):
+                on_new = sum(1 for c in rotated_cameras(workspace, name) if where.get(c.name) == "new")
+                console().print(f"password `{name}`: a rotation is under way ({on_new} cameras already on the new "
+                                "password): it is finished with the same password, not restarted")
         if args.dry_run:
             if args.format == "json":
                 print_json(_report_json(PushReport(), planned, profile.reboot))

@@ -19,7 +19,7 @@ the password it has now.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -93,9 +93,14 @@ def site_positions(cameras: Sequence[Camera], everyone: Sequence[Camera]) -> dic
 
 
 async def plan_push(
-    cameras: Sequence[Camera], workspace: Workspace, profile: Profile, *, timeout_s: float = 10.0, concurrency: int = 64
+    cameras: Sequence[Camera], workspace: Workspace, profile: Profile, *, timeout_s: float = 10.0, concurrency: int = 64,
+    rotated: Collection[str] = (),
 ) -> list[PlannedCamera]:
-    """Read every camera (bounded concurrency) and plan it. Sends no write."""
+    """Read every camera (bounded concurrency) and plan it. Sends no write.
+
+    ``rotated``: cameras the journal shows verified on a pending rotation's new password
+    (``rotate.verified_cameras``): their rotation is done, not planned again.
+    """
     positions = site_positions(cameras, workspace.inventory.cameras)
     sem = asyncio.Semaphore(concurrency)
 
@@ -110,7 +115,7 @@ async def plan_push(
         return PlannedCamera(cam, positions[cam.name], plan_camera(profile, current, camera=cam.name, site=cam.site, n=positions[cam.name]))
 
     planned = list(await asyncio.gather(*(one(c) for c in cameras)))
-    return [_with_rotation(p, profile) for p in planned]
+    return [_with_rotation(p, profile, set(rotated)) for p in planned]
 
 
 def _rotated_name(cam: Camera, profile: Profile) -> str | None:
@@ -120,10 +125,13 @@ def _rotated_name(cam: Camera, profile: Profile) -> str | None:
     return None
 
 
-def _with_rotation(p: PlannedCamera, profile: Profile) -> PlannedCamera:
+def _with_rotation(p: PlannedCamera, profile: Profile, rotated: set[str]) -> PlannedCamera:
     name = _rotated_name(p.camera, profile)
     if p.plan.error:
         return p
+    if name is not None and p.camera.name in rotated:
+        # Verified on the pending rotation's password by an earlier run: nothing to do here.
+        return replace(p, plan=replace(p.plan, unchanged=(*p.plan.unchanged, rotate.planned_change(name).setting)))
     if name is None:
         if p.camera.credentials in profile.rotate:  # inline username/password win over the named one
             why = f"users.{p.camera.credentials}.password: not rotated (the camera has an inline password)"
@@ -298,6 +306,8 @@ async def _rotate(pc: PlannedCamera, out: CameraOutcome, rot: rotate.Rotation, w
             r = await rotate.rotate_camera(cam, rot, current, journal, run_id, timeout_s=timeout_s)
     except TimeoutError:  # the journal row stays `intent`: a rerun asks the camera which it has
         r = rotate.RotateResult("unknown", None, "password rotation: deadline reached")
+    if r.state == "already":
+        return out, r.credential
     changes = (*out.changes, rotate.planned_change(rot.name))
     if r.state == "rotated":
         return replace(out, result="changed", changes=changes, error=r.error), r.credential

@@ -93,7 +93,7 @@ class Rotation:
 
 @dataclass(frozen=True)
 class RotateResult:
-    state: str  # rotated | kept-old | unknown
+    state: str  # rotated | already (verified by an earlier run) | kept-old | unknown
     credential: Credential | None  # what the camera has now (None: unknown)
     error: str | None = None
 
@@ -145,6 +145,17 @@ async def _which(cam: Camera, rot: Rotation, timeout_s: float) -> str:
     if await try_login(cam, rot.username, rot.old.reveal(), timeout_s=timeout_s) is True:
         return "old"
     return "unknown"
+
+
+def verified_cameras(workspace: Workspace, journal: Journal) -> set[str]:
+    """Cameras the journal shows verified on the new password of a rotation under way."""
+    done: set[str] = set()
+    for rot in pending(workspace).values():
+        states = journal.latest_states(rot.setting, rot.marker)
+        done |= {
+            c.name for c in rotated_cameras(workspace, rot.name) if states.get(c.name) == "verified"
+        }
+    return done
 
 
 def from_journal(workspace: Workspace, journal: Journal) -> Workspace:
@@ -204,7 +215,7 @@ async def rotate_camera(
     """Steps 2-4 on one camera that has ``current`` (new|old|unknown). Never raises for the camera."""
     states = journal.latest_states(rot.setting, rot.marker)
     if current == "new" and states.get(cam.name) == "verified":
-        return RotateResult("rotated", rot.credential(new=True))
+        return RotateResult("already", rot.credential(new=True))
     if current == "unknown":
         return RotateResult(
             "unknown", None, "cannot tell which password the camera has (no answer)"
