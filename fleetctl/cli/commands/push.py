@@ -15,7 +15,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "cannot do), then apply in batches: --canary N cameras first, then --batch N or N%%; a batch "
         "whose failures exceed --max-fail aborts the rollout. Each camera is a transaction: snapshot, "
         "write, read back; on failure its previous settings are restored. Every write is journaled "
-        "first (`fleetctl audit`). Exit: 0 all changed or already right, 1 some failed (restored) or "
+        "first (`fleetctl audit`). Password rotation (profile `users: {rotate: [NAME]}`) stores each new "
+        "password in the secrets file before any camera gets it and survives a kill at any point (`--resume` "
+        "finishes it); `reboot: always` reboots each changed camera, one per site at a time, and waits for it "
+        "to come back. Exit: 0 all changed or already right, 1 some failed (restored) or "
         "unreachable, 2 aborted or a camera could not be restored.",
     )
     options.add_inventory(p)
