@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "push",
         help="apply a settings profile to many cameras, safely",
         description="Plan first (a per-camera diff: what changes, what is already right, what a camera "
-        "cannot do), then apply in batches: --canary N cameras first, then --batch N or N%%; a batch "
+        "cannot do), then apply in batches: --canary N cameras first, then --batch N or N%; a batch "
         "whose failures exceed --max-fail aborts the rollout. Each camera is a transaction: snapshot, "
         "write, read back; on failure its previous settings are restored. Every write is journaled "
         "first (`fleetctl audit`). Password rotation (profile `users: {rotate: [NAME]}`) stores each new "
