@@ -111,3 +111,31 @@ async def test_missing_credentials_fail_the_run_before_any_packet(tmp_path: obje
                           discover=DiscoverOptions(ranges=("127.253.0.9",), multicast=False))
     with pytest.raises(SecretsError, match="factory-old"):
         await onboard(None, store, opts)
+
+
+def test_table_lists_a_plan_in_full_and_the_reason_of_a_failure() -> None:
+    import io
+
+    from fleetctl.cli.onboard_cmd import render, summary
+
+    report = OnboardReport(
+        "dt",
+        (
+            DeviceOutcome("127.16.0.9", 8080, Result.PLANNED, Step.DONE, name="dt-001",
+                          actions=("create the fleet account", "set hostname: 'X' -> 'dt-001'")),
+            DeviceOutcome("127.16.0.10", 8080, Result.FAILED, Step.LOGIN,
+                          "factory login rejected (admin)"),
+        ),
+        datetime(2026, 11, 28, tzinfo=UTC),
+        2.0,
+        dry_run=True,
+    )
+    out = io.StringIO()
+    render(report, "table", out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].split() == ["ADDRESS", "RESULT", "STEP", "NAME", "DEVICE", "DETAIL"]
+    assert lines[1].split()[:4] == ["127.16.0.9", "planned", "done", "dt-001"]
+    assert lines[2:4] == ["    - create the fleet account", "    - set hostname: 'X' -> 'dt-001'"]
+    assert lines[4].split()[:3] == ["127.16.0.10", "failed", "login"]
+    assert lines[4].endswith("factory login rejected (admin)")
+    assert "dry run" in summary(report) and "1 failed" in summary(report)

@@ -51,10 +51,10 @@ async def _run(inv: Path, secrets: Path, profile: Path | None, **over: object) -
         unique_passwords=site.unique_passwords,
         port=site.port,
         profile=load_profile(str(profile)) if profile else None,
-        timeout_s=8.0,
+        timeout_s=10.0,  # load-tolerant: the suite shares 2 cores
         stream_window_s=0.3,
         # Multicast is on: the fresh cameras must still be found by the unicast sweep alone.
-        discover=DiscoverOptions(ranges=site.ranges, wait_s=0.5, tcp_ports=(), timeout_s=3.0),
+        discover=DiscoverOptions(ranges=site.ranges, wait_s=1.0, tcp_ports=(), timeout_s=5.0),
     )
     opts = replace(opts, **over)  # type: ignore[arg-type]
     return await onboard(inventory, load_secret_file(str(secrets)), opts)
@@ -116,6 +116,7 @@ async def test_wrong_factory_password_stops_at_login_then_resumes(tmp_path: Path
         inv, secrets, profile = _setup(fleet, tmp_path)
         report = await _run(inv, secrets, profile)
         by_host = {d.address: d for d in report.devices}
+        assert len(by_host) == 3, report.to_json()
 
         stopped = by_host[changed.host]
         assert (stopped.result, stopped.step) == (Result.FAILED, Step.LOGIN)
@@ -125,7 +126,7 @@ async def test_wrong_factory_password_stops_at_login_then_resumes(tmp_path: Path
         ignored = by_host[other.host]
         assert (ignored.result, ignored.step) == (Result.FAILED, Step.BASELINE)
         assert "ntp.servers" in (ignored.reason or "")
-        assert by_host[fleet.cameras[2].host].result is Result.ONBOARDED
+        assert by_host[fleet.cameras[2].host].result is Result.ONBOARDED, report.to_json()
         assert len(load_inventory(str(inv)).cameras) == 1
 
         # The fix: the device's password is configured, the firmware takes NTP again.

@@ -97,7 +97,9 @@ async def onboard(
             outcomes.append(DeviceOutcome(dev.address, dev.port, Result.SKIPPED, Step.FIND, why,
                                           name=dev.camera, device=dev))
     limit = asyncio.Semaphore(max(1, options.concurrency))
-    profile = options.profile or Profile(source="built-in", hostname=DEFAULT_HOSTNAME)
+    profile = options.profile or Profile(source="built-in")
+    if profile.hostname is None:  # onboarding always names the device as it names the camera
+        profile = replace(profile, hostname=DEFAULT_HOSTNAME)
     try:
         logged = await asyncio.gather(*(_guard(limit, d, login(d, store, options)) for d in fresh))
         ready = [d for d, failure in zip(fresh, logged, strict=True) if failure is None]
