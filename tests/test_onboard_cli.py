@@ -31,7 +31,7 @@ async def test_cli_unique_passwords_never_printed_or_logged(tmp_path: Path) -> N
         site = load_inventory(str(inv)).sites[0].name
         code, out, err = await _fleetctl(
             "-vv", "onboard", "-i", str(inv), "--site", site, "--wait", "0.5",
-            "--stream-window", "0.3", "--timeout", "8",
+            "--stream-window", "1.0", "--timeout", "8",
         )
         assert code == 0, out + err
         rows = [line.split() for line in out.splitlines()[1:] if not line.startswith(" ")]

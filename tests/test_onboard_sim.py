@@ -52,7 +52,7 @@ async def _run(inv: Path, secrets: Path, profile: Path | None, **over: object) -
         port=site.port,
         profile=load_profile(str(profile)) if profile else None,
         timeout_s=10.0,  # load-tolerant: the suite shares 2 cores
-        stream_window_s=0.3,
+        stream_window_s=1.0,
         # Multicast is on: the fresh cameras must still be found by the unicast sweep alone.
         discover=DiscoverOptions(ranges=site.ranges, wait_s=1.0, tcp_ports=(), timeout_s=5.0),
     )
