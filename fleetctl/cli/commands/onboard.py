@@ -15,7 +15,8 @@ password stored as `onboard-<id>` in the secrets file first), verify it, retire 
 password (a new random one, stored as `recovery-<id>`), apply the profile (hostname
 {site}-{n:03} by default) and read it back, run a health check, add the camera to the site's
 inventory file. A device that fails stops at a named step; run again to resume it.
-A second run changes nothing.
+A second run changes nothing. Only addresses in --range/--address (default: the site's
+ranges) are taken over. Exit status: 0 when no device failed, 2 when one did.
 
 examples:
   fleetctl onboard --site dong-tien --profile inventories/profiles/baseline.yaml --dry-run
@@ -59,7 +60,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--factory-credentials", action="append", default=[], metavar="NAME",
         help="factory login to try, a secrets name (repeatable; one attempt each)",
     )
-    p.add_argument("--dry-run", "-n", action="store_true", help="show what would happen; no write")
+    p.add_argument(
+        "--dry-run", "-n", action="store_true",
+        help="show what would happen per device: logs in and reads settings, writes nothing",
+    )
     p.add_argument("--no-multicast", action="store_true", help="unicast sweep only")
     p.add_argument(
         "--wait", type=float, default=2.0, metavar="S",
