@@ -8,7 +8,8 @@ device, the secrets file and the inventory file (no state file to lose or contra
 
 1. ``login``: ONE attempt per configured factory credential (``--factory-credentials`` names,
    else the secrets entry ``factory-<vendor>``, else the vendor's built-in default), never a
-   list to guess from; then the fleet credential (a device a previous run took over already).
+   list to guess from; then the fleet credential, only if a previous run retired the factory
+   password (its `recovery-<id>` entry exists): a device nobody took over costs one attempt.
 2. ``account``: the fleet password is in the secrets file FIRST (atomic, 0600), then the account
    is created (CreateUsers, or SetUser if it exists), then verified by logging in with it, and
    only then the factory account is retired. Retiring = SetUser with a new random password,

@@ -103,9 +103,11 @@ async def _attempt(d: Device, cred: Credential, options: OnboardOptions) -> bool
 
 
 async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
-    """Step 1: one attempt per configured factory credential, then the fleet credential."""
+    """Step 1: one attempt per configured factory credential, then, only where a previous run
+    retired the factory password, the fleet credential (a wrong guess counts towards lockout)."""
     tried = []
-    for cred in _factory_candidates(d, store, options):
+    candidates = _factory_candidates(d, store, options)
+    for cred in candidates:
         opened = await _attempt(d, cred, options)
         if opened is None:
             raise StepFailed(Step.LOGIN, f"{d.camera.host}:{d.camera.port}: no ONVIF answer")
@@ -116,7 +118,13 @@ async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
         tried.append(f"{cred.username} ({cred.name})")
     else:
         fleet = _fleet_credential(d, store, options)
-        if fleet is not None and await _attempt(d, fleet, options):
+        # Ours to try when a `recovery-<id>` entry says we retired the factory password, or
+        # when the fleet account *is* the factory account (its password was changed in place).
+        ours = fleet is not None and (
+            f"recovery-{device_id(d.dev)}" in store.credentials
+            or fleet.username in {c.username for c in candidates}
+        )
+        if fleet is not None and ours and await _attempt(d, fleet, options):
             d.login = d.fleet = fleet
             _did(d, f"factory login refused; fleet account {fleet.username} opens it")
         else:
