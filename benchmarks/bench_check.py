@@ -109,7 +109,9 @@ class Measure:
     summary: str
 
 
-def run_measured(label: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[Measure, str]:
+def run_measured(
+    label: str, argv: list[str], env: dict[str, str] | None = None
+) -> tuple[Measure, str]:
     """Run ``argv`` as a child; wall time, its CPU (user+sys, itself and its children), peak RSS."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
@@ -126,7 +128,12 @@ class Sim:
     """`fleetctl sim` in its own process; ready when it prints its banner's last line."""
 
     def __init__(self, cameras: int, seed: int, workdir: Path, first_block: int = 3) -> None:
-        self.cameras, self.seed, self.workdir, self.first_block = cameras, seed, workdir, first_block
+        self.cameras, self.seed, self.workdir, self.first_block = (
+            cameras,
+            seed,
+            workdir,
+            first_block,
+        )
         self.proc: subprocess.Popen[str] | None = None
         self.inventory = workdir / f"sim-{cameras}-{first_block}.yaml"
 
@@ -134,10 +141,28 @@ class Sim:
         tail: list[str] = []
         for block in range(self.first_block, self.first_block + 8):
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "fleetctl", "sim", "--cameras", str(self.cameras), "--faults",
-                 "realistic", "--seed", str(self.seed), "--recorders", "0", "--no-discovery",
-                 "--block", str(block), "--write-inventory", str(self.inventory)],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "fleetctl",
+                    "sim",
+                    "--cameras",
+                    str(self.cameras),
+                    "--faults",
+                    "realistic",
+                    "--seed",
+                    str(self.seed),
+                    "--recorders",
+                    "0",
+                    "--no-discovery",
+                    "--block",
+                    str(block),
+                    "--write-inventory",
+                    str(self.inventory),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
                 env=dict(os.environ, COLUMNS="200"),
             )
             assert self.proc.stdout is not None
@@ -200,16 +225,38 @@ def baseline_inventory(inventory: Path, out: Path) -> None:
     for cam in ws.inventory.cameras:
         cred = ws.credential_for(cam)
         assert cred is not None and cred.password is not None
-        cams.append({"host": cam.host, "port": cam.port, "user": cred.username, "password": cred.password.reveal()})
+        cams.append(
+            {
+                "host": cam.host,
+                "port": cam.port,
+                "user": cred.username,
+                "password": cred.password.reveal(),
+            }
+        )
     out.write_text(json.dumps(cams))
 
 
 def fleetctl_check(inventory: Path, label: str, extra: tuple[str, ...] = ()) -> Measure:
-    m, out = run_measured(label, [
-        sys.executable, "-m", "fleetctl", "check", "-i", str(inventory), "--no-history", "-f", "json", "-q", *extra,
-    ])
+    m, out = run_measured(
+        label,
+        [
+            sys.executable,
+            "-m",
+            "fleetctl",
+            "check",
+            "-i",
+            str(inventory),
+            "--no-history",
+            "-f",
+            "json",
+            "-q",
+            *extra,
+        ],
+    )
     summary = json.loads(out)["summary"] if out.strip() else {"error": "no output"}
-    return Measure(m.label, m.wall_s, m.cpu_s, m.rss_mb, " ".join(f"{k}={v}" for k, v in summary.items()))
+    return Measure(
+        m.label, m.wall_s, m.cpu_s, m.rss_mb, " ".join(f"{k}={v}" for k, v in summary.items())
+    )
 
 
 def print_table(rows: list[Measure], baseline: Measure | None = None) -> None:
@@ -219,8 +266,10 @@ def print_table(rows: list[Measure], baseline: Measure | None = None) -> None:
     if baseline is not None:
         for r in rows:
             if r is not baseline:
-                print(f"{'ratio baseline / ' + r.label:28} {baseline.wall_s / r.wall_s:8.1f}x {baseline.cpu_s / r.cpu_s:8.1f}x "
-                      f"{baseline.rss_mb / r.rss_mb:11.1f}x")
+                print(
+                    f"{'ratio baseline / ' + r.label:28} {baseline.wall_s / r.wall_s:8.1f}x {baseline.cpu_s / r.cpu_s:8.1f}x "
+                    f"{baseline.rss_mb / r.rss_mb:11.1f}x"
+                )
 
 
 def versus(cameras: int, seed: int, workdir: Path) -> None:
@@ -230,7 +279,9 @@ def versus(cameras: int, seed: int, workdir: Path) -> None:
         baseline_inventory(sim.inventory, flat)
         script = workdir / "baseline.py"
         script.write_text(BASELINE_SCRIPT)
-        base, out = run_measured("baseline (zeep + PyAV, 64)", [sys.executable, str(script), str(flat)])
+        base, out = run_measured(
+            "baseline (zeep + PyAV, 64)", [sys.executable, str(script), str(flat)]
+        )
         base = Measure(base.label, base.wall_s, base.cpu_s, base.rss_mb, out.strip())
         ours = fleetctl_check(sim.inventory, "fleetctl check")
     print_table([base, ours], base)
@@ -241,20 +292,31 @@ def scaling(sizes: list[int], seed: int, workdir: Path) -> None:
     for n in sizes:
         with SimGroup(n, seed, workdir) as group:
             assert group.secrets is not None
-            rows.append(fleetctl_check(group.folder, f"fleetctl check, {n:,} cameras",
-                                       ("--secrets", str(group.secrets))))
+            rows.append(
+                fleetctl_check(
+                    group.folder,
+                    f"fleetctl check, {n:,} cameras",
+                    ("--secrets", str(group.secrets)),
+                )
+            )
     print("== scaling (fleetctl check alone; sims in their own processes)")
     print_table(rows)
     if len(rows) == 2:
         a, b = rows
-        print(f"time x{b.wall_s / a.wall_s:.1f}, CPU x{b.cpu_s / a.cpu_s:.1f} for cameras x{sizes[1] / sizes[0]:.0f}")
+        print(
+            f"time x{b.wall_s / a.wall_s:.1f}, CPU x{b.cpu_s / a.cpu_s:.1f} for cameras x{sizes[1] / sizes[0]:.0f}"
+        )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--cameras", type=int, default=500)
     ap.add_argument("--seed", type=int, default=4)
-    ap.add_argument("--scale", action="store_true", help="also run fleetctl alone at 1,000 and 10,000 cameras")
+    ap.add_argument(
+        "--scale", action="store_true", help="also run fleetctl alone at 1,000 and 10,000 cameras"
+    )
     ap.add_argument("--scale-sizes", default="1000,10000")
     ap.add_argument("--no-versus", action="store_true", help="skip the baseline comparison")
     args = ap.parse_args()

@@ -23,8 +23,13 @@ async def fleetctl(*args: str, home: Path) -> tuple[int, str, str]:
     env = dict(os.environ, XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"))
     env.pop("FLEETCTL_SECRETS", None)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "fleetctl", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "fleetctl",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
     assert proc.returncode is not None
@@ -35,12 +40,20 @@ FAST = ("--timeout", "5", "--window", "0.3")
 
 
 async def test_check_json_nagios_history_and_exit_codes(tmp_path: Path) -> None:
-    fleet = SimFleet(cameras=5, recorders=1, faults="none", seed=11, discovery=False,
-                     assign={0: {"no_video"}, 1: {"clock_skew"}, 2: {"storage_full"}})
+    fleet = SimFleet(
+        cameras=5,
+        recorders=1,
+        faults="none",
+        seed=11,
+        discovery=False,
+        assign={0: {"no_video"}, 1: {"clock_skew"}, 2: {"storage_full"}},
+    )
     async with fleet:
         inv, _secrets = fleet.write_inventory(tmp_path / "sim.yaml")
         db = str(tmp_path / "history.sqlite")
-        code, out, err = await fleetctl("check", "-i", str(inv), "--db", db, "-f", "json", *FAST, home=tmp_path)
+        code, out, err = await fleetctl(
+            "check", "-i", str(inv), "--db", db, "-f", "json", *FAST, home=tmp_path
+        )
         assert code == 2, err
         doc = check_report_json(out)
         by_name = {c["name"]: c for c in doc["cameras"]}
@@ -55,28 +68,49 @@ async def test_check_json_nagios_history_and_exit_codes(tmp_path: Path) -> None:
         assert fleet.password not in out + err
 
         # Only what was warn last time, re-checked: Nagios output, exit 1 by the worst.
-        code, out, err = await fleetctl("check", "-i", str(inv), "--db", db, "-f", "nagios",
-                                        "-s", "status:warn", *FAST, home=tmp_path)
+        code, out, err = await fleetctl(
+            "check",
+            "-i",
+            str(inv),
+            "--db",
+            db,
+            "-f",
+            "nagios",
+            "-s",
+            "status:warn",
+            *FAST,
+            home=tmp_path,
+        )
         assert code == 1, err
         head, *rest = out.splitlines()
-        assert head.startswith("FLEETCTL WARN - 0 crit, 2 warn, 0 unknown of 2 cameras | total=2 ok=0 warn=2")
+        assert head.startswith(
+            "FLEETCTL WARN - 0 crit, 2 warn, 0 unknown of 2 cameras | total=2 ok=0 warn=2"
+        )
         assert {line.split()[1] for line in rest} == {fleet.cameras[1].name, fleet.cameras[2].name}
         assert any("clock" in line for line in rest) and any("full" in line for line in rest)
 
-        code, out, err = await fleetctl("history", fleet.cameras[0].name, "--db", db, "-f", "json", home=tmp_path)
+        code, out, err = await fleetctl(
+            "history", fleet.cameras[0].name, "--db", db, "-f", "json", home=tmp_path
+        )
         assert code == 0, err
         timeline = json.loads(out)["timeline"]
         assert [e["event"] for e in timeline] == ["problem", "status"]
         assert timeline[0]["kind"] == "stream" and timeline[1]["status"] == "crit"
 
         # Nothing matches: a usage error, nothing checked.
-        code, _out, err = await fleetctl("check", "-i", str(inv), "--no-history", "-s", "site:nowhere", home=tmp_path)
+        code, _out, err = await fleetctl(
+            "check", "-i", str(inv), "--no-history", "-s", "site:nowhere", home=tmp_path
+        )
         assert code == 64 and "no camera matches" in err
 
 
 @pytest.mark.parametrize(
     ("flags", "words"),
-    [(["--window", "20"], "--window"), (["--concurrency", "0"], "--concurrency"), (["--timeout", "0"], "--timeout")],
+    [
+        (["--window", "20"], "--window"),
+        (["--concurrency", "0"], "--concurrency"),
+        (["--timeout", "0"], "--timeout"),
+    ],
 )
 def test_bad_limits_are_usage_errors(flags: list[str], words: str) -> None:
     from fleetctl.cli.check_cmd import _validate
@@ -90,7 +124,9 @@ def test_bad_limits_are_usage_errors(flags: list[str], words: str) -> None:
 async def test_all_ok_exits_0_and_csv(tmp_path: Path) -> None:
     async with SimFleet(cameras=2, faults="none", seed=12, discovery=False) as fleet:
         inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
-        code, out, err = await fleetctl("check", "-i", str(inv), "--no-history", "-f", "csv", *FAST, home=tmp_path)
+        code, out, err = await fleetctl(
+            "check", "-i", str(inv), "--no-history", "-f", "csv", *FAST, home=tmp_path
+        )
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("name,site,host,status") and len(lines) == 3

@@ -24,7 +24,9 @@ from fleetctl.sim.model import FAULTS, SimCamera
 
 # Long enough for the "slow" camera (2.5 s per ONVIF answer) to show two answers, short enough
 # that the hostile cameras' deadlines keep the test quick.
-OPTIONS = CheckOptions(timeout_s=9.0, stream_window_s=0.5, check_default_passwords=True, concurrency=64)
+OPTIONS = CheckOptions(
+    timeout_s=9.0, stream_window_s=0.5, check_default_passwords=True, concurrency=64
+)
 HOSTILE = ("huge_reply", "entity_bomb", "malformed_xml", "drip", "hang")
 
 
@@ -34,7 +36,9 @@ def workspace_for(fleet: SimFleet, sims: list[SimCamera]) -> tuple[Workspace, li
         Camera(name=c.name, host=c.host, site=c.site, port=c.onvif_port, credentials="fleet")
         for c in sims
     ]
-    store = SecretStore(path="<test>", credentials={"fleet": Credential("fleet", user, Secret(password))})
+    store = SecretStore(
+        path="<test>", credentials={"fleet": Credential("fleet", user, Secret(password))}
+    )
     return Workspace(Inventory(tuple(cameras), (), ()), store), cameras
 
 
@@ -56,7 +60,9 @@ async def test_every_fault_is_reported_with_its_kind_and_severity(every: SimFlee
     seen: list[str] = []
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     try:
-        report = await check_cameras(cameras, workspace, OPTIONS, on_result=lambda r: seen.append(r.name))
+        report = await check_cameras(
+            cameras, workspace, OPTIONS, on_result=lambda r: seen.append(r.name)
+        )
     finally:
         await release_connections()
     rss_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
@@ -70,23 +76,31 @@ async def test_every_fault_is_reported_with_its_kind_and_severity(every: SimFlee
         faults = injected.get(cam.name, set())
         if not faults:
             if r.status is not Status.OK:
-                failures.append(f"{cam.name} healthy but {r.status}: {[p.message for p in r.problems]}")
+                failures.append(
+                    f"{cam.name} healthy but {r.status}: {[p.message for p in r.problems]}"
+                )
             continue
         found = {(p.kind.value, p.severity.value) for p in r.problems}
         for fault in faults:
             spec = FAULTS[fault]
             if (spec.kind, spec.severity) not in found:
-                failures.append(f"{cam.name} [{fault}] wants {spec.kind}/{spec.severity}, got {_words(r)}")
+                failures.append(
+                    f"{cam.name} [{fault}] wants {spec.kind}/{spec.severity}, got {_words(r)}"
+                )
         worst = Status.worst([Status(FAULTS[f].severity) for f in faults])
         if r.status is not worst:
-            failures.append(f"{cam.name} {sorted(faults)}: status {r.status}, want {worst}: {_words(r)}")
+            failures.append(
+                f"{cam.name} {sorted(faults)}: status {r.status}, want {worst}: {_words(r)}"
+            )
     assert not failures, "\n".join(failures)
     # Hostile cameras: their own probe deadline produced the verdict (not the camera's deadline)
     for cam in sims:
         if cam.faults & set(HOSTILE):
             r = by_name[cam.name]
             assert not any("did not finish" in p.message for p in r.problems), _words(r)
-    assert rss_growth_mb < 200, f"memory grew by {rss_growth_mb:.0f} MB (a 50 MB reply must not be read)"
+    assert rss_growth_mb < 200, (
+        f"memory grew by {rss_growth_mb:.0f} MB (a 50 MB reply must not be read)"
+    )
 
 
 def _words(r: CameraReport) -> str:
@@ -98,7 +112,12 @@ async def test_report_carries_device_stream_storage_and_steps(tmp_path: Path) ->
         workspace, cameras = workspace_for(fleet, fleet.cameras)
         sim = fleet.cameras[1]
         rtsp_only = Camera(
-            name="rtsp-only", host=sim.host, site=sim.site, port=sim.onvif_port, credentials="fleet", onvif=False,
+            name="rtsp-only",
+            host=sim.host,
+            site=sim.site,
+            port=sim.onvif_port,
+            credentials="fleet",
+            onvif=False,
             rtsp_url=f"rtsp://{sim.host}:{sim.rtsp_port}{sim.profiles[0].stream_path}",
         )
         try:
@@ -114,7 +133,9 @@ async def test_report_carries_device_stream_storage_and_steps(tmp_path: Path) ->
     assert hik.device is not None and hik.device.manufacturer and hik.device.serial
     assert hik.clock_offset_s is not None and abs(hik.clock_offset_s) < 5
     (main,) = hik.streams
-    assert main.status is Status.OK and main.codec in ("H264", "H265") and main.fps and main.fps > 10
+    assert (
+        main.status is Status.OK and main.codec in ("H264", "H265") and main.fps and main.fps > 10
+    )
     assert main.uri and "@" not in main.uri and fleet.password not in main.uri
     assert hik.storage and hik.storage[0].source == "isapi" and hik.storage[0].total_mb
     assert [s.name for s in hik.checks][:2] == ["reach", "onvif"]
@@ -123,8 +144,13 @@ async def test_report_carries_device_stream_storage_and_steps(tmp_path: Path) ->
 
 
 async def test_since_survives_across_runs(tmp_path: Path) -> None:
-    fleet = SimFleet(cameras=4, faults="none", seed=5, discovery=False,
-                     assign={0: {"offline"}, 1: {"no_video"}, 2: {"clock_skew"}})
+    fleet = SimFleet(
+        cameras=4,
+        faults="none",
+        seed=5,
+        discovery=False,
+        assign={0: {"offline"}, 1: {"no_video"}, 2: {"clock_skew"}},
+    )
     async with fleet:
         workspace, cameras = workspace_for(fleet, fleet.cameras)
         opts = CheckOptions(timeout_s=5.0, stream_window_s=0.3)
@@ -132,19 +158,26 @@ async def test_since_survives_across_runs(tmp_path: Path) -> None:
             try:
                 first = await check_cameras(cameras, workspace, opts, history=history)
                 streamed: list[CameraReport] = []
-                second = await check_cameras(cameras, workspace, opts, on_result=streamed.append, history=history)
+                second = await check_cameras(
+                    cameras, workspace, opts, on_result=streamed.append, history=history
+                )
             finally:
                 await release_connections()
             statuses = history.last_statuses()
     one = {r.name: r for r in first.cameras}
     two = {r.name: r for r in second.cameras}
-    for cam, kind in ((fleet.cameras[0], ProblemKind.OFFLINE), (fleet.cameras[1], ProblemKind.STREAM),
-                      (fleet.cameras[2], ProblemKind.CLOCK)):
+    for cam, kind in (
+        (fleet.cameras[0], ProblemKind.OFFLINE),
+        (fleet.cameras[1], ProblemKind.STREAM),
+        (fleet.cameras[2], ProblemKind.CLOCK),
+    ):
         (p1,) = [p for p in one[cam.name].problems if p.kind is kind]
         (p2,) = [p for p in two[cam.name].problems if p.kind is kind]
         assert p1.since == one[cam.name].checked_at  # new in run one
         assert p2.since == p1.since  # still the same episode in run two
-    assert {r.name: r.problems for r in streamed} == {n: r.problems for n, r in two.items()}  # annotated
+    assert {r.name: r.problems for r in streamed} == {
+        n: r.problems for n, r in two.items()
+    }  # annotated
     assert statuses[fleet.cameras[3].name] is Status.OK
     assert statuses[fleet.cameras[0].name] is Status.CRIT
 

@@ -52,10 +52,16 @@ async def serve() -> AsyncIterator[Callable[[Behaviour], Awaitable[int]]]:
 
 @pytest.mark.parametrize(
     ("behaviour", "shape"),
-    [(at_once, HttpShape.ANSWERS), (late_but_whole, HttpShape.ANSWERS), (drip, HttpShape.TRICKLE),
-     (silent, HttpShape.SILENT)],
+    [
+        (at_once, HttpShape.ANSWERS),
+        (late_but_whole, HttpShape.ANSWERS),
+        (drip, HttpShape.TRICKLE),
+        (silent, HttpShape.SILENT),
+    ],
 )
-async def test_shapes(serve: Callable[[Behaviour], Awaitable[int]], behaviour: Behaviour, shape: HttpShape) -> None:
+async def test_shapes(
+    serve: Callable[[Behaviour], Awaitable[int]], behaviour: Behaviour, shape: HttpShape
+) -> None:
     port = await serve(behaviour)
     assert await reply_shape("127.0.0.1", port, timeout_s=0.8) is shape
 

@@ -33,26 +33,57 @@ OPT_STR = (str, type(None))
 OPT_NUM = (int, float, type(None))
 
 SCHEMA: dict[str, Any] = {
-    "version": str, "started": str, "duration_s": NUM,
+    "version": str,
+    "started": str,
+    "duration_s": NUM,
     "summary": {"total": int, "ok": int, "warn": int, "crit": int, "unknown": int},
-    "cameras": [{
-        "name": str, "site": str, "host": str, "status": STATUS,
-        "problems": [{"kind": KINDS, "severity": STATUS, "message": str}],
-        "device": ({"manufacturer": OPT_STR, "model": OPT_STR, "firmware": OPT_STR, "serial": OPT_STR}, None),
-        "clock_offset_s": OPT_NUM,
-        "streams": [{
-            "profile": OPT_STR, "uri": OPT_STR, "status": STATUS, "codec": OPT_STR, "width": (int, type(None)),
-            "height": (int, type(None)), "fps": OPT_NUM, "bitrate_kbps": OPT_NUM,
-        }],
-        "storage": [{"name": str, "state": OPT_STR, "total_mb": OPT_NUM, "used_mb": OPT_NUM, "status": STATUS}],
-        "checks": [{"name": str, "status": STATUS, "duration_ms": OPT_NUM, "detail": str}],
-    }],
+    "cameras": [
+        {
+            "name": str,
+            "site": str,
+            "host": str,
+            "status": STATUS,
+            "problems": [{"kind": KINDS, "severity": STATUS, "message": str}],
+            "device": (
+                {"manufacturer": OPT_STR, "model": OPT_STR, "firmware": OPT_STR, "serial": OPT_STR},
+                None,
+            ),
+            "clock_offset_s": OPT_NUM,
+            "streams": [
+                {
+                    "profile": OPT_STR,
+                    "uri": OPT_STR,
+                    "status": STATUS,
+                    "codec": OPT_STR,
+                    "width": (int, type(None)),
+                    "height": (int, type(None)),
+                    "fps": OPT_NUM,
+                    "bitrate_kbps": OPT_NUM,
+                }
+            ],
+            "storage": [
+                {
+                    "name": str,
+                    "state": OPT_STR,
+                    "total_mb": OPT_NUM,
+                    "used_mb": OPT_NUM,
+                    "status": STATUS,
+                }
+            ],
+            "checks": [{"name": str, "status": STATUS, "duration_ms": OPT_NUM, "detail": str}],
+        }
+    ],
 }
 
 
 def conforms(value: Any, schema: Any, where: str = "$") -> None:
     """Raise AssertionError naming the first place ``value`` breaks ``schema``."""
-    if isinstance(schema, tuple) and len(schema) == 2 and isinstance(schema[0], dict) and schema[1] is None:
+    if (
+        isinstance(schema, tuple)
+        and len(schema) == 2
+        and isinstance(schema[0], dict)
+        and schema[1] is None
+    ):
         if value is not None:
             conforms(value, schema[0], where)
         return
@@ -88,16 +119,38 @@ def check_report_json(text: str) -> dict[str, Any]:
 
 
 T = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
-EMPTY = CameraReport("dt-cho-02", "dong-tien", "10.20.1.12", Status.CRIT, problems=(
-    Problem(ProblemKind.OFFLINE, Status.CRIT, "offline: connection refused on port 80 (ONVIF)"),
-), checks=(CheckStep("reach", Status.CRIT, 0.3, "refused"),))
+EMPTY = CameraReport(
+    "dt-cho-02",
+    "dong-tien",
+    "10.20.1.12",
+    Status.CRIT,
+    problems=(
+        Problem(ProblemKind.OFFLINE, Status.CRIT, "offline: connection refused on port 80 (ONVIF)"),
+    ),
+    checks=(CheckStep("reach", Status.CRIT, 0.3, "refused"),),
+)
 FULL = CameraReport(
-    "dt-cho-01", "dong-tien", "10.20.1.11", Status.CRIT,
-    problems=(Problem(ProblemKind.STREAM, Status.CRIT, "no video: 0 RTP packets in 2.0 s", since=T),),
+    "dt-cho-01",
+    "dong-tien",
+    "10.20.1.11",
+    Status.CRIT,
+    problems=(
+        Problem(ProblemKind.STREAM, Status.CRIT, "no video: 0 RTP packets in 2.0 s", since=T),
+    ),
     device=DeviceInfo("HIKVISION", "DS-2CD2143G2-I", "V5.7.3", "DS-123"),
     clock_offset_s=1.8,
-    streams=(StreamResult("Profile_1", "rtsp://10.20.1.11:554/Streaming/Channels/101", Status.CRIT, "H264",
-                          2688, 1520, 0.0, 0.0),),
+    streams=(
+        StreamResult(
+            "Profile_1",
+            "rtsp://10.20.1.11:554/Streaming/Channels/101",
+            Status.CRIT,
+            "H264",
+            2688,
+            1520,
+            0.0,
+            0.0,
+        ),
+    ),
     storage=(StorageResult("SD1", "ok", 122000, 121500, Status.OK),),
     checks=(CheckStep("onvif", Status.OK, 41.0, "GetDeviceInformation 12 ms"),),
     checked_at=T,
@@ -143,7 +196,9 @@ def test_schema_rejects_breaks(bad: dict[str, Any]) -> None:
 
 def test_nagios_and_csv() -> None:
     lines = render_nagios(REPORT).splitlines()
-    assert lines[0].startswith("FLEETCTL CRIT - 2 crit, 0 warn, 0 unknown of 3 cameras | total=3 ok=1 warn=0 crit=2")
+    assert lines[0].startswith(
+        "FLEETCTL CRIT - 2 crit, 0 warn, 0 unknown of 3 cameras | total=3 ok=1 warn=0 crit=2"
+    )
     assert lines[1].startswith("CRIT dt-cho-01 (dong-tien, 10.20.1.11): no video")
     assert len(lines) == 3
     rows = render_csv(REPORT).splitlines()

@@ -36,7 +36,13 @@ def test_since_spans_runs_and_resets_after_resolution(tmp_path: Path) -> None:
         assert first.problems[0].since == t1
         store.record(run(t1, first, cam("b", t1)))
         # same problem, different measurement: still the same episode
-        again = store.annotate(cam("a", t2, Problem(ProblemKind.STREAM, Status.CRIT, "no video: 0 RTP packets in 2.0 s")))
+        again = store.annotate(
+            cam(
+                "a",
+                t2,
+                Problem(ProblemKind.STREAM, Status.CRIT, "no video: 0 RTP packets in 2.0 s"),
+            )
+        )
         assert again.problems[0].since == t1
         store.record(run(t2, again, cam("b", t2, CLOCK)))
         assert store.last_statuses() == {"a": Status.CRIT, "b": Status.WARN}
@@ -115,7 +121,10 @@ def test_kill_9_mid_run_leaves_store_consistent(tmp_path: Path) -> None:
     runs = db.execute("SELECT id, total FROM runs").fetchall()
     assert len(runs) >= 2
     for run_id, total in runs:  # every run committed is complete: no half-written run
-        assert db.execute("SELECT count(*) FROM results WHERE run_id = ?", (run_id,)).fetchone()[0] == total
+        assert (
+            db.execute("SELECT count(*) FROM results WHERE run_id = ?", (run_id,)).fetchone()[0]
+            == total
+        )
     db.close()
     with HistoryStore(path) as store:
         assert len(store.last_statuses()) == 2000

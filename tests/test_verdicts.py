@@ -33,7 +33,14 @@ def kinds(problems: list[Problem]) -> list[tuple[ProblemKind, Status]]:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(3, "3s"), (-45, "45s"), (150, "2m30s"), (11520, "3h12m"), (3 * 3600 + 5 * 60, "3h05m"), (200000, "2d7h")],
+    [
+        (3, "3s"),
+        (-45, "45s"),
+        (150, "2m30s"),
+        (11520, "3h12m"),
+        (3 * 3600 + 5 * 60, "3h05m"),
+        (200000, "2d7h"),
+    ],
 )
 def test_fmt_duration(seconds: float, text: str) -> None:
     assert verdicts.fmt_duration(seconds) == text
@@ -43,12 +50,22 @@ def test_fmt_duration(seconds: float, text: str) -> None:
     ("probe", "expected", "words"),
     [
         (ReachProbe(80, True, 0.4), [], None),
-        (ReachProbe(80, False, None, Failure.REFUSED, "x"), [(K.OFFLINE, S.CRIT)], "connection refused on port 80"),
-        (ReachProbe(80, False, None, Failure.TIMEOUT, "x"), [(K.OFFLINE, S.CRIT)], "no answer on port 80"),
+        (
+            ReachProbe(80, False, None, Failure.REFUSED, "x"),
+            [(K.OFFLINE, S.CRIT)],
+            "connection refused on port 80",
+        ),
+        (
+            ReachProbe(80, False, None, Failure.TIMEOUT, "x"),
+            [(K.OFFLINE, S.CRIT)],
+            "no answer on port 80",
+        ),
         (ReachProbe(80, False, None, Failure.UNREACHABLE, "x"), [(K.OFFLINE, S.CRIT)], "no route"),
     ],
 )
-def test_reach(probe: ReachProbe, expected: list[tuple[ProblemKind, Status]], words: str | None) -> None:
+def test_reach(
+    probe: ReachProbe, expected: list[tuple[ProblemKind, Status]], words: str | None
+) -> None:
     found = verdicts.reach_problems(probe)
     assert kinds(found) == expected
     if words:
@@ -62,40 +79,110 @@ OK_ONVIF = OnvifProbe(ok=True, answered=True, latency_ms=12.0, slowest_ms=40.0, 
     ("probe", "policy", "expected", "words"),
     [
         (OK_ONVIF, P, [], None),
-        (OnvifProbe(ok=False, failure=Failure.AUTH, answered=True), P, [(K.AUTH, S.CRIT)], "rejects"),
-        (OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=False), P, [(K.OFFLINE, S.CRIT)], "does not answer"),
+        (
+            OnvifProbe(ok=False, failure=Failure.AUTH, answered=True),
+            P,
+            [(K.AUTH, S.CRIT)],
+            "rejects",
+        ),
+        (
+            OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=False),
+            P,
+            [(K.OFFLINE, S.CRIT)],
+            "does not answer",
+        ),
         # drip-fed: the camera started answering, never finished
-        (OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=True), P, [(K.ONVIF, S.CRIT)], "did not complete"),
+        (
+            OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=True),
+            P,
+            [(K.ONVIF, S.CRIT)],
+            "did not complete",
+        ),
         # every answer slow, the conversation ran out of time: slow (warn), not broken
         (
-            OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=True, latency_ms=2500, slowest_ms=2510),
-            P, [(K.ONVIF, S.WARN)], "slow: ONVIF answers take 2.5 s",
+            OnvifProbe(
+                ok=False, failure=Failure.TIMEOUT, answered=True, latency_ms=2500, slowest_ms=2510
+            ),
+            P,
+            [(K.ONVIF, S.WARN)],
+            "slow: ONVIF answers take 2.5 s",
         ),
-        (OnvifProbe(ok=False, failure=Failure.MALFORMED, answered=True), P, [(K.ONVIF, S.CRIT)], "unreadable"),
-        (OnvifProbe(ok=False, failure=Failure.OVERSIZED, answered=True), P, [(K.ONVIF, S.CRIT)], "too large"),
-        (OnvifProbe(ok=False, failure=Failure.PROTOCOL, answered=True), P, [(K.ONVIF, S.CRIT)], "errors"),
+        (
+            OnvifProbe(ok=False, failure=Failure.MALFORMED, answered=True),
+            P,
+            [(K.ONVIF, S.CRIT)],
+            "unreadable",
+        ),
+        (
+            OnvifProbe(ok=False, failure=Failure.OVERSIZED, answered=True),
+            P,
+            [(K.ONVIF, S.CRIT)],
+            "too large",
+        ),
+        (
+            OnvifProbe(ok=False, failure=Failure.PROTOCOL, answered=True),
+            P,
+            [(K.ONVIF, S.CRIT)],
+            "errors",
+        ),
         (OnvifProbe(ok=True, answered=True, clock_offset_s=29.9), P, [], None),
-        (OnvifProbe(ok=True, answered=True, clock_offset_s=30.0), P, [(K.CLOCK, S.WARN)], "clock 30s ahead"),
-        (OnvifProbe(ok=True, answered=True, clock_offset_s=-90.0), P, [(K.CLOCK, S.WARN)], "clock 1m30s behind"),
-        (OnvifProbe(ok=True, answered=True, clock_offset_s=11520.0), P, [(K.CLOCK, S.CRIT)], "clock 3h12m ahead"),
-        (OnvifProbe(ok=True, answered=True, clock_offset_s=100.0), Policy(clock_crit_s=60), [(K.CLOCK, S.CRIT)], None),
-        (OnvifProbe(ok=True, answered=True, latency_ms=2600.0), P, [(K.ONVIF, S.WARN)], "slow: ONVIF answers take 2.6 s"),
+        (
+            OnvifProbe(ok=True, answered=True, clock_offset_s=30.0),
+            P,
+            [(K.CLOCK, S.WARN)],
+            "clock 30s ahead",
+        ),
+        (
+            OnvifProbe(ok=True, answered=True, clock_offset_s=-90.0),
+            P,
+            [(K.CLOCK, S.WARN)],
+            "clock 1m30s behind",
+        ),
+        (
+            OnvifProbe(ok=True, answered=True, clock_offset_s=11520.0),
+            P,
+            [(K.CLOCK, S.CRIT)],
+            "clock 3h12m ahead",
+        ),
+        (
+            OnvifProbe(ok=True, answered=True, clock_offset_s=100.0),
+            Policy(clock_crit_s=60),
+            [(K.CLOCK, S.CRIT)],
+            None,
+        ),
+        (
+            OnvifProbe(ok=True, answered=True, latency_ms=2600.0),
+            P,
+            [(K.ONVIF, S.WARN)],
+            "slow: ONVIF answers take 2.6 s",
+        ),
         (OnvifProbe(ok=True, answered=True, latency_ms=1999.0), P, [], None),
         (OnvifProbe(ok=True, answered=True, latency_ms=2600.0), Policy(slow_s=5), [], None),
         # one late answer among quick ones is a hiccup; slow on every answer is a slow camera
-        (OnvifProbe(ok=True, answered=True, calls=(("a", 20.0), ("b", 2600.0), ("c", 30.0))), P, [], None),
+        (
+            OnvifProbe(ok=True, answered=True, calls=(("a", 20.0), ("b", 2600.0), ("c", 30.0))),
+            P,
+            [],
+            None,
+        ),
         (
             OnvifProbe(ok=True, answered=True, calls=(("a", 2520.0), ("b", 2600.0), ("c", 30.0))),
-            P, [(K.ONVIF, S.WARN)], "answers take 2.5 s",
+            P,
+            [(K.ONVIF, S.WARN)],
+            "answers take 2.5 s",
         ),
         # auth failed, but the pre-auth clock reading still counts
         (
             OnvifProbe(ok=False, failure=Failure.AUTH, answered=True, clock_offset_s=-400),
-            P, [(K.AUTH, S.CRIT), (K.CLOCK, S.CRIT)], None,
+            P,
+            [(K.AUTH, S.CRIT), (K.CLOCK, S.CRIT)],
+            None,
         ),
     ],
 )
-def test_onvif(probe: OnvifProbe, policy: Policy, expected: list[tuple[ProblemKind, Status]], words: str | None) -> None:
+def test_onvif(
+    probe: OnvifProbe, policy: Policy, expected: list[tuple[ProblemKind, Status]], words: str | None
+) -> None:
     found = verdicts.onvif_problems(probe, policy)
     assert kinds(found) == expected
     if words:
@@ -116,8 +203,18 @@ URI = "rtsp://127.16.0.1:8554/main"
 
 def stream(**kw: object) -> StreamProbe:
     base: dict[str, object] = dict(
-        uri=URI, ok=True, stage="rtp", codec="H264", width=1920, height=1080, window_s=1.0,
-        packets=400, bytes=512_000, frames=25, keyframes=1, distinct_payloads=25,
+        uri=URI,
+        ok=True,
+        stage="rtp",
+        codec="H264",
+        width=1920,
+        height=1080,
+        window_s=1.0,
+        packets=400,
+        bytes=512_000,
+        frames=25,
+        keyframes=1,
+        distinct_payloads=25,
     )
     base.update(kw)
     return StreamProbe(**base)  # type: ignore[arg-type]
@@ -127,27 +224,70 @@ def stream(**kw: object) -> StreamProbe:
     ("probe", "profile", "expected", "words"),
     [
         (stream(), PROFILE, [], None),
-        (stream(ok=False, failure=Failure.REFUSED, stage="connect", packets=0), PROFILE, [(K.STREAM, S.CRIT)], "refused"),
-        (stream(ok=False, failure=Failure.AUTH, stage="describe", packets=0), PROFILE, [(K.AUTH, S.CRIT)], "RTSP rejects"),
         (
-            stream(ok=False, failure=Failure.TIMEOUT, stage="rtp", packets=0, frames=0, bytes=0, keyframes=0),
-            PROFILE, [(K.STREAM, S.CRIT)], "no video: 0 RTP packets in 1.0 s",
+            stream(ok=False, failure=Failure.REFUSED, stage="connect", packets=0),
+            PROFILE,
+            [(K.STREAM, S.CRIT)],
+            "refused",
         ),
-        (stream(ok=False, failure=Failure.TIMEOUT, stage="describe", packets=0), PROFILE, [(K.STREAM, S.CRIT)], "at DESCRIBE"),
+        (
+            stream(ok=False, failure=Failure.AUTH, stage="describe", packets=0),
+            PROFILE,
+            [(K.AUTH, S.CRIT)],
+            "RTSP rejects",
+        ),
+        (
+            stream(
+                ok=False,
+                failure=Failure.TIMEOUT,
+                stage="rtp",
+                packets=0,
+                frames=0,
+                bytes=0,
+                keyframes=0,
+            ),
+            PROFILE,
+            [(K.STREAM, S.CRIT)],
+            "no video: 0 RTP packets in 1.0 s",
+        ),
+        (
+            stream(ok=False, failure=Failure.TIMEOUT, stage="describe", packets=0),
+            PROFILE,
+            [(K.STREAM, S.CRIT)],
+            "at DESCRIBE",
+        ),
         (stream(distinct_payloads=1), PROFILE, [(K.STREAM, S.CRIT)], "frozen picture"),
-        (stream(frames=6, distinct_payloads=6), PROFILE, [(K.STREAM, S.WARN)], "low frame rate: 6.0 fps (configured 25)"),
+        (
+            stream(frames=6, distinct_payloads=6),
+            PROFILE,
+            [(K.STREAM, S.WARN)],
+            "low frame rate: 6.0 fps (configured 25)",
+        ),
         (stream(bytes=100_000), PROFILE, [(K.STREAM, S.WARN)], "low bitrate: 800 kbit/s"),
         # a long GOP (smart codec): no keyframe in a window shorter than the GOP is not a finding
-        (stream(keyframes=0), MediaProfileInfo("p", None, EncoderSettings("H264", 1, 1, 25.0, 4096.0, gop=250), URI), [], None),
+        (
+            stream(keyframes=0),
+            MediaProfileInfo("p", None, EncoderSettings("H264", 1, 1, 25.0, 4096.0, gop=250), URI),
+            [],
+            None,
+        ),
         (stream(keyframes=0), PROFILE, [(K.STREAM, S.WARN)], "no keyframe"),
         # RTSP-only camera: nothing configured to compare with, only the hard failures count
         (stream(frames=6, distinct_payloads=6, bytes=1000), None, [], None),
         (stream(distinct_payloads=1), None, [(K.STREAM, S.CRIT)], "frozen"),
-        (stream(frames=6, distinct_payloads=6), MediaProfileInfo("p", None, ENC, URI), [(K.STREAM, S.WARN)], None),
+        (
+            stream(frames=6, distinct_payloads=6),
+            MediaProfileInfo("p", None, ENC, URI),
+            [(K.STREAM, S.WARN)],
+            None,
+        ),
     ],
 )
 def test_stream(
-    probe: StreamProbe, profile: MediaProfileInfo | None, expected: list[tuple[ProblemKind, Status]], words: str | None
+    probe: StreamProbe,
+    profile: MediaProfileInfo | None,
+    expected: list[tuple[ProblemKind, Status]],
+    words: str | None,
 ) -> None:
     result, found = verdicts.judge_stream(profile, probe, P)
     assert kinds(found) == expected
@@ -166,16 +306,29 @@ def test_only_rate_problems() -> None:
 
 def test_stream_result_fields() -> None:
     result, _ = verdicts.judge_stream(PROFILE, stream(), P)
-    assert (result.profile, result.codec, result.fps, result.bitrate_kbps) == ("mainStream", "H264", 25.0, 4096.0)
+    assert (result.profile, result.codec, result.fps, result.bitrate_kbps) == (
+        "mainStream",
+        "H264",
+        25.0,
+        4096.0,
+    )
     assert (result.configured_fps, result.configured_bitrate_kbps) == (25.0, 4096.0)
-    dead, _ = verdicts.judge_stream(PROFILE, stream(ok=False, failure=Failure.TIMEOUT, stage="rtp", packets=0), P)
+    dead, _ = verdicts.judge_stream(
+        PROFILE, stream(ok=False, failure=Failure.TIMEOUT, stage="rtp", packets=0), P
+    )
     assert dead.fps == 0.0 and dead.status is S.CRIT
-    refused, _ = verdicts.judge_stream(PROFILE, stream(ok=False, failure=Failure.REFUSED, stage="connect", packets=0), P)
+    refused, _ = verdicts.judge_stream(
+        PROFILE, stream(ok=False, failure=Failure.REFUSED, stage="connect", packets=0), P
+    )
     assert refused.fps is None  # never measured: null, not invented
 
 
-def medium(state: str | None, overwrite: bool | None = True, recording: bool | None = True) -> StorageReadout:
-    return StorageReadout(ok=True, media=(StorageProbe("SD1", "isapi", state, 122000, 61000, overwrite, recording),))
+def medium(
+    state: str | None, overwrite: bool | None = True, recording: bool | None = True
+) -> StorageReadout:
+    return StorageReadout(
+        ok=True, media=(StorageProbe("SD1", "isapi", state, 122000, 61000, overwrite, recording),)
+    )
 
 
 @pytest.mark.parametrize(
@@ -183,25 +336,62 @@ def medium(state: str | None, overwrite: bool | None = True, recording: bool | N
     [
         ([medium("ok")], None, P, [], None),
         ([medium("full", overwrite=True)], None, P, [], None),
-        ([medium("full", overwrite=False)], None, P, [(K.STORAGE, S.WARN)], "SD1 full and overwrite is off"),
+        (
+            [medium("full", overwrite=False)],
+            None,
+            P,
+            [(K.STORAGE, S.WARN)],
+            "SD1 full and overwrite is off",
+        ),
         ([medium("full", overwrite=False)], None, Policy(storage_full_warn=False), [], None),
-        ([medium("full", overwrite=None)], None, P, [(K.STORAGE, S.WARN)], "full and overwrite could not be confirmed"),
+        (
+            [medium("full", overwrite=None)],
+            None,
+            P,
+            [(K.STORAGE, S.WARN)],
+            "full and overwrite could not be confirmed",
+        ),
         ([medium("failed")], None, P, [(K.STORAGE, S.CRIT)], "SD1 failed"),
         ([medium("unformatted")], None, P, [(K.STORAGE, S.CRIT)], "unformatted"),
         ([medium("missing")], None, P, [(K.STORAGE, S.CRIT)], "missing"),
         ([medium("ok", recording=False)], None, P, [(K.STORAGE, S.CRIT)], "not recording"),
-        ([StorageReadout(ok=False, failure=Failure.UNSUPPORTED, error="no API")], None, P, [], None),
+        (
+            [StorageReadout(ok=False, failure=Failure.UNSUPPORTED, error="no API")],
+            None,
+            P,
+            [],
+            None,
+        ),
         ([], (RecordingInfo("r1", "Active", NOW - timedelta(seconds=5), NOW),), P, [], None),
-        ([], (RecordingInfo("r1", "Active", NOW - timedelta(hours=2), NOW),), P, [(K.STORAGE, S.CRIT)], "last recorded 2h00m ago"),
+        (
+            [],
+            (RecordingInfo("r1", "Active", NOW - timedelta(hours=2), NOW),),
+            P,
+            [(K.STORAGE, S.CRIT)],
+            "last recorded 2h00m ago",
+        ),
         ([], (RecordingInfo("r1", "Error", None),), P, [(K.STORAGE, S.CRIT)], "in error"),
         ([], (RecordingInfo("r1", "Idle", None),), P, [(K.STORAGE, S.CRIT)], "idle"),
         # the camera's clock is 3 h behind ours: judged on its clock, the recording is fresh
-        ([], (RecordingInfo("r1", "Active", NOW - timedelta(hours=3, seconds=5), NOW - timedelta(hours=3)),), P, [], None),
+        (
+            [],
+            (
+                RecordingInfo(
+                    "r1", "Active", NOW - timedelta(hours=3, seconds=5), NOW - timedelta(hours=3)
+                ),
+            ),
+            P,
+            [],
+            None,
+        ),
     ],
 )
 def test_storage(
-    readouts: list[StorageReadout], recordings: tuple[RecordingInfo, ...] | None, policy: Policy,
-    expected: list[tuple[ProblemKind, Status]], words: str | None,
+    readouts: list[StorageReadout],
+    recordings: tuple[RecordingInfo, ...] | None,
+    policy: Policy,
+    expected: list[tuple[ProblemKind, Status]],
+    words: str | None,
 ) -> None:
     media, found = verdicts.judge_storage(readouts, recordings, policy, NOW)
     assert kinds(found) == expected
@@ -216,16 +406,26 @@ def test_storage(
     [
         (medium("ok"), [], None),
         (
-            StorageReadout(ok=False, failure=Failure.AUTH, error="127.16.0.9:2222: SSH host key changed since ..."),
-            [(K.AUTH, S.CRIT)], "SSH refused: SSH host key changed",
+            StorageReadout(
+                ok=False,
+                failure=Failure.AUTH,
+                error="127.16.0.9:2222: SSH host key changed since ...",
+            ),
+            [(K.AUTH, S.CRIT)],
+            "SSH refused: SSH host key changed",
         ),
         (
-            StorageReadout(ok=False, failure=Failure.TIMEOUT, error="127.16.0.9:2222: SSH silent for 4 s"),
-            [(K.STORAGE, S.UNKNOWN)], "cannot read disks over SSH: SSH silent for 4 s",
+            StorageReadout(
+                ok=False, failure=Failure.TIMEOUT, error="127.16.0.9:2222: SSH silent for 4 s"
+            ),
+            [(K.STORAGE, S.UNKNOWN)],
+            "cannot read disks over SSH: SSH silent for 4 s",
         ),
     ],
 )
-def test_unreadable_ssh_storage(readout: StorageReadout, expected: list[tuple[ProblemKind, Status]], words: str | None) -> None:
+def test_unreadable_ssh_storage(
+    readout: StorageReadout, expected: list[tuple[ProblemKind, Status]], words: str | None
+) -> None:
     found = verdicts.unreadable_storage_problems(readout, "SSH")
     assert kinds(found) == expected
     if words:
@@ -249,7 +449,11 @@ def test_security_is_warn(probe: SecurityProbe, n: int) -> None:
 
 
 def test_status_is_worst_and_sorted() -> None:
-    ps = [Problem(K.CLOCK, S.WARN, "a"), Problem(K.STREAM, S.CRIT, "b"), Problem(K.AUTH, S.UNKNOWN, "c")]
+    ps = [
+        Problem(K.CLOCK, S.WARN, "a"),
+        Problem(K.STREAM, S.CRIT, "b"),
+        Problem(K.AUTH, S.UNKNOWN, "c"),
+    ]
     assert verdicts.camera_status(ps) is S.CRIT
     assert [p.message for p in verdicts.sort_problems(ps)] == ["b", "c", "a"]
     assert verdicts.camera_status([]) is S.OK
@@ -262,7 +466,11 @@ def test_status_is_worst_and_sorted() -> None:
         ("clock 3h12m ahead", "clock 3h15m ahead", True),
         ("clock 45s ahead", "clock 3h15m ahead", True),
         ("clock 3h12m ahead", "clock 3h12m behind", False),
-        ("low frame rate: 6.0 fps (configured 25)", "low frame rate: 7.5 fps (configured 25)", True),
+        (
+            "low frame rate: 6.0 fps (configured 25)",
+            "low frame rate: 7.5 fps (configured 25)",
+            True,
+        ),
         ("SD1 failed (replace the card or disk)", "SD2 failed (replace the card or disk)", False),
     ],
 )

@@ -41,7 +41,9 @@ async def reply_shape(host: str, port: int, *, timeout_s: float, https: bool = F
     try:
         async with asyncio.timeout(timeout_s):
             try:
-                reader, writer = await asyncio.open_connection(host, port, ssl=_tls() if https else None)
+                reader, writer = await asyncio.open_connection(
+                    host, port, ssl=_tls() if https else None
+                )
             except OSError:
                 return HttpShape.UNREACHABLE
             hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

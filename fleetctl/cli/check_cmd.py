@@ -50,7 +50,9 @@ def run_check(args: argparse.Namespace) -> int:
             raise UsageError(f"no camera matches --select {args.select!r}")
         workspace.require_credentials(cameras)
         opts = CheckOptions(
-            timeout_s=args.timeout, concurrency=args.concurrency, stream_window_s=args.window,
+            timeout_s=args.timeout,
+            concurrency=args.concurrency,
+            stream_window_s=args.window,
             check_default_passwords=args.check_default_passwords,
         )
 
@@ -95,7 +97,9 @@ def _print_table(report: FleetReport, show_all: bool) -> None:
         for c in rows:
             since = render.age(c.problems[0].since, now, report.started) if c.problems else ""
             style = render.STATUS_STYLE[c.status]
-            table.add_row(f"[{style}]{c.status.value}[/]", c.name, c.site, c.host, render.reason(c), since)
+            table.add_row(
+                f"[{style}]{c.status.value}[/]", c.name, c.site, c.host, render.reason(c), since
+            )
         console.print(table)
     hidden = report.summary["ok"] if not show_all else 0
     tail = f" ({hidden} ok not listed: --all lists them)" if hidden and rows else ""
@@ -113,7 +117,10 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[CameraReport],
 
     counts: Counter[Status] = Counter()
     columns = (
-        TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
@@ -149,17 +156,29 @@ def _camera_history(store: HistoryStore, name: str, limit: int, fmt: str) -> int
         print(f"fleetctl: no history for camera {name!r}", file=sys.stderr)
         return ExitCode.NOINPUT
     if fmt == "json":
-        out = [{
-            "at": render.iso(e.at), "event": e.event, "status": e.status.value,
-            "kind": e.kind.value if e.kind else None, "severity": e.severity.value if e.severity else None,
-            "message": e.message,
-        } for e in entries]
+        out = [
+            {
+                "at": render.iso(e.at),
+                "event": e.event,
+                "status": e.status.value,
+                "kind": e.kind.value if e.kind else None,
+                "severity": e.severity.value if e.severity else None,
+                "message": e.message,
+            }
+            for e in entries
+        ]
         print(json.dumps({"camera": name, "timeline": out}, ensure_ascii=False, indent=2))
         return ExitCode.OK
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(box=None, header_style="bold", pad_edge=False, title=f"{name}: newest first", title_justify="left")
+    table = Table(
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+        title=f"{name}: newest first",
+        title_justify="left",
+    )
     for col in ("WHEN (UTC)", "EVENT", "STATUS", "DETAIL"):
         table.add_column(col)
     for e in entries:
@@ -177,7 +196,12 @@ def _camera_history(store: HistoryStore, name: str, limit: int, fmt: str) -> int
 def _runs(store: HistoryStore, limit: int, fmt: str) -> int:
     runs = store.runs(limit)
     if fmt == "json":
-        print(json.dumps([{"started": render.iso(at), "duration_s": d, "summary": s} for at, d, s in runs], indent=2))
+        print(
+            json.dumps(
+                [{"started": render.iso(at), "duration_s": d, "summary": s} for at, d, s in runs],
+                indent=2,
+            )
+        )
         return ExitCode.OK
     if not runs:
         print("no check has been recorded yet: run `fleetctl check`", file=sys.stderr)

@@ -14,7 +14,12 @@ from typing import Any
 
 from fleetctl.core.models import CameraReport, FleetReport, Problem, Status
 
-STATUS_STYLE = {Status.OK: "green", Status.WARN: "yellow", Status.CRIT: "bold red", Status.UNKNOWN: "magenta"}
+STATUS_STYLE = {
+    Status.OK: "green",
+    Status.WARN: "yellow",
+    Status.CRIT: "bold red",
+    Status.UNKNOWN: "magenta",
+}
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -40,24 +45,57 @@ def _problem(p: Problem) -> dict[str, Any]:
 def camera_json(c: CameraReport) -> dict[str, Any]:
     d = c.device
     return {
-        "name": c.name, "site": c.site, "host": c.host, "status": c.status.value,
+        "name": c.name,
+        "site": c.site,
+        "host": c.host,
+        "status": c.status.value,
         "problems": [_problem(p) for p in c.problems],
-        "device": None if d is None else {
-            "manufacturer": d.manufacturer, "model": d.model, "firmware": d.firmware, "serial": d.serial,
+        "device": None
+        if d is None
+        else {
+            "manufacturer": d.manufacturer,
+            "model": d.model,
+            "firmware": d.firmware,
+            "serial": d.serial,
         },
         "clock_offset_s": c.clock_offset_s,
-        "streams": [{
-            "profile": s.profile, "uri": s.uri, "status": s.status.value, "codec": s.codec,
-            "width": s.width, "height": s.height, "fps": s.fps, "bitrate_kbps": s.bitrate_kbps,
-            "configured_fps": s.configured_fps, "configured_bitrate_kbps": s.configured_bitrate_kbps,
-            "packets": s.packets, "keyframes": s.keyframes,
-        } for s in c.streams],
-        "storage": [{
-            "name": m.name, "state": m.state, "total_mb": m.total_mb, "used_mb": m.used_mb,
-            "status": m.status.value, "recording": m.recording, "overwrite": m.overwrite, "source": m.source,
-        } for m in c.storage],
+        "streams": [
+            {
+                "profile": s.profile,
+                "uri": s.uri,
+                "status": s.status.value,
+                "codec": s.codec,
+                "width": s.width,
+                "height": s.height,
+                "fps": s.fps,
+                "bitrate_kbps": s.bitrate_kbps,
+                "configured_fps": s.configured_fps,
+                "configured_bitrate_kbps": s.configured_bitrate_kbps,
+                "packets": s.packets,
+                "keyframes": s.keyframes,
+            }
+            for s in c.streams
+        ],
+        "storage": [
+            {
+                "name": m.name,
+                "state": m.state,
+                "total_mb": m.total_mb,
+                "used_mb": m.used_mb,
+                "status": m.status.value,
+                "recording": m.recording,
+                "overwrite": m.overwrite,
+                "source": m.source,
+            }
+            for m in c.storage
+        ],
         "checks": [
-            {"name": s.name, "status": s.status.value, "duration_ms": s.duration_ms, "detail": s.detail}
+            {
+                "name": s.name,
+                "status": s.status.value,
+                "duration_ms": s.duration_ms,
+                "detail": s.detail,
+            }
             for s in c.checks
         ],
         "checked_at": iso(c.checked_at),
@@ -66,8 +104,11 @@ def camera_json(c: CameraReport) -> dict[str, Any]:
 
 def report_json(report: FleetReport) -> dict[str, Any]:
     return {
-        "version": report.version, "started": iso(report.started), "duration_s": report.duration_s,
-        "summary": report.summary, "cameras": [camera_json(c) for c in report.cameras],
+        "version": report.version,
+        "started": iso(report.started),
+        "duration_s": report.duration_s,
+        "summary": report.summary,
+        "cameras": [camera_json(c) for c in report.cameras],
     }
 
 
@@ -79,7 +120,7 @@ def render_json(report: FleetReport) -> str:
 
 
 def age(since: datetime | None, now: datetime, run_started: datetime | None = None) -> str:
-    """"3h12m" style age of a problem; "new" when first seen by this very check."""
+    """ "3h12m" style age of a problem; "new" when first seen by this very check."""
     if since is None:
         return ""
     secs = (now - since).total_seconds()
@@ -109,8 +150,19 @@ def summary_line(report: FleetReport) -> str:
 # --------------------------------------------------------------------------- csv
 
 CSV_FIELDS = (
-    "name", "site", "host", "status", "reason", "since", "problems", "manufacturer", "model",
-    "firmware", "clock_offset_s", "fps", "bitrate_kbps",
+    "name",
+    "site",
+    "host",
+    "status",
+    "reason",
+    "since",
+    "problems",
+    "manufacturer",
+    "model",
+    "firmware",
+    "clock_offset_s",
+    "fps",
+    "bitrate_kbps",
 )
 
 
@@ -121,13 +173,23 @@ def render_csv(report: FleetReport) -> str:
     for c in worst_first(report):
         main = c.streams[0] if c.streams else None
         first = c.problems[0] if c.problems else None
-        w.writerow([
-            c.name, c.site, c.host, c.status.value, reason(c), iso(first.since) if first else "",
-            "; ".join(f"{p.severity.value} {p.kind.value}: {p.message}" for p in c.problems),
-            c.device.manufacturer if c.device else "", c.device.model if c.device else "",
-            c.device.firmware if c.device else "", _blank(c.clock_offset_s),
-            _blank(main.fps if main else None), _blank(main.bitrate_kbps if main else None),
-        ])
+        w.writerow(
+            [
+                c.name,
+                c.site,
+                c.host,
+                c.status.value,
+                reason(c),
+                iso(first.since) if first else "",
+                "; ".join(f"{p.severity.value} {p.kind.value}: {p.message}" for p in c.problems),
+                c.device.manufacturer if c.device else "",
+                c.device.model if c.device else "",
+                c.device.firmware if c.device else "",
+                _blank(c.clock_offset_s),
+                _blank(main.fps if main else None),
+                _blank(main.bitrate_kbps if main else None),
+            ]
+        )
     return buf.getvalue()
 
 
@@ -145,7 +207,8 @@ def render_nagios(report: FleetReport) -> str:
     bad = [c for c in worst_first(report) if c.status is not Status.OK]
     head = f"FLEETCTL {worst.value.upper()} - " + (
         f"{s['crit']} crit, {s['warn']} warn, {s['unknown']} unknown of {s['total']} cameras"
-        if bad else f"all {s['total']} cameras ok"
+        if bad
+        else f"all {s['total']} cameras ok"
     )
     perf = (
         f"total={s['total']} ok={s['ok']} warn={s['warn']} crit={s['crit']} unknown={s['unknown']} "

@@ -94,34 +94,67 @@ def onvif_problems(probe: OnvifProbe, policy: Policy, *, trickling: bool = False
     if not probe.ok:
         f = probe.failure
         if f is Failure.AUTH:
-            out.append(Problem(ProblemKind.AUTH, Status.CRIT, "the camera rejects the fleet's credentials"))
+            out.append(
+                Problem(ProblemKind.AUTH, Status.CRIT, "the camera rejects the fleet's credentials")
+            )
         elif f is Failure.TIMEOUT and trickling:
-            out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF replies trickle in and never complete in time"))
+            out.append(
+                Problem(
+                    ProblemKind.ONVIF,
+                    Status.CRIT,
+                    "ONVIF replies trickle in and never complete in time",
+                )
+            )
         elif not probe.answered and (f in _SILENT or f is None):
             out.append(Problem(ProblemKind.OFFLINE, Status.CRIT, "offline: ONVIF does not answer"))
         elif f is Failure.TIMEOUT and slow and typical_ms is not None:
             # Every answer came, just slowly, and the conversation ran out of time: slow, not
             # broken. What could not be read stays unknown.
-            out.append(Problem(
-                ProblemKind.ONVIF, Status.WARN,
-                f"slow: ONVIF answers take {typical_ms / 1000:.1f} s; check incomplete",
-            ))
+            out.append(
+                Problem(
+                    ProblemKind.ONVIF,
+                    Status.WARN,
+                    f"slow: ONVIF answers take {typical_ms / 1000:.1f} s; check incomplete",
+                )
+            )
         elif f is Failure.TIMEOUT:
             # Something answered, but the reply never completed: a drip-feeding or wedged server.
-            out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF reply did not complete in time"))
+            out.append(
+                Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF reply did not complete in time")
+            )
         elif f is Failure.MALFORMED:
-            out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF reply is unreadable (malformed or unsafe XML)"))
+            out.append(
+                Problem(
+                    ProblemKind.ONVIF,
+                    Status.CRIT,
+                    "ONVIF reply is unreadable (malformed or unsafe XML)",
+                )
+            )
         elif f is Failure.OVERSIZED:
             out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF reply is far too large"))
         elif f is Failure.UNSUPPORTED:
-            out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF service missing on this camera"))
+            out.append(
+                Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF service missing on this camera")
+            )
         else:
-            out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF calls fail (the camera returns errors)"))
+            out.append(
+                Problem(
+                    ProblemKind.ONVIF, Status.CRIT, "ONVIF calls fail (the camera returns errors)"
+                )
+            )
     out.extend(clock_problems(probe.clock_offset_s, policy))
-    if slow and typical_ms is not None and not any(
-        p.kind in (ProblemKind.ONVIF, ProblemKind.OFFLINE) for p in out
+    if (
+        slow
+        and typical_ms is not None
+        and not any(p.kind in (ProblemKind.ONVIF, ProblemKind.OFFLINE) for p in out)
     ):
-        out.append(Problem(ProblemKind.ONVIF, Status.WARN, f"slow: ONVIF answers take {typical_ms / 1000:.1f} s"))
+        out.append(
+            Problem(
+                ProblemKind.ONVIF,
+                Status.WARN,
+                f"slow: ONVIF answers take {typical_ms / 1000:.1f} s",
+            )
+        )
     return out
 
 
@@ -212,20 +245,46 @@ def _stream_quality(probe: StreamProbe, enc: EncoderSettings | None, policy: Pol
     # A live picture changes every frame (even a static scene: noise, the OSD clock). A frozen
     # encoder resends the same payload, so almost no frame differs from the one before it.
     if probe.frames >= 3 and probe.distinct_payloads <= max(1, probe.frames // 10):
-        out.append(Problem(ProblemKind.STREAM, Status.CRIT, f"frozen picture: {probe.frames} identical frames in {window}"))
+        out.append(
+            Problem(
+                ProblemKind.STREAM,
+                Status.CRIT,
+                f"frozen picture: {probe.frames} identical frames in {window}",
+            )
+        )
     fps = probe.fps
     if enc and enc.fps and fps is not None and fps < policy.stream_min_ratio * enc.fps:
-        out.append(Problem(ProblemKind.STREAM, Status.WARN, f"low frame rate: {fps:.1f} fps (configured {enc.fps:g})"))
+        out.append(
+            Problem(
+                ProblemKind.STREAM,
+                Status.WARN,
+                f"low frame rate: {fps:.1f} fps (configured {enc.fps:g})",
+            )
+        )
     rate = probe.bitrate_kbps
-    if enc and enc.bitrate_kbps and rate is not None and rate < policy.stream_min_ratio * enc.bitrate_kbps:
-        out.append(Problem(
-            ProblemKind.STREAM, Status.WARN,
-            f"low bitrate: {rate:.0f} kbit/s (configured {enc.bitrate_kbps:g})",
-        ))
+    if (
+        enc
+        and enc.bitrate_kbps
+        and rate is not None
+        and rate < policy.stream_min_ratio * enc.bitrate_kbps
+    ):
+        out.append(
+            Problem(
+                ProblemKind.STREAM,
+                Status.WARN,
+                f"low bitrate: {rate:.0f} kbit/s (configured {enc.bitrate_kbps:g})",
+            )
+        )
     if probe.frames and probe.keyframes == 0 and _window_covers_gop(probe.window_s, enc):
         # "Smart" codecs (H.264+/H.265+) stretch the GOP to many seconds: a window without a
         # keyframe is suspicious, not proof of a broken stream. Warn, never crit.
-        out.append(Problem(ProblemKind.STREAM, Status.WARN, f"no keyframe in {window} (long GOP or smart codec?)"))
+        out.append(
+            Problem(
+                ProblemKind.STREAM,
+                Status.WARN,
+                f"no keyframe in {window} (long GOP or smart codec?)",
+            )
+        )
     return out
 
 
@@ -260,22 +319,46 @@ def judge_storage(
             found: Problems = []
             state = (m.state or "").lower()
             if state == "failed":
-                found.append(Problem(ProblemKind.STORAGE, Status.CRIT, f"{m.name} failed (replace the card or disk)"))
+                found.append(
+                    Problem(
+                        ProblemKind.STORAGE,
+                        Status.CRIT,
+                        f"{m.name} failed (replace the card or disk)",
+                    )
+                )
             elif state == "unformatted":
                 found.append(Problem(ProblemKind.STORAGE, Status.CRIT, f"{m.name} is unformatted"))
             elif state == "missing":
-                found.append(Problem(ProblemKind.STORAGE, Status.CRIT, f"{m.name} missing (no card or disk found)"))
+                found.append(
+                    Problem(
+                        ProblemKind.STORAGE,
+                        Status.CRIT,
+                        f"{m.name} missing (no card or disk found)",
+                    )
+                )
             elif state == "full" and m.overwrite is not True and policy.storage_full_warn:
                 # Dahua's storage CGI does not say whether the card overwrites: a full card we
                 # cannot confirm is overwriting may stop recording any minute. Warn, in words.
-                why = "overwrite is off" if m.overwrite is False else "overwrite could not be confirmed"
+                why = (
+                    "overwrite is off"
+                    if m.overwrite is False
+                    else "overwrite could not be confirmed"
+                )
                 found.append(Problem(ProblemKind.STORAGE, Status.WARN, f"{m.name} full and {why}"))
             if m.recording is False and state not in ("failed", "unformatted", "missing"):
                 found.append(Problem(ProblemKind.STORAGE, Status.CRIT, f"{m.name}: not recording"))
-            results.append(StorageResult(
-                name=m.name, state=m.state, total_mb=m.total_mb, used_mb=m.used_mb,
-                status=camera_status(found), recording=m.recording, overwrite=m.overwrite, source=m.source,
-            ))
+            results.append(
+                StorageResult(
+                    name=m.name,
+                    state=m.state,
+                    total_mb=m.total_mb,
+                    used_mb=m.used_mb,
+                    status=camera_status(found),
+                    recording=m.recording,
+                    overwrite=m.overwrite,
+                    source=m.source,
+                )
+            )
             out.extend(found)
     for rec in recordings or ():
         out.extend(_recording_problems(rec, policy, now))
@@ -293,7 +376,13 @@ def unreadable_storage_problems(readout: StorageReadout, where: str) -> Problems
     why = readout.error or (readout.failure.value if readout.failure else "unknown error")
     if readout.failure is Failure.AUTH:
         return [Problem(ProblemKind.AUTH, Status.CRIT, f"{where} refused: {_strip_address(why)}")]
-    return [Problem(ProblemKind.STORAGE, Status.UNKNOWN, f"cannot read disks over {where}: {_strip_address(why)}")]
+    return [
+        Problem(
+            ProblemKind.STORAGE,
+            Status.UNKNOWN,
+            f"cannot read disks over {where}: {_strip_address(why)}",
+        )
+    ]
 
 
 def _strip_address(error: str) -> str:
@@ -311,7 +400,13 @@ def _recording_problems(rec: RecordingInfo, policy: Policy, now: datetime) -> Pr
         ref = rec.camera_now or now
         age = (ref - rec.data_until).total_seconds()
         if age > policy.recording_stale_s:
-            return [Problem(ProblemKind.STORAGE, Status.CRIT, f"recording stopped: last recorded {fmt_duration(age)} ago")]
+            return [
+                Problem(
+                    ProblemKind.STORAGE,
+                    Status.CRIT,
+                    f"recording stopped: last recorded {fmt_duration(age)} ago",
+                )
+            ]
     if rec.job_state is not None and rec.job_state.lower() == "idle":
         return [Problem(ProblemKind.STORAGE, Status.CRIT, "recording stopped (recording job idle)")]
     return []
@@ -324,12 +419,26 @@ def security_problems(sec: SecurityProbe) -> Problems:
     """Security findings are warn (CONTRACTS.md): fix soon, the camera still works."""
     out: Problems = []
     if sec.fleet_credential_is_default:
-        out.append(Problem(ProblemKind.SECURITY, Status.WARN, "the fleet credential is a factory default password"))
+        out.append(
+            Problem(
+                ProblemKind.SECURITY,
+                Status.WARN,
+                "the fleet credential is a factory default password",
+            )
+        )
     if sec.default_password_opens:
         who = f" (user {sec.default_username})" if sec.default_username else ""
-        out.append(Problem(ProblemKind.SECURITY, Status.WARN, f"the factory password still opens the camera{who}"))
+        out.append(
+            Problem(
+                ProblemKind.SECURITY,
+                Status.WARN,
+                f"the factory password still opens the camera{who}",
+            )
+        )
     if sec.rtsp_plays_without_auth:
-        out.append(Problem(ProblemKind.SECURITY, Status.WARN, "video plays without any password (RTSP)"))
+        out.append(
+            Problem(ProblemKind.SECURITY, Status.WARN, "video plays without any password (RTSP)")
+        )
     return out
 
 

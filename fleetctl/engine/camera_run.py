@@ -102,10 +102,17 @@ class CameraRun:
     def report(self, now: datetime) -> CameraReport:
         problems = verdicts.sort_problems(self.problems)
         return CameraReport(
-            name=self.camera.name, site=self.camera.site, host=self.camera.host,
-            status=verdicts.camera_status(problems), problems=problems, device=self.device,
+            name=self.camera.name,
+            site=self.camera.site,
+            host=self.camera.host,
+            status=verdicts.camera_status(problems),
+            problems=problems,
+            device=self.device,
             clock_offset_s=None if self.clock_offset_s is None else round(self.clock_offset_s, 3),
-            streams=tuple(self.streams), storage=self.storage, checks=tuple(self.steps), checked_at=now,
+            streams=tuple(self.streams),
+            storage=self.storage,
+            checks=tuple(self.steps),
+            checked_at=now,
         )
 
     async def limited(self, make: Callable[[], Awaitable[T]]) -> T:
@@ -113,7 +120,9 @@ class CameraRun:
             return await make()
 
 
-async def retry_read(make: Callable[[], Awaitable[T]], failed: Callable[[T], bool], run: CameraRun) -> T:
+async def retry_read(
+    make: Callable[[], Awaitable[T]], failed: Callable[[T], bool], run: CameraRun
+) -> T:
     """One jittered retry for an idempotent read that timed out or was refused, budget allowing."""
     result = await run.limited(make)
     if failed(result) and run.remaining() > 2.0:

@@ -71,12 +71,16 @@ _STAGE_KIND = {
 }
 
 
-async def check_camera(camera: Camera, workspace: Workspace, options: CheckOptions = CheckOptions()) -> CameraReport:
+async def check_camera(
+    camera: Camera, workspace: Workspace, options: CheckOptions = CheckOptions()
+) -> CameraReport:
     """Check one camera. Never raises (except CancelledError): every outcome is in the report."""
     return await _check_camera(camera, workspace, options, HostLimits(options.per_host))
 
 
-async def _check_camera(camera: Camera, workspace: Workspace, options: CheckOptions, hosts: HostLimits) -> CameraReport:
+async def _check_camera(
+    camera: Camera, workspace: Workspace, options: CheckOptions, hosts: HostLimits
+) -> CameraReport:
     if camera.onvif and "onvif" in options.probes:
         await _warm_up(options)
     run = CameraRun(camera=camera, workspace=workspace, options=options, hosts=hosts)
@@ -87,10 +91,13 @@ async def _check_camera(camera: Camera, workspace: Workspace, options: CheckOpti
         _deadline_problem(run, options.timeout_s)
     except Exception as err:  # a bug in a probe or a verdict: one camera's problem, not the run's
         log.debug("check of %s failed", camera.name, exc_info=True)
-        run.problems.append(Problem(
-            _STAGE_KIND.get(run.stage, ProblemKind.ONVIF), Status.UNKNOWN,
-            f"could not check {run.stage}: internal error ({type(err).__name__}); run with -vv",
-        ))
+        run.problems.append(
+            Problem(
+                _STAGE_KIND.get(run.stage, ProblemKind.ONVIF),
+                Status.UNKNOWN,
+                f"could not check {run.stage}: internal error ({type(err).__name__}); run with -vv",
+            )
+        )
         run.steps.append(CheckStep(run.stage, Status.UNKNOWN, run.elapsed_ms(), type(err).__name__))
     return run.report(datetime.now(UTC))
 
@@ -117,8 +124,12 @@ def _deadline_problem(run: CameraRun, timeout_s: float) -> None:
     # A stuck storage or security read says little when the camera already has problems.
     minor = sev is Status.UNKNOWN and bool(run.problems)
     if not minor and not any(p.kind is kind for p in run.problems):
-        run.problems.append(Problem(kind, sev, f"no answer within {timeout_s:g} s ({stage} did not finish)"))
-    run.steps.append(CheckStep(stage, sev, run.stage_elapsed_ms(), f"deadline of {timeout_s:g} s reached"))
+        run.problems.append(
+            Problem(kind, sev, f"no answer within {timeout_s:g} s ({stage} did not finish)")
+        )
+    run.steps.append(
+        CheckStep(stage, sev, run.stage_elapsed_ms(), f"deadline of {timeout_s:g} s reached")
+    )
 
 
 async def check_cameras(
@@ -171,7 +182,12 @@ async def check_cameras(
         sampler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sampler
-    log.debug("check: %d cameras, at most %d in flight (ceiling %d)", len(cameras), admission.peak, options.concurrency)
+    log.debug(
+        "check: %d cameras, at most %d in flight (ceiling %d)",
+        len(cameras),
+        admission.peak,
+        options.concurrency,
+    )
     fleet = FleetReport(
         version=__version__,
         started=started,
@@ -194,4 +210,11 @@ async def release_connections() -> None:
     await close_shared()
 
 
-__all__ = ["ALL_PROBES", "CheckOptions", "check_camera", "check_cameras", "release_connections", "verdicts"]
+__all__ = [
+    "ALL_PROBES",
+    "CheckOptions",
+    "check_camera",
+    "check_cameras",
+    "release_connections",
+    "verdicts",
+]

@@ -92,7 +92,9 @@ class HistoryStore:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+            self._db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=10.0
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             with self._tx():
@@ -123,8 +125,16 @@ class HistoryStore:
                 cur = self._db.execute(
                     "INSERT INTO runs (started, duration_s, version, total, ok, warn, crit, unknown)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (_ts(report.started), report.duration_s, report.version,
-                     s["total"], s["ok"], s["warn"], s["crit"], s["unknown"]),
+                    (
+                        _ts(report.started),
+                        report.duration_s,
+                        report.version,
+                        s["total"],
+                        s["ok"],
+                        s["warn"],
+                        s["crit"],
+                        s["unknown"],
+                    ),
                 )
                 run_id = cur.lastrowid
                 for cam in report.cameras:
@@ -135,7 +145,8 @@ class HistoryStore:
     def _record_camera(self, run_id: int | None, cam: CameraReport, started: datetime) -> None:
         at = _ts(cam.checked_at or started)
         problems = [
-            {"kind": p.kind.value, "severity": p.severity.value, "message": p.message} for p in cam.problems
+            {"kind": p.kind.value, "severity": p.severity.value, "message": p.message}
+            for p in cam.problems
         ]
         self._db.execute(
             "INSERT INTO results (run_id, camera, checked_at, status, problems) VALUES (?, ?, ?, ?, ?)",
@@ -185,11 +196,14 @@ class HistoryStore:
             return report
         with self._lock:
             rows = self._db.execute(
-                "SELECT class, first_seen FROM episodes WHERE camera = ? AND resolved IS NULL", (report.name,)
+                "SELECT class, first_seen FROM episodes WHERE camera = ? AND resolved IS NULL",
+                (report.name,),
             ).fetchall()
         first = {cls: _parse(ts) for cls, ts in rows}
         now = report.checked_at or datetime.now(UTC)
-        problems = tuple(replace(p, since=first.get(problem_class(p), p.since or now)) for p in report.problems)
+        problems = tuple(
+            replace(p, since=first.get(problem_class(p), p.since or now)) for p in report.problems
+        )
         return replace(report, problems=problems)
 
     def last_statuses(self) -> dict[str, Status]:
@@ -227,13 +241,27 @@ class HistoryStore:
             return found
 
         for kind, severity, message, first_seen, resolved in episodes:
-            entries.append(TimelineEntry(
-                _parse(first_seen), "problem", status_then(first_seen), ProblemKind(kind), Status(severity), message,
-            ))
+            entries.append(
+                TimelineEntry(
+                    _parse(first_seen),
+                    "problem",
+                    status_then(first_seen),
+                    ProblemKind(kind),
+                    Status(severity),
+                    message,
+                )
+            )
             if resolved is not None:
-                entries.append(TimelineEntry(
-                    _parse(resolved), "resolved", status_then(resolved), ProblemKind(kind), Status(severity), message,
-                ))
+                entries.append(
+                    TimelineEntry(
+                        _parse(resolved),
+                        "resolved",
+                        status_then(resolved),
+                        ProblemKind(kind),
+                        Status(severity),
+                        message,
+                    )
+                )
         order = {"resolved": 0, "status": 1, "problem": 2}
         entries.sort(key=lambda e: (e.at, order[e.event]), reverse=True)
         return entries[:limit]

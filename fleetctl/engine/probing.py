@@ -99,7 +99,11 @@ async def _reach(run: CameraRun, rtsp_only: bool) -> bool:
 
     reach = await retry_read(make, lambda r: r.failure in (Failure.TIMEOUT, Failure.REFUSED), run)
     found = verdicts.reach_problems(reach, service)
-    detail = f"port {port}: {reach.latency_ms:.1f} ms" if reach.ok and reach.latency_ms is not None else (reach.error or "")
+    detail = (
+        f"port {port}: {reach.latency_ms:.1f} ms"
+        if reach.ok and reach.latency_ms is not None
+        else (reach.error or "")
+    )
     run.step("reach", found, detail, t0)
     return reach.ok
 
@@ -111,21 +115,38 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
     run.begin("onvif")
     t0 = time.monotonic()
     if credential is None:
-        run.step("onvif", [Problem(ProblemKind.AUTH, Status.UNKNOWN, "no credentials configured for this camera")], "", t0)
+        run.step(
+            "onvif",
+            [
+                Problem(
+                    ProblemKind.AUTH, Status.UNKNOWN, "no credentials configured for this camera"
+                )
+            ],
+            "",
+            t0,
+        )
         return None
     # Leave room after ONVIF for the stream window, so a slow camera still gets its video judged.
     reserve = opts.stream_window_s + STREAM_SETUP_S if "stream" in opts.probes else 0.0
 
     def make() -> Awaitable[OnvifProbe]:
         return probe_onvif(
-            cam, credential, timeout_s=_onvif_budget(run, reserve), max_bytes=MAX_REPLY_BYTES,
+            cam,
+            credential,
+            timeout_s=_onvif_budget(run, reserve),
+            max_bytes=MAX_REPLY_BYTES,
             want_recordings="storage" in opts.probes,
         )
 
     # Retry a refused or silent camera once, if a retry still fits before the stream's reserve.
     probe = await retry_read(
-        make, lambda p: not p.answered and p.failure in (Failure.TIMEOUT, Failure.REFUSED)
-        and run.remaining() > reserve + 2.0, run,
+        make,
+        lambda p: (
+            not p.answered
+            and p.failure in (Failure.TIMEOUT, Failure.REFUSED)
+            and run.remaining() > reserve + 2.0
+        ),
+        run,
     )
     trickling = False
     if probe.failure is Failure.TIMEOUT:
@@ -153,7 +174,9 @@ async def _trickling(run: CameraRun) -> bool:
 
     cam = run.camera
     shape = await run.limited(
-        lambda: reply_shape(cam.host, cam.port, timeout_s=run.budget(LIVENESS_TIMEOUT_S), https=cam.https)
+        lambda: reply_shape(
+            cam.host, cam.port, timeout_s=run.budget(LIVENESS_TIMEOUT_S), https=cam.https
+        )
     )
     return shape is HttpShape.TRICKLE
 
@@ -167,16 +190,27 @@ async def _stream(
     t0 = time.monotonic()
 
     async def measure() -> tuple[StreamProbe, StreamResult, list[Problem]]:
-        probe = await run.limited(lambda: probe_stream(
-            uri, credential, window_s=opts.stream_window_s,
-            timeout_s=run.budget(opts.stream_window_s + STREAM_SETUP_S * 2, OWN_DEADLINE_MARGIN_S),
-            host_override=run.camera.host, port_override=None,
-        ))
+        probe = await run.limited(
+            lambda: probe_stream(
+                uri,
+                credential,
+                window_s=opts.stream_window_s,
+                timeout_s=run.budget(
+                    opts.stream_window_s + STREAM_SETUP_S * 2, OWN_DEADLINE_MARGIN_S
+                ),
+                host_override=run.camera.host,
+                port_override=None,
+            )
+        )
         return (probe, *verdicts.judge_stream(profile, probe, run.camera.policy))
 
     probe, result, found = await measure()
     retried = ""
-    if found and verdicts.only_rate_problems(found) and run.remaining() > opts.stream_window_s + STREAM_SETUP_S:
+    if (
+        found
+        and verdicts.only_rate_problems(found)
+        and run.remaining() > opts.stream_window_s + STREAM_SETUP_S
+    ):
         # A rate below the configured one may be a hiccup of the network (or of this host) in a
         # one-second window: confirm with a second window before saying so, keep the better one.
         again = await measure()

@@ -34,17 +34,27 @@ async def storage(run: CameraRun, onvif: OnvifProbe | None, credential: Credenti
     if vendor is not None and credential is not None and http_usable:
         from fleetctl.adapters.storage_http import read_vendor_storage
 
-        readouts.append(await run.limited(lambda: read_vendor_storage(
-            cam.host, cam.port, vendor, credential, timeout_s=run.budget(STORAGE_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
-            max_bytes=MAX_REPLY_BYTES,
-        )))
+        readouts.append(
+            await run.limited(
+                lambda: read_vendor_storage(
+                    cam.host,
+                    cam.port,
+                    vendor,
+                    credential,
+                    timeout_s=run.budget(STORAGE_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
+                    max_bytes=MAX_REPLY_BYTES,
+                )
+            )
+        )
     ssh_problems: list[Problem] = []
     if cam.ssh is not None:
         ssh = await _ssh_storage(run)
         readouts.append(ssh)
         ssh_problems = verdicts.unreadable_storage_problems(ssh, "SSH")
     recordings = onvif.recordings if onvif is not None else None
-    media, found = verdicts.judge_storage(readouts, recordings, cam.policy, datetime.now().astimezone())
+    media, found = verdicts.judge_storage(
+        readouts, recordings, cam.policy, datetime.now().astimezone()
+    )
     found += ssh_problems
     run.storage = media
     parts = [f"{m.name}: {m.state}" for m in media] + [r.error for r in readouts if r.error]
@@ -62,10 +72,15 @@ async def _ssh_storage(run: CameraRun) -> StorageReadout:
     if cred is None:
         return StorageReadout(ok=False, failure=Failure.AUTH, error="no SSH credentials configured")
     known_hosts = getattr(run.workspace, "known_hosts_path", None)
-    return await run.limited(lambda: read_ssh_storage(
-        cam.host, cam.ssh.port if cam.ssh else 22, cred, known_hosts_path=known_hosts,
-        timeout_s=run.budget(STORAGE_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
-    ))
+    return await run.limited(
+        lambda: read_ssh_storage(
+            cam.host,
+            cam.ssh.port if cam.ssh else 22,
+            cred,
+            known_hosts_path=known_hosts,
+            timeout_s=run.budget(STORAGE_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
+        )
+    )
 
 
 async def security(
@@ -79,13 +94,20 @@ async def security(
     t0 = time.monotonic()
     manufacturer = run.device.manufacturer if run.device else None
     is_default = credential is not None and factory.is_factory_credential(
-        credential.username, credential.password.reveal() if credential.password else "", manufacturer
+        credential.username,
+        credential.password.reveal() if credential.password else "",
+        manufacturer,
     )
     noauth = played_without_auth
     if noauth is None and uri is not None:
-        noauth = await run.limited(lambda: probe_rtsp_noauth(
-            uri, timeout_s=run.budget(SECURITY_TIMEOUT_S, OWN_DEADLINE_MARGIN_S), host_override=cam.host, port_override=None,
-        ))
+        noauth = await run.limited(
+            lambda: probe_rtsp_noauth(
+                uri,
+                timeout_s=run.budget(SECURITY_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
+                host_override=cam.host,
+                port_override=None,
+            )
+        )
     opens: bool | None = None
     user: str | None = None
     if opts.check_default_passwords and cam.onvif and not is_default:
@@ -94,15 +116,24 @@ async def security(
         user = guess.username
         opens = await run.limited(
             lambda: try_login(
-                cam, guess.username, guess.password, timeout_s=run.budget(SECURITY_TIMEOUT_S, OWN_DEADLINE_MARGIN_S)
+                cam,
+                guess.username,
+                guess.password,
+                timeout_s=run.budget(SECURITY_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
             )
         )
     sec = SecurityProbe(
-        default_password_opens=opens, default_username=user if opens else None,
-        fleet_credential_is_default=is_default, rtsp_plays_without_auth=noauth,
+        default_password_opens=opens,
+        default_username=user if opens else None,
+        fleet_credential_is_default=is_default,
+        rtsp_plays_without_auth=noauth,
     )
     found = verdicts.security_problems(sec)
-    tried = ["fleet credential"] + (["rtsp without auth"] if uri else []) + (["factory password"] if opens is not None else [])
+    tried = (
+        ["fleet credential"]
+        + (["rtsp without auth"] if uri else [])
+        + (["factory password"] if opens is not None else [])
+    )
     run.step("security", found, "checked " + ", ".join(tried), t0)
 
 

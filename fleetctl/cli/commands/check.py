@@ -19,25 +19,36 @@ examples:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "check", help="health check of the selected cameras; saves it to history",
+        "check",
+        help="health check of the selected cameras; saves it to history",
         description="Check reachability, ONVIF, clock, video stream, storage and security of each "
         "selected camera. Problems are listed worst first, with since when they are present.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_inventory(p)
     options.add_select(p)
     options.add_format(p, ("table", "json", "csv", "nagios"))
     options.add_run_limits(p)
     p.add_argument(
-        "--window", "-w", type=float, default=1.0, metavar="S",
+        "--window",
+        "-w",
+        type=float,
+        default=1.0,
+        metavar="S",
         help="seconds of video measured per stream (default: 1)",
     )
     p.add_argument(
-        "--check-default-passwords", action="store_true",
+        "--check-default-passwords",
+        action="store_true",
         help="try ONE well-known factory login per camera (never more: no lockouts)",
     )
-    p.add_argument("--db", metavar="PATH", help="history store (default: history.sqlite in the user data dir)")
-    p.add_argument("--no-history", action="store_true", help="do not read or write the history store")
+    p.add_argument(
+        "--db", metavar="PATH", help="history store (default: history.sqlite in the user data dir)"
+    )
+    p.add_argument(
+        "--no-history", action="store_true", help="do not read or write the history store"
+    )
     p.add_argument("--all", "-a", action="store_true", help="table: list ok cameras too")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run="fleetctl.cli.check_cmd:run_check")
