@@ -24,6 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench_check import SimGroup  # benchmarks/ is on sys.path when run as a script
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -53,24 +55,16 @@ def main() -> int:
     ap.add_argument("--interval", type=float, default=10.0)
     ap.add_argument("--cycles", type=int, default=3, help="cycles to run (scale mode)")
     ap.add_argument("--minutes", type=float, default=0.0, help="soak duration (overrides --cycles)")
-    ap.add_argument("--faults", default="realistic")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
-    inv = tmp / "sim.yaml"
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "fleetctl", "sim", "--cameras", str(args.cameras), "--faults", args.faults,
-         "--seed", "1", "--write-inventory", str(inv)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-    )
+    # The fleet: `fleetctl sim` processes of at most 5,000 cameras each (bench_check's SimGroup).
     t0 = time.monotonic()
-    while not inv.exists():
-        if sim.poll() is not None:
-            raise SystemExit("sim exited")
-        time.sleep(0.2)
+    group = SimGroup(args.cameras, 1, tmp).__enter__()
     print(f"sim: {args.cameras} cameras ready in {time.monotonic() - t0:.1f} s")
     serve = subprocess.Popen(
-        [sys.executable, "-m", "fleetctl", "serve", "-i", str(inv), "--interval", f"{args.interval}s",
-         "--listen", "127.0.0.1:0", "--db", str(tmp / "h.sqlite"), "--flap-checks", "2"],
+        [sys.executable, "-m", "fleetctl", "serve", "-i", str(group.folder), "--secrets", str(group.secrets),
+         "--interval", f"{args.interval}s", "--listen", "127.0.0.1:0", "--db", str(tmp / "h.sqlite"),
+         "--flap-checks", "2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -104,14 +98,13 @@ def main() -> int:
             print(f"  RSS: {rss:.0f} MiB now vs {baseline_rss:.0f} MiB after the first cycle (baseline): "
                   f"{rss - baseline_rss:+.1f} MiB")
     finally:
-        for p in (serve, sim):
-            p.send_signal(signal.SIGTERM)
-        for p in (serve, sim):
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(60)
+        except subprocess.TimeoutExpired:
+            serve.kill()
         print(f"  serve exit status on SIGTERM: {serve.returncode}")
+        group.__exit__()
     return 0
 
 

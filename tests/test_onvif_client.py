@@ -360,7 +360,7 @@ def assert_no_secret(probe: object) -> None:
 
 async def test_healthy_camera_full_probe(serve) -> None:
     cam = FakeCamera(mode="ok", clock_offset_s=0)
-    probe = await onvif.probe_onvif(await serve(cam), CRED, timeout_s=5)
+    probe = await onvif.probe_onvif(await serve(cam), CRED, timeout_s=5, want_config=True, all_stream_uris=True)
     assert probe.ok, probe.error
     assert probe.answered and probe.auth_method == "wsse"
     assert probe.device is not None and probe.device.manufacturer == "HIKVISION"
@@ -378,6 +378,18 @@ async def test_healthy_camera_full_probe(serve) -> None:
     assert probe.datetime_type == "NTP"
     assert probe.recordings is not None and probe.recordings[0].token == "Recording_1"
     assert probe.recordings[0].job_state == "Active"
+    assert probe.profiles[1].stream_uri is not None
+
+
+async def test_health_probe_asks_only_what_it_judges(serve) -> None:
+    cam = FakeCamera(mode="ok", clock_offset_s=0)
+    probe = await onvif.probe_onvif(await serve(cam), CRED, timeout_s=5)
+    assert probe.ok, probe.error
+    ops = [op for op, _ in probe.calls]
+    assert "GetHostname" not in ops and "GetNTP" not in ops
+    assert ops.count("GetStreamUri") == 1  # the main profile's: the one the stream probe plays
+    assert probe.profiles[0].stream_uri is not None and probe.profiles[1].stream_uri is None
+    assert probe.hostname is None and probe.ntp_servers is None
     assert probe.recordings[0].data_until is not None
     assert probe.clock_offset_s is not None and abs(probe.clock_offset_s) < 2
     ops = [op for op, _ in probe.calls]
@@ -454,7 +466,7 @@ async def test_http_digest_wrong_password_is_auth(serve) -> None:
 async def test_nat_camera_addresses_are_pinned(serve) -> None:
     # The camera reports 127.254.0.9 (never bound): following it would fail or leak credentials.
     cam = FakeCamera(mode="nat", reported_host="127.254.0.9")
-    probe = await onvif.probe_onvif(await serve(cam), CRED, timeout_s=5)
+    probe = await onvif.probe_onvif(await serve(cam), CRED, timeout_s=5, all_stream_uris=True)
     assert probe.ok, probe.error
     assert cam.seen["GetProfiles"] == 1  # the media service was reached on the inventory address
     assert all(

@@ -74,7 +74,7 @@ async def probe_all(fleet: SimFleet, indexes: list[int]) -> dict[int, OnvifProbe
     await onvif.warm_up()
     results = await asyncio.gather(
         *(
-            onvif.probe_onvif(camera(fleet.cameras[i]), cred(fleet), timeout_s=DEADLINE_S)
+            onvif.probe_onvif(camera(fleet.cameras[i]), cred(fleet), timeout_s=DEADLINE_S, want_config=True, all_stream_uris=True)
             for i in indexes
         )
     )
@@ -108,7 +108,7 @@ async def test_nat_camera_is_pinned_to_the_inventory_address(make_fleet) -> None
     fleet = await make_fleet(cameras=2, faults="none", seed=4, rtsp=False, ssh=False, nat=1.0)
     sim = fleet.cameras[0]
     assert sim.nat_address and sim.nat_address.startswith("127.254.")
-    probe = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=3)
+    probe = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=3, want_config=True, all_stream_uris=True)
     await onvif.close_shared()
     assert probe.ok, probe.error
     assert sim.counters.requests["GetProfiles"] == 1  # the media service was reached anyway
@@ -182,7 +182,7 @@ async def test_slow_camera_is_slow_not_broken(fleet: SimFleet) -> None:
 
 async def test_wrong_credentials_retry_once_only(fleet: SimFleet) -> None:
     sim = fleet.cameras[6]
-    probe = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=3)
+    probe = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=3, want_config=True, all_stream_uris=True)
     assert probe.failure is Failure.AUTH and probe.answered
     assert sim.counters.logins_failed == 2  # the call and its one retry after re-measuring
 
@@ -236,7 +236,7 @@ async def test_media2_profiles_and_uris_match_media1(fleet: SimFleet) -> None:
     from fleetctl.adapters.onvif_session import Conversation, pin_xaddr
 
     sim = fleet.cameras[0]
-    media1 = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=5, want_recordings=False)
+    media1 = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=5, want_recordings=False, all_stream_uris=True)
     assert MEDIA2_NS in media1.services
     conv = Conversation(camera(sim), cred(fleet), max_bytes=1_000_000, read_timeout_s=5)
     await conv.measure_clock()

@@ -95,8 +95,14 @@ async def probe_onvif(
     timeout_s: float,
     max_bytes: int = DEFAULT_MAX_BYTES,
     want_recordings: bool = True,
+    want_config: bool = False,
+    all_stream_uris: bool = False,
 ) -> OnvifProbe:
     """The ONVIF health conversation with one camera, within ``timeout_s`` in all.
+
+    Each call costs ~3 ms of our CPU (zeep, aiohttp), which is what bounds a district's check on
+    one machine: the health check asks only what it judges. ``want_config`` adds GetHostname and
+    GetNTP; ``all_stream_uris`` asks the stream URI of every profile, not just the first (main).
 
     Clock first (no credentials), then GetDeviceInformation (the auth check, with one clock
     re-measure and retry on NotAuthorized), GetServices (or GetCapabilities), then profiles and
@@ -110,7 +116,7 @@ async def probe_onvif(
     found = _Findings()
     try:
         async with asyncio.timeout(timeout_s):
-            await _converse(conv, found, want_recordings)
+            await _converse(conv, found, want_recordings, want_config, all_stream_uris)
     except TimeoutError:
         if found.complete:
             # The last reply landed as the deadline fired: the cancel hit the finished task.
@@ -126,7 +132,9 @@ async def probe_onvif(
     return found.probe(conv)
 
 
-async def _converse(conv: Conversation, found: _Findings, want_recordings: bool) -> None:
+async def _converse(
+    conv: Conversation, found: _Findings, want_recordings: bool, want_config: bool, all_uris: bool
+) -> None:
     clock = await conv.measure_clock()
     found.values["datetime_type"] = _str(field(clock, "DateTimeType"))
     info = await conv.authed("devicemgmt", "GetDeviceInformation")
@@ -156,9 +164,9 @@ async def _converse(conv: Conversation, found: _Findings, want_recordings: bool)
             return None
 
     profiles, hostname, ntp, recordings = await asyncio.gather(
-        _profiles(conv),
-        optional(conv.call("devicemgmt", "GetHostname")),
-        optional(conv.call("devicemgmt", "GetNTP")),
+        _profiles(conv, all_uris),
+        optional(conv.call("devicemgmt", "GetHostname")) if want_config else _none(),
+        optional(conv.call("devicemgmt", "GetNTP")) if want_config else _none(),
         _recordings(conv) if want_recordings and "recording" in conv.xaddrs else _none(),
     )
     found.values["profiles"] = profiles
@@ -176,7 +184,7 @@ def _str(value: Any) -> str | None:
     return str(value) if value is not None else None
 
 
-async def _profiles(conv: Conversation) -> tuple[MediaProfileInfo, ...]:
+async def _profiles(conv: Conversation, all_uris: bool = True) -> tuple[MediaProfileInfo, ...]:
     if "media" not in conv.xaddrs:
         # Profile T firmware may offer media2 alone (media1 is what every other camera speaks).
         return await media2_profiles(conv) if "media2" in conv.xaddrs else ()
@@ -196,7 +204,8 @@ async def _profiles(conv: Conversation) -> tuple[MediaProfileInfo, ...]:
         return pin_stream_uri(uri, conv.camera.host) if uri else None
 
     parsed = [p for p in (parse_profile(r) for r in raw) if p is not None]
-    uris = await asyncio.gather(*(uri_of(p.token) for p in parsed))
+    wanted = parsed if all_uris else parsed[:1]  # the main stream is the one the check plays
+    uris = [*await asyncio.gather(*(uri_of(p.token) for p in wanted)), *[None] * (len(parsed) - len(wanted))]
     return tuple(
         MediaProfileInfo(p.token, p.name, p.encoder, uri)
         for p, uri in zip(parsed, uris, strict=True)
