@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 def _validate(args: argparse.Namespace) -> None:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if args.workers < 0:
+        raise UsageError("--workers must be 0 (automatic) or more")
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     if not 0 < args.window < args.timeout:
@@ -32,7 +34,7 @@ def _validate(args: argparse.Namespace) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     from fleetctl.core.selection import select_cameras
-    from fleetctl.engine.check import CheckOptions, check_cameras, release_connections
+    from fleetctl.engine.check import CheckOptions
     from fleetctl.engine.history import HistoryStore
     from fleetctl.engine.workspace import load_workspace
 
@@ -56,11 +58,13 @@ def run_check(args: argparse.Namespace) -> int:
             check_default_passwords=args.check_default_passwords,
         )
 
+        from fleetctl.engine.parallel import ForkedCheck, auto_workers
+
+        # Fork the workers before the progress bar's thread or any event loop exists.
+        job = ForkedCheck.start(cameras, workspace, opts, args.workers or auto_workers(len(cameras)))
+
         async def main(on_result: Callable[[CameraReport], None]) -> FleetReport:
-            try:
-                return await check_cameras(cameras, workspace, opts, on_result, history)
-            finally:
-                await release_connections()
+            return await job.run(on_result, history)
 
         with _progress(len(cameras), enabled=not args.quiet and sys.stderr.isatty()) as on_result:
             report = asyncio.run(main(on_result))

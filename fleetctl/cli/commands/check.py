@@ -49,6 +49,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--no-history", action="store_true", help="do not read or write the history store"
     )
+    p.add_argument(
+        "--workers", type=int, default=0, metavar="N",
+        help="processes to check with (default: one per core, for fleets of 300+ cameras; Linux)",
+    )
     p.add_argument("--all", "-a", action="store_true", help="table: list ok cameras too")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run="fleetctl.cli.check_cmd:run_check")
