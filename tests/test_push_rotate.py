@@ -202,3 +202,22 @@ async def test_a_camera_that_does_not_keep_the_password_keeps_the_old_one_until_
         # The pending password was reused (others already had it), then promoted.
         assert password is not None and password.reveal() == pending
         assert all(device_password(fleet, c) == pending for c in cams)
+
+
+async def test_check_during_a_pending_rotation_uses_the_password_each_camera_has(tmp_path: Path) -> None:
+    """Killed just before promotion: every camera has the new password, the secrets file still
+    names the old one as `password`. `check` must read the journal and log in with the new one."""
+    async with SimFleet(cameras=3, faults="none", seed=31, discovery=False, rtsp=False) as fleet:
+        inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+        rc, _, _ = await push(inv, tmp_path, kill_at="promote")
+        assert rc == -signal.SIGKILL
+        env = {**os.environ, "FLEETCTL_JOURNAL": str(tmp_path / "journal.sqlite")}
+        env.pop("FLEETCTL_SECRETS", None)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "fleetctl", "check", "-i", str(inv), "-f", "json", "-q", "--no-history",
+            "--window", "0.3", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(120):
+            out, err = await proc.communicate()
+        kinds = {c["name"]: [p["kind"] for p in c["problems"]] for c in json.loads(out)["cameras"]}
+        assert all("auth" not in k for k in kinds.values()), (kinds, err.decode()[-500:])

@@ -41,6 +41,11 @@ FAILED_RESULTS = ("failed", "restored", "not-restorable", "unreachable")
 
 
 def default_path() -> str:
+    """$FLEETCTL_JOURNAL, else push-journal.sqlite in the user data dir."""
+    import os
+
+    if os.environ.get("FLEETCTL_JOURNAL"):
+        return os.environ["FLEETCTL_JOURNAL"]
     from platformdirs import user_data_dir
 
     return str(Path(user_data_dir("fleetctl")) / "push-journal.sqlite")

@@ -103,7 +103,31 @@ def load_workspace(inventory_path: str, secrets_path: str | None = None) -> Work
         for secret in (cam.password, cam.ssh.password if cam.ssh else None):
             if secret is not None:
                 register_secret(secret.reveal())
-    return Workspace(inventory, load_secrets(secrets_path, inventory.secrets_path))
+    workspace = Workspace(inventory, load_secrets(secrets_path, inventory.secrets_path))
+    if workspace.secrets.pending:
+        workspace = _with_rotations(workspace)
+    return workspace
+
+
+def _with_rotations(workspace: Workspace) -> Workspace:
+    """During a password rotation, cameras the push journal verified on the new password use it.
+
+    Otherwise `check`, the TUI and `serve` would log into rotated cameras with the old password
+    and report them as auth failures (and spend their lockout budget) until promotion.
+    """
+    import os
+
+    from fleetctl.engine.journal import Journal, default_path
+    from fleetctl.engine.rotate import from_journal
+
+    path = default_path()
+    if not os.path.exists(path):
+        return workspace
+    journal = Journal(path)
+    try:
+        return from_journal(workspace, journal)
+    finally:
+        journal.close()
 
 
 def credential_issues(
