@@ -50,3 +50,14 @@ def test_damp_report_marks_pending_problems() -> None:
     for _ in range(2):
         state, shown, transition = damp_report(state, report, 3)
     assert shown == report and transition is Transition.FIRING
+
+
+def test_shards_partition_the_fleet() -> None:
+    from fleetctl.engine.monitor import in_shard
+
+    names = [f"cam-{i:04}" for i in range(1000)]
+    for n in (1, 2, 3):
+        owners = [[k for k in range(1, n + 1) if in_shard(name, k, n)] for name in names]
+        assert all(len(o) == 1 for o in owners)  # every camera in exactly one shard
+        sizes = [sum(o == [k] for o in owners) for k in range(1, n + 1)]
+        assert min(sizes) > 1000 / n * 0.8  # and the shards are balanced

@@ -19,7 +19,7 @@ from fleetctl.core.selection import select_cameras
 from fleetctl.engine.check import CheckOptions
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.metrics import Exposition
-from fleetctl.engine.monitor import Monitor, MonitorOptions
+from fleetctl.engine.monitor import Monitor, MonitorOptions, in_shard
 from fleetctl.engine.notify import webhook_notifier
 from fleetctl.engine.workspace import load_workspace
 
@@ -42,6 +42,13 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise UsageError(f"--listen wants HOST:PORT, got {text!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    k, sep, n = text.partition("/")
+    if not sep or not k.isdigit() or not n.isdigit() or not 1 <= int(k) <= int(n):
+        raise UsageError(f"--shard wants K/N with 1 <= K <= N, got {text!r}")
+    return int(k), int(n)
 
 
 def build_app(monitor: Monitor, exposition: Exposition) -> web.Application:
@@ -82,7 +89,8 @@ async def serve(args: argparse.Namespace) -> int:
     if args.flap_checks < 1:
         raise UsageError("--flap-checks must be 1 or more")
     workspace = load_workspace(args.inventory, args.secrets)
-    cameras = select_cameras(workspace.inventory, args.select)
+    shard, shards = parse_shard(args.shard)
+    cameras = [c for c in select_cameras(workspace.inventory, args.select) if in_shard(c.name, shard, shards)]
     history = None if args.no_history else HistoryStore(args.db)
     opts = MonitorOptions(
         interval_s=interval,
@@ -99,7 +107,7 @@ async def serve(args: argparse.Namespace) -> int:
     await site.start()
     bound = runner.addresses[0] if runner.addresses else (host, port)
     # One line on stderr that scripts (and our tests) wait for: the readiness signal.
-    print(f"fleetctl serve: {len(cameras)} cameras every {interval:g} s; listening on http://{bound[0]}:{bound[1]}/metrics",
+    print(f"fleetctl serve: {len(cameras)} cameras (shard {shard}/{shards}) every {interval:g} s; listening on http://{bound[0]}:{bound[1]}/metrics",
           flush=True, file=sys.stderr)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -53,6 +53,15 @@ def _phase(name: str) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
+def in_shard(name: str, shard: int, shards: int) -> bool:
+    """Stable split of a fleet across ``shards`` serve processes (1-based ``shard``).
+
+    One event loop uses one core; a district too large for one core runs one `serve --shard K/N`
+    per core, each on its own port, all scraped by the same Prometheus.
+    """
+    return int(_phase(name) * shards) == shard - 1
+
+
 class Monitor:
     """Holds the latest damped report of every camera; ``run()`` keeps it fresh until stopped."""
 

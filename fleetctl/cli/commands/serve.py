@@ -26,6 +26,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--webhook", action="append", default=[], metavar="URL", help="POST status changes as JSON (repeatable)")
     p.add_argument("--window", type=float, default=1.0, metavar="S", help="RTP measuring window per stream")
+    p.add_argument(
+        "--shard", metavar="K/N", default="1/1",
+        help="monitor only the K-th of N stable slices of the cameras: run one serve per core "
+        "(each on its own --listen port) when one core cannot keep up",
+    )
     p.add_argument("--db", metavar="PATH", help="history store (default: user data dir)")
     p.add_argument("--no-history", action="store_true", help="keep no history")
     p.set_defaults(run="fleetctl.cli.serve_cmd:run")
