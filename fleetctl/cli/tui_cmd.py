@@ -31,6 +31,7 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
     from fleetctl.engine.history import HistoryStore
     from fleetctl.engine.workspace import load_workspace
     from fleetctl.tui.app import FleetApp
+    from fleetctl.tui.screens.push import PushSetup
     from fleetctl.tui.source import EngineSource
 
     if args.interval < 0:
@@ -48,9 +49,12 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
         stream_window_s=getattr(args, "window", 1.0),
     )
     source = EngineSource(workspace, options, history)
+    # Profiles live next to the inventory (inventories/profiles/*.yaml) unless --profiles says.
+    profiles = getattr(args, "profiles", None) or Path(inventory).parent / "profiles"
+    push = PushSetup(workspace, Path(profiles), getattr(args, "journal", None), timeout_s=options.timeout_s)
     return FleetApp(
         cameras, source, read_only=args.read_only, interval=args.interval,
-        actions=EngineActions(workspace, timeout_s=options.timeout_s), timeline=source.timeline,
+        actions=EngineActions(workspace, timeout_s=options.timeout_s), timeline=source.timeline, push=push,
     )
 
 

@@ -34,6 +34,7 @@ MUTATING = {"sync_time": "sync time", "reboot": "reboot"}
 
 if TYPE_CHECKING:
     from fleetctl.engine.history import TimelineEntry
+    from fleetctl.tui.screens.push import PushSetup
 
 Timeline = Callable[[str], "Sequence[TimelineEntry]"]
 
@@ -57,6 +58,7 @@ class FleetApp(App[None]):
         interval: float = 60.0,
         actions: ActionRunner | None = None,
         timeline: Timeline | None = None,
+        push: PushSetup | None = None,
     ) -> None:
         super().__init__()
         self.model = FleetModel(cameras)
@@ -65,6 +67,7 @@ class FleetApp(App[None]):
         self.interval = interval
         self.actions = actions
         self.timeline = timeline
+        self.push_setup = push  # None: no workspace behind the app (scripted), push unavailable
         self.progress = SweepProgress()
         self.fleet_changed: Signal[None] = Signal(self, "fleet-changed")
         self._pending: list[CameraReport] = []
@@ -169,6 +172,17 @@ class FleetApp(App[None]):
         else:
             return False
         return True
+
+    def open_push(self, names: Sequence[str], hidden: int = 0) -> None:
+        """The push screen on ``names`` (the menu refuses it when read-only)."""
+        from fleetctl.tui.screens.push import PushScreen
+
+        if self.read_only:
+            self.notify("push: disabled, fleetctl tui was started with --read-only", severity="error")
+        elif self.push_setup is None:
+            self.notify("push is not available here", severity="error")
+        else:
+            self.push_screen(PushScreen(names, hidden, self.push_setup))
 
     async def apply_action(self, action: str, names: Sequence[str]) -> None:
         """A mutating bulk action on ``names`` (confirmed already); refused when read-only."""

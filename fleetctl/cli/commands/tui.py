@@ -45,4 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--window", type=float, default=1.0, metavar="S", help="RTP measuring window per stream")
     p.add_argument("--db", metavar="PATH", help="history store (default: user data dir)")
     p.add_argument("--no-history", action="store_true", help="keep no history (no 'since', no timeline)")
+    p.add_argument("--profiles", metavar="DIR",
+                   help="push profiles to offer (default: profiles/ next to the inventory)")
+    p.add_argument("--journal", metavar="PATH", help="push journal (default: $FLEETCTL_JOURNAL or user data dir)")
     p.set_defaults(run="fleetctl.cli.tui_cmd:run_tui")

@@ -47,12 +47,12 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-# Bulk actions as data: id, label, mutating. Push arrives with the bulk-push issue.
+# Bulk actions as data: id, label, mutating. Push opens its own screen (screens/push.py).
 BULK_ACTIONS: tuple[tuple[str, str, bool], ...] = (
     ("check", "check now", False),
     ("sync_time", "sync time (set the camera clock to NTP/this host)", True),
     ("reboot", "reboot", True),
-    ("push", "push a profile (arrives with the bulk-push screen)", True),
+    ("push", "push a profile (plan, review, confirm)", True),
 )
 
 
@@ -69,7 +69,7 @@ class ActionMenu(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         options = []
         for key, label, mutating in BULK_ACTIONS:
-            off = (mutating and self.read_only) or key == "push"
+            off = mutating and self.read_only
             note = " [dim](read-only)[/]" if mutating and self.read_only else ""
             options.append(Option(label + note, id=key, disabled=off))
         with Vertical():

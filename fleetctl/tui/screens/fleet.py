@@ -179,6 +179,9 @@ def request_bulk(app: FleetApp, action: str, names: list[str], hidden: int = 0) 
         return
     from fleetctl.tui.app import MUTATING
 
+    if action == "push":  # its own screen: choose, plan, review, then confirm with the count
+        app.open_push(names, hidden)
+        return
     if action not in MUTATING:
         app.notify(f"{action}: not available yet", severity="warning")
         return

@@ -1,0 +1,373 @@
+"""The push screen: choose a profile, review the plan's diff, confirm with the count, watch it.
+
+One screen, four stages (``stage``): ``pick`` a profile -> ``plan`` (a worker reads every
+target, nothing is written) -> ``review`` the per-camera diff -> ``apply`` (rows update as each
+camera's outcome arrives) -> ``done`` (a summary; the pushed cameras are re-checked). The engine
+does the work (engine/push.py); this module only drives and renders it.
+
+esc leaves at any stage but ``apply``: a push is never cancelled from here, because a camera
+interrupted between its write and its restore would be left half-configured. The apply worker
+belongs to this screen, so the screen stays until the engine has reported every camera.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from rich.markup import escape
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from fleetctl.core.errors import FleetctlError, InventoryError, UsageError
+from fleetctl.core.rollout import batch_size
+from fleetctl.engine.push import CameraOutcome, PlannedCamera, PushOptions, PushReport
+from fleetctl.tui.screens.confirm import _DIALOG_CSS, target_words
+
+if TYPE_CHECKING:
+    from fleetctl.core.profile import Profile
+    from fleetctl.engine.workspace import Workspace
+    from fleetctl.tui.app import FleetApp
+
+_RESULT_STYLE = {"changed": "green", "unchanged": "dim", "restored": "yellow", "failed": "bold red",
+                 "not-restorable": "bold white on red", "unreachable": "magenta", "skipped": "dim"}
+
+
+@dataclass(frozen=True)
+class PushSetup:
+    """What the push screen needs beyond the app: where profiles are, the journal, limits."""
+
+    workspace: Workspace
+    profiles_dir: Path
+    journal_path: str | None = None  # None: the engine's default ($FLEETCTL_JOURNAL honoured)
+    timeout_s: float = 10.0
+    concurrency: int = 32
+
+    def profiles(self) -> list[Path]:
+        if not self.profiles_dir.is_dir():
+            return []
+        return sorted(p for p in self.profiles_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+# ---------------------------------------------------------------------------------- pure parts
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, list | tuple):
+        return ", ".join(map(str, v)) or "(none)"
+    return "(unknown)" if v is None else str(v)
+
+
+def plan_text(planned: Sequence[PlannedCamera]) -> Text:
+    """The per-camera diff as the operator reads it: ``~ setting: from -> to``, ``!`` unsupported."""
+    lines: list[str] = []
+    for p in planned:
+        name, plan = escape(p.camera.name), p.plan
+        if plan.error:
+            lines.append(f"[bold red]{name}[/]: cannot read, not pushed: {escape(plan.error)}")
+        elif not plan.changes and not plan.unsupported:
+            lines.append(f"[green]{name}[/]: already right ({len(plan.unchanged)} settings)")
+        else:
+            lines.append(f"[bold]{name}[/] ({escape(p.camera.site)}):")
+            lines += [f"  [yellow]~[/] {escape(c.setting)}: {escape(_fmt(c.old))} [yellow]->[/] {escape(_fmt(c.new))}"
+                      for c in plan.changes]
+            lines += [f"  [magenta]![/] {escape(u)}" for u in plan.unsupported]
+    return Text.from_markup("\n".join(lines))
+
+
+def question(planned: Sequence[PlannedCamera], hidden: set[str]) -> str:
+    """``Push 12 changes to 5 cameras (2 hidden by the filter)?``: only cameras with changes count."""
+    todo = [p for p in planned if p.plan.changes]
+    n_changes = sum(len(p.plan.changes) for p in todo)
+    n_hidden = sum(1 for p in todo if p.camera.name in hidden)
+    return f"Push {n_changes} change{'s' if n_changes != 1 else ''} to {target_words(len(todo), n_hidden)}?"
+
+
+def rollout(canary: str, batch: str, max_fail: str, todo: int, setup: PushSetup) -> PushOptions:
+    """The confirm dialog's fields as PushOptions; UsageError says which field is wrong."""
+    try:
+        n_canary = int(canary.strip() or "0")
+        pct = float(max_fail.strip() or "0")
+    except ValueError:
+        raise UsageError("canary is a camera count and max-fail a percentage") from None
+    if n_canary < 0 or not 0 <= pct <= 100:
+        raise UsageError("canary must be 0 or more; max-fail a percentage from 0 to 100")
+    rest = todo - min(n_canary, todo)
+    return PushOptions(timeout_s=setup.timeout_s, concurrency=setup.concurrency, canary=n_canary,
+                       batch_size=batch_size(batch.strip(), rest) if batch.strip() else None, max_fail_pct=pct)
+
+
+def summary_text(report: PushReport) -> str:
+    s = report.summary
+    out = (f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
+           f"restored {s['restored']} · unreachable {s['unreachable']}")
+    lost = sum(1 for o in report.outcomes if o.result == "not-restorable")
+    if lost:
+        out += f"\n{lost} NOT RESTORABLE: check these cameras by hand (fleetctl audit)"
+    if report.aborted:
+        out += f"\naborted: {report.aborted}"
+    for name, left in report.rotations.items():
+        out += f"\npassword `{name}`: " + ("rotated everywhere" if left == 0 else f"{left} cameras not on it yet")
+    return out + "\nesc: back to the fleet view (the pushed cameras are being re-checked)"
+
+
+# ---------------------------------------------------------------------------------- confirm
+
+
+class PushConfirm(ModalScreen[PushOptions | None]):
+    """The count, and the rollout: canary first, then batches, abort past max-fail. enter pushes."""
+
+    DEFAULT_CSS = _DIALOG_CSS.format(name="PushConfirm") + """
+    PushConfirm Horizontal { height: auto; }
+    PushConfirm Horizontal Vertical { width: 1fr; height: auto; border: none; padding: 0 1 0 0; }
+    PushConfirm Input { width: 100%; }
+    PushConfirm #why { color: $error; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+
+    def __init__(self, question: str, todo: int, setup: PushSetup) -> None:
+        super().__init__()
+        self.question, self.todo, self.setup = question, todo, setup
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, id="question")
+            with Horizontal():
+                for key, label, value, hint in (("canary", "canary", "1", "cameras first"),
+                                                ("batch", "batch", "", "all  (20 or 10%)"),
+                                                ("max-fail", "max-fail %", "0", "abort above")):
+                    with Vertical():
+                        yield Label(label)
+                        yield Input(value, placeholder=hint, id=key)
+            yield Label("", id="why")
+            yield Label("[b]enter[/] push    [b]esc[/] cancel", id="keys")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        values = {i.id: i.value for i in self.query(Input)}
+        try:
+            opts = rollout(values["canary"], values["batch"], values["max-fail"], self.todo, self.setup)
+        except UsageError as err:
+            self.query_one("#why", Label).update(escape(str(err)))
+            return
+        self.dismiss(opts)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# ---------------------------------------------------------------------------------- the screen
+
+
+class PushScreen(Screen[None]):
+    DEFAULT_CSS = """
+    PushScreen #title { height: auto; padding: 0 1; text-style: bold; }
+    PushScreen #body { height: 1fr; padding: 0 1; }
+    PushScreen #errors { color: $error; }
+    PushScreen .-hidden { display: none; }
+    PushScreen DataTable { height: auto; max-height: 100%; }
+    PushScreen #summary { height: auto; padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "back"),
+        Binding("p", "confirm", "push…"),
+    ]
+
+    @dataclass
+    class Outcome(Message):
+        outcome: CameraOutcome
+
+    def __init__(self, names: Sequence[str], hidden: int, setup: PushSetup) -> None:
+        super().__init__()
+        self.names, self.hidden, self.setup = list(names), hidden, setup
+        self.stage = "pick"
+        self.profile: Profile | None = None
+        self.planned: list[PlannedCamera] = []
+        self.report: PushReport | None = None
+        self._workspace = setup.workspace  # reconciled with a rotation under way when planning
+
+    @property
+    def fleet(self) -> FleetApp:
+        return cast("FleetApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Push a profile to {target_words(len(self.names), self.hidden)}: choose one", id="title")
+        with VerticalScroll(id="body"):
+            paths = self.setup.profiles()
+            yield OptionList(*(Option(p.name, id=str(p)) for p in paths), id="profiles")
+            yield Static("" if paths else f"no profiles (*.yaml) in {escape(str(self.setup.profiles_dir))}: "
+                         "fleetctl tui --profiles DIR", id="errors")
+            yield ProgressBar(total=len(self.names), show_eta=False, id="planning", classes="-hidden")
+            yield Static("", id="plan", classes="-hidden")
+            table: DataTable[str] = DataTable(cursor_type="row", id="outcomes", classes="-hidden")
+            for col in ("camera", "result", "changes", "why"):
+                table.add_column(col.upper(), key=col)
+            yield table
+        yield Static("", id="summary", classes="-hidden")
+        yield Footer()
+
+    def _show(self, *ids: str) -> None:
+        for wid in ("profiles", "errors", "planning", "plan", "outcomes", "summary"):
+            self.query_one(f"#{wid}").set_class(wid not in ids, "-hidden")
+
+    def _title(self, text: str) -> None:
+        self.query_one("#title", Static).update(text)
+
+    # ------------------------------------------------------------------ 1. profile
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        from fleetctl.core.profile import load_profile
+
+        path = str(event.option.id)
+        try:
+            profile = load_profile(path)
+            for name in profile.rotate:  # a missing rotation password is said now, not mid-push
+                self._workspace.secrets.get(name)
+        except InventoryError as err:
+            lines = "\n".join(escape(str(i)) for i in err.issues)
+            self.query_one("#errors", Static).update(f"{Path(path).name} cannot be used:\n{lines}")
+            return
+        except FleetctlError as err:
+            self.query_one("#errors", Static).update(escape(f"{Path(path).name}: {err}"))
+            return
+        self.profile = profile
+        self.stage = "plan"
+        self._title(f"Planning {Path(path).name}: reading {len(self.names)} cameras (nothing is written)")
+        self._show("planning")
+        self.plan_worker(profile)
+
+    # ------------------------------------------------------------------ 2. plan
+
+    @work(group="push-plan", exclusive=True)
+    async def plan_worker(self, profile: Profile) -> None:
+        from fleetctl.engine.journal import Journal
+        from fleetctl.engine.push import plan_push
+        from fleetctl.engine.rotate import reconcile, verified_cameras
+
+        cams = [self.fleet.model.cameras[n] for n in self.names if n in self.fleet.model.cameras]
+        bar = self.query_one("#planning", ProgressBar)
+        journal = Journal(self.setup.journal_path)
+        try:
+            # A rotation under way: reach each camera with the password the journal says it has.
+            ws, _ = await reconcile(self._workspace, journal, timeout_s=self.setup.timeout_s,
+                                    concurrency=self.setup.concurrency)
+            rotated = verified_cameras(ws, journal)
+        finally:
+            journal.close()
+        self._workspace = ws
+        sem = asyncio.Semaphore(self.setup.concurrency)
+
+        async def one(cam: Any) -> PlannedCamera:
+            # One camera per call so the bar moves as each is read (positions come from the
+            # whole inventory, so {n} in a hostname pattern is the same as a fleet-wide plan).
+            async with sem:
+                (p,) = await plan_push([cam], ws, profile, timeout_s=self.setup.timeout_s, rotated=rotated)
+            bar.advance(1)
+            return p
+
+        self.planned = list(await asyncio.gather(*(one(c) for c in cams)))
+        self._review()
+
+    def _review(self) -> None:
+        self.stage = "review"
+        self.query_one("#plan", Static).update(plan_text(self.planned))
+        todo = [p for p in self.planned if p.plan.changes]
+        unreadable = sum(1 for p in self.planned if p.plan.error)
+        tail = f"; {unreadable} unreadable (not pushed)" if unreadable else ""
+        if todo:
+            self._title(f"Plan: {sum(len(p.plan.changes) for p in todo)} changes on {len(todo)} cameras"
+                        f"{tail}. p: push…  esc: back")
+        else:
+            self._title(f"Nothing to change: every camera already has this profile{tail}. esc: back")
+        self._show("plan")
+
+    # ------------------------------------------------------------------ 3. confirm
+
+    def action_confirm(self) -> None:
+        todo = [p for p in self.planned if p.plan.changes]
+        if self.stage != "review" or not todo:
+            return
+        if self.fleet.read_only:  # the menu refuses already; a screen reached otherwise refuses too
+            self.notify("push: refused, fleetctl tui runs --read-only", severity="error")
+            return
+        shown = set(self.fleet.model.visible)
+        hidden = {n for n in self.names if n not in shown}
+        ask = PushConfirm(question(self.planned, hidden), len(todo), self.setup)
+
+        def answered(opts: PushOptions | None) -> None:
+            if opts is not None:
+                self.apply_worker(opts)
+
+        self.app.push_screen(ask, answered)
+
+    # ------------------------------------------------------------------ 4. apply and watch
+
+    @work(group="push-apply", exclusive=True)
+    async def apply_worker(self, options: PushOptions) -> None:
+        from fleetctl.engine.journal import Journal
+        from fleetctl.engine.push import apply_push
+
+        assert self.profile is not None
+        self.stage = "apply"
+        todo = [p for p in self.planned if not p.plan.error]  # unchanged ones are reported as such
+        table = self.query_one("#outcomes", DataTable)
+        table.clear()
+        for p in todo:
+            table.add_row(p.camera.name, "pending" if p.plan.changes else "unchanged",
+                          str(len(p.plan.changes)), "", key=p.camera.name)
+        self._title(f"Pushing {Path(self.profile.source).name} to {len(todo)} cameras…")
+        self._show("outcomes")
+        try:
+            journal = Journal(self.setup.journal_path)
+            try:
+                self.report = await apply_push(todo, self._workspace, self.profile, options, journal,
+                                               on_result=self._arrived)
+            finally:
+                journal.close()
+        except FleetctlError as err:  # the journal cannot be written: nothing was sent unrecorded
+            self.query_one("#summary", Static).update(escape(f"push failed: {err}"))
+            self._show("outcomes", "summary")
+            return
+        finally:
+            self.stage = "done"
+            self.fleet.check_now([p.camera.name for p in todo if p.plan.changes])
+        self.query_one("#summary", Static).update(escape(summary_text(self.report)))
+        self._title(f"Push of {Path(self.profile.source).name}: done")
+        self._show("outcomes", "summary")
+        for o in self.report.outcomes:  # skipped cameras get no on_result: set every row from the report
+            self._set_row(o)
+
+    def _arrived(self, outcome: CameraOutcome) -> None:
+        self.post_message(self.Outcome(outcome))
+
+    def on_push_screen_outcome(self, message: Outcome) -> None:
+        self._set_row(message.outcome)
+
+    def _set_row(self, o: CameraOutcome) -> None:
+        table = self.query_one("#outcomes", DataTable)
+        if o.name not in table.rows:
+            return
+        table.update_cell(o.name, "result", Text(o.result, style=_RESULT_STYLE.get(o.result, "")))
+        table.update_cell(o.name, "changes", str(len(o.changes)))
+        table.update_cell(o.name, "why", o.error or "")
+
+    def results(self) -> dict[str, str]:
+        """Camera -> the result its row shows now (what the operator reads)."""
+        table = self.query_one("#outcomes", DataTable)
+        return {str(k.value): str(table.get_cell(k, "result")) for k in table.rows}
+
+    def action_back(self) -> None:
+        if self.stage == "apply":
+            self.notify("push running: it is not cancelled midway (a camera could be left "
+                        "half-configured); esc once it has finished", severity="warning")
+            return
+        self.app.pop_screen()
