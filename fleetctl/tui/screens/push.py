@@ -215,6 +215,9 @@ class PushScreen(Screen[None]):
         yield Static("", id="summary", classes="-hidden")
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.query_one("#profiles", OptionList).focus()
+
     def _show(self, *ids: str) -> None:
         for wid in ("profiles", "errors", "planning", "plan", "outcomes", "summary"):
             self.query_one(f"#{wid}").set_class(wid not in ids, "-hidden")
