@@ -132,7 +132,12 @@ async def test_plan_shows_each_cameras_diff_and_cancel_writes_nothing(make_fleet
         assert "Plan: 4 changes on 2 cameras; 1 unreadable" in text_of(screen.query_one("#title", Static))
 
         await pilot.press("p")
-        assert isinstance(app.screen, PushConfirm)
+        ask = app.screen
+        assert isinstance(ask, PushConfirm)
+        ask.query_one("#max-fail", Input).focus()
+        await pilot.press("ctrl+u", *"150", "enter")  # refused in the dialog, nothing sent
+        assert app.screen is ask
+        assert "max-fail a percentage from 0 to 100" in text_of(ask.query_one("#why", Label))
         await pilot.press("escape")  # cancelled at the question
         assert app.screen is screen and screen.stage == "review"
         await pilot.press("escape")  # back to the fleet view
@@ -162,7 +167,7 @@ async def test_confirmed_push_changes_the_devices_and_shows_each_outcome(make_fl
             assert fleet.by_name(name).dns_servers == ["127.0.0.53"]
             assert fleet.by_name(name).ntp_servers == ["127.0.0.123"]
         assert sum(fleet.cameras[0].counters.writes.values()) == 0  # already right: untouched
-        assert screen.results() == {c0: "unchanged", c1: "changed", c2: "changed"}
+        assert screen.results() == {c0: "unchanged", c1: "changed", c2: "changed", c3: "not pushed"}
         summary = text_of(screen.query_one("#summary", Static))
         assert "changed 2 · unchanged 1 · failed 0" in summary
         assert sorted(source.checked[-1]) == sorted([c1, c2])  # the pushed cameras, re-checked

@@ -31,7 +31,7 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
     from fleetctl.engine.history import HistoryStore
     from fleetctl.engine.workspace import load_workspace
     from fleetctl.tui.app import FleetApp
-    from fleetctl.tui.screens.push import PushSetup
+    from fleetctl.tui.push_view import PushSetup
     from fleetctl.tui.source import EngineSource
 
     if args.interval < 0:

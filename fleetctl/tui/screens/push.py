@@ -30,96 +30,22 @@ from textual.widgets import DataTable, Footer, Input, Label, OptionList, Progres
 from textual.widgets.option_list import Option
 
 from fleetctl.core.errors import FleetctlError, InventoryError, UsageError
-from fleetctl.core.rollout import batch_size
 from fleetctl.engine.push import CameraOutcome, PlannedCamera, PushOptions, PushReport
+from fleetctl.tui.push_view import (
+    RESULT_STYLE,
+    PushSetup,
+    plan_text,
+    question,
+    rollout,
+    summary_text,
+)
 from fleetctl.tui.screens.confirm import _DIALOG_CSS, target_words
 
 if TYPE_CHECKING:
     from fleetctl.core.profile import Profile
-    from fleetctl.engine.workspace import Workspace
     from fleetctl.tui.app import FleetApp
 
-_RESULT_STYLE = {"changed": "green", "unchanged": "dim", "restored": "yellow", "failed": "bold red",
-                 "not-restorable": "bold white on red", "unreachable": "magenta", "skipped": "dim"}
-
-
-@dataclass(frozen=True)
-class PushSetup:
-    """What the push screen needs beyond the app: where profiles are, the journal, limits."""
-
-    workspace: Workspace
-    profiles_dir: Path
-    journal_path: str | None = None  # None: the engine's default ($FLEETCTL_JOURNAL honoured)
-    timeout_s: float = 10.0
-    concurrency: int = 32
-
-    def profiles(self) -> list[Path]:
-        if not self.profiles_dir.is_dir():
-            return []
-        return sorted(p for p in self.profiles_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
-# ---------------------------------------------------------------------------------- pure parts
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, list | tuple):
-        return ", ".join(map(str, v)) or "(none)"
-    return "(unknown)" if v is None else str(v)
-
-
-def plan_text(planned: Sequence[PlannedCamera]) -> Text:
-    """The per-camera diff as the operator reads it: ``~ setting: from -> to``, ``!`` unsupported."""
-    lines: list[str] = []
-    for p in planned:
-        name, plan = escape(p.camera.name), p.plan
-        if plan.error:
-            lines.append(f"[bold red]{name}[/]: cannot read, not pushed: {escape(plan.error)}")
-        elif not plan.changes and not plan.unsupported:
-            lines.append(f"[green]{name}[/]: already right ({len(plan.unchanged)} settings)")
-        else:
-            lines.append(f"[bold]{name}[/] ({escape(p.camera.site)}):")
-            lines += [f"  [yellow]~[/] {escape(c.setting)}: {escape(_fmt(c.old))} [yellow]->[/] {escape(_fmt(c.new))}"
-                      for c in plan.changes]
-            lines += [f"  [magenta]![/] {escape(u)}" for u in plan.unsupported]
-    return Text.from_markup("\n".join(lines))
-
-
-def question(planned: Sequence[PlannedCamera], hidden: set[str]) -> str:
-    """``Push 12 changes to 5 cameras (2 hidden by the filter)?``: only cameras with changes count."""
-    todo = [p for p in planned if p.plan.changes]
-    n_changes = sum(len(p.plan.changes) for p in todo)
-    n_hidden = sum(1 for p in todo if p.camera.name in hidden)
-    return f"Push {n_changes} change{'s' if n_changes != 1 else ''} to {target_words(len(todo), n_hidden)}?"
-
-
-def rollout(canary: str, batch: str, max_fail: str, todo: int, setup: PushSetup) -> PushOptions:
-    """The confirm dialog's fields as PushOptions; UsageError says which field is wrong."""
-    try:
-        n_canary = int(canary.strip() or "0")
-        pct = float(max_fail.strip() or "0")
-    except ValueError:
-        raise UsageError("canary is a camera count and max-fail a percentage") from None
-    if n_canary < 0 or not 0 <= pct <= 100:
-        raise UsageError("canary must be 0 or more; max-fail a percentage from 0 to 100")
-    rest = todo - min(n_canary, todo)
-    return PushOptions(timeout_s=setup.timeout_s, concurrency=setup.concurrency, canary=n_canary,
-                       batch_size=batch_size(batch.strip(), rest) if batch.strip() else None, max_fail_pct=pct)
-
-
-def summary_text(report: PushReport) -> str:
-    s = report.summary
-    out = (f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
-           f"restored {s['restored']} · unreachable {s['unreachable']}")
-    lost = sum(1 for o in report.outcomes if o.result == "not-restorable")
-    if lost:
-        out += f"\n{lost} NOT RESTORABLE: check these cameras by hand (fleetctl audit)"
-    if report.aborted:
-        out += f"\naborted: {report.aborted}"
-    for name, left in report.rotations.items():
-        out += f"\npassword `{name}`: " + ("rotated everywhere" if left == 0 else f"{left} cameras not on it yet")
-    return out + "\nesc: back to the fleet view (the pushed cameras are being re-checked)"
-
+__all__ = ["PushConfirm", "PushScreen", "PushSetup"]
 
 # ---------------------------------------------------------------------------------- confirm
 
@@ -144,7 +70,7 @@ class PushConfirm(ModalScreen[PushOptions | None]):
             yield Label(self.question, id="question")
             with Horizontal():
                 for key, label, value, hint in (("canary", "canary", "1", "cameras first"),
-                                                ("batch", "batch", "", "all  (20 or 10%)"),
+                                                ("batch", "batch: n or n%", "", "all"),
                                                 ("max-fail", "max-fail %", "0", "abort above")):
                     with Vertical():
                         yield Label(label)
@@ -180,6 +106,7 @@ class PushScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "back"),
         Binding("p", "confirm", "push…"),
+        Binding("q", "quit", "quit"),  # the app's quit, held while a push runs
     ]
 
     @dataclass
@@ -214,6 +141,11 @@ class PushScreen(Screen[None]):
             yield table
         yield Static("", id="summary", classes="-hidden")
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "confirm":  # "p push…" only where there is a plan to push
+            return self.stage == "review" and any(p.plan.changes for p in self.planned)
+        return True
 
     def on_mount(self) -> None:
         self.query_one("#profiles", OptionList).focus()
@@ -324,9 +256,13 @@ class PushScreen(Screen[None]):
         todo = [p for p in self.planned if not p.plan.error]  # unchanged ones are reported as such
         table = self.query_one("#outcomes", DataTable)
         table.clear()
-        for p in todo:
-            table.add_row(p.camera.name, "pending" if p.plan.changes else "unchanged",
-                          str(len(p.plan.changes)), "", key=p.camera.name)
+        for p in self.planned:
+            if p.plan.error:  # said at the review; kept in view so the count adds up
+                table.add_row(p.camera.name, Text("not pushed", style="magenta"), "0",
+                              f"unreadable: {p.plan.error}", key=p.camera.name)
+            else:
+                table.add_row(p.camera.name, "pending" if p.plan.changes else "unchanged",
+                              str(len(p.plan.changes)), "", key=p.camera.name)
         self._title(f"Pushing {Path(self.profile.source).name} to {len(todo)} cameras…")
         self._show("outcomes")
         try:
@@ -359,7 +295,7 @@ class PushScreen(Screen[None]):
         table = self.query_one("#outcomes", DataTable)
         if o.name not in table.rows:
             return
-        table.update_cell(o.name, "result", Text(o.result, style=_RESULT_STYLE.get(o.result, "")))
+        table.update_cell(o.name, "result", Text(o.result, style=RESULT_STYLE.get(o.result, "")))
         table.update_cell(o.name, "changes", str(len(o.changes)))
         table.update_cell(o.name, "why", o.error or "")
 
@@ -368,9 +304,16 @@ class PushScreen(Screen[None]):
         table = self.query_one("#outcomes", DataTable)
         return {str(k.value): str(table.get_cell(k, "result")) for k in table.rows}
 
-    def action_back(self) -> None:
+    def _busy_pushing(self) -> bool:
         if self.stage == "apply":
             self.notify("push running: it is not cancelled midway (a camera could be left "
-                        "half-configured); esc once it has finished", severity="warning")
-            return
-        self.app.pop_screen()
+                        "half-configured); wait for it to finish", severity="warning")
+        return self.stage == "apply"
+
+    def action_back(self) -> None:
+        if not self._busy_pushing():
+            self.app.pop_screen()
+
+    def action_quit(self) -> None:
+        if not self._busy_pushing():
+            self.app.exit()

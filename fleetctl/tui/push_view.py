@@ -1,0 +1,104 @@
+"""The push screen's pure parts: its setup, the plan as a diff, the count, the rollout fields.
+
+Kept apart from the widgets so the words an operator reads are plain functions of the engine's
+values (engine/push.py), testable without a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from rich.text import Text
+
+from fleetctl.core.errors import UsageError
+from fleetctl.core.rollout import batch_size
+from fleetctl.engine.push import PlannedCamera, PushOptions, PushReport
+from fleetctl.tui.screens.confirm import target_words
+
+if TYPE_CHECKING:
+    from fleetctl.engine.workspace import Workspace
+
+RESULT_STYLE = {"changed": "green", "unchanged": "dim", "restored": "yellow", "failed": "bold red",
+                 "not-restorable": "bold white on red", "unreachable": "magenta", "skipped": "dim"}
+
+
+@dataclass(frozen=True)
+class PushSetup:
+    """What the push screen needs beyond the app: where profiles are, the journal, limits."""
+
+    workspace: Workspace
+    profiles_dir: Path
+    journal_path: str | None = None  # None: the engine's default ($FLEETCTL_JOURNAL honoured)
+    timeout_s: float = 10.0
+    concurrency: int = 32
+
+    def profiles(self) -> list[Path]:
+        if not self.profiles_dir.is_dir():
+            return []
+        return sorted(p for p in self.profiles_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+# ---------------------------------------------------------------------------------- pure parts
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, list | tuple):
+        return ", ".join(map(str, v)) or "(none)"
+    return "(unknown)" if v is None else str(v)
+
+
+def plan_text(planned: Sequence[PlannedCamera]) -> Text:
+    """The per-camera diff as the operator reads it: ``~ setting: from -> to``, ``!`` unsupported."""
+    lines: list[str] = []
+    for p in planned:
+        name, plan = escape(p.camera.name), p.plan
+        if plan.error:
+            lines.append(f"[bold red]{name}[/]: cannot read, not pushed: {escape(plan.error)}")
+        elif not plan.changes and not plan.unsupported:
+            lines.append(f"[green]{name}[/]: already right ({len(plan.unchanged)} settings)")
+        else:
+            lines.append(f"[bold]{name}[/] ({escape(p.camera.site)}):")
+            lines += [f"  [yellow]~[/] {escape(c.setting)}: {escape(_fmt(c.old))} [yellow]->[/] {escape(_fmt(c.new))}"
+                      for c in plan.changes]
+            lines += [f"  [magenta]![/] {escape(u)}" for u in plan.unsupported]
+    return Text.from_markup("\n".join(lines))
+
+
+def question(planned: Sequence[PlannedCamera], hidden: set[str]) -> str:
+    """``Push 12 changes to 5 cameras (2 hidden by the filter)?``: only cameras with changes count."""
+    todo = [p for p in planned if p.plan.changes]
+    n_changes = sum(len(p.plan.changes) for p in todo)
+    n_hidden = sum(1 for p in todo if p.camera.name in hidden)
+    return f"Push {n_changes} change{'s' if n_changes != 1 else ''} to {target_words(len(todo), n_hidden)}?"
+
+
+def rollout(canary: str, batch: str, max_fail: str, todo: int, setup: PushSetup) -> PushOptions:
+    """The confirm dialog's fields as PushOptions; UsageError says which field is wrong."""
+    try:
+        n_canary = int(canary.strip() or "0")
+        pct = float(max_fail.strip() or "0")
+    except ValueError:
+        raise UsageError("canary is a camera count and max-fail a percentage") from None
+    if n_canary < 0 or not 0 <= pct <= 100:
+        raise UsageError("canary must be 0 or more; max-fail a percentage from 0 to 100")
+    rest = todo - min(n_canary, todo)
+    return PushOptions(timeout_s=setup.timeout_s, concurrency=setup.concurrency, canary=n_canary,
+                       batch_size=batch_size(batch.strip(), rest) if batch.strip() else None, max_fail_pct=pct)
+
+
+def summary_text(report: PushReport) -> str:
+    s = report.summary
+    out = (f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
+           f"restored {s['restored']} · unreachable {s['unreachable']}")
+    lost = sum(1 for o in report.outcomes if o.result == "not-restorable")
+    if lost:
+        out += f"\n{lost} NOT RESTORABLE: check these cameras by hand (fleetctl audit)"
+    if report.aborted:
+        out += f"\naborted: {report.aborted}"
+    for name, left in report.rotations.items():
+        out += f"\npassword `{name}`: " + ("rotated everywhere" if left == 0 else f"{left} cameras not on it yet")
+    return out + "\nesc: back to the fleet view (the pushed cameras are being re-checked)"
