@@ -8,15 +8,18 @@ device's own state.
 
 from __future__ import annotations
 
+import argparse
 import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 from textual.widgets import Input, Label, Static
 from tui_helpers import make_app
 
+from fleetctl.cli.tui_cmd import build_app
 from fleetctl.engine.workspace import load_workspace
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.tui.app import FleetApp
@@ -174,3 +177,39 @@ async def test_confirmed_push_changes_the_devices_and_shows_each_outcome(make_fl
         assert c3 not in source.checked[-1]
         await pilot.press("escape")
         assert isinstance(app.screen, FleetScreen)
+
+
+async def test_after_a_password_rotation_the_recheck_logs_in_with_the_new_one(
+    make_fleet: MakeFleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through `fleetctl tui`'s own wiring (build_app); the journal is $FLEETCTL_JOURNAL."""
+    fleet = await make_fleet(cameras=2, faults="none", rtsp=False)
+    inventory, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "rotate.yaml").write_text("users: {rotate: [sim]}\n")
+    journal = tmp_path / "journal.sqlite"
+    monkeypatch.setenv("FLEETCTL_JOURNAL", str(journal))
+    args = argparse.Namespace(interval=0.0, read_only=False, select="", timeout=10.0, concurrency=8,
+                              window=0.3, db=None, no_history=True, profiles=None, journal=None)
+    app = build_app(args, str(inventory), str(secrets))
+    old = fleet.password
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_push(app, pilot, marks=2)
+        await pilot.press("enter")  # rotate.yaml, from profiles/ next to the inventory
+        await settled(app, pilot)
+        await pilot.press("p", "enter")
+        await settled(app, pilot)  # the push, then the re-check it starts
+        assert screen.results() == {c.name: "changed" for c in fleet.cameras}
+        assert app.push_setup is not None
+        fresh = app.push_setup.workspace  # what the next push (and the checks) log in with
+        for cam in fleet.cameras:  # the devices' own accounts: the old password is gone
+            on_device = cam.users[fleet.username].password
+            camera = fresh.inventory.camera(cam.name)
+            assert camera is not None
+            cred = fresh.credential_for(camera)
+            assert on_device != old
+            assert cred is not None and cred.password is not None and cred.password.reveal() == on_device
+            problems = [p.message for p in app.model.reports[cam.name].problems]
+            assert not any("credentials" in m for m in problems), problems
+            assert app.model.reports[cam.name].device is not None  # logged in and read it
+    assert journal.exists()  # $FLEETCTL_JOURNAL honoured

@@ -18,6 +18,7 @@ from fleetctl.core.errors import FleetctlError, UsageError
 from fleetctl.core.exitcodes import ExitCode
 
 if TYPE_CHECKING:
+    from fleetctl.engine.workspace import Workspace
     from fleetctl.tui.app import FleetApp
 
 SIM_READY_S = 120.0  # 500 simulated cameras bind ~2,000 sockets: seconds, not minutes
@@ -49,12 +50,18 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
         stream_window_s=getattr(args, "window", 1.0),
     )
     source = EngineSource(workspace, options, history)
+    actions = EngineActions(workspace, timeout_s=options.timeout_s)
+
+    def rewire(fresh: Workspace) -> None:  # after a push rotated passwords
+        source.workspace = actions.workspace = fresh
+
     # Profiles live next to the inventory (inventories/profiles/*.yaml) unless --profiles says.
     profiles = getattr(args, "profiles", None) or Path(inventory).parent / "profiles"
-    push = PushSetup(workspace, Path(profiles), getattr(args, "journal", None), timeout_s=options.timeout_s)
+    push = PushSetup(workspace, Path(profiles), getattr(args, "journal", None), timeout_s=options.timeout_s,
+                     reload=lambda: load_workspace(inventory, secrets), rewire=rewire)
     return FleetApp(
         cameras, source, read_only=args.read_only, interval=args.interval,
-        actions=EngineActions(workspace, timeout_s=options.timeout_s), timeline=source.timeline, push=push,
+        actions=actions, timeline=source.timeline, push=push,
     )
 
 

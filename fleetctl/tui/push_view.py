@@ -6,7 +6,7 @@ values (engine/push.py), testable without a terminal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,11 @@ class PushSetup:
     journal_path: str | None = None  # None: the engine's default ($FLEETCTL_JOURNAL honoured)
     timeout_s: float = 10.0
     concurrency: int = 32
+    # After a password rotation the secrets file has changed under the app: ``reload`` reads
+    # the workspace again from disk, ``rewire`` hands it to the app's checks and actions (else
+    # the re-check after the push would log in with the old password and report auth failures).
+    reload: Callable[[], Workspace] | None = None
+    rewire: Callable[[Workspace], None] | None = None
 
     def profiles(self) -> list[Path]:
         if not self.profiles_dir.is_dir():

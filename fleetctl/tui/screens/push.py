@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -43,6 +43,7 @@ from fleetctl.tui.screens.confirm import _DIALOG_CSS, target_words
 
 if TYPE_CHECKING:
     from fleetctl.core.profile import Profile
+    from fleetctl.engine.journal import Journal
     from fleetctl.tui.app import FleetApp
 
 __all__ = ["PushConfirm", "PushScreen", "PushSetup"]
@@ -270,6 +271,8 @@ class PushScreen(Screen[None]):
             try:
                 self.report = await apply_push(todo, self._workspace, self.profile, options, journal,
                                                on_result=self._arrived)
+                if self.report.rotations:
+                    self._after_rotation(journal)
             finally:
                 journal.close()
         except FleetctlError as err:  # the journal cannot be written: nothing was sent unrecorded
@@ -284,6 +287,15 @@ class PushScreen(Screen[None]):
         self._show("outcomes", "summary")
         for o in self.report.outcomes:  # skipped cameras get no on_result: set every row from the report
             self._set_row(o)
+
+    def _after_rotation(self, journal: Journal) -> None:
+        from fleetctl.engine.rotate import from_journal
+
+        fresh = self.setup.reload() if self.setup.reload is not None else self.setup.workspace
+        fresh = from_journal(fresh, journal)  # cameras already on a still-pending new password
+        self.fleet.push_setup = replace(self.setup, workspace=fresh)  # the next push starts here
+        if self.setup.rewire is not None:
+            self.setup.rewire(fresh)
 
     def _arrived(self, outcome: CameraOutcome) -> None:
         self.post_message(self.Outcome(outcome))
