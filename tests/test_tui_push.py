@@ -44,7 +44,7 @@ def writes(fleet: SimFleet) -> int:
     return sum(sum(c.counters.writes.values()) for c in fleet.cameras)
 
 
-async def start(make_fleet: MakeFleet, tmp_path: Path) -> tuple[SimFleet, FleetApp, ScriptedSource]:
+async def start(make_fleet: MakeFleet, tmp_path: Path, timeout_s: float = 10.0) -> tuple[SimFleet, FleetApp, ScriptedSource]:
     """Four cameras: #0 already has the profile, #3 is offline (unreadable), #1 and #2 differ."""
     fleet = await make_fleet(cameras=4, faults="none", rtsp=False, assign={3: {"offline"}})
     fleet.cameras[0].dns_servers = ["127.0.0.53"]
@@ -56,7 +56,7 @@ async def start(make_fleet: MakeFleet, tmp_path: Path) -> tuple[SimFleet, FleetA
     (profiles / "dns.yaml").write_text(GOOD)
     workspace = load_workspace(str(inventory))
     source = ScriptedSource([])
-    setup = PushSetup(workspace, profiles, str(tmp_path / "journal.sqlite"), timeout_s=10.0)
+    setup = PushSetup(workspace, profiles, str(tmp_path / "journal.sqlite"), timeout_s=timeout_s)
     app = FleetApp(workspace.inventory.cameras, source, interval=0, push=setup)
     return fleet, app, source
 
@@ -177,6 +177,42 @@ async def test_confirmed_push_changes_the_devices_and_shows_each_outcome(make_fl
         assert c3 not in source.checked[-1]
         await pilot.press("escape")
         assert isinstance(app.screen, FleetScreen)
+
+
+async def test_rows_update_as_each_camera_finishes(make_fleet: MakeFleet, tmp_path: Path) -> None:
+    # The second camera's SetDNS never answers: it ends restored after the (short) deadline,
+    # and until then the first camera's row already says changed.
+    fleet, app, _ = await start(make_fleet, tmp_path, timeout_s=3.0)
+    first, second = sorted(c.name for c in fleet.cameras[1:3])  # the order the push takes them
+    fleet.by_name(second).write_faults = {"SetDNS": "hang"}
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_push(app, pilot)
+        await plan(app, pilot, screen)
+        await pilot.press("p", "enter")  # canary 1 (first), then the rest (second)
+        while screen.stage != "apply" or screen.results().get(first) != "changed":
+            await pilot.pause()  # each pause lets pending messages (outcomes) through
+        assert screen.results()[second] == "pending"
+        await settled(app, pilot)
+        assert screen.results()[second] == "restored"
+        assert fleet.by_name(second).dns_servers == []  # as it was
+        assert fleet.by_name(first).dns_servers == ["127.0.0.53"]
+        assert "changed 1 · unchanged 1 · failed 0 · restored 1" in text_of(screen.query_one("#summary", Static))
+
+
+async def test_a_failed_canary_aborts_and_the_rest_is_skipped(make_fleet: MakeFleet, tmp_path: Path) -> None:
+    fleet, app, _ = await start(make_fleet, tmp_path)
+    first, second = sorted(c.name for c in fleet.cameras[1:3])
+    fleet.by_name(first).write_faults = {"SetNTP": "fault"}  # the second setting group is refused
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_push(app, pilot)
+        await plan(app, pilot, screen)
+        await pilot.press("p", "enter")  # the defaults: canary 1, max-fail 0
+        await settled(app, pilot)
+        assert screen.results()[first] == "restored" and screen.results()[second] == "skipped"
+        assert fleet.by_name(first).dns_servers == []  # SetDNS was written, then restored
+        assert sum(fleet.by_name(second).counters.writes.values()) == 0
+        summary = text_of(screen.query_one("#summary", Static))
+        assert "aborted: canary: 1 of 1 cameras failed, more than --max-fail 0%" in summary
 
 
 async def test_after_a_password_rotation_the_recheck_logs_in_with_the_new_one(
