@@ -9,7 +9,8 @@ from fleetctl.cli import options
 KEYS = """\
 keys: / filter (!term negates)  : view (sites, cameras)  enter open  esc back
       space mark  V mark range  u clear marks  ctrl+z faults only  a actions
-      c check now  t sync time  R reboot  W/N/S/O/F sort  ? help  q quit"""
+      c check now  t sync time  R reboot  W/N/S/O/F sort  ? help  q quit
+push: a, then "push a profile" (profiles/*.yaml next to the inventory, or --profiles DIR)"""
 
 
 def add_tui_options(p: argparse.ArgumentParser, *, interval: float = 60.0) -> None:
