@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,20 @@ async def test_a_bad_profile_shows_its_errors_and_sends_nothing(make_fleet: Make
         assert "bad.yaml cannot be used" in errors
         assert "bad.yaml:2: colour:" in errors  # file:line: key
         assert screen.stage == "pick"
+    assert writes(fleet) == 0
+
+
+async def test_an_unusable_journal_is_said_on_screen_and_the_app_lives(make_fleet: MakeFleet, tmp_path: Path) -> None:
+    fleet, app, _ = await start(make_fleet, tmp_path)
+    (tmp_path / "a-file").write_text("")
+    assert app.push_setup is not None
+    app.push_setup = replace(app.push_setup, journal_path=str(tmp_path / "a-file" / "journal.sqlite"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_push(app, pilot)
+        await pilot.press("down", "enter")
+        await settled(app, pilot)
+        assert screen.stage == "pick" and app.is_running
+        assert "cannot plan: cannot open the push journal" in text_of(screen.query_one("#errors", Static))
     assert writes(fleet) == 0
 
 

@@ -191,14 +191,20 @@ class PushScreen(Screen[None]):
 
         cams = [self.fleet.model.cameras[n] for n in self.names if n in self.fleet.model.cameras]
         bar = self.query_one("#planning", ProgressBar)
-        journal = Journal(self.setup.journal_path)
         try:
-            # A rotation under way: reach each camera with the password the journal says it has.
-            ws, _ = await reconcile(self._workspace, journal, timeout_s=self.setup.timeout_s,
-                                    concurrency=self.setup.concurrency)
-            rotated = verified_cameras(ws, journal)
-        finally:
-            journal.close()
+            journal = Journal(self.setup.journal_path)
+            try:
+                # A rotation under way: reach each camera with the password the journal says it has.
+                ws, _ = await reconcile(self._workspace, journal, timeout_s=self.setup.timeout_s,
+                                        concurrency=self.setup.concurrency)
+                rotated = verified_cameras(ws, journal)
+            finally:
+                journal.close()
+        except FleetctlError as err:  # an unusable journal: say so on the screen, keep the app
+            self.stage = "pick"
+            self._show("profiles", "errors")
+            self.query_one("#errors", Static).update(escape(f"cannot plan: {err}"))
+            return
         self._workspace = ws
         sem = asyncio.Semaphore(self.setup.concurrency)
 
