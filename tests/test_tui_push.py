@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import sqlite3
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -189,6 +191,9 @@ async def test_confirmed_push_changes_the_devices_and_shows_each_outcome(make_fl
         summary = text_of(screen.query_one("#summary", Static))
         assert "changed 2 · unchanged 1 · failed 0" in summary
         assert sorted(source.checked[-1]) == sorted([c1, c2])  # the pushed cameras, re-checked
+        with closing(sqlite3.connect(tmp_path / "journal.sqlite")) as db:
+            run = db.execute("SELECT selection, state FROM push_runs").fetchall()
+        assert run == [(f"name:{c0},{c1},{c2}", "done")]  # a resume would stay on these
         assert c3 not in source.checked[-1]
         await pilot.press("escape")
         assert isinstance(app.screen, FleetScreen)

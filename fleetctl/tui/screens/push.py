@@ -275,8 +275,11 @@ class PushScreen(Screen[None]):
         try:
             journal = Journal(self.setup.journal_path)
             try:
+                # The journal records what was targeted in the selection language, so
+                # `fleetctl push --resume` after an interrupted TUI push stays on these cameras.
+                selection = "name:" + ",".join(p.camera.name for p in todo)
                 self.report = await apply_push(todo, self._workspace, self.profile, options, journal,
-                                               on_result=self._arrived)
+                                               selection=selection, on_result=self._arrived)
                 if self.report.rotations:
                     self._after_rotation(journal)
             finally:
