@@ -104,3 +104,22 @@ async def test_serve_process_endpoints_and_sigterm(tmp_path: Path) -> None:
             async with asyncio.timeout(20):
                 rc = await proc.wait()
         assert rc == 0
+
+
+async def test_a_saturated_cycle_stops_promptly(tmp_path: Path) -> None:
+    """SIGTERM while the cycle is behind schedule (every slot busy with hanging cameras): serve
+    finishes the checks in flight and starts no more, instead of working through the fleet."""
+    async with SimFleet(cameras=6, faults="none", seed=6, assign={i: {"hang"} for i in range(6)}, discovery=False) as fleet:
+        inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+        ws = load_workspace(str(inv), str(secrets))
+        opts = MonitorOptions(interval_s=0.1, check=CheckOptions(timeout_s=2.0, concurrency=1, stream_window_s=0.3))
+        mon = Monitor(ws, select_cameras(ws.inventory, ""), opts)
+        stop = asyncio.Event()
+        task = asyncio.create_task(mon.run(stop))
+        async with asyncio.timeout(30):
+            while not mon._sem.locked():  # the one slot is taken: the first check is under way
+                await asyncio.sleep(0.01)
+        stop.set()
+        async with asyncio.timeout(8):  # one in-flight check (2 s), not six of them (12 s)
+            await task
+        assert len(mon.latest) <= 2

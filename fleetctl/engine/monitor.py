@@ -114,6 +114,8 @@ class Monitor:
         results: list[CameraReport] = []
         async with asyncio.TaskGroup() as tg:
             for i, cam in enumerate(self.cameras):
+                if stop is not None and stop.is_set():
+                    break  # a saturated cycle never sleeps: look for the stop signal every camera
                 delay = t0 + i * step - time.monotonic()
                 if delay > 0:
                     if stop is None:
@@ -124,7 +126,19 @@ class Monitor:
                             break  # stopping: don't start more checks, let running ones finish
                         except TimeoutError:
                             pass
-                await self._sem.acquire()
+                if stop is None:
+                    await self._sem.acquire()
+                else:  # waiting for a free slot must not outlast a stop either
+                    acquire = asyncio.ensure_future(self._sem.acquire())
+                    stopped = asyncio.ensure_future(stop.wait())
+                    await asyncio.wait({acquire, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                    stopped.cancel()
+                    if not acquire.done() or acquire.cancelled():
+                        acquire.cancel()
+                        break
+                    if stop.is_set():
+                        self._sem.release()
+                        break
                 tg.create_task(self._check_one(cam, results))
         self.last_cycle_s = time.monotonic() - t0
         self.cycles += 1
