@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from push_support import push_argv
+from push_support import push_here as run_here
 
 from fleetctl.sim.fleet import SimFleet
 
@@ -17,33 +18,8 @@ REBOOT_S = 1.0  # how long the simulated camera stays away: short, the test wait
 async def push_here(
     inv: Path, tmp: Path, capsys: pytest.CaptureFixture[str], profile: str, *extra: str
 ) -> tuple[int, dict[str, Any]]:
-    from fleetctl.cli.main import build_parser
-    from fleetctl.cli.push_cmd import _push
-
-    prof = tmp / "reboot.yaml"
-    prof.write_text(profile)
-    args = build_parser().parse_args(
-        [
-            "push",
-            "-i",
-            str(inv),
-            "--profile",
-            str(prof),
-            "--format",
-            "json",
-            "--journal",
-            str(tmp / "journal.sqlite"),
-            "--timeout",
-            "3",
-            "--reboot-wait",
-            "30",
-            "--yes",
-            *extra,
-        ]
-    )
-    capsys.readouterr()
-    rc = await _push(args)
-    return rc, json.loads(capsys.readouterr().out)
+    argv = push_argv(inv, tmp, profile, "--timeout", "3", "--reboot-wait", "30", "--yes", *extra, name="reboot.yaml")
+    return await run_here(argv, capsys)
 
 
 @pytest.mark.slow

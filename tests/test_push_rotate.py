@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from push_support import push_argv, push_process
+from push_support import push_here as run_here
 
 from fleetctl.adapters.secrets import load_secret_file
 from fleetctl.engine.journal import Journal
@@ -31,68 +33,17 @@ CRED = "sim"  # the credential name SimFleet.write_inventory gives every camera
 async def push(
     inv: Path, tmp: Path, *extra: str, kill_at: str | None = None
 ) -> tuple[int, str, str]:
-    prof = tmp / "rotate.yaml"
-    prof.write_text(PROFILE)
     env = {k: v for k, v in os.environ.items() if k not in (KILL_ENV, "FLEETCTL_SECRETS")}
     if kill_at is not None:
         env[KILL_ENV] = kill_at
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fleetctl",
-        "push",
-        "-i",
-        str(inv),
-        "--profile",
-        str(prof),
-        "--format",
-        "json",
-        "--journal",
-        str(tmp / "journal.sqlite"),
-        "--timeout",
-        "4",
-        "--yes",
-        *extra,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
-    async with asyncio.timeout(120):
-        out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await push_process(push_argv(inv, tmp, PROFILE, "--yes", *extra, name="rotate.yaml"), env)
 
 
 async def push_here(
     inv: Path, tmp: Path, capsys: pytest.CaptureFixture[str], *extra: str
 ) -> tuple[int, dict[str, Any]]:
     """The same CLI run in this process (no kill needed: saves an interpreter start)."""
-    from fleetctl.cli.main import build_parser
-    from fleetctl.cli.push_cmd import _push
-
-    prof = tmp / "rotate.yaml"
-    prof.write_text(PROFILE)
-    args = build_parser().parse_args(
-        [
-            "push",
-            "-i",
-            str(inv),
-            "--profile",
-            str(prof),
-            "--format",
-            "json",
-            "--journal",
-            str(tmp / "journal.sqlite"),
-            "--timeout",
-            "4",
-            "--yes",
-            *extra,
-        ]
-    )
-    capsys.readouterr()
-    rc = await _push(args)
-    return rc, json.loads(capsys.readouterr().out)
+    return await run_here(push_argv(inv, tmp, PROFILE, "--yes", *extra, name="rotate.yaml"), capsys)
 
 
 def known(secrets: Path, journal_path: Path, cams: list[SimCamera]) -> dict[str, set[str]]:

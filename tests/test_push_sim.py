@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from push_support import push_argv, push_process
 
 from fleetctl.core.profile import load_profile
 from fleetctl.core.selection import select_cameras
@@ -42,19 +41,9 @@ WANTED = (["127.0.0.53"], ["district.local"], ["127.0.0.123"], "<+07>-7", "NTP",
 
 
 async def push(inv: Path, tmp: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    """The CLI in a subprocess (the simulator lives in this process's event loop: never block it)."""
-    prof = tmp / "profile.yaml"
-    prof.write_text(PROFILE)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "fleetctl", "push", "-i", str(inv), "--profile", str(prof), "--format", "json",
-        "--journal", str(tmp / "journal.sqlite"), "--timeout", "4", *extra,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
-    )
-    async with asyncio.timeout(120):
-        out, err = await proc.communicate()
-    assert out, err.decode()
-    assert proc.returncode is not None
-    return proc.returncode, json.loads(out)
+    rc, out, err = await push_process(push_argv(inv, tmp, PROFILE, *extra))
+    assert out, err
+    return rc, json.loads(out)
 
 
 async def test_dry_run_writes_nothing_then_push_changes_exactly_the_plan_then_nothing(tmp_path: Path) -> None:
