@@ -24,11 +24,14 @@ file, 1-based line and dotted key (``sites.dong-tien.cameras[2].hostt``).
 
 from __future__ import annotations
 
+import gc
 import os
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
+from fleetctl.core import inventory_fastyaml as fastyaml
 from fleetctl.core.errors import InventoryError, InventoryIssue
 from fleetctl.core.inventory_merge import InventoryBuilder, resolve_path
 from fleetctl.core.models import Inventory
@@ -98,7 +101,7 @@ def camera_origins(path: str, name: str) -> dict[str, str]:
     the result has its built-in default. InventoryError as in ``load_inventory``.
     """
     docs = [(file, _read(file)) for file in inventory_files(path)]
-    builder = _build(docs)
+    builder = _build(docs, track_origins=True)
     if any(i.severity == "error" for i in builder.issues):
         raise InventoryError([i for i in builder.issues if i.severity == "error"])
     return builder.origins.get(name, {})
@@ -120,15 +123,69 @@ def check_documents(
     return inventory, builder.issues
 
 
-def _build(docs: Sequence[tuple[str, str | bytes]]) -> InventoryBuilder:
-    parsed = [(file, *_parse(file, text)) for file, text in docs]
+def _build(
+    docs: Sequence[tuple[str, str | bytes]], *, track_origins: bool = False
+) -> InventoryBuilder:
+    """Parse and build; the fast parser first, the round-trip loader where anything is said.
+
+    The fast parser (core.inventory_fastyaml) gives the same values and lines as the round-trip
+    loader on the files it accepts. Still, every file with an issue (error or warning) is read
+    again with the round-trip loader and the whole build redone, so each message stays exactly
+    what it has always been, worded from ruamel's own types and positions. ``track_origins``
+    (for ``inventory show``) goes the round-trip way directly: it reads every line.
+    """
+    with _gc_paused():
+        return _parse_and_build(docs, track_origins)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # A load allocates ~10 containers per camera and keeps them all: the cyclic collector would
+    # rescan the growing heap again and again (2-3x the time of a 10,000-camera load) to free
+    # nothing. Reference counting still frees the garbage; a collection may run afterwards.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_and_build(
+    docs: Sequence[tuple[str, str | bytes]], track_origins: bool
+) -> InventoryBuilder:
+    texts = [(file, _decode(file, text)) for file, text in docs]
+    use_fast = not track_origins and fastyaml.available()
+    parsed = [_parse(file, text, fast=use_fast) for file, text in texts]
+    builder = _build_parsed(docs, parsed, track_origins)
+    redo = {i.file for i in builder.issues}
+    if use_fast and (redo := redo & {p.file for p in parsed if p.fast}):
+        parsed = [
+            _parse(p.file, text, fast=False) if p.fast and p.file in redo else p
+            for p, (_, text) in zip(parsed, texts, strict=True)
+        ]
+        builder = _build_parsed(docs, parsed, track_origins)
+    return builder
+
+
+class _Parsed(NamedTuple):
+    file: str
+    doc: Any  # the document, or None when it could not be read
+    issues: list[InventoryIssue]
+    fast: bool  # read by the fast parser (its issues, if any, must be re-worded: see _build)
+
+
+def _build_parsed(
+    docs: Sequence[tuple[str, str | bytes]], parsed: Sequence[_Parsed], track_origins: bool
+) -> InventoryBuilder:
     secret_files = {
-        resolve_path(file, doc["secrets"])
-        for file, doc, _ in parsed
-        if isinstance(doc, dict) and isinstance(doc.get("secrets"), str)
+        resolve_path(p.file, p.doc["secrets"])
+        for p in parsed
+        if isinstance(p.doc, dict) and isinstance(p.doc.get("secrets"), str)
     }
-    builder = InventoryBuilder()
-    for file, doc, issues in parsed:
+    builder = InventoryBuilder(track_origins=track_origins)
+    for file, doc, issues, _ in parsed:
         if os.path.abspath(file) in secret_files:
             continue  # `secrets: secrets.yaml` next to the inventory, inside the same folder
         builder.files.append(file)
@@ -153,32 +210,40 @@ def _read(file: str) -> bytes:
         ) from None
 
 
-def _parse(file: str, text: str | bytes) -> tuple[Any, list[InventoryIssue]]:
-    """(document or None, issues) for one file; a syntax error is an issue with its line."""
+def _decode(file: str, text: str | bytes) -> str | InventoryIssue:
+    """The text of a file, or the issue saying it is not UTF-8."""
+    if not isinstance(text, bytes):
+        return text
+    try:
+        return text.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = text[: err.start].count(b"\n") + 1
+        return InventoryIssue(
+            file, line, "", f"not UTF-8 (byte 0x{text[err.start]:02x}): save the file as UTF-8"
+        )
+
+
+def _parse(file: str, text: str | InventoryIssue, *, fast: bool) -> _Parsed:
+    """One file read (fast parser, else round-trip); a syntax error is an issue with its line."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    if isinstance(text, bytes):
-        raw = text
+    if isinstance(text, InventoryIssue):
+        return _Parsed(file, None, [text], False)
+    if fast:
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            line = raw[: err.start].count(b"\n") + 1
-            return None, [
-                InventoryIssue(
-                    file,
-                    line,
-                    "",
-                    f"not UTF-8 (byte 0x{raw[err.start]:02x}): save the file as UTF-8",
-                )
-            ]
+            return _Parsed(file, fastyaml.parse_fast(text), [], True)
+        except fastyaml.FastPathUnavailable:
+            pass  # an error to word, or YAML the fast parser leaves to ruamel: read it again
     try:
-        return YAML(typ="rt").load(text), []
+        return _Parsed(file, YAML(typ="rt").load(text), [], False)
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        return None, [InventoryIssue(file, mark.line + 1 if mark else None, "", _yaml_message(err))]
+        line = mark.line + 1 if mark else None
+        return _Parsed(file, None, [InventoryIssue(file, line, "", _yaml_message(err))], False)
     except YAMLError as err:
-        return None, [InventoryIssue(file, None, "", f"YAML error: {type(err).__name__}")]
+        issue = InventoryIssue(file, None, "", f"YAML error: {type(err).__name__}")
+        return _Parsed(file, None, [issue], False)
 
 
 def _yaml_message(err: Any) -> str:

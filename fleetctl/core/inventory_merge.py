@@ -33,9 +33,13 @@ class InventoryBuilder:
     secrets_path: str | None = None
     secrets_from: str = ""
     seen_names: dict[str, Source] = field(default_factory=dict)
+    seen_sites: dict[str, Site] = field(default_factory=dict)  # the first of each name
     seen_addresses: dict[tuple[str, int], tuple[str, Source]] = field(default_factory=dict)
     seen_identities: dict[tuple[str, str], tuple[str, Source]] = field(default_factory=dict)
+    # Camera name -> field -> where its value came from (``inventory show``). Only filled with
+    # ``track_origins``: a line lookup and a string per field of every camera, for one reader.
     origins: dict[str, dict[str, str]] = field(default_factory=dict)
+    track_origins: bool = False
 
     def add_file(self, file: str, doc: Any) -> None:
         sink = schema.IssueSink(file, self.issues)
@@ -73,7 +77,7 @@ class InventoryBuilder:
             return
         if "," in name or not name.strip():
             sink.error(line, key, "a site name must be non-empty and without commas")
-        if (other := next((s for s in self.sites if s.name == name), None)) is not None:
+        if (other := self.seen_sites.get(name)) is not None:
             sink.error(line, key, f"site `{name}` is already defined at {other.source}")
         layers = [
             *base,
@@ -86,20 +90,20 @@ class InventoryBuilder:
             ),
         ]
         inherited = _merge([layer.values for layer in layers])
-        self.sites.append(
-            Site(
-                name,
-                site.get("ranges", ()),
-                site.get("location"),
-                Source(sink.file, line),
-                credentials=inherited.get("credentials"),
-                port=inherited.get("port", 443 if inherited.get("https") else 80),
-                unique_passwords=site.get("onboard", {}).get("unique_passwords", False),
-            )
+        new_site = Site(
+            name,
+            site.get("ranges", ()),
+            site.get("location"),
+            Source(sink.file, line),
+            credentials=inherited.get("credentials"),
+            port=inherited.get("port", 443 if inherited.get("https") else 80),
+            unique_passwords=site.get("onboard", {}).get("unique_passwords", False),
         )
+        self.sites.append(new_site)
+        self.seen_sites.setdefault(name, new_site)
         for i, cam_node in enumerate(site.get("cameras", ())):
             self._add_camera(
-                sink, node["cameras"], f"{key}.cameras[{i}]", i, cam_node, name, layers
+                sink, node["cameras"], f"{key}.cameras[{i}]", i, cam_node, name, layers, inherited
             )
 
     def _add_camera(
@@ -111,7 +115,9 @@ class InventoryBuilder:
         node: Any,
         site: str,
         layers: list[_Layer],
+        inherited: dict[str, Any],
     ) -> None:
+        """``inherited``: the merge of ``layers`` (the same for every camera of the site)."""
         line = schema.key_line(seq, i)
         own = schema.check_mapping(sink, node, key, line, schema.CAMERA_FIELDS)
         if own is None:
@@ -122,7 +128,7 @@ class InventoryBuilder:
         if "name" not in own or "host" not in own:
             return  # reported above (missing) or by the field checker (invalid)
         layers = [*layers, _Layer("camera", own, node, sink.file)]
-        merged = _merge([layer.values for layer in layers])
+        merged = _merge([inherited, own])  # == _merge of all layers, without redoing the site's
         source = Source(sink.file, line)
         if (first := self.seen_names.get(own["name"])) is not None:
             sink.error(
@@ -135,10 +141,11 @@ class InventoryBuilder:
         if merged.get("onvif") is False and not merged.get("rtsp_url"):
             sink.error(line, key, "an RTSP-only camera (onvif: false) needs `rtsp_url`")
             return
-        origins = _origins(layers)
+        origins = _origins(layers) if self.track_origins else None
         if merged.get("https") and _deepest(layers, "https") > _deepest(layers, "port"):
             merged["port"] = 443  # `https: true` on a camera beats a fleet-wide `port: 80`
-            origins["port"] = f"https: true in {origins['https']}"
+            if origins is not None:
+                origins["port"] = f"https: true in {origins['https']}"
         address = (merged["host"].lower(), merged.get("port", 80))
         if (twin := self.seen_addresses.get(address)) is not None:
             # Port-forwarded cameras share a host with different ports; the same host AND port
@@ -163,7 +170,8 @@ class InventoryBuilder:
                 )
             else:
                 self.seen_identities[(ident, value)] = (own["name"], source)
-        self.origins[own["name"]] = origins
+        if origins is not None:
+            self.origins[own["name"]] = origins
         ssh = merged.pop("ssh", None)
         self.cameras.append(
             Camera(
