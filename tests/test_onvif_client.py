@@ -564,7 +564,8 @@ async def test_old_firmware_falls_back_to_capabilities(serve) -> None:
 
 
 async def test_wsdl_parsed_once_and_one_pool_for_the_fleet(serve, monkeypatch) -> None:
-    from fleetctl.adapters import onvif_session, onvif_transport
+    from fleetctl.adapters import onvif_transport
+    from fleetctl.adapters import onvif_zeep as onvif_session
 
     parses: list[str] = []
     real = onvif_session._cached_document
@@ -573,15 +574,18 @@ async def test_wsdl_parsed_once_and_one_pool_for_the_fleet(serve, monkeypatch) -
         parses.append(url)
         return await real(url)
 
-    # Cold caches, then 20 cameras starting at once: one parse per WSDL, not twenty.
     monkeypatch.setattr(onvif_session, "_documents", {})
     monkeypatch.setattr(onvif_session, "_cached_document", counting)
     cams = [FakeCamera(mode="ok") for _ in range(4)]
     cameras = [await serve(c) for c in cams]
+    # The health probe speaks without WSDLs: 20 cameras, not one parse.
     probes = await asyncio.gather(
         *(onvif.probe_onvif(cameras[i % 4], CRED, timeout_s=10) for i in range(20))
     )
     assert all(p.ok for p in probes), [p.error for p in probes if not p.ok]
+    assert parses == []
+    # zeep's callers, cold caches, 20 at once: one parse per WSDL, not twenty.
+    await asyncio.gather(*(onvif.load_wsdls(True) for _ in range(20)))
     assert sorted(u.rsplit("/", 1)[-1] for u in parses) == [
         "devicemgmt.wsdl",
         "media.wsdl",
@@ -591,6 +595,18 @@ async def test_wsdl_parsed_once_and_one_pool_for_the_fleet(serve, monkeypatch) -
     session = onvif_transport.shared_session()
     assert session is onvif_transport.shared_session()  # one session (and connector) per loop
     assert len(onvif_transport._sessions) == 1
+
+
+def test_a_health_check_never_imports_zeep() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fleetctl.engine.check, fleetctl.adapters.onvif, fleetctl.engine.probing;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('zeep', 'onvif')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 async def test_media2_only_camera(serve) -> None:

@@ -21,16 +21,16 @@ from fleetctl.adapters.onvif_parse import (
     parse_recording_jobs,
     parse_services,
 )
-from fleetctl.adapters.onvif_session import (
-    NAMESPACES,
+from fleetctl.adapters.onvif_session import NAMESPACES, pin_stream_uri, pin_xaddr
+from fleetctl.adapters.onvif_soap import UsernameToken
+from fleetctl.adapters.onvif_time import camera_utc, measure_offset
+from fleetctl.adapters.onvif_transport import Reply, WireError, check_xml
+from fleetctl.adapters.onvif_zeep import (
     ZEEP_SETTINGS,
+    OffsetUsernameToken,
     _documents,
     load_documents,
-    pin_stream_uri,
-    pin_xaddr,
 )
-from fleetctl.adapters.onvif_time import OffsetUsernameToken, camera_utc, measure_offset
-from fleetctl.adapters.onvif_transport import Reply, WireError, check_xml
 from fleetctl.core.probes import Failure
 
 ENV = (
@@ -194,7 +194,7 @@ def test_offset_is_taken_against_the_midpoint() -> None:
 
 
 def test_wsse_created_is_zulu_and_follows_the_camera() -> None:
-    token = OffsetUsernameToken("u", "p", offset_s=-3600)
+    token = OffsetUsernameToken(UsernameToken("u", "p", offset_s=-3600), "p")
     env = etree.Element("{http://www.w3.org/2003/05/soap-envelope}Envelope")
     etree.SubElement(env, "{http://www.w3.org/2003/05/soap-envelope}Header")
     token.apply(env, {})

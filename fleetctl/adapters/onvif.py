@@ -5,12 +5,16 @@
     sync_time(camera, credential, *, timeout_s) -> str | None       (error in words, or None)
     reboot(camera, credential, *, timeout_s) -> str | None
     clock_answers(camera, *, timeout_s) -> bool                      (reboot polling, no login)
-    warm_up(want_recordings) / close_shared()                        (once per run)
+    load_wsdls() / close_shared()          (once per process / per run, for zeep's callers)
 
 None of these raises for a camera's failure. ``timeout_s`` is a hard deadline on the whole
 conversation, enforced here with ``asyncio.timeout`` (the libraries' timeouts only bound the gap
-between two reads: a drip-fed reply would otherwise never end). WSDL parsing happens once per
-process before the first deadline starts (``warm_up``), not inside it.
+between two reads: a drip-fed reply would otherwise never end).
+
+All of these speak through ``Conversation.soap``: fixed requests, replies read with lxml, no
+zeep and no WSDL (``onvif_soap``). The callers that need zeep's WSDL operations (push,
+onboarding, users) parse the WSDLs once per process before the first deadline starts
+(``load_wsdls``), not inside it.
 """
 
 from __future__ import annotations
@@ -22,35 +26,60 @@ from typing import Any
 
 from fleetctl.adapters.onvif_media2 import MEDIA2_NS, media2_profiles
 from fleetctl.adapters.onvif_parse import (
+    flag,
     parse_capabilities,
     parse_device_info,
     parse_ntp,
     parse_profile,
     parse_recording_jobs,
     parse_services,
+    text,
 )
 from fleetctl.adapters.onvif_session import (
-    NAMESPACES,
     Conversation,
     OnvifCallError,
-    load_documents,
     pin_stream_uri,
     pin_xaddr,
 )
+from fleetctl.adapters.onvif_soap import NAMESPACES, request, stream_uri_request
 from fleetctl.adapters.onvif_time import field, utc_now
 from fleetctl.adapters.onvif_transport import close_shared
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure, MediaProfileInfo, OnvifProbe, RecordingInfo
 from fleetctl.core.secret import Secret
 
-__all__ = ["clock_answers", "close_shared", "probe_onvif", "reboot", "sync_time", "try_login", "warm_up"]
+__all__ = [
+    "clock_answers",
+    "close_shared",
+    "load_wsdls",
+    "probe_onvif",
+    "reboot",
+    "sync_time",
+    "try_login",
+    "warm_up",
+]
 
 DEFAULT_MAX_BYTES = 2_000_000
-_STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+_DEVICE_INFO = request("devicemgmt", "GetDeviceInformation")
+_SERVICES = request("devicemgmt", "GetServices", IncludeCapability="false")
+_CAPABILITIES = request("devicemgmt", "GetCapabilities", Category="All")
+_HOSTNAME = request("devicemgmt", "GetHostname")
+_NTP = request("devicemgmt", "GetNTP")
+_PROFILES = request("media", "GetProfiles")
+_RECORDING_JOBS = request("recording", "GetRecordingJobs")
+_RECORDING_SUMMARY = request("search", "GetRecordingSummary")
 
 
 async def warm_up(want_recordings: bool = True) -> None:
-    """Parse the WSDLs (about a second, once per process). Called by every probe anyway."""
+    """Ready the health probe before the first camera's deadline starts: since it speaks
+    without WSDLs, there is nothing left to parse (kept for callers that warm up first)."""
+
+
+async def load_wsdls(want_recordings: bool = False) -> None:
+    """Parse the WSDLs zeep needs (about a second, once per process): for the callers of
+    ``Conversation.call`` (push, onboarding, users, reboot), before their deadlines start."""
+    from fleetctl.adapters.onvif_zeep import load_documents
+
     names = (
         ("devicemgmt", "media", "recording", "search")
         if want_recordings
@@ -100,8 +129,8 @@ async def probe_onvif(
 ) -> OnvifProbe:
     """The ONVIF health conversation with one camera, within ``timeout_s`` in all.
 
-    Each call costs ~3 ms of our CPU (zeep, aiohttp), which is what bounds a district's check on
-    one machine: the health check asks only what it judges. ``want_config`` adds GetHostname and
+    Each call costs our CPU (HTTP, XML), which is what bounds a district's check on one
+    machine: the health check asks only what it judges. ``want_config`` adds GetHostname and
     GetNTP; ``all_stream_uris`` asks the stream URI of every profile, not just the first (main).
 
     Clock first (no credentials), then GetDeviceInformation (the auth check, with one clock
@@ -109,7 +138,6 @@ async def probe_onvif(
     stream URIs, hostname, NTP and recording state concurrently. ``ok`` means the authenticated
     part worked; on failure the fields read so far are kept. Never raises for the camera.
     """
-    await warm_up(want_recordings)
     conv = Conversation(
         camera, credential, max_bytes=max_bytes, read_timeout_s=_read_timeout(timeout_s)
     )
@@ -136,21 +164,18 @@ async def _converse(
     conv: Conversation, found: _Findings, want_recordings: bool, want_config: bool, all_uris: bool
 ) -> None:
     clock = await conv.measure_clock()
-    found.values["datetime_type"] = _str(field(clock, "DateTimeType"))
-    info = await conv.authed("devicemgmt", "GetDeviceInformation")
+    found.values["datetime_type"] = text(field(clock, "DateTimeType"))
+    info = await conv.authed_soap(_DEVICE_INFO)
     found.values["device"] = parse_device_info(info)
     try:
-        services = parse_services(
-            await conv.call("devicemgmt", "GetServices", IncludeCapability=False)
-        )
+        services = parse_services((await conv.soap(_SERVICES)).findall("{*}Service"))
     except OnvifCallError as err:
         if err.failure in (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE):
             raise
         services = {}
     if not services:  # older firmware: GetServices missing or empty
-        services = parse_capabilities(
-            await conv.call("devicemgmt", "GetCapabilities", Category="All")
-        )
+        reply = await conv.soap(_CAPABILITIES)
+        services = parse_capabilities(reply.find("{*}Capabilities"))
     found.values["services"] = tuple(sorted(services))
     for name, ns in (*NAMESPACES.items(), ("media2", MEDIA2_NS)):
         if ns in services and name != "devicemgmt":
@@ -165,13 +190,14 @@ async def _converse(
 
     profiles, hostname, ntp, recordings = await asyncio.gather(
         _profiles(conv, all_uris),
-        optional(conv.call("devicemgmt", "GetHostname")) if want_config else _none(),
-        optional(conv.call("devicemgmt", "GetNTP")) if want_config else _none(),
+        optional(conv.soap(_HOSTNAME)) if want_config else _none(),
+        optional(conv.soap(_NTP)) if want_config else _none(),
         _recordings(conv) if want_recordings and "recording" in conv.xaddrs else _none(),
     )
     found.values["profiles"] = profiles
-    found.values["hostname"] = _str(field(hostname, "Name"))
-    found.values["ntp_servers"] = parse_ntp(ntp) if ntp is not None else None
+    found.values["hostname"] = text(field(hostname, "HostnameInformation", "Name"))
+    ntp_info = field(ntp, "NTPInformation")
+    found.values["ntp_servers"] = parse_ntp(ntp_info) if ntp_info is not None else None
     found.values["recordings"] = recordings
     found.complete = True
 
@@ -180,32 +206,29 @@ async def _none() -> None:
     return None
 
 
-def _str(value: Any) -> str | None:
-    return str(value) if value is not None else None
-
-
 async def _profiles(conv: Conversation, all_uris: bool = True) -> tuple[MediaProfileInfo, ...]:
     if "media" not in conv.xaddrs:
         # Profile T firmware may offer media2 alone (media1 is what every other camera speaks).
         return await media2_profiles(conv) if "media2" in conv.xaddrs else ()
-    raw = await conv.call("media", "GetProfiles") or []
+    raw = (await conv.soap(_PROFILES, "media")).findall("{*}Profiles")
 
     async def uri_of(token: str) -> str | None:
         try:
-            reply = await conv.call(
-                "media", "GetStreamUri", StreamSetup=_STREAM_SETUP, ProfileToken=token
-            )
+            reply = await conv.soap(stream_uri_request(token), "media")
         except OnvifCallError as err:
             if err.failure is Failure.TIMEOUT:
                 raise
             # One profile without a URI is a finding for the stream probe, not an ONVIF failure.
             return None
-        uri = _str(field(reply, "Uri"))
+        uri = text(field(reply, "MediaUri", "Uri"))
         return pin_stream_uri(uri, conv.camera.host) if uri else None
 
     parsed = [p for p in (parse_profile(r) for r in raw) if p is not None]
     wanted = parsed if all_uris else parsed[:1]  # the main stream is the one the check plays
-    uris = [*await asyncio.gather(*(uri_of(p.token) for p in wanted)), *[None] * (len(parsed) - len(wanted))]
+    uris = [
+        *await asyncio.gather(*(uri_of(p.token) for p in wanted)),
+        *[None] * (len(parsed) - len(wanted)),
+    ]
     return tuple(
         MediaProfileInfo(p.token, p.name, p.encoder, uri)
         for p, uri in zip(parsed, uris, strict=True)
@@ -214,7 +237,8 @@ async def _profiles(conv: Conversation, all_uris: bool = True) -> tuple[MediaPro
 
 async def _recordings(conv: Conversation) -> tuple[RecordingInfo, ...] | None:
     try:
-        jobs = parse_recording_jobs(await conv.call("recording", "GetRecordingJobs"))
+        reply = await conv.soap(_RECORDING_JOBS, "recording")
+        jobs = parse_recording_jobs(reply.findall("{*}JobItem"))
     except OnvifCallError as err:
         if err.failure is Failure.TIMEOUT:
             raise
@@ -222,20 +246,21 @@ async def _recordings(conv: Conversation) -> tuple[RecordingInfo, ...] | None:
 
     async def state_of(job: str) -> str | None:
         try:
-            reply = await conv.call("recording", "GetRecordingJobState", JobToken=job)
+            reply = await conv.soap(
+                request("recording", "GetRecordingJobState", JobToken=job), "recording"
+            )
         except OnvifCallError:
             return None
-        # zeep unwraps the single-element response: the reply *is* the StateInformation.
-        state = field(reply, "State")
-        return _str(field(state, "State") if hasattr(state, "State") else state)
+        return text(field(reply, "State", "State"))
 
-    async def data_until() -> Any:
+    async def data_until() -> datetime | None:
         if "search" not in conv.xaddrs:
             return None
         try:
-            return field(await conv.call("search", "GetRecordingSummary"), "DataUntil")
+            reply = await conv.soap(_RECORDING_SUMMARY, "search")
         except OnvifCallError:
             return None
+        return xs_datetime(text(field(reply, "Summary", "DataUntil")))
 
     states, until = await asyncio.gather(
         asyncio.gather(*(state_of(j) for j, _ in jobs)), data_until()
@@ -243,14 +268,21 @@ async def _recordings(conv: Conversation) -> tuple[RecordingInfo, ...] | None:
     camera_now = utc_now()
     if conv.offset_s is not None:
         camera_now += timedelta(seconds=conv.offset_s)
-    until_dt = until if isinstance(until, datetime) else None
-    if until_dt is not None and until_dt.tzinfo is None:
-        # xs:dateTime without a zone: ONVIF times are UTC; a naive value would not compare.
-        until_dt = until_dt.replace(tzinfo=UTC)
     return tuple(
-        RecordingInfo(recording, state, until_dt, camera_now)
+        RecordingInfo(recording, state, until, camera_now)
         for (_, recording), state in zip(jobs, states, strict=True)
     )
+
+
+def xs_datetime(value: str | None) -> datetime | None:
+    """An xs:dateTime, aware; a value without a zone is UTC (ONVIF times are UTC)."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 async def try_login(
@@ -261,7 +293,6 @@ async def try_login(
     None when it could not be judged (no answer, deadline, garbage). The clock is read first
     without credentials so a skewed camera does not reject a right password for its Created.
     """
-    await warm_up(False)
     cred = Credential("factory-probe", username, Secret(password))
     conv = Conversation(
         camera, cred, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
@@ -274,7 +305,7 @@ async def try_login(
                 if err.failure is not Failure.AUTH:
                     return None  # nothing ONVIF-shaped answers: no attempt spent
                 # Axis: no unauthenticated clock; the attempt goes out with our own clock.
-            await conv.authed("devicemgmt", "GetDeviceInformation", retry_auth=False)
+            await conv.authed_soap(_DEVICE_INFO, retry_auth=False)
     except TimeoutError:
         return None
     except OnvifCallError as err:
@@ -289,7 +320,7 @@ async def _mutate(
     op: str,
     params: Callable[[Any], dict[str, Any]],
 ) -> str | None:
-    await warm_up(False)
+    await load_wsdls()
     conv = Conversation(
         camera, credential, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
     )
@@ -312,7 +343,7 @@ async def sync_time(camera: Camera, credential: Credential, *, timeout_s: float)
         return {
             "DateTimeType": "Manual",
             # Keep the camera's DST flag and time zone: only the clock is being set.
-            "DaylightSavings": bool(field(clock, "DaylightSavings")),
+            "DaylightSavings": flag(field(clock, "DaylightSavings")),
             "UTCDateTime": {
                 "Date": {"Year": now.year, "Month": now.month, "Day": now.day},
                 "Time": {"Hour": now.hour, "Minute": now.minute, "Second": now.second},
@@ -334,13 +365,12 @@ async def clock_answers(camera: Camera, *, timeout_s: float) -> bool:
     away). Axis refuses even this call without credentials: a refusal is an answer too. No
     credential is sent, so polling never spends a login attempt.
     """
-    await warm_up(False)
     conv = Conversation(
         camera, None, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
     )
     try:
         async with asyncio.timeout(timeout_s):
-            await conv.call("devicemgmt", "GetSystemDateAndTime", authed=False)
+            await conv.measure_clock(allow_auth=False)
     except (TimeoutError, OnvifCallError):
         return conv.answered
     return True

@@ -15,7 +15,7 @@ import asyncio
 import ipaddress
 from typing import Any
 
-from fleetctl.adapters.onvif import DEFAULT_MAX_BYTES, _read_timeout, warm_up
+from fleetctl.adapters.onvif import DEFAULT_MAX_BYTES, _read_timeout, load_wsdls
 from fleetctl.adapters.onvif_parse import (
     integer,
     items,
@@ -36,7 +36,7 @@ STREAMS = ("main", "sub")  # media profiles in camera order: first = main, secon
 
 async def _open(camera: Camera, credential: Credential, timeout_s: float) -> Conversation:
     """Clock (for the WS-Security offset), then the service addresses, pinned to the inventory host."""
-    await warm_up(False)
+    await load_wsdls()
     conv = Conversation(camera, credential, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s))
     await conv.measure_clock()
     try:

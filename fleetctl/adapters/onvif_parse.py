@@ -1,4 +1,8 @@
-"""ONVIF replies (zeep objects) -> fleetctl's probe records. Pure and defensive.
+"""ONVIF replies -> fleetctl's probe records. Pure and defensive.
+
+Each reader takes a zeep object or the SOAP reply element (lxml) of the same part of the reply:
+``field`` walks both, and the scalar readers take an element's text. The health probe reads
+elements (``onvif_soap``); configuration and users read zeep objects.
 
 Cameras omit optional elements, send empty strings for numbers and put vendor extensions where
 the schema has none: every reader here returns None for what it cannot read, never raises.
@@ -9,15 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from lxml import etree
-from onvif.definition import SERVICES
 
-from fleetctl.adapters.onvif_time import field
+from fleetctl.adapters.onvif_soap import SERVICE_NS
+from fleetctl.adapters.onvif_time import field, scalar
 from fleetctl.core.models import DeviceInfo
 from fleetctl.core.probes import EncoderSettings, MediaProfileInfo
 
 
 def text(value: Any) -> str | None:
     """A stripped string, or None for missing/empty."""
+    value = scalar(value)
     if value is None:
         return None
     s = str(value).strip()
@@ -26,7 +31,7 @@ def text(value: Any) -> str | None:
 
 def number(value: Any) -> float | None:
     try:
-        n = float(value)
+        n = float(scalar(value))
     except (TypeError, ValueError):
         return None
     return n if n == n and n >= 0 else None  # NaN and negatives are not settings
@@ -42,6 +47,21 @@ def items(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def every(obj: Any, name: str) -> list[Any]:
+    """All ``name`` children (a repeated element): zeep gives a list, XML has siblings."""
+    if isinstance(obj, etree._Element):
+        return obj.findall(f"{{*}}{name}")
+    return items(field(obj, name))
+
+
+def flag(value: Any) -> bool:
+    """An xs:boolean: zeep's bool, or an element's ``true``/``1``."""
+    value = scalar(value)
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1")
+    return bool(value)
 
 
 def parse_device_info(reply: Any) -> DeviceInfo:
@@ -91,7 +111,7 @@ def parse_capabilities(reply: Any) -> dict[str, str]:
         for element, service in names.items():
             xaddr = text(field(parent, element, "XAddr"))
             if xaddr:
-                out[SERVICES[service]["ns"]] = xaddr
+                out[SERVICE_NS[service]] = xaddr
     # The 2.4.2 schema opens CapabilitiesExtension with xs:any, so zeep hands Recording, Search
     # and friends over as raw lxml elements in ``_value_1`` instead of typed fields.
     for raw in items(field(extension, "_value_1")):
@@ -99,7 +119,7 @@ def parse_capabilities(reply: Any) -> dict[str, str]:
         name = _EXTENSION_SERVICES.get(local or "")
         raw_xaddr = text(raw.findtext("{*}XAddr")) if name else None
         if name and raw_xaddr:
-            out.setdefault(SERVICES[name]["ns"], raw_xaddr)
+            out.setdefault(SERVICE_NS[name], raw_xaddr)
     return out
 
 
@@ -142,8 +162,8 @@ def _host(network_host: Any) -> str | None:
 
 def parse_ntp(reply: Any) -> tuple[str, ...]:
     """GetNTP -> the servers in use (from DHCP when FromDHCP, else the manual ones)."""
-    key = "NTPFromDHCP" if field(reply, "FromDHCP") else "NTPManual"
-    return tuple(h for h in (_host(x) for x in items(field(reply, key))) if h)
+    key = "NTPFromDHCP" if flag(field(reply, "FromDHCP")) else "NTPManual"
+    return tuple(h for h in (_host(x) for x in every(reply, key)) if h)
 
 
 def parse_recording_jobs(reply: Any) -> list[tuple[str, str]]:

@@ -1,16 +1,20 @@
-"""One ONVIF conversation with one camera: shared WSDLs, pinned addresses, timed calls.
+"""One ONVIF conversation with one camera: pinned addresses, timed calls, one clock offset.
 
-Builds on onvif-zeep-async for what it does well (the WSDL documents, parsed once per process
-and shared by every camera, and its zeep client subclass), and replaces what does not scale or
-is unsafe (a session per service, uncapped reads, no re-measure of the clock on NotAuthorized).
+Two ways to talk, one set of rules (pinned, capped, timed, errors in words):
 
-Every call is timed into ``calls`` and every failure leaves as ``OnvifCallError(failure, msg)``
-with the camera address and the operation in words, never a credential.
+- ``soap(Request)``: the health calls, as fixed SOAP templates read with lxml (``onvif_soap``);
+  no zeep, no WSDL, a fraction of the CPU. What a check at fleet scale runs on.
+- ``call(service, op, **params)``: any WSDL operation through onvif-zeep-async's zeep client
+  (``onvif_zeep``, imported on first use): configuration, users, push.
+
+Both sign with the same ``UsernameToken`` (its Created on the camera's clock), so a re-measured
+offset reaches both. Every call is timed into ``calls`` and every failure leaves as
+``OnvifCallError(failure, msg)`` with the camera address and the operation in words, never a
+credential.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -18,14 +22,18 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-import zeep.exceptions
 from lxml import etree
-from onvif.client import _WSDL_PATH, ZeepAsyncClient, _cached_document
-from onvif.definition import SERVICES
-from zeep.proxy import AsyncOperationProxy, AsyncServiceProxy
-from zeep.settings import Settings
 
-from fleetctl.adapters.onvif_time import OffsetUsernameToken, measure_offset, utc_now
+from fleetctl.adapters.onvif_soap import (
+    NAMESPACES,
+    Request,
+    SoapFault,
+    SoapReplyError,
+    UsernameToken,
+    request,
+    response_of,
+)
+from fleetctl.adapters.onvif_time import measure_offset, utc_now
 from fleetctl.adapters.onvif_transport import (
     PinnedTransport,
     WireError,
@@ -36,21 +44,17 @@ from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure
 from fleetctl.logsafe import redact
 
-WSDL_DIR = _WSDL_PATH  # the ONVIF 2.4.2 WSDLs bundled with onvif-zeep-async: local files only
-NAMESPACES = {name: SERVICES[name]["ns"] for name in ("devicemgmt", "media", "recording", "search")}
-DEVICE_PATH = "/onvif/device_service"
-_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
-_REPLY_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-)
+__all__ = [
+    "NAMESPACES",
+    "Conversation",
+    "OnvifCallError",
+    "host_for_url",
+    "pin_stream_uri",
+    "pin_xaddr",
+]
 
-# ``strict`` on the client only switches off lxml's recover mode for replies (schema leniency
-# comes from the shared documents' own settings, which stay lenient: cameras add and reorder
-# elements). No huge_tree, no DTD, no entities, no remote imports: defence in depth behind the
-# transport's own strict check.
-ZEEP_SETTINGS = Settings(
-    strict=True, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True, forbid_external=True
-)
+DEVICE_PATH = "/onvif/device_service"
+_CLOCK = request("devicemgmt", "GetSystemDateAndTime")
 
 # ONVIF Core 5.11.2.1: ter:NotAuthorized; some firmwares only say it in the reason text
 # ("Sender not Authorized", "authority failure", WS-Security's FailedAuthentication). Not a bare
@@ -58,48 +62,6 @@ ZEEP_SETTINGS = Settings(
 _AUTH_FAULT = re.compile(
     r"not ?authori[sz]ed|unauthori[sz]ed|authenticat|authority|FailedAuthentication", re.I
 )
-
-_documents: dict[str, Any] = {}
-_doc_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-
-
-async def load_documents(names: tuple[str, ...]) -> None:
-    """Parse the WSDLs once per process (~1 s for four) before any camera's deadline starts.
-
-    onvif-zeep-async caches documents but has no lock: 500 cameras starting together would each
-    parse the same WSDL in the thread pool. One lock per loop serialises the first parse.
-    """
-    missing = [n for n in names if n not in _documents]
-    if not missing:
-        return
-    loop = asyncio.get_running_loop()
-    lock = _doc_locks.setdefault(loop, asyncio.Lock())
-    async with lock:
-        for name in missing:
-            if name not in _documents:
-                _documents[name] = await _cached_document(f"{WSDL_DIR}/{SERVICES[name]['wsdl']}")
-
-
-class _LazyServiceProxy(AsyncServiceProxy):  # type: ignore[misc]  # zeep is untyped
-    """zeep's AsyncServiceProxy, building an operation's proxy on first use.
-
-    zeep builds all of them up front: ~100 for devicemgmt, half a millisecond per camera and
-    service, for the handful of operations a probe calls.
-    """
-
-    def __init__(self, client: Any, binding: Any, **binding_options: Any) -> None:
-        self._client = client
-        self._binding_options = binding_options
-        self._binding = binding
-        self._operations: dict[str, Any] = {}
-
-    def __getitem__(self, key: str) -> Any:
-        op = self._operations.get(key)
-        if op is None:
-            if key not in self._binding.all():
-                raise AttributeError(f"Service has no operation {key!r}")
-            op = self._operations[key] = AsyncOperationProxy(self, key)  # type: ignore[no-untyped-call]
-        return op
 
 
 class OnvifCallError(Exception):
@@ -188,9 +150,7 @@ class Conversation:
         if credential is not None and password is not None and ":" not in credential.username:
             digest = aiohttp.DigestAuthMiddleware(credential.username, password)
         self.auth_transport = transport(digest)
-        self.token = (
-            OffsetUsernameToken(credential.username, password or "") if credential else None
-        )
+        self.token = UsernameToken(credential.username, password or "") if credential else None
         self.calls: list[tuple[str, float]] = []
         self.pending: list[str] = []  # operations sent and not answered yet
         self.offset_s: float | None = None
@@ -209,20 +169,19 @@ class Conversation:
         return "digest" if self.auth_transport.digest_used else "wsse"
 
     def _proxy(self, service: str, authed: bool) -> Any:
+        from fleetctl.adapters import onvif_zeep
+
         key = (service, authed)
         proxy = self._proxies.get(key)
         if proxy is None:
-            client = ZeepAsyncClient(
-                wsdl=_documents[service],
-                wsse=self.token if authed else None,
-                transport=self.auth_transport if authed else self.open_transport,
-                settings=ZEEP_SETTINGS,
-            )
-            binding = client.wsdl.bindings[
-                "{%s}%s" % (NAMESPACES[service], SERVICES[service]["binding"])
-            ]
-            proxy = self._proxies[key] = _LazyServiceProxy(
-                client, binding, address=self.xaddrs[service]
+            wsse = None
+            if authed and self.token is not None:
+                wsse = onvif_zeep.OffsetUsernameToken(self.token, self._secret or "")
+            proxy = self._proxies[key] = onvif_zeep.service_proxy(
+                service,
+                self.xaddrs[service],
+                self.auth_transport if authed else self.open_transport,
+                wsse,
             )
         return proxy
 
@@ -231,52 +190,46 @@ class Conversation:
             text = text.replace(self._secret, "********")
         return redact(text)[:300]
 
-    async def call(self, service: str, op: str, *, authed: bool = True, **params: Any) -> Any:
-        """One SOAP call through zeep; the reply object, or OnvifCallError.
+    async def soap(
+        self, req: Request, service: str = "devicemgmt", *, authed: bool = True
+    ) -> etree._Element:
+        """One call without zeep: ``req`` to ``service``; the reply's ``opResponse`` element.
 
         Timed into ``calls`` when it ends with an answer (a reply, a fault, a refusal). A call
         cancelled by the deadline is not a timing: it stays in ``pending`` for the error text.
         """
         if service not in self.xaddrs:
             raise OnvifCallError(Failure.UNSUPPORTED, f"{self.where}: no {service} service")
+        transport = self.auth_transport if authed else self.open_transport
+        token = self.token if authed else None
+
+        async def send() -> etree._Element:
+            reply = await transport.post_bytes(
+                self.xaddrs[service], req.envelope(token), req.headers()
+            )
+            if reply.root is None:  # MTOM multipart: no health reply comes this way
+                raise SoapReplyError("a multipart reply")
+            return response_of(reply.root, req)
+
+        return await self._run(req.op, authed, send)
+
+    async def call(self, service: str, op: str, *, authed: bool = True, **params: Any) -> Any:
+        """One SOAP call through zeep (WSDLs loaded by the caller); the reply object."""
+        if service not in self.xaddrs:
+            raise OnvifCallError(Failure.UNSUPPORTED, f"{self.where}: no {service} service")
+        from fleetctl.adapters import onvif_zeep
+
         return await self._run(
-            op, authed, lambda: getattr(self._proxy(service, authed), op)(**params)
+            op, authed, lambda: onvif_zeep.send(self._proxy(service, authed), op, params)
         )
 
     async def raw_call(self, service: str, ns: str, op: str, body: etree._Element) -> Any:
-        """A signed SOAP 1.2 call zeep has no WSDL for (media2); the reply's Body child.
+        """A signed call zeep has no WSDL for (media2); the reply's ``{ns}opResponse``.
 
-        ``body`` is the request element (``{ns}op`` with its children). Same timing, pinning,
-        caps and error translation as ``call``; a SOAP fault raises like zeep's.
+        ``body`` is the request element (``{ns}op`` with its children).
         """
-        if service not in self.xaddrs:
-            raise OnvifCallError(Failure.UNSUPPORTED, f"{self.where}: no {service} service")
-
-        async def send() -> Any:
-            env = etree.Element(f"{{{_SOAP12}}}Envelope", nsmap={"s": _SOAP12})
-            etree.SubElement(env, f"{{{_SOAP12}}}Header")
-            etree.SubElement(env, f"{{{_SOAP12}}}Body").append(body)
-            if self.token is not None:
-                self.token.apply(env, {})
-            headers = {"Content-Type": f'application/soap+xml; charset=utf-8; action="{ns}/{op}"'}
-            reply = await self.auth_transport.post_xml(self.xaddrs[service], env, headers)
-            root = etree.fromstring(reply.content, parser=_REPLY_PARSER)  # checked by the transport
-            fault = root.find(f"{{{_SOAP12}}}Body/{{{_SOAP12}}}Fault")
-            if fault is not None:
-                subcodes = [
-                    etree.QName(v.text.split(":")[-1])
-                    for v in fault.iterfind(".//{*}Subcode/{*}Value")
-                    if v.text
-                ]
-                raise zeep.exceptions.Fault(  # type: ignore[no-untyped-call]
-                    fault.findtext(".//{*}Reason/{*}Text") or "", subcodes=subcodes
-                )
-            found = root.find(f"{{{_SOAP12}}}Body/{{{ns}}}{op}Response")
-            if found is None:
-                raise ValueError(f"no {op}Response in the reply")
-            return found
-
-        return await self._run(op, True, send)
+        children = "".join(etree.tostring(c, encoding="unicode") for c in body)
+        return await self.soap(Request(ns, op, children), service)
 
     async def _run(self, op: str, authed: bool, send: Callable[[], Awaitable[Any]]) -> Any:
         start = time.perf_counter()
@@ -289,10 +242,10 @@ class Conversation:
             error = OnvifCallError(
                 err.failure, f"{op}: {self._safe(str(err))}", digest_rejected=rejected
             )
-        except zeep.exceptions.Fault as fault:
+        except SoapFault as fault:
             error = self._fault_error(op, fault)
-        except (zeep.exceptions.Error, ValueError, TypeError, AttributeError, LookupError) as err:
-            # zeep could not map the reply onto the schema: the camera's doing, not ours.
+        except (ValueError, TypeError, AttributeError, LookupError) as err:
+            # The reply does not have the shape of the answer: the camera's doing, not ours.
             reason = self._safe(str(err).splitlines()[0] if str(err) else type(err).__name__)
             error = OnvifCallError(
                 Failure.MALFORMED, f"{op}: {self.where}: unusable reply ({reason[:120]})"
@@ -312,31 +265,32 @@ class Conversation:
             (op, ms if ms is not None else round((time.perf_counter() - start) * 1000, 3))
         )
 
-    def _fault_error(self, op: str, fault: zeep.exceptions.Fault) -> OnvifCallError:
-        subcodes = [getattr(c, "localname", None) or str(c) for c in (fault.subcodes or [])]
-        text = " ".join([*subcodes, str(fault.message or "")])
+    def _fault_error(self, op: str, fault: SoapFault) -> OnvifCallError:
+        text = " ".join([*fault.subcodes, fault.message])
         failure = Failure.AUTH if _AUTH_FAULT.search(text) else Failure.PROTOCOL
-        code = "/".join(s.rsplit("}", 1)[-1] for s in subcodes) or "fault"
-        reason = self._safe(str(fault.message or "").strip())[:160]
+        code = "/".join(fault.subcodes) or "fault"
+        reason = self._safe(fault.message)[:160]
         return OnvifCallError(
             failure, f"{op}: {self.where}: SOAP fault {code}" + (f": {reason}" if reason else "")
         )
 
-    async def measure_clock(self, *, allow_auth: bool = True) -> Any:
+    async def measure_clock(self, *, allow_auth: bool = True) -> etree._Element | None:
         """GetSystemDateAndTime, unauthenticated (Axis: authenticated); sets offset and latency.
 
+        The reply's ``SystemDateAndTime`` element (None if absent; read it with ``field``).
         ``allow_auth=False`` never falls back to the authenticated call (it would be a login).
         """
         sent = utc_now()
         try:
-            reply = await self.call("devicemgmt", "GetSystemDateAndTime", authed=False)
+            response = await self.soap(_CLOCK, authed=False)
         except OnvifCallError as err:
             if err.failure is not Failure.AUTH or self.token is None or not allow_auth:
                 raise
             # Axis authenticates even this call (against ONVIF Core); our unadjusted clock
             # is the best we have for its first Created.
             sent = utc_now()
-            reply = await self.call("devicemgmt", "GetSystemDateAndTime")
+            response = await self.soap(_CLOCK)
+        reply = response.find("{*}SystemDateAndTime")
         self.latency_ms = self.calls[-1][1]
         offset = measure_offset(reply, sent, utc_now())
         if offset is not None:
@@ -346,9 +300,18 @@ class Conversation:
         return reply
 
     async def authed(self, service: str, op: str, *, retry_auth: bool = True, **params: Any) -> Any:
-        """An authenticated call; on NotAuthorized/401 re-measure the clock and retry once."""
+        """An authenticated zeep call; on NotAuthorized/401 re-measure the clock, retry once."""
+        return await self.retrying(lambda: self.call(service, op, **params), retry_auth)
+
+    async def authed_soap(
+        self, req: Request, service: str = "devicemgmt", *, retry_auth: bool = True
+    ) -> etree._Element:
+        """``soap`` with the same one re-measure and retry on NotAuthorized/401."""
+        return await self.retrying(lambda: self.soap(req, service), retry_auth)  # type: ignore[no-any-return]
+
+    async def retrying(self, make: Callable[[], Awaitable[Any]], retry_auth: bool = True) -> Any:
         try:
-            return await self.call(service, op, **params)
+            return await make()
         except OnvifCallError as err:
             if (
                 err.failure is not Failure.AUTH
@@ -361,4 +324,4 @@ class Conversation:
             self.auth_retried = True
         # The camera may have jumped (reboot, NTP step) since we measured: measure again.
         await self.measure_clock()
-        return await self.call(service, op, **params)
+        return await make()

@@ -1,24 +1,34 @@
-"""Camera clocks: reading them defensively and signing WS-Security with their offset.
+"""Camera clocks, read defensively, and ``field``: the reader of zeep objects and SOAP elements.
 
 WS-UsernameToken puts our clock in ``wsu:Created``; cameras reject a Created outside their
 window (seen from +-5 s to +-300 s). So the probe measures the camera's clock first (a
-GetSystemDateAndTime that needs no credentials) and signs every later request with *its* time.
+GetSystemDateAndTime that needs no credentials) and signs every later request with *its* time
+(``onvif_soap.UsernameToken``).
 Camera timestamps can be garbage (month 13, hour 25, missing fields): those read as ``None``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from zeep.wsse.username import UsernameToken
+from lxml import etree
 
 
 def field(obj: Any, *path: str) -> Any:
-    """``obj.a.b.c`` for a zeep object, or None where any step is missing (never raises)."""
+    """``obj.a.b.c``, or None where any step is missing (never raises).
+
+    ``obj`` is a zeep object or a SOAP reply element (lxml): for an element a step is its first
+    child of that local name (any namespace: vendors disagree), else its attribute of that name
+    (``token``). Leaves stay elements: ``scalar`` reads their text.
+    """
     for name in path:
         if obj is None:
             return None
+        if isinstance(obj, etree._Element):
+            child = obj.find(f"{{*}}{name}")
+            obj = child if child is not None else obj.get(name)
+            continue
         try:
             obj = obj[name] if isinstance(obj, dict) else getattr(obj, name, None)
         except (KeyError, TypeError, AttributeError):
@@ -26,9 +36,14 @@ def field(obj: Any, *path: str) -> Any:
     return obj
 
 
+def scalar(value: Any) -> Any:
+    """A leaf's value: an element's text, anything else as it is."""
+    return value.text if isinstance(value, etree._Element) else value
+
+
 def _int(value: Any) -> int | None:
     try:
-        return int(value)
+        return int(scalar(value))
     except (TypeError, ValueError):
         return None
 
@@ -68,26 +83,3 @@ def measure_offset(reply: Any, sent: datetime, received: datetime) -> float | No
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class OffsetUsernameToken(UsernameToken):  # type: ignore[misc]  # zeep is untyped
-    """WS-UsernameToken (PasswordDigest) whose Created follows the camera's clock.
-
-    ``offset_s`` may change between requests (re-measured after NotAuthorized). Created is
-    written in Zulu form (``...Z``): some Hikvision firmware rejects ``+00:00``. A fresh nonce
-    is drawn per request by zeep.
-    """
-
-    def __init__(self, username: str, password: str, offset_s: float = 0.0) -> None:
-        super().__init__(username, password, use_digest=True, zulu_timestamp=True)  # type: ignore[no-untyped-call]
-        self.offset_s = offset_s
-
-    def apply(self, envelope: Any, headers: Any) -> Any:
-        self.created = utc_now().replace(microsecond=0) + timedelta(seconds=round(self.offset_s))
-        try:
-            return super().apply(envelope, headers)  # type: ignore[no-untyped-call]
-        finally:
-            self.created = None
-
-    def __repr__(self) -> str:
-        return f"OffsetUsernameToken({self.username!r}, '********', offset_s={self.offset_s})"

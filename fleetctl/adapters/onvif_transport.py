@@ -6,7 +6,8 @@ scale that is thousands of pools and an unbounded read per reply. Here, instead:
 
 - one ``ClientSession`` per event loop for the whole fleet (``shared_session``), no cookie jar
   shared between cameras, no ``Accept-Encoding`` (a gzip bomb cannot pass as a small body);
-- ``PinnedTransport`` is the object zeep calls (``post_xml``): it refuses any address other
+- ``PinnedTransport`` is the object zeep calls (``post_xml``) and the health path calls
+  (``post_bytes``): it refuses any address other
   than the inventory's host and port, classifies the HTTP status *before* any SOAP parsing
   (an HTML 401 page is auth, not a "Unknown fault"), reads at most ``max_bytes`` and checks that
   the body is plain, well-formed XML with no DTD before zeep sees it.
@@ -118,12 +119,14 @@ async def close_shared() -> None:
 
 @dataclass(frozen=True)
 class Reply:
-    """What zeep's ``process_reply`` reads of a response (a duck-typed requests.Response)."""
+    """What zeep's ``process_reply`` reads of a response (a duck-typed requests.Response),
+    and ``root``: the body as the strict check parsed it (None for a multipart reply)."""
 
     status_code: int
     content: bytes
     headers: CIMultiDictProxy[str]
     encoding: str | None
+    root: etree._Element | None = None
 
 
 _SAFE_PARSER_KW: dict[str, Any] = {
@@ -137,8 +140,8 @@ _SAFE_PARSER_KW: dict[str, Any] = {
 _parser = etree.XMLParser(**_SAFE_PARSER_KW)
 
 
-def check_xml(body: bytes, where: str) -> None:
-    """Raise MALFORMED unless ``body`` is well-formed XML without DTD or entity declarations.
+def check_xml(body: bytes, where: str) -> etree._Element:
+    """``body`` parsed; MALFORMED unless it is well-formed XML without DTD or entities.
 
     onvif-zeep-async's settings parse in recover mode with ``huge_tree`` (garbage may "parse",
     a DTD is refused only after libxml2 read it). Ours are stricter, but this pass does not rely
@@ -154,6 +157,7 @@ def check_xml(body: bytes, where: str) -> None:
         ) from None
     if root.getroottree().docinfo.doctype:  # e.g. a UTF-16 body the byte scan could not see
         raise WireError(Failure.MALFORMED, f"{where}: reply declares a DTD (refused)")
+    return root
 
 
 async def read_capped(content: aiohttp.StreamReader, max_bytes: int, where: str) -> bytes:
@@ -224,8 +228,12 @@ class PinnedTransport:
             )
 
     async def post_xml(self, address: str, envelope: Any, headers: dict[str, str]) -> Reply:
-        self._check_pinned(address)
+        """zeep's entry point: the envelope as an lxml tree."""
         body = etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
+        return await self.post_bytes(address, body, headers)
+
+    async def post_bytes(self, address: str, body: bytes, headers: dict[str, str]) -> Reply:
+        self._check_pinned(address)
         # A pooled keep-alive socket the camera already closed fails before the request is
         # sent (RFC 9112 9.3.1 allows the close): one retry then is safe even for a login.
         for attempt in (1, 2):
@@ -288,18 +296,19 @@ class PinnedTransport:
                 raise WireError(
                     Failure.PROTOCOL, f"{self.where}: HTTP {status}", http_status=status
                 )
+            root = None
             if "multipart" in resp.headers.get("Content-Type", ""):
                 pass  # MTOM: zeep splits the parts; no ONVIF health call replies this way
             elif status != 200:
                 try:
-                    check_xml(content, self.where)
+                    root = check_xml(content, self.where)
                 except WireError:  # an HTML error page: a bad status, not a bad SOAP reply
                     raise WireError(
                         Failure.PROTOCOL, f"{self.where}: HTTP {status}", http_status=status
                     ) from None
             else:
-                check_xml(content, self.where)
-            return Reply(status, content, resp.headers, resp.charset)
+                root = check_xml(content, self.where)
+            return Reply(status, content, resp.headers, resp.charset, root)
 
     def load(self, url: str) -> bytes:  # zeep API: documents come from local files only
         raise RuntimeError("remote WSDL/XSD loading is disabled")

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from fleetctl.adapters.onvif import DEFAULT_MAX_BYTES, _read_timeout, warm_up
+from fleetctl.adapters.onvif import DEFAULT_MAX_BYTES, _read_timeout, load_wsdls
 from fleetctl.adapters.onvif_parse import items, text
 from fleetctl.adapters.onvif_session import Conversation, OnvifCallError
 from fleetctl.adapters.onvif_time import field
@@ -46,7 +46,7 @@ async def _converse(
     body: Callable[[Conversation], Awaitable[T]],
 ) -> T | str:
     """Clock first (WS-Security offset), then ``body``; the result, or why not in words."""
-    await warm_up(False)
+    await load_wsdls()
     conv = Conversation(
         camera, credential, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
     )
