@@ -52,7 +52,7 @@ def items(value: Any) -> list[Any]:
 def every(obj: Any, name: str) -> list[Any]:
     """All ``name`` children (a repeated element): zeep gives a list, XML has siblings."""
     if isinstance(obj, etree._Element):
-        return obj.findall(f"{{*}}{name}")
+        return list(obj.findall(f"{{*}}{name}"))
     return items(field(obj, name))
 
 
