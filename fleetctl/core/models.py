@@ -228,6 +228,9 @@ class CameraReport:
     storage: tuple[StorageResult, ...] = ()
     checks: tuple[CheckStep, ...] = ()
     checked_at: datetime | None = None
+    # Wall time of this camera's whole check (None when not measured). The history keeps the
+    # last one so the next run can start the slowest cameras first (engine.admission.schedule).
+    duration_s: float | None = None
 
 
 @dataclass(frozen=True)
