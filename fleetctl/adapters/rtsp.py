@@ -18,13 +18,13 @@ Contracts:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import re
 from urllib.parse import urlsplit
 
 from fleetctl.adapters.rtp import VideoCounter
 from fleetctl.adapters.rtsp_wire import (
+    Receiver,
     Response,
     RtspConnection,
     RtspFailure,
@@ -70,15 +70,15 @@ async def _open(
     where = f"{host}:{port}"
     if credential is None and user is not None:  # inline rtsp://user:pass@ in an inventory
         credential = Credential("inline", user, Secret(pw) if pw is not None else None)
+    loop = asyncio.get_running_loop()
     try:
-        reader, writer = await asyncio.open_connection(host, port)
+        transport, receiver = await loop.create_connection(Receiver, host, port)
     except ConnectionRefusedError:
         raise RtspFailure(Failure.REFUSED, f"{where}: connection refused") from None
     except OSError as err:
         kind = Failure.TIMEOUT if err.errno == errno.ETIMEDOUT else Failure.UNREACHABLE
         raise RtspFailure(kind, f"{where}: cannot connect ({err.strerror or err})") from None
-    clock = asyncio.get_running_loop().time
-    return RtspConnection(reader, writer, where, credential, clock), clean, where
+    return RtspConnection(receiver, transport, where, credential, loop.time), clean, where
 
 
 async def _describe(s: RtspConnection, url: str) -> tuple[Response, str]:
@@ -133,23 +133,14 @@ async def _measure(s: RtspConnection, window_s: float, deadline: float) -> float
     loop = asyncio.get_running_loop()
     s.stage = "rtp"
     play_sent = s.play_sent if s.play_sent is not None else loop.time()
-    s.pump()  # RTP often rides in the same segment as the PLAY reply
     # Some cameras hold RTP until their next keyframe (up to a GOP, ~2 s) and a busy recorder
     # starts late: wait a little longer for the first packet than the window itself.
     first_wait = max(2 * window_s, FIRST_RTP_WAIT_S)
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout_at(min(play_sent + first_wait, deadline)):
-            while s.first_rtp is None:
-                await s.fill()
-                s.pump()
+    await s.stream(min(play_sent + first_wait, deadline), first_rtp=True)
     if s.first_rtp is None:
         return loop.time() - play_sent
     end = min(s.first_rtp + window_s, deadline)
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout_at(end):
-            while True:
-                await s.fill()
-                s.pump()
+    await s.stream(end)
     return max(min(loop.time(), end) - s.first_rtp, 1e-3)
 
 

@@ -1,10 +1,15 @@
 """RTSP/1.0 on one TCP connection: requests with CSeq and authorization, replies and
 interleaved RTP demultiplexed from the same byte stream (RFC 2326 section 10.12).
 
-The reader never trusts the camera: a header block is capped at ``MAX_HEADER_BYTES``, a body at
-``MAX_BODY_BYTES`` (a 1 GB Content-Length is refused before a byte of it is read), an
-interleaved frame is at most 64 KiB by construction, and bytes that are neither RTSP nor ``$``
-frames are MALFORMED. Reads are large (``READ_CHUNK``) and parsed in place in one buffer.
+The reader never trusts the camera: header blocks and bodies are capped (``rtsp_message``), an
+interleaved frame is at most 64 KiB by construction, bytes that are neither RTSP nor ``$``
+frames are MALFORMED, and while nobody pumps at most ``MAX_BUFFERED`` unread bytes are held
+(then reading pauses and TCP flow control holds the camera back).
+
+Bytes come from ``rtsp_recv.Receiver``. During the handshake they are buffered for ``fill`` and
+``pump``; while ``stream`` measures, each chunk is demultiplexed and counted in the receive
+callback itself, in place in the shared receive buffer: no coroutine wakes up per chunk, and
+counting stops at the end of the window even if the camera keeps sending.
 """
 
 from __future__ import annotations
@@ -14,57 +19,40 @@ import contextlib
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import unquote
 
 from fleetctl import __version__
 from fleetctl.adapters.digest import Authorizer, choose, parse_challenges
 from fleetctl.adapters.rtp import VideoCounter
+from fleetctl.adapters.rtsp_message import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    Response,
+    RtspFailure,
+    parse_message,
+    strip_userinfo,
+)
+from fleetctl.adapters.rtsp_recv import Receiver
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
 
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_BUFFERED",
+    "MAX_HEADER_BYTES",
+    "USER_AGENT",
+    "Receiver",
+    "Response",
+    "RtspConnection",
+    "RtspFailure",
+    "strip_userinfo",
+]
+
 USER_AGENT = f"fleetctl/{__version__}"  # some cameras answer 401/400 to a request without one
-MAX_HEADER_BYTES = 16 * 1024  # status line + headers of one RTSP message
-MAX_BODY_BYTES = 64 * 1024  # an SDP is a few hundred bytes; anything near this is hostile
-READ_CHUNK = 256 * 1024  # large reads: one syscall carries dozens of RTP packets
+MAX_BUFFERED = 256 * 1024  # unread bytes held while no one pumps (then reading pauses)
 
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 _RTSP_START = re.compile(rb"RTSP/|[A-Z_]{3,16} ")  # a reply, or a request from the server
-
-
-class RtspFailure(Exception):
-    """The camera failed (``failure`` says how); the probe turns it into ``StreamProbe.failure``."""
-
-    def __init__(self, failure: Failure, message: str) -> None:
-        super().__init__(message)
-        self.failure = failure
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    reason: str
-    headers: dict[str, list[str]]
-    body: bytes
-
-    def get(self, name: str) -> str | None:
-        values = self.headers.get(name.lower())
-        return values[0] if values else None
-
-
-def strip_userinfo(uri: str) -> tuple[str, str | None, str | None]:
-    """(uri without userinfo, username, password) with user and password percent-decoded."""
-    scheme, sep, rest = uri.partition("://")
-    if not sep:
-        return uri, None, None
-    slash = rest.find("/")
-    authority = rest if slash < 0 else rest[:slash]
-    at = authority.rfind("@")
-    if at < 0:
-        return uri, None, None
-    user, _, pw = authority[:at].partition(":")
-    return f"{scheme}://{rest[at + 1 :]}", unquote(user), unquote(pw) if pw else None
 
 
 class RtspConnection:
@@ -72,16 +60,18 @@ class RtspConnection:
 
     def __init__(
         self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        receiver: Receiver | None,
+        transport: asyncio.Transport | None,
         where: str,
         credential: Credential | None,
         clock: Callable[[], float] = time.monotonic,  # the event loop's time() in the probe
     ) -> None:
-        self._reader, self._writer, self.where = reader, writer, where
+        """``receiver``, ``transport``: from ``loop.create_connection(Receiver, ...)``; both
+        None for a connection fed by hand (``received`` or ``_buf``), as parser tests do."""
+        self._transport, self.where = transport, where
         self._clock = clock
         self._credential = credential
-        self._buf = bytearray()
+        self._buf = bytearray()  # unparsed bytes (while streaming: only an incomplete tail)
         self._cseq = 0
         self.auth: Authorizer | None = None
         self.session_id: str | None = None
@@ -91,8 +81,17 @@ class RtspConnection:
         self.play_sent: float | None = None
         self.sdp_size: tuple[int, int] | None = None  # width, height from the SDP's SPS
         self.stage = "connect"  # connect | options | describe | setup | play | rtp
+        self._waiter: asyncio.Future[None] | None = None  # fill() or stream() waiting
+        self._fresh = False  # bytes arrived since the last fill()
+        self._gone: Exception | None = None  # how the connection ended: OSError or RtspFailure
+        self._paused = False
+        self._until: float | None = None  # set while stream() counts in the receive callback
+        self._stop_at_first = False
+        self._failed: RtspFailure | None = None  # what the demuxer raised inside the callback
+        if receiver is not None:
+            receiver.attach(self)
 
-    # ----------------------------------------------------------------- wire
+    # ------------------------------------------------------------ requests
 
     def send(self, method: str, url: str, headers: dict[str, str] | None = None) -> None:
         # URLs come from the camera (Content-Base, a=control): a CR or LF in one would let it
@@ -106,23 +105,143 @@ class RtspConnection:
         if self.session_id is not None:
             lines.append(f"Session: {self.session_id}")
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
+        if self._transport is None:
+            raise RtspFailure(Failure.PROTOCOL, f"{self.where}: not connected")
+        self._transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
+
+    # ----------------------------------------------------- receiving (Sink)
+
+    def received(self, data: bytes | bytearray | memoryview) -> None:
+        """Bytes from the camera: counted at once while ``stream`` runs, else kept for
+        ``pump`` (reading pauses past ``MAX_BUFFERED`` until ``fill`` is called)."""
+        self._buf += data
+        self._fresh = True
+        if self._until is not None:
+            del self._buf[: self._count(self._buf, len(self._buf))]
+            return
+        if len(self._buf) > MAX_BUFFERED and self._transport is not None and not self._paused:
+            self._transport.pause_reading()
+            self._paused = True
+        self._wake()
+
+    def counting(self) -> bytearray | None:
+        return self._buf if self._until is not None else None
+
+    def count_in_place(self, buf: bytearray, n: int) -> None:
+        pos = self._count(buf, n)
+        self._buf[:] = memoryview(buf)[pos:n]  # the incomplete tail: usually under one packet
+
+    def ended(self, exc: Exception | None) -> None:
+        if self._gone is None:
+            closed = RtspFailure(
+                Failure.PROTOCOL, f"{self.where}: the camera closed the connection"
+            )
+            self._gone = exc if isinstance(exc, OSError) else closed
+        self._wake()
+
+    # ------------------------------------------------------------- reading
 
     async def fill(self) -> None:
-        """Read one chunk (whatever is there, up to READ_CHUNK) and demux it."""
-        chunk = await self._reader.read(READ_CHUNK)
-        if not chunk:
-            raise RtspFailure(Failure.PROTOCOL, f"{self.where}: the camera closed the connection")
-        self._buf += chunk
+        """Wait for more bytes (whatever arrived since the last call) for ``pump``; raise
+        PROTOCOL (or the OSError of a reset) once the camera has closed and all was read."""
+        if not self._fresh:
+            if self._gone is not None:
+                raise self._gone
+            self._resume()
+            await self._wait()
+            if not self._fresh and self._gone is not None:
+                raise self._gone
+        self._fresh = False
+
+    async def stream(self, until: float, *, first_rtp: bool = False) -> None:
+        """Demux and count what arrives, in the receive callback, until ``until`` (on the
+        connection's clock: the loop's) or, with ``first_rtp``, until the first video frame.
+        Raises what ended the stream early: RtspFailure, or OSError (a reset)."""
+        self._until, self._stop_at_first = until, first_rtp
+        timer = asyncio.get_running_loop().call_at(until, self._wake)
+        try:
+            self._resume()
+            del self._buf[: self._count(self._buf, len(self._buf))]  # what came before
+            while not self._stream_done():
+                await self._wait()
+        finally:
+            timer.cancel()
+            self._until = None
+        if self._failed is not None:
+            raise self._failed
+        if self._gone is not None and not (first_rtp and self.first_rtp is not None):
+            raise self._gone
+
+    def _stream_done(self) -> bool:
+        return (
+            self._failed is not None
+            or self._gone is not None
+            or (self._stop_at_first and self.first_rtp is not None)
+            or self._until is None
+            or self._clock() >= self._until
+        )
+
+    def _count(self, buf: bytearray, n: int) -> int:
+        """Demux ``buf[:n]`` while streaming; returns how much was consumed."""
+        if self._until is None or self._clock() >= self._until:
+            # The window is over: what arrives now is not counted, and no longer read.
+            if self._transport is not None and not self._paused:
+                self._transport.pause_reading()
+                self._paused = True
+            self._wake()
+            return 0
+        pos = 0
+        try:
+            while pos < n:
+                reply, pos = self._demux(buf, pos, n)
+                if reply is None:
+                    break  # else a reply or a server request mid-stream: nothing we wait for
+        except RtspFailure as err:
+            self._failed = err
+            self._wake()
+            return n
+        if self._stop_at_first and self.first_rtp is not None:
+            self._wake()
+        return pos
+
+    def _resume(self) -> None:
+        if self._paused and self._transport is not None:
+            self._transport.resume_reading()
+            self._paused = False
+
+    async def _wait(self) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    # ------------------------------------------------------------- demuxing
 
     def pump(self) -> Response | None:
         """Consume every complete interleaved frame; return the first complete reply, if any."""
-        buf, pos, n = self._buf, 0, len(self._buf)
-        reply: Response | None = None
+        reply, pos = self._demux(self._buf, 0, len(self._buf))
+        del self._buf[:pos]
+        return reply
+
+    def _demux(self, buf: bytearray, pos: int, n: int) -> tuple[Response | None, int]:
+        """Frames and messages in ``buf[pos:n]`` up to the first reply (returned) or the first
+        incomplete one; returns the offset where parsing stopped."""
         counter, channel = self.counter, self.video_channel
         while pos < n:
             # '$' channel len16: an interleaved frame (its 16-bit length caps it at 64 KiB)
             if buf[pos] == 0x24:
+                if counter is not None and channel is not None and self.first_rtp is not None:
+                    # The stream runs: every complete frame in one synchronous loop.
+                    pos = counter.feed_interleaved(buf, pos, n, channel)
+                    if pos < n and buf[pos] != 0x24:
+                        continue  # an RTSP message between frames
+                    break  # all consumed, or a frame still arriving
                 if pos + 4 > n:
                     break
                 end = pos + 4 + ((buf[pos + 2] << 8) | buf[pos + 3])
@@ -138,7 +257,7 @@ class RtspConnection:
                 raise RtspFailure(
                     Failure.MALFORMED, f"{self.where}: the camera sent bytes that are not RTSP"
                 )
-            msg, used = self._message(pos, n)
+            msg, used = parse_message(buf, pos, n, self.where)
             if msg is None:
                 break
             pos = used
@@ -146,49 +265,9 @@ class RtspConnection:
                 cseq = msg.get("cseq")
                 # A stale reply (a CSeq we no longer wait for) is dropped; no CSeq is accepted.
                 if cseq is None or not cseq.strip().isdigit() or int(cseq) >= self._cseq:
-                    reply = msg
-                    break
+                    return msg, pos
             # else: a request from the server (GET_PARAMETER, ANNOUNCE): nothing we must answer
-        del buf[:pos]
-        return reply
-
-    def _message(self, pos: int, n: int) -> tuple[Response | None, int]:
-        buf = self._buf
-        hend = buf.find(b"\r\n\r\n", pos, pos + MAX_HEADER_BYTES + 4)
-        if hend < 0:
-            if n - pos > MAX_HEADER_BYTES:
-                raise RtspFailure(
-                    Failure.OVERSIZED,
-                    f"{self.where}: RTSP header block over {MAX_HEADER_BYTES} bytes",
-                )
-            return None, pos
-        lines = bytes(buf[pos:hend]).decode("latin-1").split("\r\n")
-        headers: dict[str, list[str]] = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if sep:
-                headers.setdefault(name.strip().lower(), []).append(value.strip())
-        try:
-            length = int(headers.get("content-length", ["0"])[0])
-        except ValueError:
-            raise RtspFailure(
-                Failure.MALFORMED, f"{self.where}: unreadable Content-Length"
-            ) from None
-        if length > MAX_BODY_BYTES or length < 0:
-            raise RtspFailure(
-                Failure.OVERSIZED, f"{self.where}: RTSP body of {length} bytes refused"
-            )
-        start = hend + 4
-        if start + length > n:
-            return None, pos
-        first = lines[0].split(" ", 2)
-        status = -1  # a request from the server
-        if first[0].startswith("RTSP/"):
-            if len(first) < 2 or not first[1].isdigit():
-                raise RtspFailure(Failure.MALFORMED, f"{self.where}: bad RTSP status line")
-            status = int(first[1])
-        reason = first[2][:80] if len(first) > 2 else ""
-        return Response(status, reason, headers, bytes(buf[start : start + length])), start + length
+        return None, pos
 
     async def request(
         self, method: str, url: str, headers: dict[str, str] | None = None
@@ -234,4 +313,5 @@ class RtspConnection:
             if teardown_url is not None and self.session_id is not None:
                 self.send("TEARDOWN", teardown_url)
         with contextlib.suppress(Exception):
-            self._writer.close()
+            if self._transport is not None:
+                self._transport.close()
