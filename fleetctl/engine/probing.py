@@ -31,6 +31,7 @@ from fleetctl.engine.side_probes import security, storage
 
 DEFAULT_RTSP_PORT = 554
 ONVIF_SHARE = 0.6  # of the camera's remaining budget, at least, for the ONVIF conversation
+SHAPE_MARGIN_S = 0.1  # the liveness look ends this much before the ONVIF deadline
 _SILENT = (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE)
 
 
@@ -139,18 +140,34 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
         )
 
     # Retry a refused or silent camera once, if a retry still fits before the stream's reserve.
-    probe = await retry_read(
-        make,
-        lambda p: (
-            not p.answered
-            and p.failure in (Failure.TIMEOUT, Failure.REFUSED)
-            and run.remaining() > reserve + 2.0
-        ),
-        run,
+    conversation = asyncio.ensure_future(
+        retry_read(
+            make,
+            lambda p: (
+                not p.answered
+                and p.failure in (Failure.TIMEOUT, Failure.REFUSED)
+                and run.remaining() > reserve + 2.0
+            ),
+            run,
+        )
     )
-    trickling = False
-    if probe.failure is Failure.TIMEOUT:
-        trickling = await _trickling(run)
+    # A conversation still going a second before its deadline is about to time out: look at
+    # how the web server answers meanwhile (on the camera's second connection), so a silent,
+    # slow or drip-feeding camera costs its ONVIF deadline and not a second more.
+    shape: asyncio.Future[bool] | None = None
+    try:
+        lead = _onvif_budget(run, reserve) - LIVENESS_TIMEOUT_S - SHAPE_MARGIN_S
+        await asyncio.wait({conversation}, timeout=max(0.0, lead))
+        if not conversation.done():
+            shape = asyncio.ensure_future(_trickling(run))
+        probe = await conversation
+        trickling = False
+        if probe.failure is Failure.TIMEOUT:
+            trickling = await shape if shape is not None else await _trickling(run)
+    finally:
+        for task in (conversation, shape):
+            if task is not None and not task.done():
+                task.cancel()
     run.answered = probe.answered or trickling
     run.device = probe.device
     run.clock_offset_s = probe.clock_offset_s
