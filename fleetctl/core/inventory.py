@@ -108,10 +108,14 @@ def camera_origins(path: str, name: str) -> dict[str, str]:
 
 
 def check_documents(
-    docs: Sequence[tuple[str, str | bytes]],
+    docs: Sequence[tuple[str, str | bytes]], *, fast: bool = True
 ) -> tuple[Inventory | None, list[InventoryIssue]]:
-    """(inventory or None if any error, every issue in file then line order)."""
-    builder = _build(docs)
+    """(inventory or None if any error, every issue in file then line order).
+
+    ``fast=False`` reads with the round-trip loader only: the same result, slower (the
+    reference the fast path is tested against).
+    """
+    builder = _build(docs, fast=fast)
     if any(i.severity == "error" for i in builder.issues):
         return None, builder.issues
     inventory = Inventory(
@@ -124,7 +128,7 @@ def check_documents(
 
 
 def _build(
-    docs: Sequence[tuple[str, str | bytes]], *, track_origins: bool = False
+    docs: Sequence[tuple[str, str | bytes]], *, track_origins: bool = False, fast: bool = True
 ) -> InventoryBuilder:
     """Parse and build; the fast parser first, the round-trip loader where anything is said.
 
@@ -135,7 +139,7 @@ def _build(
     (for ``inventory show``) goes the round-trip way directly: it reads every line.
     """
     with _gc_paused():
-        return _parse_and_build(docs, track_origins)
+        return _parse_and_build(docs, track_origins, fast and not track_origins)
 
 
 @contextmanager
@@ -153,10 +157,10 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _parse_and_build(
-    docs: Sequence[tuple[str, str | bytes]], track_origins: bool
+    docs: Sequence[tuple[str, str | bytes]], track_origins: bool, fast: bool
 ) -> InventoryBuilder:
     texts = [(file, _decode(file, text)) for file, text in docs]
-    use_fast = not track_origins and fastyaml.available()
+    use_fast = fast and fastyaml.available()
     parsed = [_parse(file, text, fast=use_fast) for file, text in texts]
     builder = _build_parsed(docs, parsed, track_origins)
     redo = {i.file for i in builder.issues}
@@ -243,6 +247,16 @@ def _parse(file: str, text: str | InventoryIssue, *, fast: bool) -> _Parsed:
         return _Parsed(file, None, [InventoryIssue(file, line, "", _yaml_message(err))], False)
     except YAMLError as err:
         issue = InventoryIssue(file, None, "", f"YAML error: {type(err).__name__}")
+        return _Parsed(file, None, [issue], False)
+    except (ValueError, TypeError, RecursionError) as err:
+        # ruamel's constructors let these through: `location: 2026-02-30` (no such day), a
+        # mapping used as a key. Never the text of the error: it may quote a value.
+        issue = InventoryIssue(
+            file,
+            None,
+            "",
+            f"YAML error: a value cannot be read ({type(err).__name__}), e.g. a date that does not exist",
+        )
         return _Parsed(file, None, [issue], False)
 
 
