@@ -61,7 +61,9 @@ def run_check(args: argparse.Namespace) -> int:
         from fleetctl.engine.parallel import ForkedCheck, auto_workers
 
         # Fork the workers before the progress bar's thread or any event loop exists.
-        job = ForkedCheck.start(cameras, workspace, opts, args.workers or auto_workers(len(cameras)))
+        workers = args.workers or auto_workers(len(cameras))
+        expected = history.last_durations() if history is not None else None
+        job = ForkedCheck.start(cameras, workspace, opts, workers, expected)
 
         async def main(on_result: Callable[[CameraReport], None]) -> FleetReport:
             return await job.run(on_result, history)

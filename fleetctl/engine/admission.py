@@ -7,14 +7,21 @@ cameras that are perfectly healthy. So admission follows the loop's own lag, AIM
 follows loss: a sampler measures how late a short sleep wakes up; while the lag stays low the
 limit grows additively toward the ceiling; when it climbs, the limit shrinks multiplicatively.
 A hung camera costs no CPU, so a fleet full of them still runs at the full ceiling.
+
+``schedule`` decides the order cameras are admitted in. A run ends when its last camera ends,
+and a camera that answers slowly or not at all costs a fixed ~8-10 s of wall time but almost no
+CPU: started first, it waits while the healthy cameras use the CPU; started last, it adds its
+whole latency to the run. So the cameras that were slow last time start first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import statistics
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Protocol, TypeVar
 
 SAMPLE_S = 0.1  # how often the loop's lag is sampled
 LAG_HIGH_S = 0.15  # a loop this late is saturated: back off
@@ -23,6 +30,46 @@ START = 32  # the first cameras in flight (slow start)
 FLOOR = 4  # never fewer in flight than this
 STEP = 8  # additive increase per punctual sample
 BACKOFF = 0.7  # multiplicative decrease per late sample
+# A camera whose last check took this many times the fleet's median is "slow": it starts first.
+# Relative, not absolute: on a loaded machine every camera takes longer, the outliers still stand.
+SLOW_FACTOR = 2.0
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+C = TypeVar("C", bound=_Named)  # core.models.Camera, or anything else with a name
+
+
+def schedule(cameras: Sequence[C], expected_s: Mapping[str, float]) -> list[C]:
+    """The order to start ``cameras`` in, from each one's last check duration (``expected_s``,
+    by name; a camera missing from it is unknown): ``cameras`` permuted by ``start_order``."""
+    return [cameras[i] for i in start_order([c.name for c in cameras], expected_s)]
+
+
+def start_order(names: Sequence[str], expected_s: Mapping[str, float]) -> list[int]:
+    """A permutation of ``range(len(names))``: the order to start the cameras in.
+
+    Cameras expected to take at least SLOW_FACTOR times the median start first, slowest first;
+    every other camera (unknown ones included) keeps its place. With nothing known, the order
+    is unchanged.
+    """
+    known = [s for name in names if (s := expected_s.get(name)) is not None]
+    if not known:
+        return list(range(len(names)))
+    cut = SLOW_FACTOR * statistics.median(known)
+    slow: list[tuple[float, int]] = []
+    rest: list[int] = []
+    for i, name in enumerate(names):
+        s = expected_s.get(name)
+        if s is not None and s > 0 and s >= cut:
+            slow.append((-s, i))
+        else:
+            rest.append(i)
+    slow.sort()
+    return [i for _, i in slow] + rest
 
 
 class Admission:

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,7 @@ from fleetctl.core.models import (
     ProblemKind,
     Status,
 )
-from fleetctl.engine.admission import Admission
+from fleetctl.engine.admission import Admission, start_order
 from fleetctl.engine.camera_run import CameraRun, HostLimits
 from fleetctl.engine.probing import run_probes
 
@@ -84,6 +84,7 @@ async def _check_camera(
     if camera.onvif and "onvif" in options.probes:
         await _warm_up(options)
     run = CameraRun(camera=camera, workspace=workspace, options=options, hosts=hosts)
+    t0 = time.monotonic()
     try:
         async with asyncio.timeout(options.timeout_s):
             await run_probes(run)
@@ -99,7 +100,7 @@ async def _check_camera(
             )
         )
         run.steps.append(CheckStep(run.stage, Status.UNKNOWN, run.elapsed_ms(), type(err).__name__))
-    return run.report(datetime.now(UTC))
+    return replace(run.report(datetime.now(UTC)), duration_s=round(time.monotonic() - t0, 3))
 
 
 async def _warm_up(options: CheckOptions) -> None:
@@ -146,13 +147,23 @@ async def check_cameras(
 
     ``on_result`` is called (in the event loop) as each camera finishes, with the report already
     annotated from ``history`` ("since"); an exception in it is logged, never stops the run.
-    With ``history``, the fleet report is recorded in one transaction at the end.
+    With ``history``, the fleet report is recorded in one transaction at the end, and the
+    cameras that were slow last time start first (``admission.schedule``); without it, cameras
+    start in the order given.
     """
     started = datetime.now(UTC)
     t0 = time.monotonic()
     hosts = HostLimits(options.per_host)
     reports: list[CameraReport | None] = [None] * len(cameras)
-    queue = iter(enumerate(cameras))
+    order = list(enumerate(cameras))
+    if history is not None:
+        try:
+            expected = history.last_durations()
+        except Exception:
+            log.warning("history: could not read the last durations", exc_info=True)
+        else:
+            order = [order[i] for i in start_order([c.name for c in cameras], expected)]
+    queue = iter(order)
     admission = Admission(options.concurrency)
     if any(c.onvif for c in cameras) and "onvif" in options.probes:
         await _warm_up(options)  # before the lag sampler: parsing WSDLs blocks the loop once

@@ -4,11 +4,15 @@ Schema (version in ``schema_version``):
 
     runs      one row per check run (started, duration, counts)
     results   one row per camera per run (status, problems as JSON)
-    latest    the newest status of each camera (for ``--select status:crit``)
+    latest    the newest status of each camera (for ``--select status:crit``) and how long
+              its check took (``duration_s``, NULL if unknown: the next run starts slow
+              cameras first)
     episodes  one row per problem episode: camera, kind, class (message with measurements
               blanked), first_seen, last_seen, resolved (NULL while open)
 
-WAL mode with ``synchronous=NORMAL``; a run is written in ONE transaction, so a kill -9 in the
+``latest.duration_s`` was added to schema 1 without a version bump: an older store gains the
+column on open (NULL everywhere), and an older fleetctl writing to a newer store leaves it as
+it was. WAL mode with ``synchronous=NORMAL``; a run is written in ONE transaction, so a kill -9 in the
 middle of a run leaves the store as it was before that run (WAL replays committed transactions
 only). All timestamps are UTC ISO-8601 strings.
 """
@@ -40,7 +44,8 @@ CREATE TABLE IF NOT EXISTS results (
     status TEXT NOT NULL, problems TEXT NOT NULL, PRIMARY KEY (run_id, camera));
 CREATE INDEX IF NOT EXISTS results_camera ON results (camera, run_id);
 CREATE TABLE IF NOT EXISTS latest (
-    camera TEXT PRIMARY KEY, run_id INTEGER NOT NULL, checked_at TEXT NOT NULL, status TEXT NOT NULL);
+    camera TEXT PRIMARY KEY, run_id INTEGER NOT NULL, checked_at TEXT NOT NULL, status TEXT NOT NULL,
+    duration_s REAL);
 CREATE TABLE IF NOT EXISTS episodes (
     id INTEGER PRIMARY KEY, camera TEXT NOT NULL, kind TEXT NOT NULL, class TEXT NOT NULL,
     severity TEXT NOT NULL, message TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
@@ -111,6 +116,9 @@ class HistoryStore:
             self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
         elif row[0] > SCHEMA_VERSION:
             raise HistoryError(f"{self.path} was written by a newer fleetctl (schema {row[0]})")
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(latest)")}
+        if "duration_s" not in columns:  # a store written before durations were kept
+            self._db.execute("ALTER TABLE latest ADD COLUMN duration_s REAL")
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
@@ -118,8 +126,15 @@ class HistoryStore:
     # ------------------------------------------------------------------ writing
 
     def record(self, report: FleetReport) -> None:
-        """Save a run, its per-camera results, and open/extend/resolve problem episodes."""
+        """Save a run, its per-camera results, and open/extend/resolve problem episodes.
+
+        Batched (one ``executemany`` per statement, open episodes read once): 10,000 cameras
+        are one transaction of a few statements, not 50,000 round trips through sqlite3.
+        """
         s = report.summary
+        results: list[tuple[object, ...]] = []
+        latest: list[tuple[object, ...]] = []
+        ats: list[str] = []
         try:
             with self._lock, self._tx():
                 cur = self._db.execute(
@@ -138,52 +153,66 @@ class HistoryStore:
                 )
                 run_id = cur.lastrowid
                 for cam in report.cameras:
-                    self._record_camera(run_id, cam, report.started)
+                    at = _ts(cam.checked_at or report.started)
+                    ats.append(at)
+                    problems = [
+                        {"kind": p.kind.value, "severity": p.severity.value, "message": p.message}
+                        for p in cam.problems
+                    ]
+                    text = json.dumps(problems, ensure_ascii=False) if problems else "[]"
+                    results.append((run_id, cam.name, at, cam.status.value, text))
+                    latest.append((cam.name, run_id, at, cam.status.value, cam.duration_s))
+                self._db.executemany(
+                    "INSERT INTO results (run_id, camera, checked_at, status, problems)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    results,
+                )
+                # COALESCE: a camera whose duration was not measured keeps its last known one.
+                self._db.executemany(
+                    "INSERT INTO latest (camera, run_id, checked_at, status, duration_s)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(camera) DO UPDATE SET"
+                    " run_id=excluded.run_id, checked_at=excluded.checked_at,"
+                    " status=excluded.status,"
+                    " duration_s=COALESCE(excluded.duration_s, latest.duration_s)",
+                    latest,
+                )
+                self._record_episodes(report, ats)
         except sqlite3.Error as err:
             raise HistoryError(f"cannot write the history store {self.path}: {err}") from err
 
-    def _record_camera(self, run_id: int | None, cam: CameraReport, started: datetime) -> None:
-        at = _ts(cam.checked_at or started)
-        problems = [
-            {"kind": p.kind.value, "severity": p.severity.value, "message": p.message}
-            for p in cam.problems
-        ]
-        self._db.execute(
-            "INSERT INTO results (run_id, camera, checked_at, status, problems) VALUES (?, ?, ?, ?, ?)",
-            (run_id, cam.name, at, cam.status.value, json.dumps(problems, ensure_ascii=False)),
+    def _record_episodes(self, report: FleetReport, ats: list[str]) -> None:
+        open_eps: dict[str, dict[str, int]] = {}
+        for ep_id, camera, cls in self._db.execute(
+            "SELECT id, camera, class FROM episodes WHERE resolved IS NULL ORDER BY id"
+        ):
+            open_eps.setdefault(camera, {})[cls] = ep_id
+        updates: list[tuple[str, str, str, int]] = []
+        inserts: list[tuple[str, str, str, str, str, str, str]] = []
+        resolves: list[tuple[str, int]] = []
+        for cam, at in zip(report.cameras, ats, strict=True):
+            mine = open_eps.get(cam.name, {})
+            current: set[str] = set()
+            for p in cam.problems:
+                cls = problem_class(p)
+                if cls in current:
+                    continue
+                current.add(cls)
+                if cls in mine:
+                    updates.append((at, p.severity.value, p.message, mine[cls]))
+                else:
+                    inserts.append(
+                        (cam.name, p.kind.value, cls, p.severity.value, p.message, at, at)
+                    )
+            resolves.extend((at, ep_id) for cls, ep_id in mine.items() if cls not in current)
+        self._db.executemany(
+            "UPDATE episodes SET last_seen = ?, severity = ?, message = ? WHERE id = ?", updates
         )
-        self._db.execute(
-            "INSERT INTO latest (camera, run_id, checked_at, status) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(camera) DO UPDATE SET run_id=excluded.run_id, checked_at=excluded.checked_at,"
-            " status=excluded.status",
-            (cam.name, run_id, at, cam.status.value),
+        self._db.executemany(
+            "INSERT INTO episodes (camera, kind, class, severity, message, first_seen, last_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            inserts,
         )
-        open_eps = {
-            cls: ep_id
-            for ep_id, cls in self._db.execute(
-                "SELECT id, class FROM episodes WHERE camera = ? AND resolved IS NULL", (cam.name,)
-            )
-        }
-        current: set[str] = set()
-        for p in cam.problems:
-            cls = problem_class(p)
-            if cls in current:
-                continue
-            current.add(cls)
-            if cls in open_eps:
-                self._db.execute(
-                    "UPDATE episodes SET last_seen = ?, severity = ?, message = ? WHERE id = ?",
-                    (at, p.severity.value, p.message, open_eps[cls]),
-                )
-            else:
-                self._db.execute(
-                    "INSERT INTO episodes (camera, kind, class, severity, message, first_seen, last_seen)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (cam.name, p.kind.value, cls, p.severity.value, p.message, at, at),
-                )
-        for cls, ep_id in open_eps.items():
-            if cls not in current:
-                self._db.execute("UPDATE episodes SET resolved = ? WHERE id = ?", (at, ep_id))
+        self._db.executemany("UPDATE episodes SET resolved = ? WHERE id = ?", resolves)
 
     # ------------------------------------------------------------------ reading
 
@@ -211,6 +240,15 @@ class HistoryStore:
         with self._lock:
             rows = self._db.execute("SELECT camera, status FROM latest").fetchall()
         return {name: Status(status) for name, status in rows}
+
+    def last_durations(self) -> dict[str, float]:
+        """How long the newest recorded check of each camera took, in seconds (cameras whose
+        duration is unknown are left out). ``engine.admission.schedule`` orders a run by it."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT camera, duration_s FROM latest WHERE duration_s IS NOT NULL"
+            ).fetchall()
+        return {name: float(d) for name, d in rows}
 
     def timeline(self, name: str, limit: int = 100) -> list[TimelineEntry]:
         """Status changes and problem episodes of one camera, newest first."""

@@ -18,12 +18,13 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from fleetctl import __version__
 from fleetctl.core.models import Camera, CameraReport, FleetReport, Problem, ProblemKind, Status
+from fleetctl.engine.admission import schedule
 from fleetctl.engine.check import CheckOptions, _warm_up, check_cameras, release_connections
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
@@ -61,13 +62,28 @@ class ForkedCheck:
     workspace: Workspace
     options: CheckOptions
     own: Sequence[Camera] = ()
-    children: list[tuple[int, int, Sequence[Camera]]] = field(default_factory=list)  # pid, fd, shard
+    children: list[tuple[int, int, Sequence[Camera]]] = field(
+        default_factory=list
+    )  # pid, fd, shard
 
     @classmethod
-    def start(cls, cameras: Sequence[Camera], workspace: Workspace, options: CheckOptions, workers: int) -> ForkedCheck:
-        """Fork the workers now (call before starting any thread or event loop)."""
+    def start(
+        cls,
+        cameras: Sequence[Camera],
+        workspace: Workspace,
+        options: CheckOptions,
+        workers: int,
+        expected_s: Mapping[str, float] | None = None,
+    ) -> ForkedCheck:
+        """Fork the workers now (call before starting any thread or event loop).
+
+        ``expected_s`` (camera name -> its last check's duration, from the history) decides the
+        start order: the slow cameras first, spread evenly over the workers
+        (``admission.schedule``). The report keeps the order of ``cameras``.
+        """
         workers = max(1, min(workers, len(cameras)))
-        shards = [list(cameras[i::workers]) for i in range(workers)]
+        order = schedule(cameras, expected_s or {})
+        shards = [order[i::workers] for i in range(workers)]
         job = cls(cameras, workspace, options, own=shards[0])
         if workers == 1:
             return job
@@ -89,8 +105,11 @@ class ForkedCheck:
             job.children.append((pid, r, shard))
         return job
 
-    async def run(self, on_result: Callable[[CameraReport], None] | None = None,
-                  history: HistoryStore | None = None) -> FleetReport:
+    async def run(
+        self,
+        on_result: Callable[[CameraReport], None] | None = None,
+        history: HistoryStore | None = None,
+    ) -> FleetReport:
         started, t0 = datetime.now(UTC), time.monotonic()
         done: dict[str, CameraReport] = {}
 
@@ -104,7 +123,9 @@ class ForkedCheck:
         async def read(fd: int) -> None:
             loop = asyncio.get_running_loop()
             reader = asyncio.StreamReader(limit=2**24)
-            transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", 0))
+            transport, _ = await loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", 0)
+            )
             try:
                 while True:
                     try:
@@ -129,9 +150,20 @@ class ForkedCheck:
         for cam in self.cameras:
             rep = done.get(cam.name)
             if rep is None:  # its worker died: the camera's result is unknown, the run goes on
-                rep = CameraReport(cam.name, cam.site, cam.host, Status.UNKNOWN, (Problem(
-                    ProblemKind.ONVIF, Status.UNKNOWN, "could not check: its worker process died; run with -vv"),),
-                    checked_at=now)
+                rep = CameraReport(
+                    cam.name,
+                    cam.site,
+                    cam.host,
+                    Status.UNKNOWN,
+                    (
+                        Problem(
+                            ProblemKind.ONVIF,
+                            Status.UNKNOWN,
+                            "could not check: its worker process died; run with -vv",
+                        ),
+                    ),
+                    checked_at=now,
+                )
                 deliver(rep)
             reports.append(rep)
         fleet = FleetReport(__version__, started, round(time.monotonic() - t0, 3), tuple(reports))
