@@ -214,10 +214,16 @@ class Conversation:
         return await self._run(req.op, authed, send)
 
     async def call(self, service: str, op: str, *, authed: bool = True, **params: Any) -> Any:
-        """One SOAP call through zeep (WSDLs loaded by the caller); the reply object."""
+        """One SOAP call through zeep; the reply object.
+
+        The service's WSDL is parsed on first use (once per process): callers under a deadline
+        load them first (``onvif.load_wsdls``) so that no camera pays for it.
+        """
         if service not in self.xaddrs:
             raise OnvifCallError(Failure.UNSUPPORTED, f"{self.where}: no {service} service")
         from fleetctl.adapters import onvif_zeep
+
+        await onvif_zeep.load_documents((service,))
 
         return await self._run(
             op, authed, lambda: onvif_zeep.send(self._proxy(service, authed), op, params)
