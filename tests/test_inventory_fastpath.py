@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_inventory_load import INHERIT
 
 from fleetctl.core import inventory_fastyaml as fastyaml
@@ -114,6 +116,7 @@ ODD = {
     # libyaml refuses `:` in a plain scalar inside flow style, ruamel takes it (YAML 1.2).
     "colon-in-flow.yaml": "sites:\n  s: {cameras: [{name: a, host: 10.0.0.1, location: 1:30}]}\n",
     "impossible-date.yaml": "sites:\n  s:\n    location: 2026-02-30\n",
+    "int-without-digits.yaml": "defaults: {port: -_}\n",
     "complex-key.yaml": "sites:\n  s:\n    cameras:\n    ? - name: a\n",
     "dates.yaml": (
         "sites:\n  s:\n    location: 2026-11-28\n    cameras:\n"
@@ -192,6 +195,47 @@ def test_the_corpus_exercises_both_paths() -> None:
         "not-a-mapping.yaml",
         "empty.yaml",
     }, "which documents the fast parser reads itself (the rest it hands to ruamel)"
+
+
+# Small edits that break YAML in the ways people do (a lost space, a stray colon or bracket, a
+# CR, a tab): both paths must still agree, on the inventory and on every issue.
+_EDITS = st.sampled_from(
+    [
+        " ",
+        ":",
+        ": ",
+        "- ",
+        "\n",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "#",
+        '"',
+        "'",
+        "?",
+        "|",
+        ">",
+        "\r",
+        "\t",
+        "~",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.sampled_from([INHERIT, TRICKY, *ODD.values()]),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 2), _EDITS), min_size=1, max_size=3),
+)
+def test_mangled_documents_agree(seed: str, edits: list[tuple[float, int, str]]) -> None:
+    text = seed
+    for where, drop, insert in edits:
+        at = int(where * len(text))
+        text = text[:at] + insert + text[at + drop :]
+    docs: list[tuple[str, str | bytes]] = [("m.yaml", text)]
+    assert check_documents(docs) == check_documents(docs, fast=False)
 
 
 def _fast_takes(text: str) -> bool:

@@ -248,15 +248,12 @@ def _parse(file: str, text: str | InventoryIssue, *, fast: bool) -> _Parsed:
     except YAMLError as err:
         issue = InventoryIssue(file, None, "", f"YAML error: {type(err).__name__}")
         return _Parsed(file, None, [issue], False)
-    except (ValueError, TypeError, RecursionError) as err:
-        # ruamel's constructors let these through: `location: 2026-02-30` (no such day), a
-        # mapping used as a key. Never the text of the error: it may quote a value.
-        issue = InventoryIssue(
-            file,
-            None,
-            "",
-            f"YAML error: a value cannot be read ({type(err).__name__}), e.g. a date that does not exist",
-        )
+    except (ValueError, TypeError, IndexError, KeyError, RecursionError) as err:
+        # ruamel's constructors let these through: `location: 2026-02-30` (no such day), `-_`
+        # (an int without digits), a mapping as a key. Never the error's text: it may quote a
+        # value. (Before, these escaped as a crash of every command.)
+        what = f"a value cannot be read ({type(err).__name__}), e.g. a date that does not exist"
+        issue = InventoryIssue(file, None, "", f"YAML error: {what}")
         return _Parsed(file, None, [issue], False)
 
 
