@@ -24,6 +24,7 @@ from lxml import etree
 from yarl import URL
 
 from fleetctl.adapters.digest import Authorizer, choose, parse_challenges
+from fleetctl.adapters.onvif_transport import shared_session
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure, StorageProbe, StorageReadout
 from fleetctl.core.secret import Secret
@@ -130,25 +131,24 @@ async def _get(
     """GET ``target`` answering one Digest (or Basic) challenge; the body, capped."""
     url = URL(f"{'https' if https else 'http'}://{host}:{port}{target}", encoded=True)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
-    # Cameras' TLS certificates are self-signed: the inventory pins the address instead.
-    connector = aiohttp.TCPConnector(ssl=False, force_close=True, limit=1)
-    async with aiohttp.ClientSession(
-        connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
-    ) as session:
-        auth: Authorizer | None = None
-        for _ in range(3):  # plain, answered challenge, one retry on a stale nonce
-            if auth is not None:
-                headers["Authorization"] = auth.header("GET", target)  # uri= is the exact target
-            async with session.get(url, headers=headers, allow_redirects=False) as resp:
-                if resp.status != 401:
-                    return await _body(resp, max_bytes, where)
-                challenges = parse_challenges(resp.headers.getall("WWW-Authenticate", []))
-                chosen = choose(challenges)
-                stale = chosen is not None and chosen.params.get("stale", "").lower() == "true"
-                if credential is None or chosen is None or (auth is not None and not stale):
-                    break
-                auth = Authorizer(chosen, credential.username, credential.password or Secret(""))
-        raise _Fail(Failure.AUTH, f"{where}: the storage API rejected the credentials")
+    # The fleet's pooled session (TLS unverified: cameras' certificates are self-signed, the
+    # inventory pins the address instead): the storage page usually shares the ONVIF port, so
+    # the socket the ONVIF conversation just used is reused, not a new connect per camera.
+    session = shared_session()
+    auth: Authorizer | None = None
+    for _ in range(3):  # plain, answered challenge, one retry on a stale nonce
+        if auth is not None:
+            headers["Authorization"] = auth.header("GET", target)  # uri= is the exact target
+        async with session.get(url, headers=headers, allow_redirects=False) as resp:
+            if resp.status != 401:
+                return await _body(resp, max_bytes, where)
+            challenges = parse_challenges(resp.headers.getall("WWW-Authenticate", []))
+            chosen = choose(challenges)
+            stale = chosen is not None and chosen.params.get("stale", "").lower() == "true"
+            if credential is None or chosen is None or (auth is not None and not stale):
+                break
+            auth = Authorizer(chosen, credential.username, credential.password or Secret(""))
+    raise _Fail(Failure.AUTH, f"{where}: the storage API rejected the credentials")
 
 
 async def _body(resp: aiohttp.ClientResponse, max_bytes: int, where: str) -> bytes:
