@@ -9,8 +9,11 @@ Contract:
 - Requests on one connection are served in order (keep-alive, HTTP/1.1 default; ``Connection:
   close`` or HTTP/1.0 without keep-alive closes after the reply).
 - Heads over ``MAX_HEAD`` bytes get 431, bodies over ``MAX_BODY`` get 413; both then close.
-- The handler returns a ``Response``; a streamed body (``stream``) is written under transport
-  flow control so a huge reply is never held in memory. ``drip_s`` writes one byte per interval.
+- The handler returns a ``Response``, either at once (a plain function: the common case, answered
+  inside ``data_received`` with one write of head and body, no task, no extra loop iteration) or
+  through an awaitable (a coroutine: hangs, delays, drips run in a task). A streamed body
+  (``stream``) is written under transport flow control so a huge reply is never held in memory.
+  ``drip_s`` writes one byte per interval.
 - A handler that never returns (the ``hang`` fault) just keeps the connection open; its task is
   cancelled when the client goes away.
 """
@@ -21,6 +24,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import cast
 from urllib.parse import parse_qsl, urlsplit
 
 log = logging.getLogger(__name__)
@@ -59,7 +64,8 @@ class Response:
     close: bool = False
 
 
-Handler = Callable[[Request], Awaitable[Response]]
+# A plain function returning a Response is answered synchronously; anything else is awaited.
+Handler = Callable[[Request], Awaitable[Response] | Response]
 
 
 @dataclass
@@ -104,16 +110,31 @@ def _parse(buf: bytearray, peer: str) -> _Parsed | None:
         return None
     conn = headers.get("connection", "").lower()
     keep = "close" not in conn and (version == "HTTP/1.1" or "keep-alive" in conn)
-    parts = urlsplit(target)
+    if target[:1] == "/" and "?" not in target and "#" not in target:
+        path, query = target, {}  # origin-form without a query: every SOAP POST (no urlsplit)
+    else:
+        parts = urlsplit(target)
+        path, query = parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
     req = Request(
-        method=method.upper(), target=target, path=parts.path,
-        query=dict(parse_qsl(parts.query, keep_blank_values=True)), headers=headers,
+        method=method.upper(), target=target, path=path, query=query, headers=headers,
         body=bytes(buf[end + 4 : total]), peer=peer,
     )
     return _Parsed(request=req, keep_alive=keep, consumed=total)
 
 
+@lru_cache(maxsize=64)
+def _head_parts(status: int, content_type: str, keep_alive: bool) -> tuple[bytes, bytes]:
+    """The head around Content-Length's value, for replies without extra headers."""
+    before = (f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}\r\n"
+              f"Content-Type: {content_type}\r\nContent-Length: ")
+    after = "\r\nConnection: " + ("keep-alive" if keep_alive else "close") + "\r\n\r\n"
+    return before.encode("latin-1"), after.encode("latin-1")
+
+
 def _head(resp: Response, length: int, keep_alive: bool) -> bytes:
+    if not resp.headers:  # nearly every reply: a cached head with the length patched in
+        before, after = _head_parts(resp.status, resp.content_type, keep_alive)
+        return b"%s%d%s" % (before, length, after)
     lines = [
         f"HTTP/1.1 {resp.status} {REASONS.get(resp.status, 'Unknown')}",
         f"Content-Type: {resp.content_type}",
@@ -122,6 +143,12 @@ def _head(resp: Response, length: int, keep_alive: bool) -> bytes:
         *(f"{k}: {v}" for k, v in resp.headers),
     ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _crashed(req: Request) -> Response:
+    # A simulator bug must not kill the listener: answer 500 and log it.
+    log.exception("sim http handler failed for %s %s", req.method, req.path)
+    return Response(500, b"internal error", content_type="text/plain")
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -139,7 +166,8 @@ class HttpProtocol(asyncio.Protocol):
         self._continued = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A stream transport (uvloop's does not subclass asyncio.Transport, hence no isinstance).
+        transport = cast(asyncio.Transport, transport)
         self._transport = transport
         self._live.add(self)
         peer = transport.get_extra_info("peername")
@@ -164,21 +192,37 @@ class HttpProtocol(asyncio.Protocol):
         self._can_write.set()
 
     def _next(self) -> None:
-        if self._transport is None:
-            return
-        parsed = _parse(self._buf, self._peer)
-        if parsed is None:
-            self._maybe_continue()
-            return
-        if parsed.request is None:
-            self._transport.write(_head(Response(parsed.error, content_type="text/plain"), 0, False))
-            self._transport.close()
-            return
-        del self._buf[: parsed.consumed]
-        self._continued = False
-        self._task = asyncio.get_running_loop().create_task(
-            self._serve(parsed.request, parsed.keep_alive)
-        )
+        # Answer every complete request in the buffer that the handler answers at once (one
+        # write each, in order); stop at the first that needs a task: it calls _next() again
+        # once its reply is written, so replies never overtake each other.
+        while self._transport is not None and self._task is None:
+            parsed = _parse(self._buf, self._peer)
+            if parsed is None:
+                self._maybe_continue()
+                return
+            if parsed.request is None:
+                self._transport.write(
+                    _head(Response(parsed.error, content_type="text/plain"), 0, False))
+                self._transport.close()
+                return
+            del self._buf[: parsed.consumed]
+            self._continued = False
+            req = parsed.request
+            try:
+                result = self._handler(req)
+            except Exception:
+                result = _crashed(req)
+            if isinstance(result, Response) and result.stream is None and result.drip_s <= 0 \
+                    and self._can_write.is_set():
+                keep_alive = parsed.keep_alive and not result.close
+                self._transport.write(_head(result, len(result.body), keep_alive) + result.body)
+                if not keep_alive:
+                    self._transport.close()
+                    return
+                continue
+            self._task = asyncio.get_running_loop().create_task(
+                self._serve(result, req, parsed.keep_alive)
+            )
 
     def _maybe_continue(self) -> None:
         # curl and .NET send "Expect: 100-continue" with bodies over 1 KiB and wait a second
@@ -190,14 +234,17 @@ class HttpProtocol(asyncio.Protocol):
             self._continued = True
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
-    async def _serve(self, req: Request, keep_alive: bool) -> None:
-        try:
-            resp = await self._handler(req)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a simulator bug must not kill the listener: answer 500, log it
-            log.exception("sim http handler failed for %s %s", req.method, req.path)
-            resp = Response(500, b"internal error", content_type="text/plain")
+    async def _serve(self, result: Awaitable[Response] | Response, req: Request,
+                     keep_alive: bool) -> None:
+        if isinstance(result, Response):
+            resp = result
+        else:
+            try:
+                resp = await result
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                resp = _crashed(req)
         keep_alive = keep_alive and not resp.close
         try:
             await self._write(resp, keep_alive)
@@ -223,10 +270,10 @@ class HttpProtocol(asyncio.Protocol):
                 await self._send(whole[i : i + 1])
                 await asyncio.sleep(resp.drip_s)
             return
-        await self._send(head)
         if resp.stream is None:
-            await self._send(resp.body)
+            await self._send(head + resp.body)  # one write: one segment, one wake-up for the client
             return
+        await self._send(head)
         async for chunk in resp.stream():
             await self._send(chunk)
 
@@ -235,7 +282,6 @@ class HttpProtocol(asyncio.Protocol):
         if self._transport is None or self._transport.is_closing():
             raise ConnectionResetError("client went away")
         self._transport.write(data)
-
 
     def abort(self) -> None:
         if self._transport is not None:

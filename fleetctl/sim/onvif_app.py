@@ -10,7 +10,7 @@ WS-UsernameToken otherwise; GetSystemDateAndTime is always open) -> operation ->
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fleetctl.sim import (
@@ -44,6 +44,10 @@ _PREFIX = {v: k for k, v in NS.items()}
 _LOADED = (onvif_device, onvif_media, onvif_network, onvif_recording)  # importing them registers their ops
 
 _BODY = f"{{{NS['env']}}}Body"
+_HEADER = f"{{{NS['env']}}}Header"
+_SECURITY, _TOKEN = f"{{{WSSE}}}Security", f"{{{WSSE}}}UsernameToken"
+_USERNAME, _PASSWORD, _NONCE = f"{{{WSSE}}}Username", f"{{{WSSE}}}Password", f"{{{WSSE}}}Nonce"
+_CREATED = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd}Created"
 _HANG = Response(0)  # marker from _soap(): never answer this request (a write that hangs)
 HUGE_BYTES = 50 * 1024 * 1024
 _CHUNK = b"A" * 65536  # shared: a 50 MB reply streams from this, never held per request
@@ -78,6 +82,25 @@ def _huge(env: str) -> Response:
     return Response(200, stream=stream, length=len(head) + HUGE_BYTES + len(tail))
 
 
+def _username_token(root: Any) -> Any:
+    """The first Header/Security/UsernameToken in document order (what ElementPath's find()
+    returns), by walking children: ElementPath costs several times more per request."""
+    for header in root.iterchildren(_HEADER):
+        for security in header.iterchildren(_SECURITY):
+            for token in security.iterchildren(_TOKEN):
+                return token
+    return None
+
+
+def _text(el: Any) -> str:
+    return (el.text or "") if el is not None else ""
+
+
+async def _never() -> Response:
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 class CameraApp:
     """The HTTP handler of one SimCamera. ``on_reboot`` is called when SystemReboot is accepted."""
 
@@ -88,21 +111,33 @@ class CameraApp:
         self._services = {MEDIA2: self.flavour.media2, RECORDING: self.flavour.recording,
                           SEARCH: self.flavour.recording}
 
-    async def __call__(self, req: Request) -> Response:
+    def __call__(self, req: Request) -> Response | Awaitable[Response]:
+        """The reply, at once; an awaitable only when a fault makes the camera wait or hang."""
+        cam = self.cam
+        if cam.faults and (cam.has("hang") or cam.has("slow")):
+            return self._delayed(req)
+        return self._respond(req)
+
+    async def _delayed(self, req: Request) -> Response:
         cam = self.cam
         if cam.has("hang"):
             await asyncio.Event().wait()  # accepted, read, never answered
         if cam.has("slow"):
             await asyncio.sleep(cam.fault_params.get("slow_s", 2.5))
+        resp = self._respond(req)
+        return resp if isinstance(resp, Response) else await resp
+
+    def _respond(self, req: Request) -> Response | Awaitable[Response]:
+        cam = self.cam
         if req.path.startswith("/onvif/"):
             if req.method != "POST":
                 return Response(405, b"", content_type="text/plain", headers=(("Allow", "POST"),))
             resp = self._soap(req)
             if resp is _HANG:
-                await asyncio.Event().wait()  # this write is accepted and never answered
+                return _never()  # this write is accepted and never answered
         else:
             resp = self._vendor(req)
-        if cam.has("drip") and resp.stream is None:
+        if cam.faults and cam.has("drip") and resp.stream is None:
             return Response(resp.status, resp.body, resp.content_type, resp.headers,
                             drip_s=cam.fault_params.get("drip_s", 0.1))
         return resp
@@ -192,18 +227,18 @@ class CameraApp:
             if not result.ok:
                 return self._challenge(result), ""
             return None, result.username
-        token = root.find(f"{{{NS['env']}}}Header/{{{WSSE}}}Security/{{{WSSE}}}UsernameToken")
+        token = _username_token(root)
         if token is None:
             return self._fault(SoapFault("ter:NotAuthorized", "Sender not Authorized")), ""
-        pw = token.find(f"{{{WSSE}}}Password")
+        fields: dict[Any, Any] = {}
+        for child in token:  # one pass; the first of each name counts, as find() would
+            fields.setdefault(child.tag, child)
+        pw = fields.get(_PASSWORD)
         result = record(cam, check_wsse(
-            cam,
-            (token.findtext(f"{{{WSSE}}}Username") or "").strip(),
+            cam, _text(fields.get(_USERNAME)).strip(),
             (pw.text or "") if pw is not None else "",
             pw.get("Type", "") if pw is not None else "",
-            (token.findtext(f"{{{WSSE}}}Nonce") or "").strip(),
-            (token.findtext("{http://docs.oasis-open.org/wss/2004/01/"
-                            "oasis-200401-wss-wssecurity-utility-1.0.xsd}Created") or ""),
+            _text(fields.get(_NONCE)).strip(), _text(fields.get(_CREATED)),
             self.flavour.auth_window_s, zulu_only=self.flavour.zulu_only,
         ))
         if not result.ok:

@@ -20,6 +20,7 @@ import asyncio
 import email.utils
 import os
 import re
+from typing import cast
 from urllib.parse import parse_qsl, urlsplit
 
 from fleetctl.sim.h264 import MediaLibrary, default_library
@@ -101,7 +102,8 @@ class RtspProtocol(asyncio.Protocol):
 
     # -- asyncio.Protocol -----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A stream transport (uvloop's does not subclass asyncio.Transport, hence no isinstance).
+        transport = cast(asyncio.Transport, transport)
         self.transport = transport
         cam = self.cam
         if cam.has("rtsp_down") or cam.has("offline") or not cam.online:
