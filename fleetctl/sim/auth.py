@@ -21,6 +21,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from fleetctl.sim.model import SimCamera
 
@@ -95,7 +96,12 @@ def realm(cam: SimCamera) -> str:
 
 
 def _nonce(now: float) -> str:
-    stamp = f"{int(now):x}"
+    return _nonce_at(int(now))
+
+
+@lru_cache(maxsize=1024)  # one HMAC per second of issue, not per request
+def _nonce_at(second: int) -> str:
+    stamp = f"{second:x}"
     mac = hmac.new(_SECRET, stamp.encode(), hashlib.sha256).hexdigest()[:24]
     return stamp + mac
 
@@ -108,6 +114,11 @@ def digest_challenge(cam: SimCamera, stale: bool = False) -> str:
 
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _ha1(username: str, realm: str, password: str) -> str:
+    return _md5(f"{username}:{realm}:{password}")  # constant per account: once, not per request
 
 
 def check_digest(cam: SimCamera, authorization: str, method: str, target: str) -> AuthResult:
@@ -131,7 +142,7 @@ def check_digest(cam: SimCamera, authorization: str, method: str, target: str) -
     expected = _password(cam, username)
     if expected is None or p.get("realm") != realm(cam):
         return AuthResult(False, username, "no such user or wrong realm")
-    ha1 = _md5(f"{username}:{realm(cam)}:{expected}")
+    ha1 = _ha1(username, realm(cam), expected)
     ha2 = _md5(f"{method}:{target}")
     if p.get("qop"):
         want = _md5(f"{ha1}:{nonce}:{p.get('nc', '')}:{p.get('cnonce', '')}:{p.get('qop')}:{ha2}")

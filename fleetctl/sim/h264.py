@@ -28,6 +28,7 @@ RTP_PAYLOAD_TYPE = 96
 MAX_PAYLOAD = 1400
 _RTP_HEADER = struct.Struct(">BBHII")  # V/P/X/CC, M/PT, seq, timestamp, SSRC
 _INTERLEAVED = struct.Struct(">cBH")  # '$', channel, length (RFC 2326 §10.12)
+_SEQ_TS_SSRC = struct.Struct(">HII")  # the per-session part of an RTP header
 
 
 def split_annexb(data: bytes) -> list[bytes]:
@@ -206,15 +207,27 @@ class PacketizedUnit:
     offsets: tuple[int, ...]
     keyframe: bool
 
-    @property
+    @cached_property
     def payload_bytes(self) -> int:
         """RTP payload octets (what an RTCP sender report counts)."""
         return len(self.template) - len(self.offsets) * (_INTERLEAVED.size + _RTP_HEADER.size)
 
+    @cached_property
+    def _seq_offsets(self) -> tuple[int, ...]:
+        return tuple(off + 2 for off in self.offsets)  # where each packet's seq field starts
+
     def render(self, seq: int, timestamp: int, ssrc: int) -> bytearray:
         buf = bytearray(self.template)
-        for i, off in enumerate(self.offsets):
-            struct.pack_into(">HII", buf, off + 2, (seq + i) & 0xFFFF, timestamp, ssrc)
+        pack_into = _SEQ_TS_SSRC.pack_into
+        offsets = self._seq_offsets
+        if seq + len(offsets) <= 0x10000:  # no wrap inside this unit: no mask per packet
+            for off in offsets:
+                pack_into(buf, off, seq, timestamp, ssrc)
+                seq += 1
+        else:
+            for off in offsets:
+                pack_into(buf, off, seq & 0xFFFF, timestamp, ssrc)
+                seq += 1
         return buf
 
 

@@ -20,6 +20,7 @@ import asyncio
 import email.utils
 import os
 import re
+from functools import lru_cache
 from typing import cast
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,6 +35,10 @@ __all__ = ["MediaLibrary", "RtspProtocol", "default_library", "start_rtsp"]
 MAX_HEADER_BYTES = 16 * 1024  # a request head larger than this is hostile: 400 and close
 MAX_BODY_BYTES = 64 * 1024
 _METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
+_HANDLERS = {  # method -> RtspProtocol method that serves it (after authentication)
+    "DESCRIBE": "_describe", "SETUP": "_setup", "PLAY": "_play", "PAUSE": "_pause",
+    "TEARDOWN": "_teardown", "GET_PARAMETER": "_keepalive", "SET_PARAMETER": "_keepalive",
+}
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -76,14 +81,25 @@ def match_profile(cam: SimCamera, url: str, control: str) -> MediaProfile | None
     suffix = "/" + control
     if url.endswith(suffix):
         url = url[: -len(suffix)]
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/").lower()
-    query = set(parse_qsl(parts.query.rstrip("/")))
+    path, query = _path_and_query(url)
     for profile in cam.profiles:
-        want = urlsplit(profile.stream_path)
-        if want.path.rstrip("/").lower() == path and set(parse_qsl(want.query)) <= query:
+        want_path, want_query = _path_and_query(profile.stream_path)
+        if want_path == path and want_query <= query:
             return profile
     return None
+
+
+@lru_cache(maxsize=4096)
+def _path_and_query(url: str) -> tuple[str, frozenset[tuple[str, str]]]:
+    # Cached: the same few URLs come back in every DESCRIBE, SETUP and PLAY of every camera.
+    parts = urlsplit(url)
+    return parts.path.rstrip("/").lower(), frozenset(parse_qsl(parts.query.rstrip("/")))
+
+
+@lru_cache(maxsize=64)
+def _date(second: int) -> str:
+    """The Date header of a reply sent at ``second`` (cameras' clocks differ, not by much)."""
+    return email.utils.formatdate(second, usegmt=True)
 
 
 class RtspProtocol(asyncio.Protocol):
@@ -176,22 +192,14 @@ class RtspProtocol(asyncio.Protocol):
         if method == "OPTIONS":
             self._reply(200, cseq, {"Public": _METHODS})
             return
-        handler = {
-            "DESCRIBE": self._describe,
-            "SETUP": self._setup,
-            "PLAY": self._play,
-            "PAUSE": self._pause,
-            "TEARDOWN": self._teardown,
-            "GET_PARAMETER": self._keepalive,
-            "SET_PARAMETER": self._keepalive,
-        }.get(method)
-        if handler is None:
+        name = _HANDLERS.get(method)
+        if name is None:
             self._reply(501, cseq, {"Allow": _METHODS})
             return
         if not authorized(self.cam, self.flavour, method, url, headers):
             self._reply(401, cseq, {"WWW-Authenticate": challenges(self.flavour)})
             return
-        handler(url, cseq, headers)
+        getattr(self, name)(url, cseq, headers)
 
     def _describe(self, url: str, cseq: str, headers: dict[str, str]) -> None:
         profile = match_profile(self.cam, url, self.flavour.control)
@@ -302,7 +310,7 @@ class RtspProtocol(asyncio.Protocol):
         lines = [f"RTSP/1.0 {status} {_REASONS.get(status, 'Error')}", f"CSeq: {cseq}"]
         if self.flavour.server:
             lines.append(f"Server: {self.flavour.server}")
-        lines.append(f"Date: {email.utils.formatdate(self.cam.now(), usegmt=True)}")
+        lines.append(f"Date: {_date(int(self.cam.now()))}")
         if self.session_id:
             lines.append(f"Session: {self.session_id};timeout=60")
         lines += [f"{k}: {v}" for k, v in (extra or {}).items()]

@@ -1,8 +1,9 @@
 """One playing RTSP session's RTP sender: the clock, the faults, the backpressure.
 
-One timer per session (``loop.call_at``), one ``transport.write`` per access unit, and only a
-handful of integers per session: the packets come pre-framed from a shared ``Track`` and are
-patched with this session's sequence numbers, timestamp and SSRC (``PacketizedUnit.render``).
+One timer per session (``loop.call_at``, on a 10 ms grid so sessions share loop wake-ups), one
+``transport.write`` per access unit, and only a handful of integers per session: the packets
+come pre-framed from a shared ``Track`` and are patched with this session's sequence numbers,
+timestamp and SSRC (``PacketizedUnit.render``).
 
 Settings are read from the profile's ``EncoderConfig`` at every frame, so an ONVIF
 SetVideoEncoderConfiguration shows in the stream at once: fps, bitrate and a GOP shorter than
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import socket
 import struct
@@ -40,6 +42,7 @@ _SR = struct.Struct(
 )  # '$', channel, length | V/P/RC, PT 200, length, SSRC, NTP, RTP, counts
 LOW_FPS_DIVISOR = 4
 MAX_LAG_S = 1.0  # an overloaded loop skips ahead rather than bursting frames to catch up
+GRID_S = 0.01  # frame timers fire on this grid (see _tick)
 
 
 def reset(transport: asyncio.Transport) -> None:
@@ -122,7 +125,7 @@ class RtpSender:
         transport, faults = self.transport, self.cam.faults
         if transport.is_closing():
             return
-        if "offline" in faults or "rtsp_down" in faults or not self.cam.online:
+        if (faults and ("offline" in faults or "rtsp_down" in faults)) or not self.cam.online:
             reset(transport)
             return
         track = self._current_track()
@@ -130,14 +133,21 @@ class RtpSender:
             transport.close()
             return
         fps = max(float(self.profile.encoder.fps), 0.1)
-        if "low_fps" in faults:
-            fps /= LOW_FPS_DIVISOR
-        if "no_video" not in faults:
-            self._send(track, "frozen" in faults)
+        if not faults:
+            self._send(track, False)
+        else:
+            if "low_fps" in faults:
+                fps /= LOW_FPS_DIVISOR
+            if "no_video" not in faults:
+                self._send(track, "frozen" in faults)
         self._timestamp += RTP_CLOCK / fps
         now = self._loop.time()
         self._deadline = max(self._deadline + 1.0 / fps, now - MAX_LAG_S)
-        self._timer = self._loop.call_at(self._deadline, self._tick)
+        # The timer fires on the next GRID_S boundary, not at the exact deadline: sessions that
+        # share a boundary are served in one loop wake-up (and a client reading many streams
+        # gets them in one epoll round too). The deadline itself stays exact, so the rate is;
+        # a frame leaves at most GRID_S late, well inside a real network's jitter.
+        self._timer = self._loop.call_at(math.ceil(self._deadline / GRID_S) * GRID_S, self._tick)
 
     def _send(self, track: Track, frozen: bool) -> None:
         units = track.units
