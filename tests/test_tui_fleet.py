@@ -64,6 +64,23 @@ async def test_worst_first_with_counts_in_header() -> None:
         assert "last sweep" in header(app)
 
 
+async def test_sites_are_shown_by_their_inventory_location() -> None:
+    app, _ = make_app(site_names={"dong-tien": "Đông Tiến"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        assert "Đông Tiến 2 ok · 1 warn · 1 crit" in header(app)
+        assert "dong-tien 2 ok" not in header(app)
+        assert "ha-trung" in header(app)  # no location: the key
+        await pilot.press("colon", *"sites", "enter")
+        await pilot.pause()
+        table = app.screen.query_one("#sites")
+        labels = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]  # type: ignore[attr-defined]
+        assert "dong-tien · Đông Tiến" in labels and "ha-trung" in labels
+        await pilot.press("enter")  # drills by the key, whatever the label
+        await pilot.pause()
+        assert app.model.filter_text.startswith("site:")
+
+
 async def test_filter_then_invert_with_bang() -> None:
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:

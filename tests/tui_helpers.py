@@ -45,7 +45,9 @@ def fleet() -> tuple[list[Camera], list[CameraReport]]:
     return cams, reps
 
 
-def make_app(*, read_only: bool = False, hold: tuple[str, ...] = ()) -> tuple[FleetApp, ScriptedSource]:
+def make_app(
+    *, read_only: bool = False, hold: tuple[str, ...] = (), site_names: dict[str, str] | None = None
+) -> tuple[FleetApp, ScriptedSource]:
     cams, reps = fleet()
     source = ScriptedSource(reps, hold=hold)
-    return FleetApp(cams, source, read_only=read_only, interval=0), source
+    return FleetApp(cams, source, read_only=read_only, interval=0, site_names=site_names), source

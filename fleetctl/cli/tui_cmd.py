@@ -62,6 +62,7 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
     return FleetApp(
         cameras, source, read_only=args.read_only, interval=args.interval,
         actions=actions, timeline=source.timeline, push=push,
+        site_names={s.name: s.location for s in workspace.inventory.sites if s.location},
     )
 
 

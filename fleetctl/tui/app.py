@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -59,9 +59,10 @@ class FleetApp(App[None]):
         actions: ActionRunner | None = None,
         timeline: Timeline | None = None,
         push: PushSetup | None = None,
+        site_names: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
-        self.model = FleetModel(cameras)
+        self.model = FleetModel(cameras, site_names)
         self.source = source
         self.read_only = read_only
         self.interval = interval

@@ -9,7 +9,7 @@ names, so they survive filtering and re-sorting.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 
 from fleetctl.core.models import Camera, CameraReport, Status
@@ -55,7 +55,9 @@ def sort_value(key: SortKey, cam: Camera, rep: CameraReport | None) -> tuple[obj
 class FleetModel:
     """Cameras + their latest reports + what the operator selected. Pure and synchronous."""
 
-    def __init__(self, cameras: Iterable[Camera]) -> None:
+    def __init__(
+        self, cameras: Iterable[Camera], site_names: Mapping[str, str] | None = None
+    ) -> None:
         self.cameras: dict[str, Camera] = {c.name: c for c in cameras}
         self.reports: dict[str, CameraReport] = {}
         self.marks: set[str] = set()
@@ -69,6 +71,8 @@ class FleetModel:
         self._keys: dict[str, tuple[object, ...]] = {}
         self._counts: Counter[str] = Counter(pending=len(self.cameras))
         self._sites: dict[str, Counter[str]] = {}
+        # The inventory's `location` of each site ("Đông Tiến"): what the operator calls it.
+        self.site_names = dict(site_names or {})
         for cam in self.cameras.values():
             self._sites.setdefault(cam.site, Counter())["pending"] += 1
         # Folded once, up front (~25 µs a camera): the first `/` keystroke must not pay for it.
@@ -76,6 +80,10 @@ class FleetModel:
         self._order: list[str] | None = None  # every camera, sorted; None: re-sort needed
         self.visible: list[str] = []
         self.refilter()
+
+    def site_label(self, site: str) -> str:
+        """A site as the operator calls it: its location, else its key."""
+        return self.site_names.get(site) or site
 
     # ------------------------------------------------------------------ data in
 

@@ -48,8 +48,10 @@ class SitesScreen(Screen[None]):
         sites = self.fleet.model.site_counts()
         ranked = sorted(sites.items(), key=lambda kv: (-kv[1]["crit"], -kv[1]["unknown"],
                                                        -kv[1]["warn"], kv[0]))
+        model = self.fleet.model
         for name, counts in ranked:
-            table.add_row(name, sum(counts.values()), *(counts[c] for c in _COLS[2:]), key=name)
+            label = name if model.site_label(name) == name else f"{name} · {model.site_label(name)}"
+            table.add_row(label, sum(counts.values()), *(counts[c] for c in _COLS[2:]), key=name)
         if current in sites:
             table.move_cursor(row=table.get_row_index(current))
         table.focus()

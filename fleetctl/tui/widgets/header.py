@@ -61,7 +61,7 @@ class FleetHeader(Static):
         for i, (site, site_counts) in enumerate(sites):
             if i:
                 line2.append("  │  ", style="dim")
-            line2.append_text(site_summary(site, site_counts))
+            line2.append_text(site_summary(model.site_label(site), site_counts))
         line3 = Text()
         if progress.running:
             pct = progress.done / progress.total if progress.total else 0.0
