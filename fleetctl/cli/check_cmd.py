@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +21,37 @@ from fleetctl.core.models import CameraReport, FleetReport, Status
 
 if TYPE_CHECKING:
     from fleetctl.engine.history import HistoryStore
+
+log = logging.getLogger("fleetctl.check")
+
+
+class _Timeline:
+    """Where a check's wall time goes, logged at INFO (``fleetctl -v check``): start-up, inventory,
+    fork, probing, history, output. A slow check is then explained without a profiler."""
+
+    def __init__(self) -> None:
+        self.cpu_before = time.process_time()  # interpreter start and imports, before run_check
+        self.t0 = self.last = time.perf_counter()
+        self.phases: list[tuple[str, float]] = []
+
+    def mark(self, name: str, *, then: tuple[str, float] | None = None) -> None:
+        """End phase ``name`` now; ``then`` splits its last seconds off as a phase of their own."""
+        now = time.perf_counter()
+        secs = now - self.last
+        if then is not None:
+            self.phases += [(name, secs - then[1]), then]
+        else:
+            self.phases.append((name, secs))
+        self.last = now
+
+    def log(self) -> None:
+        parts = ", ".join(f"{name} {secs:.2f}" for name, secs in self.phases)
+        log.info(
+            "timeline (s): %s; total %.2f (+%.2f CPU s before: start-up, imports)",
+            parts,
+            self.last - self.t0,
+            self.cpu_before,
+        )
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -39,7 +72,9 @@ def run_check(args: argparse.Namespace) -> int:
     from fleetctl.engine.workspace import load_workspace
 
     _validate(args)
+    timeline = _Timeline()
     workspace = load_workspace(args.inventory, args.secrets)
+    timeline.mark("inventory")
     try:
         history = None if args.no_history else HistoryStore(args.db)
     except HistoryError as err:
@@ -63,17 +98,23 @@ def run_check(args: argparse.Namespace) -> int:
         # Fork the workers before the progress bar's thread or any event loop exists.
         workers = args.workers or auto_workers(len(cameras))
         expected = history.last_durations() if history is not None else None
+        timeline.mark("history+select")
         job = ForkedCheck.start(cameras, workspace, opts, workers, expected)
+        timeline.mark(f"warm-up+fork({workers})")
 
         async def main(on_result: Callable[[CameraReport], None]) -> FleetReport:
             return await job.run(on_result, history)
 
         with _progress(len(cameras), enabled=not args.quiet and sys.stderr.isatty()) as on_result:
             report = asyncio.run(main(on_result))
+        first = "" if job.first_result_s is None else f" (first result at {job.first_result_s:.2f})"
+        timeline.mark("checks" + first, then=("history-write", job.record_s or 0.0))
     finally:
         if history is not None:
             history.close()
     _emit(report, args.format, show_all=args.all)
+    timeline.mark("output")
+    timeline.log()
     return int(report.worst.exit_code)
 
 

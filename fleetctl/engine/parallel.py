@@ -14,6 +14,7 @@ A child that dies costs its unfinished cameras an ``unknown`` problem, never the
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import pickle
 import sys
@@ -28,6 +29,8 @@ from fleetctl.engine.admission import schedule
 from fleetctl.engine.check import CheckOptions, _warm_up, check_cameras, release_connections
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 MIN_SHARD = 150  # below this a worker's start-up (fork, new loop, new pool) is not worth it
 _HEADER = 4
@@ -65,6 +68,9 @@ class ForkedCheck:
     children: list[tuple[int, int, Sequence[Camera]]] = field(
         default_factory=list
     )  # pid, fd, shard
+    # Where the run's time went (seconds, filled by run()): for `fleetctl -v check`'s timeline.
+    first_result_s: float | None = None  # from run() to the first camera's report
+    record_s: float | None = None  # writing the history
 
     @classmethod
     def start(
@@ -114,11 +120,21 @@ class ForkedCheck:
         done: dict[str, CameraReport] = {}
 
         def deliver(report: CameraReport) -> None:
+            # Never raises: it runs in the readers of the children's pipes too, where an
+            # exception would end the whole run (check_cameras guards its own callbacks).
+            if self.first_result_s is None:
+                self.first_result_s = time.monotonic() - t0
             if history is not None:
-                report = history.annotate(report)
+                try:
+                    report = history.annotate(report)
+                except Exception:
+                    log.warning("history: could not annotate %s", report.name, exc_info=True)
             done[report.name] = report
             if on_result is not None:
-                on_result(report)
+                try:
+                    on_result(report)
+                except Exception:
+                    log.exception("on_result callback failed for %s", report.name)
 
         async def read(fd: int) -> None:
             loop = asyncio.get_running_loop()
@@ -168,5 +184,10 @@ class ForkedCheck:
             reports.append(rep)
         fleet = FleetReport(__version__, started, round(time.monotonic() - t0, 3), tuple(reports))
         if history is not None:
-            history.record(fleet)
+            t1 = time.monotonic()
+            try:
+                history.record(fleet)
+            except Exception as err:  # the report still reaches the user
+                log.error("history: this run was not saved: %s", err)
+            self.record_s = time.monotonic() - t1
         return fleet
