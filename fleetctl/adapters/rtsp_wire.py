@@ -119,9 +119,8 @@ class RtspConnection:
         if self._until is not None:
             del self._buf[: self._count(self._buf, len(self._buf))]
             return
-        if len(self._buf) > MAX_BUFFERED and self._transport is not None and not self._paused:
-            self._transport.pause_reading()
-            self._paused = True
+        if len(self._buf) > MAX_BUFFERED:
+            self._pause()
         self._wake()
 
     def counting(self) -> bytearray | None:
@@ -156,7 +155,9 @@ class RtspConnection:
     async def stream(self, until: float, *, first_rtp: bool = False) -> None:
         """Demux and count what arrives, in the receive callback, until ``until`` (on the
         connection's clock: the loop's) or, with ``first_rtp``, until the first video frame.
-        Raises what ended the stream early: RtspFailure, or OSError (a reset)."""
+        Raises what ended the stream early: RtspFailure, or OSError (a reset). When the window
+        is over the connection stops reading (until the next ``fill`` or ``stream``): what the
+        camera sends after it stays in the kernel, uncounted and unread."""
         self._until, self._stop_at_first = until, first_rtp
         timer = asyncio.get_running_loop().call_at(until, self._wake)
         try:
@@ -167,6 +168,8 @@ class RtspConnection:
         finally:
             timer.cancel()
             self._until = None
+            if not (first_rtp and self.first_rtp is not None):
+                self._pause()
         if self._failed is not None:
             raise self._failed
         if self._gone is not None and not (first_rtp and self.first_rtp is not None):
@@ -184,10 +187,7 @@ class RtspConnection:
     def _count(self, buf: bytearray, n: int) -> int:
         """Demux ``buf[:n]`` while streaming; returns how much was consumed."""
         if self._until is None or self._clock() >= self._until:
-            # The window is over: what arrives now is not counted, and no longer read.
-            if self._transport is not None and not self._paused:
-                self._transport.pause_reading()
-                self._paused = True
+            self._pause()  # the window is over: what arrives now is not counted, nor read
             self._wake()
             return 0
         pos = 0
@@ -203,6 +203,11 @@ class RtspConnection:
         if self._stop_at_first and self.first_rtp is not None:
             self._wake()
         return pos
+
+    def _pause(self) -> None:
+        if not self._paused and self._transport is not None:
+            self._transport.pause_reading()
+            self._paused = True
 
     def _resume(self) -> None:
         if self._paused and self._transport is not None:
