@@ -388,3 +388,17 @@ def test_a_simulated_fleet_inventory_takes_the_fast_path_and_agrees() -> None:
     inventory, issues = check_documents(docs)
     assert inventory is not None and len(inventory.cameras) >= 50 and issues == []
     assert (inventory, issues) == check_documents(docs, fast=False)
+
+
+def test_without_the_c_extension_the_round_trip_path_runs_silently(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PyPy or a platform without the ruamel.yaml.clib wheel: the loader as it always was."""
+    monkeypatch.setattr(fastyaml, "_loader_class", False)  # what _make_loader_class gives then
+    assert not fastyaml.available()
+    with pytest.raises(fastyaml.FastPathUnavailable):
+        fastyaml.parse_fast(INHERIT)
+    docs: list[tuple[str, str | bytes]] = [("inv.yaml", INHERIT)]
+    inventory, issues = check_documents(docs)
+    assert inventory is not None and [c.name for c in inventory.cameras] == ["a", "b", "c"]
+    assert [(i.line, i.key) for i in issues] == [(23, "sites.dong-tien.cameras[1].password")]
