@@ -21,9 +21,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import aiohttp
 from lxml import etree
 
+from fleetctl.adapters.http_client import Pool
 from fleetctl.adapters.onvif_soap import (
     NAMESPACES,
     Request,
@@ -35,6 +35,7 @@ from fleetctl.adapters.onvif_soap import (
 )
 from fleetctl.adapters.onvif_time import measure_offset, utc_now
 from fleetctl.adapters.onvif_transport import (
+    DigestLogin,
     PinnedTransport,
     WireError,
     exchange_ms,
@@ -42,6 +43,7 @@ from fleetctl.adapters.onvif_transport import (
 )
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure
+from fleetctl.core.secret import Secret
 from fleetctl.logsafe import redact
 
 __all__ = [
@@ -119,7 +121,7 @@ class Conversation:
         *,
         max_bytes: int,
         read_timeout_s: float,
-        session: aiohttp.ClientSession | None = None,
+        session: Pool | None = None,
     ) -> None:
         self.camera = camera
         self.where = f"{camera.host}:{camera.port}"
@@ -132,7 +134,7 @@ class Conversation:
         )
         self._secret = password
 
-        def transport(digest: aiohttp.DigestAuthMiddleware | None) -> PinnedTransport:
+        def transport(digest: DigestLogin | None) -> PinnedTransport:
             return PinnedTransport(
                 session,
                 scheme=scheme,
@@ -148,7 +150,7 @@ class Conversation:
         self.open_transport = transport(None)
         digest = None
         if credential is not None and password is not None and ":" not in credential.username:
-            digest = aiohttp.DigestAuthMiddleware(credential.username, password)
+            digest = DigestLogin(credential.username, Secret(password))
         self.auth_transport = transport(digest)
         self.token = UsernameToken(credential.username, password or "") if credential else None
         self.calls: list[tuple[str, float]] = []

@@ -4,13 +4,16 @@ onvif-zeep-async gives every service of every camera its own ``TCPConnector`` an
 ``ClientSession`` and reads whole bodies before zeep parses them with ``huge_tree``. At fleet
 scale that is thousands of pools and an unbounded read per reply. Here, instead:
 
-- one ``ClientSession`` per event loop for the whole fleet (``shared_session``), no cookie jar
-  shared between cameras, no ``Accept-Encoding`` (a gzip bomb cannot pass as a small body);
+- one ``http_client.Pool`` per event loop for the whole fleet (``shared_session``): keep-alive,
+  at most ``PER_CAMERA_CONNECTIONS`` sockets per camera, no cookies, no ``Accept-Encoding`` (a
+  gzip bomb cannot pass as a small body), llhttp under it instead of aiohttp's per-request
+  machinery (see ``http_client``);
 - ``PinnedTransport`` is the object zeep calls (``post_xml``) and the health path calls
-  (``post_bytes``): it refuses any address other
-  than the inventory's host and port, classifies the HTTP status *before* any SOAP parsing
-  (an HTML 401 page is auth, not a "Unknown fault"), reads at most ``max_bytes`` and checks that
-  the body is plain, well-formed XML with no DTD before zeep sees it.
+  (``post_bytes``): it refuses any address other than the inventory's host and port, answers
+  an HTTP Digest challenge (never Basic) and then authenticates preemptively, classifies the
+  HTTP status *before* any SOAP parsing (an HTML 401 page is auth, not a "Unknown fault"),
+  reads at most ``max_bytes`` and checks that the body is plain, well-formed XML with no DTD
+  before zeep sees it.
 
 Every problem leaves as ``WireError(failure, message)``; messages carry the address, never a
 credential.
@@ -19,21 +22,22 @@ credential.
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import aiohttp
 from lxml import etree
-from multidict import CIMultiDictProxy
 
 from fleetctl import __version__
-from fleetctl.adapters.reach import classify_os_error
+from fleetctl.adapters.digest import Authorizer, Challenge, parse_challenges
+from fleetctl.adapters.http_client import Headers, HttpError, Pool, Response
 from fleetctl.core.probes import Failure
+from fleetctl.core.secret import Secret
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 USER_AGENT = f"fleetctl/{__version__}"
 # Concurrent connections to one camera. The probe overlaps independent calls (hostname, NTP,
@@ -55,66 +59,39 @@ class WireError(Exception):
         self.http_status = http_status
 
 
-def _no_verify_tls() -> ssl.SSLContext:
-    # Cameras ship self-signed certificates named after their factory IP; verification would fail
-    # on every one. Pinning to the inventory address is what stops us talking to the wrong host.
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
+@dataclass(frozen=True)
+class DigestLogin:
+    """Who answers a camera's HTTP Digest challenge (the password never shows in a repr)."""
+
+    username: str
+    password: Secret = field(repr=False)
 
 
-_sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+_sessions: dict[asyncio.AbstractEventLoop, Pool] = {}
 
 # How long the camera took: from our request on the wire to the last byte of its reply, not
 # counting a wait for a pooled socket, the connect, or our own XML work. Set per task by the
-# transport, read by the caller right after the zeep call returns (same task, same context).
+# transport, read by the caller right after the call returns (same task, same context).
 exchange_ms: ContextVar[float | None] = ContextVar("exchange_ms", default=None)
 
 
-async def _on_headers_sent(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: object) -> None:
-    if isinstance(ctx.trace_request_ctx, dict):
-        ctx.trace_request_ctx["sent"] = time.perf_counter()  # a Digest retry overwrites: we want it
-
-
-_TRACE = aiohttp.TraceConfig()
-_TRACE.on_request_headers_sent.append(_on_headers_sent)
-_TRACE.freeze()
-
-
-def shared_session() -> aiohttp.ClientSession:
-    """The fleet-wide HTTP session of the running loop (created on first use)."""
+def shared_session() -> Pool:
+    """The fleet-wide HTTP connection pool of the running loop (created on first use)."""
     loop = asyncio.get_running_loop()
-    session = _sessions.get(loop)
-    if session is None or session.closed:
+    pool = _sessions.get(loop)
+    if pool is None or pool.closed:
         for dead in [lp for lp in _sessions if lp.is_closed()]:
             del _sessions[dead]
-        connector = aiohttp.TCPConnector(
-            limit=0,  # the caller's semaphore bounds the fleet; this would only queue behind it
-            limit_per_host=PER_CAMERA_CONNECTIONS,
-            keepalive_timeout=KEEPALIVE_S,
-            ssl=_no_verify_tls(),
-            use_dns_cache=True,
-            ttl_dns_cache=300,
-        )
-        session = aiohttp.ClientSession(
-            connector=connector,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=("Accept-Encoding",),
-            auto_decompress=False,
-            headers={"User-Agent": USER_AGENT},
-            trace_configs=[_TRACE],
-        )
-        _sessions[loop] = session
-    return session
+        pool = _sessions[loop] = Pool(per_host=PER_CAMERA_CONNECTIONS, keepalive_s=KEEPALIVE_S)
+    return pool
 
 
 async def close_shared() -> None:
-    """Close the running loop's shared session (call once at the end of a run)."""
+    """Close the running loop's shared pool (call once at the end of a run)."""
     loop = asyncio.get_running_loop()
-    session = _sessions.pop(loop, None)
-    if session is not None and not session.closed:
-        await session.close()
+    pool = _sessions.pop(loop, None)
+    if pool is not None and not pool.closed:
+        await pool.close()
 
 
 @dataclass(frozen=True)
@@ -124,7 +101,7 @@ class Reply:
 
     status_code: int
     content: bytes
-    headers: CIMultiDictProxy[str]
+    headers: Mapping[str, str]  # http_client.Headers (case-insensitive, getall)
     encoding: str | None
     root: etree._Element | None = None
 
@@ -160,72 +137,76 @@ def check_xml(body: bytes, where: str) -> etree._Element:
     return root
 
 
-async def read_capped(content: aiohttp.StreamReader, max_bytes: int, where: str) -> bytes:
-    """Read a body, giving up (OVERSIZED) as soon as it passes ``max_bytes``."""
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in content.iter_chunked(64 * 1024):
-        total += len(chunk)
-        if total > max_bytes:
-            raise WireError(Failure.OVERSIZED, f"{where}: reply larger than {max_bytes:,} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def translate_client_error(err: HttpError, where: str) -> WireError:
+    """An ``http_client.HttpError`` -> WireError with the same Failure, the address in front."""
+    return WireError(err.failure, f"{where}: {err.reason}")
 
 
-def translate_client_error(err: aiohttp.ClientError | OSError, where: str) -> WireError:
-    """aiohttp and socket errors -> WireError with the right Failure."""
-    if isinstance(err, aiohttp.ClientConnectorError):
-        failure = classify_os_error(err.os_error)  # same words as the reach probe
-        if failure is Failure.REFUSED:
-            return WireError(failure, f"{where}: connection refused")
-        return WireError(failure, f"{where}: {err.os_error.strerror or failure.value}")
-    if isinstance(err, aiohttp.ServerTimeoutError | TimeoutError):
-        return WireError(Failure.TIMEOUT, f"{where}: no answer in time")
-    if isinstance(err, aiohttp.ServerDisconnectedError):
-        return WireError(Failure.PROTOCOL, f"{where}: closed the connection without a reply")
-    if isinstance(err, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
-        return WireError(Failure.MALFORMED, f"{where}: broken HTTP reply")
-    return WireError(Failure.PROTOCOL, f"{where}: HTTP error ({type(err).__name__})")
+def _charset(content_type: str | None) -> str | None:
+    # zeep decodes MTOM parts with it; a SOAP body itself declares its encoding in XML.
+    if not content_type:
+        return None
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"') or None
+    return None
+
+
+def _digest_challenge(headers: Headers) -> Challenge | None:
+    """The first Digest challenge we can answer (never Basic: SOAP is not worth a password in
+    clear, and a camera offering only Basic keeps WS-UsernameToken)."""
+    for challenge in parse_challenges(headers.getall("WWW-Authenticate")):
+        if challenge.scheme == "digest" and challenge.supported:
+            return challenge
+    return None
 
 
 class PinnedTransport:
-    """The transport zeep calls for one camera: pinned, capped, status-first.
+    """The transport zeep (and the health path) calls for one camera: pinned, capped, status-first.
 
-    ``digest`` (an aiohttp ``DigestAuthMiddleware``) answers a ``401 WWW-Authenticate: Digest``
-    challenge and then authenticates preemptively; it is per camera because it keeps the nonce.
+    ``digest`` answers a ``401 WWW-Authenticate: Digest`` challenge, then authenticates
+    preemptively (the nonce is kept, ``nc`` counts up); it is per camera. ``session`` is the
+    fleet's ``http_client.Pool`` (None: the running loop's shared pool).
     """
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: Pool | None,
         *,
         scheme: str,
         host: str,
         port: int,
         max_bytes: int,
         read_timeout_s: float,
-        digest: aiohttp.DigestAuthMiddleware | None = None,
+        digest: DigestLogin | None = None,
     ) -> None:
-        self.session = session
+        self.session = session or shared_session()
         self.scheme = scheme
-        self.host = host
+        self.host = host.strip("[]")
         self.port = port
         self.max_bytes = max_bytes
+        self.read_timeout_s = read_timeout_s
         self.digest = digest
-        self.digest_used = False  # a 401 Digest challenge was met (and answered)
+        self.digest_used = False  # an Authorization: Digest header was sent
         self.responses = 0  # HTTP responses whose status line and headers arrived
-        self._timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=read_timeout_s, sock_read=read_timeout_s
-        )
         self.where = f"{host}:{port}"
+        self._auth: Authorizer | None = None
+        self._targets: dict[str, str] = {}  # address -> request target, once pinned
 
-    def _check_pinned(self, address: str) -> None:
+    def _pin(self, address: str) -> str:
+        target = self._targets.get(address)
+        if target is not None:
+            return target
         parts = urlsplit(address)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        if (parts.hostname or "").lower() != self.host.strip("[]").lower() or port != self.port:
+        if (parts.hostname or "").lower() != self.host.lower() or port != self.port:
             raise WireError(
                 Failure.PROTOCOL, f"{self.where}: refusing to call an address outside the inventory"
             )
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._targets[address] = target
+        return target
 
     async def post_xml(self, address: str, envelope: Any, headers: dict[str, str]) -> Reply:
         """zeep's entry point: the envelope as an lxml tree."""
@@ -233,88 +214,89 @@ class PinnedTransport:
         return await self.post_bytes(address, body, headers)
 
     async def post_bytes(self, address: str, body: bytes, headers: dict[str, str]) -> Reply:
-        self._check_pinned(address)
-        # A pooled keep-alive socket the camera already closed fails before the request is
-        # sent (RFC 9112 9.3.1 allows the close): one retry then is safe even for a login.
-        for attempt in (1, 2):
-            try:
-                return await self._post_once(address, body, headers)
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientConnectionResetError) as err:
-                if attempt == 2:
-                    raise translate_client_error(err, self.where) from None
-            except (aiohttp.ClientError, OSError) as err:
-                raise translate_client_error(err, self.where) from None
-        raise AssertionError("unreachable")
+        """POST ``body``; the checked reply, or WireError (see the module docstring)."""
+        target = self._pin(address)
+        response = await self._send(target, body, headers)
+        if response.status == 401 and self.digest is not None:
+            # A challenge met (first contact), or our preemptive answer's nonce expired: answer
+            # it once, as aiohttp's DigestAuthMiddleware does. A 401 to that answer is final.
+            challenge = _digest_challenge(response.headers)
+            if challenge is not None:
+                self._auth = Authorizer(challenge, self.digest.username, self.digest.password)
+                response = await self._send(target, body, headers)
+        return self._reply(response)
 
-    async def _post_once(self, address: str, body: bytes, headers: dict[str, str]) -> Reply:
-        middlewares = (self.digest,) if self.digest is not None else ()
-        trace: dict[str, float] = {}
+    async def _send(self, target: str, body: bytes, headers: dict[str, str]) -> Response:
+        sent = {"User-Agent": USER_AGENT, **headers}
+        if self._auth is not None:
+            sent["Authorization"] = self._auth.header("POST", target)  # uri= is the exact target
+            self.digest_used = True
         try:
-            return await self._exchange(address, body, headers, middlewares, trace)
-        finally:
-            if "sent" in trace:
-                exchange_ms.set(round((time.perf_counter() - trace["sent"]) * 1000, 3))
+            response = await self.session.request(
+                "POST",
+                self.scheme,
+                self.host,
+                self.port,
+                target,
+                sent,
+                body,
+                max_bytes=self.max_bytes,
+                read_timeout_s=self.read_timeout_s,
+                on_head=self._count,
+            )
+        except HttpError as err:
+            if err.exchange_ms is not None:
+                exchange_ms.set(err.exchange_ms)
+            raise translate_client_error(err, self.where) from None
+        exchange_ms.set(response.exchange_ms)  # a Digest answer overwrites: we want the last
+        return response
 
-    async def _exchange(
-        self,
-        address: str,
-        body: bytes,
-        headers: dict[str, str],
-        middlewares: tuple[aiohttp.DigestAuthMiddleware, ...],
-        trace: dict[str, float],
-    ) -> Reply:
-        async with self.session.post(
-            address,
-            data=body,
-            headers=headers,
-            timeout=self._timeout,
-            middlewares=middlewares,
-            trace_request_ctx=trace,
-        ) as resp:
-            self.responses += 1
-            status = resp.status
-            if self.digest is not None and resp.request_info.headers.get(
-                "Authorization", ""
-            ).startswith("Digest"):
-                self.digest_used = True
-            # The status decides before any parsing: Digest-only cameras answer an HTML 401
-            # page that zeep would report as an "Unknown fault".
-            if status in (401, 403):
+    def _count(self) -> None:
+        self.responses += 1
+
+    def _reply(self, response: Response) -> Reply:
+        status = response.status
+        # The status decides before any parsing: Digest-only cameras answer an HTML 401 page
+        # that zeep would report as an "Unknown fault".
+        if status in (401, 403):
+            raise WireError(
+                Failure.AUTH,
+                f"{self.where}: HTTP {status} (credentials rejected)",
+                http_status=status,
+            )
+        if response.oversized:
+            if response.declared is not None and response.declared > self.max_bytes:
                 raise WireError(
-                    Failure.AUTH,
-                    f"{self.where}: HTTP {status} (credentials rejected)",
-                    http_status=status,
+                    Failure.OVERSIZED,
+                    f"{self.where}: reply of {response.declared:,} bytes exceeds the cap",
                 )
-            declared = resp.content_length
-            if declared is not None and declared > self.max_bytes:
-                raise WireError(
-                    Failure.OVERSIZED, f"{self.where}: reply of {declared:,} bytes exceeds the cap"
-                )
-            content = await read_capped(resp.content, self.max_bytes, self.where)
-            if status not in (200, 400, 500) or not content:
-                # SOAP faults travel as 400/500 with an envelope; anything else is not SOAP.
+            raise WireError(
+                Failure.OVERSIZED, f"{self.where}: reply larger than {self.max_bytes:,} bytes"
+            )
+        content = response.body
+        if status not in (200, 400, 500) or not content:
+            # SOAP faults travel as 400/500 with an envelope; anything else is not SOAP.
+            raise WireError(Failure.PROTOCOL, f"{self.where}: HTTP {status}", http_status=status)
+        content_type = response.headers.get("Content-Type")
+        root = None
+        if content_type is not None and "multipart" in content_type:
+            pass  # MTOM: zeep splits the parts; no ONVIF health call replies this way
+        elif status != 200:
+            try:
+                root = check_xml(content, self.where)
+            except WireError:  # an HTML error page: a bad status, not a bad SOAP reply
                 raise WireError(
                     Failure.PROTOCOL, f"{self.where}: HTTP {status}", http_status=status
-                )
-            root = None
-            if "multipart" in resp.headers.get("Content-Type", ""):
-                pass  # MTOM: zeep splits the parts; no ONVIF health call replies this way
-            elif status != 200:
-                try:
-                    root = check_xml(content, self.where)
-                except WireError:  # an HTML error page: a bad status, not a bad SOAP reply
-                    raise WireError(
-                        Failure.PROTOCOL, f"{self.where}: HTTP {status}", http_status=status
-                    ) from None
-            else:
-                root = check_xml(content, self.where)
-            return Reply(status, content, resp.headers, resp.charset, root)
+                ) from None
+        else:
+            root = check_xml(content, self.where)
+        return Reply(status, content, response.headers, _charset(content_type), root)
 
     def load(self, url: str) -> bytes:  # zeep API: documents come from local files only
         raise RuntimeError("remote WSDL/XSD loading is disabled")
 
     async def aclose(self) -> None:
-        """The session is shared by the fleet: nothing to close per camera."""
+        """The pool is shared by the fleet: nothing to close per camera."""
 
 
 def elapsed_ms(start: float) -> float:
