@@ -80,7 +80,7 @@ _TAG_STR: Final = "tag:yaml.org,2002:str"
 _TAG_MAP: Final = "tag:yaml.org,2002:map"
 _TAG_SEQ: Final = "tag:yaml.org,2002:seq"
 _TAG_MERGE: Final = "tag:yaml.org,2002:merge"
-# Scalars the SafeConstructor builds exactly as the round-trip constructor's values compare.
+# Implicit scalar kinds whose SafeConstructor value equals the round-trip constructor's.
 _SCALAR_TAGS: Final = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "timestamp", "binary")
 )
@@ -211,7 +211,7 @@ def _make_loader_class() -> Any:
 
     # ruamel's YAML 1.2 implicit resolvers (first character -> [(tag, regexp)]), compiled once.
     # Its VersionedResolver re-derives the version through two failing attribute lookups and
-    # goes through a lazy proxy per regexp, for every scalar: most of the load time.
+    # goes through a lazy proxy per regexp, for every scalar: most of a C-parser load's time.
     table: dict[str, list[tuple[Any, re.Pattern[str]]]] = {}
     for versions, tag, regexp, first in implicit_resolvers:
         if (1, 2) in versions:
