@@ -19,11 +19,10 @@ from __future__ import annotations
 import asyncio
 import re
 
-import aiohttp
 from lxml import etree
-from yarl import URL
 
 from fleetctl.adapters.digest import Authorizer, choose, parse_challenges
+from fleetctl.adapters.http_client import HttpError, Response
 from fleetctl.adapters.onvif_transport import shared_session
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure, StorageProbe, StorageReadout
@@ -89,33 +88,41 @@ async def read_vendor_storage(
     try:
         async with asyncio.timeout(timeout_s):
             body = await _get(
-                host, port, target, credential, https=https, max_bytes=max_bytes, where=where
+                host,
+                port,
+                target,
+                credential,
+                https=https,
+                max_bytes=max_bytes,
+                read_timeout_s=timeout_s,
+                where=where,
             )
         media = parse_isapi_storage(body) if vendor == "hikvision" else parse_dahua_storage(body)
     except _Fail as fail:
         return StorageReadout(ok=False, failure=fail.failure, error=str(fail))
     except TimeoutError:
+        return _silent(where, timeout_s)
+    except HttpError as err:
+        if err.failure is Failure.TIMEOUT:
+            return _silent(where, timeout_s)
+        if err.failure in (Failure.REFUSED, Failure.UNREACHABLE):
+            return StorageReadout(
+                ok=False, failure=err.failure, error=f"{where}: cannot connect to the storage API"
+            )
         return StorageReadout(
-            ok=False,
-            failure=Failure.TIMEOUT,
-            error=f"{where}: storage API silent for {timeout_s:g} s",
-        )
-    except aiohttp.ClientConnectorError as err:
-        refused = isinstance(err.os_error, ConnectionRefusedError)
-        return StorageReadout(
-            ok=False,
-            failure=Failure.REFUSED if refused else Failure.UNREACHABLE,
-            error=f"{where}: cannot connect to the storage API",
-        )
-    except (aiohttp.ClientError, OSError) as err:
-        return StorageReadout(
-            ok=False, failure=Failure.PROTOCOL, error=f"{where}: storage API: {type(err).__name__}"
+            ok=False, failure=Failure.PROTOCOL, error=f"{where}: storage API: {err.reason}"
         )
     except ValueError as err:
         return StorageReadout(
             ok=False, failure=Failure.MALFORMED, error=f"{where}: unreadable storage reply ({err})"
         )
     return StorageReadout(ok=True, media=tuple(media))
+
+
+def _silent(where: str, timeout_s: float) -> StorageReadout:
+    return StorageReadout(
+        ok=False, failure=Failure.TIMEOUT, error=f"{where}: storage API silent for {timeout_s:g} s"
+    )
 
 
 async def _get(
@@ -126,48 +133,58 @@ async def _get(
     *,
     https: bool,
     max_bytes: int,
+    read_timeout_s: float,
     where: str,
 ) -> bytes:
-    """GET ``target`` answering one Digest (or Basic) challenge; the body, capped."""
-    url = URL(f"{'https' if https else 'http'}://{host}:{port}{target}", encoded=True)
+    """GET ``target`` answering one Digest (or Basic) challenge; the body, capped.
+
+    Raises ``_Fail`` for an HTTP answer we refuse, ``HttpError`` below HTTP."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
-    # The fleet's pooled session (TLS unverified: cameras' certificates are self-signed, the
+    # The fleet's pooled connections (TLS unverified: cameras' certificates are self-signed, the
     # inventory pins the address instead): the storage page usually shares the ONVIF port, so
     # the socket the ONVIF conversation just used is reused, not a new connect per camera.
-    session = shared_session()
+    # Redirects are never followed: the pool only ever speaks to host:port.
+    pool = shared_session()
+    scheme = "https" if https else "http"
     auth: Authorizer | None = None
     for _ in range(3):  # plain, answered challenge, one retry on a stale nonce
         if auth is not None:
             headers["Authorization"] = auth.header("GET", target)  # uri= is the exact target
-        async with session.get(url, headers=headers, allow_redirects=False) as resp:
-            if resp.status != 401:
-                return await _body(resp, max_bytes, where)
-            challenges = parse_challenges(resp.headers.getall("WWW-Authenticate", []))
-            chosen = choose(challenges)
-            stale = chosen is not None and chosen.params.get("stale", "").lower() == "true"
-            if credential is None or chosen is None or (auth is not None and not stale):
-                break
-            auth = Authorizer(chosen, credential.username, credential.password or Secret(""))
+        resp = await pool.request(
+            "GET",
+            scheme,
+            host,
+            port,
+            target,
+            headers,
+            max_bytes=max_bytes,
+            read_timeout_s=read_timeout_s,
+        )
+        if resp.status != 401:
+            return _body(resp, max_bytes, where)
+        challenges = parse_challenges(resp.headers.getall("WWW-Authenticate"))
+        chosen = choose(challenges)
+        stale = chosen is not None and chosen.params.get("stale", "").lower() == "true"
+        if credential is None or chosen is None or (auth is not None and not stale):
+            break
+        auth = Authorizer(chosen, credential.username, credential.password or Secret(""))
     raise _Fail(Failure.AUTH, f"{where}: the storage API rejected the credentials")
 
 
-async def _body(resp: aiohttp.ClientResponse, max_bytes: int, where: str) -> bytes:
+def _body(resp: Response, max_bytes: int, where: str) -> bytes:
     if resp.status == 404:
         raise _Fail(Failure.UNSUPPORTED, f"{where}: no storage API at this address (404)")
     if resp.status in (403, 423):
         raise _Fail(Failure.AUTH, f"{where}: storage API forbidden ({resp.status})")
     if resp.status != 200:
         raise _Fail(Failure.PROTOCOL, f"{where}: storage API answered {resp.status}")
-    if resp.content_length is not None and resp.content_length > max_bytes:
-        raise _Fail(
-            Failure.OVERSIZED, f"{where}: storage reply of {resp.content_length} bytes refused"
-        )
-    data = bytearray()
-    async for chunk in resp.content.iter_chunked(64 * 1024):
-        data += chunk
-        if len(data) > max_bytes:
-            raise _Fail(Failure.OVERSIZED, f"{where}: storage reply over {max_bytes} bytes")
-    return bytes(data)
+    if resp.oversized:
+        if resp.declared is not None and resp.declared > max_bytes:
+            raise _Fail(
+                Failure.OVERSIZED, f"{where}: storage reply of {resp.declared} bytes refused"
+            )
+        raise _Fail(Failure.OVERSIZED, f"{where}: storage reply over {max_bytes} bytes")
+    return resp.body
 
 
 # --------------------------------------------------------------------------- parsers (pure)
