@@ -195,6 +195,7 @@ class VideoCounter:
         """
         head, min_len, fu_mask, fu_type = self._fast
         unpack, hsize = head.unpack_from, head.size
+        nal_code = self._nal_h264 if self._h264 else self._nal_h265 if self._h265 else self._chain
         fast = fbytes = gaps = 0
         expect = -1 if self._last_seq is None else self._last_seq + 1  # not wrapped: see below
         last_ts, in_frame = self._last_ts, self._in_frame
@@ -230,7 +231,7 @@ class VideoCounter:
             # A fragment that continues a NAL unit (FU without the S bit) says nothing about
             # keyframes, parameter sets or the fingerprint: most packets of a big frame stop here.
             if (nal & fu_mask) != fu_type or fu & 0x80:
-                self._payload(buf, start + 12, end)
+                nal_code(buf, start + 12, end)
             if b1 & 0x80:  # marker: last packet of the access unit
                 self._last_ts = last_ts
                 self._end_frame()
