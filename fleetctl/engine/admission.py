@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import statistics
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Protocol, TypeVar
@@ -58,7 +57,8 @@ def start_order(names: Sequence[str], expected_s: Mapping[str, float]) -> list[i
     known = [s for name in names if (s := expected_s.get(name)) is not None]
     if not known:
         return list(range(len(names)))
-    typical = statistics.median(known)
+    known.sort()
+    typical = known[len(known) // 2]  # the median, near enough (statistics costs 25 ms to import)
     return sorted(range(len(names)), key=lambda i: -expected_s.get(names[i], typical))
 
 
