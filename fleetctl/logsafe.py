@@ -35,6 +35,7 @@ MASK = "********"
 _known: set[str] = set()
 _known_lock = threading.Lock()
 _known_re: re.Pattern[str] | None = None
+_known_dirty = False  # registered since the pattern was compiled: recompile on next use
 
 # scheme://userinfo@host : the authority ends at the first / ? # or whitespace/quote/bracket.
 _URL = re.compile(r"\b(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<auth>[^\s/?#'\"<>]+)")
@@ -72,16 +73,28 @@ def register_secret(value: str | None) -> None:
     Values shorter than 3 characters are ignored: masking every "12" would shred the logs, and
     such a password protects nothing anyway.
     """
-    global _known_re
+    global _known_dirty
     if not value or len(value) < 3:
         return
     with _known_lock:
         if value in _known:
             return
         _known.update(_variants(value))
-        _known_re = re.compile(
-            "|".join(re.escape(v) for v in sorted(_known, key=len, reverse=True))
-        )
+        # Compiled on next use, not here: a secrets file of 2,000 unique passwords compiled
+        # the growing alternation 2,000 times (quadratic: minutes at load time).
+        _known_dirty = True
+
+
+def _known_pattern() -> re.Pattern[str] | None:
+    global _known_re, _known_dirty
+    if _known_dirty:
+        with _known_lock:
+            if _known_dirty:
+                _known_re = re.compile(
+                    "|".join(re.escape(v) for v in sorted(_known, key=len, reverse=True))
+                )
+                _known_dirty = False
+    return _known_re
 
 
 def _mask_userinfo(m: re.Match[str]) -> str:
@@ -107,10 +120,11 @@ def redact_known(text: str) -> str:
     For messages written for people, e.g. ``sites.x.cameras[2].password: must be a quoted
     string``, where the ``password: VALUE`` heuristic of ``redact`` would eat the words.
     """
-    if _known_re is not None:
-        text = _known_re.sub(MASK, text)
+    known = _known_pattern()
+    if known is not None:
+        text = known.sub(MASK, text)
     text = _URL.sub(_mask_userinfo, text)
-    if _known_re is not None:  # a Basic token made from a registered password, in any wrapping
+    if known is not None:  # a Basic token made from a registered password, in any wrapping
         text = _redact_basic(text)
     return text
 
@@ -127,7 +141,8 @@ def _redact_basic(text: str) -> str:
             )
         except (ValueError, UnicodeDecodeError):
             return token
-        return MASK if _known_re is not None and _known_re.search(decoded) else token
+        known = _known_pattern()
+        return MASK if known is not None and known.search(decoded) else token
 
     return _BASIC.sub(check, text)
 

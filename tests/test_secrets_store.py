@@ -162,3 +162,15 @@ def test_workspace_credentials(tmp_path: Path) -> None:
     with pytest.raises(SecretsError, match=r"`nowhere` is not in .*also missing: `gone`"):
         ws.require_credentials()
     ws.require_credentials([cams["plain"], cams["nvr"]])
+
+
+def test_many_secrets_are_all_masked_including_ones_added_after_a_redact() -> None:
+    from fleetctl import logsafe
+
+    for i in range(2000):  # a district with unique passwords: registered one by one
+        logsafe.register_secret(f"unique-{i:04d}-Pw!")
+    assert logsafe.redact("first unique-0000-Pw! last unique-1999-Pw!") == (
+        f"first {logsafe.MASK} last {logsafe.MASK}"
+    )
+    logsafe.register_secret("added-later-Pw!")  # after the pattern was built
+    assert logsafe.redact("x added-later-Pw! y") == f"x {logsafe.MASK} y"
