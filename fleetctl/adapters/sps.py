@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 
 _H264_SPS, _H265_SPS = 7, 33
@@ -57,13 +58,26 @@ _HIGH_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 
 
 def parse_sps(nal: bytes, codec: str = "H264") -> tuple[int, int] | None:
     """(width, height) in pixels after cropping, from an SPS NAL unit with its header; None if
-    the bytes are not a parseable SPS."""
+    the bytes are not a parseable SPS.
+
+    Memoized: every camera of a model announces the same SPS (in the SDP and again in-band), so
+    a fleet check parses a handful of distinct ones, not two per camera."""
+    if len(nal) > _MAX_CACHED_SPS:  # real ones are a few dozen bytes: no cache for oddities
+        return _parse_sps(bytes(nal), codec.upper() == "H265")
+    return _parse_sps_cached(bytes(nal), codec.upper() == "H265")
+
+
+def _parse_sps(nal: bytes, h265: bool) -> tuple[int, int] | None:
     try:
-        if codec.upper() == "H265":
+        if h265:
             return _sps_h265(_Bits(unescape_rbsp(nal[2:])))
         return _sps_h264(_Bits(unescape_rbsp(nal[1:])))
     except ValueError:
         return None
+
+
+_parse_sps_cached = functools.lru_cache(maxsize=256)(_parse_sps)
+_MAX_CACHED_SPS = 256
 
 
 def _sps_h264(b: _Bits) -> tuple[int, int]:
