@@ -7,7 +7,7 @@ and fleetctl's RTP path (demux + count) vs the per-packet one it replaced.
     python benchmarks/bench_rtsp_probe.py --replay only
 
 Replay (first, no network, deterministic): the bytes one simulated Hikvision main stream sends
-(2688x1520 H.264, 25 fps, 4 Mbit/s, ~16 RTP packets a frame), a live and a frozen one, handed
+(2688x1520 H.264, 25 fps, 4 Mbit/s, ~17 RTP packets a frame), a live and a frozen one, handed
 over in reads of ``--chunk-frames`` frames, demultiplexed and counted by (a) fleetctl's path
 (``Receiver`` -> ``RtspConnection`` -> ``VideoCounter.feed_interleaved``, counting in place) and
 (b) the named baseline "per-packet (9e335c7)": StreamReader read, buffer append, one
