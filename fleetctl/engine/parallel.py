@@ -42,21 +42,37 @@ def auto_workers(n_cameras: int) -> int:
     return max(1, min(os.cpu_count() or 1, n_cameras // MIN_SHARD))
 
 
+class _PipeOut(asyncio.Protocol):
+    """A child's end of its pipe to the parent. Writes go through the event loop and never
+    block it: when the parent is busy and the pipe (64 KiB) is full, a blocking write would
+    freeze every camera in flight in this child. ``closed`` resolves once all that was written
+    has reached the pipe (or the parent is gone)."""
+
+    def __init__(self) -> None:
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
 def _child(shard: Sequence[Camera], workspace: Workspace, options: CheckOptions, fd: int) -> None:
-    out = os.fdopen(fd, "wb", buffering=0)
-
-    def send(report: CameraReport) -> None:
-        data = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
-        out.write(len(data).to_bytes(_HEADER, "big") + data)
-
     async def main() -> None:
+        loop = asyncio.get_running_loop()
+        transport, pipe = await loop.connect_write_pipe(_PipeOut, os.fdopen(fd, "wb", 0))
+
+        def send(report: CameraReport) -> None:
+            data = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+            transport.write(len(data).to_bytes(_HEADER, "big") + data)
+
         try:
             await check_cameras(shard, workspace, options, on_result=send)
         finally:
             await release_connections()
+            transport.close()  # after what is buffered is written
+            await pipe.closed
 
     asyncio.run(main())
-    out.close()
 
 
 @dataclass
