@@ -110,7 +110,10 @@ def build_request(
     method: str, target: str, host_header: str, headers: Mapping[str, str], body: bytes
 ) -> bytes:
     """The request head and body as one buffer. Header values with CR/LF are refused (a
-    SOAPAction or an Authorization can never smuggle a second header)."""
+    SOAPAction or an Authorization can never smuggle a second header), and so is a target
+    with whitespace (it would end the request line early)."""
+    if " " in target or "\r" in target or "\n" in target or "\t" in target:
+        raise ValueError("the request target contains whitespace")
     lines = [f"{method} {target} HTTP/1.1\r\nHost: {host_header}\r\n"]
     for name, value in headers.items():
         if "\r" in value or "\n" in value or "\r" in name or "\n" in name:

@@ -144,7 +144,7 @@ def translate_client_error(err: HttpError, where: str) -> WireError:
 
 def _charset(content_type: str | None) -> str | None:
     # zeep decodes MTOM parts with it; a SOAP body itself declares its encoding in XML.
-    if not content_type:
+    if not content_type or "charset" not in content_type:
         return None
     for param in content_type.split(";")[1:]:
         name, _, value = param.partition("=")
@@ -193,10 +193,16 @@ class PinnedTransport:
         self.where = f"{host}:{port}"
         self._auth: Authorizer | None = None
         self._targets: dict[str, str] = {}  # address -> request target, once pinned
+        netloc = f"[{self.host}]" if ":" in self.host else self.host
+        self._prefix = f"{scheme}://{netloc}:{port}/"  # how pinned addresses look (pin_xaddr)
 
     def _pin(self, address: str) -> str:
         target = self._targets.get(address)
         if target is not None:
+            return target
+        if address.startswith(self._prefix) and "#" not in address:
+            # The common case, without urlsplit's cost: an address we re-rooted ourselves.
+            target = self._targets[address] = address[len(self._prefix) - 1 :]
             return target
         parts = urlsplit(address)
         port = parts.port or (443 if parts.scheme == "https" else 80)
