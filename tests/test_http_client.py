@@ -458,3 +458,17 @@ async def test_unsolicited_bytes_retire_an_idle_socket(serve, pool) -> None:
     await get(pool, srv)
     assert (await get(pool, srv)).status == 200
     assert srv.accepted == 2  # the socket with the stray reply was not used again
+
+
+def test_the_check_path_never_imports_aiohttp() -> None:
+    # aiohttp's per-request machinery was a quarter of a check's CPU; webhooks and serve may
+    # still use it, a health check must not.
+    import sys
+
+    code = (
+        "import sys, fleetctl.engine.check, fleetctl.engine.probing, fleetctl.engine.side_probes,"
+        " fleetctl.adapters.onvif, fleetctl.adapters.storage_http, fleetctl.cli.check_cmd;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'yarl')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -197,3 +197,12 @@ async def test_addresses_outside_the_inventory_are_refused(pool, start) -> None:
             await t.post_bytes(address, b"<q/>", {})
         assert info.value.failure is Failure.PROTOCOL and "outside the inventory" in str(info.value)
     assert cam.accepted == 0
+
+
+async def test_pinned_targets_are_the_exact_path_and_query(pool) -> None:
+    t = transport(pool, 8080)
+    assert t._pin(f"http://{HOST}:8080/onvif/Media?a=1&b=2") == "/onvif/Media?a=1&b=2"
+    assert t._pin(f"http://{HOST}:8080/onvif/x#frag") == "/onvif/x"  # the slow path agrees
+    assert t._pin(f"HTTP://{HOST}:8080") == "/"
+    with pytest.raises(ValueError):  # a space would end the request line: never sent
+        await t.post_bytes(f"http://{HOST}:8080/onvif/a b", b"", {})
