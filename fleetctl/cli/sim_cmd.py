@@ -32,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
         faults.parse_spec(args.faults)
     except ValueError as err:
         raise UsageError(f"--faults: {err}") from None
-    return asyncio.run(_main(args))
+    from fleetctl.sim.loop import run as run_loop  # uvloop when installed (sim/loop.py)
+
+    return run_loop(_main(args))
 
 
 async def _main(args: argparse.Namespace) -> int:
