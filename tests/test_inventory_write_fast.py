@@ -10,6 +10,7 @@ leaves the old file.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import random
@@ -27,6 +28,7 @@ from fleetctl.core.errors import InventoryError
 from fleetctl.core.inventory import load_inventory
 from fleetctl.core.inventory_append import append_cameras
 from fleetctl.core.inventory_writer import upsert_camera, upsert_cameras
+from fleetctl.engine.onboard_writes import write_camera
 
 LOCATIONS = [
     "Chợ Đông Tiến, cổng chính",
@@ -310,3 +312,27 @@ def test_a_kill_during_the_write_leaves_the_old_file(tmp_path: Path) -> None:
     assert all(n.startswith(".inv.yaml.") for n in leftovers)  # hidden: never loaded
     assert upsert_camera(str(path), "a", {"name": "a9", "host": "10.0.0.9"})
     assert resource.getrlimit(resource.RLIMIT_FSIZE)  # (the limit was the child's alone)
+
+
+async def test_onboarding_writes_concurrent_entries_together_each_with_its_own_outcome(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "inv.yaml"
+    path.write_text(BASE)
+    entries = [{"name": f"a{n}", "host": f"10.0.1.{n}"} for n in range(2, 14)]
+    entries[5] = {"name": "a7", "host": "10.0.1.300"}  # this one cannot be written
+    entries[8] = {"name": "b1", "host": "10.0.2.1"}  # b1 lives in site b
+    outcomes = await asyncio.gather(
+        *(write_camera(str(path), "a", f) for f in entries), return_exceptions=True
+    )
+    assert isinstance(outcomes[5], InventoryError) and "not a valid IPv4" in str(outcomes[5])
+    assert isinstance(outcomes[8], InventoryError) and "already in site `b`" in str(outcomes[8])
+    assert [o for i, o in enumerate(outcomes) if i not in (5, 8)] == [True] * 10
+    cams = {c.name: c for c in load_inventory(str(path)).cameras}
+    assert {str(f["name"]) for i, f in enumerate(entries) if i not in (5, 8)} <= set(cams)
+    assert "a7" not in cams and cams["b1"].site == "b"
+    # Again: everything already there, nothing changes.
+    before = path.read_bytes()
+    again = [f for i, f in enumerate(entries) if i not in (5, 8)]
+    assert await asyncio.gather(*(write_camera(str(path), "a", f) for f in again)) == [False] * 10
+    assert path.read_bytes() == before

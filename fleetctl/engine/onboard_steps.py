@@ -18,7 +18,6 @@ from fleetctl.adapters.onvif import sync_time, try_login
 from fleetctl.adapters.onvif_config import read_settings, write_group
 from fleetctl.adapters.secrets import SecretStore, load_secret_file, set_credential
 from fleetctl.core.errors import InventoryError, SecretsError
-from fleetctl.core.inventory_writer import upsert_camera
 from fleetctl.core.models import Camera, Credential, Inventory, ProblemKind, Status
 from fleetctl.core.plan import CameraPlan, DeviceSettings, plan_camera
 from fleetctl.core.profile import Profile
@@ -26,6 +25,7 @@ from fleetctl.core.secret import Secret
 from fleetctl.engine.check import CheckOptions, check_camera
 from fleetctl.engine.discover import DiscoveredDevice
 from fleetctl.engine.onboard_model import OnboardOptions, Step, device_id, new_password
+from fleetctl.engine.onboard_writes import write_camera
 from fleetctl.engine.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ async def take_in(
     d.step = Step.VERIFY
     await _verify(d, options)
     d.step = Step.INVENTORY
-    _inventory(d, options)
+    await _inventory(d, options)
 
 
 async def _store(path: str, name: str, username: str, password: str, step: Step) -> Credential:
@@ -273,7 +273,7 @@ async def _verify(d: Device, options: OnboardOptions) -> None:
         return
 
 
-def _inventory(d: Device, options: OnboardOptions) -> None:
+async def _inventory(d: Device, options: OnboardOptions) -> None:
     """Step 5: append (or complete) the camera's entry; identity keys the schema accepts."""
     from fleetctl.core.inventory_schema import CAMERA_FIELDS
 
@@ -288,7 +288,7 @@ def _inventory(d: Device, options: OnboardOptions) -> None:
         if value and key in CAMERA_FIELDS:
             fields[key] = value
     try:
-        changed = upsert_camera(options.inventory_file, options.site, fields)
+        changed = await write_camera(options.inventory_file, options.site, fields)
     except (InventoryError, OSError, ValueError) as err:  # the file stays as it was
         raise StepFailed(Step.INVENTORY, f"{options.inventory_file}: {err}") from None
     _did(d, f"{'added to' if changed else 'already in'} {options.inventory_file}")
