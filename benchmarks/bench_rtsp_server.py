@@ -24,12 +24,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import io
 import multiprocessing as mp
 import os
 import re
 import resource
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 PORT, FIRST_INDEX = 28554, 9000
 USER, PASSWORD = "bench", "bench-pass"
@@ -40,7 +46,10 @@ def _rss_mb() -> float:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
 
 
-def _server(conn: Connection, streams: int, size: str, fps: float, kbps: int) -> None:
+def _server(conn: Connection, streams: int, size: str, fps: float, kbps: int, root: str,
+            loop: str) -> None:
+    if root:  # the named baseline: another revision's simulator, exported by git archive
+        sys.path.insert(0, root)
     from fleetctl.sim.h264 import default_library
     from fleetctl.sim.model import EncoderConfig, MediaProfile, SimCamera, User, Vendor, address_for
     from fleetctl.sim.rtsp import start_rtsp
@@ -99,7 +108,13 @@ def _server(conn: Connection, streams: int, size: str, fps: float, kbps: int) ->
         for s in servers:
             s.close()
 
-    asyncio.run(main())
+    if loop == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main())
+    else:
+        asyncio.run(main())
 
 
 async def _client(index: int, stop: asyncio.Event, counts: list[int]) -> None:
@@ -181,10 +196,13 @@ async def _measure(streams: int, seconds: float, conn: Connection) -> tuple[floa
     return delivered, setup_s
 
 
-def run(streams: int, size: str, fps: float, kbps: int, seconds: float) -> None:
+def run(streams: int, size: str, fps: float, kbps: int, seconds: float, label: str = "",
+        root: str = "", loop: str = "asyncio") -> float:
+    """One measurement; prints it and returns the server's ms of CPU per stream-second."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_server, args=(child, streams, size, fps, kbps), daemon=True)
+    proc = ctx.Process(target=_server, args=(child, streams, size, fps, kbps, root, loop),
+                       daemon=True)
     proc.start()
     _, idle_rss = parent.recv()
     delivered, setup_s = asyncio.run(_measure(streams, seconds, parent))
@@ -192,7 +210,7 @@ def run(streams: int, size: str, fps: float, kbps: int, seconds: float) -> None:
     proc.join(10)
     wanted = streams * kbps * 1000 / 8
     print(
-        f"{streams:>5} streams {size:>9} @{fps:g} fps {kbps:>5} kbps | delivered "
+        f"{label or loop}: {streams:>5} streams {size:>9} @{fps:g} fps {kbps:>5} kbps | delivered "
         f"{delivered * 8 / 1e6:7.1f} Mbit/s = {100 * delivered / wanted:5.1f} % of configured | "
         f"{pps:8.0f} RTP pkt/s | dropped frames {dropped:>5} | server CPU {cpu:4.2f} cores, "
         f"loop lag p99 {lag * 1000:4.0f} ms | "
@@ -205,6 +223,17 @@ def run(streams: int, size: str, fps: float, kbps: int, seconds: float) -> None:
         f"      server cost {per_stream_ms:.2f} ms CPU per stream-second "
         f"=> ~{1000 / per_stream_ms:.0f} such streams per core (machine load {os.getloadavg()[0]:.1f})"
     )
+    return per_stream_ms
+
+
+def _export(rev: str, into: str) -> str:
+    """``fleetctl/`` of git revision ``rev`` under ``into``: a root for sys.path."""
+    repo = Path(__file__).resolve().parent.parent
+    tar = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", rev, "fleetctl"],
+                         check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        archive.extractall(into, filter="data")
+    return into
 
 
 def main() -> None:
@@ -214,9 +243,29 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=25.0)
     parser.add_argument("--kbps", type=int, default=512)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--loop", choices=("asyncio", "uvloop", "both"), default="asyncio",
+                        help="the server's event loop (`fleetctl sim` uses uvloop when installed)")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="first measure the simulator of this git revision (on asyncio)")
     args = parser.parse_args()
-    for n in args.streams:
-        run(n, args.size, args.fps, args.kbps, args.seconds)
+    loops = ["asyncio", "uvloop"] if args.loop == "both" else [args.loop]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _export(args.baseline, tmp) if args.baseline else ""
+        for n in args.streams:
+            rows = []
+            if root:
+                label = f"baseline {args.baseline} (asyncio)"
+                rows.append((label, run(n, args.size, args.fps, args.kbps, args.seconds, label,
+                                        root)))
+            for loop in loops:
+                label = f"now, {loop}"
+                rows.append((label, run(n, args.size, args.fps, args.kbps, args.seconds, label,
+                                        "", loop)))
+            if len(rows) > 1:
+                print(f"  server CPU per stream-second, {n} streams {args.size} @{args.fps:g} fps "
+                      f"{args.kbps} kbps (lower is better):")
+                for label, ms in rows:
+                    print(f"    {label:<32} {ms:5.2f} ms  ({ms / rows[0][1]:4.2f} x the first)")
 
 
 if __name__ == "__main__":
