@@ -336,3 +336,16 @@ async def test_onboarding_writes_concurrent_entries_together_each_with_its_own_o
     again = [f for i, f in enumerate(entries) if i not in (5, 8)]
     assert await asyncio.gather(*(write_camera(str(path), "a", f) for f in again)) == [False] * 10
     assert path.read_bytes() == before
+
+
+def test_a_hand_edit_between_two_writes_is_kept(tmp_path: Path) -> None:
+    # The parse of the last text written is reused only for that very text.
+    path = tmp_path / "inv.yaml"
+    path.write_text(BASE)
+    assert upsert_camera(str(path), "a", {"name": "a2", "host": "10.0.0.3"})
+    edited = path.read_text().replace("host: 10.0.0.2\n", "host: 10.0.0.2\n        port: 81\n")
+    path.write_text(edited)
+    assert upsert_camera(str(path), "a", {"name": "a3", "host": "10.0.0.4"})
+    after = path.read_text()
+    assert after.startswith(edited.split("  b:\n")[0]) and after.endswith("port: 81\n")
+    assert load_inventory(str(path)).camera("b1").port == 81  # type: ignore[union-attr]

@@ -22,7 +22,8 @@ newline. Those are the places where ruamel's output differs from its input (it r
 ``~``, rewrites ``True``, ``+1``, ``[ a,b ]``, CRLF, ``---``, re-wraps multi-line scalars).
 Anything else returns None. Finally the new text is parsed (core.inventory_fastyaml) and must
 equal the old document with exactly these items appended, or None again: a mistake here can
-cost speed, never a camera or a line.
+cost speed, never a camera or a line. That parse is kept for the next call on the same text
+(a script upserting cameras one by one parses each state of the file once, not twice).
 """
 
 from __future__ import annotations
@@ -73,9 +74,8 @@ def append_cameras(text: str, site: str, items: Sequence[Any], yaml: Any) -> str
     """
     if not items or not _plain_text(text):
         return None
-    try:
-        doc = fastyaml.parse_fast(text)
-    except fastyaml.FastPathUnavailable:
+    doc = _parsed(text)
+    if doc is None:
         return None
     cameras = _site_cameras(doc, site)
     if cameras is None or _names(doc) & {str(item["name"]) for item in items}:
@@ -106,13 +106,47 @@ def append_cameras(text: str, site: str, items: Sequence[Any], yaml: Any) -> str
         return None
     head = sum(len(line) + 1 for line in lines[:cut])
     result = text[:head] + rendered + text[head:]
-    cameras.extend(_plain_value(item) for item in items)
     try:
-        if fastyaml.parse_fast(result) != doc:
-            return None
+        new_doc = fastyaml.parse_fast(result)
     except fastyaml.FastPathUnavailable:
         return None
+    if not _appended(new_doc, doc, site, [_plain_value(item) for item in items]):
+        return None
+    global _last
+    _last = (result, new_doc)  # the next append to this file (a loop of upserts) starts here
     return result
+
+
+# (text, its parse) of the last text this module produced. Keyed by the whole text (compared
+# in full: ~1 ms a MB), so a file changed by anyone in between is parsed again; the document
+# is never mutated (threads may share it).
+_last: tuple[str, Any] = ("", None)
+
+
+def _parsed(text: str) -> Any:
+    """``text``'s document (core.inventory_fastyaml), or None."""
+    last_text, last_doc = _last
+    if last_doc is not None and text == last_text:
+        return last_doc
+    try:
+        return fastyaml.parse_fast(text)
+    except fastyaml.FastPathUnavailable:
+        return None
+
+
+def _appended(new: Any, old: Any, site: str, extra: list[Any]) -> bool:
+    """``new`` is ``old`` with ``extra`` appended to ``site``'s cameras, nothing else changed."""
+    if not isinstance(new, dict) or new.keys() != old.keys():
+        return False
+    for outer, inner, key in ((new, old, "sites"), (new["sites"], old["sites"], site)):
+        if not isinstance(outer[key], dict) or outer[key].keys() != inner[key].keys():
+            return False
+        if any(outer[k] != inner[k] for k in inner if k != key):
+            return False
+    n, o = new["sites"][site], old["sites"][site]
+    if any(n[k] != o[k] for k in o if k != "cameras"):
+        return False
+    return bool(n["cameras"] == [*o["cameras"], *extra])
 
 
 def _plain_text(text: str) -> bool:
