@@ -4,7 +4,8 @@ Why not aiohttp: a health check makes ~10 small requests per camera, and aiohttp
 machinery (URL objects, header multidicts, tracing signals, middlewares, ``ClientResponse``,
 connector bookkeeping) cost several times the CPU of the bytes themselves. Here a request is one
 ``bytes`` written on a pooled socket and a response is whatever llhttp (``httptools``, the C
-parser uvicorn uses: we never hand-parse HTTP) calls back with, gathered in ``data_received``.
+parser uvicorn uses: we never hand-parse HTTP) calls back with, gathered in ``data_received``
+(``http_wire.Connection``). This module keeps the sockets: slots, waiters, idle expiry, retry.
 
 Contract of ``Pool.request``:
 
@@ -28,291 +29,34 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 
-import httptools
-
+from fleetctl.adapters.http_wire import (
+    Connection,
+    Headers,
+    HttpError,
+    Key,
+    Response,
+    Stale,
+    build_request,
+)
 from fleetctl.adapters.reach import classify_os_error
 from fleetctl.core.probes import Failure
 
+__all__ = [
+    "KEEPALIVE_S",
+    "PER_HOST",
+    "Headers",
+    "HttpError",
+    "Pool",
+    "Response",
+    "build_request",
+    "no_verify_tls",
+]
+
 PER_HOST = 2
 KEEPALIVE_S = 3.0
-
-Key = tuple[str, str, int]  # (scheme, host, port)
-
-
-class HttpError(Exception):
-    """A request failed below HTTP semantics; ``reason`` is safe to show (no address, no secret)."""
-
-    def __init__(self, failure: Failure, reason: str) -> None:
-        super().__init__(reason)
-        self.failure = failure
-        self.reason = reason
-        self.exchange_ms: float | None = None  # request on the wire to the failure, if sent
-
-
-class _Stale(Exception):
-    """A reused keep-alive socket was closed by the server before any byte of the response."""
-
-
-class Headers(Mapping[str, str]):
-    """Response headers in arrival order, looked up case-insensitively (few: a linear scan)."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: list[tuple[str, str]]) -> None:
-        self._items = items
-
-    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        key = key.lower()
-        for name, value in self._items:
-            if name.lower() == key:
-                return value
-        return default
-
-    def getall(self, key: str) -> list[str]:
-        key = key.lower()
-        return [value for name, value in self._items if name.lower() == key]
-
-    def __getitem__(self, key: str) -> str:
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return (name for name, _ in self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __repr__(self) -> str:
-        return f"Headers({self._items!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """One response. ``oversized``: the body passed ``max_bytes`` (declared or streamed) and
-    was dropped (``body`` empty). ``exchange_ms``: request on the wire to the last byte read."""
-
-    status: int
-    headers: Headers
-    body: bytes
-    oversized: bool
-    declared: int | None
-    exchange_ms: float
-
-
-def build_request(
-    method: str, target: str, host_header: str, headers: Mapping[str, str], body: bytes
-) -> bytes:
-    """The request head and body as one buffer. Header values with CR/LF are refused (a
-    SOAPAction or an Authorization can never smuggle a second header), and so is a target
-    with whitespace (it would end the request line early)."""
-    if " " in target or "\r" in target or "\n" in target or "\t" in target:
-        raise ValueError("the request target contains whitespace")
-    lines = [f"{method} {target} HTTP/1.1\r\nHost: {host_header}\r\n"]
-    for name, value in headers.items():
-        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
-            raise ValueError(f"header {name!r} contains a line break")
-        lines.append(f"{name}: {value}\r\n")
-    if body or method != "GET":
-        lines.append(f"Content-Length: {len(body)}\r\n")
-    lines.append("\r\n")
-    head = "".join(lines).encode("latin-1")
-    return head + body if body else head
-
-
-class _Conn(asyncio.Protocol):
-    """One socket to one camera; at most one exchange at a time."""
-
-    def __init__(self, pool: Pool, key: Key) -> None:
-        self.pool = pool
-        self.key = key
-        self.transport: asyncio.Transport | None = None
-        self.closed = False
-        self.idle = False
-        self.idle_handle: asyncio.TimerHandle | None = None
-        self.reused = False  # has completed an exchange before (a keep-alive socket)
-        self.reusable = False
-        self._parser = httptools.HttpResponseParser(self)
-        self._loop = pool.loop
-        self._waiter: asyncio.Future[Response] | None = None
-        self._on_head: Callable[[], None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._read_timeout = 0.0
-        self._last_rx = 0.0
-        self._max_bytes = 0
-        self._sent = 0.0
-        self._got_bytes = False
-        self._status = 0
-        self._headers: list[tuple[str, str]] = []
-        self._framed = False  # Content-Length or Transfer-Encoding: the body does not end at EOF
-        self._declared: int | None = None
-        self._headers_done = False
-        self._body: list[bytes] = []
-        self._size = 0
-
-    # ------------------------------------------------------------------ exchange
-
-    def exchange(
-        self,
-        data: bytes,
-        max_bytes: int,
-        read_timeout_s: float,
-        on_head: Callable[[], None] | None = None,
-    ) -> asyncio.Future[Response]:
-        assert self.transport is not None and self._waiter is None
-        self._waiter = waiter = self._loop.create_future()
-        self._on_head = on_head
-        self._max_bytes = max_bytes
-        self._read_timeout = read_timeout_s
-        self._got_bytes = self._headers_done = self._framed = False
-        self._status, self._size, self._declared = 0, 0, None
-        self._headers = []
-        self._body = []
-        self.reusable = False
-        self._last_rx = self._loop.time()
-        self._timer = self._loop.call_later(read_timeout_s, self._on_timer)
-        self._sent = time.perf_counter()
-        if self.closed:  # closed since it was pooled, before its connection_lost ran
-            self._fail(_Stale() if self.reused else HttpError(Failure.PROTOCOL, "connection lost"))
-            return waiter
-        self.transport.write(data)
-        return waiter
-
-    def _on_timer(self) -> None:
-        # One timer per exchange, pushed back by arrivals: cheaper than re-arming per chunk.
-        if self._waiter is None:
-            return
-        quiet = self._loop.time() - self._last_rx
-        if quiet < self._read_timeout:
-            self._timer = self._loop.call_later(self._read_timeout - quiet, self._on_timer)
-            return
-        self._fail(HttpError(Failure.TIMEOUT, "no answer in time"))
-
-    def _finish(self, body: bytes, *, oversized: bool = False, keep: bool = False) -> None:
-        waiter, self._waiter = self._waiter, None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self.reusable = keep and not oversized and not self.closed
-        if waiter is not None and not waiter.done():
-            ms = round((time.perf_counter() - self._sent) * 1000, 3)
-            headers = Headers(self._headers)
-            waiter.set_result(Response(self._status, headers, body, oversized, self._declared, ms))
-        if not self.reusable:
-            self.close()
-
-    def _fail(self, err: Exception) -> None:
-        waiter, self._waiter = self._waiter, None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self.reusable = False
-        self.close()
-        if isinstance(err, HttpError):
-            err.exchange_ms = round((time.perf_counter() - self._sent) * 1000, 3)
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(err)
-
-    def close(self) -> None:
-        if self.transport is not None and not self.closed:
-            self.closed = True
-            self.transport.close()
-
-    # ------------------------------------------------------------------ asyncio.Protocol
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        if self._waiter is None:  # bytes nobody asked for: the socket's state is unknown
-            self.reusable = False
-            self.close()
-            return
-        self._got_bytes = True
-        self._last_rx = self._loop.time()
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserError:
-            if self._waiter is not None:
-                self._fail(HttpError(Failure.MALFORMED, "broken HTTP reply"))
-            else:  # garbage after a complete response: keep the response, drop the socket
-                self.reusable = False
-                self.close()
-
-    def eof_received(self) -> bool:
-        self._on_eof(None)
-        return False  # close our side too
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self._on_eof(exc)
-        self.pool._lost(self)
-
-    def _on_eof(self, exc: Exception | None) -> None:
-        self.reusable = False
-        if self._waiter is None:
-            return
-        if not self._got_bytes:
-            if self.reused:
-                self._fail(_Stale())
-            else:
-                self._fail(HttpError(Failure.PROTOCOL, "closed the connection without a reply"))
-        elif self._headers_done and not self._framed:
-            # No Content-Length, no chunking: the body is everything up to the close (HTTP/1.0).
-            self._finish(b"".join(self._body))
-        else:
-            self._fail(HttpError(Failure.MALFORMED, "broken HTTP reply"))
-
-    # ------------------------------------------------------------------ llhttp callbacks
-
-    def on_message_begin(self) -> None:
-        if self._waiter is None:  # a second response nobody asked for
-            self.reusable = False
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self._waiter is None:
-            return
-        self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
-        lower = name.lower()
-        if lower == b"content-length":
-            self._framed = True
-            try:
-                self._declared = int(value)
-            except ValueError:
-                self._declared = None  # llhttp refuses it anyway
-        elif lower == b"transfer-encoding":
-            self._framed = True
-
-    def on_headers_complete(self) -> None:
-        if self._waiter is None:
-            return
-        self._headers_done = True
-        self._status = self._parser.get_status_code()
-        if self._on_head is not None:
-            self._on_head()
-        if self._declared is not None and self._declared > self._max_bytes:
-            self._finish(b"", oversized=True)  # not a byte of it is read
-
-    def on_body(self, body: bytes) -> None:
-        if self._waiter is None:
-            return
-        self._size += len(body)
-        if self._size > self._max_bytes:
-            self._body = []
-            self._finish(b"", oversized=True)  # closes: the rest never reaches memory
-            return
-        self._body.append(body)
-
-    def on_message_complete(self) -> None:
-        if self._waiter is None:
-            return
-        self._finish(b"".join(self._body), keep=self._parser.should_keep_alive())
 
 
 class _Host:
@@ -320,9 +64,9 @@ class _Host:
 
     def __init__(self) -> None:
         self.count = 0  # connections open or opening (each holds one of the per-host slots)
-        self.idle: list[_Conn] = []
+        self.idle: list[Connection] = []
         # A waiter gets an idle connection, or None: "a slot is yours, open one".
-        self.waiters: deque[asyncio.Future[_Conn | None]] = deque()
+        self.waiters: deque[asyncio.Future[Connection | None]] = deque()
 
 
 def no_verify_tls() -> ssl.SSLContext:
@@ -344,7 +88,7 @@ class Pool:
         self.closed = False
         self.connects = 0  # sockets opened so far (for tests and benchmarks)
         self._hosts: dict[Key, _Host] = {}
-        self._conns: set[_Conn] = set()
+        self._conns: set[Connection] = set()
         self._tls: ssl.SSLContext | None = None
 
     async def request(
@@ -377,7 +121,7 @@ class Pool:
             conn = await self._acquire(key, read_timeout_s)
             try:
                 response = await conn.exchange(data, max_bytes, read_timeout_s, on_head)
-            except _Stale:
+            except Stale:
                 self._release(conn)
                 if attempt == 2:
                     break
@@ -393,7 +137,7 @@ class Pool:
 
     # ------------------------------------------------------------------ slots and sockets
 
-    async def _acquire(self, key: Key, connect_timeout_s: float) -> _Conn:
+    async def _acquire(self, key: Key, connect_timeout_s: float) -> Connection:
         host = self._hosts.get(key)
         if host is None:
             host = self._hosts[key] = _Host()
@@ -407,7 +151,7 @@ class Pool:
         if host.count < self.per_host:
             host.count += 1
         else:
-            waiter: asyncio.Future[_Conn | None] = self.loop.create_future()
+            waiter: asyncio.Future[Connection | None] = self.loop.create_future()
             host.waiters.append(waiter)
             try:
                 got = await waiter
@@ -429,7 +173,7 @@ class Pool:
             self._free_slot(key, host)
             raise
 
-    async def _connect(self, key: Key, timeout_s: float) -> _Conn:
+    async def _connect(self, key: Key, timeout_s: float) -> Connection:
         scheme, host, port = key
         tls = None
         if scheme == "https":
@@ -437,7 +181,7 @@ class Pool:
         try:
             async with asyncio.timeout(timeout_s):
                 _, conn = await self.loop.create_connection(
-                    lambda: _Conn(self, key), host, port, ssl=tls
+                    lambda: Connection(self.loop, key, self._lost), host, port, ssl=tls
                 )
         except TimeoutError:
             raise HttpError(Failure.TIMEOUT, "no answer in time") from None
@@ -453,7 +197,7 @@ class Pool:
         self._conns.add(conn)
         return conn
 
-    def _release(self, conn: _Conn) -> None:
+    def _release(self, conn: Connection) -> None:
         """The request is done with ``conn``: next waiter, the idle list, or closed."""
         host = self._hosts.get(conn.key)
         if host is None:  # the pool was closed meanwhile
@@ -483,18 +227,18 @@ class Pool:
         if host.count == 0 and not host.idle:
             self._hosts.pop(key, None)
 
-    def _unidle(self, conn: _Conn) -> None:
+    def _unidle(self, conn: Connection) -> None:
         conn.idle = False
         if conn.idle_handle is not None:
             conn.idle_handle.cancel()
             conn.idle_handle = None
 
-    def _expire(self, conn: _Conn) -> None:
+    def _expire(self, conn: Connection) -> None:
         conn.idle_handle = None
         self._drop_idle(conn)
         conn.close()
 
-    def _drop_idle(self, conn: _Conn) -> None:
+    def _drop_idle(self, conn: Connection) -> None:
         host = self._hosts.get(conn.key)
         if not conn.idle or host is None:
             return
@@ -503,7 +247,7 @@ class Pool:
         self._conns.discard(conn)
         self._free_slot(conn.key, host)
 
-    def _lost(self, conn: _Conn) -> None:
+    def _lost(self, conn: Connection) -> None:
         """The socket closed; if it sat idle (the camera closed a keep-alive), free its slot.
         A busy socket's slot is freed by the request that holds it (``_release``)."""
         self._drop_idle(conn)
