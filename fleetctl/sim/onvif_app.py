@@ -5,6 +5,11 @@ authentication (HTTP Digest demanded on ``auth_mode="digest"`` cameras and on ve
 WS-UsernameToken otherwise; GetSystemDateAndTime is always open) -> operation -> reply faults
 (soap_fault, malformed_xml, huge_reply, entity_bomb, drip). Every operation is counted in
 ``cam.counters.requests``, every successful write in ``cam.counters.writes``.
+
+Cost: a request is answered synchronously (the HTTP server writes the reply from
+``data_received``); only the faults that make a camera wait (hang, slow, a hanging write) hand
+back a coroutine. This simulator shares the cores with the client it serves, so its cost per
+request shows in every benchmark (benchmarks/bench_sim.py).
 """
 
 from __future__ import annotations
@@ -20,7 +25,14 @@ from fleetctl.sim import (
     onvif_recording,
     vendor_storage,
 )
-from fleetctl.sim.auth import AuthResult, check_digest, check_wsse, digest_challenge, record
+from fleetctl.sim.auth import (
+    WSU_NS,
+    AuthResult,
+    check_digest,
+    check_wsse,
+    digest_challenge,
+    record,
+)
 from fleetctl.sim.http import Request, Response
 from fleetctl.sim.model import SimCamera
 from fleetctl.sim.soap import (
@@ -47,7 +59,7 @@ _BODY = f"{{{NS['env']}}}Body"
 _HEADER = f"{{{NS['env']}}}Header"
 _SECURITY, _TOKEN = f"{{{WSSE}}}Security", f"{{{WSSE}}}UsernameToken"
 _USERNAME, _PASSWORD, _NONCE = f"{{{WSSE}}}Username", f"{{{WSSE}}}Password", f"{{{WSSE}}}Nonce"
-_CREATED = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd}Created"
+_CREATED = f"{{{WSU_NS}}}Created"
 _HANG = Response(0)  # marker from _soap(): never answer this request (a write that hangs)
 HUGE_BYTES = 50 * 1024 * 1024
 _CHUNK = b"A" * 65536  # shared: a 50 MB reply streams from this, never held per request
