@@ -110,16 +110,23 @@ class Measure:
 
 
 def run_measured(
-    label: str, argv: list[str], env: dict[str, str] | None = None
+    label: str,
+    argv: list[str],
+    env: dict[str, str] | None = None,
+    stderr: Path | None = None,
 ) -> tuple[Measure, str]:
-    """Run ``argv`` as a child; wall time, its CPU (user+sys, itself and its children), peak RSS."""
+    """Run ``argv`` as a child; wall time, its CPU (user+sys, itself and its children), peak RSS.
+    Its stderr goes to the file ``stderr`` if given (a file: a pipe could fill and stall it)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    err = open(stderr, "wb") if stderr is not None else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, env=env)
     assert proc.stdout is not None
     out = proc.stdout.read().decode()
     _pid, _status, usage = os.wait4(proc.pid, 0)
     proc.returncode = 0
     wall = time.perf_counter() - start
+    if stderr is not None:
+        err.close()  # type: ignore[union-attr]
     cpu = usage.ru_utime + usage.ru_stime
     return Measure(label, wall, cpu, usage.ru_maxrss / 1024, ""), out
 
@@ -237,12 +244,15 @@ def baseline_inventory(inventory: Path, out: Path) -> None:
 
 
 def fleetctl_check(inventory: Path, label: str, extra: tuple[str, ...] = ()) -> Measure:
+    """One `fleetctl check` run, measured; prints its own phase timeline (``-v``) as it ends."""
+    log = inventory.parent / "fleetctl-check.stderr"
     m, out = run_measured(
         label,
         [
             sys.executable,
             "-m",
             "fleetctl",
+            "-v",
             "check",
             "-i",
             str(inventory),
@@ -252,7 +262,11 @@ def fleetctl_check(inventory: Path, label: str, extra: tuple[str, ...] = ()) -> 
             "-q",
             *extra,
         ],
+        stderr=log,
     )
+    for line in log.read_text(errors="replace").splitlines():
+        if "timeline (s):" in line:
+            print(f"  {label} phases: {line.split('timeline (s):', 1)[1].strip()}")
     summary = json.loads(out)["summary"] if out.strip() else {"error": "no output"}
     return Measure(
         m.label, m.wall_s, m.cpu_s, m.rss_mb, " ".join(f"{k}={v}" for k, v in summary.items())

@@ -70,5 +70,5 @@ async def test_check_path_imports_and_timeline(sim_fleet: SimFleet, tmp_path: Pa
     assert not loaded, f"the check path imported {loaded}"
     # -v explains where the time went
     timeline = next(line for line in text.splitlines() if "timeline (s):" in line)
-    for phase in ("inventory", "warm-up+fork", "checks", "history-write", "output", "total"):
+    for phase in ("start-up", "inventory", "warm-up+fork", "checks", "history-write", "output"):
         assert phase in timeline, timeline

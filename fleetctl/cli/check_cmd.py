@@ -7,6 +7,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -31,8 +32,10 @@ class _Timeline:
     fork, probing, history, output. A slow check is then explained without a profiler."""
 
     def __init__(self) -> None:
-        self.cpu_before = time.process_time()  # interpreter start and imports, before run_check
         self.t0 = self.last = time.perf_counter()
+        # The interpreter's start and the imports, before run_check: wall (Linux) and CPU.
+        self.startup_s = _process_age_s()
+        self.startup_cpu_s = time.process_time()
         self.phases: list[tuple[str, float]] = []
 
     def mark(self, name: str, *, then: tuple[str, float] | None = None) -> None:
@@ -46,13 +49,30 @@ class _Timeline:
         self.last = now
 
     def log(self) -> None:
+        startup = "?" if self.startup_s is None else f"{self.startup_s:.2f}"
         parts = ", ".join(f"{name} {secs:.2f}" for name, secs in self.phases)
+        total = self.last - self.t0 + (self.startup_s or 0.0)
         log.info(
-            "timeline (s): %s; total %.2f (+%.2f CPU s before: start-up, imports)",
+            "timeline (s): start-up %s (%.2f CPU), %s; total %.2f",
+            startup,
+            self.startup_cpu_s,
             parts,
-            self.last - self.t0,
-            self.cpu_before,
+            total,
         )
+
+
+def _process_age_s() -> float | None:
+    """Wall seconds since this process started (Linux: /proc), None where unknown."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            # Field 22 is the start time in clock ticks since boot; fields after "(comm)" count
+            # from 3, and comm itself may hold spaces or parentheses.
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _validate(args: argparse.Namespace) -> None:
