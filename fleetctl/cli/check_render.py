@@ -116,9 +116,9 @@ def report_json(report: FleetReport) -> dict[str, Any]:
 def render_json(report: FleetReport) -> str:
     """The report as JSON text: the envelope indented, then one camera per line.
 
-    One line per camera reads and greps well, and it is ~5x faster: ``json.dumps`` with
-    ``indent`` falls back to the pure-Python encoder (~2 s for 10,000 cameras), without it the
-    C encoder runs. The document is the same JSON value either way.
+    One line per camera reads and greps well, and costs less than half: ``json.dumps`` with
+    ``indent`` falls back to the pure-Python encoder, without it the C encoder runs (10,000
+    cameras: 1.9 -> 0.8 CPU s, 20 -> 14 MB). The document is the same JSON value either way.
     """
     doc = report_json(report)
     cameras = doc.pop("cameras")
