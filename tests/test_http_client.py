@@ -472,3 +472,19 @@ def test_the_check_path_never_imports_aiohttp() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_a_camera_named_by_dns_is_resolved_and_the_address_cached(serve, pool) -> None:
+    # "localhost" comes from /etc/hosts: no query leaves the machine.
+    srv = await serve(answer_ok)
+    for _ in range(2):
+        responses = await asyncio.gather(
+            *(
+                pool.request("GET", "http", "localhost", srv.port, "/", {}, max_bytes=99,
+                             read_timeout_s=2)
+                for _ in range(2)
+            )
+        )  # fmt: skip
+        assert [r.status for r in responses] == [200, 200]
+    assert srv.requests[0].header("Host") == f"localhost:{srv.port}"
+    assert list(pool._dns) == ["localhost"] and pool._dns["localhost"][1] == HOST

@@ -28,6 +28,7 @@ Contract of ``Pool.request``:
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -57,6 +58,17 @@ __all__ = [
 
 PER_HOST = 2
 KEEPALIVE_S = 3.0
+DNS_TTL_S = 300.0  # as aiohttp's cache was: camera names rarely move within a run
+
+
+def _is_address(host: str) -> bool:
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return True
+    return False
 
 
 class _Host:
@@ -90,6 +102,7 @@ class Pool:
         self._hosts: dict[Key, _Host] = {}
         self._conns: set[Connection] = set()
         self._tls: ssl.SSLContext | None = None
+        self._dns: dict[str, tuple[float, str]] = {}  # name -> (expires, address)
 
     async def request(
         self,
@@ -180,8 +193,13 @@ class Pool:
             tls = self._tls = self._tls or no_verify_tls()
         try:
             async with asyncio.timeout(timeout_s):
+                address = await self._resolve(host, port)
                 _, conn = await self.loop.create_connection(
-                    lambda: Connection(self.loop, key, self._lost), host, port, ssl=tls
+                    lambda: Connection(self.loop, key, self._lost),
+                    address,
+                    port,
+                    ssl=tls,
+                    server_hostname=host if tls is not None else None,
                 )
         except TimeoutError:
             raise HttpError(Failure.TIMEOUT, "no answer in time") from None
@@ -196,6 +214,22 @@ class Pool:
             raise HttpError(Failure.PROTOCOL, "HTTP client closed")
         self._conns.add(conn)
         return conn
+
+    async def _resolve(self, host: str, port: int) -> str:
+        """``host`` itself when it is an address, else its first address, cached for
+        ``DNS_TTL_S``: a camera's two sockets (and the next check) must not cost a lookup each
+        through the loop's small resolver thread pool."""
+        cached = self._dns.get(host)
+        if cached is not None and cached[0] > self.loop.time():
+            return cached[1]
+        if _is_address(host):
+            return host
+        infos = await self.loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        if not infos:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        address = str(infos[0][4][0])
+        self._dns[host] = (self.loop.time() + DNS_TTL_S, address)
+        return address
 
     def _release(self, conn: Connection) -> None:
         """The request is done with ``conn``: next waiter, the idle list, or closed."""
