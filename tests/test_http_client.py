@@ -488,3 +488,20 @@ async def test_a_camera_named_by_dns_is_resolved_and_the_address_cached(serve, p
         assert [r.status for r in responses] == [200, 200]
     assert srv.requests[0].header("Host") == f"localhost:{srv.port}"
     assert list(pool._dns) == ["localhost"] and pool._dns["localhost"][1] == HOST
+
+
+async def test_an_interim_100_continue_is_skipped(serve, pool) -> None:
+    async def continuing(req: Req, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n")
+        await writer.drain()
+        return await answer_ok(req, writer)
+
+    srv = await serve(continuing)
+    for i in range(2):
+        resp = await get(pool, srv)
+        assert (resp.status, resp.body, resp.headers.get("X-Interim")) == (
+            200,
+            b"<n>%d</n>" % i,
+            None,
+        )
+    assert srv.accepted == 1

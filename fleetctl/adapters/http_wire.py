@@ -283,8 +283,10 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         if self._waiter is None:
             return
-        self._headers_done = True
         self._status = self._parser.get_status_code()
+        if 100 <= self._status < 200:
+            return  # an interim reply (100 Continue): the real one follows on the same socket
+        self._headers_done = True
         if self._on_head is not None:
             self._on_head()
         if self._declared is not None and self._declared > self._max_bytes:
@@ -302,5 +304,8 @@ class Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         if self._waiter is None:
+            return
+        if not self._headers_done:  # the end of an interim reply: forget its headers
+            self._headers, self._framed, self._declared = [], False, None
             return
         self._finish(b"".join(self._body), keep=self._parser.should_keep_alive())
