@@ -6,10 +6,7 @@ import argparse
 import asyncio
 import gc
 import json
-import logging
-import os
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,62 +14,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from fleetctl.cli import check_render as render
+from fleetctl.cli.check_timeline import Timeline
 from fleetctl.core.errors import HistoryError, UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.core.models import CameraReport, FleetReport, Status
 
 if TYPE_CHECKING:
     from fleetctl.engine.history import HistoryStore
-
-log = logging.getLogger("fleetctl.check")
-
-
-class _Timeline:
-    """Where a check's wall time goes, logged at INFO (``fleetctl -v check``): start-up, inventory,
-    fork, probing, history, output. A slow check is then explained without a profiler."""
-
-    def __init__(self) -> None:
-        self.t0 = self.last = time.perf_counter()
-        # The interpreter's start and the imports, before run_check: wall (Linux) and CPU.
-        self.startup_s = _process_age_s()
-        self.startup_cpu_s = time.process_time()
-        self.phases: list[tuple[str, float]] = []
-
-    def mark(self, name: str, *, then: tuple[str, float] | None = None) -> None:
-        """End phase ``name`` now; ``then`` splits its last seconds off as a phase of their own."""
-        now = time.perf_counter()
-        secs = now - self.last
-        if then is not None:
-            self.phases += [(name, secs - then[1]), then]
-        else:
-            self.phases.append((name, secs))
-        self.last = now
-
-    def log(self) -> None:
-        startup = "?" if self.startup_s is None else f"{self.startup_s:.2f}"
-        parts = ", ".join(f"{name} {secs:.2f}" for name, secs in self.phases)
-        total = self.last - self.t0 + (self.startup_s or 0.0)
-        log.info(
-            "timeline (s): start-up %s (%.2f CPU), %s; total %.2f",
-            startup,
-            self.startup_cpu_s,
-            parts,
-            total,
-        )
-
-
-def _process_age_s() -> float | None:
-    """Wall seconds since this process started (Linux: /proc), None where unknown."""
-    try:
-        with open("/proc/self/stat", encoding="ascii") as fh:
-            # Field 22 is the start time in clock ticks since boot; fields after "(comm)" count
-            # from 3, and comm itself may hold spaces or parentheses.
-            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/uptime", encoding="ascii") as fh:
-            uptime = float(fh.read().split()[0])
-        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -93,7 +41,7 @@ def run_check(args: argparse.Namespace) -> int:
     from fleetctl.engine.workspace import load_workspace
 
     _validate(args)
-    timeline = _Timeline()
+    timeline = Timeline()
     workspace = load_workspace(args.inventory, args.secrets)
     timeline.mark("inventory")
     try:
