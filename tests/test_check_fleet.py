@@ -191,3 +191,25 @@ async def test_unreachable_camera_is_one_problem() -> None:
     assert r.status is Status.CRIT and [p.kind for p in r.problems] == [ProblemKind.OFFLINE]
     assert [s.name for s in r.checks] == ["reach"]
     assert report.worst.exit_code == 2
+
+
+async def test_a_bug_in_one_side_probe_is_that_probe_s_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A defect cannot be injected into a probe without replacing it: this stands in for a bug
+    # in the storage reader; the stream probe next to it must still finish and be judged.
+    from fleetctl.engine import probing
+
+    async def broken(*_a: object, **_k: object) -> None:
+        raise AttributeError("simulated defect")
+
+    monkeypatch.setattr(probing, "storage", broken)
+    async with SimFleet(cameras=1, faults="none", seed=3, discovery=False) as fleet:
+        workspace, cameras = workspace_for(fleet, fleet.cameras)
+        try:
+            report = await check_cameras(cameras, workspace, OPTIONS)
+        finally:
+            await release_connections()
+    (cam,) = report.cameras
+    (problem,) = cam.problems
+    assert (problem.kind, problem.severity) == (ProblemKind.STORAGE, Status.UNKNOWN), _words(cam)
+    assert "internal error (AttributeError)" in problem.message
+    assert cam.streams and cam.streams[0].status is Status.OK  # its neighbour still finished

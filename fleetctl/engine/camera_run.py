@@ -22,6 +22,8 @@ from fleetctl.core.models import (
     CheckStep,
     DeviceInfo,
     Problem,
+    ProblemKind,
+    Status,
     StorageResult,
     StreamResult,
 )
@@ -43,6 +45,16 @@ STREAM_SETUP_S = 2.5  # OPTIONS..PLAY on top of the measuring window
 # Probes end this much before the camera's deadline, so their own (precise) verdict wins over
 # the camera's blunt "did not finish".
 OWN_DEADLINE_MARGIN_S = 0.25
+
+
+# The problem kind an internal error at each stage is filed under.
+STAGE_KIND = {
+    "reach": ProblemKind.OFFLINE,
+    "onvif": ProblemKind.ONVIF,
+    "stream": ProblemKind.STREAM,
+    "storage": ProblemKind.STORAGE,
+    "security": ProblemKind.SECURITY,
+}
 
 
 class HostLimits:
@@ -98,6 +110,17 @@ class CameraRun:
         self.problems.extend(found)
         ms = round((time.monotonic() - t0) * 1000, 1)
         self.steps.append(CheckStep(name, verdicts.camera_status(found), ms, detail))
+
+    def internal_error(self, stage: str, err: BaseException) -> None:
+        """A bug in a probe or a verdict at ``stage``: this camera's unknown, not the run's."""
+        self.problems.append(
+            Problem(
+                STAGE_KIND.get(stage, ProblemKind.ONVIF),
+                Status.UNKNOWN,
+                f"could not check {stage}: internal error ({type(err).__name__}); run with -vv",
+            )
+        )
+        self.steps.append(CheckStep(stage, Status.UNKNOWN, self.elapsed_ms(), type(err).__name__))
 
     def report(self, now: datetime) -> CameraReport:
         problems = verdicts.sort_problems(self.problems)

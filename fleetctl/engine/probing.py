@@ -9,6 +9,7 @@ by side. Adapters are the only code that talks to the camera; verdicts are pure 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable
 from urllib.parse import urlsplit
@@ -28,6 +29,8 @@ from fleetctl.engine.camera_run import (
     retry_read,
 )
 from fleetctl.engine.side_probes import security, storage
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RTSP_PORT = 554
 ONVIF_SHARE = 0.6  # of the camera's remaining budget, at least, for the ONVIF conversation
@@ -62,12 +65,23 @@ async def run_probes(run: CameraRun) -> None:
         return  # what was learned stands; starting probes that cannot finish would blame them
     jobs: list[Awaitable[None]] = []
     if "storage" in probes:
-        jobs.append(storage(run, onvif, credential))
+        jobs.append(_contained(run, "storage", storage(run, onvif, credential)))
     if "stream" in probes or "security" in probes:
-        jobs.append(_streams_then_security(run, uris, credential))
+        stage = "stream" if "stream" in probes and uris else "security"
+        jobs.append(_contained(run, stage, _streams_then_security(run, uris, credential)))
     if jobs:
         run.begin("stream" if "stream" in probes and uris else "storage")
         await asyncio.gather(*jobs)
+
+
+async def _contained(run: CameraRun, stage: str, job: Awaitable[None]) -> None:
+    """A side probe that runs next to another: a bug in it is its own problem, named after it,
+    and the other one still finishes (the camera-level handler knows only one stage)."""
+    try:
+        await job
+    except Exception as err:
+        log.debug("check of %s: %s failed", run.camera.name, stage, exc_info=True)
+        run.internal_error(stage, err)
 
 
 async def _streams_then_security(
