@@ -28,6 +28,7 @@ Contract of ``Pool.request``:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 from collections import deque
@@ -161,6 +162,7 @@ class Pool:
                 return conn
             self._conns.discard(conn)  # closed by us (stray bytes) before its connection_lost
             self._free_slot(key, host)
+        self._hosts[key] = host  # _free_slot may have dropped an emptied entry
         if host.count < self.per_host:
             host.count += 1
         else:
@@ -175,8 +177,9 @@ class Pool:
                         self._free_slot(key, host)
                     else:
                         self._release(given)
-                else:
-                    host.waiters.remove(waiter)
+                else:  # still queued, unless a release skipped it as done
+                    with contextlib.suppress(ValueError):
+                        host.waiters.remove(waiter)
                 raise
             if got is not None:
                 return got

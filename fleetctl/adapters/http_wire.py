@@ -229,7 +229,8 @@ class Connection(asyncio.Protocol):
         self._last_rx = self._loop.time()
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError:
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+            # (a 101 Switching Protocols is nothing a camera's SOAP or storage page may answer)
             if self._waiter is not None:
                 self._fail(HttpError(Failure.MALFORMED, "broken HTTP reply"))
             else:  # garbage after a complete response: keep the response, drop the socket
