@@ -8,6 +8,8 @@ retry are observed from the outside.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import ssl
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -505,3 +507,39 @@ async def test_an_interim_100_continue_is_skipped(serve, pool) -> None:
             None,
         )
     assert srv.accepted == 1
+
+
+async def test_slots_survive_a_storm_of_failures_and_cancellations(serve, pool) -> None:
+    # A leaked slot would make every later request to that camera wait forever: after a mix
+    # of replies, hang-ups, silences and cancelled callers, each host's books must balance.
+    rng = random.Random(7)
+
+    async def moody(req: Req, writer: asyncio.StreamWriter) -> bool:
+        mood = rng.choice(["ok", "ok", "ok", "close", "silent", "slow", "chunked-cut"])
+        if mood == "close":
+            return False
+        if mood == "silent":
+            await req.reader.read()
+            return False
+        if mood == "slow":
+            await asyncio.sleep(0.01)
+        if mood == "chunked-cut":
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab")
+            return False
+        return await answer_ok(req, writer)
+
+    servers = [await serve(moody) for _ in range(3)]
+
+    async def caller(i: int) -> None:
+        srv = servers[i % 3]
+        with contextlib.suppress(HttpError, TimeoutError):
+            async with asyncio.timeout(rng.choice([0.02, 0.05, 0.2])):
+                await get(pool, srv, timeout=0.1)
+
+    await asyncio.gather(*(caller(i) for i in range(150)))
+    for key, host in pool._hosts.items():
+        assert not host.waiters, key
+        assert host.count == len(host.idle) <= pool.per_host, key
+    for srv in servers:
+        srv.handler = answer_ok
+        assert (await get(pool, srv)).status == 200
