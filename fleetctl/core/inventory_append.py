@@ -6,19 +6,20 @@ Why: ruamel's round-trip writer parses and re-emits the whole file in pure Pytho
 camera in the file, 50 s for 10,000) to add one camera. When the file is in the layout ruamel
 itself emits, appending an item changes nothing but the inserted lines, so they can be placed
 directly: ruamel renders the new items (same indentation settings, same nesting depth, so the
-same bytes) and they go where ruamel puts them: right after the site's last camera. When blank
-lines or comments follow that camera, ruamel's scanner gives them to the camera or to the next
-token by rules of columns and blank lines (seen in tests: a comment at column 0 before the next
-site goes after the new camera, one before a key of the same site too): that is left to it.
+same bytes) and they go where ruamel puts them: after the site's last camera and the blank
+lines that follow it (when it ends in a scalar). When a comment follows that camera, ruamel's scanner gives it to the
+camera or to the next token by rules of columns and blank lines (seen in tests: a comment at
+column 0 before the next site goes after the new camera, one before a key of the same site
+too): that is left to it.
 
 "The layout ruamel itself emits" is checked, conservatively, before anything is inserted: every
 line is empty, a comment, or ``key: value`` / ``- key: value`` / ``- value`` with one space
 after the colon, a value that is plain (resolving to a string, a decimal int or float,
 ``true``/``false``), quoted, or a one-line flow collection written as ruamel writes it
-(``[a, b]``, ``{k: v}``); no trailing spaces, tabs, CR, BOM or leading blank line; no blank
-or comment line between the site's last camera and what follows it; every block
-key and item sits exactly at the column the guessed indentation gives; the file ends with a
-newline. Those are the places where ruamel's output differs from its input (it re-indents, drops
+(``[a, b]``, ``{k: [v]}``); no trailing spaces, tabs, CR, BOM or leading blank line; no
+comment between the site's last camera and what follows it, nor blank lines ending the file
+there; every block key and item sits exactly at the column the guessed indentation gives; the
+file ends with a newline. Those are the places where ruamel's output differs from its input (it re-indents, drops
 ``~``, rewrites ``True``, ``+1``, ``[ a,b ]``, CRLF, ``---``, re-wraps multi-line scalars).
 Anything else returns None. Finally the new text is parsed (core.inventory_fastyaml) and must
 equal the old document with exactly these items appended, or None again: a mistake here can
@@ -49,15 +50,15 @@ _FWORD: Final = r"(?!#)(?:[^\s:,\[\]{}]|:(?=[^\s,\[\]{}]))+"
 _FPLAIN: Final = r"(?![-?:,\[\]{}#&*!|>'\"%@`+.~])" + _FWORD + r"(?: " + _FWORD + r")*"
 _FITEM: Final = f"(?:{_FPLAIN}|{_SQ}|{_DQ})"
 _FKEY: Final = r"(?![-?:,\[\]{}#&*!|>'\"%@`+.~])" + _FWORD
-_FLOW: Final = (
-    rf"\[(?:{_FITEM}(?:, {_FITEM})*)?\]|\{{(?:{_FKEY}: {_FITEM}(?:, {_FKEY}: {_FITEM})*)?\}}"
-)
+_FSEQ: Final = rf"\[(?:{_FITEM}(?:, {_FITEM})*)?\]"
+_FVAL: Final = f"(?:{_FITEM}|{_FSEQ})"  # `defaults: {tags: [a]}`: one level of nesting
+_FLOW: Final = rf"{_FSEQ}|\{{(?:{_FKEY}: {_FVAL}(?:, {_FKEY}: {_FVAL})*)?\}}"
 _KEY: Final = rf"(?![-?:,\[\]{{}}#&*!|>'\"%@`+.~]){_WORD}|{_SQ}|{_DQ}"
 _VALUE: Final = rf"{_PLAIN}|{_SQ}|{_DQ}|{_FLOW}"
 # One line of the canonical layout (without its newline).
 _LINE: Final = re.compile(
     rf"(?: *#(?:.*\S)?)?"  # empty, or a whole-line comment
-    rf"| *(?:-( +)({_VALUE})|(?:- +)?(?:{_KEY}):(?: ({_VALUE}))?)(?: +#(?:.*\S)?)?"
+    rf"| *(?:-( +)({_VALUE})|(?:- +)?(?:{_KEY}):(?: ({_VALUE}))?)( +#(?:.*\S)?)?"
 )
 _FLOW_SPLIT: Final = re.compile(r", |: ")
 
@@ -67,8 +68,8 @@ def append_cameras(text: str, site: str, items: Sequence[Any], yaml: Any) -> str
     cameras, byte for byte as ruamel's round-trip dump of the edited document would be.
 
     None when that cannot be shown cheaply: the file is not in ruamel's own layout, the site
-    or its block ``cameras:`` list is missing or empty, a blank or comment line follows its
-    last camera, or an item's name is already in the
+    or its block ``cameras:`` list is missing or empty, a comment follows its last camera,
+    or an item's name is already in the
     file (an update, or a camera of another site: the round-trip path words that error).
     ``yaml`` is the round-trip YAML object the writer would dump with (its indent settings).
     """
@@ -98,11 +99,15 @@ def append_cameras(text: str, site: str, items: Sequence[Any], yaml: Any) -> str
         if stripped and not stripped.startswith("#") and len(line) - len(stripped) <= dash:
             cut = n  # the first token after the list (a key of the site, the next site...)
             break
-    tail = lines[cut - 1].lstrip(" ")
-    if not tail or tail.startswith("#"):
-        # Blank lines or comments right after the last camera: ruamel gives them to the last
-        # camera or to the next token depending on columns, blank lines and what follows (its
-        # scanner's comment rules); where the new item lands among them is its business.
+    k = cut
+    while not lines[k - 1].strip():
+        k -= 1  # blank lines before the next token stay with the last camera, before the new
+    if lines[k - 1].lstrip(" ").startswith("#") or (
+        k != cut and not _blanks_stay(lines, k, cut, dash)
+    ):
+        # A comment after the last camera, or blank lines ruamel gives to the next token:
+        # its scanner attaches what follows a value by the token's kind, columns and blank
+        # lines (a comment at column 0 before the next site goes to that site); left to it.
         return None
     head = sum(len(line) + 1 for line in lines[:cut])
     result = text[:head] + rendered + text[head:]
@@ -147,6 +152,25 @@ def _appended(new: Any, old: Any, site: str, extra: list[Any]) -> bool:
     if any(n[k] != o[k] for k in o if k != "cameras"):
         return False
     return bool(n["cameras"] == [*o["cameras"], *extra])
+
+
+def _blanks_stay(lines: list[str], k: int, cut: int, dash: int) -> bool:
+    """The blank lines ``lines[k:cut]`` stay after the last camera, before the new ones.
+
+    Seen in ruamel (tests/test_inventory_write_fast.py): they do when the camera's last line
+    ends in a scalar or a comment and a line left of the dashes follows; not at the end of the
+    file, not after a bare flow value (``tags: []``: they go to the next token), not before a
+    key in the dashes' column (``cameras:`` then ``- name:`` unindented).
+    """
+    if cut == len(lines) or len(lines[cut]) - len(lines[cut].lstrip(" ")) >= dash:
+        return False
+    m = _LINE.fullmatch(lines[k - 1])
+    if m is None:
+        return False
+    value: str = m.group(2) or m.group(3) or ""
+    # A comment on the line holds the blank lines (the scanner appends them to it), whatever
+    # the value; without one, only a scalar does.
+    return bool(m.group(4)) or value[:1] not in ("", "[", "{")
 
 
 def _plain_text(text: str) -> bool:
