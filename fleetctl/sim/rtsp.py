@@ -8,8 +8,8 @@ SET_PARAMETER (keep-alives). Every other request needs credentials from ``cam.us
 (``rtsp_auth.py``: Digest, Basic where the vendor allows it); the vendor's realm, control
 names, Server header and quirks come from ``rtsp_flavours.py``.
 
-Streaming (``rtsp_stream.py``): one timer per playing session, one write per access unit,
-media shared by all cameras. Faults read live from ``cam.faults``: ``rtsp_down`` and
+Streaming (``rtsp_stream.py``): one timer per playing session (on a 10 ms grid, so sessions
+share loop wake-ups), one write per access unit, media shared by all cameras. Faults read live from ``cam.faults``: ``rtsp_down`` and
 ``offline`` (refused), ``hang`` (accepts, never answers), ``no_video``, ``frozen``,
 ``low_fps`` (see ``RtpSender``).
 """
