@@ -16,7 +16,8 @@ import pytest
 from fleetctl.adapters.secrets import SecretStore
 from fleetctl.core.models import Camera, CameraReport, Credential, FleetReport, Inventory, Status
 from fleetctl.core.secret import Secret
-from fleetctl.engine.admission import schedule, start_order
+from fleetctl.engine import admission as adm
+from fleetctl.engine.admission import Admission, schedule, start_order
 from fleetctl.engine.check import CheckOptions, check_cameras, release_connections
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.parallel import ForkedCheck
@@ -138,3 +139,25 @@ async def test_forked_check_starts_the_slow_cameras_first(
     assert seen == [c.name for c in job.own]
     assert [c.name for c in fleet.cameras] == names
     assert all(c.duration_s is not None and c.duration_s > 0 for c in fleet.cameras)
+
+
+async def test_admission_doubles_until_the_loop_is_first_late() -> None:
+    a = Admission(ceiling=1000)
+    limits = []
+    for lag in (0.0, 0.0, 0.0, 1.0, 0.0, 0.0):
+        a.active = a.limit  # demand waits at every sample
+        await a.adjust(lag)
+        limits.append(a.limit)
+    late = int(adm.START * 8 * adm.BACKOFF)
+    assert limits == [
+        adm.START * 2,
+        adm.START * 4,
+        adm.START * 8,
+        late,  # late: back off, and slow start is over
+        late + adm.STEP,
+        late + 2 * adm.STEP,
+    ]
+    capped = Admission(ceiling=50)
+    capped.active = capped.limit
+    await capped.adjust(0.0)
+    assert capped.limit == 50  # never past the ceiling

@@ -5,7 +5,10 @@ process (SOAP parsing, RTP counting); past the point where the event loop is sat
 cameras in flight only stretch every camera's wall time, and per-camera deadlines then fire for
 cameras that are perfectly healthy. So admission follows the loop's own lag, AIMD-style, as TCP
 follows loss: a sampler measures how late a short sleep wakes up; while the lag stays low the
-limit grows additively toward the ceiling; when it climbs, the limit shrinks multiplicatively.
+limit grows toward the ceiling, doubling until the loop is first late (TCP's slow start: a fleet
+of 250 cameras per worker otherwise spends seconds ramping up, and each camera started late
+can add its whole latency to the run), additively after that; when the lag climbs, the limit
+shrinks multiplicatively.
 A hung camera costs no CPU, so a fleet full of them still runs at the full ceiling.
 
 ``schedule`` decides the order cameras are admitted in. A run ends when its last camera ends,
@@ -25,7 +28,7 @@ from typing import Protocol, TypeVar
 SAMPLE_S = 0.1  # how often the loop's lag is sampled
 LAG_HIGH_S = 0.15  # a loop this late is saturated: back off
 LAG_LOW_S = 0.03  # a loop this punctual has room: admit more
-START = 32  # the first cameras in flight (slow start)
+START = 32  # the first cameras in flight (then doubling while punctual: slow start)
 FLOOR = 4  # never fewer in flight than this
 STEP = 8  # additive increase per punctual sample
 BACKOFF = 0.7  # multiplicative decrease per late sample
@@ -70,6 +73,7 @@ class Admission:
         self.limit = min(self.ceiling, START)
         self.active = 0
         self.peak = 0
+        self.slow_start = True  # until the first late sample
         self._cond = asyncio.Condition()
 
     @contextlib.asynccontextmanager
@@ -89,8 +93,10 @@ class Admission:
         old = self.limit
         if lag_s > LAG_HIGH_S:
             self.limit = max(min(FLOOR, self.ceiling), int(self.limit * BACKOFF))
+            self.slow_start = False
         elif lag_s < LAG_LOW_S and self.active >= self.limit:
-            self.limit = min(self.ceiling, self.limit + STEP)
+            grow = max(STEP, self.limit) if self.slow_start else STEP
+            self.limit = min(self.ceiling, self.limit + grow)
         if self.limit > old:
             async with self._cond:
                 self._cond.notify(self.limit - old)
