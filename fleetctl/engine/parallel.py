@@ -1,11 +1,14 @@
 """A check spread over forked worker processes: one event loop per core.
 
-A health check is CPU-bound on our side (SOAP parsing, RTP counting: ~30 ms per camera), so
-one event loop saturates one core long before the network is busy. ``ForkedCheck.start`` parses
-the WSDLs once, then forks ``workers - 1`` children *before* any event loop or progress thread
-exists; each child inherits the loaded workspace (secrets never cross a pipe), checks its shard
-and streams pickled CameraReports back over a pipe as they finish. The parent checks its own
-shard meanwhile and merges, so ``on_result`` sees every camera as it completes, in one process.
+A health check is CPU-bound on our side (SOAP parsing, RTP counting: ~10 ms per camera), so
+one event loop saturates one core long before the network is busy. ``ForkedCheck.start`` orders
+the cameras (the slowest last time first, ``admission.schedule``), deals them round-robin into
+one shard per worker (so the slow ones spread evenly), warms the probe once, then forks
+``workers - 1`` children *before* any event loop or progress thread exists; each child inherits
+the loaded workspace (secrets never cross a pipe), checks its shard and streams pickled
+CameraReports back over a pipe as they finish (non-blocking writes). The parent checks its own
+shard meanwhile and merges, so ``on_result`` sees every camera as it completes, in one process,
+and the report keeps the order of ``cameras``.
 
 A child that dies costs its unfinished cameras an ``unknown`` problem, never the run. Linux only
 (fork); elsewhere, and for small fleets, ``workers`` falls back to 1.
@@ -109,7 +112,7 @@ class ForkedCheck:
         job = cls(cameras, workspace, options, own=shards[0])
         if workers == 1:
             return job
-        asyncio.run(_warm_up(options))  # parse the WSDLs once: every child inherits them
+        asyncio.run(_warm_up(options))  # once, here: every child inherits what it readies
         per_child = replace(options, concurrency=max(1, options.concurrency // workers))
         job.options = per_child
         for shard in shards[1:]:
