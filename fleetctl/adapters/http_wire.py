@@ -44,23 +44,26 @@ class Stale(Exception):
 
 
 class Headers(Mapping[str, str]):
-    """Response headers in arrival order, looked up case-insensitively (few: a linear scan)."""
+    """Response headers in arrival order, looked up case-insensitively (few: a linear scan).
+
+    Kept as the raw bytes llhttp gave and decoded (latin-1) only when asked: most replies are
+    asked for one header, if any."""
 
     __slots__ = ("_items",)
 
-    def __init__(self, items: list[tuple[str, str]]) -> None:
+    def __init__(self, items: list[tuple[bytes, bytes]]) -> None:
         self._items = items
 
     def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        key = key.lower()
+        want = key.lower().encode("latin-1")
         for name, value in self._items:
-            if name.lower() == key:
-                return value
+            if name.lower() == want:
+                return value.decode("latin-1")
         return default
 
     def getall(self, key: str) -> list[str]:
-        key = key.lower()
-        return [value for name, value in self._items if name.lower() == key]
+        want = key.lower().encode("latin-1")
+        return [value.decode("latin-1") for name, value in self._items if name.lower() == want]
 
     def __getitem__(self, key: str) -> str:
         value = self.get(key)
@@ -69,7 +72,7 @@ class Headers(Mapping[str, str]):
         return value
 
     def __iter__(self) -> Iterator[str]:
-        return (name for name, _ in self._items)
+        return (name.decode("latin-1") for name, _ in self._items)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -140,7 +143,7 @@ class Connection(asyncio.Protocol):
         self._sent = 0.0
         self._got_bytes = False
         self._status = 0
-        self._headers: list[tuple[str, str]] = []
+        self._headers: list[tuple[bytes, bytes]] = []
         self._framed = False  # Content-Length or Transfer-Encoding: the body does not end at EOF
         self._declared: int | None = None
         self._headers_done = False
@@ -270,7 +273,9 @@ class Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._waiter is None:
             return
-        self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        self._headers.append((name, value))
+        if len(name) not in (14, 17):  # neither content-length nor transfer-encoding
+            return
         lower = name.lower()
         if lower == b"content-length":
             self._framed = True
