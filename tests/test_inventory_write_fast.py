@@ -11,6 +11,7 @@ leaves the old file.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
 import multiprocessing
 import os
@@ -19,6 +20,7 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -302,7 +304,7 @@ def _add_many(path: str, tag: str, n: int) -> None:
 def test_the_lock_serialises_writers_in_two_processes(tmp_path: Path) -> None:
     path = tmp_path / "inv.yaml"
     path.write_text(BASE)
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("fork")  # the parent imported fleetctl already
     procs = [ctx.Process(target=_add_many, args=(str(path), tag, 8)) for tag in ("p", "qq")]
     for p in procs:
         p.start()
@@ -377,3 +379,36 @@ def test_a_hand_edit_between_two_writes_is_kept(tmp_path: Path) -> None:
     after = path.read_text()
     assert after.startswith(edited.split("  b:\n")[0]) and after.endswith("port: 81\n")
     assert load_inventory(str(path)).camera("b1").port == 81  # type: ignore[union-attr]
+
+
+WAITING_WRITER = """
+import sys
+from fleetctl.core.inventory_writer import upsert_camera
+upsert_camera(sys.argv[1], "a", {"name": "a-child", "host": "10.0.0.8"})
+"""
+
+
+def _blocked_on_a_lock(pid: int) -> bool:
+    # /proc/locks marks a waiter with "->": "1: -> FLOCK  ADVISORY  WRITE <pid> <dev:inode> ..."
+    with open("/proc/locks") as fh:
+        return any("->" in line and f" {pid} " in line for line in fh)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="needs Linux /proc/locks")
+def test_a_writer_waits_for_the_directory_lock_then_reads_the_new_file(tmp_path: Path) -> None:
+    path = tmp_path / "inv.yaml"
+    path.write_text(BASE)
+    held = os.open(tmp_path, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as another fleetctl in its read-modify-write
+        child = subprocess.Popen([sys.executable, "-c", WAITING_WRITER, str(path)])
+        while not _blocked_on_a_lock(child.pid):  # the kernel's word that it waits for us
+            assert child.poll() is None, "the writer did not wait for the lock"
+            time.sleep(0.01)  # poll interval (the child is importing), not a readiness guess
+        edited = BASE + "  c:\n    cameras:\n      - name: c1\n        host: 10.0.0.9\n"
+        path.write_text(edited)  # what the lock holder writes
+    finally:
+        os.close(held)  # releases the lock
+    assert child.wait(timeout=120) == 0
+    names = {c.name for c in load_inventory(str(path)).cameras}
+    assert {"a1", "b1", "c1", "a-child"} <= names  # the child read the holder's file
