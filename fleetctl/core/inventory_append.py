@@ -68,9 +68,9 @@ def append_cameras(text: str, site: str, items: Sequence[Any], yaml: Any) -> str
     cameras, byte for byte as ruamel's round-trip dump of the edited document would be.
 
     None when that cannot be shown cheaply: the file is not in ruamel's own layout, the site
-    or its block ``cameras:`` list is missing or empty, a comment follows its last camera,
-    or an item's name is already in the
-    file (an update, or a camera of another site: the round-trip path words that error).
+    or its block ``cameras:`` list is missing or empty, a comment follows its last camera, or
+    an item's name is already in the file (an update, or a camera of another site: the
+    round-trip path words that error).
     ``yaml`` is the round-trip YAML object the writer would dump with (its indent settings).
     """
     if not items or not _plain_text(text):
