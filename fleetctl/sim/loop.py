@@ -1,12 +1,12 @@
 """The event loop `fleetctl sim` runs on: uvloop when it is installed, else asyncio's own.
 
-Why: the simulator shares the machine's cores with the client being measured, and most of its
-cost per camera is event-loop machinery, not camera logic. Measured on this project's 2-core box
-(``python benchmarks/bench_sim.py --loop both``): asyncio's pure-Python accept path and
-transports cost ~160 us of CPU per accepted-and-closed connection and ~30 us per small
-request/response; uvloop's ~70 us and ~19 us. A health check opens about five connections per
-camera (reach probes, ONVIF, storage, RTSP), so the loop alone is a large share of the
-simulator's bill.
+Why: the simulator shares the machine's cores with the client being measured, and much of its
+cost per camera is event-loop machinery, not camera logic. On this project's 2-core box a bare
+loopback server spent ~160 us of CPU per accepted-and-closed connection on asyncio (its accept
+path and transports are Python) and ~70 us on uvloop; ~30 vs ~19 us per small request/reply.
+``benchmarks/bench_sim.py --baseline REV`` prints both loops side by side (GetSystemDateAndTime:
+263 vs 182 us per request, with the connection setup); for a whole `fleetctl check` the
+difference is within the noise of a loaded box (``bench_sim.py --check 500 --repeat 3``).
 
 What clients see does not change: the same bytes, the same TCP behaviour (resets by SO_LINGER 0,
 bound-but-not-listening refusals, flow control and dropped frames); the simulator's test suite
