@@ -3,6 +3,7 @@
     python benchmarks/bench_check.py                 # 500 cameras, realistic faults
     python benchmarks/bench_check.py --cameras 200   # quicker
     python benchmarks/bench_check.py --scale         # also fleetctl alone at 1,000 and 10,000
+    python benchmarks/bench_check.py --sim-rev 8388260   # against that revision's simulator
 
 Baseline (issue 4): per camera, onvif-zeep-async's ``ONVIFCamera`` (update_xaddrs,
 GetDeviceInformation, GetProfiles, GetStreamUri), then an ffprobe-like look at the main stream:
@@ -131,6 +132,27 @@ def run_measured(
     return Measure(label, wall, cpu, usage.ru_maxrss / 1024, ""), out
 
 
+# Extra environment of the simulator processes: ``--sim-rev`` runs another revision's simulator
+# (its fleetctl/ exported to a folder put first on PYTHONPATH) so that a speed-up of today's
+# simulator cannot flatter either contender.
+SIM_ENV: dict[str, str] = {}
+
+
+def export_fleetctl(rev: str, into: Path) -> Path:
+    import io
+    import tarfile
+
+    repo = Path(__file__).resolve().parent.parent
+    tar = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", rev, "fleetctl"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        archive.extractall(into, filter="data")
+    return into
+
+
 class Sim:
     """`fleetctl sim` in its own process; ready when it prints its banner's last line."""
 
@@ -170,7 +192,7 @@ class Sim:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
-                env=dict(os.environ, COLUMNS="200"),
+                env=dict(os.environ, COLUMNS="200", **SIM_ENV),
             )
             assert self.proc.stdout is not None
             for line in self.proc.stdout:
@@ -333,10 +355,18 @@ def main() -> None:
     )
     ap.add_argument("--scale-sizes", default="1000,10000")
     ap.add_argument("--no-versus", action="store_true", help="skip the baseline comparison")
+    ap.add_argument(
+        "--sim-rev",
+        metavar="REV",
+        help="run the simulator of this git revision (e.g. the one the baseline was first measured on)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-check-") as tmp:
         workdir = Path(tmp)
         os.environ["XDG_DATA_HOME"] = str(workdir / "data")  # known_hosts, history: not the user's
+        if args.sim_rev:
+            SIM_ENV["PYTHONPATH"] = str(export_fleetctl(args.sim_rev, workdir / "sim-rev"))
+            print(f"== the simulator of revision {args.sim_rev}")
         if not args.no_versus:
             versus(args.cameras, args.seed, workdir)
         if args.scale:
