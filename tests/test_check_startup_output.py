@@ -72,3 +72,4 @@ async def test_check_path_imports_and_timeline(sim_fleet: SimFleet, tmp_path: Pa
     timeline = next(line for line in text.splitlines() if "timeline (s):" in line)
     for phase in ("start-up", "inventory", "warm-up+fork", "checks", "history-write", "output"):
         assert phase in timeline, timeline
+    assert timeline.endswith("loop uvloop"), timeline  # installed with fleetctl (aio.py)

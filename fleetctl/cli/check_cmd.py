@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import json
 import sys
@@ -13,6 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from fleetctl import aio
 from fleetctl.cli import check_render as render
 from fleetctl.cli.check_timeline import Timeline
 from fleetctl.core.errors import HistoryError, UsageError
@@ -76,7 +76,7 @@ def run_check(args: argparse.Namespace) -> int:
             return await job.run(on_result, history)
 
         with _progress(len(cameras), enabled=not args.quiet and sys.stderr.isatty()) as on_result:
-            report = asyncio.run(main(on_result))
+            report = aio.run(main(on_result))  # uvloop when installed
         first = "" if job.first_result_s is None else f" (first result at {job.first_result_s:.2f})"
         timeline.mark("checks" + first, then=("history-write", job.record_s or 0.0))
     finally:

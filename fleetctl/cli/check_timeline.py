@@ -41,12 +41,15 @@ class Timeline:
         startup = "?" if self.startup_s is None else f"{self.startup_s:.2f}"
         parts = ", ".join(f"{name} {secs:.2f}" for name, secs in self.phases)
         total = self.last - self.t0 + (self.startup_s or 0.0)
+        from fleetctl import aio
+
         log.info(
-            "timeline (s): start-up %s (%.2f CPU), %s; total %.2f",
+            "timeline (s): start-up %s (%.2f CPU), %s; total %.2f; loop %s",
             startup,
             self.startup_cpu_s,
             parts,
             total,
+            aio.loop_name(),
         )
 
 

@@ -12,6 +12,7 @@ import time
 
 from aiohttp import web
 
+from fleetctl import aio
 from fleetctl.cli.check_render import render_json
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
@@ -123,4 +124,4 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(serve(args))
+    return aio.run(serve(args))  # uvloop when installed (fleetctl/aio.py)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from fleetctl import __version__
+from fleetctl import __version__, aio
 from fleetctl.core.models import Camera, CameraReport, FleetReport, Problem, ProblemKind, Status
 from fleetctl.engine.admission import schedule
 from fleetctl.engine.check import CheckOptions, _warm_up, check_cameras, release_connections
@@ -75,7 +75,7 @@ def _child(shard: Sequence[Camera], workspace: Workspace, options: CheckOptions,
             transport.close()  # after what is buffered is written
             await pipe.closed
 
-    asyncio.run(main())
+    aio.run(main())  # uvloop when installed (fleetctl/aio.py)
 
 
 @dataclass

@@ -16,40 +16,26 @@ passes on both loops (``tests/test_sim_fast_loop.py`` runs the fidelity checks u
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import os
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
+
+from fleetctl import aio
 
 T = TypeVar("T")
 
 ENV = "FLEETCTL_SIM_LOOP"
 
 
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+def loop_factory() -> Callable[[], Any] | None:
     """uvloop's ``new_event_loop`` when it is importable and not refused by $FLEETCTL_SIM_LOOP."""
-    if os.environ.get(ENV, "").strip().lower() == "asyncio":
-        return None
-    try:
-        uvloop = importlib.import_module("uvloop")  # optional: not a dependency of fleetctl
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
+    return aio.loop_factory(ENV)
 
 
 def loop_name() -> str:
     """"uvloop" or "asyncio": what ``run()`` would use (for summaries and benchmarks)."""
-    return "asyncio" if loop_factory() is None else "uvloop"
+    return aio.loop_name(ENV)
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run(main)`` on the simulator's loop (see the module docstring)."""
-    factory = loop_factory()
-    if factory is None:
-        return asyncio.run(main)
-    # asyncio.Runner takes a loop_factory from 3.11 on: no global policy change, so nothing
-    # else in this process (a TUI, a test) is moved to uvloop behind its back.
-    with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(main)
+    return aio.run(main, env=ENV)
