@@ -34,6 +34,21 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError("--window must be positive and shorter than --timeout")
 
 
+def _room_for_sockets(concurrency: int) -> None:
+    """Raise the open-file soft limit toward the hard one: a camera in flight holds up to four
+    sockets (two HTTP, RTSP, a liveness look), and many systems start processes at 1,024."""
+    import contextlib
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 4 * concurrency + 256
+    if soft != resource.RLIM_INFINITY and soft < want:
+        new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        # What we have will do if refused: the admission keeps most sockets closed anyway.
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+
+
 def run_check(args: argparse.Namespace) -> int:
     from fleetctl.core.selection import select_cameras
     from fleetctl.engine.check import CheckOptions
@@ -41,6 +56,7 @@ def run_check(args: argparse.Namespace) -> int:
     from fleetctl.engine.workspace import load_workspace
 
     _validate(args)
+    _room_for_sockets(args.concurrency)
     timeline = Timeline()
     workspace = load_workspace(args.inventory, args.secrets)
     timeline.mark("inventory")

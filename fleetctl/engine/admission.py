@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Protocol, TypeVar
@@ -74,20 +75,51 @@ class Admission:
         self.active = 0
         self.peak = 0
         self.slow_start = True  # until the first late sample
-        self._cond = asyncio.Condition()
+        # Waiters, most urgent first: (-urgency, arrival, future).
+        self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._arrivals = 0
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        async with self._cond:
-            await self._cond.wait_for(lambda: self.active < self.limit)
-            self.active += 1
-            self.peak = max(self.peak, self.active)
+        await self.acquire()
         try:
             yield
         finally:
-            async with self._cond:
-                self.active -= 1
-                self._cond.notify()
+            await self.release()
+
+    async def acquire(self, urgency: float = 0.0) -> None:
+        """Wait for room; among waiters the most urgent first, then first come.
+
+        ``urgency`` is how long the camera's conversation is expected to take from here (its
+        first answer's latency): the slowest start first, as in ``start_order``.
+        """
+        if self.active < self.limit and not self._waiting:
+            self._take()
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._arrivals += 1
+        heapq.heappush(self._waiting, (-urgency, self._arrivals, fut))
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                await self.release()  # granted as we were cancelled: give it back
+            raise
+
+    def _take(self) -> None:
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+
+    def _wake(self) -> None:
+        while self.active < self.limit and self._waiting:
+            _, _, fut = heapq.heappop(self._waiting)
+            if not fut.done():
+                self._take()
+                fut.set_result(None)
+
+    async def release(self) -> None:
+        self.active -= 1
+        self._wake()
 
     async def adjust(self, lag_s: float) -> None:
         old = self.limit
@@ -98,8 +130,7 @@ class Admission:
             grow = max(STEP, self.limit) if self.slow_start else STEP
             self.limit = min(self.ceiling, self.limit + grow)
         if self.limit > old:
-            async with self._cond:
-                self._cond.notify(self.limit - old)
+            self._wake()
 
     async def follow_loop(self) -> None:
         """Run until cancelled: sample the loop's lag and adjust the limit."""

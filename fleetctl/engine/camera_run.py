@@ -29,6 +29,7 @@ from fleetctl.core.models import (
 )
 
 if TYPE_CHECKING:
+    from fleetctl.engine.admission import Admission
     from fleetctl.engine.check import CheckOptions
     from fleetctl.engine.workspace import Workspace
 
@@ -90,6 +91,45 @@ class CameraRun:
     streams: list[StreamResult] = field(default_factory=list)
     storage: tuple[StorageResult, ...] = ()
 
+    # Admission (engine.admission) is taken after the ONVIF conversation, before the stream,
+    # storage and security probes (the CPU of a check is there): a silent or slow camera waits
+    # out its limit without holding a slot, from the start of the run, instead of being
+    # admitted late and adding its whole wait to the run's end. Time spent waiting for the slot
+    # is not the camera's: the deadline and the step timings are moved by it.
+    admission: Admission | None = None
+    deadline: asyncio.Timeout | None = None
+    admitted: bool = False
+    waits: list[tuple[float, float]] = field(default_factory=list)  # (when, seconds waited)
+
+    async def admit(self, urgency: float = 0.0) -> float:
+        """Take an admission slot (once); the seconds waited for it. ``urgency``: the seconds
+        the camera's answers take (a slow camera goes first: its conversation is the longest)."""
+        if self.admitted or self.admission is None:
+            return 0.0
+        start = time.monotonic()
+        when = self.deadline.when() if self.deadline is not None else None
+        if self.deadline is not None:
+            self.deadline.reschedule(None)  # the wait must not fire the camera's deadline
+        try:
+            await self.admission.acquire(urgency)
+            self.admitted = True
+        finally:
+            waited = time.monotonic() - start
+            if self.deadline is not None and when is not None:
+                self.deadline.reschedule(when + waited)
+        if waited > 0.0:
+            self.waits.append((start, waited))
+            self.t0 += waited
+        return waited
+
+    async def release(self) -> None:
+        if self.admitted and self.admission is not None:
+            self.admitted = False
+            await self.admission.release()
+
+    def waited_since(self, t0: float) -> float:
+        return sum(w for at, w in self.waits if at >= t0)
+
     def remaining(self) -> float:
         return self.options.timeout_s - (time.monotonic() - self.t0)
 
@@ -108,7 +148,7 @@ class CameraRun:
 
     def step(self, name: str, found: list[Problem], detail: str, t0: float) -> None:
         self.problems.extend(found)
-        ms = round((time.monotonic() - t0) * 1000, 1)
+        ms = round((time.monotonic() - t0 - self.waited_since(t0)) * 1000, 1)
         self.steps.append(CheckStep(name, verdicts.camera_status(found), ms, detail))
 
     def internal_error(self, stage: str, err: BaseException) -> None:

@@ -54,7 +54,10 @@ class CheckOptions:
     process's event loop lags (``engine.admission``). ``probes`` selects among ALL_PROBES."""
 
     timeout_s: float = 10.0  # hard per-camera deadline
-    concurrency: int = 256  # cameras at once, at most (named, configurable)
+    # Cameras at once, at most. The CPU-heavy part of each (stream, storage) is admitted by
+    # the loop's lag (engine.admission); this bounds the cheap part: a silent or slow camera's
+    # wait must start with the run, not when a place frees up.
+    concurrency: int = 512
     per_host: int = 2  # connections to one host at once
     stream_window_s: float = 1.0  # RTP measuring window
     check_default_passwords: bool = False
@@ -79,14 +82,21 @@ async def check_camera(
 
 
 async def _check_camera(
-    camera: Camera, workspace: Workspace, options: CheckOptions, hosts: HostLimits
+    camera: Camera,
+    workspace: Workspace,
+    options: CheckOptions,
+    hosts: HostLimits,
+    admission: Admission | None = None,
 ) -> CameraReport:
     if camera.onvif and "onvif" in options.probes:
         await _warm_up(options)
-    run = CameraRun(camera=camera, workspace=workspace, options=options, hosts=hosts)
+    run = CameraRun(
+        camera=camera, workspace=workspace, options=options, hosts=hosts, admission=admission
+    )
     t0 = time.monotonic()
     try:
-        async with asyncio.timeout(options.timeout_s):
+        async with asyncio.timeout(options.timeout_s) as deadline:
+            run.deadline = deadline
             await run_probes(run)
     except TimeoutError:
         _deadline_problem(run, options.timeout_s)
@@ -100,7 +110,12 @@ async def _check_camera(
             )
         )
         run.steps.append(CheckStep(run.stage, Status.UNKNOWN, run.elapsed_ms(), type(err).__name__))
-    return replace(run.report(datetime.now(UTC)), duration_s=round(time.monotonic() - t0, 3))
+    finally:
+        await run.release()
+    waited = sum(w for _, w in run.waits)
+    return replace(
+        run.report(datetime.now(UTC)), duration_s=round(time.monotonic() - t0 - waited, 3)
+    )
 
 
 async def _warm_up(options: CheckOptions) -> None:
@@ -171,8 +186,7 @@ async def check_cameras(
     async def worker() -> None:
         # A fixed pool pulling from one iterator: 10,000 cameras never mean 10,000 pending tasks.
         for i, camera in queue:
-            async with admission.slot():
-                report = await _check_camera(camera, workspace, options, hosts)
+            report = await _check_camera(camera, workspace, options, hosts, admission)
             if history is not None:
                 try:
                     report = history.annotate(report)

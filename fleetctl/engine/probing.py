@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RTSP_PORT = 554
 ONVIF_SHARE = 0.6  # of the camera's remaining budget, at least, for the ONVIF conversation
-SHAPE_MARGIN_S = 0.1  # the liveness look ends this much before the ONVIF deadline
+SHAPE_MARGIN_S = 0.1  # the liveness look ends this much before the ONVIF limit
+FIRST_REPLY_FACTOR = 2.0  # x policy.slow_s: how long the first ONVIF answer may take
 _SILENT = (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE)
 
 
@@ -63,6 +64,10 @@ async def run_probes(run: CameraRun) -> None:
             uris.append((main, main.stream_uri))
     if run.remaining() < MIN_FOLLOW_UP_S:
         return  # what was learned stands; starting probes that cannot finish would blame them
+    # It answers: the CPU-heavy part (the stream window above all) waits for room in this
+    # process. The ONVIF conversation did not: a few small requests, and for a slow or silent
+    # camera only waiting, which must start with the run, not behind the healthy cameras.
+    await run.admit()
     jobs: list[Awaitable[None]] = []
     if "storage" in probes:
         jobs.append(_contained(run, "storage", storage(run, onvif, credential)))
@@ -144,6 +149,14 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
     # Leave room after ONVIF for the stream window, so a slow camera still gets its video judged.
     reserve = opts.stream_window_s + STREAM_SETUP_S if "stream" in opts.probes else 0.0
 
+    # The first, cheapest answer (the pre-auth clock) gets twice the "slow" threshold: a camera
+    # that accepted the connection and cannot say the time by then is wedged, or drip-feeding,
+    # and is not waited for until the ONVIF budget runs out. A site on a slow uplink raises
+    # `policy.slow_s`, and with it this limit.
+    first_reply_s = FIRST_REPLY_FACTOR * cam.policy.slow_s
+
+    first_reply = asyncio.Event()
+
     def make() -> Awaitable[OnvifProbe]:
         return probe_onvif(
             cam,
@@ -151,35 +164,41 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
             timeout_s=_onvif_budget(run, reserve),
             max_bytes=MAX_REPLY_BYTES,
             want_recordings="storage" in opts.probes,
+            first_reply_s=first_reply_s,
+            first_reply=first_reply,
         )
 
-    # Retry a refused or silent camera once, if a retry still fits before the stream's reserve.
+    # Retry a refused camera once (a web server restarting), if a retry still fits before the
+    # stream's reserve. Not a silent one: the reach probe has just connected, TCP retransmits
+    # lost segments itself, and a second wait would double the cost of every wedged camera.
     conversation = asyncio.ensure_future(
         retry_read(
             make,
             lambda p: (
-                not p.answered
-                and p.failure in (Failure.TIMEOUT, Failure.REFUSED)
-                and run.remaining() > reserve + 2.0
+                not p.answered and p.failure is Failure.REFUSED and run.remaining() > reserve + 2.0
             ),
             run,
         )
     )
-    # A conversation still going a second before its deadline is about to time out: look at
-    # how the web server answers meanwhile (on the camera's second connection), so a silent,
-    # slow or drip-feeding camera costs its ONVIF deadline and not a second more.
+    # No complete first answer a second before its limit: look at how the web server answers
+    # meanwhile (on the camera's second connection), so a silent or drip-feeding camera costs
+    # its limit and not a second more. A camera that answered whole replies is not dripping.
     shape: asyncio.Future[bool] | None = None
+    answered = asyncio.ensure_future(first_reply.wait())
     try:
-        lead = _onvif_budget(run, reserve) - LIVENESS_TIMEOUT_S - SHAPE_MARGIN_S
-        await asyncio.wait({conversation}, timeout=max(0.0, lead))
-        if not conversation.done():
+        limit = min(first_reply_s, _onvif_budget(run, reserve))
+        lead = limit - LIVENESS_TIMEOUT_S - SHAPE_MARGIN_S
+        await asyncio.wait(
+            {conversation, answered}, timeout=max(0.0, lead), return_when=asyncio.FIRST_COMPLETED
+        )
+        if not conversation.done() and not first_reply.is_set():
             shape = asyncio.ensure_future(_trickling(run))
         probe = await conversation
         trickling = False
-        if probe.failure is Failure.TIMEOUT:
+        if probe.failure is Failure.TIMEOUT and not probe.calls:
             trickling = await shape if shape is not None else await _trickling(run)
     finally:
-        for task in (conversation, shape):
+        for task in (conversation, shape, answered):
             if task is not None and not task.done():
                 task.cancel()
     run.answered = probe.answered or trickling

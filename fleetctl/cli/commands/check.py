@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     options.add_inventory(p)
     options.add_select(p)
     options.add_format(p, ("table", "json", "csv", "nagios"))
-    options.add_run_limits(p)
+    options.add_run_limits(p, concurrency=512)
     p.add_argument(
         "--window",
         "-w",
