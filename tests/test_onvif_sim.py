@@ -255,3 +255,24 @@ async def test_media2_profiles_and_uris_match_media1(fleet: SimFleet) -> None:
             prof.encoder.gop,
         )
     assert [op for op, _ in conv.calls][-1] == "GetStreamUri"
+
+
+async def test_a_wedged_camera_costs_its_first_reply_limit_not_the_whole_budget(fleet: SimFleet) -> None:
+    hang = fleet.cameras[14]
+    assert hang.has("hang")
+    probe = await onvif.probe_onvif(camera(hang), cred(fleet), timeout_s=30, first_reply_s=0.4)
+    assert probe.failure is Failure.TIMEOUT and not probe.answered and not probe.calls
+    assert probe.error is not None and "within 0.4 s" in probe.error  # the limit, not the 30 s
+
+
+async def test_a_slow_camera_is_left_once_its_pace_says_the_rest_cannot_finish(fleet: SimFleet) -> None:
+    slow = fleet.cameras[15]
+    assert slow.has("slow")
+    slow.fault_params["slow_s"] = 0.4  # every answer 0.4 s: clock + login fit, three more do not
+    probe = await onvif.probe_onvif(camera(slow), cred(fleet), timeout_s=1.9, first_reply_s=1.0)
+    assert probe.failure is Failure.TIMEOUT and probe.answered
+    assert [op for op, _ in probe.calls] == ["GetSystemDateAndTime", "GetDeviceInformation"]
+    assert probe.device is not None and probe.device.manufacturer  # identity and login kept
+    assert probe.error is not None and "cannot finish" in probe.error
+    # Asked for no more than it could answer: the camera saw exactly the two calls.
+    assert slow.counters.requests.get("GetServices", 0) == 0
