@@ -123,3 +123,33 @@ async def test_a_saturated_cycle_stops_promptly(tmp_path: Path) -> None:
         async with asyncio.timeout(8):  # one in-flight check (2 s), not six of them (12 s)
             await task
         assert len(mon.latest) <= 2
+
+
+def test_metrics_render_from_a_view_taken_on_the_loop_thread() -> None:
+    # serve renders in a thread while the loop adds reports: the thread reads a copy. Before,
+    # a first cycle at 10,000 cameras answered a scrape with 500 (dict changed size).
+    from datetime import UTC, datetime
+
+    from fleetctl.adapters.secrets import SecretStore
+    from fleetctl.core.models import Camera, CameraReport, Inventory, Status
+    from fleetctl.engine.workspace import Workspace
+
+    cams = [Camera(name=f"c{i}", host=f"127.253.9.{i + 1}", site="s") for i in range(3)]
+    ws = Workspace(Inventory(tuple(cams), (), ()), SecretStore(path="<test>", credentials={}))
+    mon = Monitor(ws, cams, MonitorOptions(interval_s=60, flap_checks=1, check=FAST))
+    now = datetime.now(UTC)
+
+    def report(name: str) -> CameraReport:
+        return CameraReport(name, "s", "127.253.9.1", Status.OK, (), checked_at=now)
+
+    exposition = Exposition(mon)
+    for name in ("c0", "c1"):
+        mon.latest[name] = report(name)
+    mon.version += 1
+    view = exposition.view()
+    mon.latest["c2"] = report("c2")  # the loop moves on while the thread renders
+    mon.version += 1
+    body, _ = exposition.render(False, view)
+    assert b'name="c1"' in body and b'name="c2"' not in body
+    body, _ = exposition.render(False)  # a fresh view: the new camera is there
+    assert b'name="c2"' in body

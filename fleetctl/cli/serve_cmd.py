@@ -56,7 +56,8 @@ def build_app(monitor: Monitor, exposition: Exposition) -> web.Application:
     async def metrics(request: web.Request) -> web.Response:
         openmetrics = "application/openmetrics-text" in request.headers.get("Accept", "")
         # Rendering a large fleet is CPU work: do it off the event loop so checks keep their timing.
-        body, ctype = await asyncio.to_thread(exposition.render, openmetrics)
+        # The view is copied here, on the loop's thread: the thread must not read live dicts.
+        body, ctype = await asyncio.to_thread(exposition.render, openmetrics, exposition.view())
         return web.Response(body=body, headers={"Content-Type": ctype})
 
     async def healthz(request: web.Request) -> web.Response:

@@ -1,8 +1,11 @@
 """Prometheus / OpenMetrics exposition of a Monitor's latest reports.
 
 A custom collector reads the monitor's state at scrape time (no per-camera metric objects that
-would have to be created and deleted as the inventory changes). Rendering 10,000 cameras is tens
-of milliseconds of CPU, so the text is cached per monitor version and format.
+would have to be created and deleted as the inventory changes). The text is cached per monitor
+version and format. Rendering 10,000 cameras takes seconds, so `serve` renders in a thread: from
+a ``MetricsView`` copied on the event loop's thread (``Exposition.view``), never from the live
+dicts the loop keeps changing ("dictionary changed size during iteration" was a 500 at 10,000
+cameras during the first cycle).
 
 Label set per camera: site, name, vendor, model. Series that could not be measured are absent,
 never zero: a missing clock offset must not look like a perfect clock.
@@ -10,8 +13,10 @@ never zero: a missing clock offset must not look like a perfect clock.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -20,7 +25,7 @@ from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as CONT
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from fleetctl.core.models import ProblemKind, Status
+from fleetctl.core.models import Camera, CameraReport, ProblemKind, Status
 from fleetctl.engine.monitor import Monitor
 
 CAMERA_LABELS = ["site", "name", "vendor", "model"]
@@ -31,12 +36,39 @@ def _vendor(manufacturer: str | None) -> str:
     return (manufacturer or "unknown").strip().lower() or "unknown"
 
 
+@dataclass(frozen=True)
+class MetricsView:
+    """What the collector reads of a Monitor, copied at one instant."""
+
+    latest: Mapping[str, CameraReport]
+    last_checked: Mapping[str, float]
+    cameras: Sequence[Camera]
+    cycles: int
+    overruns: int
+    last_cycle_s: float | None
+    version: int
+
+    @classmethod
+    def of(cls, m: Monitor) -> MetricsView:
+        """A copy of ``m``'s state; call it on the thread that changes ``m`` (the loop's)."""
+        return cls(
+            dict(m.latest),
+            dict(m.last_checked),
+            m.cameras,
+            m.cycles,
+            m.overruns,
+            m.last_cycle_s,
+            m.version,
+        )
+
+
 class FleetCollector(Collector):
     def __init__(self, monitor: Monitor) -> None:
         self.monitor = monitor
+        self.view: MetricsView | None = None  # set by Exposition.render for one rendering
 
     def collect(self) -> Iterator[Metric]:
-        m = self.monitor
+        m = self.view if self.view is not None else MetricsView.of(self.monitor)
         up = GaugeMetricFamily("fleetctl_camera_up", "1 if the camera answered its last check", labels=CAMERA_LABELS)
         status = GaugeMetricFamily(
             "fleetctl_camera_status", "Last reported status, one-hot (after flap damping)", labels=[*CAMERA_LABELS, "status"]
@@ -111,13 +143,24 @@ class Exposition:
     def __init__(self, monitor: Monitor) -> None:
         self.monitor = monitor
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(FleetCollector(monitor))
+        self.collector = FleetCollector(monitor)
+        self.registry.register(self.collector)
         self._cache: dict[bool, tuple[int, bytes]] = {}
+        self._lock = threading.Lock()  # one rendering at a time: the collector holds its view
 
-    def render(self, openmetrics: bool) -> tuple[bytes, str]:
-        version = self.monitor.version
-        hit = self._cache.get(openmetrics)
-        if hit is None or hit[0] != version:
-            body = generate_openmetrics(self.registry) if openmetrics else generate_text(self.registry)  # type: ignore[no-untyped-call]
-            hit = self._cache[openmetrics] = (version, body)
+    def view(self) -> MetricsView:
+        return MetricsView.of(self.monitor)
+
+    def render(self, openmetrics: bool, view: MetricsView | None = None) -> tuple[bytes, str]:
+        """The exposition text. From another thread, pass a ``view`` taken on the loop's."""
+        view = view if view is not None else self.view()
+        with self._lock:
+            hit = self._cache.get(openmetrics)
+            if hit is None or hit[0] != view.version:
+                self.collector.view = view
+                try:
+                    body = generate_openmetrics(self.registry) if openmetrics else generate_text(self.registry)  # type: ignore[no-untyped-call]
+                finally:
+                    self.collector.view = None
+                hit = self._cache[openmetrics] = (view.version, body)
         return hit[1], CONTENT_TYPE_OPENMETRICS if openmetrics else CONTENT_TYPE_PLAIN_0_0_4
