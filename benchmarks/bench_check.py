@@ -138,21 +138,6 @@ def run_measured(
 SIM_ENV: dict[str, str] = {}
 
 
-def export_fleetctl(rev: str, into: Path) -> Path:
-    import io
-    import tarfile
-
-    repo = Path(__file__).resolve().parent.parent
-    tar = subprocess.run(
-        ["git", "-C", str(repo), "archive", "--format=tar", rev, "fleetctl"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
-        archive.extractall(into, filter="data")
-    return into
-
-
 class Sim:
     """`fleetctl sim` in its own process; ready when it prints its banner's last line."""
 
@@ -365,7 +350,9 @@ def main() -> None:
         workdir = Path(tmp)
         os.environ["XDG_DATA_HOME"] = str(workdir / "data")  # known_hosts, history: not the user's
         if args.sim_rev:
-            SIM_ENV["PYTHONPATH"] = str(export_fleetctl(args.sim_rev, workdir / "sim-rev"))
+            from bench_sim import export  # fleetctl/ of a git revision, to put on PYTHONPATH
+
+            SIM_ENV["PYTHONPATH"] = str(export(args.sim_rev, workdir / "sim-rev"))
             print(f"== the simulator of revision {args.sim_rev}")
         if not args.no_versus:
             versus(args.cameras, args.seed, workdir)

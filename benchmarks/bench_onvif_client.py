@@ -52,7 +52,6 @@ async def _fleetctl(cams: list[list[object]], user: str, password: str, conc: in
     from fleetctl.core.models import Camera, Credential
     from fleetctl.core.secret import Secret
 
-    await onvif.warm_up()
     cred = Credential("bench", user, Secret(password))
     sem = asyncio.Semaphore(conc)
 

@@ -16,6 +16,7 @@ import re
 import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncssh
 
@@ -259,3 +260,18 @@ async def ssh_recorder(cam: SimCamera) -> AsyncIterator[asyncssh.SSHAcceptor]:
     finally:
         acceptor.close()
         await acceptor.wait_closed()
+
+
+async def serve_on_a_free_address(handler: Any, block: int) -> tuple[Any, str]:
+    """The simulator's HTTP server for ``handler`` on port 8080 of a free 127.16.x.y address in
+    address block ``block`` (a range the fleets' automatic blocks never use): (listener, host)."""
+    from fleetctl.sim.http import serve
+    from fleetctl.sim.model import address_for
+
+    for k in range(50):
+        host = address_for(block * 8192 + (k * 7919) % 8000)
+        try:
+            return await serve(handler, host, 8080), host
+        except OSError:
+            continue
+    raise AssertionError(f"no free address in block {block}")

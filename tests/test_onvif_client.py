@@ -501,7 +501,6 @@ async def test_drip_and_hang_end_at_the_deadline(serve, mode: str) -> None:
     cam = FakeCamera(mode=mode)
     camera = await serve(cam)
     loop = asyncio.get_running_loop()
-    await onvif.warm_up()
     start = loop.time()
     probe = await onvif.probe_onvif(camera, CRED, timeout_s=0.8)
     elapsed = loop.time() - start
@@ -643,15 +642,13 @@ async def test_media2_fault_on_one_uri_leaves_it_unknown(serve) -> None:
     assert probe.ok, probe.error
     assert probe.profiles[0].stream_uri is None and probe.profiles[0].encoder is not None
     # ...and the fault itself is read as a SOAP fault (PROTOCOL), with its subcode in words.
-    from fleetctl.adapters.onvif_media2 import MEDIA2_NS, _request
+    from fleetctl.adapters.onvif_media2 import _request
     from fleetctl.adapters.onvif_session import Conversation, OnvifCallError
 
     conv = Conversation(camera, CRED, max_bytes=100_000, read_timeout_s=5)
     conv.xaddrs["media2"] = conv.base + "/onvif/Media"
     with pytest.raises(OnvifCallError) as info:
-        await conv.raw_call(
-            "media2", MEDIA2_NS, "GetStreamUri", _request("GetStreamUri", ProfileToken="x")
-        )
+        await conv.soap(_request("GetStreamUri", ProfileToken="x"), "media2")
     assert info.value.failure is Failure.PROTOCOL and "InvalidArgVal" in str(info.value)
 
 

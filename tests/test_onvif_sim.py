@@ -71,7 +71,6 @@ def cred(fleet: SimFleet) -> Credential:
 
 
 async def probe_all(fleet: SimFleet, indexes: list[int]) -> dict[int, OnvifProbe]:
-    await onvif.warm_up()
     results = await asyncio.gather(
         *(
             onvif.probe_onvif(camera(fleet.cameras[i]), cred(fleet), timeout_s=DEADLINE_S, want_config=True, all_stream_uris=True)

@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator, Awaitable
 
 import pytest
 from lxml import etree
-from sim_media_support import make_cam, rtp_fields
+from sim_media_support import make_cam, rtp_fields, serve_on_a_free_address
 
 from fleetctl.sim import auth, soap
 from fleetctl.sim.h264 import default_library
-from fleetctl.sim.http import Listener, Request, Response, _head, serve
-from fleetctl.sim.model import SimCamera, address_for
+from fleetctl.sim.http import Request, Response, _head
+from fleetctl.sim.model import SimCamera
 from fleetctl.sim.onvif_app import _username_token
 from fleetctl.sim.rtsp_stream import GRID_S, RTP_CLOCK, RtpSender
 
@@ -111,15 +111,7 @@ async def mixed_server() -> AsyncIterator[tuple[str, int]]:
             return later(req)
         return Response(200, f"now {req.path}".encode(), content_type="text/plain")
 
-    listener: Listener | None = None
-    for k in range(50):  # a free address in a range the fleets' automatic blocks never use
-        host = address_for(91 * 8192 + (k * 7919) % 8000)
-        try:
-            listener = await serve(handler, host, 8080)
-            break
-        except OSError:
-            continue
-    assert listener is not None
+    listener, host = await serve_on_a_free_address(handler, 91)
     yield host, 8080
     await listener.close()
 

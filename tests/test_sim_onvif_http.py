@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from sim_media_support import serve_on_a_free_address
 
-from fleetctl.sim.http import MAX_HEAD, Listener, Request, Response, serve
-from fleetctl.sim.model import address_for
+from fleetctl.sim.http import MAX_HEAD, Request, Response
 
 
 @pytest.fixture
@@ -17,15 +17,7 @@ async def server() -> AsyncIterator[tuple[str, int]]:
         return Response(200, f"{req.method} {req.target} {len(req.body)}".encode(),
                         content_type="text/plain")
 
-    listener: Listener | None = None
-    for k in range(50):  # a free address in a range the fleets' automatic blocks never use
-        host = address_for(90 * 8192 + (k * 7919) % 8000)
-        try:
-            listener = await serve(handler, host, 8080)
-            break
-        except OSError:
-            continue
-    assert listener is not None
+    listener, host = await serve_on_a_free_address(handler, 90)
     yield host, 8080
     await listener.close()
 

@@ -56,7 +56,6 @@ __all__ = [
     "reboot",
     "sync_time",
     "try_login",
-    "warm_up",
 ]
 
 DEFAULT_MAX_BYTES = 2_000_000
@@ -68,11 +67,6 @@ _NTP = request("devicemgmt", "GetNTP")
 _PROFILES = request("media", "GetProfiles")
 _RECORDING_JOBS = request("recording", "GetRecordingJobs")
 _RECORDING_SUMMARY = request("search", "GetRecordingSummary")
-
-
-async def warm_up(want_recordings: bool = True) -> None:
-    """Ready the health probe before the first camera's deadline starts: since it speaks
-    without WSDLs, there is nothing left to parse (kept for callers that warm up first)."""
 
 
 async def load_wsdls(want_recordings: bool = False) -> None:

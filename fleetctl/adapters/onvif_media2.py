@@ -2,7 +2,7 @@
 
 onvif-zeep-async bundles the 2.4.2 WSDLs (2014): no media2. Newer firmwares (Profile T) may
 offer only media2, so the probe falls back to it with hand-built requests through the same
-conversation (signed, pinned, capped, timed). Replies are read with lxml, defensively: Media2
+conversation (signed, pinned, capped, timed: ``Conversation.soap``). Replies are read with lxml, defensively: Media2
 puts GovLength and Profile in attributes and Encoding may be H265, which media1 cannot express.
 """
 
@@ -14,17 +14,15 @@ from lxml import etree
 
 from fleetctl.adapters.onvif_parse import integer, number, text
 from fleetctl.adapters.onvif_session import Conversation, OnvifCallError, pin_stream_uri
+from fleetctl.adapters.onvif_soap import Request, request
 from fleetctl.core.probes import EncoderSettings, Failure, MediaProfileInfo
 
 MEDIA2_NS = "http://www.onvif.org/ver20/media/wsdl"
 _TT = "http://www.onvif.org/ver10/schema"
 
 
-def _request(op: str, **children: str) -> etree._Element:
-    el = etree.Element(f"{{{MEDIA2_NS}}}{op}", nsmap={"tr2": MEDIA2_NS})
-    for name, value in children.items():
-        etree.SubElement(el, f"{{{MEDIA2_NS}}}{name}").text = value
-    return el
+def _request(op: str, **children: str) -> Request:
+    return request(MEDIA2_NS, op, **children)
 
 
 def parse_encoder2(enc: etree._Element | None) -> EncoderSettings | None:
@@ -57,16 +55,14 @@ def parse_profiles2(reply: etree._Element) -> list[MediaProfileInfo]:
 
 async def media2_profiles(conv: Conversation) -> tuple[MediaProfileInfo, ...]:
     """GetProfiles(Type=VideoEncoder) then GetStreamUri(RTSP) per profile, over media2."""
-    reply = await conv.raw_call(
-        "media2", MEDIA2_NS, "GetProfiles", _request("GetProfiles", Type="VideoEncoder")
-    )
+    reply = await conv.soap(_request("GetProfiles", Type="VideoEncoder"), "media2")
     profiles = parse_profiles2(reply)
 
     async def uri_of(token: str) -> str | None:
         # Protocol RTSP = RTP over RTSP over TCP: what our stream probe speaks.
-        request = _request("GetStreamUri", Protocol="RTSP", ProfileToken=token)
+        req = _request("GetStreamUri", Protocol="RTSP", ProfileToken=token)
         try:
-            got = await conv.raw_call("media2", MEDIA2_NS, "GetStreamUri", request)
+            got = await conv.soap(req, "media2")
         except OnvifCallError as err:
             if err.failure is Failure.TIMEOUT:
                 raise

@@ -231,14 +231,6 @@ class Conversation:
             op, authed, lambda: onvif_zeep.send(self._proxy(service, authed), op, params)
         )
 
-    async def raw_call(self, service: str, ns: str, op: str, body: etree._Element) -> Any:
-        """A signed call zeep has no WSDL for (media2); the reply's ``{ns}opResponse``.
-
-        ``body`` is the request element (``{ns}op`` with its children).
-        """
-        children = "".join(etree.tostring(c, encoding="unicode") for c in body)
-        return await self.soap(Request(ns, op, children), service)
-
     async def _run(self, op: str, authed: bool, send: Callable[[], Awaitable[Any]]) -> Any:
         start = time.perf_counter()
         exchange_ms.set(None)

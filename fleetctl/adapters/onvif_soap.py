@@ -20,7 +20,7 @@ import base64
 import hashlib
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -84,10 +84,13 @@ class UsernameToken:
         self._password = password.encode("utf-8")
         self.offset_s = offset_s
 
+    def created_at(self) -> datetime:
+        """Now on the camera's clock, in whole seconds (as zeep writes Created)."""
+        return utc_now().replace(microsecond=0) + timedelta(seconds=round(self.offset_s))
+
     def created(self) -> str:
-        # Zulu form: some Hikvision firmware rejects ``+00:00``. Whole seconds, as zeep writes.
-        when = utc_now().replace(microsecond=0) + timedelta(seconds=round(self.offset_s))
-        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        # Zulu form: some Hikvision firmware rejects ``+00:00``.
+        return self.created_at().strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def digest(self, nonce: bytes, created: str) -> str:
         raw = hashlib.sha1(nonce + created.encode("ascii") + self._password).digest()
@@ -141,7 +144,9 @@ class Request:
 
 
 def request(service: str, op: str, **children: str) -> Request:
-    """A request whose children are simple ``m:Name`` text elements, values escaped."""
+    """A request whose children are simple ``m:Name`` text elements, values escaped.
+
+    ``service``: a name in NAMESPACES, or the namespace itself (media2: no WSDL bundled)."""
     inner = "".join(f"<m:{k}>{escape(v)}</m:{k}>" for k, v in children.items())
     return Request(NAMESPACES.get(service, service), op, inner)
 

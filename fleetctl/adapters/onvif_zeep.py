@@ -9,7 +9,6 @@ Imported only when such a call is made: a health check never pays for zeep.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 import zeep.exceptions
@@ -20,7 +19,6 @@ from zeep.settings import Settings
 from zeep.wsse.username import UsernameToken as ZeepUsernameToken
 
 from fleetctl.adapters.onvif_soap import SoapFault, UsernameToken
-from fleetctl.adapters.onvif_time import utc_now
 
 WSDL_DIR = _WSDL_PATH  # the ONVIF 2.4.2 WSDLs bundled with onvif-zeep-async: local files only
 
@@ -65,8 +63,7 @@ class OffsetUsernameToken(ZeepUsernameToken):  # type: ignore[misc]  # zeep is u
         self.signer = signer
 
     def apply(self, envelope: Any, headers: Any) -> Any:
-        offset = round(self.signer.offset_s)
-        self.created = utc_now().replace(microsecond=0) + timedelta(seconds=offset)
+        self.created = self.signer.created_at()
         try:
             return super().apply(envelope, headers)  # type: ignore[no-untyped-call]
         finally:

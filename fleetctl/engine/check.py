@@ -36,7 +36,7 @@ from fleetctl.core.models import (
     Status,
 )
 from fleetctl.engine.admission import Admission, start_order
-from fleetctl.engine.camera_run import CameraRun, HostLimits
+from fleetctl.engine.camera_run import STAGE_KIND, CameraRun, HostLimits
 from fleetctl.engine.probing import run_probes
 
 if TYPE_CHECKING:
@@ -65,15 +65,6 @@ class CheckOptions:
 
 
 # The probe in progress when the camera's deadline hits decides what the problem is about.
-_STAGE_KIND = {
-    "reach": ProblemKind.OFFLINE,
-    "onvif": ProblemKind.ONVIF,
-    "stream": ProblemKind.STREAM,
-    "storage": ProblemKind.STORAGE,
-    "security": ProblemKind.SECURITY,
-}
-
-
 async def check_camera(
     camera: Camera, workspace: Workspace, options: CheckOptions = CheckOptions()
 ) -> CameraReport:
@@ -88,8 +79,6 @@ async def _check_camera(
     hosts: HostLimits,
     admission: Admission | None = None,
 ) -> CameraReport:
-    if camera.onvif and "onvif" in options.probes:
-        await _warm_up(options)
     run = CameraRun(
         camera=camera, workspace=workspace, options=options, hosts=hosts, admission=admission
     )
@@ -102,14 +91,7 @@ async def _check_camera(
         _deadline_problem(run, options.timeout_s)
     except Exception as err:  # a bug in a probe or a verdict: one camera's problem, not the run's
         log.debug("check of %s failed", camera.name, exc_info=True)
-        run.problems.append(
-            Problem(
-                _STAGE_KIND.get(run.stage, ProblemKind.ONVIF),
-                Status.UNKNOWN,
-                f"could not check {run.stage}: internal error ({type(err).__name__}); run with -vv",
-            )
-        )
-        run.steps.append(CheckStep(run.stage, Status.UNKNOWN, run.elapsed_ms(), type(err).__name__))
+        run.internal_error(run.stage, err)
     finally:
         await run.release()
     waited = sum(w for _, w in run.waits)
@@ -118,20 +100,9 @@ async def _check_camera(
     )
 
 
-async def _warm_up(options: CheckOptions) -> None:
-    """Parse the ONVIF WSDLs (about a second, once per process) BEFORE any camera's deadline
-    starts: otherwise the first few hundred cameras would each pay it out of their own budget."""
-    from fleetctl.adapters.onvif import warm_up
-
-    try:
-        await warm_up("storage" in options.probes)
-    except Exception:  # the probe itself will report what is wrong, per camera
-        log.debug("ONVIF warm-up failed", exc_info=True)
-
-
 def _deadline_problem(run: CameraRun, timeout_s: float) -> None:
     stage = run.stage
-    kind = _STAGE_KIND.get(stage, ProblemKind.ONVIF)
+    kind = STAGE_KIND.get(stage, ProblemKind.ONVIF)
     if stage in ("reach", "onvif") and not run.answered:
         kind = ProblemKind.OFFLINE
     # Past the deadline we know the camera is unwell only where it stalled the conversation;
@@ -180,8 +151,6 @@ async def check_cameras(
             order = [order[i] for i in start_order([c.name for c in cameras], expected)]
     queue = iter(order)
     admission = Admission(options.concurrency)
-    if any(c.onvif for c in cameras) and "onvif" in options.probes:
-        await _warm_up(options)  # before the lag sampler: parsing WSDLs blocks the loop once
 
     async def worker() -> None:
         # A fixed pool pulling from one iterator: 10,000 cameras never mean 10,000 pending tasks.

@@ -3,7 +3,7 @@
 A health check is CPU-bound on our side (SOAP parsing, RTP counting: ~10 ms per camera), so
 one event loop saturates one core long before the network is busy. ``ForkedCheck.start`` orders
 the cameras (the slowest last time first, ``admission.schedule``), deals them round-robin into
-one shard per worker (so the slow ones spread evenly), warms the probe once, then forks
+one shard per worker (so the slow ones spread evenly), then forks
 ``workers - 1`` children *before* any event loop or progress thread exists; each child inherits
 the loaded workspace (secrets never cross a pipe), checks its shard and streams pickled
 CameraReports back over a pipe as they finish (non-blocking writes). The parent checks its own
@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from fleetctl import __version__, aio
 from fleetctl.core.models import Camera, CameraReport, FleetReport, Problem, ProblemKind, Status
 from fleetctl.engine.admission import schedule
-from fleetctl.engine.check import CheckOptions, _warm_up, check_cameras, release_connections
+from fleetctl.engine.check import CheckOptions, check_cameras, release_connections
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
 
@@ -112,7 +112,6 @@ class ForkedCheck:
         job = cls(cameras, workspace, options, own=shards[0])
         if workers == 1:
             return job
-        asyncio.run(_warm_up(options))  # once, here: every child inherits what it readies
         per_child = replace(options, concurrency=max(1, options.concurrency // workers))
         job.options = per_child
         for shard in shards[1:]:
