@@ -7,7 +7,7 @@ The responders (``fleetctl.sim.discovery.start_discovery``, one UDP socket per c
 127.16.x.y address, plus the multicast group on lo) run in a child process so the sweep's figures are its own.
 Each contender runs in this process, one after the other:
 
-- ``fleetctl``: ``adapters.sweep.unicast_sweep`` (one socket, paced, 2 rounds, 1 s late-reply
+- ``fleetctl``: ``adapters.discovery.sweep.unicast_sweep`` (one socket, paced, 2 rounds, 1 s late-reply
   wait), at each ``--rates``.
 - ``fleetctl multicast``: ``wsdiscovery.multicast_probe`` on lo (2 rounds x 2 Probe kinds, 2 s
   wait, the CLI default): every camera answers each Probe after a random delay of up to 0.2 s.
@@ -25,7 +25,7 @@ import contextlib
 import sys
 import time
 
-from fleetctl.adapters import sweep, wsdiscovery
+from fleetctl.adapters.discovery import sweep, wsdiscovery
 from fleetctl.sim.model import address_for
 
 RANGE = "127.16.16.0/20"  # indexes 4064..8127 of the address plan; other benches use 8192+

@@ -5,7 +5,7 @@
 Baseline, named ``rt path``: the loader as it was before the fast path, ruamel.yaml's pure-Python
 round-trip loader + schema + inheritance (``check_documents(..., fast=False)``, the same code the
 fast path falls back to). ``fast path``: ``load_inventory`` as every command calls it (libyaml C
-parser, core/inventory_fastyaml.py). Also shown for scale: ruamel's C safe loader alone (parsing
+parser, core/inventory/fastyaml.py). Also shown for scale: ruamel's C safe loader alone (parsing
 without line numbers, validation or inheritance).
 """
 
@@ -18,8 +18,8 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from fleetctl.core.inventory import check_documents, load_inventory
-from fleetctl.core.inventory_writer import upsert_camera
+from fleetctl.core.inventory.load import check_documents, load_inventory
+from fleetctl.core.inventory.writer import upsert_camera
 from fleetctl.core.selection import parse_selection
 
 

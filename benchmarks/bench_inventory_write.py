@@ -13,7 +13,7 @@ cameras, else 2) are timed and the total is scaled to ``--new`` calls (printed a
 Compared: ``rt batch`` (one round-trip upsert_cameras for all: the batch alone), ``fast per
 camera`` (upsert_camera with the text append: what a script calling it in a loop gets),
 ``fast batch`` (one upsert_cameras), ``onboard group`` (``--new`` concurrent
-engine.onboard_writes.write_camera calls, as onboarding's devices make them). Wall and CPU time
+engine.onboard.writes.write_camera calls, as onboarding's devices make them). Wall and CPU time
 (the box is shared). The final bytes of the fast and round-trip ways are checked to be equal.
 Prints figures; asserts only that equality.
 """
@@ -34,9 +34,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from bench_inventory import make_inventory
 
-from fleetctl.core import inventory_writer
-from fleetctl.core.inventory_writer import upsert_camera, upsert_cameras
-from fleetctl.engine.onboard_writes import write_camera
+from fleetctl.core.inventory import writer as inventory_writer
+from fleetctl.core.inventory.writer import upsert_camera, upsert_cameras
+from fleetctl.engine.onboard.writes import write_camera
 
 SITE = "xã-003"
 

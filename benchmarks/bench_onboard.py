@@ -23,10 +23,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from fleetctl.adapters.secrets import load_secret_file
-from fleetctl.core.inventory import load_inventory
-from fleetctl.core.profile import load_profile
+from fleetctl.core.inventory.load import load_inventory
+from fleetctl.core.push.profile import load_profile
 from fleetctl.engine.discover import DiscoverOptions
-from fleetctl.engine.onboard import OnboardOptions, onboard
+from fleetctl.engine.onboard.runner import OnboardOptions, onboard
 from fleetctl.sim.fleet import SimFleet
 
 PROFILE = """\

@@ -48,7 +48,7 @@ asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
 
 
 async def _fleetctl(cams: list[list[object]], user: str, password: str, conc: int) -> int:
-    from fleetctl.adapters import onvif
+    from fleetctl.adapters.onvif import client as onvif
     from fleetctl.core.models import Camera, Credential
     from fleetctl.core.secret import Secret
 
@@ -70,10 +70,10 @@ async def _fleetctl(cams: list[list[object]], user: str, password: str, conc: in
 async def _zeep_path(cams: list[list[object]], user: str, password: str, conc: int) -> int:
     """The same health conversation through zeep (``Conversation.call``), as fleetctl did it
     until the SOAP templates: clock, device info, services, profiles, main URI, recordings."""
-    from fleetctl.adapters import onvif
-    from fleetctl.adapters.onvif_parse import parse_profile, parse_services
-    from fleetctl.adapters.onvif_session import Conversation, pin_xaddr
-    from fleetctl.adapters.onvif_soap import NAMESPACES
+    from fleetctl.adapters.onvif import client as onvif
+    from fleetctl.adapters.onvif.parse import parse_profile, parse_services
+    from fleetctl.adapters.onvif.session import Conversation, pin_xaddr
+    from fleetctl.adapters.onvif.soap import NAMESPACES
     from fleetctl.core.models import Camera, Credential
     from fleetctl.core.secret import Secret
 
@@ -169,7 +169,7 @@ def client(kind: str, conc: int) -> None:
 
     async def run() -> tuple[int, float, float]:
         if kind == "zeep":  # both fleetctl paths start timing with their one-offs done
-            from fleetctl.adapters import onvif
+            from fleetctl.adapters.onvif import client as onvif
 
             await onvif.load_wsdls(True)
         t0, c0 = time.perf_counter(), time.process_time()

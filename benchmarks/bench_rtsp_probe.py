@@ -39,7 +39,7 @@ import time
 _SIM = r"""
 import asyncio, random, sys
 from fleetctl.sim.model import address_for, Vendor
-from fleetctl.sim.rtsp import default_library, start_rtsp
+from fleetctl.sim.rtsp.server import default_library, start_rtsp
 from fleetctl.sim.vendors import make_camera
 
 async def main(n, port, first):
@@ -79,7 +79,7 @@ def _peak_rss_mb() -> float:
 
 async def _fleetctl(n: int, path: str, window: float) -> tuple[float, float]:
     """Probe all N at once; returns (CPU seconds, stream-seconds measured)."""
-    from fleetctl.adapters.rtsp import probe_stream
+    from fleetctl.adapters.rtsp.client import probe_stream
     from fleetctl.core.models import Credential
     from fleetctl.core.secret import Secret
 
@@ -114,7 +114,7 @@ async def _fleetctl(n: int, path: str, window: float) -> tuple[float, float]:
 
 def _replay_chunks(frozen: bool, seconds: float, chunk_frames: int) -> tuple[list[bytes], float]:
     """One simulated Hikvision main stream as the sim renders it, cut into reads."""
-    from fleetctl.sim.h264 import default_library
+    from fleetctl.sim.rtsp.h264 import default_library
 
     lib = default_library()
     track = lib.track(lib.clip_for("H264", 2688, 1520), 4096, 25.0, 0)
@@ -133,8 +133,8 @@ def _fields(c: object) -> tuple[object, ...]:
 
 
 async def _replay_new(chunks: list[bytes]) -> tuple[float, tuple[object, ...]]:
-    from fleetctl.adapters.rtp import VideoCounter
-    from fleetctl.adapters.rtsp_wire import Receiver, RtspConnection
+    from fleetctl.adapters.rtsp.rtp import VideoCounter
+    from fleetctl.adapters.rtsp.wire import Receiver, RtspConnection
 
     loop = asyncio.get_running_loop()
     receiver = Receiver()

@@ -55,9 +55,9 @@ def _server(conn: Connection, streams: int, size: str, fps: float, kbps: int, ro
             loop: str) -> None:
     if root:  # the named baseline: another revision's simulator, exported by git archive
         sys.path.insert(0, root)
-    from fleetctl.sim.h264 import default_library
     from fleetctl.sim.model import EncoderConfig, MediaProfile, SimCamera, User, Vendor, address_for
-    from fleetctl.sim.rtsp import start_rtsp
+    from fleetctl.sim.rtsp.h264 import default_library
+    from fleetctl.sim.rtsp.server import start_rtsp
 
     width, height = (int(v) for v in size.split("x"))
 

@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from fleetctl.engine.check import release_connections
-from fleetctl.engine.journal import Journal
-from fleetctl.engine.push import PushOptions, apply_push, plan_push
+from fleetctl.engine.check.runner import release_connections
+from fleetctl.engine.push.journal import Journal
+from fleetctl.engine.push.runner import PushOptions, apply_push, plan_push
 from fleetctl.engine.workspace import load_workspace
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.tui.app import FleetApp
@@ -31,7 +31,7 @@ OPTIONS = PushOptions(timeout_s=20.0, concurrency=32, canary=1, max_fail_pct=0)
 
 
 async def engine_alone(n: int, tmp: Path) -> tuple[float, float]:
-    from fleetctl.core.profile import load_profile
+    from fleetctl.core.push.profile import load_profile
 
     async with SimFleet(cameras=n, faults="none", seed=3, discovery=False, rtsp=False) as fleet:
         inv, _ = fleet.write_inventory(tmp / "base.yaml")

@@ -1,6 +1,6 @@
 """The named baseline of bench_rtsp_probe: fleetctl's RTP path before the fast rewrite.
 
-A frozen copy of commit 9e335c7 (``fleetctl/adapters/rtp.py`` VideoCounter, and the RTP part of
+A frozen copy of commit 9e335c7 (``fleetctl/adapters/rtsp/rtp.py`` VideoCounter, and the RTP part of
 ``rtsp_wire.RtspConnection.fill``/``pump``): a StreamReader read per chunk, the chunk appended to
 the connection's buffer, one ``feed`` call per RTP packet, the frame fingerprint chained over
 every packet. Benchmark-only: never imported by fleetctl.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import zlib
 
-from fleetctl.adapters.rtp import parse_header
-from fleetctl.adapters.sps import parse_sps
+from fleetctl.adapters.rtsp.rtp import parse_header
+from fleetctl.adapters.rtsp.sps import parse_sps
 
 _H264_STAP_A, _H264_FU_A, _H264_IDR, _H264_SPS = 24, 28, 5, 7
 _H265_AP, _H265_FU, _H265_SPS = 48, 49, 33

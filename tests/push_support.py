@@ -40,7 +40,7 @@ async def push_process(argv: list[str], env: Mapping[str, str] | None = None) ->
 async def push_here(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
     """The same CLI in this process: (exit status, the JSON report)."""
     from fleetctl.cli.main import build_parser
-    from fleetctl.cli.push_cmd import _push
+    from fleetctl.cli.run.push import _push
 
     args = build_parser().parse_args(argv)
     capsys.readouterr()

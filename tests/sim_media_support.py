@@ -20,7 +20,6 @@ from typing import Any
 
 import asyncssh
 
-from fleetctl.sim.h264 import default_library
 from fleetctl.sim.model import (
     EncoderConfig,
     MediaProfile,
@@ -30,7 +29,8 @@ from fleetctl.sim.model import (
     Vendor,
     address_for,
 )
-from fleetctl.sim.rtsp import start_rtsp
+from fleetctl.sim.rtsp.h264 import default_library
+from fleetctl.sim.rtsp.server import start_rtsp
 from fleetctl.sim.ssh import start_ssh
 
 # Ports vary with the pid so two pytest runs of these tests at once (an engineer's and CI's on the

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from fleetctl.engine import admission as adm
-from fleetctl.engine.admission import Admission
+from fleetctl.engine.check import admission as adm
+from fleetctl.engine.check.admission import Admission
 
 
 async def test_limit_follows_lag() -> None:

@@ -113,8 +113,8 @@ async def test_check_json_nagios_history_and_exit_codes(tmp_path: Path) -> None:
     ],
 )
 def test_bad_limits_are_usage_errors(flags: list[str], words: str) -> None:
-    from fleetctl.cli.check_cmd import _validate
     from fleetctl.cli.main import build_parser
+    from fleetctl.cli.run.check import _validate
 
     args = build_parser().parse_args(["check", *flags])
     with pytest.raises(UsageError, match=words):

@@ -16,7 +16,7 @@ import pytest
 from fleetctl.adapters.secrets import SecretStore
 from fleetctl.core.models import Camera, CameraReport, Credential, Inventory, ProblemKind, Status
 from fleetctl.core.secret import Secret
-from fleetctl.engine.check import CheckOptions, check_cameras, release_connections
+from fleetctl.engine.check.runner import CheckOptions, check_cameras, release_connections
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
 from fleetctl.sim.fleet import SimFleet
@@ -196,7 +196,7 @@ async def test_unreachable_camera_is_one_problem() -> None:
 async def test_a_bug_in_one_side_probe_is_that_probe_s_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     # A defect cannot be injected into a probe without replacing it: this stands in for a bug
     # in the storage reader; the stream probe next to it must still finish and be judged.
-    from fleetctl.engine import probing
+    from fleetctl.engine.check import probing
 
     async def broken(*_a: object, **_k: object) -> None:
         raise AttributeError("simulated defect")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from fleetctl.cli.check_render import render_csv, render_json, render_nagios
+from fleetctl.cli.render.check import render_csv, render_json, render_nagios
 from fleetctl.core.models import (
     CameraReport,
     CheckStep,

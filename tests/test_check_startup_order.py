@@ -16,11 +16,11 @@ import pytest
 from fleetctl.adapters.secrets import SecretStore
 from fleetctl.core.models import Camera, CameraReport, Credential, FleetReport, Inventory, Status
 from fleetctl.core.secret import Secret
-from fleetctl.engine import admission as adm
-from fleetctl.engine.admission import Admission, schedule, start_order
-from fleetctl.engine.check import CheckOptions, check_cameras, release_connections
+from fleetctl.engine.check import admission as adm
+from fleetctl.engine.check.admission import Admission, schedule, start_order
+from fleetctl.engine.check.parallel import ForkedCheck
+from fleetctl.engine.check.runner import CheckOptions, check_cameras, release_connections
 from fleetctl.engine.history import HistoryStore
-from fleetctl.engine.parallel import ForkedCheck
 from fleetctl.engine.workspace import Workspace
 from fleetctl.sim.fleet import SimFleet
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from test_check_schema import REPORT, check_report_json
 
-from fleetctl.cli.check_render import render_json, report_json
+from fleetctl.cli.render.check import render_json, report_json
 from fleetctl.sim.fleet import SimFleet
 
 
@@ -65,11 +65,11 @@ async def test_check_path_imports_and_timeline(sim_fleet: SimFleet, tmp_path: Pa
     assert doc["summary"]["ok"] == len(sim_fleet.cameras)
     assert all(c["duration_s"] > 0 for c in doc["cameras"])  # measured, and kept in history
     modules = json.loads(text.split("MODULES ", 1)[1])
-    assert "fleetctl.engine.parallel" in modules  # the probe sees what the run loaded
+    assert "fleetctl.engine.check.parallel" in modules  # the probe sees what the run loaded
     loaded = [m for m in modules if m.startswith(NOT_ON_THE_CHECK_PATH)]
     assert not loaded, f"the check path imported {loaded}"
     # -v explains where the time went
     timeline = next(line for line in text.splitlines() if "timeline (s):" in line)
     for phase in ("start-up", "inventory", "warm-up+fork", "checks", "history-write", "output"):
         assert phase in timeline, timeline
-    assert timeline.endswith("loop uvloop"), timeline  # installed with fleetctl (aio.py)
+    assert timeline.endswith("loop uvloop"), timeline  # installed with fleetctl (base/aio.py)

@@ -53,7 +53,7 @@ def test_damp_report_marks_pending_problems() -> None:
 
 
 def test_shards_partition_the_fleet() -> None:
-    from fleetctl.engine.monitor import in_shard
+    from fleetctl.engine.serve.monitor import in_shard
 
     names = [f"cam-{i:04}" for i in range(1000)]
     for n in (1, 2, 3):

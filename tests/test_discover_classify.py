@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetctl.adapters.wsdiscovery import ProbeMatch
+from fleetctl.adapters.discovery.wsdiscovery import ProbeMatch
 from fleetctl.core.models import Camera, DeviceInfo
 from fleetctl.engine.discover import (
     DeviceScopes,

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from ruamel.yaml import YAML
 
-from fleetctl.adapters import sweep
+from fleetctl.adapters.discovery import sweep
 from fleetctl.core.models import Camera, Inventory, Site
 from fleetctl.engine.discover import DiscoverOptions, discover
 from fleetctl.sim.fleet import SimFleet
@@ -210,7 +210,7 @@ async def test_cli_json_against_a_sim_inventory_and_yaml_without_one(
         assert all(f'mac: "{c.mac}"' in out for c in fleet.cameras)
         assert all(i["port"] == fleet.cameras[0].onvif_port for i in items)
         # "ready to paste": under a site's cameras, the real loader takes it as is
-        from fleetctl.core.inventory import load_inventory
+        from fleetctl.core.inventory.load import load_inventory
 
         pasted = tmp_path / "pasted.yaml"
         pasted.write_text("sites:\n  lab:\n    cameras:\n"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from ruamel.yaml import YAML
 
-from fleetctl.cli.discover_cmd import CSV_FIELDS, inventory_yaml, render, summary
+from fleetctl.cli.run.discover import CSV_FIELDS, inventory_yaml, render, summary
 from fleetctl.core.models import DeviceInfo
 from fleetctl.engine.discover import DeviceScopes, DeviceStatus, DiscoveredDevice, DiscoveryReport
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetctl.adapters import sweep, wsdiscovery
+from fleetctl.adapters.discovery import sweep, wsdiscovery
 from fleetctl.core.errors import UsageError
 from fleetctl.sim.discovery import start_discovery
 from fleetctl.sim.fleet import SimFleet

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from fleetctl.adapters.http_client import HttpError, Pool, Response, build_request
+from fleetctl.adapters.http.client import HttpError, Pool, Response, build_request
 from fleetctl.core.probes import Failure
 
 HOST = "127.0.0.1"
@@ -468,8 +468,8 @@ def test_the_check_path_never_imports_aiohttp() -> None:
     import sys
 
     code = (
-        "import sys, fleetctl.engine.check, fleetctl.engine.probing, fleetctl.engine.side_probes,"
-        " fleetctl.adapters.onvif, fleetctl.adapters.storage_http, fleetctl.cli.check_cmd;"
+        "import sys, fleetctl.engine.check.runner, fleetctl.engine.check.probing, fleetctl.engine.check.side_probes,"
+        " fleetctl.adapters.onvif.client, fleetctl.adapters.storage.vendor_http, fleetctl.cli.run.check;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'yarl')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

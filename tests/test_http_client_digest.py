@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from fleetctl.adapters.http_client import Pool
-from fleetctl.adapters.onvif_transport import (
+from fleetctl.adapters.http.client import Pool
+from fleetctl.adapters.onvif.transport import (
     DigestLogin,
     PinnedTransport,
     WireError,

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_inventory_load import INHERIT
 
-from fleetctl.core import inventory_fastyaml as fastyaml
 from fleetctl.core.errors import InventoryError
-from fleetctl.core.inventory import (
+from fleetctl.core.inventory import fastyaml
+from fleetctl.core.inventory.load import (
     camera_origins,
     check_documents,
     inventory_files,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleetctl.core.errors import InventoryError
-from fleetctl.core.inventory import (
+from fleetctl.core.inventory.load import (
     check_documents,
     lint_inventory,
     load_documents,

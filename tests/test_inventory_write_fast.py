@@ -26,12 +26,12 @@ from typing import Any
 
 import pytest
 
-from fleetctl.core import inventory_writer
 from fleetctl.core.errors import InventoryError
-from fleetctl.core.inventory import load_inventory
-from fleetctl.core.inventory_append import append_cameras
-from fleetctl.core.inventory_writer import upsert_camera, upsert_cameras
-from fleetctl.engine.onboard_writes import write_camera
+from fleetctl.core.inventory import writer as inventory_writer
+from fleetctl.core.inventory.append import append_cameras
+from fleetctl.core.inventory.load import load_inventory
+from fleetctl.core.inventory.writer import upsert_camera, upsert_cameras
+from fleetctl.engine.onboard.writes import write_camera
 
 LOCATIONS = [
     "Chợ Đông Tiến, cổng chính",
@@ -317,7 +317,7 @@ def test_the_lock_serialises_writers_in_two_processes(tmp_path: Path) -> None:
 
 KILLED_WRITER = """
 import resource, signal, sys
-from fleetctl.core.inventory_writer import upsert_camera
+from fleetctl.core.inventory.writer import upsert_camera
 path, limit = sys.argv[1], int(sys.argv[2])
 # Any write past `limit` bytes raises SIGXFSZ, whose default action kills the process (Python
 # ignores it unless told): here, in the middle of writing the temporary file that would have
@@ -383,7 +383,7 @@ def test_a_hand_edit_between_two_writes_is_kept(tmp_path: Path) -> None:
 
 WAITING_WRITER = """
 import sys
-from fleetctl.core.inventory_writer import upsert_camera
+from fleetctl.core.inventory.writer import upsert_camera
 upsert_camera(sys.argv[1], "a", {"name": "a-child", "host": "10.0.0.8"})
 """
 

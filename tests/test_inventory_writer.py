@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from fleetctl.core.errors import InventoryError
-from fleetctl.core.inventory import load_inventory
-from fleetctl.core.inventory_writer import upsert_camera
+from fleetctl.core.inventory.load import load_inventory
+from fleetctl.core.inventory.writer import upsert_camera
 from fleetctl.core.secret import Secret
 
 ORIGINAL = """\

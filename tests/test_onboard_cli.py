@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from fleetctl.adapters.secrets import load_secret_file
-from fleetctl.core.inventory import load_inventory
+from fleetctl.core.inventory.load import load_inventory
 from fleetctl.sim.fleet import SimFleet
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from fleetctl.core.models import DeviceInfo
-from fleetctl.core.profile import Profile
+from fleetctl.core.push.profile import Profile
 from fleetctl.engine.discover import DeviceScopes, DeviceStatus, DiscoveredDevice
-from fleetctl.engine.onboard import (
+from fleetctl.engine.onboard.runner import (
     DeviceOutcome,
     OnboardReport,
     Result,
@@ -101,7 +101,7 @@ async def test_missing_credentials_fail_the_run_before_any_packet(tmp_path: obje
     from fleetctl.adapters.secrets import SecretStore
     from fleetctl.core.errors import SecretsError
     from fleetctl.engine.discover import DiscoverOptions
-    from fleetctl.engine.onboard import OnboardOptions, onboard
+    from fleetctl.engine.onboard.runner import OnboardOptions, onboard
 
     store = SecretStore("/nonexistent/secrets.yaml", "test", {}, exists=False)
     # 127.253.x.y is never bound: were anything sent, it would go nowhere.
@@ -116,7 +116,7 @@ async def test_missing_credentials_fail_the_run_before_any_packet(tmp_path: obje
 def test_table_lists_a_plan_in_full_and_the_reason_of_a_failure() -> None:
     import io
 
-    from fleetctl.cli.onboard_cmd import render, summary
+    from fleetctl.cli.run.onboard import render, summary
 
     report = OnboardReport(
         "dt",

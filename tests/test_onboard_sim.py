@@ -11,13 +11,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from fleetctl.adapters.onvif import try_login
+from fleetctl.adapters.onvif.client import try_login
 from fleetctl.adapters.secrets import load_secret_file, set_credential
-from fleetctl.core.inventory import load_inventory
+from fleetctl.core.inventory.load import load_inventory
 from fleetctl.core.models import Camera
-from fleetctl.core.profile import load_profile
+from fleetctl.core.push.profile import load_profile
 from fleetctl.engine.discover import DiscoverOptions
-from fleetctl.engine.onboard import OnboardOptions, OnboardReport, Result, Step, onboard
+from fleetctl.engine.onboard.runner import OnboardOptions, OnboardReport, Result, Step, onboard
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.model import SimCamera
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp import web
 
-from fleetctl.adapters import onvif
+from fleetctl.adapters.onvif import client as onvif
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
@@ -563,8 +563,8 @@ async def test_old_firmware_falls_back_to_capabilities(serve) -> None:
 
 
 async def test_wsdl_parsed_once_and_one_pool_for_the_fleet(serve, monkeypatch) -> None:
-    from fleetctl.adapters import onvif_transport
-    from fleetctl.adapters import onvif_zeep as onvif_session
+    from fleetctl.adapters.onvif import transport as onvif_transport
+    from fleetctl.adapters.onvif import zeep_client as onvif_session
 
     parses: list[str] = []
     real = onvif_session._cached_document
@@ -601,7 +601,7 @@ def test_a_health_check_never_imports_zeep() -> None:
     import sys
 
     code = (
-        "import sys, fleetctl.engine.check, fleetctl.adapters.onvif, fleetctl.engine.probing;"
+        "import sys, fleetctl.engine.check.runner, fleetctl.adapters.onvif.client, fleetctl.engine.check.probing;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('zeep', 'onvif')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -642,8 +642,8 @@ async def test_media2_fault_on_one_uri_leaves_it_unknown(serve) -> None:
     assert probe.ok, probe.error
     assert probe.profiles[0].stream_uri is None and probe.profiles[0].encoder is not None
     # ...and the fault itself is read as a SOAP fault (PROTOCOL), with its subcode in words.
-    from fleetctl.adapters.onvif_media2 import _request
-    from fleetctl.adapters.onvif_session import Conversation, OnvifCallError
+    from fleetctl.adapters.onvif.media2 import _request
+    from fleetctl.adapters.onvif.session import Conversation, OnvifCallError
 
     conv = Conversation(camera, CRED, max_bytes=100_000, read_timeout_s=5)
     conv.xaddrs["media2"] = conv.base + "/onvif/Media"

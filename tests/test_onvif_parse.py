@@ -13,7 +13,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from onvif.client import ZeepAsyncClient
 
 from fleetctl.adapters import factory
-from fleetctl.adapters.onvif_parse import (
+from fleetctl.adapters.onvif.clock import camera_utc, measure_offset
+from fleetctl.adapters.onvif.parse import (
     parse_capabilities,
     parse_device_info,
     parse_ntp,
@@ -21,11 +22,10 @@ from fleetctl.adapters.onvif_parse import (
     parse_recording_jobs,
     parse_services,
 )
-from fleetctl.adapters.onvif_session import NAMESPACES, pin_stream_uri, pin_xaddr
-from fleetctl.adapters.onvif_soap import UsernameToken
-from fleetctl.adapters.onvif_time import camera_utc, measure_offset
-from fleetctl.adapters.onvif_transport import Reply, WireError, check_xml
-from fleetctl.adapters.onvif_zeep import (
+from fleetctl.adapters.onvif.session import NAMESPACES, pin_stream_uri, pin_xaddr
+from fleetctl.adapters.onvif.soap import UsernameToken
+from fleetctl.adapters.onvif.transport import Reply, WireError, check_xml
+from fleetctl.adapters.onvif.zeep_client import (
     ZEEP_SETTINGS,
     OffsetUsernameToken,
     _documents,

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from fleetctl.adapters import onvif
 from fleetctl.adapters.factory import first_factory_login
+from fleetctl.adapters.onvif import client as onvif
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure, OnvifProbe
 from fleetctl.core.secret import Secret
@@ -230,9 +230,9 @@ async def test_sync_time_fixes_a_drifted_clock_and_reboot(fleet: SimFleet) -> No
 
 async def test_media2_profiles_and_uris_match_media1(fleet: SimFleet) -> None:
     # The simulator offers media2 next to media1: read both and compare, on real bytes.
-    from fleetctl.adapters.onvif_media2 import MEDIA2_NS, media2_profiles
-    from fleetctl.adapters.onvif_parse import parse_services
-    from fleetctl.adapters.onvif_session import Conversation, pin_xaddr
+    from fleetctl.adapters.onvif.media2 import MEDIA2_NS, media2_profiles
+    from fleetctl.adapters.onvif.parse import parse_services
+    from fleetctl.adapters.onvif.session import Conversation, pin_xaddr
 
     sim = fleet.cameras[0]
     media1 = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=5, want_recordings=False, all_stream_uris=True)

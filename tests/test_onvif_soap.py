@@ -20,8 +20,9 @@ from onvif.client import ZeepAsyncClient
 from onvif.definition import SERVICES
 from zeep.wsse.username import UsernameToken as ZeepUsernameToken
 
-from fleetctl.adapters import onvif
-from fleetctl.adapters.onvif_parse import (
+from fleetctl.adapters.onvif import client as onvif
+from fleetctl.adapters.onvif.clock import camera_utc, field
+from fleetctl.adapters.onvif.parse import (
     parse_capabilities,
     parse_device_info,
     parse_profile,
@@ -29,8 +30,8 @@ from fleetctl.adapters.onvif_parse import (
     parse_services,
     text,
 )
-from fleetctl.adapters.onvif_session import Conversation, OnvifCallError, pin_xaddr
-from fleetctl.adapters.onvif_soap import (
+from fleetctl.adapters.onvif.session import Conversation, OnvifCallError, pin_xaddr
+from fleetctl.adapters.onvif.soap import (
     NAMESPACES,
     SERVICE_NS,
     Request,
@@ -41,8 +42,7 @@ from fleetctl.adapters.onvif_soap import (
     response_of,
     stream_uri_request,
 )
-from fleetctl.adapters.onvif_time import camera_utc, field
-from fleetctl.adapters.onvif_zeep import ZEEP_SETTINGS, _documents, load_documents
+from fleetctl.adapters.onvif.zeep_client import ZEEP_SETTINGS, _documents, load_documents
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret

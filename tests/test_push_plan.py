@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from fleetctl.core.errors import InventoryError, UsageError
-from fleetctl.core.plan import DeviceSettings, EncoderState, plan_camera
-from fleetctl.core.profile import load_profile
-from fleetctl.core.rollout import batch_size, batches, exceeds
+from fleetctl.core.push.plan import DeviceSettings, EncoderState, plan_camera
+from fleetctl.core.push.profile import load_profile
+from fleetctl.core.push.rollout import batch_size, batches, exceeds
 
 REPO = Path(__file__).resolve().parents[1]
 

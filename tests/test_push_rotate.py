@@ -1,7 +1,7 @@
 """Password rotation against the simulator: a kill -9 at every step never locks a camera out.
 
 The push runs in a subprocess (the simulator lives in this process's event loop) and is killed
-deterministically by the FLEETCTL_TEST_KILL_AT hook (engine/rotate.py). After each kill the
+deterministically by the FLEETCTL_TEST_KILL_AT hook (engine/push/rotate.py). After each kill the
 devices' own state (``cam.users[...]``) must match a password the secrets file and the journal
 know for that camera; then ``push --resume`` must finish the rotation.
 """
@@ -21,8 +21,8 @@ from push_support import push_argv, push_process
 from push_support import push_here as run_here
 
 from fleetctl.adapters.secrets import load_secret_file
-from fleetctl.engine.journal import Journal
-from fleetctl.engine.rotate import KILL_ENV, KILL_STEPS
+from fleetctl.engine.push.journal import Journal
+from fleetctl.engine.push.rotate import KILL_ENV, KILL_STEPS
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.model import SimCamera
 

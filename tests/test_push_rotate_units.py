@@ -15,8 +15,8 @@ from fleetctl.adapters.secrets import (
 )
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.secret import Secret
-from fleetctl.engine import rotate
-from fleetctl.engine.journal import Journal
+from fleetctl.engine.push import rotate
+from fleetctl.engine.push.journal import Journal
 from fleetctl.engine.workspace import load_workspace
 
 SECRETS = """\

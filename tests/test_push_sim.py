@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from push_support import push_argv, push_process
 
-from fleetctl.core.profile import load_profile
+from fleetctl.core.push.profile import load_profile
 from fleetctl.core.selection import select_cameras
-from fleetctl.engine.check import release_connections
-from fleetctl.engine.journal import Journal
-from fleetctl.engine.push import PushOptions, apply_push, plan_push
+from fleetctl.engine.check.runner import release_connections
+from fleetctl.engine.push.journal import Journal
+from fleetctl.engine.push.runner import PushOptions, apply_push, plan_push
 from fleetctl.engine.workspace import load_workspace
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.model import SimCamera

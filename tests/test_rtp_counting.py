@@ -8,8 +8,8 @@ import struct
 import pytest
 from rtp_packets import access_units, clip, nal_type, rtp_packets, split_annexb
 
-from fleetctl.adapters.rtp import VideoCounter, parse_header
-from fleetctl.adapters.sps import parse_sps, sps_from_fmtp, unescape_rbsp
+from fleetctl.adapters.rtsp.rtp import VideoCounter, parse_header
+from fleetctl.adapters.rtsp.sps import parse_sps, sps_from_fmtp, unescape_rbsp
 
 H264_CLIPS = [
     ("640x360.h264", 640, 360),

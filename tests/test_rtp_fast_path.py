@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fleetctl.adapters.rtp import VideoCounter
-from fleetctl.adapters.rtsp_recv import SHARED_BYTES, Receiver
-from fleetctl.adapters.rtsp_wire import RtspConnection
-from fleetctl.sim.h264 import Track, default_library
+from fleetctl.adapters.rtsp.recv import SHARED_BYTES, Receiver
+from fleetctl.adapters.rtsp.rtp import VideoCounter
+from fleetctl.adapters.rtsp.wire import RtspConnection
+from fleetctl.sim.rtsp.h264 import Track, default_library
 
 FIELDS = ("packets", "bytes", "seq_gaps", "frames", "keyframes", "distinct_payloads", "width")
 SERVER_REQUEST = b"GET_PARAMETER rtsp://cam/ RTSP/1.0\r\nCSeq: 7\r\nSession: 1\r\n\r\n"

@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from fleetctl.adapters.rtp import VideoCounter
-from fleetctl.adapters.rtsp import probe_stream
-from fleetctl.adapters.rtsp_wire import Receiver, RtspConnection
+from fleetctl.adapters.rtsp.client import probe_stream
+from fleetctl.adapters.rtsp.rtp import VideoCounter
+from fleetctl.adapters.rtsp.wire import Receiver, RtspConnection
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
 from fleetctl.sim.model import SimCamera, Vendor, address_for
-from fleetctl.sim.rtsp import default_library, start_rtsp
+from fleetctl.sim.rtsp.server import default_library, start_rtsp
 from fleetctl.sim.vendors import make_camera
 
 USER, PASSWORD = "fleet", "Fa5t:p@th"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fleetctl.adapters.digest import choose, parse_challenges
-from fleetctl.adapters.rtp import VideoCounter
-from fleetctl.adapters.rtsp_wire import RtspConnection, RtspFailure
-from fleetctl.adapters.sdp import parse_sdp
-from fleetctl.adapters.sps import parse_sps
+from fleetctl.adapters.http.digest import choose, parse_challenges
+from fleetctl.adapters.rtsp.rtp import VideoCounter
+from fleetctl.adapters.rtsp.sdp import parse_sdp
+from fleetctl.adapters.rtsp.sps import parse_sps
+from fleetctl.adapters.rtsp.wire import RtspConnection, RtspFailure
 
 FAST = settings(max_examples=150, deadline=None)
 

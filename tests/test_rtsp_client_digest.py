@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from fleetctl.adapters.digest import Authorizer, Challenge, authorization, choose, parse_challenges
+from fleetctl.adapters.http.digest import (
+    Authorizer,
+    Challenge,
+    authorization,
+    choose,
+    parse_challenges,
+)
 from fleetctl.core.secret import Secret
 
 

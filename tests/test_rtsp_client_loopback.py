@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 from rtp_packets import access_units, clip, interleave, nal_type, rtp_packets, split_annexb
 
-from fleetctl.adapters.rtsp import probe_rtsp_noauth, probe_stream
+from fleetctl.adapters.rtsp.client import probe_rtsp_noauth, probe_stream
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret

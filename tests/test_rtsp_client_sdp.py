@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fleetctl.adapters.rtsp_wire import strip_userinfo
-from fleetctl.adapters.sdp import parse_sdp, resolve_control
+from fleetctl.adapters.rtsp.sdp import parse_sdp, resolve_control
+from fleetctl.adapters.rtsp.wire import strip_userinfo
 
 # Hikvision DS-2CD2143G2-I (trimmed): session control "*", one video and one audio track.
 HIKVISION = """v=0

@@ -21,7 +21,7 @@ import pytest
 
 from fleetctl.cli.main import main
 from fleetctl.core.errors import InventoryError
-from fleetctl.core.inventory import load_documents
+from fleetctl.core.inventory.load import load_documents
 from fleetctl.engine.workspace import load_workspace
 
 STORED = "Canary-St0red@pw:/%x"
@@ -160,7 +160,7 @@ def test_subprocess_cli_and_uncaught_traceback(fleet: Path) -> None:
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("fleetctl.cli.check_cmd") is None, reason="no check command yet"
+    importlib.util.find_spec("fleetctl.cli.run.check") is None, reason="no check command yet"
 )
 def test_subprocess_check_at_debug_level(fleet: Path) -> None:
     env = {

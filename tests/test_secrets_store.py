@@ -165,7 +165,7 @@ def test_workspace_credentials(tmp_path: Path) -> None:
 
 
 def test_many_secrets_are_all_masked_including_ones_added_after_a_redact() -> None:
-    from fleetctl import logsafe
+    from fleetctl.base import logsafe
 
     for i in range(2000):  # a district with unique passwords: registered one by one
         logsafe.register_secret(f"unique-{i:04d}-Pw!")

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fleetctl.core.errors import UsageError
-from fleetctl.core.inventory import load_documents
+from fleetctl.core.inventory.load import load_documents
 from fleetctl.core.models import Camera, Status
 from fleetctl.core.selection import fold, parse_selection, select_cameras
 

@@ -11,9 +11,9 @@ import aiohttp
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from fleetctl.core.selection import select_cameras
-from fleetctl.engine.check import CheckOptions
-from fleetctl.engine.metrics import Exposition
-from fleetctl.engine.monitor import Monitor, MonitorOptions, Notification
+from fleetctl.engine.check.runner import CheckOptions
+from fleetctl.engine.serve.metrics import Exposition
+from fleetctl.engine.serve.monitor import Monitor, MonitorOptions, Notification
 from fleetctl.engine.workspace import load_workspace
 from fleetctl.sim.fleet import SimFleet
 

@@ -19,12 +19,12 @@ import pytest
 from lxml import etree
 from sim_media_support import make_cam, rtp_fields, serve_on_a_free_address
 
-from fleetctl.sim import auth, soap
-from fleetctl.sim.h264 import default_library
 from fleetctl.sim.http import Request, Response, _head
 from fleetctl.sim.model import SimCamera
-from fleetctl.sim.onvif_app import _username_token
-from fleetctl.sim.rtsp_stream import GRID_S, RTP_CLOCK, RtpSender
+from fleetctl.sim.onvif import auth, soap
+from fleetctl.sim.onvif.app import _username_token
+from fleetctl.sim.rtsp.h264 import default_library
+from fleetctl.sim.rtsp.stream import GRID_S, RTP_CLOCK, RtpSender
 
 NS = soap.NS
 WSSE = soap.WSSE

@@ -211,7 +211,7 @@ async def test_flapping_goes_down_and_comes_back(fleet: SimFleet) -> None:
 
 
 async def test_stream_faults_as_an_rtsp_client_sees_them(fleet: SimFleet) -> None:
-    rtsp = pytest.importorskip("fleetctl.adapters.rtsp")
+    rtsp = pytest.importorskip("fleetctl.adapters.rtsp.client")
     user, pw = fleet.credentials
     cred = Credential("sim", user, Secret(pw))
     names = ("healthy", "rtsp_down", "no_video", "frozen", "low_fps")

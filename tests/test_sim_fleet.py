@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sim_soap_support import call
 
-from fleetctl.core.inventory import load_inventory
+from fleetctl.core.inventory.load import load_inventory
 from fleetctl.sim.fleet import SimFleet
 
 

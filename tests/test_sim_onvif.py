@@ -356,7 +356,7 @@ async def test_hikvision_refuses_a_created_that_is_not_zulu(fleet: SimFleet) -> 
 
 
 async def test_encoder_changes_over_onvif_reach_the_rtsp_stream(make_fleet: MakeFleet) -> None:
-    rtsp = pytest.importorskip("fleetctl.adapters.rtsp")
+    rtsp = pytest.importorskip("fleetctl.adapters.rtsp.client")
     from fleetctl.core.models import Credential
     from fleetctl.core.secret import Secret
 

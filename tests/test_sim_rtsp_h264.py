@@ -1,6 +1,6 @@
 """The simulator's H.264/H.265 handling: clips, access units, RFC 6184/7798 packets, filler.
 
-The depacketizer here is written from the RFCs, independently of ``fleetctl.sim.h264``; FFmpeg
+The depacketizer here is written from the RFCs, independently of ``fleetctl.sim.rtsp.h264``; FFmpeg
 (PyAV) then decodes what it reassembles, filler NAL units included.
 """
 
@@ -12,7 +12,7 @@ import av
 import pytest
 from av.video.codeccontext import VideoCodecContext
 
-from fleetctl.sim.h264 import (
+from fleetctl.sim.rtsp.h264 import (
     H264,
     H265,
     MAX_PAYLOAD,

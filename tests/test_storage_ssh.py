@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from fleetctl.adapters.ssh_storage import parse_df, read_ssh_storage
+from fleetctl.adapters.storage.ssh import parse_df, read_ssh_storage
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from fleetctl.adapters.storage_http import (
+from fleetctl.adapters.storage.vendor_http import (
     parse_dahua_storage,
     parse_isapi_storage,
     read_vendor_storage,
@@ -18,7 +18,7 @@ from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
 from fleetctl.sim.http import serve
 from fleetctl.sim.model import SimCamera, Storage, Vendor, address_for
-from fleetctl.sim.onvif_app import CameraApp
+from fleetctl.sim.onvif.app import CameraApp
 from fleetctl.sim.vendors import make_camera
 
 # As a DS-7608NI NVR answers (V4.x firmware: the older std-cgi namespace), two disks.

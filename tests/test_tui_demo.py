@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fleetctl.cli.main import build_parser
-from fleetctl.cli.tui_cmd import SimProcess, build_app
+from fleetctl.cli.run.tui import SimProcess, build_app
 from fleetctl.tui.widgets.fleet_table import FleetTable
 
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")

@@ -22,7 +22,7 @@ from rich.console import Console
 from textual.widgets import Input, Label, Static
 from tui_helpers import make_app
 
-from fleetctl.cli.tui_cmd import build_app
+from fleetctl.cli.run.tui import build_app
 from fleetctl.engine.workspace import load_workspace
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.tui.app import FleetApp

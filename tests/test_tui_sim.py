@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fleetctl.engine.actions import EngineActions
-from fleetctl.engine.check import CheckOptions
+from fleetctl.engine.check.runner import CheckOptions
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import load_workspace
 from fleetctl.sim.fleet import SimFleet

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fleetctl.core import verdicts
 from fleetctl.core.models import Policy, Problem, ProblemKind, Status
 from fleetctl.core.probes import (
     EncoderSettings,
@@ -20,6 +19,7 @@ from fleetctl.core.probes import (
     StorageReadout,
     StreamProbe,
 )
+from fleetctl.core.verdicts import rules as verdicts
 
 P = Policy()
 K = ProblemKind

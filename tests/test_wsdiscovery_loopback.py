@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from fleetctl.adapters import wsdiscovery
+from fleetctl.adapters.discovery import wsdiscovery
 from fleetctl.sim.discovery import DiscoveryService, start_discovery
 from fleetctl.sim.model import SimCamera, Vendor, address_for
 

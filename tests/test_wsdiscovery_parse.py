@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from fleetctl.adapters.wsdiscovery import (
+from fleetctl.adapters.discovery.wsdiscovery import (
     MAX_REPLY_BYTES,
     PROBE_KINDS,
     build_probe,
@@ -147,7 +147,7 @@ def test_cheap_message_ids_are_unique_uuids_and_the_template_matches_build_probe
     import itertools
     import uuid
 
-    from fleetctl.adapters.wsdiscovery import message_ids, probe_template
+    from fleetctl.adapters.discovery.wsdiscovery import message_ids, probe_template
 
     ids = list(itertools.islice(message_ids(), 5000))
     assert len(set(ids)) == 5000

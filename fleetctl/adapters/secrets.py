@@ -9,7 +9,7 @@ File format (YAML, mode 0600)::
 ``next_password`` + ``rotation`` (additive, written by `push` password rotation): a new password
 stored *before* any camera is given it, under a random, non-secret rotation id that the push
 journal's per-camera rows carry. While it is there, a camera has ``password`` or
-``next_password`` and the journal says which (engine/rotate.py); ``password`` takes the new
+``next_password`` and the journal says which (engine/push/rotate.py); ``password`` takes the new
 value only when every camera of the credential is verified on it. ``SecretStore.pending``.
 
 Which file (``resolve_secrets_path``): ``--secrets PATH``, else ``$FLEETCTL_SECRETS``, else the
@@ -28,10 +28,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fleetctl.base.logsafe import register_secret
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
-from fleetctl.logsafe import register_secret
 
 ENV_VAR = "FLEETCTL_SECRETS"
 _FIELDS = ("username", "password", "key_file", "next_password", "rotation")

@@ -67,7 +67,7 @@ def _resolve(target: str | Callable[[argparse.Namespace], int]) -> Callable[[arg
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from fleetctl.logsafe import redact_known, setup_logging
+    from fleetctl.base.logsafe import redact_known, setup_logging
 
     setup_logging(args.verbose)
     if not getattr(args, "run", None):

@@ -229,7 +229,7 @@ class CameraReport:
     checks: tuple[CheckStep, ...] = ()
     checked_at: datetime | None = None
     # Wall time of this camera's whole check (None when not measured). The history keeps the
-    # last one so the next run can start the slowest cameras first (engine.admission.schedule).
+    # last one so the next run can start the slowest cameras first (engine.check.admission.schedule).
     duration_s: float | None = None
 
 

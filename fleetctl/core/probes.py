@@ -1,6 +1,6 @@
 """What the probes measured: raw observations handed from adapters to the pure verdict rules.
 
-Adapters (onvif, rtsp, storage, ssh) fill these; ``core.verdicts`` turns them into a status and
+Adapters (onvif, rtsp, storage, ssh) fill these; ``core.verdicts.rules`` turns them into a status and
 problems under a Policy. A probe never raises for a camera's failure: it returns ``error_kind``
 and ``error`` instead. ``error`` is in words, carries the camera address, never a secret.
 """

@@ -2,7 +2,7 @@
 
 The TUI's bulk actions and camera quick actions call this; the ONVIF work is the adapters'.
 An outcome is a value per camera: ``"ok"`` or why not, in words (never a secret).
-A reboot is proven, not assumed (``engine.reboot.reboot_and_wait``: the camera went away and
+A reboot is proven, not assumed (``engine.push.reboot.reboot_and_wait``: the camera went away and
 came back), and one camera per site reboots at a time, as during a push.
 """
 
@@ -12,10 +12,10 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from fleetctl.adapters import onvif
+from fleetctl.adapters.onvif import client as onvif
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.models import Camera, Credential
-from fleetctl.engine.reboot import SiteThrottle, reboot_and_wait
+from fleetctl.engine.push.reboot import SiteThrottle, reboot_and_wait
 from fleetctl.engine.workspace import Workspace
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from fleetctl.adapters import sweep, wsdiscovery
+from fleetctl.adapters.discovery import sweep, wsdiscovery
 from fleetctl.core.models import Camera, DeviceInfo, Inventory
 
 
@@ -232,8 +232,6 @@ def _contradicts(cam: Camera, dev: DiscoveredDevice) -> bool:
 async def discover(inventory: Inventory | None, options: DiscoverOptions) -> DiscoveryReport:
     """Run every enabled path, enrich, classify. Per-device failures are values, never raised;
     raises UsageError only for bad ranges or interfaces (before any packet is sent)."""
-    import aiohttp
-
     from fleetctl.core.errors import UsageError
 
     started, t0 = datetime.now(UTC), time.monotonic()
@@ -275,9 +273,7 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
     matches = await heard if heard is not None else []
     found = merge_matches([*matches, *result.matches])
 
-    timeout = aiohttp.ClientTimeout(total=options.timeout_s)
-    connector = aiohttp.TCPConnector(limit=options.concurrency, force_close=True)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+    async with sweep.http_session(options.timeout_s, options.concurrency) as session:
         if options.tcp_ports:
             answered = {d.address for d in found}
             silent = [a for a in addresses if a not in answered]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from fleetctl.core.errors import HistoryError
 from fleetctl.core.models import CameraReport, FleetReport, ProblemKind, Status
-from fleetctl.core.verdicts import problem_class
+from fleetctl.core.verdicts.rules import problem_class
 
 SCHEMA_VERSION = 1
 
@@ -243,7 +243,7 @@ class HistoryStore:
 
     def last_durations(self) -> dict[str, float]:
         """How long the newest recorded check of each camera took, in seconds (cameras whose
-        duration is unknown are left out). ``engine.admission.schedule`` orders a run by it."""
+        duration is unknown are left out). ``engine.check.admission.schedule`` orders a run by it."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT camera, duration_s FROM latest WHERE duration_s IS NOT NULL"

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fleetctl.adapters.secrets import SecretStore, load_secrets
+from fleetctl.base.logsafe import register_secret
 from fleetctl.core.errors import InventoryIssue, SecretsError
-from fleetctl.core.inventory import load_inventory
+from fleetctl.core.inventory.load import load_inventory
 from fleetctl.core.models import Camera, Credential, Inventory
-from fleetctl.logsafe import register_secret
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Workspace:
     secrets: SecretStore
     # Camera name -> the credential it is known to have right now, when that differs from the
     # secrets file's ``password``: cameras already on a pending rotation's new password
-    # (engine/rotate.py fills this from the push journal).
+    # (engine/push/rotate.py fills this from the push journal).
     overrides: Mapping[str, Credential] = field(default_factory=dict)
 
     def credential_for(self, camera: Camera) -> Credential | None:
@@ -117,8 +117,8 @@ def _with_rotations(workspace: Workspace) -> Workspace:
     """
     import os
 
-    from fleetctl.engine.journal import Journal, default_path
-    from fleetctl.engine.rotate import from_journal
+    from fleetctl.engine.push.journal import Journal, default_path
+    from fleetctl.engine.push.rotate import from_journal
 
     path = default_path()
     if not os.path.exists(path):

@@ -29,11 +29,11 @@ from typing import Any
 
 from fleetctl.sim import faults as faultlib
 from fleetctl.sim.discovery import DiscoveryService, start_discovery
-from fleetctl.sim.h264 import default_library
 from fleetctl.sim.http import Listener, serve
 from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, User, Vendor, address_for
-from fleetctl.sim.onvif_app import CameraApp
-from fleetctl.sim.rtsp import start_rtsp
+from fleetctl.sim.onvif.app import CameraApp
+from fleetctl.sim.rtsp.h264 import default_library
+from fleetctl.sim.rtsp.server import start_rtsp
 from fleetctl.sim.sites import PLACES, SITES, slug
 from fleetctl.sim.vendors import FLAVOURS, make_camera
 

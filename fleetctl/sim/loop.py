@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from fleetctl import aio
+from fleetctl.base import aio
 
 T = TypeVar("T")
 

@@ -17,8 +17,8 @@ import hmac
 
 import asyncssh
 
-from fleetctl.sim.auth import locked
 from fleetctl.sim.model import SimCamera
+from fleetctl.sim.onvif.auth import locked
 from fleetctl.sim.recorder_shell import run_command
 
 LOGIN_TIMEOUT_S = 30.0
@@ -66,7 +66,7 @@ class _RecorderServer(asyncssh.SSHServer):
 
     def validate_password(self, username: str, password: str) -> bool:
         if locked(self.cam):
-            return False  # the account lockout (sim/auth.py) covers SSH too
+            return False  # the account lockout (sim/onvif/auth.py) covers SSH too
         user = self.cam.users.get(username)
         return user is not None and hmac.compare_digest(user.password.encode(), password.encode())
 

@@ -1,7 +1,7 @@
 """The push screen's pure parts: its setup, the plan as a diff, the count, the rollout fields.
 
 Kept apart from the widgets so the words an operator reads are plain functions of the engine's
-values (engine/push.py), testable without a terminal.
+values (engine/push/runner.py), testable without a terminal.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from fleetctl.core.errors import UsageError
-from fleetctl.core.rollout import batch_size
-from fleetctl.engine.push import PlannedCamera, PushOptions, PushReport
+from fleetctl.core.push.rollout import batch_size
+from fleetctl.engine.push.runner import PlannedCamera, PushOptions, PushReport
 from fleetctl.tui.screens.confirm import target_words
 
 if TYPE_CHECKING:

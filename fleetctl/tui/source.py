@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from fleetctl.core.models import Camera, CameraReport, Status
 
 if TYPE_CHECKING:
-    from fleetctl.engine.check import CheckOptions
+    from fleetctl.engine.check.runner import CheckOptions
     from fleetctl.engine.history import HistoryStore, TimelineEntry
     from fleetctl.engine.workspace import Workspace
 
@@ -37,7 +37,7 @@ class ActionRunner(Protocol):
 
 
 class EngineSource:
-    """The real thing: ``fleetctl.engine.check.check_cameras`` with the app's options.
+    """The real thing: ``fleetctl.engine.check.runner.check_cameras`` with the app's options.
 
     With ``history`` (a HistoryStore) the engine annotates problems with "since" and records
     each sweep; the camera view reads the problem timeline from it.
@@ -50,7 +50,7 @@ class EngineSource:
         self.workspace, self.options, self.history = workspace, options, history
 
     async def sweep(self, cameras: Sequence[Camera], on_result: OnResult) -> None:
-        from fleetctl.engine.check import CheckOptions, check_cameras
+        from fleetctl.engine.check.runner import CheckOptions, check_cameras
 
         options = self.options if self.options is not None else CheckOptions()
         await check_cameras(list(cameras), self.workspace, options, on_result=on_result,
@@ -58,7 +58,7 @@ class EngineSource:
 
     async def aclose(self) -> None:
         """Close the engine's connection pool of this loop (the app calls it on exit)."""
-        from fleetctl.engine.check import release_connections
+        from fleetctl.engine.check.runner import release_connections
 
         await release_connections()
 

@@ -55,4 +55,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--all", "-a", action="store_true", help="table: list ok cameras too")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
-    p.set_defaults(run="fleetctl.cli.check_cmd:run_check")
+    p.set_defaults(run="fleetctl.cli.run.check:run_check")

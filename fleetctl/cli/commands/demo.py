@@ -27,4 +27,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--block", type=int, default=0, metavar="K",
                    help="simulator address block 0-99 (another `fleetctl sim` running? use 1)")
     add_tui_options(p, interval=20.0)
-    p.set_defaults(run="fleetctl.cli.tui_cmd:run_demo")
+    p.set_defaults(run="fleetctl.cli.run.tui:run_demo")

@@ -98,4 +98,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     options.add_format(p, ("table", "json", "csv", "inventory"))
     options.add_run_limits(p, timeout=3.0, concurrency=128)
-    p.set_defaults(run="fleetctl.cli.discover_cmd:run")
+    p.set_defaults(run="fleetctl.cli.run.discover:run")

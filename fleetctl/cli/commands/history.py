@@ -22,4 +22,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--format", "-f", choices=("table", "json"), default="table", help="output format"
     )
-    p.set_defaults(run="fleetctl.cli.check_cmd:run_history")
+    p.set_defaults(run="fleetctl.cli.run.check:run_history")

@@ -1,4 +1,4 @@
-"""`fleetctl inventory lint|list|show` (run functions in fleetctl.cli.inventory_cmd)."""
+"""`fleetctl inventory lint|list|show` (run functions in fleetctl.cli.run.inventory)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=_RAW,
     )
     options.add_inventory(lint)
-    lint.set_defaults(run="fleetctl.cli.inventory_cmd:run_lint")
+    lint.set_defaults(run="fleetctl.cli.run.inventory:run_lint")
     ls = isub.add_parser(
         "list",
         help="list cameras as a table, JSON or CSV",
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.add_argument(
         "--db", metavar="PATH", help="history store read by `status:` terms (default: as `check`)"
     )
-    ls.set_defaults(run="fleetctl.cli.inventory_cmd:run_list")
+    ls.set_defaults(run="fleetctl.cli.run.inventory:run_list")
     show = isub.add_parser(
         "show",
         help="show one camera with every inherited value",
@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     options.add_inventory(show)
     options.add_format(show, ("table", "json"))
     show.add_argument("name", help="camera name")
-    show.set_defaults(run="fleetctl.cli.inventory_cmd:run_show")
+    show.set_defaults(run="fleetctl.cli.run.inventory:run_show")
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

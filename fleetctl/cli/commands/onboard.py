@@ -75,4 +75,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     options.add_format(p, ("table", "json"))
     options.add_run_limits(p, timeout=15.0, concurrency=16)
-    p.set_defaults(run="fleetctl.cli.onboard_cmd:run")
+    p.set_defaults(run="fleetctl.cli.run.onboard:run")

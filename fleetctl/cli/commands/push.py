@@ -38,11 +38,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--concurrency", type=int, default=32, metavar="N", help="cameras at once within a batch")
     p.add_argument("--reboot-wait", type=float, default=180.0, metavar="S",
                    help="with `reboot: always`: how long a camera may take to go down and answer again")
-    p.set_defaults(run="fleetctl.cli.push_cmd:run_push")
+    p.set_defaults(run="fleetctl.cli.run.push:run_push")
 
     a = sub.add_parser("audit", help="what pushes changed, camera by camera (from the journal)")
     a.add_argument("name", nargs="?", help="one camera (default: all)")
     a.add_argument("--journal", metavar="PATH", help="push journal (default: user data dir)")
     a.add_argument("--limit", type=int, default=200, metavar="N", help="newest N writes")
     options.add_format(a, ("table", "json"))
-    a.set_defaults(run="fleetctl.cli.push_cmd:run_audit")
+    a.set_defaults(run="fleetctl.cli.run.push:run_audit")

@@ -33,4 +33,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--db", metavar="PATH", help="history store (default: user data dir)")
     p.add_argument("--no-history", action="store_true", help="keep no history")
-    p.set_defaults(run="fleetctl.cli.serve_cmd:run")
+    p.set_defaults(run="fleetctl.cli.run.serve:run")

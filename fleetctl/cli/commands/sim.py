@@ -42,4 +42,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-rtsp", dest="rtsp", action="store_false", help="no RTSP servers")
     p.add_argument("--no-discovery", dest="discovery", action="store_false",
                    help="no WS-Discovery responders")
-    p.set_defaults(run="fleetctl.cli.sim_cmd:run")
+    p.set_defaults(run="fleetctl.cli.run.sim:run")

@@ -49,4 +49,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--profiles", metavar="DIR",
                    help="push profiles to offer (default: profiles/ next to the inventory)")
     p.add_argument("--journal", metavar="PATH", help="push journal (default: $FLEETCTL_JOURNAL or user data dir)")
-    p.set_defaults(run="fleetctl.cli.tui_cmd:run_tui")
+    p.set_defaults(run="fleetctl.cli.run.tui:run_tui")

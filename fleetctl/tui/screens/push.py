@@ -3,7 +3,7 @@
 One screen, four stages (``stage``): ``pick`` a profile -> ``plan`` (a worker reads every
 target, nothing is written) -> ``review`` the per-camera diff -> ``apply`` (rows update as each
 camera's outcome arrives) -> ``done`` (a summary; the pushed cameras are re-checked). The engine
-does the work (engine/push.py); this module only drives and renders it.
+does the work (engine/push/runner.py); this module only drives and renders it.
 
 esc leaves at any stage but ``apply``: a push is never cancelled from here, because a camera
 interrupted between its write and its restore would be left half-configured. The apply worker
@@ -30,7 +30,7 @@ from textual.widgets import DataTable, Footer, Input, Label, OptionList, Progres
 from textual.widgets.option_list import Option
 
 from fleetctl.core.errors import FleetctlError, InventoryError, UsageError
-from fleetctl.engine.push import CameraOutcome, PlannedCamera, PushOptions, PushReport
+from fleetctl.engine.push.runner import CameraOutcome, PlannedCamera, PushOptions, PushReport
 from fleetctl.tui.push_view import (
     RESULT_STYLE,
     PushSetup,
@@ -42,8 +42,8 @@ from fleetctl.tui.push_view import (
 from fleetctl.tui.screens.confirm import _DIALOG_CSS, target_words
 
 if TYPE_CHECKING:
-    from fleetctl.core.profile import Profile
-    from fleetctl.engine.journal import Journal
+    from fleetctl.core.push.profile import Profile
+    from fleetctl.engine.push.journal import Journal
     from fleetctl.tui.app import FleetApp
 
 __all__ = ["PushConfirm", "PushScreen", "PushSetup"]
@@ -161,7 +161,7 @@ class PushScreen(Screen[None]):
     # ------------------------------------------------------------------ 1. profile
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        from fleetctl.core.profile import load_profile
+        from fleetctl.core.push.profile import load_profile
 
         path = str(event.option.id)
         try:
@@ -185,9 +185,9 @@ class PushScreen(Screen[None]):
 
     @work(group="push-plan", exclusive=True)
     async def plan_worker(self, profile: Profile) -> None:
-        from fleetctl.engine.journal import Journal
-        from fleetctl.engine.push import plan_push
-        from fleetctl.engine.rotate import reconcile, verified_cameras
+        from fleetctl.engine.push.journal import Journal
+        from fleetctl.engine.push.rotate import reconcile, verified_cameras
+        from fleetctl.engine.push.runner import plan_push
 
         cams = [self.fleet.model.cameras[n] for n in self.names if n in self.fleet.model.cameras]
         bar = self.query_one("#planning", ProgressBar)
@@ -255,8 +255,8 @@ class PushScreen(Screen[None]):
 
     @work(group="push-apply", exclusive=True)
     async def apply_worker(self, options: PushOptions) -> None:
-        from fleetctl.engine.journal import Journal
-        from fleetctl.engine.push import apply_push
+        from fleetctl.engine.push.journal import Journal
+        from fleetctl.engine.push.runner import apply_push
 
         assert self.profile is not None
         self.stage = "apply"
@@ -298,7 +298,7 @@ class PushScreen(Screen[None]):
             self._set_row(o)
 
     def _after_rotation(self, journal: Journal) -> None:
-        from fleetctl.engine.rotate import from_journal
+        from fleetctl.engine.push.rotate import from_journal
 
         fresh = self.setup.reload() if self.setup.reload is not None else self.setup.workspace
         fresh = from_journal(fresh, journal)  # cameras already on a still-pending new password

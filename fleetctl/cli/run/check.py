@@ -1,0 +1,264 @@
+"""Run functions of `fleetctl check` and `fleetctl history` (imported only when they run)."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from fleetctl.base import aio
+from fleetctl.cli.render import check as render
+from fleetctl.cli.run.check_timeline import Timeline
+from fleetctl.core.errors import HistoryError, UsageError
+from fleetctl.core.exitcodes import ExitCode
+from fleetctl.core.models import CameraReport, FleetReport, Status
+
+if TYPE_CHECKING:
+    from fleetctl.engine.history import HistoryStore
+
+
+def _validate(args: argparse.Namespace) -> None:
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    if args.workers < 0:
+        raise UsageError("--workers must be 0 (automatic) or more")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    if not 0 < args.window < args.timeout:
+        raise UsageError("--window must be positive and shorter than --timeout")
+
+
+def _room_for_sockets(concurrency: int) -> None:
+    """Raise the open-file soft limit toward the hard one: a camera in flight holds up to four
+    sockets (two HTTP, RTSP, a liveness look), and many systems start processes at 1,024."""
+    import contextlib
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 4 * concurrency + 256
+    if soft != resource.RLIM_INFINITY and soft < want:
+        new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        # What we have will do if refused: the admission keeps most sockets closed anyway.
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from fleetctl.core.selection import select_cameras
+    from fleetctl.engine.check.runner import CheckOptions
+    from fleetctl.engine.history import HistoryStore
+    from fleetctl.engine.workspace import load_workspace
+
+    _validate(args)
+    _room_for_sockets(args.concurrency)
+    timeline = Timeline()
+    workspace = load_workspace(args.inventory, args.secrets)
+    timeline.mark("inventory")
+    try:
+        history = None if args.no_history else HistoryStore(args.db)
+    except HistoryError as err:
+        print(f"fleetctl: {err} (use --db PATH or --no-history)", file=sys.stderr)
+        return ExitCode.IOERR
+    try:
+        last = history.last_statuses() if history is not None else None
+        cameras = select_cameras(workspace.inventory, args.select, last)
+        if not cameras:
+            raise UsageError(f"no camera matches --select {args.select!r}")
+        workspace.require_credentials(cameras)
+        opts = CheckOptions(
+            timeout_s=args.timeout,
+            concurrency=args.concurrency,
+            stream_window_s=args.window,
+            check_default_passwords=args.check_default_passwords,
+        )
+
+        from fleetctl.engine.check.parallel import ForkedCheck, auto_workers
+
+        # Fork the workers before the progress bar's thread or any event loop exists.
+        workers = args.workers or auto_workers(len(cameras))
+        expected = history.last_durations() if history is not None else None
+        timeline.mark("history+select")
+        _tune_gc()
+        job = ForkedCheck.start(cameras, workspace, opts, workers, expected)
+        timeline.mark(f"warm-up+fork({workers})")
+
+        async def main(on_result: Callable[[CameraReport], None]) -> FleetReport:
+            return await job.run(on_result, history)
+
+        with _progress(len(cameras), enabled=not args.quiet and sys.stderr.isatty()) as on_result:
+            report = aio.run(main(on_result))  # uvloop when installed
+        first = "" if job.first_result_s is None else f" (first result at {job.first_result_s:.2f})"
+        timeline.mark("checks" + first, then=("history-write", job.record_s or 0.0))
+    finally:
+        if history is not None:
+            history.close()
+    _emit(report, args.format, show_all=args.all)
+    timeline.mark("output")
+    timeline.log()
+    return int(report.worst.exit_code)
+
+
+def _tune_gc() -> None:
+    """Garbage-collector settings for the rest of this process (a CLI run, then exit).
+
+    The modules and the inventory live until exit: frozen, the cyclic GC stops traversing them
+    at every older-generation collection, and the forked workers keep sharing those pages
+    instead of copying them when the GC touches their headers. A higher first threshold lets
+    refcounting free most per-camera garbage before a collection scans it. Measured on 500
+    cameras: GC time from ~0.35 s to ~0.05 s of CPU per process, and a faster exit.
+    """
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
+def _emit(report: FleetReport, fmt: str, *, show_all: bool) -> None:
+    if fmt == "json":
+        sys.stdout.write(render.render_json(report))
+    elif fmt == "csv":
+        sys.stdout.write(render.render_csv(report))
+    elif fmt == "nagios":
+        sys.stdout.write(render.render_nagios(report))
+    else:
+        _print_table(report, show_all)
+    sys.stdout.flush()
+
+
+def _print_table(report: FleetReport, show_all: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False)
+    now = datetime.now(UTC)
+    rows = [c for c in render.worst_first(report) if show_all or c.status is not Status.OK]
+    if rows:
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for col in ("STATUS", "CAMERA", "SITE", "HOST", "REASON", "SINCE"):
+            table.add_column(col, no_wrap=col != "REASON", overflow="fold")
+        for c in rows:
+            since = render.age(c.problems[0].since, now, report.started) if c.problems else ""
+            style = render.STATUS_STYLE[c.status]
+            table.add_row(
+                f"[{style}]{c.status.value}[/]", c.name, c.site, c.host, render.reason(c), since
+            )
+        console.print(table)
+    hidden = report.summary["ok"] if not show_all else 0
+    tail = f" ({hidden} ok not listed: --all lists them)" if hidden and rows else ""
+    console.print(render.summary_line(report) + tail, highlight=False)
+
+
+@contextmanager
+def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[CameraReport], None]]:
+    """A progress bar on stderr with counts by status; a no-op callback when disabled."""
+    if not enabled:
+        yield lambda _report: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    counts: Counter[Status] = Counter()
+    columns = (
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+    )
+    # 4 redraws a second, not rich's 10: each redraw holds the GIL ~1 ms against the event loop,
+    # and a 10,000-camera check runs for minutes.
+    with Progress(
+        *columns, console=Console(stderr=True), transient=True, refresh_per_second=4
+    ) as bar:
+        task = bar.add_task("check", total=total, counts="")
+
+        def on_result(report: CameraReport) -> None:
+            counts[report.status] += 1
+            text = "  ".join(
+                f"[{render.STATUS_STYLE[s]}]{counts[s]} {s.value}[/]" for s in Status if counts[s]
+            )
+            bar.update(task, advance=1, counts=text)
+
+        yield on_result
+
+
+def run_history(args: argparse.Namespace) -> int:
+    from fleetctl.engine.history import HistoryStore
+
+    try:
+        store = HistoryStore(args.db)
+    except HistoryError as err:
+        print(f"fleetctl: {err}", file=sys.stderr)
+        return ExitCode.IOERR
+    with store:
+        if args.name:
+            return _camera_history(store, args.name, args.limit, args.format)
+        return _runs(store, args.limit, args.format)
+
+
+def _camera_history(store: HistoryStore, name: str, limit: int, fmt: str) -> int:
+    entries = store.timeline(name, limit)
+    if not entries:
+        print(f"fleetctl: no history for camera {name!r}", file=sys.stderr)
+        return ExitCode.NOINPUT
+    if fmt == "json":
+        out = [
+            {
+                "at": render.iso(e.at),
+                "event": e.event,
+                "status": e.status.value,
+                "kind": e.kind.value if e.kind else None,
+                "severity": e.severity.value if e.severity else None,
+                "message": e.message,
+            }
+            for e in entries
+        ]
+        print(json.dumps({"camera": name, "timeline": out}, ensure_ascii=False, indent=2))
+        return ExitCode.OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+        title=f"{name}: newest first",
+        title_justify="left",
+    )
+    for col in ("WHEN (UTC)", "EVENT", "STATUS", "DETAIL"):
+        table.add_column(col)
+    for e in entries:
+        if e.event == "status":
+            detail = f"status is now {e.status.value}"
+        else:
+            verb = "began" if e.event == "problem" else "resolved"
+            detail = f"{e.kind.value if e.kind else ''} {verb}: {e.message}"
+        style = render.STATUS_STYLE[e.status]
+        table.add_row(render.iso(e.at) or "", e.event, f"[{style}]{e.status.value}[/]", detail)
+    Console(soft_wrap=False).print(table)
+    return ExitCode.OK
+
+
+def _runs(store: HistoryStore, limit: int, fmt: str) -> int:
+    runs = store.runs(limit)
+    if fmt == "json":
+        print(
+            json.dumps(
+                [{"started": render.iso(at), "duration_s": d, "summary": s} for at, d, s in runs],
+                indent=2,
+            )
+        )
+        return ExitCode.OK
+    if not runs:
+        print("no check has been recorded yet: run `fleetctl check`", file=sys.stderr)
+        return ExitCode.OK
+    for at, duration, s in runs:
+        print(
+            f"{render.iso(at)}  {s['total']:>6} cameras  {s['ok']:>6} ok  {s['warn']:>5} warn  "
+            f"{s['crit']:>5} crit  {s['unknown']:>4} unknown  {duration:7.1f} s"
+        )
+    return ExitCode.OK

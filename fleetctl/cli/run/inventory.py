@@ -1,0 +1,164 @@
+"""`fleetctl inventory lint|list|show`: the run functions (registered in cli/commands/inventory.py).
+
+lint  prints every problem as ``file:line: key: message`` (warnings say ``warning:``) on stdout,
+      a one-line summary on stderr; exit 65 on any error, else 0.
+list  the selected cameras as a table, JSON (``{"cameras": [...]}``) or CSV.
+show  one camera with every inherited value applied and where each came from (JSON:
+      ``origins``); a password shows as ``********``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import sys
+from typing import Any
+
+from fleetctl.cli.render import common as render
+from fleetctl.cli.render.common import Column
+from fleetctl.core.errors import UsageError
+from fleetctl.core.exitcodes import ExitCode
+from fleetctl.core.models import Camera, Inventory
+
+LIST_COLUMNS = (
+    Column("name", "Name", no_wrap=True),
+    Column("site", "Site"),
+    Column("host", "Host", no_wrap=True),
+    Column("port", "Port", justify="right"),
+    Column("kind", "Kind"),
+    Column("tags", "Tags"),
+    Column("location", "Location"),
+)
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    from fleetctl.core.inventory.load import lint_inventory
+    from fleetctl.engine.workspace import credential_issues
+
+    inventory, issues = lint_inventory(args.inventory)
+    if inventory is not None:
+        issues = [*issues, *credential_issues(inventory, args.secrets)]
+    for issue in issues:
+        # str(issue) is also how every other command reports a broken inventory (cli/main.py).
+        if issue.severity == "warning":
+            issue = dataclasses.replace(issue, message=f"warning: {issue.message}")
+        print(issue)
+    errors = sum(1 for i in issues if i.severity == "error")
+    warnings = len(issues) - errors
+    if inventory is None:
+        print(
+            f"fleetctl: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}: nothing will run "
+            "on this inventory",
+            file=sys.stderr,
+        )
+        return ExitCode.INVENTORY
+    print(
+        f"inventory ok: {_plural(len(inventory.cameras), 'camera')} in {_plural(len(inventory.sites), 'site')}"
+        f" ({_plural(len(inventory.files), 'file')}), {_plural(warnings, 'warning')}",
+        file=sys.stderr,
+    )
+    return ExitCode.OK
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from fleetctl.core.inventory.load import load_inventory
+    from fleetctl.core.selection import parse_selection, select_cameras
+
+    inventory = load_inventory(args.inventory)
+    last = None
+    if parse_selection(args.select).uses_status:
+        # `status:` terms mean "as of the last check": read it from the history store.
+        from fleetctl.engine.history import HistoryStore
+
+        with HistoryStore(args.db) as history:
+            last = history.last_statuses()
+    cameras = select_cameras(inventory, args.select, last)
+    rows = [_row(c) for c in cameras]
+    columns: tuple[Column, ...] = LIST_COLUMNS
+    if last is not None:
+        columns = (*LIST_COLUMNS[:1], Column("status", "Last", status=True), *LIST_COLUMNS[1:])
+        for row in rows:
+            row["status"] = last.get(row["name"])
+    caption = f"{len(cameras)} of {_plural(len(inventory.cameras), 'camera')}"
+    render.emit(
+        rows,
+        columns,
+        args.format,
+        caption=caption,
+        json_obj={"cameras": [camera_dict(c) for c in cameras]},
+    )
+    return ExitCode.OK
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from fleetctl.core.inventory.load import camera_origins, load_inventory
+
+    inventory = load_inventory(args.inventory)
+    camera = inventory.camera(args.name)
+    if camera is None:
+        raise UsageError(f"no camera named `{args.name}`{_did_you_mean(args.name, inventory)}")
+    data = camera_dict(camera)
+    origins = camera_origins(args.inventory, camera.name)
+    if args.format == "json":
+        render.print_json({**data, "origins": origins})
+        return ExitCode.OK
+    rows = [
+        {
+            "key": k,
+            "value": v,
+            "from": origins.get(k, "built-in default" if k not in _DERIVED else ""),
+        }
+        for k, v in _flatten(data)
+    ]
+    columns = (
+        Column("key", "Field", no_wrap=True),
+        Column("value", "Value"),
+        Column("from", "From"),
+    )
+    render.print_table(rows, columns, title=camera.name)
+    return ExitCode.OK
+
+
+_DERIVED = {"site", "source"}  # not inherited: where the camera itself stands
+
+
+def camera_dict(camera: Camera) -> dict[str, Any]:
+    """A camera as JSON-ready data, every inherited value applied, no secret revealed."""
+    data: dict[str, Any] = render.to_jsonable(camera)
+    data["source"] = str(camera.source) if camera.source else None
+    return data
+
+
+def _row(camera: Camera) -> dict[str, Any]:
+    kind = "onvif" if camera.onvif else "rtsp"
+    if camera.ssh is not None:
+        kind += "+ssh"
+    return {
+        "name": camera.name,
+        "site": camera.site,
+        "host": camera.host,
+        "port": camera.port,
+        "kind": kind,
+        "tags": camera.tags,
+        "location": camera.location,
+    }
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out
+
+
+def _did_you_mean(name: str, inventory: Inventory) -> str:
+    close = difflib.get_close_matches(name, [c.name for c in inventory.cameras], n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

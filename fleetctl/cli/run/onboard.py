@@ -1,0 +1,94 @@
+"""`fleetctl onboard` run function and its renderers (table, json).
+
+stdout carries only the requested format; the one-line summary goes to stderr. Exit status:
+0 when every device was onboarded or skipped (or, with --dry-run, planned), 2 when any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import TextIO
+
+from fleetctl.core.errors import UsageError
+from fleetctl.core.exitcodes import ExitCode
+from fleetctl.engine.onboard.runner import OnboardReport, Result
+
+
+def run(args: argparse.Namespace) -> int:
+    from fleetctl.core.push.profile import load_profile
+    from fleetctl.engine.discover import DiscoverOptions
+    from fleetctl.engine.onboard.runner import OnboardOptions, onboard
+    from fleetctl.engine.workspace import load_workspace
+
+    ws = load_workspace(args.inventory, args.secrets)
+    site = ws.inventory.site(args.site)
+    if site is None and not args.inventory_file:
+        known = ", ".join(s.name for s in ws.inventory.sites) or "none"
+        raise UsageError(f"no site named {args.site!r} (known: {known}); to start a new one, "
+                         "give --inventory-file and --credentials")
+    ranges = tuple(args.ranges) + tuple(args.addresses) or (site.ranges if site else ())
+    if not ranges:
+        raise UsageError(f"site {args.site!r} has no `ranges:`: give --range or --address")
+    credentials = args.credentials or (site.credentials if site else None)
+    unique = args.unique_passwords or bool(site and site.unique_passwords)
+    if not credentials and not unique:
+        raise UsageError(f"site {args.site!r} names no `credentials:`: give --credentials NAME "
+                         "or --unique-passwords")
+    inventory_file = args.inventory_file or (site.source.file if site and site.source else None)
+    if inventory_file is None:
+        raise UsageError("give --inventory-file: the site's file is unknown")
+    if args.timeout <= 0 or args.wait < 0 or args.stream_window <= 0:
+        raise UsageError("--timeout and --stream-window must be > 0, --wait >= 0")
+    opts = OnboardOptions(
+        site=args.site,
+        inventory_file=inventory_file,
+        secrets_path=ws.secrets.path,
+        credentials=credentials,
+        unique_passwords=unique,
+        profile=load_profile(args.profile) if args.profile else None,
+        factory_credentials=tuple(args.factory_credentials),
+        port=site.port if site else 80,
+        dry_run=args.dry_run,
+        timeout_s=args.timeout,
+        concurrency=max(1, args.concurrency),
+        stream_window_s=args.stream_window,
+        discover=DiscoverOptions(
+            ranges=ranges, multicast=not args.no_multicast, wait_s=args.wait,
+            timeout_s=min(args.timeout, 3.0),
+        ),
+    )
+    report = asyncio.run(onboard(ws.inventory, ws.secrets, opts))
+    render(report, args.format, sys.stdout)
+    print(summary(report), file=sys.stderr)
+    return ExitCode.CRIT if report.summary[Result.FAILED.value] else ExitCode.OK
+
+
+def summary(report: OnboardReport) -> str:
+    parts = ", ".join(f"{n} {k}" for k, n in report.summary.items() if n or k == "failed")
+    mode = " (dry run: nothing was written)" if report.dry_run else ""
+    return f"onboard {report.site}: {parts} in {report.duration_s:.1f} s{mode}"
+
+
+def render(report: OnboardReport, fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        json.dump(report.to_json(), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    cols = ("ADDRESS", "RESULT", "STEP", "NAME", "DEVICE", "DETAIL")
+    rows, notes = [], []
+    for d in report.devices:
+        j = d.to_json()
+        device = " ".join(filter(None, (j["manufacturer"], j["model"]))) or j["mac"] or "-"
+        detail = d.reason or (d.actions[-1] if d.actions else "")
+        rows.append((d.address, d.result.value, d.step.value, d.name or "-", device, detail))
+        # A plan is read in full; a failure keeps what was done before it (to resume by hand).
+        notes.append(d.actions if d.result in (Result.PLANNED, Result.FAILED) else ())
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(cols[:-1])]
+    for row, extra in ((cols, ()), *zip(rows, notes, strict=True)):
+        line = "  ".join(v.ljust(w) for v, w in zip(row[:-1], widths, strict=True))
+        out.write(f"{line}  {row[-1]}".rstrip() + "\n")
+        for action in extra:
+            out.write(f"    - {action}\n")

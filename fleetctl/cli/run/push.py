@@ -1,0 +1,203 @@
+"""Runs `fleetctl push` and `fleetctl audit`: parse, call the engine, render."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from fleetctl.cli.render.common import Column, console, print_json, print_table
+from fleetctl.core.errors import UsageError
+from fleetctl.core.exitcodes import ExitCode
+from fleetctl.core.push.plan import Change
+from fleetctl.core.push.profile import load_profile
+from fleetctl.core.push.rollout import batch_size
+from fleetctl.core.selection import select_cameras
+from fleetctl.engine.push.journal import Journal
+from fleetctl.engine.push.reboot import reboot_note
+from fleetctl.engine.push.runner import (
+    PlannedCamera,
+    PushOptions,
+    PushReport,
+    apply_push,
+    plan_push,
+)
+from fleetctl.engine.workspace import load_workspace
+
+
+def _fmt(v: Any) -> str:
+    from rich.markup import escape
+
+    if isinstance(v, list):
+        return escape(", ".join(map(str, v))) or "(none)"
+    return "(unknown)" if v is None else escape(str(v))
+
+
+def _change_json(c: Change) -> dict[str, Any]:
+    return {"setting": c.setting, "from": c.old, "to": c.new}
+
+
+def _print_plan(planned: list[PlannedCamera], reboot: str) -> None:
+    out = console()
+    for p in planned:
+        plan = p.plan
+        if plan.error:
+            out.print(f"[bold red]{p.camera.name}[/]: cannot read: {_fmt(plan.error)}")
+            continue
+        if not plan.changes and not plan.unsupported:
+            out.print(f"[green]{p.camera.name}[/]: already right ({len(plan.unchanged)} settings)")
+            continue
+        out.print(f"[bold]{p.camera.name}[/] ({p.camera.site}):")
+        for c in plan.changes:
+            out.print(f"  [yellow]~[/] {c.setting}: {_fmt(c.old)} [yellow]->[/] {_fmt(c.new)}", highlight=False)
+        for u in plan.unsupported:
+            out.print(f"  [magenta]![/] {_fmt(u)}", highlight=False)
+    n_changes = sum(len(p.plan.changes) for p in planned)
+    n_cams = sum(1 for p in planned if p.plan.changes)
+    n_err = sum(1 for p in planned if p.plan.error)
+    out.print(f"\nPlan: {n_changes} changes on {n_cams} cameras; {len(planned) - n_cams - n_err} already right; "
+              f"{n_err} unreadable; {reboot_note(reboot)}.")
+
+
+def _report_json(report: PushReport, planned: list[PlannedCamera] | None = None, reboot: str = "never") -> dict[str, Any]:
+    if planned is not None:  # dry run: the plan in the report's shape, nothing applied
+        cams = [{"name": p.camera.name, "result": "unreachable" if p.plan.error else ("planned" if p.plan.changes else "unchanged"),
+                 "changes": [_change_json(c) for c in p.plan.changes], "unsupported": list(p.plan.unsupported),
+                 "error": p.plan.error} for p in planned]
+        return {"dry_run": True, "summary": {"planned": sum(1 for p in planned if p.plan.changes),
+                                              "unchanged": sum(1 for p in planned if not p.plan.changes and not p.plan.error),
+                                              "unreachable": sum(1 for p in planned if p.plan.error)},
+                "reboot": reboot_note(reboot), "cameras": cams}
+    return {
+        "summary": report.summary, "aborted": report.aborted, "run": report.run_id,
+        # credential -> cameras not yet on the new password (0: the secrets file has it as `password`)
+        "rotations": report.rotations,
+        "cameras": [{"name": o.name, "result": o.result, "changes": [_change_json(c) for c in o.changes],
+                     "unsupported": list(o.unsupported), "error": o.error, "rebooted": o.rebooted}
+                    for o in report.outcomes],
+    }
+
+
+def _exit(report: PushReport) -> int:
+    if report.aborted or any(o.result == "not-restorable" for o in report.outcomes):
+        return ExitCode.CRIT
+    if any(o.result in ("failed", "restored", "unreachable") for o in report.outcomes):
+        return ExitCode.WARN
+    return ExitCode.OK
+
+
+def _confirm(n_changes: int, n_cams: int) -> bool:
+    if not sys.stdin.isatty():
+        raise UsageError("not a terminal: add --yes to apply without a prompt, or --dry-run to only plan")
+    answer = input(f"Apply {n_changes} changes to {n_cams} cameras? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def _push(args: argparse.Namespace) -> int:
+    journal = Journal(args.journal)
+    profile_path, selection, only = args.profile, args.select, None
+    resumed: int | None = None
+    if args.resume:
+        found = journal.interrupted_run()
+        if found is None:
+            raise UsageError("no interrupted push to resume")
+        resumed, profile_path, selection, only = found
+    if profile_path is None:
+        raise UsageError("--profile FILE is required")
+    if args.limit is not None:
+        if args.limit != "@failed":
+            raise UsageError("--limit takes @failed")
+        only = journal.failed_last_run()
+    if not 0 <= args.max_fail <= 100:
+        raise UsageError("--max-fail is a percentage from 0 to 100")
+    profile = load_profile(profile_path)
+    workspace = load_workspace(args.inventory, args.secrets)
+    for name in profile.rotate:
+        workspace.secrets.get(name)  # SecretsError (says how to fix it) before anything is sent
+    cameras = list(select_cameras(workspace.inventory, selection))
+    if only is not None:
+        cameras = [c for c in cameras if c.name in set(only)]
+    if not cameras and resumed is None:
+        print("push: no cameras selected", file=sys.stderr)
+        return ExitCode.OK
+    from fleetctl.engine.check.runner import release_connections
+    from fleetctl.engine.push.rotate import pending, reconcile, rotated_cameras, verified_cameras
+
+    try:
+        # A rotation under way: reach each camera with the password the journal says it has.
+        workspace, where = await reconcile(workspace, journal, timeout_s=args.timeout, concurrency=args.concurrency)
+        planned = await plan_push(cameras, workspace, profile, timeout_s=args.timeout, concurrency=args.concurrency,
+                                  rotated=verified_cameras(workspace, journal))
+        if args.format == "table":
+            _print_plan(planned, profile.reboot)
+            for name in pending(workspace):
+                on_new = sum(1 for c in rotated_cameras(workspace, name) if where.get(c.name) == "new")
+                console().print(f"password `{name}`: a rotation is under way ({on_new} cameras already on the new "
+                                "password): it is finished with the same password, not restarted")
+        if args.dry_run:
+            if args.format == "json":
+                print_json(_report_json(PushReport(), planned, profile.reboot))
+            return ExitCode.OK
+        n_changes = sum(len(p.plan.changes) for p in planned)
+        n_cams = sum(1 for p in planned if p.plan.changes or p.plan.error)
+        if n_cams == 0:
+            # Nothing left to write (or a resume killed just before promotion): this still
+            # promotes a rotation whose cameras are all verified.
+            report = await apply_push(planned, workspace, profile, PushOptions(), journal, selection=selection)
+        else:
+            if not args.yes and not _confirm(n_changes, n_cams):
+                print("push: nothing applied", file=sys.stderr)
+                return ExitCode.OK
+            todo = n_cams - min(args.canary, n_cams)
+            opts = PushOptions(
+                timeout_s=args.timeout, concurrency=args.concurrency, canary=args.canary,
+                batch_size=batch_size(args.batch, todo) if args.batch else None, max_fail_pct=args.max_fail,
+                reboot_wait_s=args.reboot_wait,
+            )
+            report = await apply_push(planned, workspace, profile, opts, journal, selection=selection)
+        if resumed is not None:
+            journal.finish_run(resumed, "resumed")  # finished by report.run_id
+    finally:
+        await release_connections()
+        journal.close()
+    if args.format == "json":
+        print_json(_report_json(report))
+    else:
+        rows = [{"name": o.name, "result": o.result, "changes": len(o.changes), "rebooted": "yes" if o.rebooted else "",
+                 "error": o.error or ""} for o in report.outcomes if o.result != "unchanged"]
+        if rows:
+            print_table(rows, [Column("name", "Camera"), Column("result", "Result", status=True), Column("changes", "Changes", "right"),
+                         Column("rebooted", "Rebooted"), Column("error", "Why")])
+        for name, left in report.rotations.items():
+            console().print(f"password `{name}`: " + ("rotated on every camera; the secrets file has the new one" if left == 0
+                            else f"{left} cameras not on the new password yet: both are kept in the secrets file; "
+                                 "push again (or --limit @failed) to finish"))
+        s = report.summary
+        console().print(f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
+                        f"restored {s['restored']} · unreachable {s['unreachable']}")
+        if report.aborted:
+            console(sys.stderr).print(f"[bold red]aborted[/]: {report.aborted}")
+    return _exit(report)
+
+
+def run_push(args: argparse.Namespace) -> int:
+    return asyncio.run(_push(args))
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    journal = Journal(args.journal)
+    try:
+        rows = journal.audit(args.name, args.limit)
+    finally:
+        journal.close()
+    if args.format == "json":
+        print_json({"writes": [r.__dict__ for r in rows]})
+    else:
+        print_table(
+            [{"at": r.at, "run": r.run_id, "camera": r.camera, "setting": r.setting,
+              "from": _fmt(r.old), "to": _fmt(r.new), "state": r.state, "error": r.error or ""} for r in rows],
+            [Column("at", "When"), Column("run", "Run"), Column("camera", "Camera"), Column("setting", "Setting"),
+             Column("from", "From"), Column("to", "To"), Column("state", "State"), Column("error", "Error")],
+        )
+    return ExitCode.OK

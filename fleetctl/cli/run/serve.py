@@ -1,0 +1,128 @@
+"""Runs `fleetctl serve`: a Monitor plus a small aiohttp server for /metrics, /healthz, /report.json."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import signal
+import sys
+import time
+
+from aiohttp import web
+
+from fleetctl.base import aio
+from fleetctl.cli.render.check import render_json
+from fleetctl.core.errors import UsageError
+from fleetctl.core.exitcodes import ExitCode
+from fleetctl.core.selection import select_cameras
+from fleetctl.engine.check.runner import CheckOptions
+from fleetctl.engine.history import HistoryStore
+from fleetctl.engine.serve.metrics import Exposition
+from fleetctl.engine.serve.monitor import Monitor, MonitorOptions, in_shard
+from fleetctl.engine.serve.notify import webhook_notifier
+from fleetctl.engine.workspace import load_workspace
+
+log = logging.getLogger(__name__)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(text: str) -> float:
+    """'60s', '5m', '1.5h', '30' (seconds) -> seconds."""
+    m = _DURATION.match(text)
+    if not m or float(m.group(1)) <= 0:
+        raise UsageError(f"not a duration: {text!r} (use e.g. 60s, 5m, 1h)")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(f"--listen wants HOST:PORT, got {text!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    k, sep, n = text.partition("/")
+    if not sep or not k.isdigit() or not n.isdigit() or not 1 <= int(k) <= int(n):
+        raise UsageError(f"--shard wants K/N with 1 <= K <= N, got {text!r}")
+    return int(k), int(n)
+
+
+def build_app(monitor: Monitor, exposition: Exposition) -> web.Application:
+    async def metrics(request: web.Request) -> web.Response:
+        openmetrics = "application/openmetrics-text" in request.headers.get("Accept", "")
+        # Rendering a large fleet is CPU work: do it off the event loop so checks keep their timing.
+        # The view is copied here, on the loop's thread: the thread must not read live dicts.
+        body, ctype = await asyncio.to_thread(exposition.render, openmetrics, exposition.view())
+        return web.Response(body=body, headers={"Content-Type": ctype})
+
+    async def healthz(request: web.Request) -> web.Response:
+        # Healthy once a cycle completed and the monitor is not stuck (no camera checked for 3 intervals).
+        newest = max(monitor.last_checked.values(), default=None)
+        stale = newest is None or time.time() - newest > 3 * monitor.options.interval_s + 30
+        body = {
+            "status": "starting" if monitor.cycles == 0 and newest is None else ("stale" if stale else "ok"),
+            "cameras": len(monitor.cameras),
+            "checked": len(monitor.latest),
+            "cycles": monitor.cycles,
+            "last_cycle_s": monitor.last_cycle_s,
+        }
+        return web.json_response(body, status=200 if body["status"] in ("ok", "starting") else 503)
+
+    async def report(request: web.Request) -> web.Response:
+        text = render_json(monitor.snapshot())
+        return web.Response(text=text, content_type="application/json")
+
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(text="fleetctl serve: /metrics /healthz /report.json\n")
+
+    app = web.Application()
+    app.add_routes([web.get("/", index), web.get("/metrics", metrics), web.get("/healthz", healthz), web.get("/report.json", report)])
+    return app
+
+
+async def serve(args: argparse.Namespace) -> int:
+    interval = parse_duration(args.interval)
+    host, port = parse_listen(args.listen)
+    if args.flap_checks < 1:
+        raise UsageError("--flap-checks must be 1 or more")
+    workspace = load_workspace(args.inventory, args.secrets)
+    shard, shards = parse_shard(args.shard)
+    cameras = [c for c in select_cameras(workspace.inventory, args.select) if in_shard(c.name, shard, shards)]
+    history = None if args.no_history else HistoryStore(args.db)
+    opts = MonitorOptions(
+        interval_s=interval,
+        flap_checks=args.flap_checks,
+        check=CheckOptions(timeout_s=args.timeout, concurrency=args.concurrency, stream_window_s=args.window),
+    )
+    monitor = Monitor(
+        workspace, cameras, opts, history=history,
+        notifier=webhook_notifier(args.webhook) if args.webhook else None,
+    )
+    runner = web.AppRunner(build_app(monitor, Exposition(monitor)), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0] if runner.addresses else (host, port)
+    # One line on stderr that scripts (and our tests) wait for: the readiness signal.
+    print(f"fleetctl serve: {len(cameras)} cameras (shard {shard}/{shards}) every {interval:g} s; listening on http://{bound[0]}:{bound[1]}/metrics",
+          flush=True, file=sys.stderr)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await monitor.run(stop)
+    finally:
+        await runner.cleanup()
+        if history is not None:
+            history.close()
+    return ExitCode.OK
+
+
+def run(args: argparse.Namespace) -> int:
+    return aio.run(serve(args))  # uvloop when installed (fleetctl/base/aio.py)

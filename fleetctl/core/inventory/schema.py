@@ -1,0 +1,353 @@
+"""The inventory schema: which keys exist where, and what each value must look like.
+
+Every checker reports into an ``IssueSink`` and returns the cleaned value, or ``INVALID``; none
+raises, so one pass over a file finds every problem (a typo, a bad address, a wrong type) with
+its line. Used by ``core.inventory.load`` (the loader) and, through it, by the writer.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from fleetctl.core.errors import InventoryIssue
+from fleetctl.core.models import Policy
+from fleetctl.core.secret import Secret
+
+
+class _Invalid:
+    def __repr__(self) -> str:
+        return "INVALID"
+
+
+INVALID: Final = _Invalid()
+
+# A name goes into selections (`name:GLOB`, comma = OR), file names and metric labels: keep it to
+# word characters (Vietnamese letters included), dots and hyphens.
+_NAME_RE = re.compile(r"[^\W_][\w.-]*")
+_LABEL_RE = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+# Discover sweeps every address of a range, one probe each: a /16 is already 65,536 probes.
+RANGE_WARN_SIZE: Final = 65_536
+
+
+@dataclass
+class IssueSink:
+    """Collects the problems of one file; ``line`` is 1-based (ruamel's are 0-based)."""
+
+    file: str
+    issues: list[InventoryIssue] = field(default_factory=list)
+
+    def error(self, line: int | None, key: str, message: str) -> None:
+        self.issues.append(InventoryIssue(self.file, line, key, message))
+
+    def warn(self, line: int | None, key: str, message: str) -> None:
+        self.issues.append(InventoryIssue(self.file, line, key, message, severity="warning"))
+
+
+Checker = Callable[[IssueSink, Any, str, "int | None"], Any]
+
+
+def key_line(node: Any, key: Any) -> int | None:
+    """1-based line of ``key`` in a ruamel mapping (or of item ``key`` in a sequence)."""
+    lc = getattr(node, "lc", None)
+    try:
+        if lc is None:
+            return None
+        pos = lc.item(key) if isinstance(key, int) else lc.key(key)
+        return int(pos[0]) + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return node_line(node)
+
+
+def node_line(node: Any) -> int | None:
+    lc = getattr(node, "lc", None)
+    return int(lc.line) + 1 if lc is not None and lc.line is not None else None
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string"}.get(
+        type(value),
+        "a list"
+        if isinstance(value, list)
+        else "a mapping"
+        if isinstance(value, dict)
+        else type(value).__name__,
+    )
+
+
+def check_str(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if not isinstance(v, str) or not v.strip():
+        sink.error(line, key, f"must be a non-empty string, not {type_name(v)}")
+        return INVALID
+    return v
+
+
+def check_name(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if check_str(sink, v, key, line) is INVALID:
+        return INVALID
+    if not _NAME_RE.fullmatch(v):
+        sink.error(line, key, f"bad name {v!r}: use letters, digits, '.', '_' and '-' only")
+        return INVALID
+    return v
+
+
+def host_problem(v: str) -> str | None:
+    """Why ``v`` is not an IP address or DNS name, or None if it is one."""
+    try:
+        ipaddress.ip_address(v)
+        return None
+    except ValueError:
+        pass
+    if "://" in v:
+        return f"{v!r} is a URL: give the bare address (and `port:` / `https:`)"
+    if re.fullmatch(r"[\d.]+:\d+", v):
+        return f"{v!r} carries a port: put it in `port:`"
+    if re.fullmatch(r"[\d.]+", v):
+        return f"{v!r} is not a valid IPv4 address"
+    if ":" in v:
+        return f"{v!r} is not a valid IPv6 address"
+    name = v[:-1] if v.endswith(".") else v
+    if len(name) > 253 or not all(_LABEL_RE.fullmatch(label) for label in name.split(".")):
+        return f"{v!r} is not a valid IP address or DNS name"
+    return None
+
+
+def check_host(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if check_str(sink, v, key, line) is INVALID:
+        return INVALID
+    problem = host_problem(v)
+    if problem:
+        sink.error(line, key, problem)
+        return INVALID
+    return v
+
+
+def check_port(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    # bool is an int in Python: `port: yes` must not become port 1.
+    if isinstance(v, bool) or not isinstance(v, int):
+        sink.error(line, key, f"must be a port number, not {type_name(v)}")
+        return INVALID
+    if not 1 <= v <= 65535:
+        sink.error(line, key, f"port {v} is out of range 1-65535")
+        return INVALID
+    return v
+
+
+def check_bool(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if not isinstance(v, bool):
+        sink.error(line, key, f"must be true or false, not {type_name(v)}")
+        return INVALID
+    return v
+
+
+def check_tags(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if not isinstance(v, list):
+        sink.error(line, key, f"must be a list like [market, hik], not {type_name(v)}")
+        return INVALID
+    tags: list[str] = []
+    for i, tag in enumerate(v):
+        if check_name(sink, tag, f"{key}[{i}]", key_line(v, i)) is not INVALID:
+            tags.append(tag)
+    return tuple(tags)
+
+
+def check_password(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    # An unquoted 123456 is a YAML integer, and 0123 would silently lose its zero: refuse.
+    if not isinstance(v, str):
+        sink.error(
+            line,
+            key,
+            f"must be a quoted string, not {type_name(v)} (YAML re-reads unquoted digits)",
+        )
+        return INVALID
+    sink.warn(line, key, "inline password: move it to the secrets file and use `credentials: NAME`")
+    return Secret(v)
+
+
+def check_rtsp_url(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if check_str(sink, v, key, line) is INVALID:
+        return INVALID
+    try:
+        parts = urlsplit(v)
+        host, password = parts.hostname, parts.password
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        sink.error(line, key, "is not a valid URL")
+        return INVALID
+    if parts.scheme not in ("rtsp", "rtsps") or not host:
+        sink.error(line, key, "must be an rtsp:// or rtsps:// URL with a host")
+        return INVALID
+    if password is not None:
+        # The URL is printed in reports: a password in it would leak. (Never echo the value.)
+        sink.error(
+            line, key, "must not carry a password: use `credentials:` (or username/password)"
+        )
+        return INVALID
+    return v
+
+
+def check_ranges(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if not isinstance(v, list):
+        sink.error(line, key, f"must be a list of CIDRs, a-b ranges or globs, not {type_name(v)}")
+        return INVALID
+    out: list[str] = []
+    for i, item in enumerate(v):
+        item_key, item_line = f"{key}[{i}]", key_line(v, i)
+        if not isinstance(item, str):
+            sink.error(item_line, item_key, f"must be a string, not {type_name(item)}")
+            continue
+        size, problem = range_size(item)
+        if problem:
+            sink.error(item_line, item_key, problem)
+            continue
+        if size > RANGE_WARN_SIZE:
+            sink.warn(
+                item_line, item_key, f"{item} covers {size:,} addresses: discover will probe each"
+            )
+        out.append(item)
+    return tuple(out)
+
+
+def range_size(text: str) -> tuple[int, str | None]:
+    """(number of addresses, problem) for a netaddr CIDR, ``a-b`` range, glob or single IP."""
+    import netaddr  # lazily: `fleetctl --help` must not pay for it
+
+    text = text.strip()
+    try:
+        if "/" in text:
+            return netaddr.IPNetwork(text).size, None
+        if netaddr.valid_glob(text):
+            return netaddr.IPGlob(text).size, None
+        if text.count("-") == 1:
+            start, end = (p.strip() for p in text.split("-"))
+            return netaddr.IPRange(start, end).size, None
+        netaddr.IPAddress(text)
+        return 1, None
+    except (netaddr.AddrFormatError, ValueError, TypeError) as err:
+        reason = (
+            "the start is after the end"
+            if "greater than upper" in str(err)
+            else "not a CIDR, a-b range, glob or IP"
+        )
+        return 0, f"bad range {text!r}: {reason}"
+
+
+def check_mapping(
+    sink: IssueSink,
+    node: Any,
+    key: str,
+    line: int | None,
+    schema: Mapping[str, Checker],
+    refused: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """Check each key of a mapping against ``schema``; unknown keys get a did-you-mean."""
+    if not isinstance(node, dict):
+        sink.error(line, key, f"must be a mapping, not {type_name(node)}")
+        return None
+    out: dict[str, Any] = {}
+    for k, v in node.items():
+        sub, kline = f"{key}.{k}" if key else str(k), key_line(node, k)
+        if refused and k in refused:
+            sink.error(kline, sub, refused[k])
+        elif k not in schema:
+            close = difflib.get_close_matches(str(k), list(schema), n=1, cutoff=0.5)
+            hint = (
+                f" (did you mean `{close[0]}`?)"
+                if close
+                else f" (known: {', '.join(sorted(schema))})"
+            )
+            sink.error(kline, sub, f"unknown key{hint}")
+        else:
+            value = schema[k](sink, v, sub, kline)
+            if value is not INVALID:
+                out[k] = value
+    return out
+
+
+def _number(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+        sink.error(line, key, f"must be a number >= 0, not {v!r}")
+        return INVALID
+    return float(v)
+
+
+def _count(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        sink.error(line, key, f"must be a whole number >= 1, not {v!r}")
+        return INVALID
+    return v
+
+
+# Policy fields come from core.models.Policy itself, so a new threshold needs no schema edit.
+_BY_TYPE: dict[str, Checker] = {"float": _number, "bool": check_bool, "int": _count}
+POLICY_FIELDS: dict[str, Checker] = {f.name: _BY_TYPE[str(f.type)] for f in fields(Policy)}
+
+
+def check_policy(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    out = check_mapping(sink, v, key, line, POLICY_FIELDS)
+    return INVALID if out is None else out
+
+
+SSH_FIELDS: dict[str, Checker] = {
+    "port": check_port,
+    "credentials": check_str,
+    "username": check_str,
+    "password": check_password,
+    "key_file": check_str,
+}
+
+
+def check_ssh(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if v is True:  # `ssh: true`: port 22, the camera's credentials
+        return {}
+    out = check_mapping(sink, v, key, line, SSH_FIELDS)
+    return INVALID if out is None else out
+
+
+_MAC_RE = re.compile(r"(?i)[0-9a-f]{2}([:-]?)[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}")
+
+
+def check_mac(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    """A MAC in any usual spelling, normalized to ``aa:bb:cc:dd:ee:ff`` (discover compares)."""
+    if check_str(sink, v, key, line) is INVALID:
+        return INVALID
+    if not _MAC_RE.fullmatch(v.strip()):
+        sink.error(line, key, f"{v!r} is not a MAC address like 44:19:b6:0a:1b:2c")
+        return INVALID
+    digits = re.sub(r"[^0-9a-f]", "", v.lower())
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+CAMERA_FIELDS: dict[str, Checker] = {
+    "name": check_name,
+    "host": check_host,
+    "port": check_port,
+    "https": check_bool,
+    "credentials": check_str,
+    "username": check_str,
+    "password": check_password,
+    "tags": check_tags,
+    "location": check_str,
+    "onvif": check_bool,
+    "rtsp_url": check_rtsp_url,
+    "ssh": check_ssh,
+    "policy": check_policy,
+    # Identity recorded at onboarding: how `discover` knows a camera that moved address.
+    "endpoint": check_str,
+    "serial": check_str,
+    "mac": check_mac,
+}
+_IDENTITY = ("name", "host", "endpoint", "serial", "mac")
+DEFAULT_FIELDS: dict[str, Checker] = {k: v for k, v in CAMERA_FIELDS.items() if k not in _IDENTITY}
+DEFAULT_REFUSED = {
+    "name": "a camera name cannot be a default: names are unique",
+    "host": "a host cannot be a default: each camera has its own address",
+    **{k: f"`{k}` identifies one device: it cannot be a default" for k in _IDENTITY[2:]},
+}

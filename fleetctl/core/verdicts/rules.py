@@ -1,0 +1,184 @@
+"""Verdict rules: what the probes measured + a Policy -> status, problems and results. Pure.
+
+Every function here is a pure function of its arguments (no clock, no I/O: ``now`` is passed in),
+so the rules are tested table-driven (tests/test_verdicts.py). Messages are in words an operator
+understands and say what is wrong, never how our code failed; they never carry a secret.
+
+The engine calls, per camera: ``reach_problems`` (if unreachable, nothing else is judged: one
+problem, not five), ``onvif_problems``, ``judge_stream`` per stream, ``judge_storage``,
+``security_problems``; then ``camera_status`` over everything found.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fleetctl.core.models import Policy, Problem, ProblemKind, Status
+from fleetctl.core.probes import Failure, OnvifProbe, ReachProbe
+from fleetctl.core.verdicts.media import (
+    judge_storage,
+    judge_stream,
+    only_rate_problems,
+    security_problems,
+    unreadable_storage_problems,
+)
+from fleetctl.core.verdicts.text import Problems, camera_status, fmt_duration, sort_problems
+
+__all__ = [
+    "camera_status",
+    "clock_problems",
+    "fmt_duration",
+    "judge_storage",
+    "judge_stream",
+    "only_rate_problems",
+    "onvif_problems",
+    "problem_class",
+    "reach_problems",
+    "security_problems",
+    "sort_problems",
+    "typical_answer_ms",
+    "unreadable_storage_problems",
+]
+
+
+# --------------------------------------------------------------------------- reach
+
+
+def reach_problems(reach: ReachProbe, service: str = "ONVIF") -> Problems:
+    """A TCP connect that failed means the camera is offline (kind ``offline``, crit)."""
+    if reach.ok:
+        return []
+    if reach.failure is Failure.REFUSED:
+        why = f"connection refused on port {reach.port} ({service})"
+    elif reach.failure is Failure.UNREACHABLE:
+        why = "no route to the camera"
+    elif reach.failure is Failure.TIMEOUT:
+        why = f"no answer on port {reach.port} ({service})"
+    else:
+        why = reach.error or f"cannot connect to port {reach.port}"
+    return [Problem(ProblemKind.OFFLINE, Status.CRIT, f"offline: {why}")]
+
+
+# --------------------------------------------------------------------------- onvif
+
+# Failures that, when nothing ONVIF-shaped ever answered, mean the device is not there for us:
+# a camera that accepts TCP and then stays silent (a hung web server) is as good as offline.
+_SILENT = (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE)
+
+
+def onvif_problems(probe: OnvifProbe, policy: Policy, *, trickling: bool = False) -> Problems:
+    """ONVIF answer -> offline/auth/onvif problems, plus clock and slowness when measured.
+
+    ``trickling``: after a timeout, the web server was seen sending bytes at once but never a
+    whole reply in time (a drip-feeding firmware): alive, and broken.
+    """
+    out: Problems = []
+    typical_ms = typical_answer_ms(probe)
+    slow = typical_ms is not None and typical_ms > policy.slow_s * 1000
+    if not probe.ok:
+        f = probe.failure
+        if f is Failure.AUTH:
+            out.append(
+                Problem(ProblemKind.AUTH, Status.CRIT, "the camera rejects the fleet's credentials")
+            )
+        elif f is Failure.TIMEOUT and trickling:
+            out.append(
+                Problem(
+                    ProblemKind.ONVIF,
+                    Status.CRIT,
+                    "ONVIF replies trickle in and never complete in time",
+                )
+            )
+        elif not probe.answered and (f in _SILENT or f is None):
+            out.append(Problem(ProblemKind.OFFLINE, Status.CRIT, "offline: ONVIF does not answer"))
+        elif f is Failure.TIMEOUT and slow and typical_ms is not None:
+            # Every answer came, just slowly, and the conversation ran out of time: slow, not
+            # broken. What could not be read stays unknown.
+            out.append(
+                Problem(
+                    ProblemKind.ONVIF,
+                    Status.WARN,
+                    f"slow: ONVIF answers take {typical_ms / 1000:.1f} s; check incomplete",
+                )
+            )
+        elif f is Failure.TIMEOUT:
+            # Something answered, but the reply never completed: a drip-feeding or wedged server.
+            out.append(
+                Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF reply did not complete in time")
+            )
+        elif f is Failure.MALFORMED:
+            out.append(
+                Problem(
+                    ProblemKind.ONVIF,
+                    Status.CRIT,
+                    "ONVIF reply is unreadable (malformed or unsafe XML)",
+                )
+            )
+        elif f is Failure.OVERSIZED:
+            out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF reply is far too large"))
+        elif f is Failure.UNSUPPORTED:
+            out.append(
+                Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF service missing on this camera")
+            )
+        else:
+            out.append(
+                Problem(
+                    ProblemKind.ONVIF, Status.CRIT, "ONVIF calls fail (the camera returns errors)"
+                )
+            )
+    out.extend(clock_problems(probe.clock_offset_s, policy))
+    if (
+        slow
+        and typical_ms is not None
+        and not any(p.kind in (ProblemKind.ONVIF, ProblemKind.OFFLINE) for p in out)
+    ):
+        out.append(
+            Problem(
+                ProblemKind.ONVIF,
+                Status.WARN,
+                f"slow: ONVIF answers take {typical_ms / 1000:.1f} s",
+            )
+        )
+    return out
+
+
+def typical_answer_ms(probe: OnvifProbe) -> float | None:
+    """The median ONVIF answer time (the pre-auth latency when no call completed).
+
+    A slow camera is slow on every answer; one late answer among quick ones is a hiccup (or our
+    own loaded host), not a camera to flag.
+    """
+    times = sorted(ms for _, ms in probe.calls)
+    if times:
+        mid = len(times) // 2
+        return times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+    return probe.latency_ms
+
+
+def clock_problems(offset_s: float | None, policy: Policy) -> Problems:
+    """|offset| >= clock_crit_s: crit; >= clock_warn_s: warn. Unknown offset: no verdict."""
+    if offset_s is None:
+        return []
+    size = abs(offset_s)
+    if size >= policy.clock_crit_s:
+        sev = Status.CRIT
+    elif size >= policy.clock_warn_s:
+        sev = Status.WARN
+    else:
+        return []
+    way = "ahead" if offset_s > 0 else "behind"
+    return [Problem(ProblemKind.CLOCK, sev, f"clock {fmt_duration(offset_s)} {way}")]
+
+
+# --------------------------------------------------------------------------- helpers
+
+_VARIABLE = re.compile(r"(?<![A-Za-z])\d[\d.,:]*(?:\s?(?:ms|s|h|m|d|fps|kbit/s|%))?(?:\d+[hms])*")
+
+
+def problem_class(problem: Problem) -> str:
+    """A stable key for "the same problem" across runs: kind + message with measurements blanked.
+
+    "no video: 0 RTP packets in 1.0 s" and "... in 2.0 s" are one episode; "clock 3h12m ahead"
+    and "clock 3h15m ahead" too; "ahead" and "behind" are not.
+    """
+    return f"{problem.kind.value}:{_VARIABLE.sub('#', problem.message)}"

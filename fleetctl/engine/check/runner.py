@@ -1,0 +1,214 @@
+"""The health-check runner: many cameras at once, each under its own deadline, never raising.
+
+``check_cameras`` fans out over the fleet with a bounded number of cameras in flight
+(``CheckOptions.concurrency``) and a bounded number of connections per host
+(``CheckOptions.per_host``). Per camera, probes run cheapest first: a TCP connect (if the camera
+is unreachable nothing else is tried: one problem, not five), then ONVIF, then the stream,
+storage and security probes side by side. Each probe has its own deadline carved from the
+camera's budget, and the whole camera runs under ``CheckOptions.timeout_s``: a camera that hangs
+costs its own deadline, not the run's.
+
+Outcomes are values: any failure, including a bug in a probe, becomes a problem in the camera's
+``CameraReport`` (status ``unknown`` for our own errors, with the traceback logged at debug).
+The verdicts themselves are pure functions in ``fleetctl.core.verdicts.rules``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from fleetctl import __version__
+from fleetctl.core.models import (
+    Camera,
+    CameraReport,
+    CheckStep,
+    FleetReport,
+    Problem,
+    ProblemKind,
+    Status,
+)
+from fleetctl.core.verdicts import rules as verdicts
+from fleetctl.engine.check.admission import Admission, start_order
+from fleetctl.engine.check.camera_run import STAGE_KIND, CameraRun, HostLimits
+from fleetctl.engine.check.probing import run_probes
+
+if TYPE_CHECKING:
+    from fleetctl.engine.history import HistoryStore
+    from fleetctl.engine.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+ALL_PROBES = frozenset({"reach", "onvif", "stream", "storage", "security"})
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How a check runs. ``concurrency`` is a ceiling: fewer cameras are in flight while this
+    process's event loop lags (``engine.check.admission``). ``probes`` selects among ALL_PROBES."""
+
+    timeout_s: float = 10.0  # hard per-camera deadline
+    # Cameras at once, at most. The CPU-heavy part of each (stream, storage) is admitted by
+    # the loop's lag (engine.check.admission); this bounds the cheap part: a silent or slow camera's
+    # wait must start with the run, not when a place frees up.
+    concurrency: int = 512
+    per_host: int = 2  # connections to one host at once
+    stream_window_s: float = 1.0  # RTP measuring window
+    check_default_passwords: bool = False
+    probes: frozenset[str] = ALL_PROBES
+
+
+# The probe in progress when the camera's deadline hits decides what the problem is about.
+async def check_camera(
+    camera: Camera, workspace: Workspace, options: CheckOptions = CheckOptions()
+) -> CameraReport:
+    """Check one camera. Never raises (except CancelledError): every outcome is in the report."""
+    return await _check_camera(camera, workspace, options, HostLimits(options.per_host))
+
+
+async def _check_camera(
+    camera: Camera,
+    workspace: Workspace,
+    options: CheckOptions,
+    hosts: HostLimits,
+    admission: Admission | None = None,
+) -> CameraReport:
+    run = CameraRun(
+        camera=camera, workspace=workspace, options=options, hosts=hosts, admission=admission
+    )
+    t0 = time.monotonic()
+    try:
+        async with asyncio.timeout(options.timeout_s) as deadline:
+            run.deadline = deadline
+            await run_probes(run)
+    except TimeoutError:
+        _deadline_problem(run, options.timeout_s)
+    except Exception as err:  # a bug in a probe or a verdict: one camera's problem, not the run's
+        log.debug("check of %s failed", camera.name, exc_info=True)
+        run.internal_error(run.stage, err)
+    finally:
+        await run.release()
+    waited = sum(w for _, w in run.waits)
+    return replace(
+        run.report(datetime.now(UTC)), duration_s=round(time.monotonic() - t0 - waited, 3)
+    )
+
+
+def _deadline_problem(run: CameraRun, timeout_s: float) -> None:
+    stage = run.stage
+    kind = STAGE_KIND.get(stage, ProblemKind.ONVIF)
+    if stage in ("reach", "onvif") and not run.answered:
+        kind = ProblemKind.OFFLINE
+    # Past the deadline we know the camera is unwell only where it stalled the conversation;
+    # a stuck storage or security read does not make the video unavailable.
+    sev = Status.UNKNOWN if stage in ("storage", "security") else Status.CRIT
+    # A stuck storage or security read says little when the camera already has problems.
+    minor = sev is Status.UNKNOWN and bool(run.problems)
+    if not minor and not any(p.kind is kind for p in run.problems):
+        run.problems.append(
+            Problem(kind, sev, f"no answer within {timeout_s:g} s ({stage} did not finish)")
+        )
+    run.steps.append(
+        CheckStep(stage, sev, run.stage_elapsed_ms(), f"deadline of {timeout_s:g} s reached")
+    )
+
+
+async def check_cameras(
+    cameras: Sequence[Camera],
+    workspace: Workspace,
+    options: CheckOptions = CheckOptions(),
+    on_result: Callable[[CameraReport], None] | None = None,
+    history: HistoryStore | None = None,
+) -> FleetReport:
+    """Check every camera, at most ``options.concurrency`` at once; reports in input order.
+
+    Fewer are in flight while this process cannot keep up (``engine.check.admission``): deadlines
+    must measure the cameras, not our own event loop.
+
+    ``on_result`` is called (in the event loop) as each camera finishes, with the report already
+    annotated from ``history`` ("since"); an exception in it is logged, never stops the run.
+    With ``history``, the fleet report is recorded in one transaction at the end, and the
+    cameras that were slow last time start first (``admission.schedule``); without it, cameras
+    start in the order given.
+    """
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    hosts = HostLimits(options.per_host)
+    reports: list[CameraReport | None] = [None] * len(cameras)
+    order = list(enumerate(cameras))
+    if history is not None:
+        try:
+            expected = history.last_durations()
+        except Exception:
+            log.warning("history: could not read the last durations", exc_info=True)
+        else:
+            order = [order[i] for i in start_order([c.name for c in cameras], expected)]
+    queue = iter(order)
+    admission = Admission(options.concurrency)
+
+    async def worker() -> None:
+        # A fixed pool pulling from one iterator: 10,000 cameras never mean 10,000 pending tasks.
+        for i, camera in queue:
+            report = await _check_camera(camera, workspace, options, hosts, admission)
+            if history is not None:
+                try:
+                    report = history.annotate(report)
+                except Exception:
+                    log.warning("history: could not annotate %s", camera.name, exc_info=True)
+            reports[i] = report
+            if on_result is not None:
+                try:
+                    on_result(report)
+                except Exception:
+                    log.exception("on_result callback failed for %s", camera.name)
+
+    n_workers = max(1, min(options.concurrency, len(cameras)))
+    sampler = asyncio.create_task(admission.follow_loop())
+    try:
+        await asyncio.gather(*(worker() for _ in range(n_workers)))
+    finally:
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
+    log.debug(
+        "check: %d cameras, at most %d in flight (ceiling %d)",
+        len(cameras),
+        admission.peak,
+        options.concurrency,
+    )
+    fleet = FleetReport(
+        version=__version__,
+        started=started,
+        duration_s=round(time.monotonic() - t0, 3),
+        cameras=tuple(r for r in reports if r is not None),
+    )
+    if history is not None:
+        try:
+            history.record(fleet)
+        except Exception as err:
+            log.error("history: this run was not saved: %s", err)
+    return fleet
+
+
+async def release_connections() -> None:
+    """Close the fleet-wide HTTP pool of the running loop. Call once when the loop's checks end
+    (front-ends may not import adapters); a later check simply opens a new pool."""
+    from fleetctl.adapters.onvif.transport import close_shared
+
+    await close_shared()
+
+
+__all__ = [
+    "ALL_PROBES",
+    "CheckOptions",
+    "check_camera",
+    "check_cameras",
+    "release_connections",
+    "verdicts",
+]

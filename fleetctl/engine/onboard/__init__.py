@@ -1,0 +1,6 @@
+"""Onboarding: take new devices into the fleet, one named, resumable step at a time.
+
+``runner`` (the run over many devices), ``steps`` (one device's steps), ``model`` (options,
+outcomes and pure decisions), ``writes`` (group-committed inventory writes).
+May import ``adapters``, ``core``, ``base`` and the rest of ``engine``.
+"""

@@ -1,0 +1,294 @@
+"""Onboarding's steps for one device: login, account, baseline, verify, inventory.
+
+Each step either completes (recording what it did in ``Device.actions``) or raises StepFailed
+with the reason in words; ``engine/onboard/runner.py`` turns that into the device's outcome. With
+``dry_run`` the steps after login describe what they would do and send no write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from fleetctl.adapters.factory import first_factory_login, vendor_of
+from fleetctl.adapters.onvif import users as onvif_users
+from fleetctl.adapters.onvif.client import sync_time, try_login
+from fleetctl.adapters.onvif.config import read_settings, write_group
+from fleetctl.adapters.secrets import SecretStore, load_secret_file, set_credential
+from fleetctl.core.errors import InventoryError, SecretsError
+from fleetctl.core.models import Camera, Credential, Inventory, ProblemKind, Status
+from fleetctl.core.push.plan import CameraPlan, DeviceSettings, plan_camera
+from fleetctl.core.push.profile import Profile
+from fleetctl.core.secret import Secret
+from fleetctl.engine.check.runner import CheckOptions, check_camera
+from fleetctl.engine.discover import DiscoveredDevice
+from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
+from fleetctl.engine.onboard.writes import write_camera
+from fleetctl.engine.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def _did(d: Device, action: str) -> None:
+    """Record a step's action for the report (and the -v log); words only, never a secret."""
+    d.actions.append(action)
+    log.info("onboard %s: %s", d.dev.address, action)
+
+
+class StepFailed(Exception):
+    """Internal: stops one device at ``step``; becomes a DeviceOutcome, never escapes."""
+
+    def __init__(self, step: Step, reason: str) -> None:
+        super().__init__(reason)
+        self.step, self.reason = step, reason
+
+
+@dataclass
+class Device:
+    """One device's progress through the steps (mutable while its coroutine runs)."""
+
+    dev: DiscoveredDevice
+    camera: Camera  # named once the name is assigned
+    login: Credential | None = None  # what opened it
+    factory: Credential | None = None  # set when the factory login opened it (not retired)
+    settings: DeviceSettings | None = None
+    name: str | None = None
+    n: int = 0
+    fleet: Credential | None = None
+    actions: list[str] = field(default_factory=list)
+    step: Step = Step.LOGIN  # the step under way
+
+
+def _values(plan: CameraPlan, group: str) -> dict[str, Any]:
+    return {c.setting: c.new for c in plan.changes if c.group == group}
+
+
+def _change_text(plan: CameraPlan) -> list[str]:
+    return [f"set {c.setting}: {c.old!r} -> {c.new!r}" for c in plan.changes] + [
+        f"not supported: {u}" for u in plan.unsupported
+    ]
+
+
+def _fleet_credential(d: Device, store: SecretStore, options: OnboardOptions) -> Credential | None:
+    """The credential the device gets (or has, on a rerun); None: to be generated."""
+    if options.unique_passwords:
+        return store.credentials.get(f"onboard-{device_id(d.dev)}")
+    return store.get(options.credentials) if options.credentials else None
+
+
+def _factory_candidates(d: Device, store: SecretStore, options: OnboardOptions) -> list[Credential]:
+    if options.factory_credentials:
+        return [store.get(n) for n in options.factory_credentials]
+    manufacturer = _maker(d.dev)
+    configured = store.credentials.get(f"factory-{vendor_of(manufacturer)}")
+    if configured is not None:
+        return [configured]
+    builtin = first_factory_login(manufacturer)
+    return [Credential(f"built-in {builtin.vendor} default", builtin.username,
+                       Secret(builtin.password))]
+
+
+def _maker(dev: DiscoveredDevice) -> str | None:
+    """Who made it: GetDeviceInformation when it answered without auth (many refuse), else the
+    WS-Discovery name and hardware scopes ("HIKVISION DS-2CD2143G2-I")."""
+    parts = (dev.device.manufacturer if dev.device else None, dev.scopes.name, dev.scopes.hardware)
+    return " ".join(p for p in parts if p) or None
+
+
+async def _attempt(d: Device, cred: Credential, options: OnboardOptions) -> bool | None:
+    password = cred.password.reveal() if cred.password is not None else ""
+    return await try_login(d.camera, cred.username, password, timeout_s=options.timeout_s)
+
+
+async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
+    """Step 1: one attempt per configured factory credential, then, only where a previous run
+    retired the factory password, the fleet credential (a wrong guess counts towards lockout)."""
+    tried = []
+    candidates = _factory_candidates(d, store, options)
+    for cred in candidates:
+        opened = await _attempt(d, cred, options)
+        if opened is None:
+            raise StepFailed(Step.LOGIN, f"{d.camera.host}:{d.camera.port}: no ONVIF answer")
+        if opened:
+            d.login = d.factory = cred
+            _did(d, f"logged in with the factory account {cred.username} ({cred.name})")
+            break
+        tried.append(f"{cred.username} ({cred.name})")
+    else:
+        fleet = _fleet_credential(d, store, options)
+        # Ours to try when a `recovery-<id>` entry says we retired the factory password, or
+        # when the fleet account *is* the factory account (its password was changed in place).
+        ours = fleet is not None and (
+            f"recovery-{device_id(d.dev)}" in store.credentials
+            or fleet.username in {c.username for c in candidates}
+        )
+        if fleet is not None and ours and await _attempt(d, fleet, options):
+            d.login = d.fleet = fleet
+            _did(d, f"factory login refused; fleet account {fleet.username} opens it")
+        else:
+            vendor = vendor_of(_maker(d.dev))
+            raise StepFailed(
+                Step.LOGIN,
+                f"factory login rejected ({', '.join(tried)}): store the device's password "
+                f"as `factory-{vendor}` in the secrets file, or reset the camera",
+            )
+    settings = await read_settings(d.camera, d.login, timeout_s=options.timeout_s)
+    if isinstance(settings, str):
+        raise StepFailed(Step.LOGIN, f"logged in, but settings unreadable: {settings}")
+    d.settings = settings
+
+
+async def take_in(
+    d: Device, store: SecretStore, options: OnboardOptions, profile: Profile
+) -> None:
+    """Steps 2-5 for a device that opened; ``options.dry_run`` describes them, sends no write."""
+    d.step = Step.ACCOUNT
+    await _account(d, store, options)
+    d.step = Step.BASELINE
+    await _baseline(d, options, profile)
+    if options.dry_run:
+        _did(d, "verify: clock in sync, stream plays")
+        _did(d, f"add {d.name} to {options.inventory_file} (site {options.site})")
+        return
+    d.step = Step.VERIFY
+    await _verify(d, options)
+    d.step = Step.INVENTORY
+    await _inventory(d, options)
+
+
+async def _store(path: str, name: str, username: str, password: str, step: Step) -> Credential:
+    try:
+        await asyncio.to_thread(set_credential, path, name, username, password)
+    except (OSError, SecretsError) as err:  # a full disk or a broken file: stop here
+        raise StepFailed(step, f"could not store `{name}` in {path}: {type(err).__name__}") from None
+    return Credential(name, username, Secret(password))
+
+
+async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> None:
+    """Step 2: fleet account stored, set, verified; then the factory account retired."""
+    factory = d.factory
+    if factory is None:
+        return  # the fleet account opened it: a previous run got past this step
+    fleet = _fleet_credential(d, store, options)
+    ident = device_id(d.dev)
+    where = f"{d.camera.host}:{d.camera.port}"
+    if options.dry_run:
+        what = (f"generate a password, store it as `onboard-{ident}`"
+                if fleet is None else f"use credential `{fleet.name}`")
+        _did(d, f"{what}; create the fleet account; retire factory {factory.username} "
+                         f"(new random password stored as `recovery-{ident}`)")
+        d.fleet = fleet
+        return
+    if fleet is None:
+        site = store.credentials.get(options.credentials or "")
+        username = site.username if site else options.username
+        fleet = await _store(options.secrets_path, f"onboard-{ident}", username, new_password(),
+                             Step.ACCOUNT)
+        _did(d, f"stored a generated password as `{fleet.name}`")
+    password = fleet.password.reveal() if fleet.password is not None else ""
+    same = fleet.username == factory.username
+    if same:
+        # Changing the session's own password: the last call of that conversation.
+        err = await onvif_users.set_password(d.camera, factory, fleet.username, password,
+                                             timeout_s=options.timeout_s)
+    else:
+        err = await onvif_users.ensure_user(d.camera, factory, fleet.username, password,
+                                            timeout_s=options.timeout_s)
+    if err is not None:
+        raise StepFailed(Step.ACCOUNT, err)
+    if await _attempt(d, fleet, options) is not True:
+        raise StepFailed(Step.ACCOUNT, f"{where}: the new account {fleet.username} does not log in"
+                         " (factory account left as it was)")
+    d.fleet = d.login = fleet
+    _did(d, f"fleet account {fleet.username} set and verified")
+    if same:
+        _did(d, f"factory password of {factory.username} replaced")
+        return
+    recovery = await _store(options.secrets_path, f"recovery-{ident}", factory.username,
+                            new_password(), Step.ACCOUNT)
+    err = await onvif_users.set_password(
+        d.camera, fleet, factory.username,
+        recovery.password.reveal() if recovery.password else "", timeout_s=options.timeout_s,
+    )
+    if err is not None:
+        raise StepFailed(Step.ACCOUNT, f"factory account not retired: {err}")
+    _did(d, f"factory account {factory.username} retired (password in `{recovery.name}`)")
+
+
+async def _baseline(d: Device, options: OnboardOptions, profile: Profile) -> None:
+    """Step 3: write what the profile changes, group by group, then read it all back."""
+    assert d.settings is not None and d.name is not None
+    plan = plan_camera(profile, d.settings, camera=d.name, site=options.site, n=d.n)
+    if options.dry_run:
+        d.actions.extend(_change_text(plan) or ["baseline: nothing to change"])
+        return
+    fleet = d.fleet
+    assert fleet is not None
+    for group in plan.groups:
+        err = await write_group(d.camera, fleet, group, _values(plan, group),
+                                timeout_s=options.timeout_s)
+        if err is not None:
+            raise StepFailed(Step.BASELINE, err)
+    if not plan.changes:
+        return
+    after = await read_settings(d.camera, fleet, timeout_s=options.timeout_s)
+    if isinstance(after, str):
+        raise StepFailed(Step.BASELINE, f"read-back failed: {after}")
+    left = plan_camera(profile, after, camera=d.name, site=options.site, n=d.n).changes
+    if left:
+        kept = ", ".join(f"{c.setting} is {c.old!r}, not {c.new!r}" for c in left)
+        raise StepFailed(Step.BASELINE, f"the camera did not keep: {kept}")
+    d.settings = after
+    _did(d, f"baseline applied and read back ({', '.join(plan.groups)})")
+
+
+async def _verify(d: Device, options: OnboardOptions) -> None:
+    """Step 4: the health check a technician would run, on the camera as it will be listed."""
+    assert d.fleet is not None
+    camera = replace(d.camera, credentials=d.fleet.name)
+    store = await asyncio.to_thread(load_secret_file, options.secrets_path)
+    if d.fleet.name not in store.credentials:  # the site credential came from elsewhere
+        store = replace(store, credentials={**store.credentials, d.fleet.name: d.fleet})
+    workspace = Workspace(Inventory((camera,), (), ()), store)
+    check = CheckOptions(timeout_s=options.timeout_s, stream_window_s=options.stream_window_s,
+                         probes=frozenset({"reach", "onvif", "stream"}))
+    for attempt in range(2):
+        report = await check_camera(camera, workspace, check)
+        clock = [p for p in report.problems if p.kind is ProblemKind.CLOCK]
+        if clock and attempt == 0:
+            # A fresh camera's clock is whatever its RTC kept (or the firmware epoch).
+            err = await sync_time(camera, d.fleet, timeout_s=options.timeout_s)
+            if err is None:
+                _did(d, "clock set from this host")
+                continue
+        bad = [p for p in report.problems if p.severity in (Status.CRIT, Status.UNKNOWN)]
+        if report.status in (Status.CRIT, Status.UNKNOWN) or clock:
+            why = "; ".join(p.message for p in (bad or clock or list(report.problems)))
+            raise StepFailed(Step.VERIFY, why or f"check status {report.status.value}")
+        _did(d, f"verified: {report.status.value}"
+                         + (f" (clock offset {report.clock_offset_s:+.1f} s)"
+                            if report.clock_offset_s is not None else ""))
+        return
+
+
+async def _inventory(d: Device, options: OnboardOptions) -> None:
+    """Step 5: append (or complete) the camera's entry; identity keys the schema accepts."""
+    from fleetctl.core.inventory.schema import CAMERA_FIELDS
+
+    assert d.name is not None and d.fleet is not None
+    fields: dict[str, Any] = {"name": d.name, "host": d.camera.host}
+    if d.camera.port != options.port:
+        fields["port"] = d.camera.port
+    if d.fleet.name != options.credentials:
+        fields["credentials"] = d.fleet.name
+    for key, value in (("endpoint", d.dev.endpoint), ("serial", d.dev.serial),
+                       ("mac", d.dev.mac)):
+        if value and key in CAMERA_FIELDS:
+            fields[key] = value
+    try:
+        changed = await write_camera(options.inventory_file, options.site, fields)
+    except (InventoryError, OSError, ValueError) as err:  # the file stays as it was
+        raise StepFailed(Step.INVENTORY, f"{options.inventory_file}: {err}") from None
+    _did(d, f"{'added to' if changed else 'already in'} {options.inventory_file}")

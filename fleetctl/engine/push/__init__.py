@@ -1,0 +1,6 @@
+"""Push: plan, then apply in batches, each camera a journaled transaction.
+
+``runner`` (plan and apply), ``journal`` (every write recorded before it is sent), ``rotate``
+(two-phase password rotation), ``reboot`` (reboots with proof the camera came back).
+May import ``adapters``, ``core``, ``base`` and ``engine.check``.
+"""

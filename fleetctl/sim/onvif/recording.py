@@ -1,0 +1,99 @@
+"""Recording (ver10/recording) and search (ver10/search) services: Profile G's recording truth.
+
+A health check learns that recording stopped from GetRecordingJobState (Idle/Error) and from the
+search service's GetRecordingSummary, whose DataUntil goes stale when nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fleetctl.sim.model import Storage
+from fleetctl.sim.onvif.soap import RECORDING, SEARCH, Ctx, SoapFault, op, text, x
+
+JOB, RECORDING_TOKEN = "RecordingJob_1", "Recording_1"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def job_state(storage: list[Storage]) -> tuple[str, str]:
+    """(Mode, State) of the single recording job, from the card(s) behind it."""
+    if not storage:
+        return "Idle", "Idle"
+    card = storage[0]
+    if card.state in ("failed", "unformatted"):
+        return "Active", "Error"  # configured to record, cannot: what firmware reports
+    if not card.recording:
+        return "Idle", "Idle"
+    return "Active", "Active"
+
+
+@op(RECORDING, "GetRecordingJobs")
+def get_recording_jobs(ctx: Ctx, req: Any) -> str:
+    if not ctx.cam.storage:
+        return "<trc:GetRecordingJobsResponse/>"
+    mode, _ = job_state(ctx.cam.storage)
+    return (
+        f"<trc:GetRecordingJobsResponse><trc:JobItem><tt:JobToken>{JOB}</tt:JobToken>"
+        f"<tt:JobConfiguration><tt:RecordingToken>{RECORDING_TOKEN}</tt:RecordingToken>"
+        f"<tt:Mode>{mode}</tt:Mode><tt:Priority>1</tt:Priority><tt:Source>"
+        '<tt:SourceToken Type="http://www.onvif.org/ver10/schema/Profile">'
+        "<tt:Token>Profile_1</tt:Token></tt:SourceToken><tt:AutoCreateReceiver>false"
+        "</tt:AutoCreateReceiver><tt:Tracks><tt:SourceTag>VIDEO001</tt:SourceTag>"
+        "<tt:Destination>VIDEO001</tt:Destination></tt:Tracks></tt:Source></tt:JobConfiguration>"
+        "</trc:JobItem></trc:GetRecordingJobsResponse>"
+    )
+
+
+@op(RECORDING, "GetRecordingJobState")
+def get_recording_job_state(ctx: Ctx, req: Any) -> str:
+    if text(req, "trc:JobToken") != JOB or not ctx.cam.storage:
+        raise SoapFault("ter:NoRecordingJob", "no such recording job")
+    _, state = job_state(ctx.cam.storage)
+    return (
+        "<trc:GetRecordingJobStateResponse><trc:State>"
+        f"<tt:RecordingToken>{RECORDING_TOKEN}</tt:RecordingToken><tt:State>{state}</tt:State>"
+        "<tt:Sources><tt:SourceToken><tt:Token>Profile_1</tt:Token></tt:SourceToken>"
+        f"<tt:State>{state}</tt:State><tt:Tracks><tt:Track><tt:SourceTag>VIDEO001</tt:SourceTag>"
+        f"<tt:Destination>VIDEO001</tt:Destination><tt:State>{state}</tt:State></tt:Track>"
+        "</tt:Tracks></tt:Sources></trc:State></trc:GetRecordingJobStateResponse>"
+    )
+
+
+@op(SEARCH, "GetRecordingSummary")
+def get_recording_summary(ctx: Ctx, req: Any) -> str:
+    cam = ctx.cam
+    now = cam.now()
+    card = cam.storage[0] if cam.storage else None
+    if card is None or card.state == "unformatted":
+        return (
+            "<tse:GetRecordingSummaryResponse><tse:Summary><tt:DataFrom>1970-01-01T00:00:00Z"
+            "</tt:DataFrom><tt:DataUntil>1970-01-01T00:00:00Z</tt:DataUntil>"
+            "<tt:NumberRecordings>0</tt:NumberRecordings></tse:Summary>"
+            "</tse:GetRecordingSummaryResponse>"
+        )
+    # A card holds roughly a week at these bitrates; DataUntil trails "now" by the fault's gap.
+    until = now - card.data_until_offset_s
+    return (
+        "<tse:GetRecordingSummaryResponse><tse:Summary>"
+        f"<tt:DataFrom>{_iso(until - 7 * 86400)}</tt:DataFrom><tt:DataUntil>{_iso(until)}"
+        "</tt:DataUntil><tt:NumberRecordings>1</tt:NumberRecordings></tse:Summary>"
+        "</tse:GetRecordingSummaryResponse>"
+    )
+
+
+@op(RECORDING, "GetRecordings")
+def get_recordings(ctx: Ctx, req: Any) -> str:
+    if not ctx.cam.storage:
+        return "<trc:GetRecordingsResponse/>"
+    return (
+        f"<trc:GetRecordingsResponse><trc:RecordingItem><tt:RecordingToken>{RECORDING_TOKEN}"
+        "</tt:RecordingToken><tt:Configuration><tt:Source><tt:SourceId>Profile_1</tt:SourceId>"
+        f"<tt:Name>{x(ctx.cam.name)}</tt:Name><tt:Location>{x(ctx.cam.site)}</tt:Location>"
+        "<tt:Description/><tt:Address/></tt:Source><tt:Content>continuous</tt:Content>"
+        "<tt:MaximumRetentionTime>PT0S</tt:MaximumRetentionTime></tt:Configuration>"
+        "<tt:Tracks/></trc:RecordingItem></trc:GetRecordingsResponse>"
+    )
