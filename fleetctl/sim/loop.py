@@ -10,7 +10,7 @@ difference is within the noise of a loaded box (``bench_sim.py --check 500 --rep
 
 What clients see does not change: the same bytes, the same TCP behaviour (resets by SO_LINGER 0,
 bound-but-not-listening refusals, flow control and dropped frames); the simulator's test suite
-passes on both loops (``tests/test_sim_fast_loop.py`` runs the fidelity checks under uvloop).
+passes on both loops (``tests/loopback/test_sim_fast_loop.py`` runs the fidelity checks under uvloop).
 ``FLEETCTL_SIM_LOOP=asyncio`` forces the standard loop (to compare, or to rule uvloop out).
 """
 

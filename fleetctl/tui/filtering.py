@@ -4,7 +4,7 @@
 with 10,000 cameras that is ~50,000 folds, 0.4-0.8 s per keystroke on a busy 2-core machine.
 Here each camera is folded once (``Haystack``, cached by the model) and each expression once,
 so a keystroke costs string comparisons only. Parsing, errors and the meaning of every atom stay
-``core.selection``'s: tests/test_tui_filter.py checks this matcher against ``Selection.matches``
+``core.selection``'s: tests/tui/test_tui_filter.py checks this matcher against ``Selection.matches``
 for every atom form, and ``host:`` atoms (netaddr) are simply delegated to it.
 """
 

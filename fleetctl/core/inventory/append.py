@@ -157,7 +157,7 @@ def _appended(new: Any, old: Any, site: str, extra: list[Any]) -> bool:
 def _blanks_stay(lines: list[str], k: int, cut: int, dash: int) -> bool:
     """The blank lines ``lines[k:cut]`` stay after the last camera, before the new ones.
 
-    Seen in ruamel (tests/test_inventory_write_fast.py): they do when the camera's last line
+    Seen in ruamel (tests/loopback/test_inventory_write_fast.py): they do when the camera's last line
     ends in a scalar or a comment and a line left of the dashes follows; not at the end of the
     file, not after a bare flow value (``tags: []``: they go to the next token), not before a
     key in the dashes' column (``cameras:`` then ``- name:`` unindented).

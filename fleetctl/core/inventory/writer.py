@@ -13,7 +13,7 @@ Speed: the round-trip loader and dumper are pure Python, ~5 ms per camera of the
 for a 10,000-camera file, per write). So (1) a batch is one read, one validation and one write
 for all its cameras, and (2) new cameras appended to a site whose file is in the plain layout
 ruamel itself writes skip the round trip: core.inventory.append inserts the items ruamel renders
-at the place ruamel would put them (the same bytes: tests/test_inventory_write_fast.py), and
+at the place ruamel would put them (the same bytes: tests/loopback/test_inventory_write_fast.py), and
 anything else (an update, an unusual layout) takes the round-trip path.
 """
 

@@ -1,7 +1,7 @@
 """Verdict rules: what the probes measured + a Policy -> status, problems and results. Pure.
 
 Every function here is a pure function of its arguments (no clock, no I/O: ``now`` is passed in),
-so the rules are tested table-driven (tests/test_verdicts.py). Messages are in words an operator
+so the rules are tested table-driven (tests/unit/test_verdicts.py). Messages are in words an operator
 understands and say what is wrong, never how our code failed; they never carry a secret.
 
 The engine calls, per camera: ``reach_problems`` (if unreachable, nothing else is judged: one

@@ -27,8 +27,8 @@ from fleetctl.core.inventory.load import (
     load_documents,
 )
 
-REPO = Path(__file__).parent.parent
-DATA = Path(__file__).parent / "data" / "inventories"
+REPO = Path(__file__).parents[2]
+DATA = Path(__file__).parents[1] / "data" / "inventories"
 
 pytestmark = pytest.mark.skipif(not fastyaml.available(), reason="no ruamel.yaml.clib")
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from support.tui import make_app
 from textual.widgets import Input, Label, Static
-from tui_helpers import make_app
 
 from fleetctl.cli.run.tui import build_app
 from fleetctl.engine.workspace import load_workspace

@@ -11,7 +11,7 @@ from fleetctl.core.push.plan import DeviceSettings, EncoderState, plan_camera
 from fleetctl.core.push.profile import load_profile
 from fleetctl.core.push.rollout import batch_size, batches, exceeds
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from push_support import push_argv, push_process
+from support.push import push_argv, push_process
 
 from fleetctl.core.push.profile import load_profile
 from fleetctl.core.selection import select_cameras

@@ -14,7 +14,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from test_check_schema import REPORT, check_report_json
+from support.check_schema import REPORT, check_report_json
 
 from fleetctl.cli.render.check import render_json, report_json
 from fleetctl.sim.fleet import SimFleet

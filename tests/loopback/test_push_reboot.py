@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from push_support import push_argv
-from push_support import push_here as run_here
+from support.push import push_argv
+from support.push import push_here as run_here
 
 from fleetctl.sim.fleet import SimFleet
 

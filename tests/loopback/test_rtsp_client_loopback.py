@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
-from rtp_packets import access_units, clip, interleave, nal_type, rtp_packets, split_annexb
+from support.rtp_packets import access_units, clip, interleave, nal_type, rtp_packets, split_annexb
 
 from fleetctl.adapters.rtsp.client import probe_rtsp_noauth, probe_stream
 from fleetctl.core.models import Credential

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sim_media_support import serve_on_a_free_address
+from support.sim_media import serve_on_a_free_address
 
 from fleetctl.sim.http import MAX_HEAD, Request, Response
 

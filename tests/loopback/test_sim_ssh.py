@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from sim_media_support import PASSWORD, USER, make_cam, ssh_recorder
+from support.sim_media import PASSWORD, USER, make_cam, ssh_recorder
 
 from fleetctl.sim.model import SimCamera, Storage
 from fleetctl.sim.recorder_shell import run_command

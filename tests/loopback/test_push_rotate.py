@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from push_support import push_argv, push_process
-from push_support import push_here as run_here
+from support.push import push_argv, push_process
+from support.push import push_here as run_here
 
 from fleetctl.adapters.secrets import load_secret_file
 from fleetctl.engine.push.journal import Journal

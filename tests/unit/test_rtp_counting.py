@@ -6,7 +6,7 @@ import base64
 import struct
 
 import pytest
-from rtp_packets import access_units, clip, nal_type, rtp_packets, split_annexb
+from support.rtp_packets import access_units, clip, nal_type, rtp_packets, split_annexb
 
 from fleetctl.adapters.rtsp.rtp import VideoCounter, parse_header
 from fleetctl.adapters.rtsp.sps import parse_sps, sps_from_fmtp, unescape_rbsp

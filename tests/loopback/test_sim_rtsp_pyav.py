@@ -11,7 +11,7 @@ import asyncio
 
 import av
 import pytest
-from sim_media_support import make_cam, rtsp_camera, url
+from support.sim_media import make_cam, rtsp_camera, url
 
 from fleetctl.sim.model import Vendor
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_check_schema import check_report_json
+from support.check_schema import check_report_json
 
 from fleetctl.core.errors import UsageError
 from fleetctl.sim.fleet import SimFleet

@@ -16,9 +16,9 @@ import pytest
 from fleetctl.cli.main import main
 from fleetctl.core.exitcodes import ExitCode
 
-REPO = Path(__file__).parent.parent
+REPO = Path(__file__).parents[2]
 DISTRICT = str(REPO / "inventories")
-BROKEN = str(Path(__file__).parent / "data" / "inventories" / "broken")
+BROKEN = str(Path(__file__).parents[1] / "data" / "inventories" / "broken")
 _ISSUE_LINE = re.compile(r"^(?P<file>[^:]+\.yaml):(?P<line>\d+): (?P<key>\S+): (?P<message>.+)$")
 
 

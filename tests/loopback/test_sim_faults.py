@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 from lxml import etree
-from sim_soap_support import SAFE, call, envelope
+from support.sim_soap import SAFE, call, envelope
 
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
@@ -211,7 +211,7 @@ async def test_flapping_goes_down_and_comes_back(fleet: SimFleet) -> None:
 
 
 async def test_stream_faults_as_an_rtsp_client_sees_them(fleet: SimFleet) -> None:
-    rtsp = pytest.importorskip("fleetctl.adapters.rtsp.client")
+    from fleetctl.adapters.rtsp import client as rtsp
     user, pw = fleet.credentials
     cred = Credential("sim", user, Secret(pw))
     names = ("healthy", "rtsp_down", "no_video", "frozen", "low_fps")

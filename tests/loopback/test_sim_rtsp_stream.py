@@ -13,7 +13,7 @@ import struct
 import time
 
 import pytest
-from sim_media_support import (
+from support.sim_media import (
     RawRtsp,
     digest,
     make_cam,

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 import zeep.exceptions
 from onvif import ONVIFCamera
-from sim_soap_support import call
+from support.sim_soap import call
 
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.model import Vendor
@@ -300,7 +300,7 @@ async def test_request_safety_dtd_refused_and_body_capped(fleet: SimFleet) -> No
 
 async def test_keep_alive_serves_pipelined_requests_in_order(fleet: SimFleet) -> None:
     cam = fleet.cameras[0]
-    from sim_soap_support import envelope
+    from support.sim_soap import envelope
 
     body = envelope("<tds:GetSystemDateAndTime/>")
     request = (f"POST /onvif/device_service HTTP/1.1\r\nHost: {cam.host}\r\n"
@@ -324,7 +324,7 @@ async def test_curl_posts_with_expect_100_continue_and_gets_the_answer(
     curl = shutil.which("curl")
     if curl is None:
         pytest.skip("curl is not installed")
-    from sim_soap_support import envelope, wsse
+    from support.sim_soap import envelope, wsse
 
     cam = fleet.cameras[0]
     user, pw = fleet.credentials
@@ -342,7 +342,7 @@ async def test_curl_posts_with_expect_100_continue_and_gets_the_answer(
 
 
 async def test_hikvision_refuses_a_created_that_is_not_zulu(fleet: SimFleet) -> None:
-    from sim_soap_support import envelope, wsse
+    from support.sim_soap import envelope, wsse
 
     user, pw = fleet.credentials
     statuses = {}
@@ -356,7 +356,7 @@ async def test_hikvision_refuses_a_created_that_is_not_zulu(fleet: SimFleet) -> 
 
 
 async def test_encoder_changes_over_onvif_reach_the_rtsp_stream(make_fleet: MakeFleet) -> None:
-    rtsp = pytest.importorskip("fleetctl.adapters.rtsp.client")
+    from fleetctl.adapters.rtsp import client as rtsp
     from fleetctl.core.models import Credential
     from fleetctl.core.secret import Secret
 

@@ -2,7 +2,7 @@
 
 Deterministic by construction: scripted results without "since" times, the last sweep pinned to
 a fixed UTC time. Update after an intended change with ``pytest --snapshot-update`` and review
-the SVGs in tests/__snapshots__/.
+the SVGs in tests/tui/__snapshots__/.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from support.tui import fleet
 from textual.pilot import Pilot
-from tui_helpers import fleet
 
 from fleetctl.tui.app import FleetApp
 from fleetctl.tui.screens.fleet import FleetScreen

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable
 
 import pytest
 from lxml import etree
-from sim_media_support import make_cam, rtp_fields, serve_on_a_free_address
+from support.sim_media import make_cam, rtp_fields, serve_on_a_free_address
 
 from fleetctl.sim.http import Request, Response, _head
 from fleetctl.sim.model import SimCamera

@@ -16,7 +16,7 @@ from typing import Any
 import av
 import pytest
 from onvif import ONVIFCamera
-from sim_media_support import RawRtsp, make_cam, nal_types, rtp_fields, rtsp_camera, url
+from support.sim_media import RawRtsp, make_cam, nal_types, rtp_fields, rtsp_camera, url
 
 from fleetctl.sim import loop as simloop
 from fleetctl.sim.fleet import SimFleet

@@ -11,7 +11,7 @@ import re
 import time
 
 import pytest
-from sim_media_support import (
+from support.sim_media import (
     PASSWORD,
     USER,
     RawRtsp,

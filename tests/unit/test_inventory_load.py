@@ -20,8 +20,8 @@ from fleetctl.core.inventory.load import (
 )
 from fleetctl.core.secret import Secret
 
-DATA = Path(__file__).parent / "data" / "inventories"
-REPO = Path(__file__).parent.parent
+DATA = Path(__file__).parents[1] / "data" / "inventories"
+REPO = Path(__file__).parents[2]
 _MARK = re.compile(r"#\s*(EXPECT|WARN)\s+(\S+)\s*\|\s*(.+?)\s*$")
 
 

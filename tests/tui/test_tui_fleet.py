@@ -1,7 +1,7 @@
 """Pilot tests of the fleet view: what the operator sees after each keystroke.
 
 UI isolation: results come from a ScriptedSource of prepared CameraReports (the engine and
-protocols are covered by their own tests and by tests/test_tui_sim.py against the simulator).
+protocols are covered by their own tests and by tests/tui/test_tui_sim.py against the simulator).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import pytest
 from rich.console import Console
+from support.tui import make_app
 from textual.widgets import OptionList, Static
-from tui_helpers import make_app
 
 from fleetctl.core.models import Camera, SshSpec, Status
 from fleetctl.core.secret import Secret

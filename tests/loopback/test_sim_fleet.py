@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sim_soap_support import call
+from support.sim_soap import call
 
 from fleetctl.core.inventory.load import load_inventory
 from fleetctl.sim.fleet import SimFleet
@@ -63,7 +63,6 @@ async def test_two_fleets_in_one_process_do_not_collide() -> None:
 
 
 async def test_ws_discovery_unicast_probe_gets_a_probe_match() -> None:
-    pytest.importorskip("fleetctl.sim.discovery")
     async with SimFleet(cameras=3, seed=6, rtsp=False, assign={1: {"offline"}}) as fleet:
         message_id = f"urn:uuid:{uuid.uuid4()}"
         probe = (
@@ -126,8 +125,7 @@ async def test_fleetctl_sim_command_runs_until_sigterm_and_exits_cleanly(tmp_pat
 
 
 async def test_recorders_answer_df_over_ssh_with_the_fleet_account() -> None:
-    asyncssh = pytest.importorskip("asyncssh")
-    pytest.importorskip("fleetctl.sim.ssh")
+    import asyncssh
     async with SimFleet(cameras=2, recorders=1, seed=8, rtsp=False, discovery=False,
                         assign={2: {"storage_failed"}}) as fleet:
         nvr = fleet.cameras[2]

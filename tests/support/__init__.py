@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: simulator clients, RTP packet builders, push and TUI set-ups."""
