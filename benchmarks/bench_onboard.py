@@ -45,12 +45,18 @@ async def one_run(cameras: int, concurrency: int, seed: int) -> tuple[float, int
             inventory = load_inventory(str(inv))
             site = inventory.sites[0]
             opts = OnboardOptions(
-                site=site.name, inventory_file=str(inv), secrets_path=str(secrets),
-                credentials=site.credentials, port=site.port,
-                profile=load_profile(str(Path(tmp) / "p.yaml")), timeout_s=15.0,
-                concurrency=concurrency, stream_window_s=1.0,
-                discover=DiscoverOptions(ranges=site.ranges, multicast=False, wait_s=1.0,
-                                         tcp_ports=()),
+                site=site.name,
+                inventory_file=str(inv),
+                secrets_path=str(secrets),
+                credentials=site.credentials,
+                port=site.port,
+                profile=load_profile(str(Path(tmp) / "p.yaml")),
+                timeout_s=15.0,
+                concurrency=concurrency,
+                stream_window_s=1.0,
+                discover=DiscoverOptions(
+                    ranges=site.ranges, multicast=False, wait_s=1.0, tcp_ports=()
+                ),
             )
             t0 = time.perf_counter()
             report = await onboard(inventory, load_secret_file(str(secrets)), replace(opts))
@@ -66,15 +72,21 @@ def main() -> None:
     args = ap.parse_args()
     logging.getLogger().setLevel(logging.WARNING)  # onvif's basicConfig at import: quiet
     rows = []
-    for label, conc, seed in (("fleetctl onboard", args.concurrency, 1),
-                              ("one at a time (baseline)", 1, 2)):
+    for label, conc, seed in (
+        ("fleetctl onboard", args.concurrency, 1),
+        ("one at a time (baseline)", 1, 2),
+    ):
         wall, done, writes = asyncio.run(one_run(args.cameras, conc, seed))
         rows.append((label, conc, wall, done, writes))
-    print(f"{'contender':26} {'conc':>4} {'wall s':>7} {'onboarded':>9} {'cam/min':>8} "
-          f"{'writes/cam':>10}")
+    print(
+        f"{'contender':26} {'conc':>4} {'wall s':>7} {'onboarded':>9} {'cam/min':>8} "
+        f"{'writes/cam':>10}"
+    )
     for label, conc, wall, done, writes in rows:
-        print(f"{label:26} {conc:>4} {wall:>7.1f} {done:>9} {done / wall * 60:>8.0f} "
-              f"{writes / max(done, 1):>10.1f}")
+        print(
+            f"{label:26} {conc:>4} {wall:>7.1f} {done:>9} {done / wall * 60:>8.0f} "
+            f"{writes / max(done, 1):>10.1f}"
+        )
     print(f"speed-up vs baseline: {rows[1][2] / rows[0][2]:.1f}x")
 
 

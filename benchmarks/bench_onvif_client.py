@@ -151,7 +151,15 @@ async def _baseline(cams: list[list[object]], user: str, password: str, conc: in
                     media = await cam.create_media_service()
                     profiles = await media.GetProfiles()
                     for p in profiles:
-                        await media.GetStreamUri({"StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}, "ProfileToken": p.token})
+                        await media.GetStreamUri(
+                            {
+                                "StreamSetup": {
+                                    "Stream": "RTP-Unicast",
+                                    "Transport": {"Protocol": "RTSP"},
+                                },
+                                "ProfileToken": p.token,
+                            }
+                        )
                     return True
             except Exception:
                 return False
@@ -178,7 +186,17 @@ def client(kind: str, conc: int) -> None:
 
     ok, wall, cpu = asyncio.run(run())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"ok": ok, "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": rss / 1024, "rss0_mb": rss0 / 1024}))
+    print(
+        json.dumps(
+            {
+                "ok": ok,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "peak_rss_mb": rss / 1024,
+                "rss0_mb": rss0 / 1024,
+            }
+        )
+    )
 
 
 def _cpu_of(pid: int) -> float:
@@ -191,7 +209,9 @@ def _cpu_of(pid: int) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--cameras", type=int, default=500)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--no-baseline", action="store_true")
@@ -200,8 +220,12 @@ def main() -> None:
     if args.client:
         client(args.client, args.concurrency)
         return
-    sim = subprocess.Popen([sys.executable, "-c", _SIM, str(args.cameras), str(FIRST)],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    sim = subprocess.Popen(
+        [sys.executable, "-c", _SIM, str(args.cameras), str(FIRST)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert sim.stdout is not None and sim.stdin is not None
     spec = sim.stdout.readline()
     n = args.cameras
@@ -210,8 +234,19 @@ def main() -> None:
     try:
         for kind in ["fleetctl", "zeep"] + ([] if args.no_baseline else ["baseline"]):
             sim_cpu0 = _cpu_of(sim.pid)
-            out = subprocess.run([sys.executable, __file__, "--client", kind, "--concurrency", str(args.concurrency)],
-                                 input=spec, capture_output=True, text=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--client",
+                    kind,
+                    "--concurrency",
+                    str(args.concurrency),
+                ],
+                input=spec,
+                capture_output=True,
+                text=True,
+            )
             if out.returncode != 0:
                 sys.exit(f"{kind} client failed:\n{out.stderr[-3000:]}")
             r = json.loads(out.stdout.strip().splitlines()[-1])
@@ -222,9 +257,11 @@ def main() -> None:
                 "zeep": "baseline: same calls through zeep",
                 "baseline": "baseline: onvif-zeep-async 4.3 per camera",
             }[kind]
-            print(f"{name:44} ok {r['ok']:>5}/{n}  wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s "
-                  f"({1000 * r['cpu_s'] / n:5.1f} ms/camera)  peak RSS {r['peak_rss_mb']:6.1f} MB  "
-                  f"[simulator cpu {r['sim_cpu_s']:.1f} s]")
+            print(
+                f"{name:44} ok {r['ok']:>5}/{n}  wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s "
+                f"({1000 * r['cpu_s'] / n:5.1f} ms/camera)  peak RSS {r['peak_rss_mb']:6.1f} MB  "
+                f"[simulator cpu {r['sim_cpu_s']:.1f} s]"
+            )
     finally:
         sim.stdin.close()
         sim.wait(timeout=30)
@@ -232,8 +269,10 @@ def main() -> None:
     for kind in ("zeep", "baseline"):
         if kind in results:
             b = results[kind]
-            print(f"fleetctl vs {kind}: wall x{b['wall_s'] / f['wall_s']:.1f} faster, "
-                  f"cpu x{b['cpu_s'] / f['cpu_s']:.1f} less")
+            print(
+                f"fleetctl vs {kind}: wall x{b['wall_s'] / f['wall_s']:.1f} faster, "
+                f"cpu x{b['cpu_s'] / f['cpu_s']:.1f} less"
+            )
 
 
 if __name__ == "__main__":

@@ -51,8 +51,9 @@ def _rss_mb() -> float:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
 
 
-def _server(conn: Connection, streams: int, size: str, fps: float, kbps: int, root: str,
-            loop: str) -> None:
+def _server(
+    conn: Connection, streams: int, size: str, fps: float, kbps: int, root: str, loop: str
+) -> None:
     if root:  # the named baseline: another revision's simulator, exported by git archive
         sys.path.insert(0, root)
     from fleetctl.sim.model import EncoderConfig, MediaProfile, SimCamera, User, Vendor, address_for
@@ -201,13 +202,22 @@ async def _measure(streams: int, seconds: float, conn: Connection) -> tuple[floa
     return delivered, setup_s
 
 
-def run(streams: int, size: str, fps: float, kbps: int, seconds: float, label: str = "",
-        root: str = "", loop: str = "asyncio") -> float:
+def run(
+    streams: int,
+    size: str,
+    fps: float,
+    kbps: int,
+    seconds: float,
+    label: str = "",
+    root: str = "",
+    loop: str = "asyncio",
+) -> float:
     """One measurement; prints it and returns the server's ms of CPU per stream-second."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_server, args=(child, streams, size, fps, kbps, root, loop),
-                       daemon=True)
+    proc = ctx.Process(
+        target=_server, args=(child, streams, size, fps, kbps, root, loop), daemon=True
+    )
     proc.start()
     _, idle_rss = parent.recv()
     delivered, setup_s = asyncio.run(_measure(streams, seconds, parent))
@@ -234,8 +244,11 @@ def run(streams: int, size: str, fps: float, kbps: int, seconds: float, label: s
 def _export(rev: str, into: str) -> str:
     """``fleetctl/`` of git revision ``rev`` under ``into``: a root for sys.path."""
     repo = Path(__file__).resolve().parent.parent
-    tar = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", rev, "fleetctl"],
-                         check=True, capture_output=True).stdout
+    tar = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", rev, "fleetctl"],
+        check=True,
+        capture_output=True,
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
         archive.extractall(into, filter="data")
     return into
@@ -248,10 +261,17 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=25.0)
     parser.add_argument("--kbps", type=int, default=512)
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--loop", choices=("asyncio", "uvloop", "both"), default="asyncio",
-                        help="the server's event loop (`fleetctl sim` uses uvloop when installed)")
-    parser.add_argument("--baseline", metavar="REV",
-                        help="first measure the simulator of this git revision (on asyncio)")
+    parser.add_argument(
+        "--loop",
+        choices=("asyncio", "uvloop", "both"),
+        default="asyncio",
+        help="the server's event loop (`fleetctl sim` uses uvloop when installed)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="first measure the simulator of this git revision (on asyncio)",
+    )
     args = parser.parse_args()
     loops = ["asyncio", "uvloop"] if args.loop == "both" else [args.loop]
     with tempfile.TemporaryDirectory() as tmp:
@@ -260,15 +280,19 @@ def main() -> None:
             rows = []
             if root:
                 label = f"baseline {args.baseline} (asyncio)"
-                rows.append((label, run(n, args.size, args.fps, args.kbps, args.seconds, label,
-                                        root)))
+                rows.append(
+                    (label, run(n, args.size, args.fps, args.kbps, args.seconds, label, root))
+                )
             for loop in loops:
                 label = f"now, {loop}"
-                rows.append((label, run(n, args.size, args.fps, args.kbps, args.seconds, label,
-                                        "", loop)))
+                rows.append(
+                    (label, run(n, args.size, args.fps, args.kbps, args.seconds, label, "", loop))
+                )
             if len(rows) > 1:
-                print(f"  server CPU per stream-second, {n} streams {args.size} @{args.fps:g} fps "
-                      f"{args.kbps} kbps (lower is better):")
+                print(
+                    f"  server CPU per stream-second, {n} streams {args.size} @{args.fps:g} fps "
+                    f"{args.kbps} kbps (lower is better):"
+                )
                 for label, ms in rows:
                     print(f"    {label:<32} {ms:5.2f} ms  ({ms / rows[0][1]:4.2f} x the first)")
 

@@ -33,7 +33,14 @@ def proc_stats(pid: int) -> tuple[float, float]:
     """(cpu seconds self+children, rss MiB) from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = sum(int(x) for x in fields[11:15]) / TICK
-    rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmRSS")) / 1024
+    rss = (
+        next(
+            int(line.split()[1])
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if line.startswith("VmRSS")
+        )
+        / 1024
+    )
     return cpu, rss
 
 
@@ -62,10 +69,27 @@ def main() -> int:
     group = SimGroup(args.cameras, 1, tmp).__enter__()
     print(f"sim: {args.cameras} cameras ready in {time.monotonic() - t0:.1f} s")
     serve = subprocess.Popen(
-        [sys.executable, "-m", "fleetctl", "serve", "-i", str(group.folder), "--secrets", str(group.secrets),
-         "--interval", f"{args.interval}s", "--listen", "127.0.0.1:0", "--db", str(tmp / "h.sqlite"),
-         "--flap-checks", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "fleetctl",
+            "serve",
+            "-i",
+            str(group.folder),
+            "--secrets",
+            str(group.secrets),
+            "--interval",
+            f"{args.interval}s",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            str(tmp / "h.sqlite"),
+            "--flap-checks",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = wait_line(serve, "listening on", 120)
@@ -74,7 +98,9 @@ def main() -> int:
         start_cpu, _ = proc_stats(serve.pid)
         started = time.monotonic()
         baseline_rss = None
-        print(f"{'t(s)':>6} {'cpu%1core':>9} {'rss MiB':>8} {'scrape KiB':>10} {'scrape ms':>9} {'cycles':>6}")
+        print(
+            f"{'t(s)':>6} {'cpu%1core':>9} {'rss MiB':>8} {'scrape KiB':>10} {'scrape ms':>9} {'cycles':>6}"
+        )
         last_cpu, last_t = start_cpu, started
         while time.monotonic() - started < duration:
             time.sleep(max(2.0, args.interval / 2))
@@ -88,15 +114,22 @@ def main() -> int:
             last_cpu, last_t = cpu, now
             if cycles >= 1 and baseline_rss is None:
                 baseline_rss = rss
-            print(f"{now - started:6.0f} {share:9.1f} {rss:8.1f} {len(body) / 1024:10.0f} {scrape_ms:9.0f} {cycles:6d}", flush=True)
+            print(
+                f"{now - started:6.0f} {share:9.1f} {rss:8.1f} {len(body) / 1024:10.0f} {scrape_ms:9.0f} {cycles:6d}",
+                flush=True,
+            )
         cpu, rss = proc_stats(serve.pid)
         wall = time.monotonic() - started
         print(f"\nserve, {args.cameras} cameras every {args.interval:g} s over {wall:.0f} s:")
-        print(f"  CPU: {cpu - start_cpu:.1f} s = {100 * (cpu - start_cpu) / wall:.1f}% of one core, "
-              f"{50 * (cpu - start_cpu) / wall:.1f}% of this 2-core machine")
+        print(
+            f"  CPU: {cpu - start_cpu:.1f} s = {100 * (cpu - start_cpu) / wall:.1f}% of one core, "
+            f"{50 * (cpu - start_cpu) / wall:.1f}% of this 2-core machine"
+        )
         if baseline_rss is not None:
-            print(f"  RSS: {rss:.0f} MiB now vs {baseline_rss:.0f} MiB after the first cycle (baseline): "
-                  f"{rss - baseline_rss:+.1f} MiB")
+            print(
+                f"  RSS: {rss:.0f} MiB now vs {baseline_rss:.0f} MiB after the first cycle (baseline): "
+                f"{rss - baseline_rss:+.1f} MiB"
+            )
     finally:
         serve.send_signal(signal.SIGTERM)
         try:

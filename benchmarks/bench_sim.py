@@ -57,8 +57,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-BODY = ('<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/'
-        'soap-envelope"><s:Header>{header}</s:Header><s:Body>{call}</s:Body></s:Envelope>')
+BODY = (
+    '<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/'
+    'soap-envelope"><s:Header>{header}</s:Header><s:Body>{call}</s:Body></s:Envelope>'
+)
 DEVICE_NS = "http://www.onvif.org/ver10/device/wsdl"
 PER_CAMERA = 8  # requests per camera before moving on (what one health check makes)
 
@@ -84,15 +86,24 @@ def wsse(user: str, password: str) -> str:
     return (
         '<Security xmlns="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-'
         'secext-1.0.xsd"><UsernameToken><Username>' + user + '</Username><Password Type="http:'
-        '//docs.oasis-open.org/wss/2004/01/oasis-200401-username-token-profile-1.0#Password'
-        'Digest">' + digest.decode() + "</Password><Nonce>" + base64.b64encode(nonce).decode()
+        "//docs.oasis-open.org/wss/2004/01/oasis-200401-username-token-profile-1.0#Password"
+        'Digest">'
+        + digest.decode()
+        + "</Password><Nonce>"
+        + base64.b64encode(nonce).decode()
         + '</Nonce><Created xmlns="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-'
         'wssecurity-utility-1.0.xsd">' + created + "</Created></UsernameToken></Security>"
     )
 
 
-async def load(targets: list[tuple[str, int]], user: str, password: str, auth: bool,
-               workers: int, seconds: float) -> tuple[int, dict[str, int]]:
+async def load(
+    targets: list[tuple[str, int]],
+    user: str,
+    password: str,
+    auth: bool,
+    workers: int,
+    seconds: float,
+) -> tuple[int, dict[str, int]]:
     from collections import Counter
 
     import aiohttp
@@ -100,8 +111,11 @@ async def load(targets: list[tuple[str, int]], user: str, password: str, auth: b
     ok = 0
     errors: Counter[str] = Counter()
     stop = time.monotonic() + seconds
-    call = f'<GetDeviceInformation xmlns="{DEVICE_NS}"/>' if auth else \
-        f'<GetSystemDateAndTime xmlns="{DEVICE_NS}"/>'
+    call = (
+        f'<GetDeviceInformation xmlns="{DEVICE_NS}"/>'
+        if auth
+        else f'<GetSystemDateAndTime xmlns="{DEVICE_NS}"/>'
+    )
 
     async def worker(k: int, session: aiohttp.ClientSession) -> None:
         nonlocal ok
@@ -113,9 +127,11 @@ async def load(targets: list[tuple[str, int]], user: str, password: str, auth: b
             for _ in range(PER_CAMERA):
                 body = BODY.format(header=wsse(user, password) if auth else "", call=call)
                 try:
-                    async with session.post(f"http://{host}:{port}/onvif/device_service",
-                                            data=body.encode(),
-                                            headers={"Content-Type": "application/soap+xml"}) as r:
+                    async with session.post(
+                        f"http://{host}:{port}/onvif/device_service",
+                        data=body.encode(),
+                        headers={"Content-Type": "application/soap+xml"},
+                    ) as r:
                         await r.read()
                         ok += r.status == 200
                         if r.status != 200:
@@ -129,8 +145,14 @@ async def load(targets: list[tuple[str, int]], user: str, password: str, auth: b
     return ok, errors
 
 
-def client(targets: list[tuple[str, int]], user: str, password: str, workers: int,
-           seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def client(
+    targets: list[tuple[str, int]],
+    user: str,
+    password: str,
+    workers: int,
+    seconds: float,
+    out: mp.Queue,
+) -> None:  # type: ignore[type-arg]
     for auth in (False, True):
         out.put(("start", auth))
         started = time.monotonic()
@@ -143,24 +165,35 @@ async def main(args: argparse.Namespace) -> None:
 
     base = rss_mb()
     started = time.perf_counter()
-    fleet = SimFleet(cameras=args.cameras, faults="none", seed=1, recorders=0,
-                     discovery=not args.no_discovery, rtsp=not args.no_rtsp)
+    fleet = SimFleet(
+        cameras=args.cameras,
+        faults="none",
+        seed=1,
+        recorders=0,
+        discovery=not args.no_discovery,
+        rtsp=not args.no_rtsp,
+    )
     built = time.perf_counter() - started
     async with fleet:
         listening = time.perf_counter() - started
         rss = rss_mb()
-        print(f"cameras            {args.cameras} (rtsp={not args.no_rtsp}, "
-              f"discovery={not args.no_discovery})")
+        print(
+            f"cameras            {args.cameras} (rtsp={not args.no_rtsp}, "
+            f"discovery={not args.no_discovery})"
+        )
         print(f"built state        {built:.2f} s")
         print(f"all listening      {listening:.2f} s   (target < 10 s)")
-        print(f"RSS                {rss:.0f} MB, {rss - base:.0f} MB for the fleet   "
-              f"(target < 500 MB)")
+        print(
+            f"RSS                {rss:.0f} MB, {rss - base:.0f} MB for the fleet   "
+            f"(target < 500 MB)"
+        )
         user, password = fleet.credentials
         # WS-Security cameras only: the HTTP Digest ones (15 %) need a challenge round trip.
         targets = [(c.host, c.onvif_port) for c in fleet.cameras if c.auth_mode == "wsse"]
         out: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
         proc = mp.get_context("spawn").Process(
-            target=client, args=(targets, user, password, args.workers, args.seconds, out))
+            target=client, args=(targets, user, password, args.workers, args.seconds, out)
+        )
         proc.start()
         figures: dict[str, float] = {}
         cpu_at_start = 0.0
@@ -174,16 +207,26 @@ async def main(args: argparse.Namespace) -> None:
             name = "GetDeviceInformation (WSSE)" if auth else "GetSystemDateAndTime"
             figures[name] = round(ok / took)
             figures[f"{name} CPU us"] = round(cpu_per_req * 1e6, 1)
-            print(f"{name:<28} {ok / took:6.0f} req/s  ({ok} ok, errors {dict(errors)}, "
-                  f"{args.workers} connections, {took:.1f} s); simulator CPU "
-                  f"{cpu_per_req * 1e6:.0f} us/request = {1 / cpu_per_req:.0f} req/s per core")
+            print(
+                f"{name:<28} {ok / took:6.0f} req/s  ({ok} ok, errors {dict(errors)}, "
+                f"{args.workers} connections, {took:.1f} s); simulator CPU "
+                f"{cpu_per_req * 1e6:.0f} us/request = {1 / cpu_per_req:.0f} req/s per core"
+            )
         proc.join()
         print(f"RSS after load     {rss_mb():.0f} MB")
         total = sum(sum(c.counters.requests.values()) for c in fleet.cameras)
         print(f"requests counted   {total} on the cameras' own counters")
         if args.json:
-            print(json.dumps({"cameras": args.cameras, "listening_s": round(listening, 2),
-                              "rss_mb": round(rss), **figures}))
+            print(
+                json.dumps(
+                    {
+                        "cameras": args.cameras,
+                        "listening_s": round(listening, 2),
+                        "rss_mb": round(rss),
+                        **figures,
+                    }
+                )
+            )
 
 
 # -- the named baseline: another revision's simulator, and each loop, in child processes -------
@@ -193,8 +236,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 def export(rev: str, into: Path) -> Path:
     """``fleetctl/`` of git revision ``rev`` under ``into`` (a root to put on PYTHONPATH)."""
-    tar = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", rev, "fleetctl"],
-                         check=True, capture_output=True).stdout
+    tar = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", rev, "fleetctl"],
+        check=True,
+        capture_output=True,
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
         archive.extractall(into, filter="data")
     return into
@@ -205,8 +251,9 @@ def variants(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, s
     out = []
     if args.baseline:
         root = export(args.baseline, tmp / "baseline")
-        out.append((f"baseline {args.baseline} (asyncio)",
-                    {"PYTHONPATH": str(root), LOOP_ENV: "asyncio"}))
+        out.append(
+            (f"baseline {args.baseline} (asyncio)", {"PYTHONPATH": str(root), LOOP_ENV: "asyncio"})
+        )
     out.append(("now, asyncio", {LOOP_ENV: "asyncio"}))
     out.append(("now, uvloop", {LOOP_ENV: "uvloop"}))
     return out
@@ -216,18 +263,30 @@ def compare_throughput(args: argparse.Namespace) -> None:
     rows: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, env in variants(args, Path(tmp)):
-            argv = [sys.executable, __file__, "--json", "--cameras", str(args.cameras),
-                    "--seconds", str(args.seconds), "--workers", str(args.workers)]
+            argv = [
+                sys.executable,
+                __file__,
+                "--json",
+                "--cameras",
+                str(args.cameras),
+                "--seconds",
+                str(args.seconds),
+                "--workers",
+                str(args.workers),
+            ]
             argv += ["--no-rtsp"] * args.no_rtsp + ["--no-discovery"] * args.no_discovery
             print(f"== {label}", flush=True)
-            done = subprocess.run(argv, env={**os.environ, **env}, capture_output=True,
-                                  text=True, check=True)
+            done = subprocess.run(
+                argv, env={**os.environ, **env}, capture_output=True, text=True, check=True
+            )
             print(done.stdout.rstrip())
             rows.append((label, json.loads(done.stdout.strip().splitlines()[-1])))
     print("\nsimulator CPU per request (us), lower is better:")
     for label, fig in rows:
-        print(f"  {label:<34} GetSystemDateAndTime {fig['GetSystemDateAndTime CPU us']:6.0f}"
-              f"   GetDeviceInformation (WSSE) {fig['GetDeviceInformation (WSSE) CPU us']:6.0f}")
+        print(
+            f"  {label:<34} GetSystemDateAndTime {fig['GetSystemDateAndTime CPU us']:6.0f}"
+            f"   GetDeviceInformation (WSSE) {fig['GetDeviceInformation (WSSE) CPU us']:6.0f}"
+        )
 
 
 def _proc_cpu_s(pid: int) -> float:
@@ -240,10 +299,29 @@ def check_once(cameras: int, env: dict[str, str], tmp: Path) -> tuple[float, flo
     """(sim CPU s, check wall s, summary) of one `fleetctl check` against a fresh sim."""
     inv = tmp / f"sim-{time.monotonic_ns()}.yaml"
     sim = subprocess.Popen(
-        [sys.executable, "-c", FLEETCTL, "sim", "--cameras", str(cameras), "--faults",
-         "realistic", "--seed", "4", "--recorders", "0", "--no-discovery", "--block", "37",
-         "--write-inventory", str(inv)],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-c",
+            FLEETCTL,
+            "sim",
+            "--cameras",
+            str(cameras),
+            "--faults",
+            "realistic",
+            "--seed",
+            "4",
+            "--recorders",
+            "0",
+            "--no-discovery",
+            "--block",
+            "37",
+            "--write-inventory",
+            str(inv),
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         while not inv.exists():  # written once every camera listens
             if sim.poll() is not None:
@@ -252,9 +330,23 @@ def check_once(cameras: int, env: dict[str, str], tmp: Path) -> tuple[float, flo
         time.sleep(0.5)  # the secrets file is written right after the inventory
         cpu0, t0 = _proc_cpu_s(sim.pid), time.monotonic()
         env_check = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        done = subprocess.run([sys.executable, "-c", FLEETCTL, "check", "-i", str(inv),
-                               "--no-history", "-f", "json", "-q"],
-                              env=env_check, capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                FLEETCTL,
+                "check",
+                "-i",
+                str(inv),
+                "--no-history",
+                "-f",
+                "json",
+                "-q",
+            ],
+            env=env_check,
+            capture_output=True,
+            text=True,
+        )
         wall, cpu = time.monotonic() - t0, _proc_cpu_s(sim.pid) - cpu0
         summary = json.loads(done.stdout)["summary"]
     finally:
@@ -272,10 +364,15 @@ def compare_check(args: argparse.Namespace) -> None:
             for label, env in todo:
                 results[label].append(check_once(n, env, Path(tmp)))
                 cpu, wall, summary = results[label][-1]
-                print(f"run {k + 1} {label:<34} sim CPU {cpu:5.2f} s = {cpu / n * 1000:5.2f} "
-                      f"ms/camera; check wall {wall:5.1f} s ({summary})", flush=True)
-    print(f"\nsimulator CPU per camera during `fleetctl check` of {n} cameras "
-          f"(median of {args.repeat}; load average now {os.getloadavg()[0]:.1f}):")
+                print(
+                    f"run {k + 1} {label:<34} sim CPU {cpu:5.2f} s = {cpu / n * 1000:5.2f} "
+                    f"ms/camera; check wall {wall:5.1f} s ({summary})",
+                    flush=True,
+                )
+    print(
+        f"\nsimulator CPU per camera during `fleetctl check` of {n} cameras "
+        f"(median of {args.repeat}; load average now {os.getloadavg()[0]:.1f}):"
+    )
     first = None
     for label, runs in results.items():
         ms = statistics.median(cpu for cpu, _, _ in runs) / n * 1000
@@ -284,8 +381,9 @@ def compare_check(args: argparse.Namespace) -> None:
 
 
 LOOP_ENV = "FLEETCTL_SIM_LOOP"
-FLEETCTL = "import sys; from fleetctl.cli.main import main; sys.argv[0] = 'fleetctl'; " \
-           "sys.exit(main())"
+FLEETCTL = (
+    "import sys; from fleetctl.cli.main import main; sys.argv[0] = 'fleetctl'; sys.exit(main())"
+)
 
 
 def run_here(args: argparse.Namespace) -> None:
@@ -314,12 +412,23 @@ if __name__ == "__main__":
     p.add_argument("--no-rtsp", action="store_true")
     p.add_argument("--no-discovery", action="store_true")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--loop", choices=("default", "asyncio", "uvloop"), default="default",
-                   help="event loop of the in-process fleet (default: what `fleetctl sim` uses)")
-    p.add_argument("--baseline", metavar="REV",
-                   help="also measure the simulator of this git revision (named baseline)")
-    p.add_argument("--check", type=int, metavar="N",
-                   help="sim CPU per camera during `fleetctl check` of N cameras")
+    p.add_argument(
+        "--loop",
+        choices=("default", "asyncio", "uvloop"),
+        default="default",
+        help="event loop of the in-process fleet (default: what `fleetctl sim` uses)",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure the simulator of this git revision (named baseline)",
+    )
+    p.add_argument(
+        "--check",
+        type=int,
+        metavar="N",
+        help="sim CPU per camera during `fleetctl check` of N cameras",
+    )
     p.add_argument("--repeat", type=int, default=1, help="--check runs per variant")
     a = p.parse_args()
     if a.check:

@@ -39,9 +39,24 @@ def fleet(n: int) -> tuple[list[Camera], list[CameraReport]]:
         host = f"127.253.{i // 250}.{i % 250 + 1}"  # never contacted: scripted results
         cams.append(Camera(name=name, host=host, site=site, tags=("market",) if i % 5 == 0 else ()))
         status = Status.CRIT if i % 50 == 0 else Status.WARN if i % 17 == 0 else Status.OK
-        problems = (Problem(ProblemKind.STREAM, status, "no video: 0 RTP packets in 1.0 s"),) if status is not Status.OK else ()
-        reps.append(CameraReport(name, site, host, status, problems, clock_offset_s=0.3,
-                                 streams=(StreamResult("main", None, status, "H264", fps=25.0, bitrate_kbps=4000.0),)))
+        problems = (
+            (Problem(ProblemKind.STREAM, status, "no video: 0 RTP packets in 1.0 s"),)
+            if status is not Status.OK
+            else ()
+        )
+        reps.append(
+            CameraReport(
+                name,
+                site,
+                host,
+                status,
+                problems,
+                clock_offset_s=0.3,
+                streams=(
+                    StreamResult("main", None, status, "H264", fps=25.0, bitrate_kbps=4000.0),
+                ),
+            )
+        )
     return cams, reps
 
 
@@ -76,8 +91,10 @@ async def press(app: FleetApp, key: str, done: asyncio.Event) -> float:
 
 async def bench(n: int, baseline: bool) -> None:
     cams, reps = fleet(n)
-    print(f"fleetctl TUI benchmark: {n} cameras, terminal 120x40, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"fleetctl TUI benchmark: {n} cameras, terminal 120x40, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     app = FleetApp(cams, TrickleSource(reps, spread_s=3.0), interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
@@ -123,7 +140,17 @@ async def bench(n: int, baseline: bool) -> None:
         print(f"  cursor key -> cursor moved         {ms(keys)}   ({len(keys)} keys)")
 
         # -- filter: the model + table update alone, then a real keystroke end to end
-        exprs = ["d", "do", "don", "dong", "site:ha-trung", "tag:market", "!status:ok", "cam-0*", ""]
+        exprs = [
+            "d",
+            "do",
+            "don",
+            "dong",
+            "site:ha-trung",
+            "tag:market",
+            "!status:ok",
+            "cam-0*",
+            "",
+        ]
         updates = []
         for expr in exprs * 5:
             t = time.perf_counter()
@@ -158,13 +185,19 @@ async def bench(n: int, baseline: bool) -> None:
             dt.clear()
             dt.add_rows(rows)
             await pilot.pause()
-            print(f"  baseline: DataTable rebuild of {n} rows   {(time.perf_counter() - t) * 1000:.0f} ms")
+            print(
+                f"  baseline: DataTable rebuild of {n} rows   {(time.perf_counter() - t) * 1000:.0f} ms"
+            )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cameras", type=int, default=10_000)
-    parser.add_argument("--baseline", action="store_true", help="also time Textual's DataTable rebuild")
+    parser.add_argument(
+        "--baseline", action="store_true", help="also time Textual's DataTable rebuild"
+    )
     args = parser.parse_args()
     asyncio.run(bench(args.cameras, args.baseline))
 

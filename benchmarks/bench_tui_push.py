@@ -55,7 +55,9 @@ async def tui(n: int, tmp: Path) -> tuple[float, float]:
         (tmp / "profiles").mkdir(exist_ok=True)
         (tmp / "profiles" / "p.yaml").write_text(PROFILE)
         ws = load_workspace(str(inv))
-        setup = PushSetup(ws, tmp / "profiles", str(tmp / "tui.sqlite"), timeout_s=20.0, concurrency=32)
+        setup = PushSetup(
+            ws, tmp / "profiles", str(tmp / "tui.sqlite"), timeout_s=20.0, concurrency=32
+        )
         app = FleetApp(ws.inventory.cameras, ScriptedSource([]), interval=0, push=setup)
         async with app.run_test(size=(120, 40)) as pilot:
             await app.workers.wait_for_complete()

@@ -38,11 +38,15 @@ async def post_json(url: str, payload: dict[str, Any], *, timeout_s: float = 5.0
             ):
                 if 200 <= resp.status < 300:
                     return True
-                log.warning("webhook %s answered HTTP %d (attempt %d)", _safe(url), resp.status, attempt)
+                log.warning(
+                    "webhook %s answered HTTP %d (attempt %d)", _safe(url), resp.status, attempt
+                )
                 if 400 <= resp.status < 500 and resp.status != 429:
                     return False  # the receiver refuses this payload: retrying won't help
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
-            log.warning("webhook %s failed: %s (attempt %d)", _safe(url), type(err).__name__, attempt)
+            log.warning(
+                "webhook %s failed: %s (attempt %d)", _safe(url), type(err).__name__, attempt
+            )
         if attempt < MAX_ATTEMPTS:
             await asyncio.sleep(0.5 * attempt + random.uniform(0, 0.5))
     return False

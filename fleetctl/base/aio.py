@@ -37,7 +37,7 @@ def loop_factory(env: str = ENV) -> Callable[[], asyncio.AbstractEventLoop] | No
 
 
 def loop_name(env: str = ENV) -> str:
-    """"uvloop" or "asyncio": what ``run()`` would use."""
+    """ "uvloop" or "asyncio": what ``run()`` would use."""
     return "asyncio" if loop_factory(env) is None else "uvloop"
 
 

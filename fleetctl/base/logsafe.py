@@ -190,7 +190,12 @@ def install() -> None:
         except ImportError:
             # Interpreter shutdown (aiohttp's __del__ warnings): masking can no longer import
             # what it needs, so drop the text rather than let it through unmasked.
-            record.msg, record.args, record.exc_info, record.exc_text = "(message dropped at shutdown)", None, None, None
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "(message dropped at shutdown)",
+                None,
+                None,
+                None,
+            )
         return record
 
     logging.setLogRecordFactory(factory)

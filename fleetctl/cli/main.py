@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _resolve(target: str | Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+def _resolve(
+    target: str | Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
     if callable(target):
         return target
     module, _, func = target.partition(":")

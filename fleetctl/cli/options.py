@@ -15,11 +15,15 @@ selection expression: space-separated terms, all must match (AND); a comma insid
 
 def add_inventory(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "-i", "--inventory", default="inventories", metavar="PATH",
+        "-i",
+        "--inventory",
+        default="inventories",
+        metavar="PATH",
         help="inventory YAML file or folder of them (default: ./inventories)",
     )
     p.add_argument(
-        "--secrets", metavar="PATH",
+        "--secrets",
+        metavar="PATH",
         help="secrets file (default: $FLEETCTL_SECRETS, the inventory's `secrets:`, "
         "or secrets.yaml in the user config dir)",
     )
@@ -29,16 +33,28 @@ def add_select(p: argparse.ArgumentParser) -> None:
     p.add_argument("--select", "-s", metavar="EXPR", default="", help=SELECT_HELP)
 
 
-def add_format(p: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "csv")) -> None:
+def add_format(
+    p: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "csv")
+) -> None:
     p.add_argument("--format", "-f", choices=choices, default="table", help="output format")
 
 
-def add_run_limits(p: argparse.ArgumentParser, *, timeout: float = 10.0, concurrency: int = 256) -> None:
+def add_run_limits(
+    p: argparse.ArgumentParser, *, timeout: float = 10.0, concurrency: int = 256
+) -> None:
     p.add_argument(
-        "--concurrency", "-c", type=int, default=concurrency, metavar="N",
+        "--concurrency",
+        "-c",
+        type=int,
+        default=concurrency,
+        metavar="N",
         help=f"cameras worked on at once (default: {concurrency})",
     )
     p.add_argument(
-        "--timeout", "-t", type=float, default=timeout, metavar="S",
+        "--timeout",
+        "-t",
+        type=float,
+        default=timeout,
+        metavar="S",
         help=f"hard deadline per camera in seconds (default: {timeout:g})",
     )

@@ -38,14 +38,18 @@ def damp(prev: DampState, measured: Status, n: int) -> tuple[DampState, Status, 
     return DampState(streak, reported), reported, transition
 
 
-def damp_report(prev: DampState, report: CameraReport, n: int) -> tuple[DampState, CameraReport, Transition | None]:
+def damp_report(
+    prev: DampState, report: CameraReport, n: int
+) -> tuple[DampState, CameraReport, Transition | None]:
     """Apply ``damp`` to a camera report: pending crit problems are shown as warn, saying so."""
     state, reported, transition = damp(prev, report.status, n)
     if reported is report.status:
         return state, report, transition
     pending = f" (pending {state.crit_streak}/{n} checks)"
     problems = tuple(
-        replace(p, severity=Status.WARN, message=p.message + pending) if p.severity is Status.CRIT else p
+        replace(p, severity=Status.WARN, message=p.message + pending)
+        if p.severity is Status.CRIT
+        else p
         for p in report.problems
     )
     return state, replace(report, status=reported, problems=problems), transition

@@ -44,7 +44,9 @@ class InventoryError(FleetctlError):
     def __init__(self, issues: list[InventoryIssue]) -> None:
         self.issues = issues
         n = len(issues)
-        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the inventory:\n" + "\n".join(map(str, issues)))
+        super().__init__(
+            f"{n} problem{'s' if n != 1 else ''} in the inventory:\n" + "\n".join(map(str, issues))
+        )
 
 
 class SecretsError(FleetctlError):

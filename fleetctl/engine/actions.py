@@ -44,14 +44,23 @@ async def run_action(
     throttle = SiteThrottle()
 
     async def sync_time(camera: Camera, credential: Credential) -> str | None:
-        async with gate, asyncio.timeout(timeout_s + 1.0):  # the adapter has its own; belt and braces
+        async with (
+            gate,
+            asyncio.timeout(timeout_s + 1.0),
+        ):  # the adapter has its own; belt and braces
             return await onvif.sync_time(camera, credential, timeout_s=timeout_s)
 
     async def reboot(camera: Camera, credential: Credential) -> str | None:
         # One camera per site at a time: a site's cameras share an uplink and a recorder. The site
         # lock is taken before a fleet slot, so a site's queue never holds slots other sites need.
-        async with throttle.site(camera.site), gate, asyncio.timeout(timeout_s + REBOOT_WAIT_S + 1.0):
-            return await reboot_and_wait(camera, credential, timeout_s=timeout_s, wait_s=REBOOT_WAIT_S)
+        async with (
+            throttle.site(camera.site),
+            gate,
+            asyncio.timeout(timeout_s + REBOOT_WAIT_S + 1.0),
+        ):
+            return await reboot_and_wait(
+                camera, credential, timeout_s=timeout_s, wait_s=REBOOT_WAIT_S
+            )
 
     mutate = sync_time if action == "sync_time" else reboot
 

@@ -26,23 +26,57 @@ from fleetctl.sim.model import FAULTS, SimCamera, Storage
 from fleetctl.sim.vendors import FLAVOURS
 
 # Silence the device, so they are never combined with anything else.
-ALONE = frozenset({"offline", "hang", "flapping", "drip", "huge_reply", "entity_bomb",
-                   "malformed_xml", "soap_fault", "wrong_credentials"})
+ALONE = frozenset(
+    {
+        "offline",
+        "hang",
+        "flapping",
+        "drip",
+        "huge_reply",
+        "entity_bomb",
+        "malformed_xml",
+        "soap_fault",
+        "wrong_credentials",
+    }
+)
 FAMILIES: dict[str, str] = {
-    "clock_drift": "clock", "clock_skew": "clock",
-    "rtsp_down": "stream", "no_video": "stream", "frozen": "stream", "low_fps": "stream",
-    "storage_full": "storage", "storage_failed": "storage", "storage_unformatted": "storage",
-    "recording_stopped": "storage", "factory_password": "security", "slow": "slow",
+    "clock_drift": "clock",
+    "clock_skew": "clock",
+    "rtsp_down": "stream",
+    "no_video": "stream",
+    "frozen": "stream",
+    "low_fps": "stream",
+    "storage_full": "storage",
+    "storage_failed": "storage",
+    "storage_unformatted": "storage",
+    "recording_stopped": "storage",
+    "factory_password": "security",
+    "slow": "slow",
 }
 
 # What a district looks like: ~10% of cameras with something wrong, mostly dull things.
 REALISTIC: dict[str, float] = {
-    "offline": 0.025, "hang": 0.002, "slow": 0.008, "drip": 0.001, "soap_fault": 0.002,
-    "malformed_xml": 0.001, "huge_reply": 0.0005, "entity_bomb": 0.0005,
-    "wrong_credentials": 0.008, "factory_password": 0.01, "clock_drift": 0.004,
-    "clock_skew": 0.008, "rtsp_down": 0.003, "no_video": 0.004, "frozen": 0.008,
-    "low_fps": 0.006, "storage_full": 0.004, "storage_failed": 0.003,
-    "storage_unformatted": 0.002, "recording_stopped": 0.004, "flapping": 0.002,
+    "offline": 0.025,
+    "hang": 0.002,
+    "slow": 0.008,
+    "drip": 0.001,
+    "soap_fault": 0.002,
+    "malformed_xml": 0.001,
+    "huge_reply": 0.0005,
+    "entity_bomb": 0.0005,
+    "wrong_credentials": 0.008,
+    "factory_password": 0.01,
+    "clock_drift": 0.004,
+    "clock_skew": 0.008,
+    "rtsp_down": 0.003,
+    "no_video": 0.004,
+    "frozen": 0.008,
+    "low_fps": 0.006,
+    "storage_full": 0.004,
+    "storage_failed": 0.003,
+    "storage_unformatted": 0.002,
+    "recording_stopped": 0.004,
+    "flapping": 0.002,
 }
 
 
@@ -87,7 +121,9 @@ def describe() -> str:
     lines = ["fault                 kind      severity  what the camera does"]
     for f in FAULTS.values():
         lines.append(f"{f.name:<21} {f.kind:<9} {f.severity:<9} {f.description}")
-    lines.append("\nspec: none | realistic | every | NAME=RATE,... (offline=0.02) | NAME=COUNT (frozen=3)")
+    lines.append(
+        "\nspec: none | realistic | every | NAME=RATE,... (offline=0.02) | NAME=COUNT (frozen=3)"
+    )
     return "\n".join(lines)
 
 
@@ -140,8 +176,9 @@ def assign(cameras: list[SimCamera], plan: FaultPlan, seed: int) -> dict[int, se
     return out
 
 
-def _pick(cameras: list[SimCamera], order: list[int], out: dict[int, set[str]],
-          name: str) -> int | None:
+def _pick(
+    cameras: list[SimCamera], order: list[int], out: dict[int, set[str]], name: str
+) -> int | None:
     fallback = None
     for i in order:
         have = out.get(i, set())

@@ -65,10 +65,19 @@ class SimFleet:
     """
 
     def __init__(
-        self, cameras: int = 10, faults: str = "none", seed: int = 1, recorders: int = 0,
-        sites: int | Sequence[str] | None = None, rtsp: bool = True, discovery: bool = True,
-        ssh: bool = True, assign: Mapping[int, set[str]] | None = None,
-        first_index: int | None = None, nat: float | None = None, reboot_s: float = REBOOT_S,
+        self,
+        cameras: int = 10,
+        faults: str = "none",
+        seed: int = 1,
+        recorders: int = 0,
+        sites: int | Sequence[str] | None = None,
+        rtsp: bool = True,
+        discovery: bool = True,
+        ssh: bool = True,
+        assign: Mapping[int, set[str]] | None = None,
+        first_index: int | None = None,
+        nat: float | None = None,
+        reboot_s: float = REBOOT_S,
         fresh: int = 0,
     ) -> None:
         plan = faultlib.parse_spec(faults)  # ValueError early, before anything binds
@@ -80,8 +89,9 @@ class SimFleet:
         self._first = first_index if first_index is not None else _block(os.getpid())
         rng = random.Random(f"fleet:{seed}")
         self.username = "fleetops"
-        self.password = "".join(rng.choice("abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679")
-                                for _ in range(16))
+        self.password = "".join(
+            rng.choice("abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679") for _ in range(16)
+        )
         self.sites = _sites(cameras, sites)
         self._locations: dict[str, str] = {}
         self._tags: dict[str, list[str]] = {}
@@ -91,8 +101,9 @@ class SimFleet:
         wanted = faultlib.assign(self.cameras[:cameras], plan, seed)
         if plan.preset == "every":
             # Recorders show disk trouble over SSH (df): the first a failed disk, a second a full one.
-            for k, fault in zip(range(cameras, len(self.cameras)), ("storage_failed",
-                                                                     "storage_full"), strict=False):
+            for k, fault in zip(
+                range(cameras, len(self.cameras)), ("storage_failed", "storage_full"), strict=False
+            ):
                 wanted.setdefault(k, set()).add(fault)
         for index, extra in (assign or {}).items():
             wanted.setdefault(index, set()).update(extra)
@@ -120,8 +131,17 @@ class SimFleet:
         n_site = i % self._per_site  # the n-th camera of its site
         place, location = PLACES[n_site % len(PLACES)]
         name = f"{code}-{place}-{n_site // len(PLACES) + 1:02}"
-        cam = make_camera(i, name, slug(site_name), "", _VENDOR_CODE[VENDOR_CYCLE[i % 20]], rng,
-                          self.username, self.password, digest=i % 20 in DIGEST_SLOTS)
+        cam = make_camera(
+            i,
+            name,
+            slug(site_name),
+            "",
+            _VENDOR_CODE[VENDOR_CYCLE[i % 20]],
+            rng,
+            self.username,
+            self.password,
+            digest=i % 20 in DIGEST_SLOTS,
+        )
         self._locations[name] = location.format(site=site_name)
         self._tags[name] = [cam.vendor.value, place]
         return cam
@@ -129,11 +149,22 @@ class SimFleet:
     def _recorder(self, i: int, r: int, rng: random.Random) -> SimCamera:
         site_name, code = self.sites[r % len(self.sites)]
         name = f"{code}-nvr-{r // len(self.sites) + 1:02}"
-        cam = make_camera(i, name, slug(site_name), "", Vendor.HIKVISION, rng, self.username,
-                          self.password, digest=False)
+        cam = make_camera(
+            i,
+            name,
+            slug(site_name),
+            "",
+            Vendor.HIKVISION,
+            rng,
+            self.username,
+            self.password,
+            digest=False,
+        )
         cam.is_recorder, cam.model, cam.firmware = True, "DS-7608NI-K2", "V4.62.210 build 220114"
-        cam.storage = [Storage(f"HDD{k}", total_mb=3_815_447,
-                               used_mb=int(3_815_447 * rng.uniform(0.5, 0.95))) for k in (1, 2)]
+        cam.storage = [
+            Storage(f"HDD{k}", total_mb=3_815_447, used_mb=int(3_815_447 * rng.uniform(0.5, 0.95)))
+            for k in (1, 2)
+        ]
         self._locations[cam.name] = f"Phòng máy UBND xã {site_name}"
         self._tags[cam.name] = ["recorder", "nvr"]
         return cam
@@ -193,8 +224,9 @@ class SimFleet:
                 log.debug("sim: address block taken, moving to index %d", self._first)
         return self
 
-    async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -216,8 +248,7 @@ class SimFleet:
                 self._spawn(self._flap(cam))
 
     async def _bring_up(self, cam: SimCamera) -> None:
-        self._http[cam.index] = await serve(CameraApp(cam, self._reboot), cam.host,
-                                            cam.onvif_port)
+        self._http[cam.index] = await serve(CameraApp(cam, self._reboot), cam.host, cam.onvif_port)
         if self._rtsp:
             # Faults rtsp_down/no_video/frozen/low_fps are read live by the RTSP server.
             self._rtsp_servers[cam.index] = await start_rtsp(cam, default_library())
@@ -331,5 +362,8 @@ def _raise_nofile(needed: int) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
             soft = hard
     if needed > soft:
-        raise OSError(errno.EMFILE, f"this fleet needs about {needed} file descriptors and the "
-                      f"limit is {soft}: raise it (ulimit -n) or simulate fewer cameras")
+        raise OSError(
+            errno.EMFILE,
+            f"this fleet needs about {needed} file descriptors and the "
+            f"limit is {soft}: raise it (ulimit -n) or simulate fewer cameras",
+        )

@@ -34,9 +34,15 @@ MAX_HEAD = 16 * 1024
 MAX_BODY = 1024 * 1024  # a SOAP request to a camera is a few KiB; real firmware caps far lower
 
 REASONS = {
-    200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-    405: "Method Not Allowed", 413: "Payload Too Large", 431: "Request Header Fields Too Large",
-    500: "Internal Server Error", 503: "Service Unavailable",
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -116,8 +122,13 @@ def _parse(buf: bytearray, peer: str) -> _Parsed | None:
         parts = urlsplit(target)
         path, query = parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
     req = Request(
-        method=method.upper(), target=target, path=path, query=query, headers=headers,
-        body=bytes(buf[end + 4 : total]), peer=peer,
+        method=method.upper(),
+        target=target,
+        path=path,
+        query=query,
+        headers=headers,
+        body=bytes(buf[end + 4 : total]),
+        peer=peer,
     )
     return _Parsed(request=req, keep_alive=keep, consumed=total)
 
@@ -125,8 +136,10 @@ def _parse(buf: bytearray, peer: str) -> _Parsed | None:
 @lru_cache(maxsize=64)
 def _head_parts(status: int, content_type: str, keep_alive: bool) -> tuple[bytes, bytes]:
     """The head around Content-Length's value, for replies without extra headers."""
-    before = (f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}\r\n"
-              f"Content-Type: {content_type}\r\nContent-Length: ")
+    before = (
+        f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: "
+    )
     after = "\r\nConnection: " + ("keep-alive" if keep_alive else "close") + "\r\n\r\n"
     return before.encode("latin-1"), after.encode("latin-1")
 
@@ -202,7 +215,8 @@ class HttpProtocol(asyncio.Protocol):
                 return
             if parsed.request is None:
                 self._transport.write(
-                    _head(Response(parsed.error, content_type="text/plain"), 0, False))
+                    _head(Response(parsed.error, content_type="text/plain"), 0, False)
+                )
                 self._transport.close()
                 return
             del self._buf[: parsed.consumed]
@@ -212,8 +226,12 @@ class HttpProtocol(asyncio.Protocol):
                 result = self._handler(req)
             except Exception:
                 result = _crashed(req)
-            if isinstance(result, Response) and result.stream is None and result.drip_s <= 0 \
-                    and self._can_write.is_set():
+            if (
+                isinstance(result, Response)
+                and result.stream is None
+                and result.drip_s <= 0
+                and self._can_write.is_set()
+            ):
                 keep_alive = parsed.keep_alive and not result.close
                 self._transport.write(_head(result, len(result.body), keep_alive) + result.body)
                 if not keep_alive:
@@ -234,8 +252,9 @@ class HttpProtocol(asyncio.Protocol):
             self._continued = True
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
-    async def _serve(self, result: Awaitable[Response] | Response, req: Request,
-                     keep_alive: bool) -> None:
+    async def _serve(
+        self, result: Awaitable[Response] | Response, req: Request, keep_alive: bool
+    ) -> None:
         if isinstance(result, Response):
             resp = result
         else:
@@ -308,6 +327,10 @@ async def serve(handler: Handler, host: str, port: int, *, backlog: int = 64) ->
     loop = asyncio.get_running_loop()
     live: set[HttpProtocol] = set()
     server = await loop.create_server(
-        lambda: HttpProtocol(handler, live), host, port, backlog=backlog, reuse_address=True,
+        lambda: HttpProtocol(handler, live),
+        host,
+        port,
+        backlog=backlog,
+        reuse_address=True,
     )
     return Listener(server, live)

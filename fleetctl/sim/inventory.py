@@ -33,8 +33,9 @@ def _flow(items: list[str]) -> CommentedSeq:
 def build(fleet: SimFleet, secrets_name: str) -> CommentedMap:
     """The inventory document for ``fleet`` (ruamel types, so key order and flow lists stay)."""
     doc = CommentedMap()
-    doc["defaults"] = CommentedMap(credentials=CREDENTIAL, port=fleet.cameras[0].onvif_port
-                                   if fleet.cameras else 8080)
+    doc["defaults"] = CommentedMap(
+        credentials=CREDENTIAL, port=fleet.cameras[0].onvif_port if fleet.cameras else 8080
+    )
     doc["secrets"] = secrets_name
     sites = CommentedMap()
     for name, _code in fleet.sites:
@@ -97,8 +98,9 @@ def write_inventory(fleet: SimFleet, path: Path) -> tuple[Path, Path]:
     creds = CommentedMap()
     creds[CREDENTIAL] = CommentedMap(username=user, password=password)
     # Secrets first: whoever waits for the inventory to appear (fleetctl demo) finds both.
-    _write(secrets, "# fleetctl secrets for the simulated fleet: keep it 0600.\n" + dump(creds),
-           0o600)
+    _write(
+        secrets, "# fleetctl secrets for the simulated fleet: keep it 0600.\n" + dump(creds), 0o600
+    )
     _write(path, header + dump(build(fleet, secrets.name)), 0o644)
     return path, secrets
 

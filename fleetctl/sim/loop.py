@@ -32,7 +32,7 @@ def loop_factory() -> Callable[[], Any] | None:
 
 
 def loop_name() -> str:
-    """"uvloop" or "asyncio": what ``run()`` would use (for summaries and benchmarks)."""
+    """ "uvloop" or "asyncio": what ``run()`` would use (for summaries and benchmarks)."""
     return aio.loop_name(ENV)
 
 

@@ -20,8 +20,12 @@ DAHUA_PATH = "/cgi-bin/storageDevice.cgi"
 MIB = 1024 * 1024
 
 _HIK_STATUS = {"ok": "ok", "full": "ok", "failed": "error", "unformatted": "unformatted"}
-_DAHUA_STATE = {"ok": "Success", "full": "Success", "failed": "Error",
-                "unformatted": "NotFormatted"}
+_DAHUA_STATE = {
+    "ok": "Success",
+    "full": "Success",
+    "failed": "Error",
+    "unformatted": "NotFormatted",
+}
 
 
 def _free_mb(s: Storage) -> int:

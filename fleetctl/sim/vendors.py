@@ -41,44 +41,102 @@ class Flavour:
 
 FLAVOURS: dict[Vendor, Flavour] = {
     Vendor.HIKVISION: Flavour(
-        Vendor.HIKVISION, "HIKVISION", ("DS-2CD2143G2-I", "DS-2CD2043G2-IU", "DS-2CD1023G0E-I"),
+        Vendor.HIKVISION,
+        "HIKVISION",
+        ("DS-2CD2143G2-I", "DS-2CD2043G2-IU", "DS-2CD1023G0E-I"),
         ("V5.7.3 build 220112", "V5.7.15 build 230308", "V5.5.800 build 210628"),
-        "admin", "12345", "/Streaming/Channels/{ch}01", "/Streaming/Channels/{ch}02",
+        "admin",
+        "12345",
+        "/Streaming/Channels/{ch}01",
+        "/Streaming/Channels/{ch}02",
         {"env": "env", "tt": "tt", "tds": "tds", "trt": "trt", "tr2": "tr2", "ter": "ter"},
-        10.0, True, 0.3, 7, True, True, "isapi", False, "c0:56:e3",
-        (2688, 1520, 25.0, 4096), (640, 360, 15.0, 512),
+        10.0,
+        True,
+        0.3,
+        7,
+        True,
+        True,
+        "isapi",
+        False,
+        "c0:56:e3",
+        (2688, 1520, 25.0, 4096),
+        (640, 360, 15.0, 512),
     ),
     Vendor.DAHUA: Flavour(
-        Vendor.DAHUA, "Dahua", ("IPC-HDW2431T-AS", "IPC-HFW1230S", "IPC-HDBW2431E-S"),
+        Vendor.DAHUA,
+        "Dahua",
+        ("IPC-HDW2431T-AS", "IPC-HFW1230S", "IPC-HDBW2431E-S"),
         ("2.820.0000000.21.R", "2.800.0000000.31.R", "2.622.0000000.9.R"),
-        "admin", "admin", "/cam/realmonitor?channel={ch}&subtype=0",
+        "admin",
+        "admin",
+        "/cam/realmonitor?channel={ch}&subtype=0",
         "/cam/realmonitor?channel={ch}&subtype=1",
         {"env": "SOAP-ENV", "tt": "tt", "tds": "tds", "trt": "trt", "tr2": "tr2", "ter": "ter"},
-        30.0, False, 0.0, 5, True, True, "dahua", True, "3c:ef:8c",
-        (2560, 1440, 25.0, 4096), (704, 576, 15.0, 512),
+        30.0,
+        False,
+        0.0,
+        5,
+        True,
+        True,
+        "dahua",
+        True,
+        "3c:ef:8c",
+        (2560, 1440, 25.0, 4096),
+        (704, 576, 15.0, 512),
     ),
     Vendor.AXIS: Flavour(
-        Vendor.AXIS, "AXIS", ("P3245-LVE", "M3106-L Mk II", "Q1615 Mk III"),
+        Vendor.AXIS,
+        "AXIS",
+        ("P3245-LVE", "M3106-L Mk II", "Q1615 Mk III"),
         ("10.12.114", "10.12.91", "9.80.3.8"),
-        "root", "pass", "/axis-media/media.amp?videocodec=h264&camera={ch}",
+        "root",
+        "pass",
+        "/axis-media/media.amp?videocodec=h264&camera={ch}",
         "/axis-media/media.amp?videocodec=h264&camera={ch}&resolution=640x360",
-        {"env": "SOAP-ENV", "tt": "onvif", "tds": "tds", "trt": "trt", "tr2": "tr2",
-         "ter": "ter"},
-        5.0, False, 0.0, None, True, True, "", False, "ac:cc:8e",
-        (1920, 1080, 30.0, 4096), (640, 360, 15.0, 512),
+        {"env": "SOAP-ENV", "tt": "onvif", "tds": "tds", "trt": "trt", "tr2": "tr2", "ter": "ter"},
+        5.0,
+        False,
+        0.0,
+        None,
+        True,
+        True,
+        "",
+        False,
+        "ac:cc:8e",
+        (1920, 1080, 30.0, 4096),
+        (640, 360, 15.0, 512),
     ),
     Vendor.GENERIC: Flavour(
-        Vendor.GENERIC, "IPC", ("IPC-3M-POE", "IPC-2M-WIFI"), ("V4.2.1", "V3.9.0"),
-        "admin", "admin", "/stream{ch}", "/stream{ch}_sub",
+        Vendor.GENERIC,
+        "IPC",
+        ("IPC-3M-POE", "IPC-2M-WIFI"),
+        ("V4.2.1", "V3.9.0"),
+        "admin",
+        "admin",
+        "/stream{ch}",
+        "/stream{ch}_sub",
         {"env": "s", "tt": "ns2", "tds": "ns1", "trt": "ns3", "tr2": "ns4", "ter": "ns5"},
-        60.0, False, 0.0, None, False, False, "", True, "00:12:41",
-        (1920, 1080, 20.0, 2048), (640, 480, 10.0, 384),
+        60.0,
+        False,
+        0.0,
+        None,
+        False,
+        False,
+        "",
+        True,
+        "00:12:41",
+        (1920, 1080, 20.0, 2048),
+        (640, 480, 10.0, 384),
     ),
 }
 
 # A district's mix: Hikvision and Dahua dominate, a few Axis where someone paid for them.
-VENDOR_MIX = ((Vendor.HIKVISION, 0.45), (Vendor.DAHUA, 0.35), (Vendor.AXIS, 0.1),
-              (Vendor.GENERIC, 0.1))
+VENDOR_MIX = (
+    (Vendor.HIKVISION, 0.45),
+    (Vendor.DAHUA, 0.35),
+    (Vendor.AXIS, 0.1),
+    (Vendor.GENERIC, 0.1),
+)
 
 
 def pick_vendor(rng: random.Random) -> Vendor:
@@ -95,8 +153,17 @@ def stream_path(flavour: Flavour, sub: bool, channel: int = 1) -> str:
 
 
 def make_camera(
-    index: int, name: str, site: str, host: str, vendor: Vendor, rng: random.Random,
-    fleet_user: str, fleet_password: str, *, onvif_port: int = 8080, rtsp_port: int = 8554,
+    index: int,
+    name: str,
+    site: str,
+    host: str,
+    vendor: Vendor,
+    rng: random.Random,
+    fleet_user: str,
+    fleet_password: str,
+    *,
+    onvif_port: int = 8080,
+    rtsp_port: int = 8554,
     digest: bool | None = None,
 ) -> SimCamera:
     """A healthy camera of ``vendor``: fleet account set, factory password changed, card ok.
@@ -115,28 +182,55 @@ def make_camera(
     profiles = []
     for i, (sub, (w, h, fps, kbps)) in enumerate(((False, fl.main), (True, fl.sub))):
         enc = EncoderConfig(
-            token=f"VideoEncoderToken_{i + 1}", name=f"VideoEncoder_{i + 1}", width=w, height=h,
-            fps=fps, bitrate_kbps=kbps, gop=int(fps * 2),
+            token=f"VideoEncoderToken_{i + 1}",
+            name=f"VideoEncoder_{i + 1}",
+            width=w,
+            height=h,
+            fps=fps,
+            bitrate_kbps=kbps,
+            gop=int(fps * 2),
         )
-        profiles.append(MediaProfile(f"Profile_{i + 1}", "mainStream" if i == 0 else "subStream",
-                                     enc, stream_path(fl, sub)))
+        profiles.append(
+            MediaProfile(
+                f"Profile_{i + 1}",
+                "mainStream" if i == 0 else "subStream",
+                enc,
+                stream_path(fl, sub),
+            )
+        )
     # The factory account keeps existing with a changed password (what onboarding does).
     users = {
         fl.factory_user: User(fl.factory_user, f"chg-{rng.randrange(16**12):012x}"),
         fleet_user: User(fleet_user, fleet_password),
     }
     return SimCamera(
-        index=index, name=name, site=site, host=host, vendor=vendor,
-        manufacturer=fl.manufacturer, model=rng.choice(fl.models),
-        firmware=rng.choice(fl.firmwares), serial=serial, mac=mac,
+        index=index,
+        name=name,
+        site=site,
+        host=host,
+        vendor=vendor,
+        manufacturer=fl.manufacturer,
+        model=rng.choice(fl.models),
+        firmware=rng.choice(fl.firmwares),
+        serial=serial,
+        mac=mac,
         endpoint=f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
-        hardware_id=f"{rng.randrange(16**4):04X}", onvif_port=onvif_port, rtsp_port=rtsp_port,
-        users=users, factory_user=fl.factory_user, factory_password=fl.factory_password,
+        hardware_id=f"{rng.randrange(16**4):04X}",
+        onvif_port=onvif_port,
+        rtsp_port=rtsp_port,
+        users=users,
+        factory_user=fl.factory_user,
+        factory_password=fl.factory_password,
         clock_offset_s=rng.uniform(-1.5, 1.5),  # NTP-synced cameras are still ~1 s apart
-        auth_mode="digest" if (rng.random() < fl.digest_share if digest is None else digest)
+        auth_mode="digest"
+        if (rng.random() < fl.digest_share if digest is None else digest)
         else "wsse",
-        lockout_after=fl.lockout_after, hostname=name, ntp_servers=["pool.ntp.org"],
-        datetime_type="NTP", timezone="<+07>-7", profiles=profiles,
+        lockout_after=fl.lockout_after,
+        hostname=name,
+        ntp_servers=["pool.ntp.org"],
+        datetime_type="NTP",
+        timezone="<+07>-7",
+        profiles=profiles,
         storage=_card(rng) if vendor is not Vendor.GENERIC or rng.random() < 0.5 else [],
     )
 

@@ -105,8 +105,9 @@ class FleetApp(App[None]):
     async def _sweep(self, cameras: list[Camera], *, full: bool = True) -> None:
         started = time.monotonic()
         if full:
-            self.progress = SweepProgress(True, 0, len(cameras), self.progress.last_finished,
-                                          self.progress.last_duration_s)
+            self.progress = SweepProgress(
+                True, 0, len(cameras), self.progress.last_finished, self.progress.last_duration_s
+            )
 
         def on_result(report: CameraReport) -> None:
             self._pending.append(report)
@@ -125,8 +126,13 @@ class FleetApp(App[None]):
         finally:
             self._apply_pending()
             if full:
-                self.progress = SweepProgress(False, self.progress.done, len(cameras),
-                                              datetime.now(UTC), time.monotonic() - started)
+                self.progress = SweepProgress(
+                    False,
+                    self.progress.done,
+                    len(cameras),
+                    datetime.now(UTC),
+                    time.monotonic() - started,
+                )
                 self.fleet_changed.publish(None)
 
     def _apply_pending(self) -> None:
@@ -179,7 +185,9 @@ class FleetApp(App[None]):
         from fleetctl.tui.screens.push import PushScreen
 
         if self.read_only:
-            self.notify("push: disabled, fleetctl tui was started with --read-only", severity="error")
+            self.notify(
+                "push: disabled, fleetctl tui was started with --read-only", severity="error"
+            )
         elif self.push_setup is None:
             self.notify("push is not available here", severity="error")
         else:
@@ -188,15 +196,18 @@ class FleetApp(App[None]):
     async def apply_action(self, action: str, names: Sequence[str]) -> None:
         """A mutating bulk action on ``names`` (confirmed already); refused when read-only."""
         if self.read_only:
-            self.notify(f"{MUTATING[action]}: refused, fleetctl tui runs --read-only",
-                        severity="error")
+            self.notify(
+                f"{MUTATING[action]}: refused, fleetctl tui runs --read-only", severity="error"
+            )
             return
         if self.actions is None:
             self.notify(f"{MUTATING[action]} is not available here", severity="error")
             return
         cams = [self.model.cameras[n] for n in names]
         # A proven reboot takes minutes: say it started, the outcome follows when known.
-        self.notify(f"{MUTATING[action]}: started on {len(cams)} camera{'s' if len(cams) != 1 else ''}")
+        self.notify(
+            f"{MUTATING[action]}: started on {len(cams)} camera{'s' if len(cams) != 1 else ''}"
+        )
         outcomes = await self.actions.run(action, cams)
         failed = {n: o for n, o in outcomes.items() if o != "ok"}
         summary = f"{MUTATING[action]}: {len(outcomes) - len(failed)} ok, {len(failed)} failed"

@@ -113,7 +113,9 @@ def status_word(report: CameraReport | None) -> str:
     return PENDING if report is None else report.status.value
 
 
-def row_cells(camera: Camera, report: CameraReport | None, now: datetime | None = None) -> tuple[str, ...]:
+def row_cells(
+    camera: Camera, report: CameraReport | None, now: datetime | None = None
+) -> tuple[str, ...]:
     """Every column but ``mark`` (the table draws that from the mark set)."""
     if report is None:
         blank = ("",) * 7
@@ -142,4 +144,3 @@ def strip_userinfo(uri: str) -> str:
     if "@" not in parts.netloc:
         return uri
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-

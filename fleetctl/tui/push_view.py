@@ -22,8 +22,15 @@ from fleetctl.tui.screens.confirm import target_words
 if TYPE_CHECKING:
     from fleetctl.engine.workspace import Workspace
 
-RESULT_STYLE = {"changed": "green", "unchanged": "dim", "restored": "yellow", "failed": "bold red",
-                 "not-restorable": "bold white on red", "unreachable": "magenta", "skipped": "dim"}
+RESULT_STYLE = {
+    "changed": "green",
+    "unchanged": "dim",
+    "restored": "yellow",
+    "failed": "bold red",
+    "not-restorable": "bold white on red",
+    "unreachable": "magenta",
+    "skipped": "dim",
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,9 @@ class PushSetup:
     def profiles(self) -> list[Path]:
         if not self.profiles_dir.is_dir():
             return []
-        return sorted(p for p in self.profiles_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        return sorted(
+            p for p in self.profiles_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+        )
 
 
 # ---------------------------------------------------------------------------------- pure parts
@@ -67,8 +76,10 @@ def plan_text(planned: Sequence[PlannedCamera]) -> Text:
             lines.append(f"[green]{name}[/]: already right ({len(plan.unchanged)} settings)")
         else:
             lines.append(f"[bold]{name}[/] ({escape(p.camera.site)}):")
-            lines += [f"  [yellow]~[/] {escape(c.setting)}: {escape(_fmt(c.old))} [yellow]->[/] {escape(_fmt(c.new))}"
-                      for c in plan.changes]
+            lines += [
+                f"  [yellow]~[/] {escape(c.setting)}: {escape(_fmt(c.old))} [yellow]->[/] {escape(_fmt(c.new))}"
+                for c in plan.changes
+            ]
             lines += [f"  [magenta]![/] {escape(u)}" for u in plan.unsupported]
     return Text.from_markup("\n".join(lines))
 
@@ -91,19 +102,28 @@ def rollout(canary: str, batch: str, max_fail: str, todo: int, setup: PushSetup)
     if n_canary < 0 or not 0 <= pct <= 100:
         raise UsageError("canary must be 0 or more; max-fail a percentage from 0 to 100")
     rest = todo - min(n_canary, todo)
-    return PushOptions(timeout_s=setup.timeout_s, concurrency=setup.concurrency, canary=n_canary,
-                       batch_size=batch_size(batch.strip(), rest) if batch.strip() else None, max_fail_pct=pct)
+    return PushOptions(
+        timeout_s=setup.timeout_s,
+        concurrency=setup.concurrency,
+        canary=n_canary,
+        batch_size=batch_size(batch.strip(), rest) if batch.strip() else None,
+        max_fail_pct=pct,
+    )
 
 
 def summary_text(report: PushReport) -> str:
     s = report.summary
-    out = (f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
-           f"restored {s['restored']} · unreachable {s['unreachable']}")
+    out = (
+        f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
+        f"restored {s['restored']} · unreachable {s['unreachable']}"
+    )
     lost = sum(1 for o in report.outcomes if o.result == "not-restorable")
     if lost:
         out += f"\n{lost} NOT RESTORABLE: check these cameras by hand (fleetctl audit)"
     if report.aborted:
         out += f"\naborted: {report.aborted}"
     for name, left in report.rotations.items():
-        out += f"\npassword `{name}`: " + ("rotated everywhere" if left == 0 else f"{left} cameras not on it yet")
+        out += f"\npassword `{name}`: " + (
+            "rotated everywhere" if left == 0 else f"{left} cameras not on it yet"
+        )
     return out + "\nesc: back to the fleet view (the pushed cameras are being re-checked)"

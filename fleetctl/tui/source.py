@@ -44,7 +44,9 @@ class EngineSource:
     """
 
     def __init__(
-        self, workspace: Workspace, options: CheckOptions | None = None,
+        self,
+        workspace: Workspace,
+        options: CheckOptions | None = None,
         history: HistoryStore | None = None,
     ) -> None:
         self.workspace, self.options, self.history = workspace, options, history
@@ -53,8 +55,9 @@ class EngineSource:
         from fleetctl.engine.check.runner import CheckOptions, check_cameras
 
         options = self.options if self.options is not None else CheckOptions()
-        await check_cameras(list(cameras), self.workspace, options, on_result=on_result,
-                            history=self.history)
+        await check_cameras(
+            list(cameras), self.workspace, options, on_result=on_result, history=self.history
+        )
 
     async def aclose(self) -> None:
         """Close the engine's connection pool of this loop (the app calls it on exit)."""
@@ -91,7 +94,9 @@ class ScriptedSource:
         self.reports[report.name] = report
 
     def _report(self, cam: Camera) -> CameraReport:
-        return self.reports.get(cam.name) or CameraReport(cam.name, cam.site, cam.host, Status.UNKNOWN)
+        return self.reports.get(cam.name) or CameraReport(
+            cam.name, cam.site, cam.host, Status.UNKNOWN
+        )
 
     async def wait_sweeps(self, n: int) -> None:
         """Until ``n`` sweeps have completed: the signal tests wait on, never a sleep."""

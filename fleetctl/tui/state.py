@@ -140,7 +140,9 @@ class FleetModel:
     def _sort_key(self, name: str) -> tuple[object, ...]:
         key = self._keys.get(name)
         if key is None:
-            key = self._keys[name] = sort_value(self.sort_key, self.cameras[name], self.reports.get(name))
+            key = self._keys[name] = sort_value(
+                self.sort_key, self.cameras[name], self.reports.get(name)
+            )
         return key
 
     def refilter(self) -> None:

@@ -193,7 +193,9 @@ async def test_unreachable_camera_is_one_problem() -> None:
     assert report.worst.exit_code == 2
 
 
-async def test_a_bug_in_one_side_probe_is_that_probe_s_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_bug_in_one_side_probe_is_that_probe_s_problem(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # A defect cannot be injected into a probe without replacing it: this stands in for a bug
     # in the storage reader; the stream probe next to it must still finish and be judged.
     from fleetctl.engine.check import probing

@@ -23,8 +23,9 @@ FIRST = 7300
 
 
 async def test_discover_tells_new_known_moved_missing_across_every_path() -> None:
-    fleet = SimFleet(cameras=6, seed=5, first_index=FIRST, rtsp=False, ssh=False,
-                     assign={3: {"offline"}})
+    fleet = SimFleet(
+        cameras=6, seed=5, first_index=FIRST, rtsp=False, ssh=False, assign={3: {"offline"}}
+    )
     c = fleet.cameras
     c[2].link_local = False  # behind a router: only the unicast sweep reaches it
     c[5].wsd_types = ""  # WS-Discovery off: only the TCP sweep finds it
@@ -42,8 +43,12 @@ async def test_discover_tells_new_known_moved_missing_across_every_path() -> Non
         files=(),
     )
     options = DiscoverOptions(
-        ranges=inventory.sites[0].ranges, interfaces=("lo",), rate=2000, wait_s=1.0,
-        tcp_ports=(c[0].onvif_port,), timeout_s=10.0,  # generous: CI machines are loaded
+        ranges=inventory.sites[0].ranges,
+        interfaces=("lo",),
+        rate=2000,
+        wait_s=1.0,
+        tcp_ports=(c[0].onvif_port,),
+        timeout_s=10.0,  # generous: CI machines are loaded
     )
     async with fleet:
         report = await discover(inventory, options)
@@ -62,7 +67,9 @@ async def test_discover_tells_new_known_moved_missing_across_every_path() -> Non
         (c[4].host, "missing", "replaced"),
     }
     by = {(d.address, d.status.value): d for d in devices}
-    assert [d.status.value for d in devices] == ["new"] * 3 + ["moved"] + ["missing"] * 2 + ["known"]
+    assert [d.status.value for d in devices] == ["new"] * 3 + ["moved"] + ["missing"] * 2 + [
+        "known"
+    ]
     assert by[c[0].host, "known"].via == ("multicast", "unicast")  # de-duplicated by endpoint
     assert by[c[2].host, "new"].via == ("unicast",)
     assert by[c[5].host, "new"].via == ("tcp",) and by[c[5].host, "new"].endpoint is None
@@ -81,23 +88,26 @@ async def test_discover_tells_new_known_moved_missing_across_every_path() -> Non
 
 # --------------------------------------------------------- pre-auth answers from odd firmware
 
-INFO = (b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
-        b'xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><s:Body><tds:GetDeviceInformationResponse>'
-        b"<tds:Manufacturer>Dahua</tds:Manufacturer><tds:Model>IPC-HFW2431S-S-S2</tds:Model>"
-        b"<tds:FirmwareVersion>2.800.0000000.16.R</tds:FirmwareVersion>"
-        b"<tds:SerialNumber>7J03F2APAZ12345</tds:SerialNumber><tds:HardwareId>1.00</tds:HardwareId>"
-        b"</tds:GetDeviceInformationResponse></s:Body></s:Envelope>")
+INFO = (
+    b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+    b'xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><s:Body><tds:GetDeviceInformationResponse>'
+    b"<tds:Manufacturer>Dahua</tds:Manufacturer><tds:Model>IPC-HFW2431S-S-S2</tds:Model>"
+    b"<tds:FirmwareVersion>2.800.0000000.16.R</tds:FirmwareVersion>"
+    b"<tds:SerialNumber>7J03F2APAZ12345</tds:SerialNumber><tds:HardwareId>1.00</tds:HardwareId>"
+    b"</tds:GetDeviceInformationResponse></s:Body></s:Envelope>"
+)
 
 
 def clock(month: int) -> bytes:
-    return (b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
-            b'xmlns:tds="http://www.onvif.org/ver10/device/wsdl" '
-            b'xmlns:tt="http://www.onvif.org/ver10/schema"><s:Body><tds:GetSystemDateAndTimeResponse>'
-            b"<tds:SystemDateAndTime><tt:UTCDateTime><tt:Time><tt:Hour>8</tt:Hour><tt:Minute>0"
-            b"</tt:Minute><tt:Second>0</tt:Second></tt:Time><tt:Date><tt:Year>2026</tt:Year>"
-            b"<tt:Month>%d</tt:Month><tt:Day>28</tt:Day></tt:Date></tt:UTCDateTime>"
-            b"</tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse></s:Body></s:Envelope>"
-            % month)
+    return (
+        b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+        b'xmlns:tds="http://www.onvif.org/ver10/device/wsdl" '
+        b'xmlns:tt="http://www.onvif.org/ver10/schema"><s:Body><tds:GetSystemDateAndTimeResponse>'
+        b"<tds:SystemDateAndTime><tt:UTCDateTime><tt:Time><tt:Hour>8</tt:Hour><tt:Minute>0"
+        b"</tt:Minute><tt:Second>0</tt:Second></tt:Time><tt:Date><tt:Year>2026</tt:Year>"
+        b"<tt:Month>%d</tt:Month><tt:Day>28</tt:Day></tt:Date></tt:UTCDateTime>"
+        b"</tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse></s:Body></s:Envelope>" % month
+    )
 
 
 @pytest.fixture
@@ -116,8 +126,10 @@ async def odd_camera() -> AsyncIterator[tuple[str, dict[str, tuple[int, bytes]]]
         status, payload = replies.get(op.group(1).decode() if op else "", (400, b"bad"))
         if status == 0:
             await hung.wait()  # released at teardown
-        writer.write(b"HTTP/1.1 %d X\r\nContent-Type: application/soap+xml\r\nContent-Length: %d"
-                     b"\r\nConnection: close\r\n\r\n%s" % (status, len(payload), payload))
+        writer.write(
+            b"HTTP/1.1 %d X\r\nContent-Type: application/soap+xml\r\nContent-Length: %d"
+            b"\r\nConnection: close\r\n\r\n%s" % (status, len(payload), payload)
+        )
         await writer.drain()
         writer.close()
 
@@ -151,19 +163,33 @@ async def test_preauth_reads_device_information_when_the_camera_allows_it(
         ((200, clock(11)), (0, b""), True, True, False),  # alive even if info never comes
         ((0, b""), (200, INFO), False, False, False),
     ],
-    ids=["bad-date", "info-401", "info-html", "clock-401", "clock-huge", "info-hangs", "clock-hangs"],
+    ids=[
+        "bad-date",
+        "info-401",
+        "info-html",
+        "clock-401",
+        "clock-huge",
+        "info-hangs",
+        "clock-hangs",
+    ],
 )
 async def test_preauth_is_defensive(
     odd_camera: tuple[str, dict[str, tuple[int, bytes]]],
-    clock_reply: tuple[int, bytes], info_reply: tuple[int, bytes],
-    alive: bool, has_offset: bool, has_device: bool,
+    clock_reply: tuple[int, bytes],
+    info_reply: tuple[int, bytes],
+    alive: bool,
+    has_offset: bool,
+    has_device: bool,
 ) -> None:
     url, replies = odd_camera
     replies.update(GetSystemDateAndTime=clock_reply, GetDeviceInformation=info_reply)
     async with aiohttp.ClientSession() as session:
         pre = await sweep.preauth(session, url, 2.0)
     assert (pre.alive, pre.clock_offset_s is not None, pre.device is not None) == (
-        alive, has_offset, has_device)
+        alive,
+        has_offset,
+        has_device,
+    )
 
 
 # --------------------------------------------------------------------------- the command
@@ -187,12 +213,14 @@ async def test_cli_json_against_a_sim_inventory_and_yaml_without_one(
         common = ("--tcp-ports", "none", "--wait", "1", "--no-info")
         # The command runs its own event loop: give it a thread while the fleet serves in ours.
         rc, out, err = await asyncio.to_thread(
-            fleetctl, capsys, "discover", "-i", str(inv), *common, "-f", "json")
+            fleetctl, capsys, "discover", "-i", str(inv), *common, "-f", "json"
+        )
         assert rc == 0, err
         devices = json.loads(out)["devices"]
         mine = [d for d in devices if d["address"] in {c.host for c in fleet.cameras}]
         assert sorted((d["status"], d["camera"]) for d in mine) == sorted(
-            ("known", c.name) for c in fleet.cameras)
+            ("known", c.name) for c in fleet.cameras
+        )
         assert "3 known" in err  # the summary goes to stderr, stdout stays parseable
         assert "multicast from 127.0.0.1;" in err
         assert all(d["via"] == ["multicast", "unicast"] for d in mine)
@@ -200,8 +228,20 @@ async def test_cli_json_against_a_sim_inventory_and_yaml_without_one(
         # no inventory at all: everything is new, as paste-ready YAML
         span = f"{fleet.cameras[0].host}-{fleet.cameras[-1].host}"
         rc, out, err = await asyncio.to_thread(
-            fleetctl, capsys, "discover", "--range", span, "--no-multicast", "--tcp-ports",
-            "none", "--wait", "1", "--no-info", "-f", "inventory")
+            fleetctl,
+            capsys,
+            "discover",
+            "--range",
+            span,
+            "--no-multicast",
+            "--tcp-ports",
+            "none",
+            "--wait",
+            "1",
+            "--no-info",
+            "-f",
+            "inventory",
+        )
         assert rc == 0, err
         items = YAML(typ="safe").load(out)
         assert [i["host"] for i in items] == [c.host for c in fleet.cameras]
@@ -213,8 +253,10 @@ async def test_cli_json_against_a_sim_inventory_and_yaml_without_one(
         from fleetctl.core.inventory.load import load_inventory
 
         pasted = tmp_path / "pasted.yaml"
-        pasted.write_text("sites:\n  lab:\n    cameras:\n"
-                          + "".join(f"      {line}\n" for line in out.splitlines()))
+        pasted.write_text(
+            "sites:\n  lab:\n    cameras:\n"
+            + "".join(f"      {line}\n" for line in out.splitlines())
+        )
         loaded = load_inventory(str(pasted))
         assert sorted(c.host for c in loaded.cameras) == sorted(c.host for c in fleet.cameras)
         assert len({i["name"] for i in items}) == 3

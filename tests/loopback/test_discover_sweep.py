@@ -15,10 +15,18 @@ FIRST = 7100
 
 def make_cam(i: int, **kw: object) -> SimCamera:
     return SimCamera(
-        index=i, name=f"sw-{i}", site="lab", host=address_for(i), vendor=Vendor.DAHUA,
-        manufacturer="Dahua", model="IPC-HFW2431S", firmware="2.800", serial=f"7J0{i:06d}",
+        index=i,
+        name=f"sw-{i}",
+        site="lab",
+        host=address_for(i),
+        vendor=Vendor.DAHUA,
+        manufacturer="Dahua",
+        model="IPC-HFW2431S",
+        firmware="2.800",
+        serial=f"7J0{i:06d}",
         mac=f"3c:ef:8c:00:{i >> 8 & 255:02x}:{i & 255:02x}",
-        endpoint=f"urn:uuid:00000000-0000-4000-8000-{i:012d}", **kw,  # type: ignore[arg-type]
+        endpoint=f"urn:uuid:00000000-0000-4000-8000-{i:012d}",
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -59,8 +67,9 @@ async def test_sweep_second_round_asks_for_tds_device() -> None:
 async def test_tcp_sweep_finds_onvif_hosts_silent_to_ws_discovery() -> None:
     import aiohttp
 
-    fleet = SimFleet(cameras=2, seed=3, first_index=FIRST + 40, rtsp=False, ssh=False,
-                     discovery=False)
+    fleet = SimFleet(
+        cameras=2, seed=3, first_index=FIRST + 40, rtsp=False, ssh=False, discovery=False
+    )
     async with fleet:
         port = fleet.cameras[0].onvif_port
         addresses = [c.host for c in fleet.cameras] + [address_for(FIRST + 45)]
@@ -93,11 +102,15 @@ def test_expand_ranges(spec: str, first: str, count: int) -> None:
 
 def test_expand_ranges_dedups_across_specs() -> None:
     assert sweep.expand_ranges(["10.0.0.1-3", "10.0.0.2", "10.0.0.0/30"]) == [
-        "10.0.0.1", "10.0.0.2", "10.0.0.3"
+        "10.0.0.1",
+        "10.0.0.2",
+        "10.0.0.3",
     ]
 
 
-@pytest.mark.parametrize("bad", ["10.20.1", "10.0.0.0/8", "fe80::/64", "a-b", "10.0.0.9-10.0.0.1", ""])
+@pytest.mark.parametrize(
+    "bad", ["10.20.1", "10.0.0.0/8", "fe80::/64", "a-b", "10.0.0.9-10.0.0.1", ""]
+)
 def test_bad_ranges_are_usage_errors(bad: str) -> None:
     with pytest.raises(UsageError, match="range"):
         sweep.expand_ranges([bad])

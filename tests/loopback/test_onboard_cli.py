@@ -14,8 +14,12 @@ from fleetctl.sim.fleet import SimFleet
 
 async def _fleetctl(*args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "fleetctl", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "fleetctl",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()  # the simulator keeps serving on this loop meanwhile
     assert proc.returncode is not None
@@ -26,12 +30,23 @@ async def test_cli_unique_passwords_never_printed_or_logged(tmp_path: Path) -> N
     async with SimFleet(cameras=3, fresh=2, seed=5) as fleet:
         inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
         text = inv.read_text()
-        inv.write_text(text.replace("    location:", "    onboard: {unique_passwords: true}\n"
-                                    "    location:", 1))
+        inv.write_text(
+            text.replace("    location:", "    onboard: {unique_passwords: true}\n    location:", 1)
+        )
         site = load_inventory(str(inv)).sites[0].name
         code, out, err = await _fleetctl(
-            "-vv", "onboard", "-i", str(inv), "--site", site, "--wait", "0.5",
-            "--stream-window", "1.0", "--timeout", "8",
+            "-vv",
+            "onboard",
+            "-i",
+            str(inv),
+            "--site",
+            site,
+            "--wait",
+            "0.5",
+            "--stream-window",
+            "1.0",
+            "--timeout",
+            "8",
         )
         assert code == 0, out + err
         rows = [line.split() for line in out.splitlines()[1:] if not line.startswith(" ")]
@@ -50,7 +65,8 @@ async def test_cli_unique_passwords_never_printed_or_logged(tmp_path: Path) -> N
 
         # Again: nothing new, exit 0, the inventory file untouched.
         before = inv.read_bytes()
-        code, out, err = await _fleetctl("onboard", "-i", str(inv), "--site", site,
-                                         "--wait", "0.5", "-f", "json")
+        code, out, err = await _fleetctl(
+            "onboard", "-i", str(inv), "--site", site, "--wait", "0.5", "-f", "json"
+        )
         assert code == 0, err
         assert '"onboarded": 0' in out and inv.read_bytes() == before

@@ -77,8 +77,11 @@ async def test_twenty_fresh_cameras_onboarded_then_second_run_is_noop(tmp_path: 
         report = await _run(inv, secrets, profile)
 
         results = {d.address: d for d in report.devices}
-        failed = {a: d.reason for a, d in results.items() if d.result is not Result.ONBOARDED
-                  and d.result is not Result.SKIPPED}
+        failed = {
+            a: d.reason
+            for a, d in results.items()
+            if d.result is not Result.ONBOARDED and d.result is not Result.SKIPPED
+        }
         assert not failed
         assert report.summary["onboarded"] == 20 and report.summary["skipped"] == 2
         inventory = load_inventory(str(inv))
@@ -130,8 +133,9 @@ async def test_wrong_factory_password_stops_at_login_then_resumes(tmp_path: Path
         assert len(load_inventory(str(inv)).cameras) == 1
 
         # The fix: the device's password is configured, the firmware takes NTP again.
-        set_credential(str(secrets), f"factory-{changed.vendor.value}", changed.factory_user,
-                       "Tech1cian-set")
+        set_credential(
+            str(secrets), f"factory-{changed.vendor.value}", changed.factory_user, "Tech1cian-set"
+        )
         other.write_faults.clear()
         rerun = await _run(inv, secrets, profile)
         by_host = {d.address: d for d in rerun.devices}
@@ -172,9 +176,24 @@ async def test_cli_dry_run_writes_nothing(tmp_path: Path) -> None:
         text, secret_text = inv.read_bytes(), secrets.read_bytes()
         site = load_inventory(str(inv)).sites[0].name
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "fleetctl", "onboard", "-i", str(inv), "--site", site,
-            "--profile", str(profile), "--dry-run", "-f", "json", "--wait", "0.5",
-            "--no-multicast", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "fleetctl",
+            "onboard",
+            "-i",
+            str(inv),
+            "--site",
+            site,
+            "--profile",
+            str(profile),
+            "--dry-run",
+            "-f",
+            "json",
+            "--wait",
+            "0.5",
+            "--no-multicast",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await proc.communicate()
         assert proc.returncode == 0, err.decode()

@@ -360,7 +360,9 @@ def assert_no_secret(probe: object) -> None:
 
 async def test_healthy_camera_full_probe(serve) -> None:
     cam = FakeCamera(mode="ok", clock_offset_s=0)
-    probe = await onvif.probe_onvif(await serve(cam), CRED, timeout_s=5, want_config=True, all_stream_uris=True)
+    probe = await onvif.probe_onvif(
+        await serve(cam), CRED, timeout_s=5, want_config=True, all_stream_uris=True
+    )
     assert probe.ok, probe.error
     assert probe.answered and probe.auth_method == "wsse"
     assert probe.device is not None and probe.device.manufacturer == "HIKVISION"

@@ -73,7 +73,13 @@ def cred(fleet: SimFleet) -> Credential:
 async def probe_all(fleet: SimFleet, indexes: list[int]) -> dict[int, OnvifProbe]:
     results = await asyncio.gather(
         *(
-            onvif.probe_onvif(camera(fleet.cameras[i]), cred(fleet), timeout_s=DEADLINE_S, want_config=True, all_stream_uris=True)
+            onvif.probe_onvif(
+                camera(fleet.cameras[i]),
+                cred(fleet),
+                timeout_s=DEADLINE_S,
+                want_config=True,
+                all_stream_uris=True,
+            )
             for i in indexes
         )
     )
@@ -107,7 +113,9 @@ async def test_nat_camera_is_pinned_to_the_inventory_address(make_fleet) -> None
     fleet = await make_fleet(cameras=2, faults="none", seed=4, rtsp=False, ssh=False, nat=1.0)
     sim = fleet.cameras[0]
     assert sim.nat_address and sim.nat_address.startswith("127.254.")
-    probe = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=3, want_config=True, all_stream_uris=True)
+    probe = await onvif.probe_onvif(
+        camera(sim), cred(fleet), timeout_s=3, want_config=True, all_stream_uris=True
+    )
     await onvif.close_shared()
     assert probe.ok, probe.error
     assert sim.counters.requests["GetProfiles"] == 1  # the media service was reached anyway
@@ -181,7 +189,9 @@ async def test_slow_camera_is_slow_not_broken(fleet: SimFleet) -> None:
 
 async def test_wrong_credentials_retry_once_only(fleet: SimFleet) -> None:
     sim = fleet.cameras[6]
-    probe = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=3, want_config=True, all_stream_uris=True)
+    probe = await onvif.probe_onvif(
+        camera(sim), cred(fleet), timeout_s=3, want_config=True, all_stream_uris=True
+    )
     assert probe.failure is Failure.AUTH and probe.answered
     assert sim.counters.logins_failed == 2  # the call and its one retry after re-measuring
 
@@ -235,7 +245,9 @@ async def test_media2_profiles_and_uris_match_media1(fleet: SimFleet) -> None:
     from fleetctl.adapters.onvif.session import Conversation, pin_xaddr
 
     sim = fleet.cameras[0]
-    media1 = await onvif.probe_onvif(camera(sim), cred(fleet), timeout_s=5, want_recordings=False, all_stream_uris=True)
+    media1 = await onvif.probe_onvif(
+        camera(sim), cred(fleet), timeout_s=5, want_recordings=False, all_stream_uris=True
+    )
     assert MEDIA2_NS in media1.services
     conv = Conversation(camera(sim), cred(fleet), max_bytes=1_000_000, read_timeout_s=5)
     await conv.measure_clock()
@@ -256,7 +268,9 @@ async def test_media2_profiles_and_uris_match_media1(fleet: SimFleet) -> None:
     assert [op for op, _ in conv.calls][-1] == "GetStreamUri"
 
 
-async def test_a_wedged_camera_costs_its_first_reply_limit_not_the_whole_budget(fleet: SimFleet) -> None:
+async def test_a_wedged_camera_costs_its_first_reply_limit_not_the_whole_budget(
+    fleet: SimFleet,
+) -> None:
     hang = fleet.cameras[14]
     assert hang.has("hang")
     probe = await onvif.probe_onvif(camera(hang), cred(fleet), timeout_s=30, first_reply_s=0.4)
@@ -264,7 +278,9 @@ async def test_a_wedged_camera_costs_its_first_reply_limit_not_the_whole_budget(
     assert probe.error is not None and "within 0.4 s" in probe.error  # the limit, not the 30 s
 
 
-async def test_a_slow_camera_is_left_once_its_pace_says_the_rest_cannot_finish(fleet: SimFleet) -> None:
+async def test_a_slow_camera_is_left_once_its_pace_says_the_rest_cannot_finish(
+    fleet: SimFleet,
+) -> None:
     slow = fleet.cameras[15]
     assert slow.has("slow")
     slow.fault_params["slow_s"] = 0.4  # every answer 0.4 s: clock + login fit, three more do not

@@ -86,7 +86,9 @@ def shape(el: etree._Element) -> tuple[Any, ...]:
 def zeep_client(service: str) -> tuple[Any, Any]:
     asyncio.run(load_documents((service,)))
     client = ZeepAsyncClient(wsdl=_documents[service], settings=ZEEP_SETTINGS)
-    binding = client.wsdl.bindings["{%s}%s" % (SERVICES[service]["ns"], SERVICES[service]["binding"])]
+    binding = client.wsdl.bindings[
+        "{%s}%s" % (SERVICES[service]["ns"], SERVICES[service]["binding"])
+    ]
     return client, binding
 
 
@@ -100,9 +102,7 @@ def test_each_template_is_the_request_zeep_builds(service: str, req: Request) ->
     (body,) = ours.find("{http://www.w3.org/2003/05/soap-envelope}Body")
     assert shape(body) == shape(theirs)
     # The SOAP 1.2 action travels in the Content-Type, as zeep's binding sends it.
-    assert req.headers()["Content-Type"].endswith(
-        f'action={serialized.headers["SOAPAction"]}'
-    )
+    assert req.headers()["Content-Type"].endswith(f"action={serialized.headers['SOAPAction']}")
 
 
 def test_namespaces_are_onvif_zeep_async_s() -> None:
@@ -178,13 +178,22 @@ def test_faults_and_wrong_replies(body: str, ns: str, expected: Exception) -> No
 
 def test_a_response_in_another_namespace_is_still_found() -> None:
     body = "<d:GetDeviceInformationResponse xmlns:d='http://www.onvif.org/ver10/device/wsdl2'><d:Model>M</d:Model></d:GetDeviceInformationResponse>"
-    found = response_of(etree.fromstring(ENV.format(ns=SOAP12, body=body)), request("devicemgmt", "GetDeviceInformation"))
+    found = response_of(
+        etree.fromstring(ENV.format(ns=SOAP12, body=body)),
+        request("devicemgmt", "GetDeviceInformation"),
+    )
     assert text(field(found, "Model")) == "M"
 
 
 # -- the same readings through zeep and through lxml, from each simulated vendor ------------
 
-VENDORS = {0: Vendor.HIKVISION, 1: Vendor.DAHUA, 4: Vendor.AXIS, 5: Vendor.HIKVISION, 8: Vendor.GENERIC}
+VENDORS = {
+    0: Vendor.HIKVISION,
+    1: Vendor.DAHUA,
+    4: Vendor.AXIS,
+    5: Vendor.HIKVISION,
+    8: Vendor.GENERIC,
+}
 
 
 @pytest.fixture
@@ -212,16 +221,26 @@ async def _readings(conv: Conversation, fast: bool) -> dict[str, Any]:
     clock = await conv.measure_clock()
     out["clock_type"] = text(field(clock, "DateTimeType"))
     out["clock_known"] = camera_utc(clock) is not None
-    out["device"] = parse_device_info(await ask("devicemgmt", request("devicemgmt", "GetDeviceInformation")))
-    reply = await ask("devicemgmt", request("devicemgmt", "GetServices", IncludeCapability="false"), IncludeCapability=False)
+    out["device"] = parse_device_info(
+        await ask("devicemgmt", request("devicemgmt", "GetDeviceInformation"))
+    )
+    reply = await ask(
+        "devicemgmt",
+        request("devicemgmt", "GetServices", IncludeCapability="false"),
+        IncludeCapability=False,
+    )
     out["services"] = services = parse_services(reply.findall("{*}Service") if fast else reply)
-    reply = await ask("devicemgmt", request("devicemgmt", "GetCapabilities", Category="All"), Category="All")
+    reply = await ask(
+        "devicemgmt", request("devicemgmt", "GetCapabilities", Category="All"), Category="All"
+    )
     out["capabilities"] = parse_capabilities(reply.find("{*}Capabilities") if fast else reply)
     for name, ns in NAMESPACES.items():
         if ns in services and name != "devicemgmt":
             conv.xaddrs[name] = pin_xaddr(services[ns], conv.base)
     reply = await ask("media", request("media", "GetProfiles"))
-    out["profiles"] = profiles = [parse_profile(p) for p in (reply.findall("{*}Profiles") if fast else reply)]
+    out["profiles"] = profiles = [
+        parse_profile(p) for p in (reply.findall("{*}Profiles") if fast else reply)
+    ]
     token = profiles[0].token
     setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
     reply = await ask("media", stream_uri_request(token), StreamSetup=setup, ProfileToken=token)
@@ -230,7 +249,9 @@ async def _readings(conv: Conversation, fast: bool) -> dict[str, Any]:
         reply = await ask("recording", request("recording", "GetRecordingJobs"))
         out["jobs"] = jobs = parse_recording_jobs(reply.findall("{*}JobItem") if fast else reply)
         job = jobs[0][0]
-        reply = await ask("recording", request("recording", "GetRecordingJobState", JobToken=job), JobToken=job)
+        reply = await ask(
+            "recording", request("recording", "GetRecordingJobState", JobToken=job), JobToken=job
+        )
         out["state"] = text(field(reply, "State", "State") if fast else field(reply, "State"))
         reply = await ask("search", request("search", "GetRecordingSummary"))
         until = field(reply, "Summary", "DataUntil") if fast else field(reply, "DataUntil")
@@ -238,7 +259,9 @@ async def _readings(conv: Conversation, fast: bool) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("index", sorted(VENDORS), ids=[f"{i}-{v.value}" for i, v in sorted(VENDORS.items())])
+@pytest.mark.parametrize(
+    "index", sorted(VENDORS), ids=[f"{i}-{v.value}" for i, v in sorted(VENDORS.items())]
+)
 async def test_lxml_reads_what_zeep_reads_from_each_vendor(fleet: SimFleet, index: int) -> None:
     sim = fleet.cameras[index]
     assert sim.vendor is VENDORS[index]
@@ -251,7 +274,11 @@ async def test_lxml_reads_what_zeep_reads_from_each_vendor(fleet: SimFleet, inde
     lxml_view, zeep_view = readings
     assert lxml_view["device"].manufacturer and lxml_view["profiles"] and lxml_view["uri"]
     if "state" in zeep_view:  # zeep unwraps StateInformation: its State may be an object
-        zeep_view["state"] = text(field(zeep_view["state"], "State")) if hasattr(zeep_view["state"], "State") else zeep_view["state"]
+        zeep_view["state"] = (
+            text(field(zeep_view["state"], "State"))
+            if hasattr(zeep_view["state"], "State")
+            else zeep_view["state"]
+        )
     if "until" in zeep_view:  # the recording goes on between the two readings: same clock, later
         ours, theirs = lxml_view.pop("until"), zeep_view.pop("until")
         theirs = theirs if theirs.tzinfo else theirs.replace(tzinfo=UTC)
@@ -262,7 +289,10 @@ async def test_lxml_reads_what_zeep_reads_from_each_vendor(fleet: SimFleet, inde
 async def test_a_wrong_password_is_refused_as_auth(fleet: SimFleet) -> None:
     user, _ = fleet.credentials
     conv = Conversation(
-        _camera(fleet.cameras[0]), Credential("x", user, Secret("wrong-password")), max_bytes=100_000, read_timeout_s=5
+        _camera(fleet.cameras[0]),
+        Credential("x", user, Secret("wrong-password")),
+        max_bytes=100_000,
+        read_timeout_s=5,
     )
     await conv.measure_clock()
     with pytest.raises(OnvifCallError) as err:

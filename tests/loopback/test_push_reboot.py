@@ -18,7 +18,18 @@ REBOOT_S = 1.0  # how long the simulated camera stays away: short, the test wait
 async def push_here(
     inv: Path, tmp: Path, capsys: pytest.CaptureFixture[str], profile: str, *extra: str
 ) -> tuple[int, dict[str, Any]]:
-    argv = push_argv(inv, tmp, profile, "--timeout", "3", "--reboot-wait", "30", "--yes", *extra, name="reboot.yaml")
+    argv = push_argv(
+        inv,
+        tmp,
+        profile,
+        "--timeout",
+        "3",
+        "--reboot-wait",
+        "30",
+        "--yes",
+        *extra,
+        name="reboot.yaml",
+    )
     return await run_here(argv, capsys)
 
 

@@ -36,7 +36,9 @@ async def push(
     env = {k: v for k, v in os.environ.items() if k not in (KILL_ENV, "FLEETCTL_SECRETS")}
     if kill_at is not None:
         env[KILL_ENV] = kill_at
-    return await push_process(push_argv(inv, tmp, PROFILE, "--yes", *extra, name="rotate.yaml"), env)
+    return await push_process(
+        push_argv(inv, tmp, PROFILE, "--yes", *extra, name="rotate.yaml"), env
+    )
 
 
 async def push_here(
@@ -155,7 +157,9 @@ async def test_a_camera_that_does_not_keep_the_password_keeps_the_old_one_until_
         assert all(device_password(fleet, c) == pending for c in cams)
 
 
-async def test_check_during_a_pending_rotation_uses_the_password_each_camera_has(tmp_path: Path) -> None:
+async def test_check_during_a_pending_rotation_uses_the_password_each_camera_has(
+    tmp_path: Path,
+) -> None:
     """Killed just before promotion: every camera has the new password, the secrets file still
     names the old one as `password`. `check` must read the journal and log in with the new one."""
     async with SimFleet(cameras=3, faults="none", seed=31, discovery=False, rtsp=False) as fleet:
@@ -165,8 +169,21 @@ async def test_check_during_a_pending_rotation_uses_the_password_each_camera_has
         env = {**os.environ, "FLEETCTL_JOURNAL": str(tmp_path / "journal.sqlite")}
         env.pop("FLEETCTL_SECRETS", None)
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "fleetctl", "check", "-i", str(inv), "-f", "json", "-q", "--no-history",
-            "--window", "0.3", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "fleetctl",
+            "check",
+            "-i",
+            str(inv),
+            "-f",
+            "json",
+            "-q",
+            "--no-history",
+            "--window",
+            "0.3",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         async with asyncio.timeout(120):
             out, err = await proc.communicate()

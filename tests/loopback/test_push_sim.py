@@ -33,8 +33,15 @@ def writes(cams: list[SimCamera]) -> int:
 
 def settings(c: SimCamera) -> tuple[object, ...]:
     main = c.profiles[0].encoder
-    return (list(c.dns_servers), list(c.dns_search), list(c.ntp_servers), c.timezone, c.datetime_type,
-            main.fps, main.bitrate_kbps)
+    return (
+        list(c.dns_servers),
+        list(c.dns_search),
+        list(c.ntp_servers),
+        c.timezone,
+        c.datetime_type,
+        main.fps,
+        main.bitrate_kbps,
+    )
 
 
 WANTED = (["127.0.0.53"], ["district.local"], ["127.0.0.123"], "<+07>-7", "NTP", 20.0, 2048)
@@ -46,7 +53,9 @@ async def push(inv: Path, tmp: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     return rc, json.loads(out)
 
 
-async def test_dry_run_writes_nothing_then_push_changes_exactly_the_plan_then_nothing(tmp_path: Path) -> None:
+async def test_dry_run_writes_nothing_then_push_changes_exactly_the_plan_then_nothing(
+    tmp_path: Path,
+) -> None:
     async with SimFleet(cameras=6, faults="none", seed=11, discovery=False, rtsp=False) as fleet:
         inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
         cams = fleet.cameras[:6]
@@ -55,15 +64,26 @@ async def test_dry_run_writes_nothing_then_push_changes_exactly_the_plan_then_no
         rc, plan = await push(inv, tmp_path, "--dry-run")
         assert rc == 0 and writes(cams) == 0  # a dry run sends zero writes
         assert {c.name: settings(c) for c in cams} == before
-        planned = {c["name"]: {ch["setting"]: ch["to"] for ch in c["changes"]} for c in plan["cameras"]}
+        planned = {
+            c["name"]: {ch["setting"]: ch["to"] for ch in c["changes"]} for c in plan["cameras"]
+        }
 
         rc, report = await push(inv, tmp_path, "--yes")
         assert rc == 0, report
-        assert report["summary"] == {"changed": 6, "unchanged": 0, "failed": 0, "restored": 0, "unreachable": 0}
+        assert report["summary"] == {
+            "changed": 6,
+            "unchanged": 0,
+            "failed": 0,
+            "restored": 0,
+            "unreachable": 0,
+        }
         for c in cams:
             assert settings(c) == WANTED  # the device has what the profile asked
             # ...and exactly what the plan showed: every planned setting, nothing else.
-            shown = {ch["setting"]: ch["to"] for ch in next(x for x in report["cameras"] if x["name"] == c.name)["changes"]}
+            shown = {
+                ch["setting"]: ch["to"]
+                for ch in next(x for x in report["cameras"] if x["name"] == c.name)["changes"]
+            }
             assert shown == planned[c.name]
         n = writes(cams)
 
@@ -120,8 +140,13 @@ async def test_failures_are_restored_counted_and_retargeted(tmp_path: Path, n: i
         # proves the camera still has its old settings: all three end "restored".
         assert {name for name, r in results.items() if r != "changed"} == broken, why
         assert all(results[name] == "restored" for name in broken), why
-        assert report.summary == {"changed": n - len(broken), "unchanged": 0, "failed": 0,
-                                  "restored": len(broken), "unreachable": 0}
+        assert report.summary == {
+            "changed": n - len(broken),
+            "unchanged": 0,
+            "failed": 0,
+            "restored": len(broken),
+            "unreachable": 0,
+        }
         failed = set(journal.failed_last_run())
         assert failed == broken
         journal.close()
@@ -129,7 +154,9 @@ async def test_failures_are_restored_counted_and_retargeted(tmp_path: Path, n: i
         # --limit @failed retargets exactly those; once the cameras are fixed it finishes them...
         for c in hang + second + ignore:
             c.write_faults = {}
-        rc, again = await push(inv, tmp_path, "--yes", "--journal", str(tmp_path / "j.sqlite"), "--limit", "@failed")
+        rc, again = await push(
+            inv, tmp_path, "--yes", "--journal", str(tmp_path / "j.sqlite"), "--limit", "@failed"
+        )
         assert {c["name"] for c in again["cameras"]} == failed
         assert rc == 0 and all(settings(c) == WANTED for c in cams)
         # ...and a full rerun changes nothing.
@@ -144,8 +171,12 @@ async def test_max_fail_aborts_after_the_canary(tmp_path: Path) -> None:
         cams = fleet.cameras[:5]
         for c in cams:
             c.write_faults = {"SetDNS": "fault"}
-        rc, report = await push(inv, tmp_path, "--yes", "--canary", "1", "--batch", "2", "--max-fail", "0")
+        rc, report = await push(
+            inv, tmp_path, "--yes", "--canary", "1", "--batch", "2", "--max-fail", "0"
+        )
         assert rc == 2 and report["aborted"]
         results = [c["result"] for c in report["cameras"]]
         assert results.count("restored") == 1 and results.count("skipped") == 4
-        assert sum(c.counters.writes.get("SetDNS", 0) for c in cams) == 0  # refused writes change nothing
+        assert (
+            sum(c.counters.writes.get("SetDNS", 0) for c in cams) == 0
+        )  # refused writes change nothing

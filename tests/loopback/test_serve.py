@@ -22,7 +22,13 @@ FAST = CheckOptions(timeout_s=10.0, stream_window_s=0.4)
 
 
 async def test_cycle_metrics_parse_as_strict_openmetrics(tmp_path: Path) -> None:
-    async with SimFleet(cameras=8, faults="none", seed=3, assign={1: {"offline"}, 2: {"clock_drift"}}, discovery=False) as fleet:
+    async with SimFleet(
+        cameras=8,
+        faults="none",
+        seed=3,
+        assign={1: {"offline"}, 2: {"clock_drift"}},
+        discovery=False,
+    ) as fleet:
         inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
         ws = load_workspace(str(inv), str(secrets))
         cams = select_cameras(ws.inventory, "")
@@ -31,22 +37,33 @@ async def test_cycle_metrics_parse_as_strict_openmetrics(tmp_path: Path) -> None
         await mon.close()
         body, ctype = Exposition(mon).render(openmetrics=True)
         assert ctype.startswith("application/openmetrics-text")
-        families = {f.name: f for f in text_string_to_metric_families(body.decode())}  # raises if not strict
+        families = {
+            f.name: f for f in text_string_to_metric_families(body.decode())
+        }  # raises if not strict
         up = {s.labels["name"]: s.value for s in families["fleetctl_camera_up"].samples}
         offline, drifted = fleet.cameras[1].name, fleet.cameras[2].name
         assert up[offline] == 0 and sum(up.values()) == len(cams) - 1
-        clock = {s.labels["name"]: s.value for s in families["fleetctl_camera_clock_offset_seconds"].samples}
+        clock = {
+            s.labels["name"]: s.value
+            for s in families["fleetctl_camera_clock_offset_seconds"].samples
+        }
         assert offline not in clock  # not measured: absent, never a fake zero
         assert abs(clock[drifted]) > 300
         site_total = sum(s.value for s in families["fleetctl_site_cameras"].samples)
         assert site_total == len(cams)
-        crit = {s.labels["name"] for s in families["fleetctl_camera_status"].samples if s.labels["status"] == "crit" and s.value == 1}
+        crit = {
+            s.labels["name"]
+            for s in families["fleetctl_camera_status"].samples
+            if s.labels["status"] == "crit" and s.value == 1
+        }
         why = {n: [p.message for p in r.problems] for n, r in mon.latest.items() if n in crit}
         assert crit == {offline, drifted}, why
 
 
 async def test_flap_damping_and_notifications(tmp_path: Path) -> None:
-    async with SimFleet(cameras=3, faults="none", seed=4, assign={0: {"offline"}}, discovery=False) as fleet:
+    async with SimFleet(
+        cameras=3, faults="none", seed=4, assign={0: {"offline"}}, discovery=False
+    ) as fleet:
         inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
         ws = load_workspace(str(inv), str(secrets))
         notes: list[Notification] = []
@@ -54,7 +71,12 @@ async def test_flap_damping_and_notifications(tmp_path: Path) -> None:
         async def collect(n: Notification) -> None:
             notes.append(n)
 
-        mon = Monitor(ws, select_cameras(ws.inventory, ""), MonitorOptions(interval_s=0.2, flap_checks=2, check=FAST), notifier=collect)
+        mon = Monitor(
+            ws,
+            select_cameras(ws.inventory, ""),
+            MonitorOptions(interval_s=0.2, flap_checks=2, check=FAST),
+            notifier=collect,
+        )
         down = fleet.cameras[0].name
         await mon.run_cycle()
         assert mon.latest[down].status.value == "warn"  # pending: one failed check does not page
@@ -72,9 +94,24 @@ async def test_serve_process_endpoints_and_sigterm(tmp_path: Path) -> None:
     async with SimFleet(cameras=4, faults="none", seed=5, discovery=False) as fleet:
         inv, _ = fleet.write_inventory(tmp_path / "sim.yaml")
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "fleetctl", "serve", "-i", str(inv), "--interval", "1s",
-            "--listen", "127.0.0.1:0", "--timeout", "10", "--window", "0.3", "--db", str(tmp_path / "h.sqlite"),
-            stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+            sys.executable,
+            "-m",
+            "fleetctl",
+            "serve",
+            "-i",
+            str(inv),
+            "--interval",
+            "1s",
+            "--listen",
+            "127.0.0.1:0",
+            "--timeout",
+            "10",
+            "--window",
+            "0.3",
+            "--db",
+            str(tmp_path / "h.sqlite"),
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
         )
         assert proc.stderr is not None
         try:
@@ -98,7 +135,7 @@ async def test_serve_process_endpoints_and_sigterm(tmp_path: Path) -> None:
                 async with http.get(base + "/metrics") as r:
                     text = await r.text()
                     assert r.headers["Content-Type"].startswith("text/plain")
-                    assert 'fleetctl_camera_up{' in text
+                    assert "fleetctl_camera_up{" in text
         finally:
             proc.send_signal(signal.SIGTERM)
             async with asyncio.timeout(20):
@@ -109,10 +146,14 @@ async def test_serve_process_endpoints_and_sigterm(tmp_path: Path) -> None:
 async def test_a_saturated_cycle_stops_promptly(tmp_path: Path) -> None:
     """SIGTERM while the cycle is behind schedule (every slot busy with hanging cameras): serve
     finishes the checks in flight and starts no more, instead of working through the fleet."""
-    async with SimFleet(cameras=6, faults="none", seed=6, assign={i: {"hang"} for i in range(6)}, discovery=False) as fleet:
+    async with SimFleet(
+        cameras=6, faults="none", seed=6, assign={i: {"hang"} for i in range(6)}, discovery=False
+    ) as fleet:
         inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
         ws = load_workspace(str(inv), str(secrets))
-        opts = MonitorOptions(interval_s=0.1, check=CheckOptions(timeout_s=2.0, concurrency=1, stream_window_s=0.3))
+        opts = MonitorOptions(
+            interval_s=0.1, check=CheckOptions(timeout_s=2.0, concurrency=1, stream_window_s=0.3)
+        )
         mon = Monitor(ws, select_cameras(ws.inventory, ""), opts)
         stop = asyncio.Event()
         task = asyncio.create_task(mon.run(stop))

@@ -24,7 +24,10 @@ from fleetctl.sim.fleet import SimFleet
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(PROMETHEUS), reason="Debian's prometheus is not installed (.ci/run installs it)"),
+    pytest.mark.skipif(
+        not os.path.exists(PROMETHEUS),
+        reason="Debian's prometheus is not installed (.ci/run installs it)",
+    ),
 ]
 
 
@@ -34,12 +37,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def start_serve(inventory: Path, select: str, db: Path) -> tuple[asyncio.subprocess.Process, str]:
+async def start_serve(
+    inventory: Path, select: str, db: Path
+) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "fleetctl", "serve", "-i", str(inventory), "--select", select,
-        "--interval", "2s", "--listen", "127.0.0.1:0", "--flap-checks", "1", "--timeout", "10",
-        "--window", "0.5", "--db", str(db),
-        stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "fleetctl",
+        "serve",
+        "-i",
+        str(inventory),
+        "--select",
+        select,
+        "--interval",
+        "2s",
+        "--listen",
+        "127.0.0.1:0",
+        "--flap-checks",
+        "1",
+        "--timeout",
+        "10",
+        "--window",
+        "0.5",
+        "--db",
+        str(db),
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
     )
     assert proc.stderr is not None
     # Readiness signal: serve prints the address it bound.
@@ -52,14 +75,20 @@ async def start_serve(inventory: Path, select: str, db: Path) -> tuple[asyncio.s
                 return proc, url
 
 
-async def start_prometheus(tmp: Path, name: str, config: str) -> tuple[asyncio.subprocess.Process, str]:
+async def start_prometheus(
+    tmp: Path, name: str, config: str
+) -> tuple[asyncio.subprocess.Process, str]:
     port = free_port()
     cfg = tmp / f"{name}.yml"
     cfg.write_text(config)
     proc = await asyncio.create_subprocess_exec(
-        PROMETHEUS, f"--config.file={cfg}", f"--storage.tsdb.path={tmp / name}",
-        f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        PROMETHEUS,
+        f"--config.file={cfg}",
+        f"--storage.tsdb.path={tmp / name}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     return proc, f"http://127.0.0.1:{port}"
 
@@ -76,7 +105,11 @@ async def until(predicate, what: str, timeout: float = 60.0):  # type: ignore[no
 
 async def test_province_rollup_through_federation(tmp_path: Path) -> None:
     async with SimFleet(
-        cameras=20, faults="none", seed=7, sites=4, discovery=False,
+        cameras=20,
+        faults="none",
+        seed=7,
+        sites=4,
+        discovery=False,
         assign={0: {"offline"}, 6: {"clock_drift"}, 11: {"frozen"}, 17: {"clock_skew"}},
     ) as fleet:
         inventory, _ = fleet.write_inventory(tmp_path / "sim.yaml")
@@ -88,26 +121,40 @@ async def test_province_rollup_through_federation(tmp_path: Path) -> None:
         try:
             serves: dict[str, str] = {}
             for d, ss in districts.items():
-                p, url = await start_serve(inventory, ",".join(f"site:{s}" for s in ss), tmp_path / f"{d}.sqlite")
+                p, url = await start_serve(
+                    inventory, ",".join(f"site:{s}" for s in ss), tmp_path / f"{d}.sqlite"
+                )
                 procs.append(p)
                 serves[d] = url
             district_prom: dict[str, str] = {}
             for d, url in serves.items():
                 target = url.removeprefix("http://")
-                p, prom = await start_prometheus(tmp_path, f"prom-{d}", (
-                    "global: {scrape_interval: 1s, evaluation_interval: 1s, external_labels: {district: %s}}\n"
-                    "scrape_configs:\n  - job_name: fleetctl\n    static_configs: [{targets: ['%s']}]\n" % (d, target)))
+                p, prom = await start_prometheus(
+                    tmp_path,
+                    f"prom-{d}",
+                    (
+                        "global: {scrape_interval: 1s, evaluation_interval: 1s, external_labels: {district: %s}}\n"
+                        "scrape_configs:\n  - job_name: fleetctl\n    static_configs: [{targets: ['%s']}]\n"
+                        % (d, target)
+                    ),
+                )
                 procs.append(p)
                 district_prom[d] = prom
             targets = ", ".join(f"'{u.removeprefix('http://')}'" for u in district_prom.values())
-            p, province = await start_prometheus(tmp_path, "prom-province", (
-                "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-                "scrape_configs:\n  - job_name: federate\n    honor_labels: true\n    metrics_path: /federate\n"
-                "    params: {'match[]': ['fleetctl_site_cameras']}\n"
-                f"    static_configs: [{{targets: [{targets}]}}]\n"))
+            p, province = await start_prometheus(
+                tmp_path,
+                "prom-province",
+                (
+                    "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                    "scrape_configs:\n  - job_name: federate\n    honor_labels: true\n    metrics_path: /federate\n"
+                    "    params: {'match[]': ['fleetctl_site_cameras']}\n"
+                    f"    static_configs: [{{targets: [{targets}]}}]\n"
+                ),
+            )
             procs.append(p)
 
             async with aiohttp.ClientSession() as http:
+
                 async def reports_complete() -> dict[str, Counter[str]] | None:
                     out: dict[str, Counter[str]] = {}
                     for d, url in serves.items():
@@ -125,14 +172,18 @@ async def test_province_rollup_through_federation(tmp_path: Path) -> None:
                         if r.status != 200:
                             return None
                         data = await r.json()
-                    totals = {s["metric"]["status"]: float(s["value"][1]) for s in data["data"]["result"]}
+                    totals = {
+                        s["metric"]["status"]: float(s["value"][1]) for s in data["data"]["result"]
+                    }
                     if sum(totals.values()) != len(fleet.cameras):
                         return None
                     # Both districts must be present at the province.
                     q2 = "count by (district) (fleetctl_site_cameras)"
                     async with http.get(province + "/api/v1/query", params={"query": q2}) as r:
                         per = await r.json()
-                    if {s["metric"].get("district") for s in per["data"]["result"]} != set(districts):
+                    if {s["metric"].get("district") for s in per["data"]["result"]} != set(
+                        districts
+                    ):
                         return None
                     return totals
 
@@ -151,7 +202,9 @@ async def test_province_rollup_through_federation(tmp_path: Path) -> None:
                     agree = {k: v for k, v in totals.items() if v} == dict(expected)
                     return totals if settled and agree else None
 
-                totals = await until(province_agrees, "province totals equal district reports", timeout=90)
+                totals = await until(
+                    province_agrees, "province totals equal district reports", timeout=90
+                )
                 assert sum(totals.values()) == len(fleet.cameras)
                 assert totals["crit"] == 3 and totals["warn"] == 1  # offline, drift, frozen; skew
         finally:

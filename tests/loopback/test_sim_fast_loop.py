@@ -68,8 +68,7 @@ def _decode(address: str, count: int) -> list[tuple[int, int]]:
 def test_third_party_clients_and_http_faults_on_uvloop() -> None:
     async def scenario() -> None:
         # 0: Hikvision WS-Security, 1: Dahua (drip), 5: Hikvision with HTTP Digest.
-        async with SimFleet(cameras=6, seed=3, discovery=False,
-                            assign={1: {"drip"}}) as fleet:
+        async with SimFleet(cameras=6, seed=3, discovery=False, assign={1: {"drip"}}) as fleet:
             cam = fleet.cameras[0]
             user, password = fleet.credentials
             client = ONVIFCamera(cam.host, cam.onvif_port, user, password)
@@ -78,8 +77,9 @@ def test_third_party_clients_and_http_faults_on_uvloop() -> None:
                 info = await (await client.create_devicemgmt_service()).GetDeviceInformation()
                 media = await client.create_media_service()
                 profiles = await media.GetProfiles()
-                uri = await media.GetStreamUri({"ProfileToken": profiles[0].token,
-                                                "StreamSetup": STREAM_SETUP})
+                uri = await media.GetStreamUri(
+                    {"ProfileToken": profiles[0].token, "StreamSetup": STREAM_SETUP}
+                )
             finally:
                 await client.close()
             assert (info.Manufacturer, info.SerialNumber) == (cam.manufacturer, cam.serial)
@@ -91,20 +91,27 @@ def test_third_party_clients_and_http_faults_on_uvloop() -> None:
             assert frames == [(enc.width, enc.height)] * 5
             # Pipelined keep-alive requests, answered in order from the synchronous fast path.
             reader, writer = await asyncio.open_connection(cam.host, cam.onvif_port)
-            writer.write(b"GET /onvif/device_service HTTP/1.1\r\n\r\n" * 2
-                         + b"GET /nothing HTTP/1.1\r\nConnection: close\r\n\r\n")
+            writer.write(
+                b"GET /onvif/device_service HTTP/1.1\r\n\r\n" * 2
+                + b"GET /nothing HTTP/1.1\r\nConnection: close\r\n\r\n"
+            )
             data = await asyncio.wait_for(reader.read(), 5)
             writer.close()
-            assert [line.split(b" ")[1] for line in data.split(b"\r\n") if
-                    line.startswith(b"HTTP/1.1")] == [b"405", b"405", b"404"]
+            assert [
+                line.split(b" ")[1] for line in data.split(b"\r\n") if line.startswith(b"HTTP/1.1")
+            ] == [b"405", b"405", b"404"]
             # The drip fault still writes byte by byte: the head arrives in pieces.
             dripping = fleet.cameras[1]
             reader, writer = await asyncio.open_connection(dripping.host, dripping.onvif_port)
-            body = (b'<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body>'
-                    b'<GetSystemDateAndTime xmlns="http://www.onvif.org/ver10/device/wsdl"/>'
-                    b"</e:Body></e:Envelope>")
-            writer.write(b"POST /onvif/device_service HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s"
-                         % (len(body), body))
+            body = (
+                b'<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body>'
+                b'<GetSystemDateAndTime xmlns="http://www.onvif.org/ver10/device/wsdl"/>'
+                b"</e:Body></e:Envelope>"
+            )
+            writer.write(
+                b"POST /onvif/device_service HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s"
+                % (len(body), body)
+            )
             first = await asyncio.wait_for(reader.read(100), 5)
             writer.close()
             assert 0 < len(first) < 10  # a byte per 0.1 s: far from the whole reply

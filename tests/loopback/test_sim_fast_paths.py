@@ -49,8 +49,9 @@ def test_find_and_text_match_elementpath(doc: str, path: str) -> None:
     want = root.find(path, NS)
     got = soap.find(root, path)
     assert got is want or (got is not None and want is not None and got == want)
-    assert soap.text(root, path, "dflt") == ((want.text or "").strip() if want is not None
-                                             else "dflt")
+    assert soap.text(root, path, "dflt") == (
+        (want.text or "").strip() if want is not None else "dflt"
+    )
 
 
 def _envelope(header: str) -> etree._Element:
@@ -60,14 +61,17 @@ def _envelope(header: str) -> etree._Element:
     )
 
 
-@pytest.mark.parametrize("header", [
-    "<w:Security><w:UsernameToken><w:Username>a</w:Username></w:UsernameToken></w:Security>",
-    # The first Security has no token: the one in the second counts, as ElementPath finds it.
-    "<w:Security/><w:Security><w:UsernameToken><w:Username>b</w:Username></w:UsernameToken>"
-    "<w:UsernameToken><w:Username>c</w:Username></w:UsernameToken></w:Security>",
-    "<w:Other><w:UsernameToken/></w:Other>",
-    "",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "<w:Security><w:UsernameToken><w:Username>a</w:Username></w:UsernameToken></w:Security>",
+        # The first Security has no token: the one in the second counts, as ElementPath finds it.
+        "<w:Security/><w:Security><w:UsernameToken><w:Username>b</w:Username></w:UsernameToken>"
+        "<w:UsernameToken><w:Username>c</w:Username></w:UsernameToken></w:Security>",
+        "<w:Other><w:UsernameToken/></w:Other>",
+        "",
+    ],
+)
 def test_username_token_is_the_one_elementpath_finds(header: str) -> None:
     root = _envelope(header)
     want = root.find(f"{{{NS['env']}}}Header/{{{WSSE}}}Security/{{{WSSE}}}UsernameToken")
@@ -75,22 +79,29 @@ def test_username_token_is_the_one_elementpath_finds(header: str) -> None:
     assert (got is None and want is None) or (got is not None and got == want)
 
 
-@pytest.mark.parametrize(("status", "ctype", "headers", "keep"), [
-    (200, "application/soap+xml; charset=utf-8", (), True),
-    (400, "application/soap+xml; charset=utf-8", (), False),
-    (401, "text/html", (("WWW-Authenticate", 'Digest realm="x", nonce="n"'),), True),
-    (405, "text/plain", (("Allow", "POST"),), True),
-    (599, "text/plain", (("A", "1"), ("B", "2")), False),
-])
+@pytest.mark.parametrize(
+    ("status", "ctype", "headers", "keep"),
+    [
+        (200, "application/soap+xml; charset=utf-8", (), True),
+        (400, "application/soap+xml; charset=utf-8", (), False),
+        (401, "text/html", (("WWW-Authenticate", 'Digest realm="x", nonce="n"'),), True),
+        (405, "text/plain", (("Allow", "POST"),), True),
+        (599, "text/plain", (("A", "1"), ("B", "2")), False),
+    ],
+)
 def test_cached_heads_are_byte_identical_to_the_plain_formula(
     status: int, ctype: str, headers: tuple[tuple[str, str], ...], keep: bool
 ) -> None:
     from fleetctl.sim.http import REASONS
 
     resp = Response(status, b"x" * 17, content_type=ctype, headers=headers)
-    lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}", f"Content-Type: {ctype}",
-             "Content-Length: 17", "Connection: " + ("keep-alive" if keep else "close"),
-             *(f"{k}: {v}" for k, v in headers)]
+    lines = [
+        f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}",
+        f"Content-Type: {ctype}",
+        "Content-Length: 17",
+        "Connection: " + ("keep-alive" if keep else "close"),
+        *(f"{k}: {v}" for k, v in headers),
+    ]
     assert _head(resp, 17, keep) == ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
@@ -121,8 +132,10 @@ async def test_pipelined_sync_and_async_replies_keep_request_order(
 ) -> None:
     reader, writer = await asyncio.open_connection(*mixed_server)
     paths = ["/now1", "/later1", "/now2", "/boom", "/later2", "/now3"]
-    writer.write(b"".join(f"GET {p} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for p in paths)
-                 + b"GET /last HTTP/1.1\r\nConnection: close\r\n\r\n")
+    writer.write(
+        b"".join(f"GET {p} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for p in paths)
+        + b"GET /last HTTP/1.1\r\nConnection: close\r\n\r\n"
+    )
     data = await asyncio.wait_for(reader.read(), 5)  # the server closes after /last
     writer.close()
     bodies = []
@@ -132,8 +145,12 @@ async def test_pipelined_sync_and_async_replies_keep_request_order(
         bodies.append((head.split(b" ")[1], rest[:length]))
         data = rest[length:]
     assert bodies == [
-        (b"200", b"now /now1"), (b"200", b"later /later1"), (b"200", b"now /now2"),
-        (b"500", b"internal error"), (b"200", b"later /later2"), (b"200", b"now /now3"),
+        (b"200", b"now /now1"),
+        (b"200", b"later /later1"),
+        (b"200", b"now /now2"),
+        (b"500", b"internal error"),
+        (b"200", b"later /later2"),
+        (b"200", b"now /now3"),
         (b"200", b"now /last"),
     ]
 
@@ -143,8 +160,10 @@ def _digest_header(cam: SimCamera, user: str, password: str, nonce: str, uri: st
     ha1 = hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
     ha2 = hashlib.md5(f"GET:{uri}".encode()).hexdigest()
     resp = hashlib.md5(f"{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}".encode()).hexdigest()
-    return (f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
-            f'qop=auth, nc=00000001, cnonce="c0ffee", response="{resp}"')
+    return (
+        f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
+        f'qop=auth, nc=00000001, cnonce="c0ffee", response="{resp}"'
+    )
 
 
 def test_memoized_digest_follows_a_password_change_and_refuses_forged_nonces() -> None:
@@ -157,10 +176,12 @@ def test_memoized_digest_follows_a_password_change_and_refuses_forged_nonces() -
     cam.users[user].password = "rotated-Pa55"  # what a push's password rotation does
     assert not auth.check_digest(cam, _digest_header(cam, user, old, nonce, uri), "GET", uri).ok
     assert auth.check_digest(
-        cam, _digest_header(cam, user, "rotated-Pa55", nonce, uri), "GET", uri).ok
+        cam, _digest_header(cam, user, "rotated-Pa55", nonce, uri), "GET", uri
+    ).ok
     forged = nonce[:-1] + ("0" if nonce[-1] != "0" else "1")
     result = auth.check_digest(
-        cam, _digest_header(cam, user, "rotated-Pa55", forged, uri), "GET", uri)
+        cam, _digest_header(cam, user, "rotated-Pa55", forged, uri), "GET", uri
+    )
     assert not result.ok and result.reason == "stale nonce"
 
 

@@ -22,11 +22,27 @@ from fleetctl.sim.model import FAULTS
 # Camera index -> fault, on vendors where the fault is observable (sim/fleet.py VENDOR_CYCLE:
 # H at 0 2 7 9 14 18 20 22 25, D at 1 3 6 10 12 15 19 21 23 26, A at 4 13 24).
 PLACEMENT = {
-    1: "offline", 2: "hang", 3: "slow", 4: "drip", 6: "soap_fault", 7: "malformed_xml",
-    9: "huge_reply", 10: "entity_bomb", 12: "wrong_credentials", 13: "factory_password",
-    14: "clock_drift", 15: "clock_skew", 18: "storage_full", 19: "storage_failed",
-    20: "recording_stopped", 21: "storage_unformatted", 22: "rtsp_down", 23: "no_video",
-    24: "frozen", 25: "low_fps", 26: "flapping",
+    1: "offline",
+    2: "hang",
+    3: "slow",
+    4: "drip",
+    6: "soap_fault",
+    7: "malformed_xml",
+    9: "huge_reply",
+    10: "entity_bomb",
+    12: "wrong_credentials",
+    13: "factory_password",
+    14: "clock_drift",
+    15: "clock_skew",
+    18: "storage_full",
+    19: "storage_failed",
+    20: "recording_stopped",
+    21: "storage_unformatted",
+    22: "rtsp_down",
+    23: "no_video",
+    24: "frozen",
+    25: "low_fps",
+    26: "flapping",
 }
 
 
@@ -36,8 +52,9 @@ def test_placement_covers_the_whole_catalogue() -> None:
 
 @pytest.fixture
 async def fleet() -> AsyncIterator[SimFleet]:
-    f = SimFleet(cameras=27, seed=5, discovery=False,
-                 assign={i: {name} for i, name in PLACEMENT.items()})
+    f = SimFleet(
+        cameras=27, seed=5, discovery=False, assign={i: {name} for i, name in PLACEMENT.items()}
+    )
     by_fault = {name: f.cameras[i] for i, name in PLACEMENT.items()}
     by_fault["slow"].fault_params["slow_s"] = 0.3
     by_fault["drip"].fault_params["drip_s"] = 0.05
@@ -62,8 +79,11 @@ async def test_hang_accepts_and_never_answers(fleet: SimFleet) -> None:
     host, port = cam_with(fleet, "hang")
     reader, writer = await asyncio.open_connection(host, port)
     body = envelope("<tds:GetSystemDateAndTime/>")
-    writer.write(f"POST /onvif/device_service HTTP/1.1\r\nHost: {host}\r\nContent-Length: "
-                 f"{len(body)}\r\n\r\n".encode() + body)
+    writer.write(
+        f"POST /onvif/device_service HTTP/1.1\r\nHost: {host}\r\nContent-Length: "
+        f"{len(body)}\r\n\r\n".encode()
+        + body
+    )
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(reader.read(1), 0.5)
     writer.close()
@@ -85,14 +105,19 @@ async def test_drip_trickles_bytes_and_never_completes_in_time(fleet: SimFleet) 
             await call(host, port, "<tds:GetSystemDateAndTime/>", timeout=10)
     reader, writer = await asyncio.open_connection(host, port)
     body = envelope("<tds:GetSystemDateAndTime/>")
-    writer.write(f"POST /onvif/device_service HTTP/1.1\r\nHost: {host}\r\nContent-Length: "
-                 f"{len(body)}\r\n\r\n".encode() + body)
+    writer.write(
+        f"POST /onvif/device_service HTTP/1.1\r\nHost: {host}\r\nContent-Length: "
+        f"{len(body)}\r\n\r\n".encode()
+        + body
+    )
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(1.0):
             while True:
                 got += await reader.read(100)
     writer.close()
-    assert 1 <= len(got) < 50  # one byte per 50 ms: ~20 in the second, the reply is ~1,500 and b"HTTP/1.1 200 OK".startswith(got[:15])
+    assert (
+        1 <= len(got) < 50
+    )  # one byte per 50 ms: ~20 in the second, the reply is ~1,500 and b"HTTP/1.1 200 OK".startswith(got[:15])
 
 
 async def test_soap_fault_on_authenticated_calls_only(fleet: SimFleet) -> None:
@@ -112,7 +137,8 @@ async def test_malformed_xml_does_not_parse(fleet: SimFleet) -> None:
 
 
 async def test_huge_reply_announces_50_mb_and_the_camera_survives_a_client_hanging_up(
-        fleet: SimFleet) -> None:
+    fleet: SimFleet,
+) -> None:
     host, port = cam_with(fleet, "huge_reply")
     reply = await call(host, port, "<tds:GetSystemDateAndTime/>", cap=1 << 20)
     assert int(reply.headers["Content-Length"]) > 50_000_000
@@ -136,24 +162,44 @@ async def test_wrong_credentials_and_factory_password(fleet: SimFleet) -> None:
     reply = await call(host, port, "<tds:GetDeviceInformation/>", user=user, password=pw)
     assert reply.fault_subcode() == "NotAuthorized"
     cam = fleet.cameras[13]
-    reply = await call(cam.host, cam.onvif_port, "<tds:GetDeviceInformation/>",
-                       user=cam.factory_user, password=cam.factory_password)
+    reply = await call(
+        cam.host,
+        cam.onvif_port,
+        "<tds:GetDeviceInformation/>",
+        user=cam.factory_user,
+        password=cam.factory_password,
+    )
     assert reply.status == 200 and reply.find("tds:Manufacturer") == "AXIS"
     healthy = fleet.cameras[0]
-    reply = await call(healthy.host, healthy.onvif_port, "<tds:GetDeviceInformation/>",
-                       user=healthy.factory_user, password=healthy.factory_password)
+    reply = await call(
+        healthy.host,
+        healthy.onvif_port,
+        "<tds:GetDeviceInformation/>",
+        user=healthy.factory_user,
+        password=healthy.factory_password,
+    )
     assert reply.fault_subcode() == "NotAuthorized"
 
 
-@pytest.mark.parametrize(("fault", "low", "high"),
-                         [("clock_drift", 7000, 9 * 3600 + 5), ("clock_skew", 55, 205)])
-async def test_clock_faults_show_in_get_system_date_and_time(fleet: SimFleet, fault: str,
-                                                             low: float, high: float) -> None:
+@pytest.mark.parametrize(
+    ("fault", "low", "high"), [("clock_drift", 7000, 9 * 3600 + 5), ("clock_skew", 55, 205)]
+)
+async def test_clock_faults_show_in_get_system_date_and_time(
+    fleet: SimFleet, fault: str, low: float, high: float
+) -> None:
     host, port = cam_with(fleet, fault)
     reply = await call(host, port, "<tds:GetSystemDateAndTime/>")
-    y, mo, d, h, mi, s = (int(reply.find(f"tt:UTCDateTime/tt:{p}") or 0)
-                          for p in ("Date/tt:Year", "Date/tt:Month", "Date/tt:Day",
-                                    "Time/tt:Hour", "Time/tt:Minute", "Time/tt:Second"))
+    y, mo, d, h, mi, s = (
+        int(reply.find(f"tt:UTCDateTime/tt:{p}") or 0)
+        for p in (
+            "Date/tt:Year",
+            "Date/tt:Month",
+            "Date/tt:Day",
+            "Time/tt:Hour",
+            "Time/tt:Minute",
+            "Time/tt:Second",
+        )
+    )
     offset = datetime(y, mo, d, h, mi, s, tzinfo=UTC).timestamp() - datetime.now(UTC).timestamp()
     assert low <= abs(offset) <= high
 
@@ -162,8 +208,10 @@ async def _get(fleet: SimFleet, fault: str, path: str) -> bytes:
     host, port = cam_with(fleet, fault)
     user, pw = fleet.credentials
     digest = aiohttp.DigestAuthMiddleware(user, pw)
-    async with aiohttp.ClientSession(middlewares=(digest,)) as s, \
-            s.get(f"http://{host}:{port}{path}") as r:
+    async with (
+        aiohttp.ClientSession(middlewares=(digest,)) as s,
+        s.get(f"http://{host}:{port}{path}") as r,
+    ):
         assert r.status == 200
         return await r.read()
 
@@ -184,12 +232,24 @@ async def test_storage_faults_in_the_vendor_apis(fleet: SimFleet) -> None:
 async def test_recording_stopped_in_profile_g(fleet: SimFleet) -> None:
     host, port = cam_with(fleet, "recording_stopped")
     user, pw = fleet.credentials
-    reply = await call(host, port, "<trc:GetRecordingJobState><trc:JobToken>RecordingJob_1"
-                       "</trc:JobToken></trc:GetRecordingJobState>", user=user, password=pw,
-                       path="/onvif/recording_service")
+    reply = await call(
+        host,
+        port,
+        "<trc:GetRecordingJobState><trc:JobToken>RecordingJob_1"
+        "</trc:JobToken></trc:GetRecordingJobState>",
+        user=user,
+        password=pw,
+        path="/onvif/recording_service",
+    )
     assert reply.find("trc:State/tt:State") == "Idle"
-    reply = await call(host, port, "<tse:GetRecordingSummary/>", user=user, password=pw,
-                       path="/onvif/search_service")
+    reply = await call(
+        host,
+        port,
+        "<tse:GetRecordingSummary/>",
+        user=user,
+        password=pw,
+        path="/onvif/search_service",
+    )
     until = datetime.fromisoformat(reply.find("tse:Summary/tt:DataUntil") or "")
     assert datetime.now(UTC).timestamp() - until.timestamp() > 3600
 
@@ -212,13 +272,28 @@ async def test_flapping_goes_down_and_comes_back(fleet: SimFleet) -> None:
 
 async def test_stream_faults_as_an_rtsp_client_sees_them(fleet: SimFleet) -> None:
     from fleetctl.adapters.rtsp import client as rtsp
+
     user, pw = fleet.credentials
     cred = Credential("sim", user, Secret(pw))
     names = ("healthy", "rtsp_down", "no_video", "frozen", "low_fps")
     cams = [fleet.cameras[0]] + [fleet.cameras[i] for i in (22, 23, 24, 25)]
-    probes = dict(zip(names, await asyncio.gather(*(
-        rtsp.probe_stream(f"rtsp://{c.host}:{c.rtsp_port}{c.profiles[0].stream_path}", cred,
-                          window_s=0.8, timeout_s=5) for c in cams)), strict=True))
+    probes = dict(
+        zip(
+            names,
+            await asyncio.gather(
+                *(
+                    rtsp.probe_stream(
+                        f"rtsp://{c.host}:{c.rtsp_port}{c.profiles[0].stream_path}",
+                        cred,
+                        window_s=0.8,
+                        timeout_s=5,
+                    )
+                    for c in cams
+                )
+            ),
+            strict=True,
+        )
+    )
     assert probes["healthy"].ok and probes["healthy"].distinct_payloads > 3
     assert not probes["rtsp_down"].ok and probes["rtsp_down"].stage == "connect"
     assert probes["no_video"].packets == 0
@@ -230,24 +305,30 @@ async def test_stream_faults_as_an_rtsp_client_sees_them(fleet: SimFleet) -> Non
 
 # -- the spec and the assignment (pure) --------------------------------------------------------
 
-@pytest.mark.parametrize(("spec", "preset", "rates", "counts"), [
-    ("none", "none", {}, {}),
-    ("", "none", {}, {}),
-    ("every", "every", {}, {}),
-    ("realistic", "realistic", {}, {}),
-    ("offline=0.02,frozen=3", "", {"offline": 0.02}, {"frozen": 3}),
-    ("hang", "", {}, {"hang": 1}),
-    ("slow=1", "", {}, {"slow": 1}),
-    ("slow=1.0", "", {"slow": 1.0}, {}),
-])
-def test_parse_spec(spec: str, preset: str, rates: dict[str, float],
-                    counts: dict[str, int]) -> None:
+
+@pytest.mark.parametrize(
+    ("spec", "preset", "rates", "counts"),
+    [
+        ("none", "none", {}, {}),
+        ("", "none", {}, {}),
+        ("every", "every", {}, {}),
+        ("realistic", "realistic", {}, {}),
+        ("offline=0.02,frozen=3", "", {"offline": 0.02}, {"frozen": 3}),
+        ("hang", "", {}, {"hang": 1}),
+        ("slow=1", "", {}, {"slow": 1}),
+        ("slow=1.0", "", {"slow": 1.0}, {}),
+    ],
+)
+def test_parse_spec(
+    spec: str, preset: str, rates: dict[str, float], counts: dict[str, int]
+) -> None:
     plan = faultlib.parse_spec(spec)
     assert (plan.preset, plan.rates, plan.counts) == (preset, rates, counts)
 
 
-@pytest.mark.parametrize("spec", ["bogus=1", "offline=-1", "offline=1.5", "offline=abc",
-                                  "frozen=2.5"])
+@pytest.mark.parametrize(
+    "spec", ["bogus=1", "offline=-1", "offline=1.5", "offline=abc", "frozen=2.5"]
+)
 def test_parse_spec_refuses_with_a_reason(spec: str) -> None:
     with pytest.raises(ValueError, match=spec.split("=")[0]):
         faultlib.parse_spec(spec)

@@ -52,8 +52,10 @@ async def test_a_fleet_serves_while_open_and_releases_everything_on_exit() -> No
 
 
 async def test_two_fleets_in_one_process_do_not_collide() -> None:
-    async with SimFleet(cameras=2, seed=1, discovery=False) as a, \
-            SimFleet(cameras=2, seed=1, discovery=False) as b:
+    async with (
+        SimFleet(cameras=2, seed=1, discovery=False) as a,
+        SimFleet(cameras=2, seed=1, discovery=False) as b,
+    ):
         assert a.cameras[0].host != b.cameras[0].host
         for fleet in (a, b):
             cam = fleet.cameras[0]
@@ -92,16 +94,31 @@ async def test_ws_discovery_unicast_probe_gets_a_probe_match() -> None:
             transport.close()
         healthy = {fleet.cameras[0].host, fleet.cameras[2].host}
         assert source in healthy and message_id.encode() in data
-        assert fleet.cameras[0].endpoint.encode() in data or fleet.cameras[2].endpoint.encode() in data
+        assert (
+            fleet.cameras[0].endpoint.encode() in data or fleet.cameras[2].endpoint.encode() in data
+        )
 
 
 async def test_fleetctl_sim_command_runs_until_sigterm_and_exits_cleanly(tmp_path: Path) -> None:
     block = 50 + os.getpid() % 50  # away from the default block 0 others may be running
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "fleetctl", "sim", "--cameras", "4", "--faults", "none",
-        "--seed", "3", "--block", str(block), "--no-discovery",
-        "--write-inventory", str(tmp_path / "sim.yaml"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "fleetctl",
+        "sim",
+        "--cameras",
+        "4",
+        "--faults",
+        "none",
+        "--seed",
+        "3",
+        "--block",
+        str(block),
+        "--no-discovery",
+        "--write-inventory",
+        str(tmp_path / "sim.yaml"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "COLUMNS": "120"},
     )
     assert proc.stdout is not None
@@ -126,13 +143,16 @@ async def test_fleetctl_sim_command_runs_until_sigterm_and_exits_cleanly(tmp_pat
 
 async def test_recorders_answer_df_over_ssh_with_the_fleet_account() -> None:
     import asyncssh
-    async with SimFleet(cameras=2, recorders=1, seed=8, rtsp=False, discovery=False,
-                        assign={2: {"storage_failed"}}) as fleet:
+
+    async with SimFleet(
+        cameras=2, recorders=1, seed=8, rtsp=False, discovery=False, assign={2: {"storage_failed"}}
+    ) as fleet:
         nvr = fleet.cameras[2]
         assert nvr.is_recorder
         user, pw = fleet.credentials
-        async with asyncssh.connect(nvr.host, nvr.ssh_port, username=user, password=pw,
-                                    known_hosts=None) as conn:
+        async with asyncssh.connect(
+            nvr.host, nvr.ssh_port, username=user, password=pw, known_hosts=None
+        ) as conn:
             result = await conn.run("df -P", check=False)
         assert "Input/output error" in str(result.stderr)  # HDD1 failed
         assert "/mnt/hdd2" in str(result.stdout)

@@ -14,8 +14,9 @@ from fleetctl.sim.http import MAX_HEAD, Request, Response
 @pytest.fixture
 async def server() -> AsyncIterator[tuple[str, int]]:
     async def handler(req: Request) -> Response:
-        return Response(200, f"{req.method} {req.target} {len(req.body)}".encode(),
-                        content_type="text/plain")
+        return Response(
+            200, f"{req.method} {req.target} {len(req.body)}".encode(), content_type="text/plain"
+        )
 
     listener, host = await serve_on_a_free_address(handler, 90)
     yield host, 8080
@@ -42,14 +43,18 @@ async def test_oversized_head_gets_431(server: tuple[str, int]) -> None:
     assert (await exchange(*server, raw)).startswith(b"HTTP/1.1 431")
 
 
-@pytest.mark.parametrize(("raw", "status"), [
-    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", b"400"),
-    (b"POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n", b"400"),
-    (b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", b"413"),
-    (b"NONSENSE\r\n\r\n", b"400"),
-])
-async def test_bad_framing_is_refused_and_closed(server: tuple[str, int], raw: bytes,
-                                                 status: bytes) -> None:
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", b"400"),
+        (b"POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n", b"400"),
+        (b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", b"413"),
+        (b"NONSENSE\r\n\r\n", b"400"),
+    ],
+)
+async def test_bad_framing_is_refused_and_closed(
+    server: tuple[str, int], raw: bytes, status: bytes
+) -> None:
     assert (await exchange(*server, raw)).startswith(b"HTTP/1.1 " + status)
 
 

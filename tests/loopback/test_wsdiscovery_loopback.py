@@ -23,9 +23,17 @@ LO = "127.0.0.1"
 def make_cam(i: int, **kw: object) -> SimCamera:
     vendor = kw.pop("vendor", Vendor.GENERIC)
     return SimCamera(
-        index=i, name=f"wsd-{i}", site="lab", host=address_for(i), vendor=vendor,  # type: ignore[arg-type]
-        manufacturer="ACME", model="IPC-1", firmware="1.0", serial=f"SN{i:06d}",
-        mac=f"02:00:00:00:{i >> 8 & 255:02x}:{i & 255:02x}", endpoint=f"urn:uuid:00000000-0000-4000-8000-{i:012d}",
+        index=i,
+        name=f"wsd-{i}",
+        site="lab",
+        host=address_for(i),
+        vendor=vendor,  # type: ignore[arg-type]
+        manufacturer="ACME",
+        model="IPC-1",
+        firmware="1.0",
+        serial=f"SN{i:06d}",
+        mac=f"02:00:00:00:{i >> 8 & 255:02x}:{i & 255:02x}",
+        endpoint=f"urn:uuid:00000000-0000-4000-8000-{i:012d}",
         **kw,  # type: ignore[arg-type]
     )
 
@@ -46,7 +54,9 @@ async def cams() -> AsyncIterator[tuple[list[SimCamera], DiscoveryService]]:
     await service.wait_closed()
 
 
-def ours(matches: list[wsdiscovery.ProbeMatch], cameras: list[SimCamera]) -> dict[str, list[wsdiscovery.ProbeMatch]]:
+def ours(
+    matches: list[wsdiscovery.ProbeMatch], cameras: list[SimCamera]
+) -> dict[str, list[wsdiscovery.ProbeMatch]]:
     hosts = {c.host for c in cameras}
     out: dict[str, list[wsdiscovery.ProbeMatch]] = {}
     for m in matches:
@@ -70,7 +80,9 @@ async def test_multicast_on_loopback_finds_link_local_cameras_only(
     assert m.xaddrs == (f"http://{cameras[0].host}:8080/onvif/device_service",)
     assert m.decoded_scopes.mac == cameras[0].mac and m.decoded_scopes.name == "ACME IPC-1"
     # 0.0.0.0 in the camera's XAddrs: replaced by the address that answered
-    assert found[cameras[3].host][0].xaddrs == (f"http://{cameras[3].host}:8080/onvif/device_service",)
+    assert found[cameras[3].host][0].xaddrs == (
+        f"http://{cameras[3].host}:8080/onvif/device_service",
+    )
     assert cameras[2].counters.discovery_probes == 0  # never reached
     assert cameras[4].counters.discovery_probes == 0 and cameras[5].counters.discovery_probes == 0
 
@@ -112,10 +124,9 @@ async def test_hikvision_answers_only_a_minified_probe(
     cams: tuple[list[SimCamera], DiscoveryService],
 ) -> None:
     generic, hik = cams[0][0], cams[0][1]
-    pretty = (
-        b'<?xml version="1.0" encoding="UTF-8"?>\n'
-        + wsdiscovery.build_probe("urn:uuid:pretty").replace(b"><", b">\n  <")
-    )
+    pretty = b'<?xml version="1.0" encoding="UTF-8"?>\n' + wsdiscovery.build_probe(
+        "urn:uuid:pretty"
+    ).replace(b"><", b">\n  <")
     assert b"urn:uuid:control" in await first_answer(hik.host, pretty, CONTROL)
     assert hik.counters.discovery_probes == 2  # the pretty one arrived, and was ignored
     assert b"urn:uuid:pretty" in await first_answer(generic.host, pretty, CONTROL)
@@ -149,7 +160,8 @@ async def test_hostile_replies_on_the_wire_are_dropped_and_valid_ones_kept() -> 
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((wsdiscovery.GROUP, 3702))
     listener.setsockopt(
-        socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+        socket.IPPROTO_IP,
+        socket.IP_ADD_MEMBERSHIP,
         socket.inet_aton(wsdiscovery.GROUP) + socket.inet_aton(LO),
     )
     listener.setblocking(False)
@@ -165,8 +177,11 @@ async def test_hostile_replies_on_the_wire_are_dropped_and_valid_ones_kept() -> 
             probe = parse_probe(d)
             if probe is None:
                 return
-            for junk in (b"\x00garbage", b"<a>" + b"A" * 60000 + b"</a>",
-                         probe_matches(fake, "urn:uuid:someone-else")):
+            for junk in (
+                b"\x00garbage",
+                b"<a>" + b"A" * 60000 + b"</a>",
+                probe_matches(fake, "urn:uuid:someone-else"),
+            ):
                 sender.sendto(junk, addr)
             sender.sendto(probe_matches(fake, probe[0]), addr)
             sent_valid.set()

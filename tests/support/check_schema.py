@@ -1,6 +1,5 @@
 """The JSON contract of `fleetctl check --format json`, as a checker, and sample reports."""
 
-
 from __future__ import annotations
 
 import json
@@ -150,4 +149,3 @@ FULL = CameraReport(
 )
 OK = CameraReport("dt-ok", "bến-xe", "10.20.1.13", Status.OK, device=DeviceInfo(), checked_at=T)
 REPORT = FleetReport("0.1.0", T, 4.2, (OK, EMPTY, FULL))
-

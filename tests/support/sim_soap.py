@@ -48,8 +48,10 @@ def wsse(user: str, password: str, offset_s: float = 0.0, zulu: bool = True) -> 
 
 def envelope(body: str, header: str = "") -> bytes:
     decls = " ".join(f'xmlns:{p}="{u}"' for p, u in NSMAP.items())
-    return (f'<?xml version="1.0" encoding="UTF-8"?><env:Envelope {decls}><env:Header>{header}'
-            f"</env:Header><env:Body>{body}</env:Body></env:Envelope>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><env:Envelope {decls}><env:Header>{header}'
+        f"</env:Header><env:Body>{body}</env:Body></env:Envelope>"
+    ).encode()
 
 
 @dataclass
@@ -71,18 +73,30 @@ class Reply:
         return None if value is None else value.split(":")[-1]
 
 
-async def call(host: str, port: int, body: str, *, user: str | None = None,
-               password: str = "", offset_s: float = 0.0, path: str = "/onvif/device_service",
-               session: aiohttp.ClientSession | None = None, cap: int = 1 << 20,
-               timeout: float = 5.0) -> Reply:
+async def call(
+    host: str,
+    port: int,
+    body: str,
+    *,
+    user: str | None = None,
+    password: str = "",
+    offset_s: float = 0.0,
+    path: str = "/onvif/device_service",
+    session: aiohttp.ClientSession | None = None,
+    cap: int = 1 << 20,
+    timeout: float = 5.0,
+) -> Reply:
     """POST one SOAP request; read at most ``cap`` bytes within ``timeout`` seconds."""
     header = wsse(user, password, offset_s) if user is not None else ""
     own = session is None
     s = session or aiohttp.ClientSession()
     try:
         async with asyncio.timeout(timeout):
-            async with s.post(f"http://{host}:{port}{path}", data=envelope(body, header),
-                              headers={"Content-Type": "application/soap+xml; charset=utf-8"}) as r:
+            async with s.post(
+                f"http://{host}:{port}{path}",
+                data=envelope(body, header),
+                headers={"Content-Type": "application/soap+xml; charset=utf-8"},
+            ) as r:
                 data = b""
                 while len(data) < cap:
                     chunk = await r.content.read(cap - len(data))

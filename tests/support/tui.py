@@ -21,7 +21,12 @@ def fleet() -> tuple[list[Camera], list[CameraReport]]:
     """Two sites: đông-tiến with a crit and a warn camera, ha-trung all ok but one unknown."""
     since = datetime.now(UTC) - timedelta(hours=2, minutes=5)
     spec = [
-        ("dt-cho-01", "dong-tien", Status.CRIT, (ProblemKind.STREAM, "no video: 0 RTP packets in 1.0 s")),
+        (
+            "dt-cho-01",
+            "dong-tien",
+            Status.CRIT,
+            (ProblemKind.STREAM, "no video: 0 RTP packets in 1.0 s"),
+        ),
         ("dt-truong-02", "dong-tien", Status.WARN, (ProblemKind.CLOCK, "clock 45 s ahead")),
         ("dt-ubnd-03", "dong-tien", Status.OK, None),
         ("dt-cau-04", "dong-tien", Status.OK, None),
@@ -32,16 +37,33 @@ def fleet() -> tuple[list[Camera], list[CameraReport]]:
     cams, reps = [], []
     for i, (name, site, status, problem) in enumerate(spec):
         host = f"127.253.0.{i + 1}"  # never contacted: scripted results
-        cams.append(Camera(name=name, host=host, site=site, tags=("market",) if "cho" in name else ()))
+        cams.append(
+            Camera(name=name, host=host, site=site, tags=("market",) if "cho" in name else ())
+        )
         problems = (Problem(problem[0], status, problem[1], since),) if problem else ()
-        reps.append(CameraReport(
-            name, site, host, status, problems,
-            device=DeviceInfo("HIKVISION", "DS-2CD2143G2-I", "V5.7.3", f"SN{i}"),
-            clock_offset_s=45.0 if status is Status.WARN else 0.4,
-            streams=(StreamResult("Profile_1", f"rtsp://{host}:554/Streaming/Channels/101",
-                                  status, "H264", 1920, 1080, 0.0 if status is Status.CRIT else 25.0,
-                                  0.0 if status is Status.CRIT else 4096.0),),
-        ))
+        reps.append(
+            CameraReport(
+                name,
+                site,
+                host,
+                status,
+                problems,
+                device=DeviceInfo("HIKVISION", "DS-2CD2143G2-I", "V5.7.3", f"SN{i}"),
+                clock_offset_s=45.0 if status is Status.WARN else 0.4,
+                streams=(
+                    StreamResult(
+                        "Profile_1",
+                        f"rtsp://{host}:554/Streaming/Channels/101",
+                        status,
+                        "H264",
+                        1920,
+                        1080,
+                        0.0 if status is Status.CRIT else 25.0,
+                        0.0 if status is Status.CRIT else 4096.0,
+                    ),
+                ),
+            )
+        )
     return cams, reps
 
 

@@ -42,12 +42,34 @@ def read_until(fd: int, pattern: bytes, deadline: float) -> bytes:
 @pytest.mark.slow
 def test_demo_opens_on_a_faulty_fleet_and_q_stops_it(tmp_path: Path) -> None:
     main, child = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "30",
-           "XDG_DATA_HOME": str(tmp_path)}
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+        "LINES": "30",
+        "XDG_DATA_HOME": str(tmp_path),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fleetctl", "demo", "--cameras", "12", "--faults",
-         "clock_drift=1,offline=1", "--interval", "0", "--block", str(10 + os.getpid() % 80)],
-        stdin=child, stdout=child, stderr=child, env=env, close_fds=True, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "fleetctl",
+            "demo",
+            "--cameras",
+            "12",
+            "--faults",
+            "clock_drift=1,offline=1",
+            "--interval",
+            "0",
+            "--block",
+            str(10 + os.getpid() % 80),
+        ],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env=env,
+        close_fds=True,
+        start_new_session=True,
     )
     os.close(child)
     try:

@@ -184,8 +184,10 @@ async def test_drill_down_and_back() -> None:
         assert "no video: 0 RTP packets" in body and "DS-2CD2143G2-I" in body
         assert "Streaming/Channels/101" in body
         await pilot.press("y")
-        assert any(n.message == "copied rtsp://127.253.0.1:554/Streaming/Channels/101"
-                   for n in app._notifications)
+        assert any(
+            n.message == "copied rtsp://127.253.0.1:554/Streaming/Channels/101"
+            for n in app._notifications
+        )
         await pilot.press("escape")
         assert not isinstance(app.screen, CameraScreen)
         assert names(app)[0] == "dt-cho-01"
@@ -300,13 +302,19 @@ async def test_bulk_menu_reboot_confirmed_runs_on_all_marked_and_reports() -> No
         await pilot.press("y")
         await settled(app, pilot)
         assert actions.calls == [("reboot", ["dt-cho-01", "ht-den-02"])]
-        assert any(n.message.startswith("reboot: 1 ok, 1 failed\nht-den-02: no answer")
-                   for n in app._notifications)
+        assert any(
+            n.message.startswith("reboot: 1 ok, 1 failed\nht-den-02: no answer")
+            for n in app._notifications
+        )
 
 
 async def test_ssh_needs_an_ssh_entry_and_never_passes_a_password() -> None:
-    recorder = Camera("dt-nvr", "127.253.0.9", "dong-tien",
-                      ssh=SshSpec(port=2222, username="ops", password=Secret("hunter2")))
+    recorder = Camera(
+        "dt-nvr",
+        "127.253.0.9",
+        "dong-tien",
+        ssh=SshSpec(port=2222, username="ops", password=Secret("hunter2")),
+    )
     assert ssh_command(recorder) == ["ssh", "-p", "2222", "ops@127.253.0.9"]
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -328,7 +336,9 @@ async def test_a_failing_sweep_is_reported_not_fatal() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settled(app, pilot)
         assert app.is_running
-        assert any("sweep failed: history store is read-only" in n.message for n in app._notifications)
+        assert any(
+            "sweep failed: history store is read-only" in n.message for n in app._notifications
+        )
         await pilot.press("ctrl+z")
         assert "faults only" in header(app)
 
@@ -336,7 +346,9 @@ async def test_a_failing_sweep_is_reported_not_fatal() -> None:
 async def test_copied_rtsp_url_never_carries_a_password() -> None:
     app, source = make_app()
     rep = source.reports["dt-cho-01"]
-    leaky = replace(rep.streams[0], uri="rtsp://admin:S3cr%40t@127.253.0.1:554/Streaming/Channels/101")
+    leaky = replace(
+        rep.streams[0], uri="rtsp://admin:S3cr%40t@127.253.0.1:554/Streaming/Channels/101"
+    )
     source.set(replace(rep, streams=(leaky,)))
     copied: list[str] = []
     app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]  # OSC 52 payload

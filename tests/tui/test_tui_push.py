@@ -47,7 +47,9 @@ def writes(fleet: SimFleet) -> int:
     return sum(sum(c.counters.writes.values()) for c in fleet.cameras)
 
 
-async def start(make_fleet: MakeFleet, tmp_path: Path, timeout_s: float = 10.0) -> tuple[SimFleet, FleetApp, ScriptedSource]:
+async def start(
+    make_fleet: MakeFleet, tmp_path: Path, timeout_s: float = 10.0
+) -> tuple[SimFleet, FleetApp, ScriptedSource]:
     """Four cameras: #0 already has the profile, #3 is offline (unreadable), #1 and #2 differ."""
     fleet = await make_fleet(cameras=4, faults="none", rtsp=False, assign={3: {"offline"}})
     fleet.cameras[0].dns_servers = ["127.0.0.53"]
@@ -69,7 +71,9 @@ async def settled(app: FleetApp, pilot: Any) -> None:
     await pilot.pause()
 
 
-async def open_push(app: FleetApp, pilot: Any, *, marks: int = 4, keys: tuple[str, ...] = ()) -> PushScreen:
+async def open_push(
+    app: FleetApp, pilot: Any, *, marks: int = 4, keys: tuple[str, ...] = ()
+) -> PushScreen:
     await settled(app, pilot)
     await pilot.press(*["space"] * marks, *keys, "a")
     assert isinstance(app.screen, ActionMenu)
@@ -108,7 +112,9 @@ async def test_push_entry_is_enabled_when_not_read_only() -> None:
         assert not app.screen.query_one("OptionList").get_option("push").disabled  # type: ignore[attr-defined]
 
 
-async def test_a_bad_profile_shows_its_errors_and_sends_nothing(make_fleet: MakeFleet, tmp_path: Path) -> None:
+async def test_a_bad_profile_shows_its_errors_and_sends_nothing(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
     fleet, app, _ = await start(make_fleet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_push(app, pilot)
@@ -121,35 +127,49 @@ async def test_a_bad_profile_shows_its_errors_and_sends_nothing(make_fleet: Make
     assert writes(fleet) == 0
 
 
-async def test_an_unusable_journal_is_said_on_screen_and_the_app_lives(make_fleet: MakeFleet, tmp_path: Path) -> None:
+async def test_an_unusable_journal_is_said_on_screen_and_the_app_lives(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
     fleet, app, _ = await start(make_fleet, tmp_path)
     (tmp_path / "a-file").write_text("")
     assert app.push_setup is not None
-    app.push_setup = replace(app.push_setup, journal_path=str(tmp_path / "a-file" / "journal.sqlite"))
+    app.push_setup = replace(
+        app.push_setup, journal_path=str(tmp_path / "a-file" / "journal.sqlite")
+    )
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_push(app, pilot)
         await pilot.press("down", "enter")
         await settled(app, pilot)
         assert screen.stage == "pick" and app.is_running
-        assert "cannot plan: cannot open the push journal" in text_of(screen.query_one("#errors", Static))
+        assert "cannot plan: cannot open the push journal" in text_of(
+            screen.query_one("#errors", Static)
+        )
     assert writes(fleet) == 0
 
 
-async def test_plan_shows_each_cameras_diff_and_cancel_writes_nothing(make_fleet: MakeFleet, tmp_path: Path) -> None:
+async def test_plan_shows_each_cameras_diff_and_cancel_writes_nothing(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
     fleet, app, _ = await start(make_fleet, tmp_path)
     c0, c1, c2, c3 = (c.name for c in fleet.cameras)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_push(app, pilot)
         shown = await plan(app, pilot, screen)
         lines = shown.splitlines()
-        assert f"{c0}: already right (3 settings)" in lines  # dns.servers, ntp.from_dhcp, ntp.servers
+        assert (
+            f"{c0}: already right (3 settings)" in lines
+        )  # dns.servers, ntp.from_dhcp, ntp.servers
         assert any(line.startswith(f"{c3}: cannot read, not pushed:") for line in lines)
         for name in (c1, c2):
             at = next(i for i, line in enumerate(lines) if line.startswith(f"{name} ("))
             old_dns = ", ".join(fleet.by_name(name).dns_servers) or "(none)"
             assert lines[at + 1] == f"  ~ dns.servers: {old_dns} -> 127.0.0.53"
-            assert lines[at + 2].startswith("  ~ ntp.servers: ") and lines[at + 2].endswith("-> 127.0.0.123")
-        assert "Plan: 4 changes on 2 cameras; 1 unreadable" in text_of(screen.query_one("#title", Static))
+            assert lines[at + 2].startswith("  ~ ntp.servers: ") and lines[at + 2].endswith(
+                "-> 127.0.0.123"
+            )
+        assert "Plan: 4 changes on 2 cameras; 1 unreadable" in text_of(
+            screen.query_one("#title", Static)
+        )
 
         await pilot.press("p")
         ask = app.screen
@@ -165,7 +185,9 @@ async def test_plan_shows_each_cameras_diff_and_cancel_writes_nothing(make_fleet
     assert writes(fleet) == 0
 
 
-async def test_confirmed_push_changes_the_devices_and_shows_each_outcome(make_fleet: MakeFleet, tmp_path: Path) -> None:
+async def test_confirmed_push_changes_the_devices_and_shows_each_outcome(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
     fleet, app, source = await start(make_fleet, tmp_path)
     c0, c1, c2, c3 = (c.name for c in fleet.cameras)
     async with app.run_test(size=SIZE) as pilot:
@@ -216,10 +238,14 @@ async def test_rows_update_as_each_camera_finishes(make_fleet: MakeFleet, tmp_pa
         assert screen.results()[second] == "restored"
         assert fleet.by_name(second).dns_servers == []  # as it was
         assert fleet.by_name(first).dns_servers == ["127.0.0.53"]
-        assert "changed 1 · unchanged 1 · failed 0 · restored 1" in text_of(screen.query_one("#summary", Static))
+        assert "changed 1 · unchanged 1 · failed 0 · restored 1" in text_of(
+            screen.query_one("#summary", Static)
+        )
 
 
-async def test_a_failed_canary_aborts_and_the_rest_is_skipped(make_fleet: MakeFleet, tmp_path: Path) -> None:
+async def test_a_failed_canary_aborts_and_the_rest_is_skipped(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
     fleet, app, _ = await start(make_fleet, tmp_path)
     first, second = sorted(c.name for c in fleet.cameras[1:3])
     fleet.by_name(first).write_faults = {"SetNTP": "fault"}  # the second setting group is refused
@@ -245,8 +271,18 @@ async def test_after_a_password_rotation_the_recheck_logs_in_with_the_new_one(
     (tmp_path / "profiles" / "rotate.yaml").write_text("users: {rotate: [sim]}\n")
     journal = tmp_path / "journal.sqlite"
     monkeypatch.setenv("FLEETCTL_JOURNAL", str(journal))
-    args = argparse.Namespace(interval=0.0, read_only=False, select="", timeout=10.0, concurrency=8,
-                              window=0.3, db=None, no_history=True, profiles=None, journal=None)
+    args = argparse.Namespace(
+        interval=0.0,
+        read_only=False,
+        select="",
+        timeout=10.0,
+        concurrency=8,
+        window=0.3,
+        db=None,
+        no_history=True,
+        profiles=None,
+        journal=None,
+    )
     app = build_app(args, str(inventory), str(secrets))
     old = fleet.password
     async with app.run_test(size=SIZE) as pilot:
@@ -264,7 +300,11 @@ async def test_after_a_password_rotation_the_recheck_logs_in_with_the_new_one(
             assert camera is not None
             cred = fresh.credential_for(camera)
             assert on_device != old
-            assert cred is not None and cred.password is not None and cred.password.reveal() == on_device
+            assert (
+                cred is not None
+                and cred.password is not None
+                and cred.password.reveal() == on_device
+            )
             problems = [p.message for p in app.model.reports[cam.name].problems]
             assert not any("credentials" in m for m in problems), problems
             assert app.model.reports[cam.name].device is not None  # logged in and read it

@@ -32,8 +32,13 @@ async def start(make_fleet: MakeFleet, tmp_path: Path, faults: str) -> tuple[Sim
     workspace = load_workspace(str(inventory))
     history = HistoryStore(str(tmp_path / "history.sqlite"))
     source = EngineSource(workspace, OPTIONS, history)
-    app = FleetApp(workspace.inventory.cameras, source, interval=0,
-                   actions=EngineActions(workspace, timeout_s=10.0), timeline=source.timeline)
+    app = FleetApp(
+        workspace.inventory.cameras,
+        source,
+        interval=0,
+        actions=EngineActions(workspace, timeout_s=10.0),
+        timeline=source.timeline,
+    )
     return fleet, app
 
 
@@ -42,7 +47,9 @@ def rows(app: FleetApp) -> dict[str, list[str]]:
     return {table.row_text(i)[1]: table.row_text(i) for i in range(len(app.model.visible))}
 
 
-async def test_faults_of_a_live_fleet_show_worst_first(make_fleet: MakeFleet, tmp_path: Path) -> None:
+async def test_faults_of_a_live_fleet_show_worst_first(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
     fleet, app = await start(make_fleet, tmp_path, "clock_drift=1,wrong_credentials=1")
     faulty = fleet.injected
     assert len(faulty) == 2
@@ -66,7 +73,9 @@ async def test_faults_of_a_live_fleet_show_worst_first(make_fleet: MakeFleet, tm
         assert "4 ok" in header and "2 crit" in header and "last sweep" in header
 
 
-async def test_sync_time_from_the_camera_view_fixes_the_clock(make_fleet: MakeFleet, tmp_path: Path) -> None:
+async def test_sync_time_from_the_camera_view_fixes_the_clock(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
     fleet, app = await start(make_fleet, tmp_path, "clock_drift=1")
     (name,) = fleet.injected
     device = fleet.by_name(name)
@@ -90,13 +99,19 @@ async def test_sync_time_from_the_camera_view_fixes_the_clock(make_fleet: MakeFl
         assert any("sync time: 1 ok, 0 failed" in n.message for n in app._notifications)
 
 
-async def test_reboot_from_the_fleet_view_is_confirmed_and_proven(make_fleet: MakeFleet, tmp_path: Path) -> None:
+async def test_reboot_from_the_fleet_view_is_confirmed_and_proven(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
     fleet = await make_fleet(cameras=2, faults="none", seed=5, ssh=False, reboot_s=0.5)
     inventory, _secrets = fleet.write_inventory(tmp_path / "sim.yaml")
     workspace = load_workspace(str(inventory))
     source = EngineSource(workspace, OPTIONS, None)
-    app = FleetApp(workspace.inventory.cameras, source, interval=0,
-                   actions=EngineActions(workspace, timeout_s=10.0))
+    app = FleetApp(
+        workspace.inventory.cameras,
+        source,
+        interval=0,
+        actions=EngineActions(workspace, timeout_s=10.0),
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -47,7 +47,9 @@ def settle(*keys: str) -> Callable[[Pilot[Any]], Any]:
         fleet_app = pilot.app
         assert isinstance(fleet_app, FleetApp)
         await fleet_app.workers.wait_for_complete()
-        fleet_app.progress = SweepProgress(False, 7, 7, datetime(2026, 11, 28, 8, 0, tzinfo=UTC), 1.5)
+        fleet_app.progress = SweepProgress(
+            False, 7, 7, datetime(2026, 11, 28, 8, 0, tzinfo=UTC), 1.5
+        )
         for screen in fleet_app.screen_stack:
             if isinstance(screen, FleetScreen):
                 screen.refresh_data()

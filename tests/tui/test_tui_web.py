@@ -32,7 +32,9 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.timeout(240),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (/usr/bin/chromium)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="needs Debian's chromium (/usr/bin/chromium)"
+    ),
 ]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 DEADLINE_S = 180.0  # generous: a loaded 2-core CI box starts Python, Textual and Chromium slowly
@@ -56,9 +58,13 @@ async def line_matching(stream: asyncio.StreamReader, pattern: str) -> re.Match[
 
 @asynccontextmanager
 async def process(*cmd: str, **kw: Any) -> AsyncIterator[asyncio.subprocess.Process]:
-    proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.DEVNULL,
-                                                stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.PIPE, **kw)
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        **kw,
+    )
     try:
         yield proc
     finally:
@@ -110,28 +116,64 @@ async def test_web_serves_the_fleet_table_to_a_real_browser(
     (faulty,) = fleet.injected
     port = free_port()
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
-    serve = [sys.executable, "-m", "fleetctl", "tui", "--web", "--port", str(port), "-i", str(inventory),
-             "--interval", "0", "--window", "0.5", "--db", str(tmp_path / "h.sqlite")]
-    chromium = [shutil.which("chromium") or CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", f"--user-data-dir={tmp_path / 'chromium'}",
-                "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", "about:blank"]
+    serve = [
+        sys.executable,
+        "-m",
+        "fleetctl",
+        "tui",
+        "--web",
+        "--port",
+        str(port),
+        "-i",
+        str(inventory),
+        "--interval",
+        "0",
+        "--window",
+        "0.5",
+        "--db",
+        str(tmp_path / "h.sqlite"),
+    ]
+    chromium = [
+        shutil.which("chromium") or CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+        "--remote-debugging-port=0",
+        "--remote-debugging-address=127.0.0.1",
+        "about:blank",
+    ]
     async with asyncio.timeout(DEADLINE_S), process(*serve, env=env) as server:
         assert server.stderr is not None
         await line_matching(server.stderr, r"serving the TUI on http://127\.0\.0\.1:\d+/")
         async with process(*chromium) as browser:
             assert browser.stderr is not None
-            devtools_url = (await line_matching(browser.stderr, r"DevTools listening on (ws://\S+)")).group(1)
-            async with aiohttp.ClientSession() as http, http.ws_connect(devtools_url, max_msg_size=0) as ws:
+            devtools_url = (
+                await line_matching(browser.stderr, r"DevTools listening on (ws://\S+)")
+            ).group(1)
+            async with (
+                aiohttp.ClientSession() as http,
+                http.ws_connect(devtools_url, max_msg_size=0) as ws,
+            ):
                 cdp = Devtools(ws)
                 target = (await cdp.call("Target.createTarget", url="about:blank"))["targetId"]
-                session = (await cdp.call("Target.attachToTarget", targetId=target, flatten=True))["sessionId"]
+                session = (await cdp.call("Target.attachToTarget", targetId=target, flatten=True))[
+                    "sessionId"
+                ]
                 await cdp.call("Network.enable", session)
-                await cdp.call("Page.navigate", session, url=f"http://127.0.0.1:{port}/?width=120&height=30")
+                await cdp.call(
+                    "Page.navigate", session, url=f"http://127.0.0.1:{port}/?width=120&height=30"
+                )
                 screen = ""
                 # "last sweep" appears only once the first sweep is done: then "1 crit" is a result.
-                while not (all(w in screen for w in ("NAME", "STATUS", faulty, "last sweep"))
-                           and re.search(r"\b[1-9]\d* crit", screen)):
+                while not (
+                    all(w in screen for w in ("NAME", "STATUS", faulty, "last sweep"))
+                    and re.search(r"\b[1-9]\d* crit", screen)
+                ):
                     event = await cdp.event()
                     if event.get("method") != "Network.webSocketFrameReceived":
                         continue

@@ -14,20 +14,35 @@ OK, WARN, CRIT = Status.OK, Status.WARN, Status.CRIT
     ("n", "measured", "reported", "transitions"),
     [
         # damping off: every crit fires at once, every recovery once
-        (1, [OK, CRIT, CRIT, OK, OK], [OK, CRIT, CRIT, OK, OK], [None, "firing", None, "recovered", None]),
+        (
+            1,
+            [OK, CRIT, CRIT, OK, OK],
+            [OK, CRIT, CRIT, OK, OK],
+            [None, "firing", None, "recovered", None],
+        ),
         # n=3: a single drop never pages
         (3, [OK, CRIT, OK, CRIT, CRIT, OK], [OK, WARN, OK, WARN, WARN, OK], [None] * 6),
         # n=3: persistent crit fires on the third check, recovery reported once
-        (3, [CRIT, CRIT, CRIT, CRIT, OK, OK], [WARN, WARN, CRIT, CRIT, OK, OK],
-         [None, None, "firing", None, "recovered", None]),
+        (
+            3,
+            [CRIT, CRIT, CRIT, CRIT, OK, OK],
+            [WARN, WARN, CRIT, CRIT, OK, OK],
+            [None, None, "firing", None, "recovered", None],
+        ),
         # a warn in the middle resets the streak
-        (2, [CRIT, WARN, CRIT, CRIT, WARN], [WARN, WARN, WARN, CRIT, WARN],
-         [None, None, None, "firing", "recovered"]),
+        (
+            2,
+            [CRIT, WARN, CRIT, CRIT, WARN],
+            [WARN, WARN, WARN, CRIT, WARN],
+            [None, None, None, "firing", "recovered"],
+        ),
         # unknown is not crit: reported as measured, never fires
         (2, [Status.UNKNOWN, Status.UNKNOWN], [Status.UNKNOWN, Status.UNKNOWN], [None, None]),
     ],
 )
-def test_damp_sequences(n: int, measured: list[Status], reported: list[Status], transitions: list[str | None]) -> None:
+def test_damp_sequences(
+    n: int, measured: list[Status], reported: list[Status], transitions: list[str | None]
+) -> None:
     state = DampState()
     got_reported, got_transitions = [], []
     for m in measured:
@@ -40,8 +55,14 @@ def test_damp_sequences(n: int, measured: list[Status], reported: list[Status], 
 
 def test_damp_report_marks_pending_problems() -> None:
     report = CameraReport(
-        name="cam", site="s", host="127.253.0.1", status=CRIT,
-        problems=(Problem(ProblemKind.OFFLINE, CRIT, "no answer"), Problem(ProblemKind.CLOCK, WARN, "clock 40 s ahead")),
+        name="cam",
+        site="s",
+        host="127.253.0.1",
+        status=CRIT,
+        problems=(
+            Problem(ProblemKind.OFFLINE, CRIT, "no answer"),
+            Problem(ProblemKind.CLOCK, WARN, "clock 40 s ahead"),
+        ),
     )
     state, shown, transition = damp_report(DampState(), report, 3)
     assert shown.status is WARN and transition is None

@@ -15,24 +15,46 @@ from fleetctl.engine.discover import DeviceScopes, DeviceStatus, DiscoveredDevic
 
 DEVICES = (
     DiscoveredDevice(
-        address="10.20.1.57", port=80, status=DeviceStatus.NEW,
+        address="10.20.1.57",
+        port=80,
+        status=DeviceStatus.NEW,
         endpoint="urn:uuid:54455fe8-3e4b-11b5-83a2-4419b6a1c2d3",
         xaddrs=("http://10.20.1.57/onvif/device_service",),
-        scopes=DeviceScopes("HIKVISION DS-2CD2143G2-I", "DS-2CD2143G2-I", "Chợ Đông Tiến", "44:19:b6:a1:c2:d3"),
+        scopes=DeviceScopes(
+            "HIKVISION DS-2CD2143G2-I", "DS-2CD2143G2-I", "Chợ Đông Tiến", "44:19:b6:a1:c2:d3"
+        ),
         device=DeviceInfo("HIKVISION", "DS-2CD2143G2-I", "V5.7.3", "DS-2CD2143G2-I20220301AAWRG1"),
-        via=("multicast", "unicast"), alive=True,
+        via=("multicast", "unicast"),
+        alive=True,
     ),
     DiscoveredDevice(
-        address="10.20.1.58", port=8899, status=DeviceStatus.NEW, via=("tcp",), alive=True,
+        address="10.20.1.58",
+        port=8899,
+        status=DeviceStatus.NEW,
+        via=("tcp",),
+        alive=True,
     ),
     DiscoveredDevice(
-        address="10.20.2.9", port=80, status=DeviceStatus.MOVED, camera="dt-cho-01",
-        site="dong-tien", previous_address="10.20.1.11", via=("unicast",),
+        address="10.20.2.9",
+        port=80,
+        status=DeviceStatus.MOVED,
+        camera="dt-cho-01",
+        site="dong-tien",
+        previous_address="10.20.1.11",
+        via=("unicast",),
     ),
-    DiscoveredDevice(address="10.20.1.12", port=80, status=DeviceStatus.MISSING, camera="dt-rtsp-02"),
+    DiscoveredDevice(
+        address="10.20.1.12", port=80, status=DeviceStatus.MISSING, camera="dt-rtsp-02"
+    ),
 )
-REPORT = DiscoveryReport(DEVICES, datetime(2026, 11, 28, tzinfo=UTC), 4.2, swept=254, packets=300,
-                         interfaces=("10.20.1.2",))
+REPORT = DiscoveryReport(
+    DEVICES,
+    datetime(2026, 11, 28, tzinfo=UTC),
+    4.2,
+    swept=254,
+    packets=300,
+    interfaces=("10.20.1.2",),
+)
 
 
 def rendered(fmt: str) -> str:
@@ -70,7 +92,9 @@ def test_inventory_yaml_lists_new_devices_and_comments_moved_ones() -> None:
     text = inventory_yaml(DEVICES)
     items = YAML(typ="safe").load(text)
     assert [(i["name"], i["host"]) for i in items] == [
-        ("hikvision-a1c2d3", "10.20.1.57"), ("cam-10-20-1-58", "10.20.1.58")]
+        ("hikvision-a1c2d3", "10.20.1.57"),
+        ("cam-10-20-1-58", "10.20.1.58"),
+    ]
     assert items[1]["port"] == 8899 and "port" not in items[0]
     assert "# moved: dt-cho-01 10.20.1.11 -> 10.20.2.9" in text
     assert "dt-rtsp-02" not in text  # missing cameras are already in the inventory

@@ -57,8 +57,10 @@ def _dev(**kw: object) -> DiscoveredDevice:
 @pytest.mark.parametrize(
     ("dev", "want"),
     [
-        (_dev(scopes=DeviceScopes(mac="C0-56-E3-AA-BB-CC"), device=DeviceInfo(serial="X1")),
-         "c056e3aabbcc"),
+        (
+            _dev(scopes=DeviceScopes(mac="C0-56-E3-AA-BB-CC"), device=DeviceInfo(serial="X1")),
+            "c056e3aabbcc",
+        ),
         (_dev(device=DeviceInfo(serial="DS-2CD 2143/G2")), "ds-2cd-2143-g2"),
         (_dev(endpoint="urn:uuid:5d0c51f9-18fc"), "5d0c51f9-18fc"),
         (_dev(), "127.16.0.9"),
@@ -82,10 +84,17 @@ def test_report_json_shape() -> None:
     report = OnboardReport(
         "dt",
         (
-            DeviceOutcome("127.16.0.9", 8080, Result.FAILED, Step.LOGIN, "factory login rejected",
-                          device=dev),
-            DeviceOutcome("127.16.0.10", 8080, Result.SKIPPED, Step.FIND, "already in inventory",
-                          name="dt-001"),
+            DeviceOutcome(
+                "127.16.0.9", 8080, Result.FAILED, Step.LOGIN, "factory login rejected", device=dev
+            ),
+            DeviceOutcome(
+                "127.16.0.10",
+                8080,
+                Result.SKIPPED,
+                Step.FIND,
+                "already in inventory",
+                name="dt-001",
+            ),
         ),
         datetime(2026, 11, 28, tzinfo=UTC),
         1.5,
@@ -93,8 +102,11 @@ def test_report_json_shape() -> None:
     doc = json.loads(json.dumps(report.to_json()))
     assert doc["summary"] == {"onboarded": 0, "skipped": 1, "failed": 1, "planned": 0}
     first = doc["devices"][0]
-    assert (first["result"], first["step"], first["manufacturer"]) == ("failed", "login",
-                                                                        "HIKVISION")
+    assert (first["result"], first["step"], first["manufacturer"]) == (
+        "failed",
+        "login",
+        "HIKVISION",
+    )
 
 
 async def test_missing_credentials_fail_the_run_before_any_packet(tmp_path: object) -> None:
@@ -105,10 +117,14 @@ async def test_missing_credentials_fail_the_run_before_any_packet(tmp_path: obje
 
     store = SecretStore("/nonexistent/secrets.yaml", "test", {}, exists=False)
     # 127.253.x.y is never bound: were anything sent, it would go nowhere.
-    opts = OnboardOptions(site="dt", inventory_file="/nonexistent/inv.yaml",
-                          secrets_path=store.path, credentials="district",
-                          factory_credentials=("factory-old",),
-                          discover=DiscoverOptions(ranges=("127.253.0.9",), multicast=False))
+    opts = OnboardOptions(
+        site="dt",
+        inventory_file="/nonexistent/inv.yaml",
+        secrets_path=store.path,
+        credentials="district",
+        factory_credentials=("factory-old",),
+        discover=DiscoverOptions(ranges=("127.253.0.9",), multicast=False),
+    )
     with pytest.raises(SecretsError, match="factory-old"):
         await onboard(None, store, opts)
 
@@ -121,10 +137,17 @@ def test_table_lists_a_plan_in_full_and_the_reason_of_a_failure() -> None:
     report = OnboardReport(
         "dt",
         (
-            DeviceOutcome("127.16.0.9", 8080, Result.PLANNED, Step.DONE, name="dt-001",
-                          actions=("create the fleet account", "set hostname: 'X' -> 'dt-001'")),
-            DeviceOutcome("127.16.0.10", 8080, Result.FAILED, Step.LOGIN,
-                          "factory login rejected (admin)"),
+            DeviceOutcome(
+                "127.16.0.9",
+                8080,
+                Result.PLANNED,
+                Step.DONE,
+                name="dt-001",
+                actions=("create the fleet account", "set hostname: 'X' -> 'dt-001'"),
+            ),
+            DeviceOutcome(
+                "127.16.0.10", 8080, Result.FAILED, Step.LOGIN, "factory login rejected (admin)"
+            ),
         ),
         datetime(2026, 11, 28, tzinfo=UTC),
         2.0,

@@ -27,7 +27,9 @@ REPO = Path(__file__).resolve().parents[2]
         (0, 0, 0, False),
     ],
 )
-def test_max_fail_threshold_is_exceeded_exactly(failures: int, batch: int, pct: float, abort: bool) -> None:
+def test_max_fail_threshold_is_exceeded_exactly(
+    failures: int, batch: int, pct: float, abort: bool
+) -> None:
     assert exceeds(failures, batch, pct) is abort
 
 
@@ -56,7 +58,10 @@ def test_batch_size_specs() -> None:
 
 def test_example_profile_loads() -> None:
     p = load_profile(str(REPO / "inventories/profiles/baseline.yaml"))
-    assert p.timezone == "<+07>-7" and p.render_hostname(site="dong-tien", n=7, name="x") == "dong-tien-007"
+    assert (
+        p.timezone == "<+07>-7"
+        and p.render_hostname(site="dong-tien", n=7, name="x") == "dong-tien-007"
+    )
 
 
 def test_bad_profile_reports_every_problem_with_line(tmp_path: Path) -> None:
@@ -72,20 +77,39 @@ def test_bad_profile_reports_every_problem_with_line(tmp_path: Path) -> None:
         load_profile(str(bad))
     got = {(i.line, i.key) for i in err.value.issues}
     assert got == {
-        (2, "ntp.servrs"), (4, "time.timezone"), (5, "time.mode"), (6, "hostname"),
-        (8, "video.main.resolution"), (8, "video.main.fps"), (9, "reboot"),
+        (2, "ntp.servrs"),
+        (4, "time.timezone"),
+        (5, "time.mode"),
+        (6, "hostname"),
+        (8, "video.main.resolution"),
+        (8, "video.main.fps"),
+        (9, "reboot"),
     }
     assert "did you mean `servers`" in str(err.value)
 
 
 def _settings(**kw: object) -> DeviceSettings:
     enc = EncoderState(
-        token="v1", codec="H264", resolution="1920x1080", fps=25.0, bitrate_kbps=4096, gop=50,
-        resolutions=("1920x1080", "1280x720"), fps_range=(1, 30), gop_range=(1, 400), codecs=("H264",),
+        token="v1",
+        codec="H264",
+        resolution="1920x1080",
+        fps=25.0,
+        bitrate_kbps=4096,
+        gop=50,
+        resolutions=("1920x1080", "1280x720"),
+        fps_range=(1, 30),
+        gop_range=(1, 400),
+        codecs=("H264",),
     )
     base: dict[str, object] = dict(
-        hostname="cam-1", ntp_servers=("pool.ntp.org",), ntp_from_dhcp=False, timezone="CST-8",
-        time_mode="manual", dns_servers=(), dns_search=(), encoders={"main": enc},
+        hostname="cam-1",
+        ntp_servers=("pool.ntp.org",),
+        ntp_from_dhcp=False,
+        timezone="CST-8",
+        time_mode="manual",
+        dns_servers=(),
+        dns_search=(),
+        encoders={"main": enc},
     )
     base.update(kw)
     return DeviceSettings(**base)  # type: ignore[arg-type]
@@ -111,7 +135,14 @@ def test_plan_changes_unchanged_and_unsupported(tmp_path: Path) -> None:
     assert any("no sub stream" in u for u in plan.unsupported)
     assert plan.groups == ("hostname", "ntp", "time", "video.main")
     # Planning again against the result changes nothing: push is idempotent by construction.
-    after = _settings(hostname="dt-03", ntp_servers=("127.0.0.5",), timezone="<+07>-7", time_mode="ntp",
-                      encoders={"main": EncoderState("v1", "H264", "1920x1080", 25.0, 2048, 50, ("1920x1080",), (1, 30))})
+    after = _settings(
+        hostname="dt-03",
+        ntp_servers=("127.0.0.5",),
+        timezone="<+07>-7",
+        time_mode="ntp",
+        encoders={
+            "main": EncoderState("v1", "H264", "1920x1080", 25.0, 2048, 50, ("1920x1080",), (1, 30))
+        },
+    )
     again = plan_camera(load_profile(str(prof)), after, camera="cam-1", site="dt", n=3)
     assert again.changes == ()

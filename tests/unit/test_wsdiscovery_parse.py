@@ -63,7 +63,9 @@ def test_probe_is_minified_one_line_soap12_with_the_requested_type() -> None:
             "http://www.onvif.org/ver10/network/wsdl",
             "http://www.onvif.org/ver10/device/wsdl",
         )
-        assert root.findtext(".//{http://schemas.xmlsoap.org/ws/2004/08/addressing}MessageID") == MID
+        assert (
+            root.findtext(".//{http://schemas.xmlsoap.org/ws/2004/08/addressing}MessageID") == MID
+        )
     assert {k.partition(":")[2] for k in PROBE_KINDS} == {"NetworkVideoTransmitter", "Device"}
 
 
@@ -114,8 +116,17 @@ def test_zero_or_foreign_xaddr_host_is_replaced_by_the_responder(
         b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
     ],
     ids=[
-        "wrong-relatesto", "no-relatesto", "hello", "not-onvif", "empty", "binary", "unclosed",
-        "huge", "truncated", "entity-bomb", "xxe",
+        "wrong-relatesto",
+        "no-relatesto",
+        "hello",
+        "not-onvif",
+        "empty",
+        "binary",
+        "unclosed",
+        "huge",
+        "truncated",
+        "entity-bomb",
+        "xxe",
     ],
 )
 def test_hostile_or_foreign_replies_are_ignored(data: bytes) -> None:

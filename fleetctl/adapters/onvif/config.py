@@ -37,16 +37,22 @@ STREAMS = ("main", "sub")  # media profiles in camera order: first = main, secon
 async def _open(camera: Camera, credential: Credential, timeout_s: float) -> Conversation:
     """Clock (for the WS-Security offset), then the service addresses, pinned to the inventory host."""
     await load_wsdls()
-    conv = Conversation(camera, credential, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s))
+    conv = Conversation(
+        camera, credential, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
+    )
     await conv.measure_clock()
     try:
-        services = parse_services(await conv.authed("devicemgmt", "GetServices", IncludeCapability=False))
+        services = parse_services(
+            await conv.authed("devicemgmt", "GetServices", IncludeCapability=False)
+        )
     except OnvifCallError as err:
         if err.failure in (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE, Failure.AUTH):
             raise
         services = {}
     if not services:
-        services = parse_capabilities(await conv.authed("devicemgmt", "GetCapabilities", Category="All"))
+        services = parse_capabilities(
+            await conv.authed("devicemgmt", "GetCapabilities", Category="All")
+        )
     for name, ns in NAMESPACES.items():
         if ns in services and name != "devicemgmt":
             conv.xaddrs[name] = pin_xaddr(services[ns], conv.base)
@@ -57,7 +63,11 @@ def _hosts(values: Any) -> tuple[str, ...]:
     out = []
     for h in items(values):
         kind = text(field(h, "Type"))
-        out.append(text(field(h, "DNSname")) if kind == "DNS" else text(field(h, "IPv4Address")) or text(field(h, "IPv6Address")))
+        out.append(
+            text(field(h, "DNSname"))
+            if kind == "DNS"
+            else text(field(h, "IPv4Address")) or text(field(h, "IPv6Address"))
+        )
     return tuple(x for x in out if x)
 
 
@@ -72,20 +82,33 @@ async def _encoder(conv: Conversation, profile: Any) -> EncoderState | None:
     if vec is None or token is None:
         return None
     try:
-        opts = await conv.authed("media", "GetVideoEncoderConfigurationOptions", ConfigurationToken=token)
+        opts = await conv.authed(
+            "media", "GetVideoEncoderConfigurationOptions", ConfigurationToken=token
+        )
     except OnvifCallError as err:
         if err.failure is Failure.TIMEOUT:
             raise
         opts = None  # options unknown: the plan cannot validate, the read-back still will
     h264 = field(opts, "H264")
     res = tuple(
-        f"{integer(field(r, 'Width'))}x{integer(field(r, 'Height'))}" for r in items(field(h264, "ResolutionsAvailable"))
+        f"{integer(field(r, 'Width'))}x{integer(field(r, 'Height'))}"
+        for r in items(field(h264, "ResolutionsAvailable"))
     )
     br = _range(opts, "Extension", "H264", "BitrateRange")
-    codecs = tuple(c for c, key in (("H264", "H264"), ("H265", "H265"), ("JPEG", "JPEG")) if field(opts, key) is not None)
+    codecs = tuple(
+        c
+        for c, key in (("H264", "H264"), ("H265", "H265"), ("JPEG", "JPEG"))
+        if field(opts, key) is not None
+    )
     fps_rng, gop_rng = _range(h264, "FrameRateRange"), _range(h264, "GovLengthRange")
-    width, height = integer(field(vec, "Resolution", "Width")), integer(field(vec, "Resolution", "Height"))
-    bitrate, gop = integer(field(vec, "RateControl", "BitrateLimit")), integer(field(vec, "H264", "GovLength"))
+    width, height = (
+        integer(field(vec, "Resolution", "Width")),
+        integer(field(vec, "Resolution", "Height")),
+    )
+    bitrate, gop = (
+        integer(field(vec, "RateControl", "BitrateLimit")),
+        integer(field(vec, "H264", "GovLength")),
+    )
     encoding = text(field(vec, "Encoding"))
     return EncoderState(
         token=token,
@@ -124,7 +147,9 @@ async def _read(conv: Conversation) -> DeviceSettings:
     )
 
 
-async def read_settings(camera: Camera, credential: Credential, *, timeout_s: float) -> DeviceSettings | str:
+async def read_settings(
+    camera: Camera, credential: Credential, *, timeout_s: float
+) -> DeviceSettings | str:
     """What the camera has now, or why it could not be read (in words, never a secret)."""
     try:
         async with asyncio.timeout(timeout_s):
@@ -140,7 +165,11 @@ def _network_host(value: str) -> dict[str, Any]:
         ip = ipaddress.ip_address(value)
     except ValueError:
         return {"Type": "DNS", "DNSname": value}
-    return {"Type": "IPv6", "IPv6Address": value} if ip.version == 6 else {"Type": "IPv4", "IPv4Address": value}
+    return (
+        {"Type": "IPv6", "IPv6Address": value}
+        if ip.version == 6
+        else {"Type": "IPv4", "IPv4Address": value}
+    )
 
 
 async def _write(conv: Conversation, group: str, values: dict[str, Any]) -> None:
@@ -151,11 +180,16 @@ async def _write(conv: Conversation, group: str, values: dict[str, Any]) -> None
         manual = [] if from_dhcp else [_network_host(h) for h in values.get("ntp.servers", [])]
         await conv.authed("devicemgmt", "SetNTP", FromDHCP=from_dhcp, NTPManual=manual)
     elif group == "dns":
-        current = await conv.authed("devicemgmt", "GetDNS")  # read-modify-write: keep what we don't set
+        current = await conv.authed(
+            "devicemgmt", "GetDNS"
+        )  # read-modify-write: keep what we don't set
         search = values.get("dns.search", [text(x) for x in items(field(current, "SearchDomain"))])
         servers = values.get("dns.servers", list(_hosts(field(current, "DNSManual"))))
         await conv.authed(
-            "devicemgmt", "SetDNS", FromDHCP=False, SearchDomain=search,
+            "devicemgmt",
+            "SetDNS",
+            FromDHCP=False,
+            SearchDomain=search,
             DNSManual=[_network_host(s) for s in servers],
         )
     elif group == "time":
@@ -200,7 +234,9 @@ async def _write_encoder(conv: Conversation, stream: str, values: dict[str, Any]
         cfg.RateControl.BitrateLimit = int(values[prefix + "bitrate_kbps"])
     if prefix + "gop" in values and cfg.H264 is not None:
         cfg.H264.GovLength = int(values[prefix + "gop"])
-    await conv.authed("media", "SetVideoEncoderConfiguration", Configuration=cfg, ForcePersistence=True)
+    await conv.authed(
+        "media", "SetVideoEncoderConfiguration", Configuration=cfg, ForcePersistence=True
+    )
 
 
 async def write_group(

@@ -50,7 +50,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--no-history", action="store_true", help="do not read or write the history store"
     )
     p.add_argument(
-        "--workers", type=int, default=0, metavar="N",
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
         help="processes to check with (default: one per core, for fleets of 300+ cameras; Linux)",
     )
     p.add_argument("--all", "-a", action="store_true", help="table: list ok cameras too")

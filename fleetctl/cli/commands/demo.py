@@ -21,10 +21,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=KEYS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--cameras", type=int, default=500, metavar="N", help="fleet size (default: 500)")
+    p.add_argument(
+        "--cameras", type=int, default=500, metavar="N", help="fleet size (default: 500)"
+    )
     p.add_argument("--faults", default="realistic", help="simulator fault mix (default: realistic)")
     p.add_argument("--seed", type=int, default=1, help="simulator seed: the same fleet every time")
-    p.add_argument("--block", type=int, default=0, metavar="K",
-                   help="simulator address block 0-99 (another `fleetctl sim` running? use 1)")
+    p.add_argument(
+        "--block",
+        type=int,
+        default=0,
+        metavar="K",
+        help="simulator address block 0-99 (another `fleetctl sim` running? use 1)",
+    )
     add_tui_options(p, interval=20.0)
     p.set_defaults(run="fleetctl.cli.run.tui:run_demo")

@@ -36,41 +36,65 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     options.add_inventory(p)
     p.add_argument("--site", required=True, metavar="NAME", help="the site the devices join")
     p.add_argument(
-        "--range", "-r", action="append", default=[], dest="ranges", metavar="RANGE",
+        "--range",
+        "-r",
+        action="append",
+        default=[],
+        dest="ranges",
+        metavar="RANGE",
         help="addresses to sweep (repeatable; netaddr syntax); default: the site's ranges",
     )
     p.add_argument(
-        "--address", "-a", action="append", default=[], dest="addresses", metavar="IP",
+        "--address",
+        "-a",
+        action="append",
+        default=[],
+        dest="addresses",
+        metavar="IP",
         help="one device's address (repeatable)",
     )
     p.add_argument("--profile", "-p", metavar="FILE", help="baseline settings (push profile)")
     p.add_argument(
-        "--inventory-file", metavar="FILE",
+        "--inventory-file",
+        metavar="FILE",
         help="inventory file the cameras are added to (default: the file defining the site)",
     )
     p.add_argument(
-        "--credentials", metavar="NAME",
+        "--credentials",
+        metavar="NAME",
         help="fleet credential (secrets name); default: what the site's cameras inherit",
     )
     p.add_argument(
-        "--unique-passwords", action="store_true",
+        "--unique-passwords",
+        action="store_true",
         help="a generated password per camera (as the site's `onboard: {unique_passwords: true}`)",
     )
     p.add_argument(
-        "--factory-credentials", action="append", default=[], metavar="NAME",
+        "--factory-credentials",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="factory login to try, a secrets name (repeatable; one attempt each)",
     )
     p.add_argument(
-        "--dry-run", "-n", action="store_true",
+        "--dry-run",
+        "-n",
+        action="store_true",
         help="show what would happen per device: logs in and reads settings, writes nothing",
     )
     p.add_argument("--no-multicast", action="store_true", help="unicast sweep only")
     p.add_argument(
-        "--wait", type=float, default=2.0, metavar="S",
+        "--wait",
+        type=float,
+        default=2.0,
+        metavar="S",
         help="listen for late discovery replies (default: 2 s)",
     )
     p.add_argument(
-        "--stream-window", type=float, default=2.0, metavar="S",
+        "--stream-window",
+        type=float,
+        default=2.0,
+        metavar="S",
         help="how long the verify step measures the stream (default: 2 s)",
     )
     options.add_format(p, ("table", "json"))

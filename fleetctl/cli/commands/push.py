@@ -24,20 +24,44 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     options.add_inventory(p)
     options.add_select(p)
     options.add_format(p, ("table", "json"))
-    p.add_argument("--profile", "-p", metavar="FILE", help="settings profile (inventories/profiles/*.yaml)")
-    p.add_argument("--dry-run", "-n", action="store_true", help="plan and show the diff; send no write")
-    p.add_argument("--canary", type=int, default=0, metavar="N", help="apply to N cameras first, alone")
-    p.add_argument("--batch", metavar="N|PCT", help="then batches of N cameras or PCT%% of them (default: all)")
-    p.add_argument("--max-fail", type=float, default=0.0, metavar="PCT",
-                   help="abort when more than PCT%% of a batch fails (default: 0: any failure aborts)")
-    p.add_argument("--limit", metavar="@failed", help="@failed: only the cameras the last push failed on")
+    p.add_argument(
+        "--profile", "-p", metavar="FILE", help="settings profile (inventories/profiles/*.yaml)"
+    )
+    p.add_argument(
+        "--dry-run", "-n", action="store_true", help="plan and show the diff; send no write"
+    )
+    p.add_argument(
+        "--canary", type=int, default=0, metavar="N", help="apply to N cameras first, alone"
+    )
+    p.add_argument(
+        "--batch", metavar="N|PCT", help="then batches of N cameras or PCT%% of them (default: all)"
+    )
+    p.add_argument(
+        "--max-fail",
+        type=float,
+        default=0.0,
+        metavar="PCT",
+        help="abort when more than PCT%% of a batch fails (default: 0: any failure aborts)",
+    )
+    p.add_argument(
+        "--limit", metavar="@failed", help="@failed: only the cameras the last push failed on"
+    )
     p.add_argument("--resume", action="store_true", help="finish the last interrupted push")
     p.add_argument("--yes", "-y", action="store_true", help="apply without asking (scripts, cron)")
     p.add_argument("--journal", metavar="PATH", help="push journal (default: user data dir)")
-    p.add_argument("--timeout", type=float, default=20.0, metavar="S", help="deadline per camera step")
-    p.add_argument("--concurrency", type=int, default=32, metavar="N", help="cameras at once within a batch")
-    p.add_argument("--reboot-wait", type=float, default=180.0, metavar="S",
-                   help="with `reboot: always`: how long a camera may take to go down and answer again")
+    p.add_argument(
+        "--timeout", type=float, default=20.0, metavar="S", help="deadline per camera step"
+    )
+    p.add_argument(
+        "--concurrency", type=int, default=32, metavar="N", help="cameras at once within a batch"
+    )
+    p.add_argument(
+        "--reboot-wait",
+        type=float,
+        default=180.0,
+        metavar="S",
+        help="with `reboot: always`: how long a camera may take to go down and answer again",
+    )
     p.set_defaults(run="fleetctl.cli.run.push:run_push")
 
     a = sub.add_parser("audit", help="what pushes changed, camera by camera (from the journal)")

@@ -18,16 +18,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     options.add_inventory(p)
     options.add_select(p)
     options.add_run_limits(p)
-    p.add_argument("--interval", default="60s", metavar="DURATION", help="time between checks of a camera (60s, 5m)")
-    p.add_argument("--listen", default="127.0.0.1:9109", metavar="HOST:PORT", help="where to serve (default: 127.0.0.1:9109)")
     p.add_argument(
-        "--flap-checks", type=int, default=2, metavar="N",
+        "--interval",
+        default="60s",
+        metavar="DURATION",
+        help="time between checks of a camera (60s, 5m)",
+    )
+    p.add_argument(
+        "--listen",
+        default="127.0.0.1:9109",
+        metavar="HOST:PORT",
+        help="where to serve (default: 127.0.0.1:9109)",
+    )
+    p.add_argument(
+        "--flap-checks",
+        type=int,
+        default=2,
+        metavar="N",
         help="consecutive crit checks before a camera is reported crit (default: 2; 1 = no damping)",
     )
-    p.add_argument("--webhook", action="append", default=[], metavar="URL", help="POST status changes as JSON (repeatable)")
-    p.add_argument("--window", type=float, default=1.0, metavar="S", help="RTP measuring window per stream")
     p.add_argument(
-        "--shard", metavar="K/N", default="1/1",
+        "--webhook",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="POST status changes as JSON (repeatable)",
+    )
+    p.add_argument(
+        "--window", type=float, default=1.0, metavar="S", help="RTP measuring window per stream"
+    )
+    p.add_argument(
+        "--shard",
+        metavar="K/N",
+        default="1/1",
         help="monitor only the K-th of N stable slices of the cameras: run one serve per core "
         "(each on its own --listen port) when one core cannot keep up",
     )

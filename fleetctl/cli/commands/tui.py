@@ -16,16 +16,24 @@ push: a, then "push a profile" (profiles/*.yaml next to the inventory, or --prof
 def add_tui_options(p: argparse.ArgumentParser, *, interval: float = 60.0) -> None:
     """Options shared by `tui` and `demo`."""
     p.add_argument(
-        "--interval", type=float, default=interval, metavar="S",
+        "--interval",
+        type=float,
+        default=interval,
+        metavar="S",
         help=f"seconds between sweeps of the whole fleet (default: {interval:g}; "
         "0: one sweep, then on demand)",
     )
     p.add_argument(
-        "--read-only", action="store_true",
+        "--read-only",
+        action="store_true",
         help="disable every action that changes a camera (sync time, reboot, push)",
     )
-    p.add_argument("--web", action="store_true", help="serve the app to a browser instead (textual-serve)")
-    p.add_argument("--host", default="127.0.0.1", help="--web: address to listen on (default: 127.0.0.1)")
+    p.add_argument(
+        "--web", action="store_true", help="serve the app to a browser instead (textual-serve)"
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="--web: address to listen on (default: 127.0.0.1)"
+    )
     p.add_argument("--port", type=int, default=8000, help="--web: port (default: 8000)")
 
 
@@ -43,10 +51,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     options.add_select(p)
     options.add_run_limits(p)
     add_tui_options(p)
-    p.add_argument("--window", type=float, default=1.0, metavar="S", help="RTP measuring window per stream")
+    p.add_argument(
+        "--window", type=float, default=1.0, metavar="S", help="RTP measuring window per stream"
+    )
     p.add_argument("--db", metavar="PATH", help="history store (default: user data dir)")
-    p.add_argument("--no-history", action="store_true", help="keep no history (no 'since', no timeline)")
-    p.add_argument("--profiles", metavar="DIR",
-                   help="push profiles to offer (default: profiles/ next to the inventory)")
-    p.add_argument("--journal", metavar="PATH", help="push journal (default: $FLEETCTL_JOURNAL or user data dir)")
+    p.add_argument(
+        "--no-history", action="store_true", help="keep no history (no 'since', no timeline)"
+    )
+    p.add_argument(
+        "--profiles",
+        metavar="DIR",
+        help="push profiles to offer (default: profiles/ next to the inventory)",
+    )
+    p.add_argument(
+        "--journal",
+        metavar="PATH",
+        help="push journal (default: $FLEETCTL_JOURNAL or user data dir)",
+    )
     p.set_defaults(run="fleetctl.cli.run.tui:run_tui")

@@ -27,16 +27,20 @@ def run(args: argparse.Namespace) -> int:
     site = ws.inventory.site(args.site)
     if site is None and not args.inventory_file:
         known = ", ".join(s.name for s in ws.inventory.sites) or "none"
-        raise UsageError(f"no site named {args.site!r} (known: {known}); to start a new one, "
-                         "give --inventory-file and --credentials")
+        raise UsageError(
+            f"no site named {args.site!r} (known: {known}); to start a new one, "
+            "give --inventory-file and --credentials"
+        )
     ranges = tuple(args.ranges) + tuple(args.addresses) or (site.ranges if site else ())
     if not ranges:
         raise UsageError(f"site {args.site!r} has no `ranges:`: give --range or --address")
     credentials = args.credentials or (site.credentials if site else None)
     unique = args.unique_passwords or bool(site and site.unique_passwords)
     if not credentials and not unique:
-        raise UsageError(f"site {args.site!r} names no `credentials:`: give --credentials NAME "
-                         "or --unique-passwords")
+        raise UsageError(
+            f"site {args.site!r} names no `credentials:`: give --credentials NAME "
+            "or --unique-passwords"
+        )
     inventory_file = args.inventory_file or (site.source.file if site and site.source else None)
     if inventory_file is None:
         raise UsageError("give --inventory-file: the site's file is unknown")
@@ -56,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
         concurrency=max(1, args.concurrency),
         stream_window_s=args.stream_window,
         discover=DiscoverOptions(
-            ranges=ranges, multicast=not args.no_multicast, wait_s=args.wait,
+            ranges=ranges,
+            multicast=not args.no_multicast,
+            wait_s=args.wait,
             timeout_s=min(args.timeout, 3.0),
         ),
     )

@@ -50,32 +50,64 @@ def _print_plan(planned: list[PlannedCamera], reboot: str) -> None:
             continue
         out.print(f"[bold]{p.camera.name}[/] ({p.camera.site}):")
         for c in plan.changes:
-            out.print(f"  [yellow]~[/] {c.setting}: {_fmt(c.old)} [yellow]->[/] {_fmt(c.new)}", highlight=False)
+            out.print(
+                f"  [yellow]~[/] {c.setting}: {_fmt(c.old)} [yellow]->[/] {_fmt(c.new)}",
+                highlight=False,
+            )
         for u in plan.unsupported:
             out.print(f"  [magenta]![/] {_fmt(u)}", highlight=False)
     n_changes = sum(len(p.plan.changes) for p in planned)
     n_cams = sum(1 for p in planned if p.plan.changes)
     n_err = sum(1 for p in planned if p.plan.error)
-    out.print(f"\nPlan: {n_changes} changes on {n_cams} cameras; {len(planned) - n_cams - n_err} already right; "
-              f"{n_err} unreadable; {reboot_note(reboot)}.")
+    out.print(
+        f"\nPlan: {n_changes} changes on {n_cams} cameras; {len(planned) - n_cams - n_err} already right; "
+        f"{n_err} unreadable; {reboot_note(reboot)}."
+    )
 
 
-def _report_json(report: PushReport, planned: list[PlannedCamera] | None = None, reboot: str = "never") -> dict[str, Any]:
+def _report_json(
+    report: PushReport, planned: list[PlannedCamera] | None = None, reboot: str = "never"
+) -> dict[str, Any]:
     if planned is not None:  # dry run: the plan in the report's shape, nothing applied
-        cams = [{"name": p.camera.name, "result": "unreachable" if p.plan.error else ("planned" if p.plan.changes else "unchanged"),
-                 "changes": [_change_json(c) for c in p.plan.changes], "unsupported": list(p.plan.unsupported),
-                 "error": p.plan.error} for p in planned]
-        return {"dry_run": True, "summary": {"planned": sum(1 for p in planned if p.plan.changes),
-                                              "unchanged": sum(1 for p in planned if not p.plan.changes and not p.plan.error),
-                                              "unreachable": sum(1 for p in planned if p.plan.error)},
-                "reboot": reboot_note(reboot), "cameras": cams}
+        cams = [
+            {
+                "name": p.camera.name,
+                "result": "unreachable"
+                if p.plan.error
+                else ("planned" if p.plan.changes else "unchanged"),
+                "changes": [_change_json(c) for c in p.plan.changes],
+                "unsupported": list(p.plan.unsupported),
+                "error": p.plan.error,
+            }
+            for p in planned
+        ]
+        return {
+            "dry_run": True,
+            "summary": {
+                "planned": sum(1 for p in planned if p.plan.changes),
+                "unchanged": sum(1 for p in planned if not p.plan.changes and not p.plan.error),
+                "unreachable": sum(1 for p in planned if p.plan.error),
+            },
+            "reboot": reboot_note(reboot),
+            "cameras": cams,
+        }
     return {
-        "summary": report.summary, "aborted": report.aborted, "run": report.run_id,
+        "summary": report.summary,
+        "aborted": report.aborted,
+        "run": report.run_id,
         # credential -> cameras not yet on the new password (0: the secrets file has it as `password`)
         "rotations": report.rotations,
-        "cameras": [{"name": o.name, "result": o.result, "changes": [_change_json(c) for c in o.changes],
-                     "unsupported": list(o.unsupported), "error": o.error, "rebooted": o.rebooted}
-                    for o in report.outcomes],
+        "cameras": [
+            {
+                "name": o.name,
+                "result": o.result,
+                "changes": [_change_json(c) for c in o.changes],
+                "unsupported": list(o.unsupported),
+                "error": o.error,
+                "rebooted": o.rebooted,
+            }
+            for o in report.outcomes
+        ],
     }
 
 
@@ -89,7 +121,9 @@ def _exit(report: PushReport) -> int:
 
 def _confirm(n_changes: int, n_cams: int) -> bool:
     if not sys.stdin.isatty():
-        raise UsageError("not a terminal: add --yes to apply without a prompt, or --dry-run to only plan")
+        raise UsageError(
+            "not a terminal: add --yes to apply without a prompt, or --dry-run to only plan"
+        )
     answer = input(f"Apply {n_changes} changes to {n_cams} cameras? [y/N] ")
     return answer.strip().lower() in ("y", "yes")
 
@@ -126,15 +160,27 @@ async def _push(args: argparse.Namespace) -> int:
 
     try:
         # A rotation under way: reach each camera with the password the journal says it has.
-        workspace, where = await reconcile(workspace, journal, timeout_s=args.timeout, concurrency=args.concurrency)
-        planned = await plan_push(cameras, workspace, profile, timeout_s=args.timeout, concurrency=args.concurrency,
-                                  rotated=verified_cameras(workspace, journal))
+        workspace, where = await reconcile(
+            workspace, journal, timeout_s=args.timeout, concurrency=args.concurrency
+        )
+        planned = await plan_push(
+            cameras,
+            workspace,
+            profile,
+            timeout_s=args.timeout,
+            concurrency=args.concurrency,
+            rotated=verified_cameras(workspace, journal),
+        )
         if args.format == "table":
             _print_plan(planned, profile.reboot)
             for name in pending(workspace):
-                on_new = sum(1 for c in rotated_cameras(workspace, name) if where.get(c.name) == "new")
-                console().print(f"password `{name}`: a rotation is under way ({on_new} cameras already on the new "
-                                "password): it is finished with the same password, not restarted")
+                on_new = sum(
+                    1 for c in rotated_cameras(workspace, name) if where.get(c.name) == "new"
+                )
+                console().print(
+                    f"password `{name}`: a rotation is under way ({on_new} cameras already on the new "
+                    "password): it is finished with the same password, not restarted"
+                )
         if args.dry_run:
             if args.format == "json":
                 print_json(_report_json(PushReport(), planned, profile.reboot))
@@ -144,18 +190,25 @@ async def _push(args: argparse.Namespace) -> int:
         if n_cams == 0:
             # Nothing left to write (or a resume killed just before promotion): this still
             # promotes a rotation whose cameras are all verified.
-            report = await apply_push(planned, workspace, profile, PushOptions(), journal, selection=selection)
+            report = await apply_push(
+                planned, workspace, profile, PushOptions(), journal, selection=selection
+            )
         else:
             if not args.yes and not _confirm(n_changes, n_cams):
                 print("push: nothing applied", file=sys.stderr)
                 return ExitCode.OK
             todo = n_cams - min(args.canary, n_cams)
             opts = PushOptions(
-                timeout_s=args.timeout, concurrency=args.concurrency, canary=args.canary,
-                batch_size=batch_size(args.batch, todo) if args.batch else None, max_fail_pct=args.max_fail,
+                timeout_s=args.timeout,
+                concurrency=args.concurrency,
+                canary=args.canary,
+                batch_size=batch_size(args.batch, todo) if args.batch else None,
+                max_fail_pct=args.max_fail,
                 reboot_wait_s=args.reboot_wait,
             )
-            report = await apply_push(planned, workspace, profile, opts, journal, selection=selection)
+            report = await apply_push(
+                planned, workspace, profile, opts, journal, selection=selection
+            )
         if resumed is not None:
             journal.finish_run(resumed, "resumed")  # finished by report.run_id
     finally:
@@ -164,18 +217,43 @@ async def _push(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(_report_json(report))
     else:
-        rows = [{"name": o.name, "result": o.result, "changes": len(o.changes), "rebooted": "yes" if o.rebooted else "",
-                 "error": o.error or ""} for o in report.outcomes if o.result != "unchanged"]
+        rows = [
+            {
+                "name": o.name,
+                "result": o.result,
+                "changes": len(o.changes),
+                "rebooted": "yes" if o.rebooted else "",
+                "error": o.error or "",
+            }
+            for o in report.outcomes
+            if o.result != "unchanged"
+        ]
         if rows:
-            print_table(rows, [Column("name", "Camera"), Column("result", "Result", status=True), Column("changes", "Changes", "right"),
-                         Column("rebooted", "Rebooted"), Column("error", "Why")])
+            print_table(
+                rows,
+                [
+                    Column("name", "Camera"),
+                    Column("result", "Result", status=True),
+                    Column("changes", "Changes", "right"),
+                    Column("rebooted", "Rebooted"),
+                    Column("error", "Why"),
+                ],
+            )
         for name, left in report.rotations.items():
-            console().print(f"password `{name}`: " + ("rotated on every camera; the secrets file has the new one" if left == 0
-                            else f"{left} cameras not on the new password yet: both are kept in the secrets file; "
-                                 "push again (or --limit @failed) to finish"))
+            console().print(
+                f"password `{name}`: "
+                + (
+                    "rotated on every camera; the secrets file has the new one"
+                    if left == 0
+                    else f"{left} cameras not on the new password yet: both are kept in the secrets file; "
+                    "push again (or --limit @failed) to finish"
+                )
+            )
         s = report.summary
-        console().print(f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
-                        f"restored {s['restored']} · unreachable {s['unreachable']}")
+        console().print(
+            f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
+            f"restored {s['restored']} · unreachable {s['unreachable']}"
+        )
         if report.aborted:
             console(sys.stderr).print(f"[bold red]aborted[/]: {report.aborted}")
     return _exit(report)
@@ -195,9 +273,28 @@ def run_audit(args: argparse.Namespace) -> int:
         print_json({"writes": [r.__dict__ for r in rows]})
     else:
         print_table(
-            [{"at": r.at, "run": r.run_id, "camera": r.camera, "setting": r.setting,
-              "from": _fmt(r.old), "to": _fmt(r.new), "state": r.state, "error": r.error or ""} for r in rows],
-            [Column("at", "When"), Column("run", "Run"), Column("camera", "Camera"), Column("setting", "Setting"),
-             Column("from", "From"), Column("to", "To"), Column("state", "State"), Column("error", "Error")],
+            [
+                {
+                    "at": r.at,
+                    "run": r.run_id,
+                    "camera": r.camera,
+                    "setting": r.setting,
+                    "from": _fmt(r.old),
+                    "to": _fmt(r.new),
+                    "state": r.state,
+                    "error": r.error or "",
+                }
+                for r in rows
+            ],
+            [
+                Column("at", "When"),
+                Column("run", "Run"),
+                Column("camera", "Camera"),
+                Column("setting", "Setting"),
+                Column("from", "From"),
+                Column("to", "To"),
+                Column("state", "State"),
+                Column("error", "Error"),
+            ],
         )
     return ExitCode.OK

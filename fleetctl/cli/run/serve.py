@@ -65,7 +65,9 @@ def build_app(monitor: Monitor, exposition: Exposition) -> web.Application:
         newest = max(monitor.last_checked.values(), default=None)
         stale = newest is None or time.time() - newest > 3 * monitor.options.interval_s + 30
         body = {
-            "status": "starting" if monitor.cycles == 0 and newest is None else ("stale" if stale else "ok"),
+            "status": "starting"
+            if monitor.cycles == 0 and newest is None
+            else ("stale" if stale else "ok"),
             "cameras": len(monitor.cameras),
             "checked": len(monitor.latest),
             "cycles": monitor.cycles,
@@ -81,7 +83,14 @@ def build_app(monitor: Monitor, exposition: Exposition) -> web.Application:
         return web.Response(text="fleetctl serve: /metrics /healthz /report.json\n")
 
     app = web.Application()
-    app.add_routes([web.get("/", index), web.get("/metrics", metrics), web.get("/healthz", healthz), web.get("/report.json", report)])
+    app.add_routes(
+        [
+            web.get("/", index),
+            web.get("/metrics", metrics),
+            web.get("/healthz", healthz),
+            web.get("/report.json", report),
+        ]
+    )
     return app
 
 
@@ -92,15 +101,24 @@ async def serve(args: argparse.Namespace) -> int:
         raise UsageError("--flap-checks must be 1 or more")
     workspace = load_workspace(args.inventory, args.secrets)
     shard, shards = parse_shard(args.shard)
-    cameras = [c for c in select_cameras(workspace.inventory, args.select) if in_shard(c.name, shard, shards)]
+    cameras = [
+        c
+        for c in select_cameras(workspace.inventory, args.select)
+        if in_shard(c.name, shard, shards)
+    ]
     history = None if args.no_history else HistoryStore(args.db)
     opts = MonitorOptions(
         interval_s=interval,
         flap_checks=args.flap_checks,
-        check=CheckOptions(timeout_s=args.timeout, concurrency=args.concurrency, stream_window_s=args.window),
+        check=CheckOptions(
+            timeout_s=args.timeout, concurrency=args.concurrency, stream_window_s=args.window
+        ),
     )
     monitor = Monitor(
-        workspace, cameras, opts, history=history,
+        workspace,
+        cameras,
+        opts,
+        history=history,
         notifier=webhook_notifier(args.webhook) if args.webhook else None,
     )
     runner = web.AppRunner(build_app(monitor, Exposition(monitor)), access_log=None)
@@ -109,8 +127,11 @@ async def serve(args: argparse.Namespace) -> int:
     await site.start()
     bound = runner.addresses[0] if runner.addresses else (host, port)
     # One line on stderr that scripts (and our tests) wait for: the readiness signal.
-    print(f"fleetctl serve: {len(cameras)} cameras (shard {shard}/{shards}) every {interval:g} s; listening on http://{bound[0]}:{bound[1]}/metrics",
-          flush=True, file=sys.stderr)
+    print(
+        f"fleetctl serve: {len(cameras)} cameras (shard {shard}/{shards}) every {interval:g} s; listening on http://{bound[0]}:{bound[1]}/metrics",
+        flush=True,
+        file=sys.stderr,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

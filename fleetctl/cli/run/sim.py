@@ -41,8 +41,14 @@ async def _main(args: argparse.Namespace) -> int:
     from fleetctl.sim.fleet import BLOCK, SimFleet
 
     fleet = SimFleet(
-        cameras=args.cameras, faults=args.faults, seed=args.seed, recorders=args.recorders,
-        sites=args.sites, rtsp=args.rtsp, discovery=args.discovery, first_index=args.block * BLOCK,
+        cameras=args.cameras,
+        faults=args.faults,
+        seed=args.seed,
+        recorders=args.recorders,
+        sites=args.sites,
+        rtsp=args.rtsp,
+        discovery=args.discovery,
+        first_index=args.block * BLOCK,
         fresh=args.fresh,
     )
     stop = asyncio.Event()
@@ -57,8 +63,10 @@ async def _main(args: argparse.Namespace) -> int:
         if err.errno == errno.EMFILE:
             raise UsageError(str(err.strerror)) from None
         if err.errno == errno.EADDRINUSE:
-            raise UsageError(f"address in use ({err.strerror}): is another `fleetctl sim` running "
-                             f"on block {args.block}? Try --block {args.block + 1}") from None
+            raise UsageError(
+                f"address in use ({err.strerror}): is another `fleetctl sim` running "
+                f"on block {args.block}? Try --block {args.block + 1}"
+            ) from None
         raise
     try:
         written = fleet.write_inventory(args.write_inventory) if args.write_inventory else None
@@ -80,11 +88,15 @@ def _summary(fleet: SimFleet, seconds: float, written: tuple[object, object] | N
     cams = [c for c in fleet.cameras if not c.is_recorder]
     recorders = len(fleet.cameras) - len(cams)
     vendors = Counter(c.vendor.value for c in cams)
-    con.print(f"[bold]fleetctl sim[/]: {len(cams)} cameras and {recorders} recorders listening "
-              f"in {seconds:.1f} s, seed {fleet.seed}")
-    con.print(f"  addresses  {fleet.cameras[0].host} .. {fleet.cameras[-1].host} "
-              f"(ONVIF :{fleet.cameras[0].onvif_port}, RTSP :{fleet.cameras[0].rtsp_port}, "
-              f"SSH :{fleet.cameras[-1].ssh_port} on recorders)")
+    con.print(
+        f"[bold]fleetctl sim[/]: {len(cams)} cameras and {recorders} recorders listening "
+        f"in {seconds:.1f} s, seed {fleet.seed}"
+    )
+    con.print(
+        f"  addresses  {fleet.cameras[0].host} .. {fleet.cameras[-1].host} "
+        f"(ONVIF :{fleet.cameras[0].onvif_port}, RTSP :{fleet.cameras[0].rtsp_port}, "
+        f"SSH :{fleet.cameras[-1].ssh_port} on recorders)"
+    )
     con.print(f"  sites      {', '.join(name for name, _ in fleet.sites)}")
     con.print("  vendors    " + ", ".join(f"{v} {n}" for v, n in vendors.most_common()))
     con.print(f"  account    {fleet.username} (password in the secrets file)")
@@ -102,12 +114,16 @@ def _summary(fleet: SimFleet, seconds: float, written: tuple[object, object] | N
         con.print("  faults     none")
     missing = sorted(set(FAULTS) - set(by_fault)) if fleet.plan.preset == "every" else []
     if missing:
-        con.print(f"[yellow]  too few cameras to show every fault without one hiding another: "
-                  f"not injected: {', '.join(missing)}[/]")
+        con.print(
+            f"[yellow]  too few cameras to show every fault without one hiding another: "
+            f"not injected: {', '.join(missing)}[/]"
+        )
     fresh = [c for c in fleet.cameras if c.fresh]
     if fresh:
-        con.print(f"  fresh      {len(fresh)} factory-fresh cameras, not in the inventory "
-                  f"({fresh[0].host} .. {fresh[-1].host}): `fleetctl discover` finds them")
+        con.print(
+            f"  fresh      {len(fresh)} factory-fresh cameras, not in the inventory "
+            f"({fresh[0].host} .. {fresh[-1].host}): `fleetctl discover` finds them"
+        )
     if written is not None:
         inv, secrets = written
         con.print(f"  inventory  {inv}\n  secrets    {secrets}")

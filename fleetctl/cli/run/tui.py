@@ -38,10 +38,16 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
     if args.interval < 0:
         raise UsageError("--interval must be 0 (one sweep) or more seconds")
     workspace = load_workspace(inventory, secrets)
-    history = None if getattr(args, "no_history", False) else HistoryStore(getattr(args, "db", None))
+    history = (
+        None if getattr(args, "no_history", False) else HistoryStore(getattr(args, "db", None))
+    )
     expr = getattr(args, "select", "")
     # `status:` terms select by the last check: the history store knows it.
-    last = history.last_statuses() if history is not None and parse_selection(expr).uses_status else None
+    last = (
+        history.last_statuses()
+        if history is not None and parse_selection(expr).uses_status
+        else None
+    )
     cameras = select_cameras(workspace.inventory, expr, last)
     workspace.require_credentials(cameras)  # one clear error now, not a crit per camera later
     options = CheckOptions(
@@ -57,11 +63,22 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
 
     # Profiles live next to the inventory (inventories/profiles/*.yaml) unless --profiles says.
     profiles = getattr(args, "profiles", None) or Path(inventory).parent / "profiles"
-    push = PushSetup(workspace, Path(profiles), getattr(args, "journal", None), timeout_s=options.timeout_s,
-                     reload=lambda: load_workspace(inventory, secrets), rewire=rewire)
+    push = PushSetup(
+        workspace,
+        Path(profiles),
+        getattr(args, "journal", None),
+        timeout_s=options.timeout_s,
+        reload=lambda: load_workspace(inventory, secrets),
+        rewire=rewire,
+    )
     return FleetApp(
-        cameras, source, read_only=args.read_only, interval=args.interval,
-        actions=actions, timeline=source.timeline, push=push,
+        cameras,
+        source,
+        read_only=args.read_only,
+        interval=args.interval,
+        actions=actions,
+        timeline=source.timeline,
+        push=push,
         site_names={s.name: s.location for s in workspace.inventory.sites if s.location},
     )
 
@@ -86,8 +103,11 @@ async def _serve_web(server: Any, host: str, port: int) -> None:
     runner = web.AppRunner(await server._make_app(), handle_signals=False, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
-    print(f"fleetctl: serving the TUI on http://{host}:{port}/ (Ctrl-C stops)",
-          file=sys.stderr, flush=True)
+    print(
+        f"fleetctl: serving the TUI on http://{host}:{port}/ (Ctrl-C stops)",
+        file=sys.stderr,
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -141,13 +161,33 @@ class SimProcess:
         self.inventory = workdir / "sim.yaml"
         self.log = workdir / "sim.log"
         self.ready = threading.Event()
-        cmd = [sys.executable, "-m", "fleetctl", "sim", "--cameras", str(cameras),
-               "--faults", faults, "--seed", str(seed), "--block", str(block),
-               "--write-inventory", str(self.inventory)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "fleetctl",
+            "sim",
+            "--cameras",
+            str(cameras),
+            "--faults",
+            faults,
+            "--seed",
+            str(seed),
+            "--block",
+            str(block),
+            "--write-inventory",
+            str(self.inventory),
+        ]
         # Unbuffered: a piped child would otherwise hold its "listening" lines in a buffer.
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, text=True, errors="replace", env=env)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            env=env,
+        )
         threading.Thread(target=self._drain, daemon=True, name="sim-log").start()
 
     def _drain(self) -> None:
@@ -195,7 +235,15 @@ def run_demo(args: argparse.Namespace) -> int:
             sim.wait_ready(SIM_READY_S)
             args.db = str(Path(tmp) / "history.sqlite")  # a demo leaves no history behind
             if args.web:  # each browser session runs `fleetctl tui` on the simulated fleet
-                argv = ["tui", "-i", str(sim.inventory), "--db", args.db, "--interval", str(args.interval)]
+                argv = [
+                    "tui",
+                    "-i",
+                    str(sim.inventory),
+                    "--db",
+                    args.db,
+                    "--interval",
+                    str(args.interval),
+                ]
                 return serve_web(args, [*argv, "--read-only"] if args.read_only else argv)
             app = build_app(args, str(sim.inventory), None)
             app.run()

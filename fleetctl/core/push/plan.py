@@ -53,9 +53,13 @@ class DeviceSettings:
             enc = self.encoders.get(stream)
             return None if enc is None else getattr(enc, attr)
         v = {
-            "hostname": self.hostname, "ntp.servers": self.ntp_servers, "ntp.from_dhcp": self.ntp_from_dhcp,
-            "time.timezone": self.timezone, "time.mode": self.time_mode,
-            "dns.servers": self.dns_servers, "dns.search": self.dns_search,
+            "hostname": self.hostname,
+            "ntp.servers": self.ntp_servers,
+            "ntp.from_dhcp": self.ntp_from_dhcp,
+            "time.timezone": self.timezone,
+            "time.mode": self.time_mode,
+            "dns.servers": self.dns_servers,
+            "dns.search": self.dns_search,
         }[setting]
         return list(v) if isinstance(v, tuple) else v
 
@@ -86,7 +90,9 @@ class CameraPlan:
 
 
 def group_of(setting: str) -> str:
-    return ".".join(setting.split(".")[:2]) if setting.startswith("video.") else setting.split(".")[0]
+    return (
+        ".".join(setting.split(".")[:2]) if setting.startswith("video.") else setting.split(".")[0]
+    )
 
 
 def desired_values(profile: Profile, *, site: str, n: int, name: str) -> dict[str, Any]:
@@ -147,7 +153,9 @@ def _unsupported(setting: str, new: Any, current: DeviceSettings) -> str | None:
     return None
 
 
-def plan_camera(profile: Profile, current: DeviceSettings, *, camera: str, site: str, n: int) -> CameraPlan:
+def plan_camera(
+    profile: Profile, current: DeviceSettings, *, camera: str, site: str, n: int
+) -> CameraPlan:
     changes: list[Change] = []
     unchanged: list[str] = []
     unsupported: list[str] = []

@@ -30,9 +30,11 @@ CODECS = ("H264", "H265", "JPEG")
 STREAMS = ("main", "sub")  # main = the first media profile, sub = the second
 HOSTNAME_FIELDS = {"site", "n", "name"}
 # POSIX TZ: std offset [dst [offset][,rule]]; "<+07>-7" or "ICT-7" or "CST6CDT,M3.2.0,M11.1.0".
-_POSIX_TZ = re.compile(r"^(<[+-]?[A-Za-z0-9+-]{1,10}>|[A-Za-z]{3,})[+-]?\d{1,2}(:\d{2}){0,2}"
-                       r"((<[+-]?[A-Za-z0-9+-]{1,10}>|[A-Za-z]{3,})([+-]?\d{1,2}(:\d{2}){0,2})?"
-                       r"(,[^,\s]+,[^,\s]+)?)?$")
+_POSIX_TZ = re.compile(
+    r"^(<[+-]?[A-Za-z0-9+-]{1,10}>|[A-Za-z]{3,})[+-]?\d{1,2}(:\d{2}){0,2}"
+    r"((<[+-]?[A-Za-z0-9+-]{1,10}>|[A-Za-z]{3,})([+-]?\d{1,2}(:\d{2}){0,2})?"
+    r"(,[^,\s]+,[^,\s]+)?)?$"
+)
 _RESOLUTION = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 
 
@@ -70,6 +72,7 @@ def _choice(options: tuple[str, ...]) -> Any:
             sink.error(line, key, f"must be one of {', '.join(options)}, not {v!r}")
             return INVALID
         return v
+
     return check
 
 
@@ -93,10 +96,10 @@ def _timezone(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if check_str(sink, v, key, line) is INVALID:
         return INVALID
     if "/" in v:  # Olson names are what people type; cameras want POSIX (FIELD-NOTES)
-        sink.error(line, key, f"{v!r} is an Olson name: cameras need a POSIX TZ such as \"<+07>-7\"")
+        sink.error(line, key, f'{v!r} is an Olson name: cameras need a POSIX TZ such as "<+07>-7"')
         return INVALID
     if not _POSIX_TZ.match(v):
-        sink.error(line, key, f"{v!r} is not a POSIX TZ string (e.g. \"<+07>-7\", \"CST-8\")")
+        sink.error(line, key, f'{v!r} is not a POSIX TZ string (e.g. "<+07>-7", "CST-8")')
         return INVALID
     return v
 
@@ -111,7 +114,11 @@ def _hostname(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         sink.error(line, key, f"bad pattern {v!r}: {err}; use {{site}}, {{n}} or {{name}}")
         return INVALID
     if used - HOSTNAME_FIELDS:
-        sink.error(line, key, f"unknown field {sorted(used - HOSTNAME_FIELDS)[0]!r}: use {{site}}, {{n}} or {{name}}")
+        sink.error(
+            line,
+            key,
+            f"unknown field {sorted(used - HOSTNAME_FIELDS)[0]!r}: use {{site}}, {{n}} or {{name}}",
+        )
         return INVALID
     if not re.fullmatch(r"[A-Za-z0-9-]{1,63}", sample):
         sink.error(line, key, f"{v!r} does not make a valid hostname (letters, digits, '-')")
@@ -121,13 +128,20 @@ def _hostname(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 
 def _positive(kind: type, *, low: float, high: float) -> Any:
     def check(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
-        if isinstance(v, bool) or not isinstance(v, int | float) or (kind is int and not isinstance(v, int)):
-            sink.error(line, key, f"must be a {'whole ' if kind is int else ''}number, not {type_name(v)}")
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int | float)
+            or (kind is int and not isinstance(v, int))
+        ):
+            sink.error(
+                line, key, f"must be a {'whole ' if kind is int else ''}number, not {type_name(v)}"
+            )
             return INVALID
         if not low <= v <= high:
             sink.error(line, key, f"{v} is impossible: must be between {low:g} and {high:g}")
             return INVALID
         return kind(v)
+
     return check
 
 
@@ -157,8 +171,12 @@ def _video_stream(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 
 
 _SCHEMA = {
-    "ntp": lambda s, v, k, ln: check_mapping(s, v, k, ln, {"servers": _hosts, "from_dhcp": check_bool}),
-    "time": lambda s, v, k, ln: check_mapping(s, v, k, ln, {"timezone": _timezone, "mode": _choice(TIME_MODES)}),
+    "ntp": lambda s, v, k, ln: check_mapping(
+        s, v, k, ln, {"servers": _hosts, "from_dhcp": check_bool}
+    ),
+    "time": lambda s, v, k, ln: check_mapping(
+        s, v, k, ln, {"timezone": _timezone, "mode": _choice(TIME_MODES)}
+    ),
     "dns": lambda s, v, k, ln: check_mapping(s, v, k, ln, {"servers": _hosts, "search": _names}),
     "hostname": _hostname,
     "video": lambda s, v, k, ln: check_mapping(s, v, k, ln, dict.fromkeys(STREAMS, _video_stream)),
@@ -177,7 +195,13 @@ def load_profile(path: str) -> Profile:
             doc = YAML(typ="rt").load(fh)
     except MarkedYAMLError as err:
         mark = err.problem_mark
-        raise InventoryError([InventoryIssue(path, mark.line + 1 if mark else None, "", f"YAML syntax error: {err.problem}")]) from None
+        raise InventoryError(
+            [
+                InventoryIssue(
+                    path, mark.line + 1 if mark else None, "", f"YAML syntax error: {err.problem}"
+                )
+            ]
+        ) from None
     sink = IssueSink(path)
     if doc is None:
         doc = {}

@@ -119,8 +119,10 @@ def new_password(length: int = PASSWORD_LENGTH) -> str:
     """A strong random password with upper, lower and digits (firmwares demand the mix)."""
     while True:
         pw = "".join(_random.choice(_ALPHABET) for _ in range(length))
-        if any(c.islower() for c in pw) and any(c.isupper() for c in pw) and any(
-            c.isdigit() for c in pw
+        if (
+            any(c.islower() for c in pw)
+            and any(c.isupper() for c in pw)
+            and any(c.isdigit() for c in pw)
         ):
             return pw
 

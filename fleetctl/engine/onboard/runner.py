@@ -88,15 +88,23 @@ async def onboard(
         if dev.address not in wanted:
             continue
         if dev.status is DeviceStatus.NEW:
-            cam = Camera(name=dev.address, host=dev.address, site=options.site,
-                         port=dev.port or 80)
+            cam = Camera(name=dev.address, host=dev.address, site=options.site, port=dev.port or 80)
             fresh.append(Device(dev, cam))
         elif dev.status is not DeviceStatus.MISSING:
             why = "already in inventory" + (f" as {dev.camera}" if dev.camera else "")
             if dev.status is DeviceStatus.MOVED:
                 why = f"known camera {dev.camera} at a new address: update its host"
-            outcomes.append(DeviceOutcome(dev.address, dev.port, Result.SKIPPED, Step.FIND, why,
-                                          name=dev.camera, device=dev))
+            outcomes.append(
+                DeviceOutcome(
+                    dev.address,
+                    dev.port,
+                    Result.SKIPPED,
+                    Step.FIND,
+                    why,
+                    name=dev.camera,
+                    device=dev,
+                )
+            )
     limit = asyncio.Semaphore(max(1, options.concurrency))
     profile = options.profile or Profile(source="built-in")
     if profile.hostname is None:  # onboarding always names the device as it names the camera
@@ -106,8 +114,9 @@ async def onboard(
         ready = [d for d, failure in zip(fresh, logged, strict=True) if failure is None]
         taken = {c.name for c in inventory.cameras} if inventory else set()
         hostnames = [d.settings.hostname if d.settings else None for d in ready]
-        for d, (name, n) in zip(ready, assign_names(hostnames, taken, options.site, profile),
-                                strict=True):
+        for d, (name, n) in zip(
+            ready, assign_names(hostnames, taken, options.site, profile), strict=True
+        ):
             d.name, d.n = name, n
             d.camera = replace(d.camera, name=name)
         rest = await asyncio.gather(
@@ -120,8 +129,9 @@ async def onboard(
     for d in fresh:
         outcomes.append(_outcome(d, failures[id(d)], options))
     outcomes.sort(key=lambda o: _order(o.address))
-    return OnboardReport(options.site, tuple(outcomes), started,
-                         round(time.monotonic() - t0, 3), options.dry_run)
+    return OnboardReport(
+        options.site, tuple(outcomes), started, round(time.monotonic() - t0, 3), options.dry_run
+    )
 
 
 def _order(address: str) -> tuple[int, ...]:
@@ -150,7 +160,19 @@ def _outcome(d: Device, failed: StepFailed | None, options: OnboardOptions) -> D
     if failed is not None:
         result, step, reason = Result.FAILED, failed.step, failed.reason
     else:
-        result, step, reason = (Result.PLANNED if options.dry_run else Result.ONBOARDED), Step.DONE, None
-    return DeviceOutcome(dev.address, dev.port, result, step, reason, name=d.name,
-                         credentials=d.fleet.name if d.fleet else None,
-                         actions=tuple(d.actions), device=dev)
+        result, step, reason = (
+            (Result.PLANNED if options.dry_run else Result.ONBOARDED),
+            Step.DONE,
+            None,
+        )
+    return DeviceOutcome(
+        dev.address,
+        dev.port,
+        result,
+        step,
+        reason,
+        name=d.name,
+        credentials=d.fleet.name if d.fleet else None,
+        actions=tuple(d.actions),
+        device=dev,
+    )

@@ -86,8 +86,9 @@ def _factory_candidates(d: Device, store: SecretStore, options: OnboardOptions) 
     if configured is not None:
         return [configured]
     builtin = first_factory_login(manufacturer)
-    return [Credential(f"built-in {builtin.vendor} default", builtin.username,
-                       Secret(builtin.password))]
+    return [
+        Credential(f"built-in {builtin.vendor} default", builtin.username, Secret(builtin.password))
+    ]
 
 
 def _maker(dev: DiscoveredDevice) -> str | None:
@@ -140,9 +141,7 @@ async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
     d.settings = settings
 
 
-async def take_in(
-    d: Device, store: SecretStore, options: OnboardOptions, profile: Profile
-) -> None:
+async def take_in(d: Device, store: SecretStore, options: OnboardOptions, profile: Profile) -> None:
     """Steps 2-5 for a device that opened; ``options.dry_run`` describes them, sends no write."""
     d.step = Step.ACCOUNT
     await _account(d, store, options)
@@ -162,7 +161,9 @@ async def _store(path: str, name: str, username: str, password: str, step: Step)
     try:
         await asyncio.to_thread(set_credential, path, name, username, password)
     except (OSError, SecretsError) as err:  # a full disk or a broken file: stop here
-        raise StepFailed(step, f"could not store `{name}` in {path}: {type(err).__name__}") from None
+        raise StepFailed(
+            step, f"could not store `{name}` in {path}: {type(err).__name__}"
+        ) from None
     return Credential(name, username, Secret(password))
 
 
@@ -175,42 +176,58 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
     ident = device_id(d.dev)
     where = f"{d.camera.host}:{d.camera.port}"
     if options.dry_run:
-        what = (f"generate a password, store it as `onboard-{ident}`"
-                if fleet is None else f"use credential `{fleet.name}`")
-        _did(d, f"{what}; create the fleet account; retire factory {factory.username} "
-                         f"(new random password stored as `recovery-{ident}`)")
+        what = (
+            f"generate a password, store it as `onboard-{ident}`"
+            if fleet is None
+            else f"use credential `{fleet.name}`"
+        )
+        _did(
+            d,
+            f"{what}; create the fleet account; retire factory {factory.username} "
+            f"(new random password stored as `recovery-{ident}`)",
+        )
         d.fleet = fleet
         return
     if fleet is None:
         site = store.credentials.get(options.credentials or "")
         username = site.username if site else options.username
-        fleet = await _store(options.secrets_path, f"onboard-{ident}", username, new_password(),
-                             Step.ACCOUNT)
+        fleet = await _store(
+            options.secrets_path, f"onboard-{ident}", username, new_password(), Step.ACCOUNT
+        )
         _did(d, f"stored a generated password as `{fleet.name}`")
     password = fleet.password.reveal() if fleet.password is not None else ""
     same = fleet.username == factory.username
     if same:
         # Changing the session's own password: the last call of that conversation.
-        err = await onvif_users.set_password(d.camera, factory, fleet.username, password,
-                                             timeout_s=options.timeout_s)
+        err = await onvif_users.set_password(
+            d.camera, factory, fleet.username, password, timeout_s=options.timeout_s
+        )
     else:
-        err = await onvif_users.ensure_user(d.camera, factory, fleet.username, password,
-                                            timeout_s=options.timeout_s)
+        err = await onvif_users.ensure_user(
+            d.camera, factory, fleet.username, password, timeout_s=options.timeout_s
+        )
     if err is not None:
         raise StepFailed(Step.ACCOUNT, err)
     if await _attempt(d, fleet, options) is not True:
-        raise StepFailed(Step.ACCOUNT, f"{where}: the new account {fleet.username} does not log in"
-                         " (factory account left as it was)")
+        raise StepFailed(
+            Step.ACCOUNT,
+            f"{where}: the new account {fleet.username} does not log in"
+            " (factory account left as it was)",
+        )
     d.fleet = d.login = fleet
     _did(d, f"fleet account {fleet.username} set and verified")
     if same:
         _did(d, f"factory password of {factory.username} replaced")
         return
-    recovery = await _store(options.secrets_path, f"recovery-{ident}", factory.username,
-                            new_password(), Step.ACCOUNT)
+    recovery = await _store(
+        options.secrets_path, f"recovery-{ident}", factory.username, new_password(), Step.ACCOUNT
+    )
     err = await onvif_users.set_password(
-        d.camera, fleet, factory.username,
-        recovery.password.reveal() if recovery.password else "", timeout_s=options.timeout_s,
+        d.camera,
+        fleet,
+        factory.username,
+        recovery.password.reveal() if recovery.password else "",
+        timeout_s=options.timeout_s,
     )
     if err is not None:
         raise StepFailed(Step.ACCOUNT, f"factory account not retired: {err}")
@@ -227,8 +244,9 @@ async def _baseline(d: Device, options: OnboardOptions, profile: Profile) -> Non
     fleet = d.fleet
     assert fleet is not None
     for group in plan.groups:
-        err = await write_group(d.camera, fleet, group, _values(plan, group),
-                                timeout_s=options.timeout_s)
+        err = await write_group(
+            d.camera, fleet, group, _values(plan, group), timeout_s=options.timeout_s
+        )
         if err is not None:
             raise StepFailed(Step.BASELINE, err)
     if not plan.changes:
@@ -252,8 +270,11 @@ async def _verify(d: Device, options: OnboardOptions) -> None:
     if d.fleet.name not in store.credentials:  # the site credential came from elsewhere
         store = replace(store, credentials={**store.credentials, d.fleet.name: d.fleet})
     workspace = Workspace(Inventory((camera,), (), ()), store)
-    check = CheckOptions(timeout_s=options.timeout_s, stream_window_s=options.stream_window_s,
-                         probes=frozenset({"reach", "onvif", "stream"}))
+    check = CheckOptions(
+        timeout_s=options.timeout_s,
+        stream_window_s=options.stream_window_s,
+        probes=frozenset({"reach", "onvif", "stream"}),
+    )
     for attempt in range(2):
         report = await check_camera(camera, workspace, check)
         clock = [p for p in report.problems if p.kind is ProblemKind.CLOCK]
@@ -267,9 +288,15 @@ async def _verify(d: Device, options: OnboardOptions) -> None:
         if report.status in (Status.CRIT, Status.UNKNOWN) or clock:
             why = "; ".join(p.message for p in (bad or clock or list(report.problems)))
             raise StepFailed(Step.VERIFY, why or f"check status {report.status.value}")
-        _did(d, f"verified: {report.status.value}"
-                         + (f" (clock offset {report.clock_offset_s:+.1f} s)"
-                            if report.clock_offset_s is not None else ""))
+        _did(
+            d,
+            f"verified: {report.status.value}"
+            + (
+                f" (clock offset {report.clock_offset_s:+.1f} s)"
+                if report.clock_offset_s is not None
+                else ""
+            ),
+        )
         return
 
 
@@ -283,8 +310,7 @@ async def _inventory(d: Device, options: OnboardOptions) -> None:
         fields["port"] = d.camera.port
     if d.fleet.name != options.credentials:
         fields["credentials"] = d.fleet.name
-    for key, value in (("endpoint", d.dev.endpoint), ("serial", d.dev.serial),
-                       ("mac", d.dev.mac)):
+    for key, value in (("endpoint", d.dev.endpoint), ("serial", d.dev.serial), ("mac", d.dev.mac)):
         if value and key in CAMERA_FIELDS:
             fields[key] = value
     try:

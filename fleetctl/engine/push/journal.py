@@ -74,9 +74,13 @@ class Journal:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=10.0, check_same_thread=False
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # an intent must be on disk before the write
+            self._db.execute(
+                "PRAGMA synchronous=FULL"
+            )  # an intent must be on disk before the write
             self._db.executescript(SCHEMA)
         except (sqlite3.Error, OSError) as err:
             raise HistoryError(f"cannot open the push journal {self.path}: {err}") from err
@@ -109,30 +113,47 @@ class Journal:
         return run_id
 
     def finish_run(self, run_id: int, state: str) -> None:
-        self._exec("UPDATE push_runs SET state = ?, finished = ? WHERE id = ?", (state, _now(), run_id))
+        self._exec(
+            "UPDATE push_runs SET state = ?, finished = ? WHERE id = ?", (state, _now(), run_id)
+        )
 
     def interrupted_run(self) -> tuple[int, str, str, list[str]] | None:
         """The newest run still marked running: (id, profile, selection, cameras not finished)."""
-        row = self._exec("SELECT id, profile, selection FROM push_runs WHERE state = 'running' ORDER BY id DESC LIMIT 1").fetchone()
+        row = self._exec(
+            "SELECT id, profile, selection FROM push_runs WHERE state = 'running' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         if row is None:
             return None
-        pending = [r[0] for r in self._exec(
-            "SELECT camera FROM push_cameras WHERE run_id = ? AND result = 'pending' ORDER BY camera", (row[0],))]
+        pending = [
+            r[0]
+            for r in self._exec(
+                "SELECT camera FROM push_cameras WHERE run_id = ? AND result = 'pending' ORDER BY camera",
+                (row[0],),
+            )
+        ]
         return int(row[0]), str(row[1]), str(row[2]), pending
 
     def failed_last_run(self) -> list[str]:
         """Cameras the newest finished run did not manage to change (for `--limit @failed`)."""
-        row = self._exec("SELECT id FROM push_runs WHERE state != 'running' ORDER BY id DESC LIMIT 1").fetchone()
+        row = self._exec(
+            "SELECT id FROM push_runs WHERE state != 'running' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         if row is None:
             return []
         marks = ",".join("?" * len(FAILED_RESULTS))
-        return [r[0] for r in self._exec(
-            f"SELECT camera FROM push_cameras WHERE run_id = ? AND result IN ({marks}) ORDER BY camera",
-            (row[0], *FAILED_RESULTS))]
+        return [
+            r[0]
+            for r in self._exec(
+                f"SELECT camera FROM push_cameras WHERE run_id = ? AND result IN ({marks}) ORDER BY camera",
+                (row[0], *FAILED_RESULTS),
+            )
+        ]
 
     # ------------------------------------------------------------------ cameras and writes
 
-    def camera_result(self, run_id: int, camera: str, result: str, error: str | None = None) -> None:
+    def camera_result(
+        self, run_id: int, camera: str, result: str, error: str | None = None
+    ) -> None:
         self._exec(
             "INSERT INTO push_cameras (run_id, camera, result, error, at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, camera) DO UPDATE SET result = excluded.result, error = excluded.error, at = excluded.at",
@@ -147,7 +168,10 @@ class Journal:
         return int(cur.lastrowid or 0)
 
     def mark(self, write_id: int, state: str, error: str | None = None) -> None:
-        self._exec("UPDATE push_writes SET state = ?, error = ?, at = ? WHERE id = ?", (state, error, _now(), write_id))
+        self._exec(
+            "UPDATE push_writes SET state = ?, error = ?, at = ? WHERE id = ?",
+            (state, error, _now(), write_id),
+        )
 
     def latest_states(self, setting: str, new: Any) -> dict[str, str]:
         """Camera -> state of its newest write of ``setting`` to ``new`` (password rotation asks
@@ -164,4 +188,7 @@ class Journal:
             f"SELECT at, run_id, camera, setting, old, new, state, error FROM push_writes {where} ORDER BY id DESC LIMIT ?",
             (*args, limit),
         ).fetchall()
-        return [AuditRow(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7]) for r in rows]
+        return [
+            AuditRow(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7])
+            for r in rows
+        ]

@@ -93,7 +93,12 @@ def site_positions(cameras: Sequence[Camera], everyone: Sequence[Camera]) -> dic
 
 
 async def plan_push(
-    cameras: Sequence[Camera], workspace: Workspace, profile: Profile, *, timeout_s: float = 10.0, concurrency: int = 64,
+    cameras: Sequence[Camera],
+    workspace: Workspace,
+    profile: Profile,
+    *,
+    timeout_s: float = 10.0,
+    concurrency: int = 64,
     rotated: Collection[str] = (),
 ) -> list[PlannedCamera]:
     """Read every camera (bounded concurrency) and plan it. Sends no write.
@@ -108,11 +113,19 @@ async def plan_push(
         async with sem:
             cred = workspace.credential_for(cam)
             if cred is None:
-                return PlannedCamera(cam, positions[cam.name], CameraPlan(cam.name, error="no credentials configured"))
+                return PlannedCamera(
+                    cam,
+                    positions[cam.name],
+                    CameraPlan(cam.name, error="no credentials configured"),
+                )
             current = await read_settings(cam, cred, timeout_s=timeout_s)
         if isinstance(current, str):
             return PlannedCamera(cam, positions[cam.name], CameraPlan(cam.name, error=current))
-        return PlannedCamera(cam, positions[cam.name], plan_camera(profile, current, camera=cam.name, site=cam.site, n=positions[cam.name]))
+        return PlannedCamera(
+            cam,
+            positions[cam.name],
+            plan_camera(profile, current, camera=cam.name, site=cam.site, n=positions[cam.name]),
+        )
 
     planned = list(await asyncio.gather(*(one(c) for c in cameras)))
     return [_with_rotation(p, profile, set(rotated)) for p in planned]
@@ -131,9 +144,16 @@ def _with_rotation(p: PlannedCamera, profile: Profile, rotated: set[str]) -> Pla
         return p
     if name is not None and p.camera.name in rotated:
         # Verified on the pending rotation's password by an earlier run: nothing to do here.
-        return replace(p, plan=replace(p.plan, unchanged=(*p.plan.unchanged, rotate.planned_change(name).setting)))
+        return replace(
+            p,
+            plan=replace(
+                p.plan, unchanged=(*p.plan.unchanged, rotate.planned_change(name).setting)
+            ),
+        )
     if name is None:
-        if p.camera.credentials in profile.rotate:  # inline username/password win over the named one
+        if (
+            p.camera.credentials in profile.rotate
+        ):  # inline username/password win over the named one
             why = f"users.{p.camera.credentials}.password: not rotated (the camera has an inline password)"
             return replace(p, plan=replace(p.plan, unsupported=(*p.plan.unsupported, why)))
         return p
@@ -161,7 +181,14 @@ def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-async def _transaction(pc: PlannedCamera, workspace: Workspace, profile: Profile, journal: Journal, run_id: int, timeout_s: float) -> CameraOutcome:
+async def _transaction(
+    pc: PlannedCamera,
+    workspace: Workspace,
+    profile: Profile,
+    journal: Journal,
+    run_id: int,
+    timeout_s: float,
+) -> CameraOutcome:
     cam = pc.camera
     cred = workspace.credential_for(cam)
     if cred is None:
@@ -176,9 +203,15 @@ async def _transaction(pc: PlannedCamera, workspace: Workspace, profile: Profile
     touched: list[str] = []
     error: str | None = None
     for group in plan.groups:
-        ids = [journal.intent(run_id, cam.name, c.setting, c.old, c.new) for c in plan.changes if c.group == group]
+        ids = [
+            journal.intent(run_id, cam.name, c.setting, c.old, c.new)
+            for c in plan.changes
+            if c.group == group
+        ]
         touched.append(group)  # a failed Set may still have half-applied: restore it too
-        error = await write_group(cam, cred, group, _values(plan.changes, group, new=True), timeout_s=timeout_s)
+        error = await write_group(
+            cam, cred, group, _values(plan.changes, group, new=True), timeout_s=timeout_s
+        )
         for i in ids:
             journal.mark(i, "failed" if error else "written", error)
         if error:
@@ -195,8 +228,17 @@ async def _transaction(pc: PlannedCamera, workspace: Workspace, profile: Profile
     return await _restore(cam, cred, plan, touched, snapshot, journal, run_id, error, timeout_s)
 
 
-async def _restore(cam: Camera, cred: Any, plan: CameraPlan, touched: list[str], snapshot: DeviceSettings,
-                   journal: Journal, run_id: int, error: str, timeout_s: float) -> CameraOutcome:
+async def _restore(
+    cam: Camera,
+    cred: Any,
+    plan: CameraPlan,
+    touched: list[str],
+    snapshot: DeviceSettings,
+    journal: Journal,
+    run_id: int,
+    error: str,
+    timeout_s: float,
+) -> CameraOutcome:
     changes = [c for c in plan.changes if group_of(c.setting) in touched]
     problems: list[str] = []
     # Write back only what actually changed: a refused Set changed nothing, and writing it
@@ -209,7 +251,11 @@ async def _restore(cam: Camera, cred: Any, plan: CameraPlan, touched: list[str],
         if any(v is None for v in old.values()):
             problems.append(f"{group}: previous value unknown")
             continue
-        ids = [journal.intent(run_id, cam.name, c.setting, c.new, c.old) for c in changes if c.group == group]
+        ids = [
+            journal.intent(run_id, cam.name, c.setting, c.new, c.old)
+            for c in changes
+            if c.group == group
+        ]
         why = await write_group(cam, cred, group, old, timeout_s=timeout_s)
         for i in ids:
             journal.mark(i, "failed" if why else "restored", why)
@@ -219,8 +265,13 @@ async def _restore(cam: Camera, cred: Any, plan: CameraPlan, touched: list[str],
         after = await read_settings(cam, cred, timeout_s=timeout_s)
         problems = [after] if isinstance(after, str) else _mismatches(changes, after, new=False)
     if problems:
-        return CameraOutcome(cam.name, "not-restorable", plan.changes, plan.unsupported,
-                             f"{error}; RESTORE FAILED: {'; '.join(problems)}")
+        return CameraOutcome(
+            cam.name,
+            "not-restorable",
+            plan.changes,
+            plan.unsupported,
+            f"{error}; RESTORE FAILED: {'; '.join(problems)}",
+        )
     return CameraOutcome(cam.name, "restored", plan.changes, plan.unsupported, error)
 
 
@@ -239,8 +290,12 @@ async def apply_push(
     todo = [p for p in planned if p.plan.changes or p.plan.error]
     for p in planned:
         if not (p.plan.changes or p.plan.error):
-            report.outcomes.append(CameraOutcome(p.camera.name, "unchanged", unsupported=p.plan.unsupported))
-    run_id = report.run_id = journal.start_run(profile.source, selection, [p.camera.name for p in todo])
+            report.outcomes.append(
+                CameraOutcome(p.camera.name, "unchanged", unsupported=p.plan.unsupported)
+            )
+    run_id = report.run_id = journal.start_run(
+        profile.source, selection, [p.camera.name for p in todo]
+    )
     # Rotation step 1 (new passwords in the secrets file) before any camera is touched; a
     # rotation already under way is finished (promoted) even when no camera is left to do.
     wanted = sorted({n for p in todo if (n := _rotated_name(p.camera, profile)) is not None})
@@ -252,22 +307,34 @@ async def apply_push(
     async def one(pc: PlannedCamera) -> CameraOutcome:
         async with sem:
             try:
-                async with asyncio.timeout(options.timeout_s * 4):  # four reads/writes at most, each bounded
-                    out = await _transaction(pc, workspace, profile, journal, run_id, options.timeout_s)
+                async with asyncio.timeout(
+                    options.timeout_s * 4
+                ):  # four reads/writes at most, each bounded
+                    out = await _transaction(
+                        pc, workspace, profile, journal, run_id, options.timeout_s
+                    )
             except TimeoutError:
-                out = CameraOutcome(pc.camera.name, "failed", pc.plan.changes, error="transaction deadline reached")
+                out = CameraOutcome(
+                    pc.camera.name, "failed", pc.plan.changes, error="transaction deadline reached"
+                )
             name = _rotated_name(pc.camera, profile)
             cred = workspace.credential_for(pc.camera)
             if name in rotations and out.result in ("changed", "unchanged"):
-                out, cred = await _rotate(pc, out, rotations[name], workspace, journal, run_id, options.timeout_s)
+                out, cred = await _rotate(
+                    pc, out, rotations[name], workspace, journal, run_id, options.timeout_s
+                )
         # Outside the concurrency slot: cameras queued behind their site's reboot must not keep
         # other sites' cameras from being worked on.
         if needs_reboot(profile.reboot, out.result == "changed") and cred is not None:
             async with throttle.site(pc.camera.site):
-                why = await reboot_and_wait(pc.camera, cred, timeout_s=options.timeout_s,
-                                            wait_s=options.reboot_wait_s)
-            out = replace(out, rebooted=True) if why is None else replace(
-                out, result="failed", rebooted=True, error=f"changed; {why}")
+                why = await reboot_and_wait(
+                    pc.camera, cred, timeout_s=options.timeout_s, wait_s=options.reboot_wait_s
+                )
+            out = (
+                replace(out, rebooted=True)
+                if why is None
+                else replace(out, result="failed", rebooted=True, error=f"changed; {why}")
+            )
         journal.camera_result(run_id, out.name, out.result, out.error)
         if on_result is not None:
             on_result(out)
@@ -281,12 +348,16 @@ async def apply_push(
         failures = sum(o.result in FAILED for o in outcomes)
         if exceeds(failures, len(outcomes), options.max_fail_pct):
             label = "canary" if number == 0 and options.canary else f"batch {number + 1}"
-            report.aborted = (f"{label}: {failures} of {len(outcomes)} cameras failed, more than "
-                              f"--max-fail {options.max_fail_pct:g}%")
-            rest = [todo[i] for later in plan_batches[number + 1:] for i in later]
+            report.aborted = (
+                f"{label}: {failures} of {len(outcomes)} cameras failed, more than "
+                f"--max-fail {options.max_fail_pct:g}%"
+            )
+            rest = [todo[i] for later in plan_batches[number + 1 :] for i in later]
             for p in rest:
                 journal.camera_result(run_id, p.camera.name, "skipped", "rollout aborted")
-                report.outcomes.append(CameraOutcome(p.camera.name, "skipped", p.plan.changes, error="rollout aborted"))
+                report.outcomes.append(
+                    CameraOutcome(p.camera.name, "skipped", p.plan.changes, error="rollout aborted")
+                )
             break
     for name, rot in rotations.items():
         # Step 5: promote only when every camera of the credential is on the new password.
@@ -295,8 +366,15 @@ async def apply_push(
     return report
 
 
-async def _rotate(pc: PlannedCamera, out: CameraOutcome, rot: rotate.Rotation, workspace: Workspace,
-                  journal: Journal, run_id: int, timeout_s: float) -> tuple[CameraOutcome, Any]:
+async def _rotate(
+    pc: PlannedCamera,
+    out: CameraOutcome,
+    rot: rotate.Rotation,
+    workspace: Workspace,
+    journal: Journal,
+    run_id: int,
+    timeout_s: float,
+) -> tuple[CameraOutcome, Any]:
     """Rotation steps 2-4 on a camera whose settings transaction ended well; the outcome merged."""
     cam = pc.camera
     cred = workspace.credential_for(cam)

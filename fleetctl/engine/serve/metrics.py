@@ -69,32 +69,63 @@ class FleetCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         m = self.view if self.view is not None else MetricsView.of(self.monitor)
-        up = GaugeMetricFamily("fleetctl_camera_up", "1 if the camera answered its last check", labels=CAMERA_LABELS)
+        up = GaugeMetricFamily(
+            "fleetctl_camera_up", "1 if the camera answered its last check", labels=CAMERA_LABELS
+        )
         status = GaugeMetricFamily(
-            "fleetctl_camera_status", "Last reported status, one-hot (after flap damping)", labels=[*CAMERA_LABELS, "status"]
+            "fleetctl_camera_status",
+            "Last reported status, one-hot (after flap damping)",
+            labels=[*CAMERA_LABELS, "status"],
         )
         problem = GaugeMetricFamily(
-            "fleetctl_camera_problem", "1 for each kind of problem present", labels=[*CAMERA_LABELS, "kind", "severity"]
+            "fleetctl_camera_problem",
+            "1 for each kind of problem present",
+            labels=[*CAMERA_LABELS, "kind", "severity"],
         )
         clock = GaugeMetricFamily(
-            "fleetctl_camera_clock_offset_seconds", "Camera clock minus this host's clock", labels=CAMERA_LABELS
+            "fleetctl_camera_clock_offset_seconds",
+            "Camera clock minus this host's clock",
+            labels=CAMERA_LABELS,
         )
-        fps = GaugeMetricFamily("fleetctl_camera_stream_fps", "Measured frames per second", labels=[*CAMERA_LABELS, "profile"])
+        fps = GaugeMetricFamily(
+            "fleetctl_camera_stream_fps",
+            "Measured frames per second",
+            labels=[*CAMERA_LABELS, "profile"],
+        )
         bps = GaugeMetricFamily(
-            "fleetctl_camera_stream_bitrate_bits_per_second", "Measured stream bitrate", labels=[*CAMERA_LABELS, "profile"]
+            "fleetctl_camera_stream_bitrate_bits_per_second",
+            "Measured stream bitrate",
+            labels=[*CAMERA_LABELS, "profile"],
         )
-        used = GaugeMetricFamily("fleetctl_camera_storage_used_bytes", "Recording storage used", labels=[*CAMERA_LABELS, "medium"])
-        total = GaugeMetricFamily("fleetctl_camera_storage_size_bytes", "Recording storage size", labels=[*CAMERA_LABELS, "medium"])
+        used = GaugeMetricFamily(
+            "fleetctl_camera_storage_used_bytes",
+            "Recording storage used",
+            labels=[*CAMERA_LABELS, "medium"],
+        )
+        total = GaugeMetricFamily(
+            "fleetctl_camera_storage_size_bytes",
+            "Recording storage size",
+            labels=[*CAMERA_LABELS, "medium"],
+        )
         last = GaugeMetricFamily(
-            "fleetctl_camera_last_check_timestamp_seconds", "When the camera was last checked", labels=CAMERA_LABELS
+            "fleetctl_camera_last_check_timestamp_seconds",
+            "When the camera was last checked",
+            labels=CAMERA_LABELS,
         )
         probe = GaugeMetricFamily(
-            "fleetctl_camera_probe_duration_seconds", "Duration of each probe in the last check", labels=[*CAMERA_LABELS, "probe"]
+            "fleetctl_camera_probe_duration_seconds",
+            "Duration of each probe in the last check",
+            labels=[*CAMERA_LABELS, "probe"],
         )
         site_counts: Counter[tuple[str, str]] = Counter()
         for name, r in m.latest.items():
             dev = r.device
-            labels = [r.site, name, _vendor(dev.manufacturer if dev else None), (dev.model if dev else None) or "unknown"]
+            labels = [
+                r.site,
+                name,
+                _vendor(dev.manufacturer if dev else None),
+                (dev.model if dev else None) or "unknown",
+            ]
             offline = any(p.kind is ProblemKind.OFFLINE for p in r.problems)
             up.add_metric(labels, 0.0 if offline else 1.0)
             for s in STATUSES:
@@ -125,16 +156,30 @@ class FleetCollector(Collector):
             site_counts[(r.site, r.status.value)] += 1
         yield from (up, status, problem, clock, fps, bps, used, total, last, probe)
 
-        sites = GaugeMetricFamily("fleetctl_site_cameras", "Cameras per site by reported status", labels=["site", "status"])
+        sites = GaugeMetricFamily(
+            "fleetctl_site_cameras",
+            "Cameras per site by reported status",
+            labels=["site", "status"],
+        )
         for site in sorted({s for s, _ in site_counts} | {c.site for c in m.cameras}):
             for s in STATUSES:
                 sites.add_metric([site, s], float(site_counts[(site, s)]))
         yield sites
-        yield GaugeMetricFamily("fleetctl_cameras", "Cameras monitored", value=float(len(m.cameras)))
-        yield CounterMetricFamily("fleetctl_cycles", "Completed check cycles", value=float(m.cycles))
-        yield CounterMetricFamily("fleetctl_cycle_overruns", "Cycles longer than the interval", value=float(m.overruns))
+        yield GaugeMetricFamily(
+            "fleetctl_cameras", "Cameras monitored", value=float(len(m.cameras))
+        )
+        yield CounterMetricFamily(
+            "fleetctl_cycles", "Completed check cycles", value=float(m.cycles)
+        )
+        yield CounterMetricFamily(
+            "fleetctl_cycle_overruns", "Cycles longer than the interval", value=float(m.overruns)
+        )
         if m.last_cycle_s is not None:
-            yield GaugeMetricFamily("fleetctl_cycle_duration_seconds", "Duration of the last cycle", value=m.last_cycle_s)
+            yield GaugeMetricFamily(
+                "fleetctl_cycle_duration_seconds",
+                "Duration of the last cycle",
+                value=m.last_cycle_s,
+            )
 
 
 class Exposition:
@@ -159,7 +204,8 @@ class Exposition:
             if hit is None or hit[0] != view.version:
                 self.collector.view = view
                 try:
-                    body = generate_openmetrics(self.registry) if openmetrics else generate_text(self.registry)  # type: ignore[no-untyped-call]
+                    render = generate_openmetrics if openmetrics else generate_text
+                    body = render(self.registry)  # type: ignore[no-untyped-call]
                 finally:
                     self.collector.view = None
                 hit = self._cache[openmetrics] = (view.version, body)

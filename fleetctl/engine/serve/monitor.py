@@ -99,7 +99,11 @@ class Monitor:
             elapsed = time.monotonic() - started
             if elapsed > self.options.interval_s:
                 self.overruns += 1
-                log.warning("a cycle took %.1f s, longer than the %.0f s interval", elapsed, self.options.interval_s)
+                log.warning(
+                    "a cycle took %.1f s, longer than the %.0f s interval",
+                    elapsed,
+                    self.options.interval_s,
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), max(0.0, self.options.interval_s - elapsed))
         await self.close()
@@ -156,7 +160,9 @@ class Monitor:
         finally:
             self._sem.release()
         results.append(measured)
-        state, shown, transition = damp_report(self._damp.get(cam.name, DampState()), measured, self.options.flap_checks)
+        state, shown, transition = damp_report(
+            self._damp.get(cam.name, DampState()), measured, self.options.flap_checks
+        )
         self._damp[cam.name] = state
         if self.history is not None:
             shown = self.history.annotate(shown)
@@ -164,7 +170,9 @@ class Monitor:
         self.last_checked[cam.name] = time.time()
         self.version += 1
         if transition is not None and self.notifier is not None:
-            task = asyncio.create_task(self.notifier(Notification(transition, shown, datetime.now(UTC))))
+            task = asyncio.create_task(
+                self.notifier(Notification(transition, shown, datetime.now(UTC)))
+            )
             self._notify_tasks.add(task)
             task.add_done_callback(self._notify_tasks.discard)
 

@@ -19,7 +19,8 @@ def payload(note: Notification) -> dict[str, object]:
         "host": r.host,
         "status": r.status.value,
         "problems": [
-            {"kind": p.kind.value, "severity": p.severity.value, "message": p.message} for p in r.problems
+            {"kind": p.kind.value, "severity": p.severity.value, "message": p.message}
+            for p in r.problems
         ],
     }
 

@@ -51,7 +51,12 @@ from fleetctl.sim.vendors import FLAVOURS
 # Canonical prefix of each service namespace (envelope() rewrites them per vendor).
 _PREFIX = {v: k for k, v in NS.items()}
 
-_LOADED = (onvif_device, onvif_media, onvif_network, onvif_recording)  # importing them registers their ops
+_LOADED = (
+    onvif_device,
+    onvif_media,
+    onvif_network,
+    onvif_recording,
+)  # importing them registers their ops
 
 _BODY = f"{{{NS['env']}}}Body"
 _HEADER = f"{{{NS['env']}}}Header"
@@ -61,13 +66,13 @@ _CREATED = f"{{{WSU_NS}}}Created"
 _HANG = Response(0)  # marker from _soap(): never answer this request (a write that hangs)
 HUGE_BYTES = 50 * 1024 * 1024
 _CHUNK = b"A" * 65536  # shared: a 50 MB reply streams from this, never held per request
-_UNAUTHORIZED_HTML = b"<html><head><title>401 Unauthorized</title></head><body>Unauthorized</body></html>"
+_UNAUTHORIZED_HTML = (
+    b"<html><head><title>401 Unauthorized</title></head><body>Unauthorized</body></html>"
+)
 
 
 def _bomb(flavour_env: str) -> bytes:
-    levels = "".join(
-        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
-    )
+    levels = "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
     return (
         f'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol0 "lol">{levels}]>'
         f'<{flavour_env}:Envelope xmlns:{flavour_env}="{NS["env"]}"><{flavour_env}:Body>'
@@ -78,10 +83,13 @@ def _bomb(flavour_env: str) -> bytes:
 
 
 def _huge(env: str) -> Response:
-    head = (f'<?xml version="1.0"?>\n<{env}:Envelope xmlns:{env}="{NS["env"]}"><{env}:Body>'
-            f'<tds:GetDeviceInformationResponse xmlns:tds="{NS["tds"]}"><tds:Manufacturer>').encode()
-    tail = (f"</tds:Manufacturer></tds:GetDeviceInformationResponse></{env}:Body>"
-            f"</{env}:Envelope>").encode()
+    head = (
+        f'<?xml version="1.0"?>\n<{env}:Envelope xmlns:{env}="{NS["env"]}"><{env}:Body>'
+        f'<tds:GetDeviceInformationResponse xmlns:tds="{NS["tds"]}"><tds:Manufacturer>'
+    ).encode()
+    tail = (
+        f"</tds:Manufacturer></tds:GetDeviceInformationResponse></{env}:Body></{env}:Envelope>"
+    ).encode()
 
     async def stream() -> AsyncIterator[bytes]:
         yield head
@@ -118,8 +126,11 @@ class CameraApp:
         self.cam = cam
         self.flavour = FLAVOURS[cam.vendor]
         self._on_reboot = on_reboot
-        self._services = {MEDIA2: self.flavour.media2, RECORDING: self.flavour.recording,
-                          SEARCH: self.flavour.recording}
+        self._services = {
+            MEDIA2: self.flavour.media2,
+            RECORDING: self.flavour.recording,
+            SEARCH: self.flavour.recording,
+        }
 
     def __call__(self, req: Request) -> Response | Awaitable[Response]:
         """The reply, at once; an awaitable only when a fault makes the camera wait or hang."""
@@ -148,20 +159,28 @@ class CameraApp:
         else:
             resp = self._vendor(req)
         if cam.faults and cam.has("drip") and resp.stream is None:
-            return Response(resp.status, resp.body, resp.content_type, resp.headers,
-                            drip_s=cam.fault_params.get("drip_s", 0.1))
+            return Response(
+                resp.status,
+                resp.body,
+                resp.content_type,
+                resp.headers,
+                drip_s=cam.fault_params.get("drip_s", 0.1),
+            )
         return resp
 
     def _vendor(self, req: Request) -> Response:
-        if req.path not in (vendor_storage.ISAPI_PATH, vendor_storage.DAHUA_PATH) or \
-                not self.flavour.storage_api:
+        if (
+            req.path not in (vendor_storage.ISAPI_PATH, vendor_storage.DAHUA_PATH)
+            or not self.flavour.storage_api
+        ):
             return Response(404, b"Not Found", content_type="text/plain")
         self.cam.counters.requests[req.path] += 1
         result = self._digest(req)
         if not result.ok:
             return self._challenge(result)
-        return vendor_storage.route(self.cam, self.flavour.storage_api, req) or \
-            Response(404, b"Not Found", content_type="text/plain")
+        return vendor_storage.route(self.cam, self.flavour.storage_api, req) or Response(
+            404, b"Not Found", content_type="text/plain"
+        )
 
     def _digest(self, req: Request) -> AuthResult:
         header = req.headers.get("authorization", "")
@@ -172,8 +191,12 @@ class CameraApp:
 
     def _challenge(self, result: AuthResult) -> Response:
         stale = result.reason == "stale nonce"
-        return Response(401, _UNAUTHORIZED_HTML, content_type="text/html",
-                        headers=(("WWW-Authenticate", digest_challenge(self.cam, stale)),))
+        return Response(
+            401,
+            _UNAUTHORIZED_HTML,
+            content_type="text/html",
+            headers=(("WWW-Authenticate", digest_challenge(self.cam, stale)),),
+        )
 
     def _reply(self, body: bytes, status: int = 200) -> Response:
         cam, env = self.cam, self.flavour.prefixes["env"]
@@ -204,8 +227,9 @@ class CameraApp:
         cam.counters.requests[name] += 1
         operation = OPS.get((ns, name))
         if operation is None or not self._services.get(ns, True):
-            return self._fault(SoapFault("ter:ActionNotSupported", f"{name} is not supported",
-                                         sender=False))
+            return self._fault(
+                SoapFault("ter:ActionNotSupported", f"{name} is not supported", sender=False)
+            )
         username = ""
         if operation.auth:
             denied, username = self._authenticate(req, root)
@@ -244,13 +268,19 @@ class CameraApp:
         for child in token:  # one pass; the first of each name counts, as find() would
             fields.setdefault(child.tag, child)
         pw = fields.get(_PASSWORD)
-        result = record(cam, check_wsse(
-            cam, _text(fields.get(_USERNAME)).strip(),
-            (pw.text or "") if pw is not None else "",
-            pw.get("Type", "") if pw is not None else "",
-            _text(fields.get(_NONCE)).strip(), _text(fields.get(_CREATED)),
-            self.flavour.auth_window_s, zulu_only=self.flavour.zulu_only,
-        ))
+        result = record(
+            cam,
+            check_wsse(
+                cam,
+                _text(fields.get(_USERNAME)).strip(),
+                (pw.text or "") if pw is not None else "",
+                pw.get("Type", "") if pw is not None else "",
+                _text(fields.get(_NONCE)).strip(),
+                _text(fields.get(_CREATED)),
+                self.flavour.auth_window_s,
+                zulu_only=self.flavour.zulu_only,
+            ),
+        )
         if not result.ok:
             return self._fault(SoapFault("ter:NotAuthorized", "Sender not Authorized")), ""
         return None, result.username

@@ -64,8 +64,17 @@ def _password(cam: SimCamera, username: str) -> str | None:
     return user.password if user is not None else None
 
 
-def check_wsse(cam: SimCamera, username: str, password: str, ptype: str, nonce_b64: str,
-               created: str, window_s: float, *, zulu_only: bool = False) -> AuthResult:
+def check_wsse(
+    cam: SimCamera,
+    username: str,
+    password: str,
+    ptype: str,
+    nonce_b64: str,
+    created: str,
+    window_s: float,
+    *,
+    zulu_only: bool = False,
+) -> AuthResult:
     """Verify one UsernameToken (fields already extracted from the Security header)."""
     if locked(cam):
         return AuthResult(False, username, "locked")
@@ -107,8 +116,7 @@ def _nonce_at(second: int) -> str:
 
 
 def digest_challenge(cam: SimCamera, stale: bool = False) -> str:
-    value = f'Digest realm="{realm(cam)}", qop="auth", nonce="{_nonce(time.time())}", ' \
-            'algorithm=MD5'
+    value = f'Digest realm="{realm(cam)}", qop="auth", nonce="{_nonce(time.time())}", algorithm=MD5'
     return value + (", stale=true" if stale else "")
 
 

@@ -78,9 +78,12 @@ def set_system_date_and_time(ctx: Ctx, req: Any) -> str:
     if kind == "Manual" and utc is not None:
         try:
             when = datetime(
-                int(text(utc, "tt:Date/tt:Year")), int(text(utc, "tt:Date/tt:Month")),
-                int(text(utc, "tt:Date/tt:Day")), int(text(utc, "tt:Time/tt:Hour")),
-                int(text(utc, "tt:Time/tt:Minute")), int(text(utc, "tt:Time/tt:Second")),
+                int(text(utc, "tt:Date/tt:Year")),
+                int(text(utc, "tt:Date/tt:Month")),
+                int(text(utc, "tt:Date/tt:Day")),
+                int(text(utc, "tt:Time/tt:Hour")),
+                int(text(utc, "tt:Time/tt:Minute")),
+                int(text(utc, "tt:Time/tt:Second")),
                 tzinfo=UTC,
             )
         except ValueError as err:
@@ -109,8 +112,10 @@ def services(ctx: Ctx) -> list[tuple[str, str, int, int]]:
     if fl.media2:
         out.append((MEDIA2, f"{b}/onvif/media2_service", 2, 60))
     if fl.recording:
-        out += [(RECORDING, f"{b}/onvif/recording_service", 2, 40),
-                (SEARCH, f"{b}/onvif/search_service", 2, 40)]
+        out += [
+            (RECORDING, f"{b}/onvif/recording_service", 2, 40),
+            (SEARCH, f"{b}/onvif/search_service", 2, 40),
+        ]
     return out
 
 
@@ -151,7 +156,8 @@ def get_capabilities(ctx: Ctx, req: Any) -> str:
 def scopes(ctx: Ctx) -> list[str]:
     c = ctx.cam
     return [
-        "onvif://www.onvif.org/type/video_encoder", "onvif://www.onvif.org/Profile/Streaming",
+        "onvif://www.onvif.org/type/video_encoder",
+        "onvif://www.onvif.org/Profile/Streaming",
         f"onvif://www.onvif.org/hardware/{_pct(c.model)}",
         f"onvif://www.onvif.org/name/{_pct(c.manufacturer + ' ' + c.model)}",
         f"onvif://www.onvif.org/location/{_pct(c.site)}",
@@ -186,5 +192,7 @@ def get_system_uris(ctx: Ctx, req: Any) -> str:
 def system_reboot(ctx: Ctx, req: Any) -> str:
     # Answer first, then go away: the fleet schedules the outage after this reply is written.
     ctx.reboot()
-    return "<tds:SystemRebootResponse><tds:Message>Rebooting in 2 seconds</tds:Message>" \
-           "</tds:SystemRebootResponse>"
+    return (
+        "<tds:SystemRebootResponse><tds:Message>Rebooting in 2 seconds</tds:Message>"
+        "</tds:SystemRebootResponse>"
+    )

@@ -12,8 +12,17 @@ from fleetctl.sim.model import EncoderConfig, MediaProfile
 from fleetctl.sim.onvif.soap import MEDIA, MEDIA2, Ctx, SoapFault, find, op, text, x
 
 # What the options advertise; Set outside them is refused (check ...Options first, FIELD-NOTES).
-RESOLUTIONS = ((3840, 2160), (2688, 1520), (2560, 1440), (1920, 1080), (1280, 720), (704, 576),
-               (640, 480), (640, 360), (352, 288))
+RESOLUTIONS = (
+    (3840, 2160),
+    (2688, 1520),
+    (2560, 1440),
+    (1920, 1080),
+    (1280, 720),
+    (704, 576),
+    (640, 480),
+    (640, 360),
+    (352, 288),
+)
 FPS_RANGE = (1, 30)
 BITRATE_RANGE = (32, 16384)
 GOP_RANGE = (1, 400)
@@ -102,15 +111,19 @@ def get_stream_uri(ctx: Ctx, req: Any) -> str:
 @op(MEDIA, "GetVideoEncoderConfigurations")
 def get_video_encoder_configurations(ctx: Ctx, req: Any) -> str:
     items = "".join(encoder_xml(p.encoder, "trt:Configurations") for p in ctx.cam.profiles)
-    return f"<trt:GetVideoEncoderConfigurationsResponse>{items}" \
-           "</trt:GetVideoEncoderConfigurationsResponse>"
+    return (
+        f"<trt:GetVideoEncoderConfigurationsResponse>{items}"
+        "</trt:GetVideoEncoderConfigurationsResponse>"
+    )
 
 
 @op(MEDIA, "GetVideoEncoderConfiguration")
 def get_video_encoder_configuration(ctx: Ctx, req: Any) -> str:
     e = _encoder(ctx, text(req, "trt:ConfigurationToken"))
-    return f"<trt:GetVideoEncoderConfigurationResponse>{encoder_xml(e)}" \
-           "</trt:GetVideoEncoderConfigurationResponse>"
+    return (
+        f"<trt:GetVideoEncoderConfigurationResponse>{encoder_xml(e)}"
+        "</trt:GetVideoEncoderConfigurationResponse>"
+    )
 
 
 @op(MEDIA, "GetVideoEncoderConfigurationOptions")
@@ -183,12 +196,13 @@ def set_video_encoder_configuration(ctx: Ctx, req: Any) -> str:
 
 # -- Media2 -----------------------------------------------------------------------------------
 
+
 def _encoder2_xml(e: EncoderConfig, tag: str) -> str:
     return (
         f'<{tag} token="{x(e.token)}" GovLength="{e.gop}" Profile="{x(e.profile)}">'
         f"<tt:Name>{x(e.name)}</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>{x(e.encoding)}"
         f"</tt:Encoding><tt:Resolution><tt:Width>{e.width}</tt:Width><tt:Height>{e.height}"
-        f"</tt:Height></tt:Resolution><tt:RateControl ConstantBitRate=\"false\"><tt:FrameRateLimit>"
+        f'</tt:Height></tt:Resolution><tt:RateControl ConstantBitRate="false"><tt:FrameRateLimit>'
         f"{e.fps:g}</tt:FrameRateLimit><tt:BitrateLimit>{e.bitrate_kbps}</tt:BitrateLimit>"
         f"</tt:RateControl><tt:Quality>{e.quality:g}</tt:Quality></{tag}>"
     )
@@ -210,8 +224,10 @@ def get_stream_uri2(ctx: Ctx, req: Any) -> str:
     p = _profile(ctx, text(req, "tr2:ProfileToken"))
     if text(req, "tr2:Protocol", "RTSP") not in ("RTSP", "RtspUnicast", "RtspOverHttp"):
         raise SoapFault("ter:InvalidArgVal", "unsupported Protocol")
-    return f"<tr2:GetStreamUriResponse><tr2:Uri>{x(stream_uri(ctx, p))}</tr2:Uri>" \
-           "</tr2:GetStreamUriResponse>"
+    return (
+        f"<tr2:GetStreamUriResponse><tr2:Uri>{x(stream_uri(ctx, p))}</tr2:Uri>"
+        "</tr2:GetStreamUriResponse>"
+    )
 
 
 @op(MEDIA2, "GetVideoEncoderConfigurations")
@@ -221,8 +237,10 @@ def get_video_encoder_configurations2(ctx: Ctx, req: Any) -> str:
     if token and not encs:
         raise SoapFault("ter:NoConfig", f"no video encoder configuration {token!r}")
     items = "".join(_encoder2_xml(e, "tr2:Configurations") for e in encs)
-    return f"<tr2:GetVideoEncoderConfigurationsResponse>{items}" \
-           "</tr2:GetVideoEncoderConfigurationsResponse>"
+    return (
+        f"<tr2:GetVideoEncoderConfigurationsResponse>{items}"
+        "</tr2:GetVideoEncoderConfigurationsResponse>"
+    )
 
 
 @op(MEDIA2, "SetVideoEncoderConfiguration", write=True)

@@ -37,8 +37,12 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 
 # Requests are small and come from strangers: no DTDs, no entities, no network, no huge nodes.
 _PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-    remove_comments=True, remove_pis=True,
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
 )
 
 
@@ -105,9 +109,10 @@ def parse(body: bytes) -> Any:
 
 # -- helpers for operations: lxml lookups by namespace, never by prefix -------------------------
 
+
 @functools.cache
 def _steps(path: str) -> tuple[str, ...]:
-    """"tds:Name/tt:TZ" -> the Clark names of each step."""
+    """ "tds:Name/tt:TZ" -> the Clark names of each step."""
     return tuple(f"{{{NS[p]}}}{n}" for p, _, n in (step.partition(":") for step in path.split("/")))
 
 
@@ -150,6 +155,7 @@ def x(value: object) -> str:
 
 # -- envelopes --------------------------------------------------------------------------------
 
+
 @functools.cache
 def _prefixes(flavour: Flavour) -> dict[str, str]:
     return {p: flavour.prefixes.get(p, p) for p in NS}
@@ -170,8 +176,10 @@ def _frame(flavour: Flavour) -> tuple[bytes, bytes]:
     pre = _prefixes(flavour)
     decls = " ".join(f'xmlns:{pre[p]}="{uri}"' for p, uri in NS.items())
     env = pre["env"]
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{env}:Envelope {decls}><{env}:Header/>'
-            f"<{env}:Body>").encode(), f"</{env}:Body></{env}:Envelope>".encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<{env}:Envelope {decls}><{env}:Header/>'
+        f"<{env}:Body>"
+    ).encode(), f"</{env}:Body></{env}:Envelope>".encode()
 
 
 def envelope(flavour: Flavour, body_xml: str) -> bytes:

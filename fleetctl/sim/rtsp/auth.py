@@ -66,7 +66,9 @@ def authorized(
 ) -> bool:
     """Whether this request carries valid credentials of one of ``cam.users``."""
     if locked(cam):
-        return False  # the account lockout (sim/onvif/auth.py) covers every protocol, as on Hikvision
+        return (
+            False  # the account lockout (sim/onvif/auth.py) covers every protocol, as on Hikvision
+        )
     if flavour.needs_user_agent and "user-agent" not in headers:
         return False  # the firmware that 401s clients without a User-Agent (FIELD-NOTES)
     auth = headers.get("authorization", "")

@@ -36,8 +36,13 @@ MAX_HEADER_BYTES = 16 * 1024  # a request head larger than this is hostile: 400 
 MAX_BODY_BYTES = 64 * 1024
 _METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 _HANDLERS = {  # method -> RtspProtocol method that serves it (after authentication)
-    "DESCRIBE": "_describe", "SETUP": "_setup", "PLAY": "_play", "PAUSE": "_pause",
-    "TEARDOWN": "_teardown", "GET_PARAMETER": "_keepalive", "SET_PARAMETER": "_keepalive",
+    "DESCRIBE": "_describe",
+    "SETUP": "_setup",
+    "PLAY": "_play",
+    "PAUSE": "_pause",
+    "TEARDOWN": "_teardown",
+    "GET_PARAMETER": "_keepalive",
+    "SET_PARAMETER": "_keepalive",
 }
 _REASONS = {
     200: "OK",

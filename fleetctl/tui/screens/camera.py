@@ -26,8 +26,14 @@ _STATUS_STYLE = {"crit": "bold red", "unknown": "magenta", "warn": "yellow", "ok
 
 
 def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", expand=True,
-                  box=None, header_style="dim")
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        expand=True,
+        box=None,
+        header_style="dim",
+    )
     for col in columns:
         table.add_column(col, overflow="fold")
     return table
@@ -104,36 +110,67 @@ class CameraScreen(Screen[None]):
         parts: list[RenderableType] = []
         problems = _table("Problems", "severity", "kind", "problem", "since")
         for p in rep.problems:
-            problems.add_row(Text(p.severity.value, _STATUS_STYLE[p.severity.value]),
-                             p.kind.value, p.message, cells.ago(p.since))
+            problems.add_row(
+                Text(p.severity.value, _STATUS_STYLE[p.severity.value]),
+                p.kind.value,
+                p.message,
+                cells.ago(p.since),
+            )
         parts.append(problems if rep.problems else Text("No problems", style="green"))
         dev = rep.device
         info = _table("Device", "manufacturer", "model", "firmware", "serial", "clock")
-        info.add_row(*(v or cells.NOT_READ for v in (
-            dev and dev.manufacturer, dev and dev.model, dev and dev.firmware, dev and dev.serial)),
-            cells.clock_offset(rep.clock_offset_s))
+        info.add_row(
+            *(
+                v or cells.NOT_READ
+                for v in (
+                    dev and dev.manufacturer,
+                    dev and dev.model,
+                    dev and dev.firmware,
+                    dev and dev.serial,
+                )
+            ),
+            cells.clock_offset(rep.clock_offset_s),
+        )
         parts.append(info)
         steps = _table("Checks", "probe", "status", "ms", "detail")
         for step in rep.checks:
             ms = cells.number(step.duration_ms, 0)
-            steps.add_row(step.name, Text(step.status.value, _STATUS_STYLE[step.status.value]),
-                          ms, step.detail)
+            steps.add_row(
+                step.name,
+                Text(step.status.value, _STATUS_STYLE[step.status.value]),
+                ms,
+                step.detail,
+            )
         parts.append(steps if rep.checks else Text("Checks: none reported", style="dim"))
         streams = _table("Streams", "profile", "status", "codec", "size", "fps", "kbit/s", "url")
         for s in rep.streams:
             size = f"{s.width}x{s.height}" if s.width and s.height else cells.NOT_READ
             conf = f"/{s.configured_fps:g}" if s.configured_fps else ""
-            streams.add_row(s.profile or cells.NOT_READ, Text(s.status.value, _STATUS_STYLE[s.status.value]),
-                            s.codec or cells.NOT_READ,
-                            size, cells.number(s.fps) + conf, cells.number(s.bitrate_kbps, 0),
-                            cells.strip_userinfo(s.uri) if s.uri else cells.NOT_READ)
+            streams.add_row(
+                s.profile or cells.NOT_READ,
+                Text(s.status.value, _STATUS_STYLE[s.status.value]),
+                s.codec or cells.NOT_READ,
+                size,
+                cells.number(s.fps) + conf,
+                cells.number(s.bitrate_kbps, 0),
+                cells.strip_userinfo(s.uri) if s.uri else cells.NOT_READ,
+            )
         parts.append(streams if rep.streams else Text("Streams: none read", style="dim"))
         storage = _table("Storage", "name", "state", "used", "recording", "overwrite", "via")
         for st in rep.storage:
-            used = (f"{st.used_mb:.0f}/{st.total_mb:.0f} MB"
-                    if st.used_mb is not None and st.total_mb else cells.NOT_READ)
-            storage.add_row(st.name, st.state or cells.NOT_READ, used, _yes(st.recording),
-                            _yes(st.overwrite), st.source or cells.NOT_READ)
+            used = (
+                f"{st.used_mb:.0f}/{st.total_mb:.0f} MB"
+                if st.used_mb is not None and st.total_mb
+                else cells.NOT_READ
+            )
+            storage.add_row(
+                st.name,
+                st.state or cells.NOT_READ,
+                used,
+                _yes(st.recording),
+                _yes(st.overwrite),
+                st.source or cells.NOT_READ,
+            )
         parts.append(storage if rep.storage else Text("Storage: none reported", style="dim"))
         parts.append(self._timeline())
         return Group(*(Group(p, Text()) for p in parts))
@@ -144,8 +181,12 @@ class CameraScreen(Screen[None]):
             return Text("Timeline: no history yet", style="dim")
         table = _table("Timeline (newest first)", "when", "event", "status", "detail")
         for e in entries:
-            table.add_row(e.at.astimezone().strftime("%m-%d %H:%M"), e.event, e.status.value,
-                          f"{e.kind.value}: {e.message}" if e.kind else e.message)
+            table.add_row(
+                e.at.astimezone().strftime("%m-%d %H:%M"),
+                e.event,
+                e.status.value,
+                f"{e.kind.value}: {e.message}" if e.kind else e.message,
+            )
         return table
 
     # ------------------------------------------------------------------ quick actions

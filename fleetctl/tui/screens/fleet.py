@@ -54,7 +54,9 @@ class FleetScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
         yield FleetTable(self.fleet.model, id="table")
-        yield Input(placeholder="filter: site:NAME tag:T status:crit name-glob  (! negates)", id="filter")
+        yield Input(
+            placeholder="filter: site:NAME tag:T status:crit name-glob  (! negates)", id="filter"
+        )
         yield Input(placeholder="view: sites | cameras | help | q", id="command")
         yield Footer()
 
@@ -69,8 +71,9 @@ class FleetScreen(Screen[None]):
 
     def refresh_data(self, _: None = None) -> None:
         self.table.reload()
-        self.query_one(FleetHeader).show(self.fleet.model, self.fleet.progress,
-                                         read_only=self.fleet.read_only)
+        self.query_one(FleetHeader).show(
+            self.fleet.model, self.fleet.progress, read_only=self.fleet.read_only
+        )
 
     def _reshow(self) -> None:
         self.fleet.model.refilter()
@@ -104,8 +107,9 @@ class FleetScreen(Screen[None]):
         event.input.remove_class("-open")
         self.table.focus()
         if event.input.id == "command" and not self.fleet.switch_view(event.value):
-            self.notify(f"unknown view {event.value!r}: try sites, cameras, help, q",
-                        severity="error")
+            self.notify(
+                f"unknown view {event.value!r}: try sites, cameras, help, q", severity="error"
+            )
 
     def action_back(self) -> None:
         """esc: leave an open filter or command line; k9s-like, esc also clears the filter."""
@@ -186,8 +190,10 @@ def request_bulk(app: FleetApp, action: str, names: list[str], hidden: int = 0) 
         app.notify(f"{action}: not available yet", severity="warning")
         return
     if app.read_only:
-        app.notify(f"{MUTATING[action]}: disabled, fleetctl tui was started with --read-only",
-                   severity="error")
+        app.notify(
+            f"{MUTATING[action]}: disabled, fleetctl tui was started with --read-only",
+            severity="error",
+        )
         return
     question = f"{MUTATING[action].capitalize()} {target_words(len(names), hidden)}?"
 

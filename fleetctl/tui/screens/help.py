@@ -27,8 +27,10 @@ def binding_rows(bindings: Mapping[str, ActiveBinding]) -> list[tuple[str, str, 
             continue
         node = active.node
         own = type(node).__dict__.get("BINDINGS", ())
-        if not any(isinstance(x, Binding) and (x.action, x.description) == (b.action, b.description)
-                   for x in own):
+        if not any(
+            isinstance(x, Binding) and (x.action, x.description) == (b.action, b.description)
+            for x in own
+        ):
             where = "textual"  # inherited from Textual itself (focus, copy, palette): last
         elif isinstance(node, App):
             where = "app"
@@ -49,7 +51,9 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: 90%; border: thick $accent;
                                   background: $surface; padding: 0 1; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "close", "close help")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "close help")
+    ]
 
     def __init__(self, bindings: Mapping[str, ActiveBinding]) -> None:
         super().__init__()

@@ -54,12 +54,15 @@ __all__ = ["PushConfirm", "PushScreen", "PushSetup"]
 class PushConfirm(ModalScreen[PushOptions | None]):
     """The count, and the rollout: canary first, then batches, abort past max-fail. enter pushes."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="PushConfirm") + """
+    DEFAULT_CSS = (
+        _DIALOG_CSS.format(name="PushConfirm")
+        + """
     PushConfirm Horizontal { height: auto; }
     PushConfirm Horizontal Vertical { width: 1fr; height: auto; border: none; padding: 0 1 0 0; }
     PushConfirm Input { width: 100%; }
     PushConfirm #why { color: $error; }
     """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
 
     def __init__(self, question: str, todo: int, setup: PushSetup) -> None:
@@ -70,9 +73,11 @@ class PushConfirm(ModalScreen[PushOptions | None]):
         with Vertical():
             yield Label(self.question, id="question")
             with Horizontal():
-                for key, label, value, hint in (("canary", "canary", "1", "cameras first"),
-                                                ("batch", "batch: n or n%", "", "all"),
-                                                ("max-fail", "max-fail %", "0", "abort above")):
+                for key, label, value, hint in (
+                    ("canary", "canary", "1", "cameras first"),
+                    ("batch", "batch: n or n%", "", "all"),
+                    ("max-fail", "max-fail %", "0", "abort above"),
+                ):
                     with Vertical():
                         yield Label(label)
                         yield Input(value, placeholder=hint, id=key)
@@ -82,7 +87,9 @@ class PushConfirm(ModalScreen[PushOptions | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         values = {i.id: i.value for i in self.query(Input)}
         try:
-            opts = rollout(values["canary"], values["batch"], values["max-fail"], self.todo, self.setup)
+            opts = rollout(
+                values["canary"], values["batch"], values["max-fail"], self.todo, self.setup
+            )
         except UsageError as err:
             self.query_one("#why", Label).update(escape(str(err)))
             return
@@ -128,13 +135,23 @@ class PushScreen(Screen[None]):
         return cast("FleetApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Push a profile to {target_words(len(self.names), self.hidden)}: choose one", id="title")
+        yield Static(
+            f"Push a profile to {target_words(len(self.names), self.hidden)}: choose one",
+            id="title",
+        )
         with VerticalScroll(id="body"):
             paths = self.setup.profiles()
             yield OptionList(*(Option(p.name, id=str(p)) for p in paths), id="profiles")
-            yield Static("" if paths else f"no profiles (*.yaml) in {escape(str(self.setup.profiles_dir))}: "
-                         "fleetctl tui --profiles DIR", id="errors")
-            yield ProgressBar(total=len(self.names), show_eta=False, id="planning", classes="-hidden")
+            yield Static(
+                ""
+                if paths
+                else f"no profiles (*.yaml) in {escape(str(self.setup.profiles_dir))}: "
+                "fleetctl tui --profiles DIR",
+                id="errors",
+            )
+            yield ProgressBar(
+                total=len(self.names), show_eta=False, id="planning", classes="-hidden"
+            )
             yield Static("", id="plan", classes="-hidden")
             table: DataTable[str] = DataTable(cursor_type="row", id="outcomes", classes="-hidden")
             for col in ("camera", "result", "changes", "why"):
@@ -177,7 +194,9 @@ class PushScreen(Screen[None]):
             return
         self.profile = profile
         self.stage = "plan"
-        self._title(f"Planning {Path(path).name}: reading {len(self.names)} cameras (nothing is written)")
+        self._title(
+            f"Planning {Path(path).name}: reading {len(self.names)} cameras (nothing is written)"
+        )
         self._show("planning")
         self.plan_worker(profile)
 
@@ -195,8 +214,12 @@ class PushScreen(Screen[None]):
             journal = Journal(self.setup.journal_path)
             try:
                 # A rotation under way: reach each camera with the password the journal says it has.
-                ws, _ = await reconcile(self._workspace, journal, timeout_s=self.setup.timeout_s,
-                                        concurrency=self.setup.concurrency)
+                ws, _ = await reconcile(
+                    self._workspace,
+                    journal,
+                    timeout_s=self.setup.timeout_s,
+                    concurrency=self.setup.concurrency,
+                )
                 rotated = verified_cameras(ws, journal)
             finally:
                 journal.close()
@@ -212,7 +235,9 @@ class PushScreen(Screen[None]):
             # One camera per call so the bar moves as each is read (positions come from the
             # whole inventory, so {n} in a hostname pattern is the same as a fleet-wide plan).
             async with sem:
-                (p,) = await plan_push([cam], ws, profile, timeout_s=self.setup.timeout_s, rotated=rotated)
+                (p,) = await plan_push(
+                    [cam], ws, profile, timeout_s=self.setup.timeout_s, rotated=rotated
+                )
             bar.advance(1)
             return p
 
@@ -226,10 +251,14 @@ class PushScreen(Screen[None]):
         unreadable = sum(1 for p in self.planned if p.plan.error)
         tail = f"; {unreadable} unreadable (not pushed)" if unreadable else ""
         if todo:
-            self._title(f"Plan: {sum(len(p.plan.changes) for p in todo)} changes on {len(todo)} cameras"
-                        f"{tail}. p: push…  esc: back")
+            self._title(
+                f"Plan: {sum(len(p.plan.changes) for p in todo)} changes on {len(todo)} cameras"
+                f"{tail}. p: push…  esc: back"
+            )
         else:
-            self._title(f"Nothing to change: every camera already has this profile{tail}. esc: back")
+            self._title(
+                f"Nothing to change: every camera already has this profile{tail}. esc: back"
+            )
         self._show("plan")
 
     # ------------------------------------------------------------------ 3. confirm
@@ -265,11 +294,21 @@ class PushScreen(Screen[None]):
         table.clear()
         for p in self.planned:
             if p.plan.error:  # said at the review; kept in view so the count adds up
-                table.add_row(p.camera.name, Text("not pushed", style="magenta"), "0",
-                              f"unreadable: {p.plan.error}", key=p.camera.name)
+                table.add_row(
+                    p.camera.name,
+                    Text("not pushed", style="magenta"),
+                    "0",
+                    f"unreadable: {p.plan.error}",
+                    key=p.camera.name,
+                )
             else:
-                table.add_row(p.camera.name, "pending" if p.plan.changes else "unchanged",
-                              str(len(p.plan.changes)), "", key=p.camera.name)
+                table.add_row(
+                    p.camera.name,
+                    "pending" if p.plan.changes else "unchanged",
+                    str(len(p.plan.changes)),
+                    "",
+                    key=p.camera.name,
+                )
         self._title(f"Pushing {Path(self.profile.source).name} to {len(todo)} cameras…")
         self._show("outcomes")
         try:
@@ -278,8 +317,15 @@ class PushScreen(Screen[None]):
                 # The journal records what was targeted in the selection language, so
                 # `fleetctl push --resume` after an interrupted TUI push stays on these cameras.
                 selection = "name:" + ",".join(p.camera.name for p in todo)
-                self.report = await apply_push(todo, self._workspace, self.profile, options, journal,
-                                               selection=selection, on_result=self._arrived)
+                self.report = await apply_push(
+                    todo,
+                    self._workspace,
+                    self.profile,
+                    options,
+                    journal,
+                    selection=selection,
+                    on_result=self._arrived,
+                )
                 if self.report.rotations:
                     self._after_rotation(journal)
             finally:
@@ -294,7 +340,9 @@ class PushScreen(Screen[None]):
         self.query_one("#summary", Static).update(escape(summary_text(self.report)))
         self._title(f"Push of {Path(self.profile.source).name}: done")
         self._show("outcomes", "summary")
-        for o in self.report.outcomes:  # skipped cameras get no on_result: set every row from the report
+        for o in (
+            self.report.outcomes
+        ):  # skipped cameras get no on_result: set every row from the report
             self._set_row(o)
 
     def _after_rotation(self, journal: Journal) -> None:
@@ -327,8 +375,11 @@ class PushScreen(Screen[None]):
 
     def _busy_pushing(self) -> bool:
         if self.stage == "apply":
-            self.notify("push running: it is not cancelled midway (a camera could be left "
-                        "half-configured); wait for it to finish", severity="warning")
+            self.notify(
+                "push running: it is not cancelled midway (a camera could be left "
+                "half-configured); wait for it to finish",
+                severity="warning",
+            )
         return self.stage == "apply"
 
     def action_back(self) -> None:

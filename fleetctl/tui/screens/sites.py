@@ -46,8 +46,9 @@ class SitesScreen(Screen[None]):
             current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         table.clear()
         sites = self.fleet.model.site_counts()
-        ranked = sorted(sites.items(), key=lambda kv: (-kv[1]["crit"], -kv[1]["unknown"],
-                                                       -kv[1]["warn"], kv[0]))
+        ranked = sorted(
+            sites.items(), key=lambda kv: (-kv[1]["crit"], -kv[1]["unknown"], -kv[1]["warn"], kv[0])
+        )
         model = self.fleet.model
         for name, counts in ranked:
             label = name if model.site_label(name) == name else f"{name} · {model.site_label(name)}"

@@ -50,9 +50,14 @@ class FleetTable(ScrollView, can_focus=True):
     FleetTable > .fleet-table--pending { color: $text-muted; }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "fleet-table--header", "fleet-table--cursor", "fleet-table--marked",
-        "fleet-table--crit", "fleet-table--warn", "fleet-table--unknown",
-        "fleet-table--ok", "fleet-table--pending",
+        "fleet-table--header",
+        "fleet-table--cursor",
+        "fleet-table--marked",
+        "fleet-table--crit",
+        "fleet-table--warn",
+        "fleet-table--unknown",
+        "fleet-table--ok",
+        "fleet-table--pending",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "move(-1)", "up", show=False),
@@ -128,7 +133,9 @@ class FleetTable(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:
-            self.cursor = max(0, min(int(self.scroll_offset.y) + event.y - 1, len(self.model.visible) - 1))
+            self.cursor = max(
+                0, min(int(self.scroll_offset.y) + event.y - 1, len(self.model.visible) - 1)
+            )
 
     # ------------------------------------------------------------------ rendering
 

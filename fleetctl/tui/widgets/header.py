@@ -12,7 +12,13 @@ from textual.widgets import Static
 from fleetctl.tui.state import FleetModel
 
 _ORDER = ("crit", "unknown", "warn", "ok", "pending")
-_STYLE = {"crit": "bold red", "unknown": "magenta", "warn": "yellow", "ok": "green", "pending": "dim"}
+_STYLE = {
+    "crit": "bold red",
+    "unknown": "magenta",
+    "warn": "yellow",
+    "ok": "green",
+    "pending": "dim",
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,11 @@ class FleetHeader(Static):
             line3.append(f"sweep {progress.done}/{progress.total} {bar}  ", style="bold")
         if progress.last_finished is not None:
             when = progress.last_finished.astimezone().strftime("%H:%M:%S")
-            took = f" ({progress.last_duration_s:.1f} s)" if progress.last_duration_s is not None else ""
+            took = (
+                f" ({progress.last_duration_s:.1f} s)"
+                if progress.last_duration_s is not None
+                else ""
+            )
             line3.append(f"last sweep {when}{took}", style="dim")
         elif not progress.running:
             line3.append("no sweep yet", style="dim")
