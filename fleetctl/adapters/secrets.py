@@ -1,4 +1,4 @@
-"""The secrets store: named credentials kept outside inventories (CONTRACTS.md: Secrets).
+"""The secrets store: named credentials kept outside inventories (docs/secrets.md).
 
 File format (YAML, mode 0600)::
 
@@ -48,7 +48,7 @@ def default_secrets_path() -> str:
 
 
 def resolve_secrets_path(cli_path: str | None, inventory_secrets: str | None) -> tuple[str, str]:
-    """(path, where the choice came from) by the precedence of CONTRACTS.md."""
+    """(path, where the choice came from) by the precedence in docs/secrets.md."""
     if cli_path:
         return os.path.abspath(os.path.expanduser(cli_path)), "--secrets"
     if env := os.environ.get(ENV_VAR):

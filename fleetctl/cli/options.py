@@ -1,4 +1,4 @@
-"""Options shared by the commands (CONTRACTS.md: common options). Standard library only."""
+"""Options shared by the commands (docs/commands.md: common options). Standard library only."""
 
 from __future__ import annotations
 

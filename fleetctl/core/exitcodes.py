@@ -1,4 +1,4 @@
-"""Exit codes are API (CONTRACTS.md): scripts and Nagios read them."""
+"""Exit codes are API (docs/commands.md): scripts and Nagios read them."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ class Credential:
 
 @dataclass(frozen=True)
 class Policy:
-    """Thresholds that turn measurements into verdicts (CONTRACTS.md: default policy)."""
+    """Thresholds that turn measurements into verdicts (docs/problems.md: default policy)."""
 
     clock_warn_s: float = 30.0
     clock_crit_s: float = 300.0

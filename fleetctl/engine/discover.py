@@ -41,7 +41,7 @@ class DeviceScopes:
 
 @dataclass(frozen=True)
 class DiscoveredDevice:
-    """One row of the discover report (CONTRACTS.md: ``fleetctl discover --format json``)."""
+    """One row of the discover report (docs/json.md: ``fleetctl discover --format json``)."""
 
     address: str
     port: int | None

@@ -1,4 +1,4 @@
-"""Write a SimFleet's inventory (CONTRACTS.md shape) and, beside it, its secrets file (0600).
+"""Write a SimFleet's inventory (docs/inventory.md) and, beside it, its secrets file (0600).
 
 The inventory names the secrets file relatively (``secrets: sim-secrets.yaml``), so the pair can
 be moved together; ``fleetctl check -i sim.yaml`` then needs nothing else. Recorders carry

@@ -25,7 +25,7 @@ class FaultSpec:
     """A fault the simulator can inject, and what a correct health check must say about it."""
 
     name: str
-    kind: str  # CONTRACTS.md problems[].kind a check must report
+    kind: str  # problems[].kind a check must report (docs/problems.md)
     severity: str  # "warn" | "crit"
     description: str
 
@@ -155,7 +155,7 @@ class SimCamera:
     # OpenSSH public key lines accepted per username on the recorder's SSH (beside passwords).
     ssh_authorized_keys: dict[str, list[str]] = field(default_factory=dict)
     # RTSP interleaved channels granted whatever the client asked ("4-5", or a bare "0"): the
-    # quirk in FIELD-NOTES. None: the vendor flavour decides (sim/rtsp/flavours.py).
+    # quirk of live555-based firmware. None: the vendor flavour decides (sim/rtsp/flavours.py).
     rtsp_interleaved: str | None = None
     faults: set[str] = field(default_factory=set)
     # Push testing: ONVIF write operation -> "fault" (refused), "ignore" (200, nothing kept), "hang".

@@ -1,6 +1,6 @@
 """The simulated recorder's SSH server (asyncssh): what a Linux NVR's busybox shell answers.
 
-fleetctl reads recording storage on Linux recorders with ``df -P`` over SSH (CONTRACTS.md,
+fleetctl reads recording storage on Linux recorders with ``df -P`` over SSH (docs/inventory.md,
 inventory ``ssh:``). This server accepts the recorder's ``cam.users`` by password, and public
 keys listed in ``cam.ssh_authorized_keys[username]``; it runs exec requests and offers a tiny
 interactive shell (prompt, same commands, ``exit``), enough for the TUI's "ssh to recorder".

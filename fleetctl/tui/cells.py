@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from fleetctl.core.models import Camera, CameraReport, Problem, StreamResult
 
-NOT_READ = "—"  # a value that could not be read: never invent one (CONTRACTS.md)
+NOT_READ = "—"  # a value that could not be read: never invent one (docs/json.md: null)
 PENDING = "…"  # not checked yet in this session
 
 

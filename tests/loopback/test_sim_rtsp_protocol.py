@@ -114,7 +114,7 @@ async def test_dahua_rejects_requests_without_user_agent() -> None:
         bare = await client.request("DESCRIBE", target, auth, user_agent=False)
         polite = await client.request("DESCRIBE", target, auth)
         await client.close()
-    # Good credentials, refused for want of a User-Agent: the quirk in FIELD-NOTES.
+    # Good credentials, refused for want of a User-Agent: a quirk of some firmware.
     assert (bare.status, polite.status) == (401, 200)
 
 

@@ -1,6 +1,6 @@
 """WS-Discovery over real UDP on the loopback interface: our client against the simulator.
 
-Multicast on ``lo`` works with IP_MULTICAST_IF=127.0.0.1 (FIELD-NOTES). Other simulators may run
+Multicast on ``lo`` works with IP_MULTICAST_IF=127.0.0.1 (Linux). Other simulators may run
 concurrently and answer our multicast Probes too, so assertions look only at this test's
 addresses (indexes 7000+: outside other engineers' blocks).
 """

@@ -1,4 +1,4 @@
-"""The `fleetctl check --format json` contract (CONTRACTS.md): keys, types, enums, nulls.
+"""The `fleetctl check --format json` contract (docs/json.md): keys, types, enums, nulls.
 
 SCHEMA lists every key the contract promises, with its type; extra keys are allowed (the
 contract may be extended, never broken). ``conforms`` is applied to a hand-built report with

@@ -2,7 +2,7 @@
 ranges from ONE socket, a TCP sweep of camera ports for hosts that ignore WS-Discovery, and the
 unauthenticated ONVIF calls that confirm a device and say what it is.
 
-Multicast has TTL 1: it never crosses a router or a VLAN boundary (FIELD-NOTES). A unicast Probe
+Multicast has TTL 1: it never crosses a router or a VLAN boundary. A unicast Probe
 to each address of a range does. One socket for the whole sweep keeps it to one file descriptor
 and one receive queue however large the range; pacing (``rate`` packets/s) keeps us from
 flooding a slow WAN link or a firewall's connection table.
@@ -228,7 +228,7 @@ async def _call(session: aiohttp.ClientSession, url: str, operation: str) -> etr
             status = resp.status
     except (aiohttp.ClientError, OSError, TimeoutError, ValueError):
         return None
-    # A 401 HTML page, an oversized body or a DTD: not an answer (FIELD-NOTES: check HTTP first).
+    # A 401 HTML page, an oversized body or a DTD: not an answer (classify HTTP before SOAP).
     if status != 200 or len(body) > MAX_SOAP_BYTES or b"<!DOCTYPE" in body:
         return None
     try:
@@ -247,7 +247,7 @@ def _clock_offset(reply: etree._Element) -> float | None:
     def num(path: str) -> int:
         return int((utc.findtext(path.replace("tt:", f"{{{NS_TT}}}")) or "").strip())
 
-    try:  # cameras send month 13 and friends (FIELD-NOTES): not an answer, not a crash
+    try:  # cameras send month 13 and friends: not an answer, not a crash
         cam = datetime(
             num("tt:Date/tt:Year"),
             num("tt:Date/tt:Month"),

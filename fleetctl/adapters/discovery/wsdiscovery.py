@@ -74,7 +74,7 @@ def probe_template(types: str) -> tuple[bytes, bytes]:
 def build_probe(message_id: str, types: str = PROBE_KINDS[0]) -> bytes:
     """A Probe on one line, no XML declaration, no whitespace between tags.
 
-    Some Hikvision firmware answers only such minified packets (FIELD-NOTES), and a small packet
+    Some Hikvision firmware answers only such minified packets, and a small packet
     costs nothing on the other devices.
     """
     return (

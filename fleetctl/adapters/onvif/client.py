@@ -411,7 +411,7 @@ async def reboot(camera: Camera, credential: Credential, *, timeout_s: float) ->
 async def clock_answers(camera: Camera, *, timeout_s: float) -> bool:
     """One unauthenticated GetSystemDateAndTime: True when the device answers anything HTTP.
 
-    Used to watch a reboot (FIELD-NOTES: SystemReboot answers first, then the camera goes
+    Used to watch a reboot (SystemReboot answers first, then the camera goes
     away). Axis refuses even this call without credentials: a refusal is an answer too. No
     credential is sent, so polling never spends a login attempt.
     """

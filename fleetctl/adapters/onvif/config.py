@@ -3,7 +3,7 @@
     read_settings(camera, credential, *, timeout_s) -> DeviceSettings | str (why not)
     write_group(camera, credential, group, values, *, timeout_s) -> str | None (why not)
 
-Camera facts that shape this (FIELD-NOTES.md): SetNTP does not switch the clock to NTP, so the
+Camera facts that shape this: SetNTP does not switch the clock to NTP, so the
 time mode is its own SetSystemDateAndTime; TZ must be POSIX; SetVideoEncoderConfiguration is
 read-modify-write of the whole configuration, and many models silently ignore fields, so the
 caller reads back after writing (``read_settings`` again) rather than trusting the 200.

@@ -5,7 +5,7 @@
     set_password(camera, credential, username, password, *, level, timeout_s) -> str | None
     delete_users(camera, credential, usernames, *, timeout_s) -> str | None
 
-Camera facts that shape this (FIELD-NOTES.md):
+Camera facts that shape this (what real firmware does):
 - SetUser is all-or-nothing and a user entry without ``Password`` may *clear* the password on
   real firmware: every SetUser here carries the password and the level, one user per call.
 - Changing the password of the account the session logs in with invalidates the session: such a

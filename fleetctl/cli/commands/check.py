@@ -1,4 +1,4 @@
-"""`fleetctl check`: the fleet health check (CONTRACTS.md: check, exit codes, JSON)."""
+"""`fleetctl check`: the fleet health check (docs/commands.md, exit codes; docs/json.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rendering of check reports: table, JSON (CONTRACTS.md), CSV, Nagios; and history timelines.
+"""Rendering of check reports: table, JSON (docs/json.md), CSV, Nagios; and history timelines.
 
 Pure functions from report values to text; ``check_cmd`` writes them to stdout. The JSON shape
 is a contract with users' scripts (tests/unit/test_check_schema.py holds it): extend, never break.

@@ -1,4 +1,4 @@
-"""Load an inventory: one YAML file or a folder of them (CONTRACTS.md: Inventory).
+"""Load an inventory: one YAML file or a folder of them (docs/inventory.md).
 
     load_inventory(path) -> Inventory                    raises InventoryError with EVERY problem
     load_inventory_with_warnings(path) -> (Inventory, warnings)

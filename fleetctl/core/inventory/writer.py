@@ -39,7 +39,7 @@ _SEQ_ITEM = re.compile(r"^( *)-( +)[^\s#]", re.M)  # the first block-sequence it
 def upsert_camera(path: str, site: str, fields: Mapping[str, Any]) -> bool:
     """Add camera ``fields["name"]`` to ``site`` in ``path``, or update it there.
 
-    ``fields`` holds camera keys (CONTRACTS.md); a value of None removes that key. Tuples and
+    ``fields`` holds camera keys (docs/inventory.md); a value of None removes that key. Tuples and
     lists are written in flow style (``tags: [a, b]``), mappings too (``ssh: {port: 22}``).
     The site (and ``sites:``, and the file) are created when missing. Inline passwords are
     refused: store them with ``adapters.secrets.set_credential`` and write ``credentials:``.
@@ -146,7 +146,7 @@ def guess_indent(text: str) -> tuple[int, int, int]:
     """(mapping, sequence, offset) indentation as ruamel.yaml's ``indent()`` takes them.
 
     From the text alone (ruamel's own guesser parses the whole file: a second full parse of a
-    5,000-camera inventory). Defaults to the CONTRACTS.md style: ``cameras:`` then ``  - name:``.
+    5,000-camera inventory). Defaults to the documented style: ``cameras:`` then ``  - name:``.
     """
     indents = [len(m.group(1)) for m in _KEY_LINE.finditer(text)]
     mapping = min(indents) if indents else 2

@@ -1,4 +1,4 @@
-"""Push profiles: the desired settings an admin applies to many cameras (CONTRACTS.md).
+"""Push profiles: the desired settings an admin applies to many cameras (docs/profiles.md).
 
 Loaded strictly, like inventories: unknown keys, wrong types and impossible values are all
 reported at once with file, line and key, before anything is sent to a camera. Every key is
@@ -95,7 +95,7 @@ def _names(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 def _timezone(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if check_str(sink, v, key, line) is INVALID:
         return INVALID
-    if "/" in v:  # Olson names are what people type; cameras want POSIX (FIELD-NOTES)
+    if "/" in v:  # Olson names are what people type; ONVIF's SetSystemDateAndTime wants POSIX
         sink.error(line, key, f'{v!r} is an Olson name: cameras need a POSIX TZ such as "<+07>-7"')
         return INVALID
     if not _POSIX_TZ.match(v):

@@ -251,7 +251,7 @@ def _recording_problems(rec: RecordingInfo, policy: Policy, now: datetime) -> Pr
 
 
 def security_problems(sec: SecurityProbe) -> Problems:
-    """Security findings are warn (CONTRACTS.md): fix soon, the camera still works."""
+    """Security findings are warn (docs/problems.md): fix soon, the camera still works."""
     out: Problems = []
     if sec.fleet_credential_is_default:
         out.append(

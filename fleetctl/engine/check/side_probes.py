@@ -20,7 +20,7 @@ from fleetctl.engine.check.camera_run import (
     CameraRun,
 )
 
-# Hikvision and Dahua expose disk health only through their own HTTP APIs (FIELD-NOTES.md).
+# Hikvision and Dahua expose disk health only through their own HTTP APIs (ONVIF has none).
 _VENDOR_BY_MANUFACTURER = {"hikvision": "hikvision", "dahua": "dahua"}
 
 

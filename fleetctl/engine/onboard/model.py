@@ -16,7 +16,7 @@ from fleetctl.core.push.profile import Profile
 from fleetctl.engine.discover import DiscoveredDevice, DiscoverOptions
 
 DEFAULT_HOSTNAME = "{site}-{n:03}"
-PASSWORD_LENGTH = 20  # letters and digits only: `@ : / %` break RTSP URLs (FIELD-NOTES)
+PASSWORD_LENGTH = 20  # letters and digits only: `@ : / %` break RTSP URLs on many cameras
 _ALPHABET = string.ascii_letters + string.digits
 
 

@@ -5,7 +5,7 @@
     SiteThrottle                                    one camera per site rebooting at a time
     reboot_and_wait(camera, credential, *, timeout_s, wait_s) -> str | None (why not)
 
-SystemReboot answers *before* the camera goes down (FIELD-NOTES), so an answer proves nothing:
+SystemReboot answers *before* the camera goes down, so an answer proves nothing:
 we poll an unauthenticated GetSystemDateAndTime until it stops answering and then until it
 answers again, within ``wait_s``. Unauthenticated, so the polling never spends a login attempt
 (and the clock, which many cameras lose on reboot, cannot reject a WS-Security Created).

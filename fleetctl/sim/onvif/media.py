@@ -11,7 +11,7 @@ from typing import Any
 from fleetctl.sim.model import EncoderConfig, MediaProfile
 from fleetctl.sim.onvif.soap import MEDIA, MEDIA2, Ctx, SoapFault, find, op, text, x
 
-# What the options advertise; Set outside them is refused (check ...Options first, FIELD-NOTES).
+# What the options advertise; Set outside them is refused (as on cameras: check ...Options first).
 RESOLUTIONS = (
     (3840, 2160),
     (2688, 1520),

@@ -1,7 +1,7 @@
 """Device management service, continued: network settings (hostname, NTP, DNS) and accounts.
 
 SetNTP does not switch the clock to NTP (SetSystemDateAndTime does, as on real cameras); SetUser
-is all-or-nothing and a missing Password clears it (what firmware does, FIELD-NOTES).
+is all-or-nothing and a missing Password clears it (what real firmware does).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def get_ntp(ctx: Ctx, req: Any) -> str:
 
 @op(DEVICE, "SetNTP", write=True)
 def set_ntp(ctx: Ctx, req: Any) -> str:
-    # SetNTP alone does not switch the clock to NTP (FIELD-NOTES): SetSystemDateAndTime does.
+    # SetNTP alone does not switch the clock to NTP (as on real cameras): SetSystemDateAndTime does.
     ctx.cam.ntp_from_dhcp = boolean(text(req, "tds:FromDHCP", "false"))
     ctx.cam.ntp_servers = _hosts(req, "tds:NTPManual")
     return "<tds:SetNTPResponse/>"

@@ -70,7 +70,7 @@ def authorized(
             False  # the account lockout (sim/onvif/auth.py) covers every protocol, as on Hikvision
         )
     if flavour.needs_user_agent and "user-agent" not in headers:
-        return False  # the firmware that 401s clients without a User-Agent (FIELD-NOTES)
+        return False  # some firmware 401s clients that send no User-Agent
     auth = headers.get("authorization", "")
     scheme, _, rest = auth.partition(" ")
     if scheme.lower() == "basic" and flavour.basic:

@@ -42,7 +42,7 @@ def flavour_for(cam: SimCamera) -> RtspFlavour:
         return RtspFlavour(
             realm, True, "streamid=0", "GStreamer RTSP server", "Session streamed with GStreamer"
         )
-    # Generic boxes run live555 and grant their own channel pair: the quirk in FIELD-NOTES.
+    # Generic boxes run live555 and grant their own channel pair, whatever the client asked.
     return RtspFlavour(
         "LIVE555 Streaming Media",
         True,
