@@ -1,3 +1,3 @@
-from fleetctl.cli.main import main
+from fleetctl.cli.main import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

@@ -12,6 +12,7 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from fleetctl import __version__
@@ -64,6 +65,35 @@ def _resolve(
     module, _, func = target.partition(":")
     fn: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), func)
     return fn
+
+
+# What a library deprecates is its maintainers' business and ours, never the user's: asyncssh
+# touching DSA under cryptography 51 printed ten lines before every command. Matched by the
+# warning's origin (any module but fleetctl's own) and by category or wording, because
+# cryptography's CryptographyDeprecationWarning is a UserWarning, and importing it to name it
+# would cost every start-up.
+_LIBRARY = r"(?!fleetctl(\.|$))"
+_DEPRECATIONS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+def quiet_library_warnings() -> None:
+    """Hide libraries' deprecation warnings, unless the user asked for warnings with ``-W`` or
+    ``PYTHONWARNINGS`` (``PYTHONWARNINGS=default fleetctl check`` shows them all again)."""
+    if sys.warnoptions:
+        return
+    for category in _DEPRECATIONS:
+        warnings.filterwarnings("ignore", category=category, module=_LIBRARY)
+    warnings.filterwarnings("ignore", message=r"(?is).*\bdeprecat", module=_LIBRARY)
+
+
+def entry() -> int:
+    """The installed ``fleetctl`` command and ``python -m fleetctl``: the product's start.
+
+    The warning filters go in before any heavy import. ``main()`` itself leaves the process's
+    filters alone, so the test suite, which calls it in-process, still sees every warning.
+    """
+    quiet_library_warnings()
+    return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
+from fleetctl.base.i18n import _
 from fleetctl.cli.render.common import Column, console, print_json, print_table
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
@@ -128,6 +129,17 @@ def _confirm(n_changes: int, n_cams: int) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def _nothing_to_resume(journal: Journal) -> str:
+    last = journal.last_run()
+    if last is None:
+        return _("nothing to resume: the journal {path} records no push").format(path=journal.path)
+    run, _state, finished = last
+    when = (finished or "?").replace("T", " ").replace("Z", " UTC")
+    return _("nothing to resume: the last push (run {run}) finished at {when}").format(
+        run=run, when=when
+    )
+
+
 async def _push(args: argparse.Namespace) -> int:
     journal = Journal(args.journal)
     profile_path, selection, only = args.profile, args.select, None
@@ -135,7 +147,9 @@ async def _push(args: argparse.Namespace) -> int:
     if args.resume:
         found = journal.interrupted_run()
         if found is None:
-            raise UsageError("no interrupted push to resume")
+            # Nothing interrupted is a fine state (a cron's `--resume` after a clean push).
+            print(_nothing_to_resume(journal), file=sys.stderr)
+            return ExitCode.OK
         resumed, profile_path, selection, only = found
     if profile_path is None:
         raise UsageError("--profile FILE is required")

@@ -133,6 +133,15 @@ class Journal:
         ]
         return int(row[0]), str(row[1]), str(row[2]), pending
 
+    def last_run(self) -> tuple[int, str, str | None] | None:
+        """The newest run of any state: (id, state, finished as ISO 8601 UTC or None)."""
+        row = self._exec(
+            "SELECT id, state, finished FROM push_runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return int(row[0]), str(row[1]), None if row[2] is None else str(row[2])
+
     def failed_last_run(self) -> list[str]:
         """Cameras the newest finished run did not manage to change (for `--limit @failed`)."""
         row = self._exec(
