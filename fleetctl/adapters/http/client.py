@@ -21,8 +21,8 @@ Contract of ``Pool.request``:
   ``asyncio.timeout`` is the hard deadline, and a cancelled request closes its connection;
 - a pooled socket the server closed before any byte of the response is retried once on another
   connection (RFC 9112 9.3.1): keep-alive races are the server's right, not the camera's fault;
-- every failure is ``HttpError(failure, reason)``: ``reason`` is words without an address or a
-  credential (callers prefix ``host:port``).
+- every failure is ``HttpError(failure, reason)`` (``adapters.errors``): ``reason`` is words
+  without an address or a credential, the message puts ``host:port`` in front of them.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
 
+from fleetctl.adapters.errors import HttpError
 from fleetctl.adapters.http.wire import (
     Connection,
     Headers,
-    HttpError,
     Key,
     Response,
     Stale,
@@ -128,7 +128,7 @@ class Pool:
         ``on_head`` is called when a response's status line and headers have arrived (before
         its body: a reply cut short later still shows the camera answered)."""
         if self.closed:
-            raise HttpError(Failure.PROTOCOL, "HTTP client closed")
+            raise HttpError(Failure.PROTOCOL, "HTTP client closed", where=f"{host}:{port}")
         netloc = f"[{host}]" if ":" in host and not host.startswith("[") else host
         default = 443 if scheme == "https" else 80
         data = build_request(
@@ -153,7 +153,9 @@ class Pool:
             conn.reused = True
             self._release(conn)
             return response
-        raise HttpError(Failure.PROTOCOL, "closed the connection without a reply")
+        raise HttpError(
+            Failure.PROTOCOL, "closed the connection without a reply", where=f"{host}:{port}"
+        )
 
     # ------------------------------------------------------------------ slots and sockets
 
@@ -197,6 +199,7 @@ class Pool:
 
     async def _connect(self, key: Key, timeout_s: float) -> Connection:
         scheme, host, port = key
+        where = f"{host}:{port}"
         tls = None
         if scheme == "https":
             tls = self._tls = self._tls or no_verify_tls()
@@ -210,17 +213,17 @@ class Pool:
                     ssl=tls,
                     server_hostname=host if tls is not None else None,
                 )
-        except TimeoutError:
-            raise HttpError(Failure.TIMEOUT, "no answer in time") from None
+        except TimeoutError as err:
+            raise HttpError(Failure.TIMEOUT, "no answer in time", where=where) from err
         except OSError as err:  # ssl.SSLError is one too: a failed handshake
             failure = classify_os_error(err)
             if failure is Failure.REFUSED:
-                raise HttpError(failure, "connection refused") from None
-            raise HttpError(failure, err.strerror or failure.value) from None
+                raise HttpError(failure, "connection refused", where=where) from err
+            raise HttpError(failure, err.strerror or failure.value, where=where) from err
         self.connects += 1
         if self.closed:
             conn.close()
-            raise HttpError(Failure.PROTOCOL, "HTTP client closed")
+            raise HttpError(Failure.PROTOCOL, "HTTP client closed", where=where)
         self._conns.add(conn)
         return conn
 
@@ -309,12 +312,15 @@ class Pool:
             self._tick.cancel()
             self._tick = None
         hosts, self._hosts = self._hosts, {}
-        for host in hosts.values():
+        for (_, name, port), host in hosts.items():
             for conn in host.idle:
                 self._unidle(conn)
             for waiter in host.waiters:
                 if not waiter.done():
-                    waiter.set_exception(HttpError(Failure.PROTOCOL, "HTTP client closed"))
+                    closed = HttpError(
+                        Failure.PROTOCOL, "HTTP client closed", where=f"{name}:{port}"
+                    )
+                    waiter.set_exception(closed)
         conns, self._conns = self._conns, set()
         for conn in conns:
             conn.close()

@@ -25,19 +25,10 @@ from dataclasses import dataclass
 
 import httptools
 
+from fleetctl.adapters.errors import HttpError
 from fleetctl.core.probes import Failure
 
 Key = tuple[str, str, int]  # (scheme, host, port)
-
-
-class HttpError(Exception):
-    """A request failed below HTTP semantics; ``reason`` is safe to show (no address, no secret)."""
-
-    def __init__(self, failure: Failure, reason: str) -> None:
-        super().__init__(reason)
-        self.failure = failure
-        self.reason = reason
-        self.exchange_ms: float | None = None  # request on the wire to the failure, if sent
 
 
 class Stale(Exception):
@@ -126,6 +117,7 @@ class Connection(asyncio.Protocol):
         self, loop: asyncio.AbstractEventLoop, key: Key, on_lost: Callable[[Connection], None]
     ) -> None:
         self.key = key
+        self.where = f"{key[1]}:{key[2]}"  # what an HttpError's message starts with
         self._on_lost = on_lost
         self.transport: asyncio.Transport | None = None
         self.closed = False
@@ -172,7 +164,11 @@ class Connection(asyncio.Protocol):
         self._last_rx = self._loop.time()
         self._sent = time.perf_counter()
         if self.closed:  # closed since it was pooled, before its connection_lost ran
-            self._fail(Stale() if self.reused else HttpError(Failure.PROTOCOL, "connection lost"))
+            self._fail(
+                Stale()
+                if self.reused
+                else HttpError(Failure.PROTOCOL, "connection lost", where=self.where)
+            )
             return waiter
         self.transport.write(data)
         return waiter
@@ -180,7 +176,7 @@ class Connection(asyncio.Protocol):
     def check_timeout(self, now: float) -> None:
         """Fail the exchange in flight (TIMEOUT) if nothing arrived for ``read_timeout_s``."""
         if self._waiter is not None and now - self._last_rx >= self._read_timeout:
-            self._fail(HttpError(Failure.TIMEOUT, "no answer in time"))
+            self._fail(HttpError(Failure.TIMEOUT, "no answer in time", where=self.where))
 
     def _finish(self, body: bytes, *, oversized: bool = False, keep: bool = False) -> None:
         waiter, self._waiter = self._waiter, None
@@ -220,10 +216,12 @@ class Connection(asyncio.Protocol):
         self._last_rx = self._loop.time()
         try:
             self._parser.feed_data(data)
-        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as err:
             # (a 101 Switching Protocols is nothing a camera's SOAP or storage page may answer)
             if self._waiter is not None:
-                self._fail(HttpError(Failure.MALFORMED, "broken HTTP reply"))
+                broken = HttpError(Failure.MALFORMED, "broken HTTP reply", where=self.where)
+                broken.__cause__ = err  # llhttp's words (where in the reply it broke)
+                self._fail(broken)
             else:  # garbage after a complete response: keep the response, drop the socket
                 self.reusable = False
                 self.close()
@@ -245,12 +243,16 @@ class Connection(asyncio.Protocol):
             if self.reused:
                 self._fail(Stale())
             else:
-                self._fail(HttpError(Failure.PROTOCOL, "closed the connection without a reply"))
+                self._fail(
+                    HttpError(
+                        Failure.PROTOCOL, "closed the connection without a reply", where=self.where
+                    )
+                )
         elif self._headers_done and not self._framed:
             # No Content-Length, no chunking: the body is everything up to the close (HTTP/1.0).
             self._finish(b"".join(self._body))
         else:
-            self._fail(HttpError(Failure.MALFORMED, "broken HTTP reply"))
+            self._fail(HttpError(Failure.MALFORMED, "broken HTTP reply", where=self.where))
 
     # ------------------------------------------------------------------ llhttp callbacks
 

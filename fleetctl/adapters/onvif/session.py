@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
+from fleetctl.adapters.errors import OnvifCallError, WireError
 from fleetctl.adapters.http.client import Pool
 from fleetctl.adapters.onvif.clock import measure_offset, utc_now
 from fleetctl.adapters.onvif.soap import (
@@ -37,7 +38,6 @@ from fleetctl.adapters.onvif.soap import (
 from fleetctl.adapters.onvif.transport import (
     DigestLogin,
     PinnedTransport,
-    WireError,
     exchange_ms,
     shared_session,
 )
@@ -64,16 +64,6 @@ _CLOCK = request("devicemgmt", "GetSystemDateAndTime")
 _AUTH_FAULT = re.compile(
     r"not ?authori[sz]ed|unauthori[sz]ed|authenticat|authority|FailedAuthentication", re.I
 )
-
-
-class OnvifCallError(Exception):
-    """A call failed; ``str()`` is safe to show."""
-
-    def __init__(self, failure: Failure, message: str, *, digest_rejected: bool = False) -> None:
-        super().__init__(message)
-        self.failure = failure
-        # HTTP Digest said no: a wrong password, whatever the clock (do not spend another try).
-        self.digest_rejected = digest_rejected
 
 
 def host_for_url(host: str) -> str:
@@ -235,16 +225,20 @@ class Conversation:
         start = time.perf_counter()
         exchange_ms.set(None)
         self.pending.append(op)
+        cause: Exception | None = None
         try:
             reply = await send()
         except WireError as err:
+            cause = err
             rejected = err.http_status == 401 and self.auth_transport.digest_used and authed
             error = OnvifCallError(
                 err.failure, f"{op}: {self._safe(str(err))}", digest_rejected=rejected
             )
         except SoapFault as fault:
+            cause = fault
             error = self._fault_error(op, fault)
         except (ValueError, TypeError, AttributeError, LookupError) as err:
+            cause = err
             # The reply does not have the shape of the answer: the camera's doing, not ours.
             reason = self._safe(str(err).splitlines()[0] if str(err) else type(err).__name__)
             error = OnvifCallError(
@@ -254,7 +248,7 @@ class Conversation:
             self._done(op, start)
             return reply
         self._done(op, start)
-        raise error
+        raise error from cause
 
     def _done(self, op: str, start: float) -> None:
         self.pending.remove(op)

@@ -15,8 +15,8 @@ scale that is thousands of pools and an unbounded read per reply. Here, instead:
   reads at most ``max_bytes`` and checks that the body is plain, well-formed XML with no DTD
   before zeep sees it.
 
-Every problem leaves as ``WireError(failure, message)``; messages carry the address, never a
-credential.
+Every problem leaves as ``WireError(failure, message)`` (``adapters.errors``); messages carry
+the address, never a credential.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from fleetctl import __version__
-from fleetctl.adapters.http.client import Headers, HttpError, Pool, Response
+from fleetctl.adapters.errors import HttpError, WireError
+from fleetctl.adapters.http.client import Headers, Pool, Response
 from fleetctl.adapters.http.digest import Authorizer, Challenge, parse_challenges
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
@@ -48,15 +49,6 @@ PER_CAMERA_CONNECTIONS = 2
 # Idle keep-alive sockets go back to the camera soon: at 10,000 cameras a long keep-alive is
 # thousands of idle descriptors, and a probe's calls come within milliseconds of each other.
 KEEPALIVE_S = 3.0
-
-
-class WireError(Exception):
-    """A reply failed at the HTTP or XML boundary. ``str()`` is safe to show (no secrets)."""
-
-    def __init__(self, failure: Failure, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message)
-        self.failure = failure
-        self.http_status = http_status
 
 
 @dataclass(frozen=True)
@@ -131,7 +123,7 @@ def check_xml(body: bytes, where: str) -> etree._Element:
     except etree.XMLSyntaxError as err:
         raise WireError(
             Failure.MALFORMED, f"{where}: reply is not well-formed XML ({err.msg})"
-        ) from None
+        ) from err
     if root.getroottree().docinfo.doctype:  # e.g. a UTF-16 body the byte scan could not see
         raise WireError(Failure.MALFORMED, f"{where}: reply declares a DTD (refused)")
     return root
@@ -253,7 +245,7 @@ class PinnedTransport:
         except HttpError as err:
             if err.exchange_ms is not None:
                 exchange_ms.set(err.exchange_ms)
-            raise translate_client_error(err, self.where) from None
+            raise translate_client_error(err, self.where) from err
         exchange_ms.set(response.exchange_ms)  # a Digest answer overwrites: we want the last
         return response
 
@@ -290,10 +282,10 @@ class PinnedTransport:
         elif status != 200:
             try:
                 root = check_xml(content, self.where)
-            except WireError:  # an HTML error page: a bad status, not a bad SOAP reply
+            except WireError as err:  # an HTML error page: a bad status, not a bad SOAP reply
                 raise WireError(
                     Failure.PROTOCOL, f"{self.where}: HTTP {status}", http_status=status
-                ) from None
+                ) from err
         else:
             root = check_xml(content, self.where)
         return Reply(status, content, response.headers, _charset(content_type), root)

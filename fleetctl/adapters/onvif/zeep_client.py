@@ -118,6 +118,6 @@ async def send(proxy: Any, op: str, params: dict[str, Any]) -> Any:
             getattr(c, "localname", None) or str(c).rsplit("}", 1)[-1].rsplit(":", 1)[-1]
             for c in (fault.subcodes or [])
         )
-        raise SoapFault(str(fault.message or "").strip(), subcodes) from None
+        raise SoapFault(str(fault.message or "").strip(), subcodes) from fault
     except zeep.exceptions.Error as err:
-        raise ValueError(str(err) or type(err).__name__) from None
+        raise ValueError(str(err) or type(err).__name__) from err

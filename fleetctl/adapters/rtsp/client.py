@@ -65,19 +65,19 @@ async def _open(
     host = host_override or parts.hostname or ""
     try:
         port = port_override or parts.port or DEFAULT_PORT
-    except ValueError:
-        raise RtspFailure(Failure.MALFORMED, f"bad port in {clean}") from None
+    except ValueError as err:
+        raise RtspFailure(Failure.MALFORMED, f"bad port in {clean}") from err
     where = f"{host}:{port}"
     if credential is None and user is not None:  # inline rtsp://user:pass@ in an inventory
         credential = Credential("inline", user, Secret(pw) if pw is not None else None)
     loop = asyncio.get_running_loop()
     try:
         transport, receiver = await loop.create_connection(Receiver, host, port)
-    except ConnectionRefusedError:
-        raise RtspFailure(Failure.REFUSED, f"{where}: connection refused") from None
+    except ConnectionRefusedError as err:
+        raise RtspFailure(Failure.REFUSED, f"{where}: connection refused") from err
     except OSError as err:
         kind = Failure.TIMEOUT if err.errno == errno.ETIMEDOUT else Failure.UNREACHABLE
-        raise RtspFailure(kind, f"{where}: cannot connect ({err.strerror or err})") from None
+        raise RtspFailure(kind, f"{where}: cannot connect ({err.strerror or err})") from err
     return RtspConnection(receiver, transport, where, credential, loop.time), clean, where
 
 

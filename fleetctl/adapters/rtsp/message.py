@@ -10,20 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from fleetctl.adapters.errors import RtspFailure
 from fleetctl.core.probes import Failure
 
 MAX_HEADER_BYTES = 16 * 1024  # status line + headers of one RTSP message
 MAX_BODY_BYTES = 64 * 1024  # an SDP is a few hundred bytes; anything near this is hostile
 
 Buffer = bytes | bytearray
-
-
-class RtspFailure(Exception):
-    """The camera failed (``failure`` says how); the probe turns it into ``StreamProbe.failure``."""
-
-    def __init__(self, failure: Failure, message: str) -> None:
-        super().__init__(message)
-        self.failure = failure
 
 
 @dataclass(frozen=True)
@@ -57,8 +50,8 @@ def parse_message(buf: Buffer, pos: int, n: int, where: str) -> tuple[Response |
             headers.setdefault(name.strip().lower(), []).append(value.strip())
     try:
         length = int(headers.get("content-length", ["0"])[0])
-    except ValueError:
-        raise RtspFailure(Failure.MALFORMED, f"{where}: unreadable Content-Length") from None
+    except ValueError as err:
+        raise RtspFailure(Failure.MALFORMED, f"{where}: unreadable Content-Length") from err
     if length > MAX_BODY_BYTES or length < 0:
         raise RtspFailure(Failure.OVERSIZED, f"{where}: RTSP body of {length} bytes refused")
     start = hend + 4

@@ -21,12 +21,12 @@ import time
 from collections.abc import Callable
 
 from fleetctl import __version__
+from fleetctl.adapters.errors import RtspFailure
 from fleetctl.adapters.http.digest import Authorizer, choose, parse_challenges
 from fleetctl.adapters.rtsp.message import (
     MAX_BODY_BYTES,
     MAX_HEADER_BYTES,
     Response,
-    RtspFailure,
     parse_message,
     strip_userinfo,
 )

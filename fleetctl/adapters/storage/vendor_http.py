@@ -21,7 +21,8 @@ import re
 
 from lxml import etree
 
-from fleetctl.adapters.http.client import HttpError, Response
+from fleetctl.adapters.errors import HttpError, StorageApiError
+from fleetctl.adapters.http.client import Response
 from fleetctl.adapters.http.digest import Authorizer, choose, parse_challenges
 from fleetctl.adapters.onvif.transport import shared_session
 from fleetctl.core.models import Credential
@@ -61,12 +62,6 @@ _DAHUA_STATES = {
 _DAHUA_LINE = re.compile(r"^list\.info\[(\d+)\]\.(?:Detail\[(\d+)\]\.)?(\w+)=(.*)$")
 
 
-class _Fail(Exception):
-    def __init__(self, failure: Failure, message: str) -> None:
-        super().__init__(message)
-        self.failure = failure
-
-
 async def read_vendor_storage(
     host: str,
     port: int,
@@ -98,7 +93,7 @@ async def read_vendor_storage(
                 where=where,
             )
         media = parse_isapi_storage(body) if vendor == "hikvision" else parse_dahua_storage(body)
-    except _Fail as fail:
+    except StorageApiError as fail:
         return StorageReadout(ok=False, failure=fail.failure, error=str(fail))
     except TimeoutError:
         return _silent(where, timeout_s)
@@ -138,7 +133,7 @@ async def _get(
 ) -> bytes:
     """GET ``target`` answering one Digest (or Basic) challenge; the body, capped.
 
-    Raises ``_Fail`` for an HTTP answer we refuse, ``HttpError`` below HTTP."""
+    Raises ``StorageApiError`` for an HTTP answer we refuse, ``HttpError`` below HTTP."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     # The fleet's pooled connections (TLS unverified: cameras' certificates are self-signed, the
     # inventory pins the address instead): the storage page usually shares the ONVIF port, so
@@ -168,22 +163,22 @@ async def _get(
         if credential is None or chosen is None or (auth is not None and not stale):
             break
         auth = Authorizer(chosen, credential.username, credential.password or Secret(""))
-    raise _Fail(Failure.AUTH, f"{where}: the storage API rejected the credentials")
+    raise StorageApiError(Failure.AUTH, f"{where}: the storage API rejected the credentials")
 
 
 def _body(resp: Response, max_bytes: int, where: str) -> bytes:
     if resp.status == 404:
-        raise _Fail(Failure.UNSUPPORTED, f"{where}: no storage API at this address (404)")
+        raise StorageApiError(Failure.UNSUPPORTED, f"{where}: no storage API at this address (404)")
     if resp.status in (403, 423):
-        raise _Fail(Failure.AUTH, f"{where}: storage API forbidden ({resp.status})")
+        raise StorageApiError(Failure.AUTH, f"{where}: storage API forbidden ({resp.status})")
     if resp.status != 200:
-        raise _Fail(Failure.PROTOCOL, f"{where}: storage API answered {resp.status}")
+        raise StorageApiError(Failure.PROTOCOL, f"{where}: storage API answered {resp.status}")
     if resp.oversized:
         if resp.declared is not None and resp.declared > max_bytes:
-            raise _Fail(
+            raise StorageApiError(
                 Failure.OVERSIZED, f"{where}: storage reply of {resp.declared} bytes refused"
             )
-        raise _Fail(Failure.OVERSIZED, f"{where}: storage reply over {max_bytes} bytes")
+        raise StorageApiError(Failure.OVERSIZED, f"{where}: storage reply over {max_bytes} bytes")
     return resp.body
 
 
