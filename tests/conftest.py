@@ -9,13 +9,25 @@ Simulator fixtures (owned by the simulator's ONVIF/fleet side):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
+from fleetctl.base.i18n import set_language
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.model import UNUSED_BASE, address_for
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts in English whatever the machine's locale (subprocesses too); a test
+    about Vietnamese asks for it (``--lang vi``, ``set_language("vi")``, or LANG with
+    FLEETCTL_LANG removed), and the language is English again after it."""
+    monkeypatch.setenv("FLEETCTL_LANG", "en")
+    set_language("en")
+    yield
+    set_language("en")
 
 
 @pytest.fixture

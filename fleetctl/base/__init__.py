@@ -1,5 +1,7 @@
 """The bottom layer: process plumbing every layer may use, importing nothing of fleetctl.
 
-``logsafe`` (logging setup, secret masking of every log record and traceback) and ``aio`` (which
-event loop runs: uvloop or asyncio). Imports only the standard library and uvloop.
+``logsafe`` (logging setup, secret masking of every log record and traceback), ``aio`` (which
+event loop runs: uvloop or asyncio), ``i18n`` (the chosen language, gettext, messages with their
+values) and ``l10n`` (numbers, durations and dates for the language, with Babel). Imports only
+the standard library, uvloop and Babel.
 """

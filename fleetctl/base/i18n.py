@@ -1,22 +1,41 @@
 """The language people read: gettext catalogues shipped inside the package, chosen once.
 
+How to mark a message (every human-facing string goes through here; docs/i18n.md has the
+workflow and docs/glossary.md the Vietnamese terms):
+
     _("Camera offline")              translated now, in the chosen language (marked for Babel)
     ngettext("%(n)d camera", "%(n)d cameras", n) % {"n": n}
-    N_("Camera offline")             marked only: a constant translated where it is shown
+    N_("Camera offline")             marked only: a constant translated where it is shown, _(c)
+    M_("clock %(offset)s ahead", offset=Duration(75))
+                                     a message with its parameters kept as values: ``.en()`` is
+                                     the English text (JSON, history), ``.text()`` the chosen
+                                     language, numbers and durations formatted for it
+    Problem.of(kind, severity, M_(...)), CheckStep.of(...)   problems and check details
     set_language("vi" | "en" | None) None: FLEETCTL_LANG, then LANGUAGE, LC_ALL, LC_MESSAGES, LANG
     language() -> "vi" | "en"
+
+Rules: one whole sentence per msgid with named placeholders (``%(name)s``, never positional, never
+concatenated pieces: word order differs); a constant defined at import time is ``N_`` and is
+translated with ``_()`` where it is shown; after adding messages run ``tools/i18n.py update``
+and translate the new entries in ``fleetctl/locale/vi/LC_MESSAGES/fleetctl.po``
+(tests/unit/test_i18n_catalogue.py fails on any untranslated or fuzzy entry).
 
 Only what people read goes through here. JSON, CSV headers, metric names, problem kinds and exit
 codes are the contract for scripts and never change with the language.
 
-Catalogues live at ``fleetctl/locale/<lang>/LC_MESSAGES/fleetctl.mo``. A missing catalogue falls
-back to English (the msgids), never to an error: a broken install still speaks.
+Catalogues live at ``fleetctl/locale/<lang>/LC_MESSAGES/fleetctl.mo``, compiled from the ``.po``
+when the package is built (``fleetctl_build.py``). A missing catalogue falls back to English (the
+msgids), never to an error: a broken install still speaks. Standard library only: ``fleetctl
+--help`` imports this; Babel (``l10n``) is imported only when a number or date is formatted.
 """
 
 from __future__ import annotations
 
 import gettext
 import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -28,7 +47,7 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 _current = DEFAULT
 
 
-def pick(explicit: str | None = None, environ: dict[str, str] | None = None) -> str:
+def pick(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
     """The language to speak: ``explicit`` (``--lang``), then ``FLEETCTL_LANG``, then the locale
     variables in gettext's order (``LANGUAGE`` may list several, ``vi:en``); ``vi_VN.UTF-8``
     means Vietnamese. Anything unknown, ``C`` or ``POSIX`` is English."""
@@ -49,7 +68,8 @@ def pick(explicit: str | None = None, environ: dict[str, str] | None = None) -> 
 
 
 @cache
-def _translations(lang: str) -> gettext.NullTranslations:
+def translations(lang: str) -> gettext.NullTranslations:
+    """The catalogue of ``lang`` (English: none, the msgids are English)."""
     if lang == DEFAULT:
         return gettext.NullTranslations()
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
@@ -67,13 +87,109 @@ def language() -> str:
 
 
 def _(message: str) -> str:
-    return _translations(_current).gettext(message)
+    return translations(_current).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return _translations(_current).ngettext(singular, plural, n)
+    return translations(_current).ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it here."""
     return message
+
+
+# --------------------------------------------------------------------------- messages with values
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A length of time as a message parameter: "3h12m" in English (the JSON text), "3 giờ 12
+    phút" in Vietnamese. Keeps the seconds, so each language formats them its own way."""
+
+    seconds: float
+
+    def __str__(self) -> str:
+        return compact_duration(self.seconds)
+
+
+Param = str | int | float | Duration
+Params = tuple[tuple[str, Param], ...]
+
+# %% or %(name)<flags><width><.precision><conversion>: the python-format gettext checks.
+_PLACEHOLDER = re.compile(r"%%|%\((\w+)\)([#0\- +]*\d*(?:\.\d+)?)([diouxXeEfFgGrsa])")
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A message template (a msgid) and its parameters, kept as values until shown.
+
+    ``en()`` is the English text exactly as the template says (what JSON and the history store);
+    ``text()`` is the chosen language's. ``tail`` holds further sentences appended to this one
+    (each translated on its own), e.g. flap damping's "(pending 1/3 checks)".
+    """
+
+    template: str
+    params: Params = ()
+    tail: tuple[Msg, ...] = ()
+
+    def en(self) -> str:
+        return render(self.template, self.params, "en") + "".join(t.en() for t in self.tail)
+
+    def text(self, lang: str | None = None) -> str:
+        lang = lang or _current
+        return render(self.template, self.params, lang) + "".join(t.text(lang) for t in self.tail)
+
+    def plus(self, more: Msg) -> Msg:
+        return Msg(self.template, self.params, (*self.tail, more))
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def M_(template: str, /, **params: Param) -> Msg:
+    """Mark ``template`` for extraction and keep ``params`` as values (see ``Msg``)."""
+    return Msg(template, tuple(params.items()))
+
+
+def render(template: str, params: Params | Mapping[str, Param], lang: str | None = None) -> str:
+    """``template`` translated to ``lang`` (default: the chosen one) with ``params`` filled in.
+
+    English is plain printf (``%(fps).1f``): the text scripts and the history have always seen.
+    Other languages format numbers and durations with the locale's conventions (``12,5``).
+    A translation whose placeholders do not fit the values falls back to English, never raises.
+    """
+    lang = lang or _current
+    values = dict(params)
+    text = template if lang == DEFAULT else translations(lang).gettext(template)
+    try:
+        return _fill(text, values, lang)
+    except (KeyError, ValueError, TypeError):
+        return _fill(template, values, DEFAULT)
+
+
+def _fill(text: str, values: Mapping[str, Param], lang: str) -> str:
+    def one(m: re.Match[str]) -> str:
+        if m.group(0) == "%%":
+            return "%"
+        value = values[m.group(1)]
+        spec, conv = m.group(2), m.group(3)
+        if lang == DEFAULT or (conv in "rsa" and not isinstance(value, Duration | float)):
+            return ("%" + spec + conv) % (value,)
+        from fleetctl.base import l10n  # Babel: only when a number is shown in another language
+
+        return l10n.format_param(value, spec, conv, lang)
+
+    return _PLACEHOLDER.sub(one, text)
+
+
+def compact_duration(seconds: float) -> str:
+    """3 -> "3s", 150 -> "2m30s", 11520 -> "3h12m", 200000 -> "2d7h" (sign dropped)."""
+    s = round(abs(seconds))
+    if s < 90:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600}h"

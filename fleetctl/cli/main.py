@@ -4,6 +4,9 @@
 command lives in ``fleetctl.cli.commands.<name>``: its ``register()`` adds a subparser (cheap),
 and the parser's ``run`` default is a "module:function" string imported only when that command
 runs. Heavy libraries (zeep, textual, asyncssh) are imported inside those functions.
+
+The language (``--lang``, before or after the command, else the environment) is chosen before
+the parser is built: help texts are translated as they are added.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import warnings
 from collections.abc import Callable, Sequence
 
 from fleetctl import __version__
+from fleetctl.base.i18n import LANGUAGES, _, set_language
+from fleetctl.cli import argparse_words
 from fleetctl.core.errors import FleetctlError, InventoryError, SecretsError, UsageError
 from fleetctl.core.exitcodes import ExitCode
 
@@ -35,17 +40,63 @@ COMMANDS = [
 ]
 
 
+def lang_from_argv(argv: Sequence[str]) -> str | None:
+    """The value of ``--lang`` wherever it stands (before ``--``), last one wins; None if absent."""
+    found: str | None = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif arg.startswith("--lang="):
+            found = arg.partition("=")[2]
+    return found
+
+
+def _add_lang(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=default,
+        help=_(
+            "language of what fleetctl shows (default: $FLEETCTL_LANG, then LANGUAGE, LC_ALL, "
+            "LC_MESSAGES, LANG; vi_VN.UTF-8 is Vietnamese). JSON and CSV never change"
+        ),
+    )
+
+
+def _each_subparser(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                found.append(child)
+                found.extend(_each_subparser(child))
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
+    argparse_words.install()
     parser = argparse.ArgumentParser(
         prog="fleetctl",
-        description="Keep large fleets of IP security cameras healthy.",
-        epilog="Start with `fleetctl demo`. Each command has its own --help.",
+        description=_("Keep large fleets of IP security cameras healthy."),
+        epilog=_("Start with `fleetctl demo`. Each command has its own --help."),
     )
-    parser.add_argument("--version", action="version", version=f"fleetctl {__version__}")
     parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log output on stderr (-vv: debug)"
+        "--version",
+        action="version",
+        version=f"fleetctl {__version__}",
+        help=_("show program's version number and exit"),
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help=_("more log output on stderr (-vv: debug)"),
+    )
+    _add_lang(parser, None)
+    sub = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
     for name in COMMANDS:
         try:
             mod = importlib.import_module(f"fleetctl.cli.commands.{name}")
@@ -54,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command not built yet
         mod.register(sub)
+    # `fleetctl check --lang vi` too: SUPPRESS, so an absent sub-level --lang keeps the top one.
+    for child in _each_subparser(parser):
+        if "--lang" not in child._option_string_actions:
+            _add_lang(child, argparse.SUPPRESS)
     return parser
 
 
@@ -97,6 +152,10 @@ def entry() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Before the parser exists: its help texts are translated as they are added.
+    lang = lang_from_argv(argv)
+    set_language(lang if lang in LANGUAGES else None)  # a bad value: argparse says so, below
     parser = build_parser()
     args = parser.parse_args(argv)
     from fleetctl.base.logsafe import redact_known, setup_logging
@@ -117,13 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fleetctl: {redact_known(str(err))}", file=sys.stderr)  # may quote a secret
         return ExitCode.USAGE
     except FileNotFoundError as err:
-        print(f"fleetctl: no such file: {err.filename}", file=sys.stderr)
+        print("fleetctl: " + _("no such file: %(path)s") % {"path": err.filename}, file=sys.stderr)
         return ExitCode.NOINPUT
     except FleetctlError as err:
         print(f"fleetctl: {redact_known(str(err))}", file=sys.stderr)  # may quote a secret
         return ExitCode.SOFTWARE
     except KeyboardInterrupt:
-        print("fleetctl: interrupted", file=sys.stderr)
+        print("fleetctl: " + _("interrupted"), file=sys.stderr)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # `fleetctl check | head`: not an error worth a traceback.

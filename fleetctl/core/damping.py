@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from fleetctl.base.i18n import M_
 from fleetctl.core.models import CameraReport, Status
 
 
@@ -45,11 +46,9 @@ def damp_report(
     state, reported, transition = damp(prev, report.status, n)
     if reported is report.status:
         return state, report, transition
-    pending = f" (pending {state.crit_streak}/{n} checks)"
+    pending = M_(" (pending %(streak)d/%(n)d checks)", streak=state.crit_streak, n=n)
     problems = tuple(
-        replace(p, severity=Status.WARN, message=p.message + pending)
-        if p.severity is Status.CRIT
-        else p
+        replace(p.appended(pending), severity=Status.WARN) if p.severity is Status.CRIT else p
         for p in report.problems
     )
     return state, replace(report, status=reported, problems=problems), transition

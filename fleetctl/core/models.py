@@ -6,10 +6,11 @@ data), never an exception. Fields that could not be read are ``None``, never inv
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from fleetctl.base.i18n import Msg, _
 from fleetctl.core.secret import Secret
 
 # --------------------------------------------------------------------------- the fleet
@@ -159,10 +160,34 @@ class ProblemKind(StrEnum):
 
 @dataclass(frozen=True)
 class Problem:
+    """What is wrong with a camera, in words an operator understands (never a secret).
+
+    ``message`` is the English text (JSON ``message``, history, problem classes: the same in
+    every language). ``msg`` keeps the template and its values so ``text()`` can say it in the
+    chosen language; build both at once with ``Problem.of(kind, severity, M_("...", n=3))``.
+    A Problem made without ``msg`` shows ``_(message)`` (a constant marked with ``N_``).
+    """
+
     kind: ProblemKind
     severity: Status
-    message: str  # in words an operator understands, never a secret
+    message: str  # English, exactly as JSON shows it
     since: datetime | None = None  # first seen (from history), filled by the engine
+    msg: Msg | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(
+        cls, kind: ProblemKind, severity: Status, msg: Msg, since: datetime | None = None
+    ) -> Problem:
+        return cls(kind, severity, msg.en(), since, msg)
+
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: the chosen language), as an operator reads it."""
+        return self.msg.text(lang) if self.msg is not None else _(self.message)
+
+    def appended(self, more: Msg) -> Problem:
+        """This problem with one more sentence (translated on its own) after its message."""
+        base = self.msg if self.msg is not None else Msg(self.message)
+        return replace(self, message=self.message + more.en(), msg=base.plus(more))
 
 
 @dataclass(frozen=True)
@@ -212,7 +237,16 @@ class CheckStep:
     name: str
     status: Status
     duration_ms: float | None
-    detail: str = ""
+    detail: str = ""  # English, exactly as JSON shows it
+    msg: Msg | None = field(default=None, compare=False)  # ``detail`` with its values (``text()``)
+
+    @classmethod
+    def of(cls, name: str, status: Status, duration_ms: float | None, msg: Msg) -> CheckStep:
+        return cls(name, status, duration_ms, msg.en(), msg)
+
+    def text(self, lang: str | None = None) -> str:
+        """The detail in ``lang`` (default: the chosen language)."""
+        return self.msg.text(lang) if self.msg is not None else self.detail
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from fleetctl.base.i18n import M_, Duration, Msg
 from fleetctl.core.models import Policy, Problem, ProblemKind, Status, StorageResult, StreamResult
 from fleetctl.core.probes import (
     EncoderSettings,
@@ -19,7 +20,7 @@ from fleetctl.core.probes import (
     StorageReadout,
     StreamProbe,
 )
-from fleetctl.core.verdicts.text import Problems, camera_status, dedupe, fmt_duration, secs
+from fleetctl.core.verdicts.text import Problems, camera_status, dedupe
 
 # --------------------------------------------------------------------------- stream
 
@@ -30,17 +31,25 @@ def judge_stream(
     """One RTSP measurement -> its StreamResult and problems (kind ``stream``, or ``auth``)."""
     enc: EncoderSettings | None = profile.encoder if profile else None
     out: Problems = []
-    window = secs(probe.window_s)
+    window = probe.window_s
     if probe.failure is Failure.AUTH:
-        out.append(Problem(ProblemKind.AUTH, Status.CRIT, "RTSP rejects the fleet's credentials"))
+        out.append(
+            Problem.of(ProblemKind.AUTH, Status.CRIT, M_("RTSP rejects the fleet's credentials"))
+        )
     elif probe.failure is Failure.REFUSED:
-        out.append(Problem(ProblemKind.STREAM, Status.CRIT, "no video: RTSP connection refused"))
+        out.append(
+            Problem.of(ProblemKind.STREAM, Status.CRIT, M_("no video: RTSP connection refused"))
+        )
     elif probe.packets == 0 and (probe.ok or probe.stage in ("rtp", "play", None)):
-        out.append(Problem(ProblemKind.STREAM, Status.CRIT, f"no video: 0 RTP packets in {window}"))
+        out.append(
+            Problem.of(
+                ProblemKind.STREAM,
+                Status.CRIT,
+                M_("no video: 0 RTP packets in %(window).1f s", window=window),
+            )
+        )
     elif not probe.ok:
-        stage = f" at {probe.stage.upper()}" if probe.stage else ""
-        why = "does not answer" if probe.failure is Failure.TIMEOUT else "fails"
-        out.append(Problem(ProblemKind.STREAM, Status.CRIT, f"no video: RTSP {why}{stage}"))
+        out.append(Problem.of(ProblemKind.STREAM, Status.CRIT, _rtsp_failed(probe)))
     else:
         out.extend(_stream_quality(probe, enc, policy))
     status = camera_status(out)
@@ -66,6 +75,19 @@ def judge_stream(
     return result, out
 
 
+def _rtsp_failed(probe: StreamProbe) -> Msg:
+    """The RTSP exchange broke before video: at which request (DESCRIBE, SETUP, PLAY...)."""
+    timeout = probe.failure is Failure.TIMEOUT
+    if probe.stage:
+        stage = probe.stage.upper()  # an RTSP method: a protocol word, the same in every language
+        if timeout:
+            return M_("no video: RTSP does not answer at %(stage)s", stage=stage)
+        return M_("no video: RTSP fails at %(stage)s", stage=stage)
+    if timeout:
+        return M_("no video: RTSP does not answer")
+    return M_("no video: RTSP fails")
+
+
 _RATE_WORDS = ("low frame rate:", "low bitrate:")
 
 
@@ -76,24 +98,32 @@ def only_rate_problems(problems: Iterable[Problem]) -> bool:
 
 def _stream_quality(probe: StreamProbe, enc: EncoderSettings | None, policy: Policy) -> Problems:
     out: Problems = []
-    window = secs(probe.window_s)
+    window = probe.window_s
     # A live picture changes every frame (even a static scene: noise, the OSD clock). A frozen
     # encoder resends the same payload, so almost no frame differs from the one before it.
     if probe.frames >= 3 and probe.distinct_payloads <= max(1, probe.frames // 10):
         out.append(
-            Problem(
+            Problem.of(
                 ProblemKind.STREAM,
                 Status.CRIT,
-                f"frozen picture: {probe.frames} identical frames in {window}",
+                M_(
+                    "frozen picture: %(frames)d identical frames in %(window).1f s",
+                    frames=probe.frames,
+                    window=window,
+                ),
             )
         )
     fps = probe.fps
     if enc and enc.fps and fps is not None and fps < policy.stream_min_ratio * enc.fps:
         out.append(
-            Problem(
+            Problem.of(
                 ProblemKind.STREAM,
                 Status.WARN,
-                f"low frame rate: {fps:.1f} fps (configured {enc.fps:g})",
+                M_(
+                    "low frame rate: %(fps).1f fps (configured %(configured)g)",
+                    fps=fps,
+                    configured=enc.fps,
+                ),
             )
         )
     rate = probe.bitrate_kbps
@@ -104,20 +134,24 @@ def _stream_quality(probe: StreamProbe, enc: EncoderSettings | None, policy: Pol
         and rate < policy.stream_min_ratio * enc.bitrate_kbps
     ):
         out.append(
-            Problem(
+            Problem.of(
                 ProblemKind.STREAM,
                 Status.WARN,
-                f"low bitrate: {rate:.0f} kbit/s (configured {enc.bitrate_kbps:g})",
+                M_(
+                    "low bitrate: %(rate).0f kbit/s (configured %(configured)g)",
+                    rate=rate,
+                    configured=enc.bitrate_kbps,
+                ),
             )
         )
     if probe.frames and probe.keyframes == 0 and _window_covers_gop(probe.window_s, enc):
         # "Smart" codecs (H.264+/H.265+) stretch the GOP to many seconds: a window without a
         # keyframe is suspicious, not proof of a broken stream. Warn, never crit.
         out.append(
-            Problem(
+            Problem.of(
                 ProblemKind.STREAM,
                 Status.WARN,
-                f"no keyframe in {window} (long GOP or smart codec?)",
+                M_("no keyframe in %(window).1f s (long GOP or smart codec?)", window=window),
             )
         )
     return out
@@ -155,33 +189,45 @@ def judge_storage(
             state = (m.state or "").lower()
             if state == "failed":
                 found.append(
-                    Problem(
+                    Problem.of(
                         ProblemKind.STORAGE,
                         Status.CRIT,
-                        f"{m.name} failed (replace the card or disk)",
+                        M_("%(media)s failed (replace the card or disk)", media=m.name),
                     )
                 )
             elif state == "unformatted":
-                found.append(Problem(ProblemKind.STORAGE, Status.CRIT, f"{m.name} is unformatted"))
-            elif state == "missing":
                 found.append(
-                    Problem(
+                    Problem.of(
                         ProblemKind.STORAGE,
                         Status.CRIT,
-                        f"{m.name} missing (no card or disk found)",
+                        M_("%(media)s is unformatted", media=m.name),
+                    )
+                )
+            elif state == "missing":
+                found.append(
+                    Problem.of(
+                        ProblemKind.STORAGE,
+                        Status.CRIT,
+                        M_("%(media)s missing (no card or disk found)", media=m.name),
                     )
                 )
             elif state == "full" and m.overwrite is not True and policy.storage_full_warn:
                 # Dahua's storage CGI does not say whether the card overwrites: a full card we
                 # cannot confirm is overwriting may stop recording any minute. Warn, in words.
-                why = (
-                    "overwrite is off"
+                full = (
+                    M_("%(media)s full and overwrite is off", media=m.name)
                     if m.overwrite is False
-                    else "overwrite could not be confirmed"
+                    else M_("%(media)s full and overwrite could not be confirmed", media=m.name)
                 )
-                found.append(Problem(ProblemKind.STORAGE, Status.WARN, f"{m.name} full and {why}"))
+                found.append(Problem.of(ProblemKind.STORAGE, Status.WARN, full))
             if m.recording is False and state not in ("failed", "unformatted", "missing"):
-                found.append(Problem(ProblemKind.STORAGE, Status.CRIT, f"{m.name}: not recording"))
+                found.append(
+                    Problem.of(
+                        ProblemKind.STORAGE,
+                        Status.CRIT,
+                        M_("%(media)s: not recording", media=m.name),
+                    )
+                )
             results.append(
                 StorageResult(
                     name=m.name,
@@ -209,13 +255,20 @@ def unreadable_storage_problems(readout: StorageReadout, where: str) -> Problems
     if readout.ok:
         return []
     why = readout.error or (readout.failure.value if readout.failure else "unknown error")
+    error = _strip_address(why)
     if readout.failure is Failure.AUTH:
-        return [Problem(ProblemKind.AUTH, Status.CRIT, f"{where} refused: {_strip_address(why)}")]
+        return [
+            Problem.of(
+                ProblemKind.AUTH,
+                Status.CRIT,
+                M_("%(where)s refused: %(error)s", where=where, error=error),
+            )
+        ]
     return [
-        Problem(
+        Problem.of(
             ProblemKind.STORAGE,
             Status.UNKNOWN,
-            f"cannot read disks over {where}: {_strip_address(why)}",
+            M_("cannot read disks over %(where)s: %(error)s", where=where, error=error),
         )
     ]
 
@@ -228,7 +281,7 @@ def _strip_address(error: str) -> str:
 
 def _recording_problems(rec: RecordingInfo, policy: Policy, now: datetime) -> Problems:
     if rec.job_state is not None and rec.job_state.lower() == "error":
-        return [Problem(ProblemKind.STORAGE, Status.CRIT, "recording job in error")]
+        return [Problem.of(ProblemKind.STORAGE, Status.CRIT, M_("recording job in error"))]
     if rec.data_until is not None:
         # Judge staleness on the camera's own clock when we have it: a drifting clock must not
         # make a recording look stopped (or alive).
@@ -236,14 +289,18 @@ def _recording_problems(rec: RecordingInfo, policy: Policy, now: datetime) -> Pr
         age = (ref - rec.data_until).total_seconds()
         if age > policy.recording_stale_s:
             return [
-                Problem(
+                Problem.of(
                     ProblemKind.STORAGE,
                     Status.CRIT,
-                    f"recording stopped: last recorded {fmt_duration(age)} ago",
+                    M_("recording stopped: last recorded %(age)s ago", age=Duration(age)),
                 )
             ]
     if rec.job_state is not None and rec.job_state.lower() == "idle":
-        return [Problem(ProblemKind.STORAGE, Status.CRIT, "recording stopped (recording job idle)")]
+        return [
+            Problem.of(
+                ProblemKind.STORAGE, Status.CRIT, M_("recording stopped (recording job idle)")
+            )
+        ]
     return []
 
 
@@ -255,23 +312,26 @@ def security_problems(sec: SecurityProbe) -> Problems:
     out: Problems = []
     if sec.fleet_credential_is_default:
         out.append(
-            Problem(
+            Problem.of(
                 ProblemKind.SECURITY,
                 Status.WARN,
-                "the fleet credential is a factory default password",
+                M_("the fleet credential is a factory default password"),
             )
         )
     if sec.default_password_opens:
-        who = f" (user {sec.default_username})" if sec.default_username else ""
-        out.append(
-            Problem(
-                ProblemKind.SECURITY,
-                Status.WARN,
-                f"the factory password still opens the camera{who}",
+        opens = (
+            M_(
+                "the factory password still opens the camera (user %(user)s)",
+                user=sec.default_username,
             )
+            if sec.default_username
+            else M_("the factory password still opens the camera")
         )
+        out.append(Problem.of(ProblemKind.SECURITY, Status.WARN, opens))
     if sec.rtsp_plays_without_auth:
         out.append(
-            Problem(ProblemKind.SECURITY, Status.WARN, "video plays without any password (RTSP)")
+            Problem.of(
+                ProblemKind.SECURITY, Status.WARN, M_("video plays without any password (RTSP)")
+            )
         )
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from fleetctl.base.i18n import M_, Duration
 from fleetctl.core.models import Policy, Problem, ProblemKind, Status
 from fleetctl.core.probes import Failure, OnvifProbe, ReachProbe
 from fleetctl.core.verdicts.media import (
@@ -48,15 +49,20 @@ def reach_problems(reach: ReachProbe, service: str = "ONVIF") -> Problems:
     """A TCP connect that failed means the camera is offline (kind ``offline``, crit)."""
     if reach.ok:
         return []
+    port = str(reach.port)  # a port is a name, not a quantity: never "8.000"
     if reach.failure is Failure.REFUSED:
-        why = f"connection refused on port {reach.port} ({service})"
+        msg = M_(
+            "offline: connection refused on port %(port)s (%(service)s)", port=port, service=service
+        )
     elif reach.failure is Failure.UNREACHABLE:
-        why = "no route to the camera"
+        msg = M_("offline: no route to the camera")
     elif reach.failure is Failure.TIMEOUT:
-        why = f"no answer on port {reach.port} ({service})"
+        msg = M_("offline: no answer on port %(port)s (%(service)s)", port=port, service=service)
+    elif reach.error:
+        msg = M_("offline: %(error)s", error=reach.error)
     else:
-        why = reach.error or f"cannot connect to port {reach.port}"
-    return [Problem(ProblemKind.OFFLINE, Status.CRIT, f"offline: {why}")]
+        msg = M_("offline: cannot connect to port %(port)s", port=port)
+    return [Problem.of(ProblemKind.OFFLINE, Status.CRIT, msg)]
 
 
 # --------------------------------------------------------------------------- onvif
@@ -79,51 +85,66 @@ def onvif_problems(probe: OnvifProbe, policy: Policy, *, trickling: bool = False
         f = probe.failure
         if f is Failure.AUTH:
             out.append(
-                Problem(ProblemKind.AUTH, Status.CRIT, "the camera rejects the fleet's credentials")
+                Problem.of(
+                    ProblemKind.AUTH, Status.CRIT, M_("the camera rejects the fleet's credentials")
+                )
             )
         elif f is Failure.TIMEOUT and trickling:
             out.append(
-                Problem(
+                Problem.of(
                     ProblemKind.ONVIF,
                     Status.CRIT,
-                    "ONVIF replies trickle in and never complete in time",
+                    M_("ONVIF replies trickle in and never complete in time"),
                 )
             )
         elif not probe.answered and (f in _SILENT or f is None):
-            out.append(Problem(ProblemKind.OFFLINE, Status.CRIT, "offline: ONVIF does not answer"))
+            out.append(
+                Problem.of(ProblemKind.OFFLINE, Status.CRIT, M_("offline: ONVIF does not answer"))
+            )
         elif f is Failure.TIMEOUT and slow and typical_ms is not None:
             # Every answer came, just slowly, and the conversation ran out of time: slow, not
             # broken. What could not be read stays unknown.
             out.append(
-                Problem(
+                Problem.of(
                     ProblemKind.ONVIF,
                     Status.WARN,
-                    f"slow: ONVIF answers take {typical_ms / 1000:.1f} s; check incomplete",
+                    M_(
+                        "slow: ONVIF answers take %(seconds).1f s; check incomplete",
+                        seconds=typical_ms / 1000,
+                    ),
                 )
             )
         elif f is Failure.TIMEOUT:
             # Something answered, but the reply never completed: a drip-feeding or wedged server.
             out.append(
-                Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF reply did not complete in time")
+                Problem.of(
+                    ProblemKind.ONVIF, Status.CRIT, M_("ONVIF reply did not complete in time")
+                )
             )
         elif f is Failure.MALFORMED:
             out.append(
-                Problem(
+                Problem.of(
                     ProblemKind.ONVIF,
                     Status.CRIT,
-                    "ONVIF reply is unreadable (malformed or unsafe XML)",
+                    M_("ONVIF reply is unreadable (malformed or unsafe XML)"),
                 )
             )
         elif f is Failure.OVERSIZED:
-            out.append(Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF reply is far too large"))
+            out.append(
+                Problem.of(ProblemKind.ONVIF, Status.CRIT, M_("ONVIF reply is far too large"))
+            )
         elif f is Failure.UNSUPPORTED:
             out.append(
-                Problem(ProblemKind.ONVIF, Status.CRIT, "ONVIF service missing on this camera")
+                Problem.of(
+                    ProblemKind.ONVIF, Status.CRIT, M_("ONVIF service missing on this camera")
+                )
             )
         else:
             out.append(
-                Problem(
-                    ProblemKind.ONVIF, Status.CRIT, "ONVIF calls fail (the camera returns errors)"
+                Problem.of(
+                    ProblemKind.ONVIF,
+                    Status.CRIT,
+                    M_("ONVIF calls fail (the camera returns errors)"),
                 )
             )
     out.extend(clock_problems(probe.clock_offset_s, policy))
@@ -133,10 +154,10 @@ def onvif_problems(probe: OnvifProbe, policy: Policy, *, trickling: bool = False
         and not any(p.kind in (ProblemKind.ONVIF, ProblemKind.OFFLINE) for p in out)
     ):
         out.append(
-            Problem(
+            Problem.of(
                 ProblemKind.ONVIF,
                 Status.WARN,
-                f"slow: ONVIF answers take {typical_ms / 1000:.1f} s",
+                M_("slow: ONVIF answers take %(seconds).1f s", seconds=typical_ms / 1000),
             )
         )
     return out
@@ -166,8 +187,12 @@ def clock_problems(offset_s: float | None, policy: Policy) -> Problems:
         sev = Status.WARN
     else:
         return []
-    way = "ahead" if offset_s > 0 else "behind"
-    return [Problem(ProblemKind.CLOCK, sev, f"clock {fmt_duration(offset_s)} {way}")]
+    offset = Duration(abs(offset_s))
+    if offset_s > 0:
+        msg = M_("clock %(offset)s ahead", offset=offset)
+    else:
+        msg = M_("clock %(offset)s behind", offset=offset)
+    return [Problem.of(ProblemKind.CLOCK, sev, msg)]
 
 
 # --------------------------------------------------------------------------- helpers

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fleetctl.base.i18n import compact_duration
 from fleetctl.core.models import Problem, ProblemKind, Status
 
 Problems = list[Problem]
 
 
 def fmt_duration(seconds: float) -> str:
-    """3 -> "3s", 150 -> "2m30s", 11520 -> "3h12m", 200000 -> "2d7h" (sign dropped)."""
-    s = round(abs(seconds))
-    if s < 90:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600}h"
+    """3 -> "3s", 150 -> "2m30s", 11520 -> "3h12m", 200000 -> "2d7h" (sign dropped).
 
-
-def secs(window_s: float) -> str:
-    """A measuring window in words: "1.0 s"."""
-    return f"{window_s:.1f} s"
+    English only (the JSON text); a message keeps the seconds as ``Duration`` so that each
+    language formats them its own way.
+    """
+    return compact_duration(seconds)
 
 
 def camera_status(problems: Iterable[Problem]) -> Status:

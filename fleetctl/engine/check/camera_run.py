@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from fleetctl.base.i18n import M_, Msg
 from fleetctl.core.models import (
     Camera,
     CameraReport,
@@ -146,18 +147,27 @@ class CameraRun:
     def begin(self, stage: str) -> None:
         self.stage, self.stage_t0 = stage, time.monotonic()
 
-    def step(self, name: str, found: list[Problem], detail: str, t0: float) -> None:
+    def step(self, name: str, found: list[Problem], detail: str | Msg, t0: float) -> None:
+        """Record one probe's outcome; ``detail`` is an ``M_`` message, or text from the camera."""
         self.problems.extend(found)
         ms = round((time.monotonic() - t0 - self.waited_since(t0)) * 1000, 1)
-        self.steps.append(CheckStep(name, verdicts.camera_status(found), ms, detail))
+        status = verdicts.camera_status(found)
+        if isinstance(detail, Msg):
+            self.steps.append(CheckStep.of(name, status, ms, detail))
+        else:
+            self.steps.append(CheckStep(name, status, ms, detail))
 
     def internal_error(self, stage: str, err: BaseException) -> None:
         """A bug in a probe or a verdict at ``stage``: this camera's unknown, not the run's."""
         self.problems.append(
-            Problem(
+            Problem.of(
                 STAGE_KIND.get(stage, ProblemKind.ONVIF),
                 Status.UNKNOWN,
-                f"could not check {stage}: internal error ({type(err).__name__}); run with -vv",
+                M_(
+                    "could not check %(stage)s: internal error (%(error)s); run with -vv",
+                    stage=stage,
+                    error=type(err).__name__,
+                ),
             )
         )
         self.steps.append(CheckStep(stage, Status.UNKNOWN, self.elapsed_ms(), type(err).__name__))

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 
 from fleetctl import __version__
 from fleetctl.base import aio
+from fleetctl.base.i18n import M_
 from fleetctl.core.models import Camera, CameraReport, FleetReport, Problem, ProblemKind, Status
 from fleetctl.engine.check.admission import schedule
 from fleetctl.engine.check.runner import CheckOptions, check_cameras, release_connections
@@ -191,10 +192,10 @@ class ForkedCheck:
                     cam.host,
                     Status.UNKNOWN,
                     (
-                        Problem(
+                        Problem.of(
                             ProblemKind.ONVIF,
                             Status.UNKNOWN,
-                            "could not check: its worker process died; run with -vv",
+                            M_("could not check: its worker process died; run with -vv"),
                         ),
                     ),
                     checked_at=now,

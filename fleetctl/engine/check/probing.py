@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable
 from urllib.parse import urlsplit
 
+from fleetctl.base.i18n import M_, Msg
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.models import Credential, Problem, ProblemKind, Status, StreamResult
 from fleetctl.core.probes import Failure, MediaProfileInfo, OnvifProbe, ReachProbe, StreamProbe
@@ -119,8 +120,8 @@ async def _reach(run: CameraRun, rtsp_only: bool) -> bool:
 
     reach = await retry_read(make, lambda r: r.failure in (Failure.TIMEOUT, Failure.REFUSED), run)
     found = verdicts.reach_problems(reach, service)
-    detail = (
-        f"port {port}: {reach.latency_ms:.1f} ms"
+    detail: str | Msg = (
+        M_("port %(port)s: %(ms).1f ms", port=str(port), ms=reach.latency_ms)
         if reach.ok and reach.latency_ms is not None
         else (reach.error or "")
     )
@@ -138,8 +139,10 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
         run.step(
             "onvif",
             [
-                Problem(
-                    ProblemKind.AUTH, Status.UNKNOWN, "no credentials configured for this camera"
+                Problem.of(
+                    ProblemKind.AUTH,
+                    Status.UNKNOWN,
+                    M_("no credentials configured for this camera"),
                 )
             ],
             "",
@@ -268,10 +271,17 @@ async def _stream(
         if len(again[2]) < len(found):
             probe, result, found = again
     run.streams.append(result)
-    detail = probe.error or (
-        f"{probe.packets} packets, {probe.frames} frames, {probe.keyframes} keyframes in {probe.window_s:.1f} s"
+    detail: str | Msg = probe.error or M_(
+        "%(packets)d packets, %(frames)d frames, %(keyframes)d keyframes in %(window).1f s",
+        packets=probe.packets,
+        frames=probe.frames,
+        keyframes=probe.keyframes,
+        window=probe.window_s,
     )
-    run.step("stream", found, detail + retried, t0)
+    if retried:
+        twice = M_(" (measured twice)")
+        detail = detail.plus(twice) if isinstance(detail, Msg) else detail + twice.en()
+    run.step("stream", found, detail, t0)
     return probe
 
 

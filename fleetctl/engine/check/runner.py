@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from fleetctl import __version__
+from fleetctl.base.i18n import M_
 from fleetctl.core.models import (
     Camera,
     CameraReport,
@@ -112,10 +113,23 @@ def _deadline_problem(run: CameraRun, timeout_s: float) -> None:
     minor = sev is Status.UNKNOWN and bool(run.problems)
     if not minor and not any(p.kind is kind for p in run.problems):
         run.problems.append(
-            Problem(kind, sev, f"no answer within {timeout_s:g} s ({stage} did not finish)")
+            Problem.of(
+                kind,
+                sev,
+                M_(
+                    "no answer within %(timeout)g s (%(stage)s did not finish)",
+                    timeout=timeout_s,
+                    stage=stage,
+                ),
+            )
         )
     run.steps.append(
-        CheckStep(stage, sev, run.stage_elapsed_ms(), f"deadline of {timeout_s:g} s reached")
+        CheckStep.of(
+            stage,
+            sev,
+            run.stage_elapsed_ms(),
+            M_("deadline of %(timeout)g s reached", timeout=timeout_s),
+        )
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from fleetctl.base.i18n import M_
 from fleetctl.core.models import Credential, Problem
 from fleetctl.core.probes import Failure, OnvifProbe, SecurityProbe, StorageReadout
 from fleetctl.core.verdicts import rules as verdicts
@@ -129,12 +130,12 @@ async def security(
         rtsp_plays_without_auth=noauth,
     )
     found = verdicts.security_problems(sec)
-    tried = (
-        ["fleet credential"]
-        + (["rtsp without auth"] if uri else [])
-        + (["factory password"] if opens is not None else [])
-    )
-    run.step("security", found, "checked " + ", ".join(tried), t0)
+    tried = M_("checked fleet credential")
+    if uri:
+        tried = tried.plus(M_(", rtsp without auth"))
+    if opens is not None:
+        tried = tried.plus(M_(", factory password"))
+    run.step("security", found, tried, t0)
 
 
 def _vendor(onvif: OnvifProbe | None) -> str | None:
