@@ -74,6 +74,21 @@ class FleetApp(App[None]):
         self._pending: list[CameraReport] = []
         self._flush_timer: Timer | None = None
 
+    def _fatal_error(self) -> None:
+        """Textual's crash report, without its local variables: a frame's locals can hold a
+        camera's password or a whole secrets store, and the report is printed on exit (on the
+        server's console in web mode, never sent to the browser)."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
     def on_mount(self) -> None:
         from fleetctl.tui.screens.fleet import FleetScreen
 

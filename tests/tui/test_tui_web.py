@@ -5,6 +5,10 @@ over the DevTools protocol instead and reads what the app sent to the page: the 
 the browser received (the terminal's bytes). Seeing the table header and the faulty camera's row
 there means the page loaded, opened the websocket, the server started the TUI, and the TUI
 checked the simulated fleet and drew it for the browser.
+
+The browser runs with name resolution blocked for everything but 127.0.0.1, and every request
+the page makes is recorded: the page must load, the app start, and nothing leave 127.0.0.1 (its
+font included: a control room is often offline).
 """
 
 from __future__ import annotations
@@ -142,6 +146,7 @@ async def test_web_serves_the_fleet_table_to_a_real_browser(
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         f"--user-data-dir={tmp_path / 'chromium'}",
         "--remote-debugging-port=0",
         "--remote-debugging-address=127.0.0.1",
@@ -149,7 +154,11 @@ async def test_web_serves_the_fleet_table_to_a_real_browser(
     ]
     async with asyncio.timeout(DEADLINE_S), process(*serve, env=env) as server:
         assert server.stderr is not None
-        await line_matching(server.stderr, r"serving the TUI on http://127\.0\.0\.1:\d+/")
+        url = (
+            await line_matching(
+                server.stderr, r"serving the TUI on (http://127\.0\.0\.1:\d+/\?token=\S+)"
+            )
+        ).group(1)
         async with process(*chromium) as browser:
             assert browser.stderr is not None
             devtools_url = (
@@ -165,16 +174,20 @@ async def test_web_serves_the_fleet_table_to_a_real_browser(
                     "sessionId"
                 ]
                 await cdp.call("Network.enable", session)
-                await cdp.call(
-                    "Page.navigate", session, url=f"http://127.0.0.1:{port}/?width=120&height=30"
-                )
-                screen = ""
+                await cdp.call("Page.navigate", session, url=f"{url}&width=120&height=30")
+                screen, requested, failed = "", [], []
                 # "last sweep" appears only once the first sweep is done: then "1 crit" is a result.
                 while not (
                     all(w in screen for w in ("NAME", "STATUS", faulty, "last sweep"))
                     and re.search(r"\b[1-9]\d* crit", screen)
                 ):
                     event = await cdp.event()
+                    if event.get("method") == "Network.requestWillBeSent":
+                        requested.append(event["params"]["request"]["url"])
+                    elif event.get("method") == "Network.webSocketCreated":
+                        requested.append(event["params"]["url"])
+                    elif event.get("method") == "Network.loadingFailed":
+                        failed.append(event["params"])
                     if event.get("method") != "Network.webSocketFrameReceived":
                         continue
                     response = event["params"]["response"]
@@ -182,3 +195,8 @@ async def test_web_serves_the_fleet_table_to_a_real_browser(
                     raw = base64.b64decode(data) if response.get("opcode") == 2 else data.encode()
                     screen += ANSI.sub("", raw.decode("utf-8", errors="replace"))
     assert fleet.by_name(faulty).counters.requests["GetSystemDateAndTime"] >= 1  # really checked
+    local = (f"http://127.0.0.1:{port}/", f"ws://127.0.0.1:{port}/")
+    assert requested and all(u.startswith(local) for u in requested), requested
+    assert any("/static/js/textual.js" in u for u in requested), requested
+    assert any("/static/fonts/RobotoMono" in u for u in requested), requested  # ours, local
+    assert not failed, failed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from fleetctl.base.i18n import _
 from fleetctl.cli import options
 
 KEYS = """\
@@ -35,6 +36,21 @@ def add_tui_options(p: argparse.ArgumentParser, *, interval: float = 60.0) -> No
         "--host", default="127.0.0.1", help="--web: address to listen on (default: 127.0.0.1)"
     )
     p.add_argument("--port", type=int, default=8000, help="--web: port (default: 8000)")
+    p.add_argument(
+        "--max-sessions",
+        type=int,
+        default=4,
+        metavar="N",
+        help=_("--web: browser sessions at once, each checking the fleet (default: 4)"),
+    )
+    p.add_argument(
+        "--allow-remote-actions",
+        action="store_true",
+        help=_(
+            "--web on an address other than loopback: allow push, reboot and time sync "
+            "from the browser (otherwise such an address needs --read-only)"
+        ),
+    )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +59,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the terminal UI: live fleet health, drill-down, marks, bulk actions",
         description="Watch the fleet live: every camera's status, worst first, updated as each\n"
         "check arrives; drill into a camera, filter, mark cameras and act on them.\n"
-        "--web serves the same app to a browser (on 127.0.0.1 unless --host says otherwise).",
+        "--web serves the same app to a browser (on 127.0.0.1 unless --host says otherwise):\n"
+        "open the URL it prints; its token is the key. Another address needs --read-only\n"
+        "or --allow-remote-actions.",
         epilog=KEYS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

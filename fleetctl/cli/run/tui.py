@@ -6,14 +6,14 @@ import argparse
 import asyncio
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from fleetctl.base.i18n import _
 from fleetctl.core.errors import FleetctlError, UsageError
 from fleetctl.core.exitcodes import ExitCode
 
@@ -84,38 +84,35 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
 
 
 def serve_web(args: argparse.Namespace, argv: list[str]) -> int:
-    """`--web`: textual-serve runs ``fleetctl <argv>`` (without --web) per browser session."""
-    from textual_serve.server import Server
+    """`--web`: each browser session runs ``fleetctl <argv>`` (without --web), behind a token."""
+    from fleetctl.tui.web import guard
+
+    read_only = bool(getattr(args, "read_only", False))
+    allow = bool(getattr(args, "allow_remote_actions", False))
+    if guard.remote_start_problem(args.host, read_only, allow):
+        raise UsageError(
+            _(
+                "--host {host} is reachable from other machines: add --read-only, or "
+                "--allow-remote-actions to let anyone with the URL push and reboot"
+            ).format(host=args.host)
+        )
+    if args.max_sessions < 1:
+        raise UsageError(_("--max-sessions must be at least 1"))
+    from fleetctl.tui.web.server import WebServer
 
     command = shlex.join([sys.executable, "-m", "fleetctl", *argv])
-    server = Server(command, host=args.host, port=args.port, title="fleetctl")
-    server.initialize_logging()
-    asyncio.run(_serve_web(server, args.host, args.port))  # SIGINT/SIGTERM end it cleanly
+    server = WebServer(command, host=args.host, port=args.port, max_sessions=args.max_sessions)
+
+    def announce(url: str) -> None:
+        # Scripts (and the browser tests) wait for this line: it means "listening".
+        print(
+            _("fleetctl: serving the TUI on {url} (Ctrl-C stops)").format(url=url),
+            file=sys.stderr,
+            flush=True,
+        )
+
+    asyncio.run(server.run_until_signalled(announce))  # SIGINT/SIGTERM end it cleanly
     return ExitCode.OK
-
-
-async def _serve_web(server: Any, host: str, port: int) -> None:
-    # Server.serve() announces itself before it binds; scripts (and our browser test) need a
-    # line that means "listening", so bind here and say so after. _make_app is textual-serve's
-    # own route table (index, websocket, static): the same app serve() would run.
-    from aiohttp import web
-
-    runner = web.AppRunner(await server._make_app(), handle_signals=False, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    print(
-        f"fleetctl: serving the TUI on http://{host}:{port}/ (Ctrl-C stops)",
-        file=sys.stderr,
-        flush=True,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await runner.cleanup()
 
 
 def _web_argv(args: argparse.Namespace) -> list[str]:
@@ -129,10 +126,12 @@ def _web_argv(args: argparse.Namespace) -> list[str]:
             continue
         if arg == "--web":
             continue
-        if arg in ("--host", "--port"):
+        if arg in ("--allow-remote-actions",):
+            continue
+        if arg in ("--host", "--port", "--max-sessions"):
             skip = True
             continue
-        if arg.startswith(("--host=", "--port=")):
+        if arg.startswith(("--host=", "--port=", "--max-sessions=")):
             continue
         out.append(arg)
     return out
