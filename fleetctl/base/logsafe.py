@@ -13,8 +13,10 @@
 
 ``setup_logging`` applies it to every record at creation (a LogRecord factory, so every handler
 sees masked text, pytest's caplog included), to the formatted exception text, and to uncaught
-exceptions (``sys.excepthook``, ``threading.excepthook``). Public API: MASK, register_secret,
-redact, redact_known, RedactingFilter, setup_logging, install.
+exceptions (``sys.excepthook``, ``threading.excepthook``). ``safe_url(url)`` is a URL fit to
+show (userinfo password and secret-named query values masked); ``query_secrets(url)`` names the
+secret-named query keys a URL carries. Public API: MASK, register_secret, redact, redact_known,
+safe_url, query_secrets, RedactingFilter, setup_logging, install.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import threading
 import traceback
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 MASK = "********"
 
@@ -104,6 +106,40 @@ def _mask_userinfo(m: re.Match[str]) -> str:
         return m.group(0)
     user = userinfo.split(":", 1)[0]
     return f"{m.group('scheme')}{user}:{MASK}@{host}"
+
+
+# Query keys cameras and NVRs take a password or token in (``?user=admin&password=...`` on some
+# OEM RTSP servers, ``&pwd=`` on Dahua-alikes): their values are never shown.
+SECRET_QUERY_KEYS = frozenset(
+    {"password", "passwd", "pwd", "pass", "pw", "passphrase", "secret", "token", "access_token"}
+)
+_QUERY_SECRET = re.compile(
+    r"(?i)(?P<pre>(?:^|[?&;])(?:"
+    + "|".join(sorted(SECRET_QUERY_KEYS, key=len, reverse=True))
+    + r")=)[^&;#]*"
+)
+
+
+def query_secrets(url: str) -> list[str]:
+    """The secret-named query keys ``url`` carries a value for (as written), in order."""
+    query = url.partition("?")[2].partition("#")[0]
+    out = []
+    for part in re.split(r"[&;]", query):
+        key, eq, value = part.partition("=")
+        if eq and value and unquote(key).lower() in SECRET_QUERY_KEYS:
+            out.append(key)
+    return out
+
+
+def safe_url(url: str) -> str:
+    """``url`` fit to show or copy: ``user:password@`` becomes ``user:********@`` and the value
+    of every secret-named query key (``?password=``, ``&pwd=``...) becomes ``********``."""
+    head, q, rest = url.partition("?")
+    head = _URL.sub(_mask_userinfo, head)
+    if not q:
+        return head
+    query, h, fragment = rest.partition("#")
+    return head + q + _QUERY_SECRET.sub(r"\g<pre>" + MASK, "&" + query)[1:] + h + fragment
 
 
 def redact(text: str) -> str:

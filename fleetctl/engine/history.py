@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fleetctl.base.private import private_file
 from fleetctl.core.errors import HistoryError
 from fleetctl.core.models import CameraReport, FleetReport, ProblemKind, Status
 from fleetctl.core.verdicts.rules import problem_class
@@ -95,8 +96,11 @@ class HistoryStore:
         self.path = path or default_path()
         self._lock = threading.Lock()
         try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # 0600 in a 0700 directory: camera names, addresses and settings are not for
+            # every local user (the per-user data directory is tightened too).
+            private_file(
+                self.path, tighten_dir=path is None and not os.environ.get("FLEETCTL_HISTORY")
+            )
             self._db = sqlite3.connect(
                 self.path, check_same_thread=False, isolation_level=None, timeout=10.0
             )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from fleetctl.base.logsafe import safe_url
 from fleetctl.core.models import Camera, CameraReport, Problem, StreamResult
 
 NOT_READ = "—"  # a value that could not be read: never invent one (docs/json.md: null)
@@ -139,8 +140,9 @@ def row_cells(
 
 
 def strip_userinfo(uri: str) -> str:
-    """An RTSP URL safe to show or copy: no ``user:password@`` ever leaves the app."""
+    """An RTSP URL safe to show or copy: no ``user:password@`` and no ``?password=`` value ever
+    leaves the app."""
     parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    if "@" in parts.netloc:
+        uri = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return safe_url(uri)

@@ -105,3 +105,21 @@ def test_summary_counts_every_status() -> None:
         "discover: 2 new, 0 known, 1 moved, 1 missing (multicast from 10.20.1.2; "
         "254 addresses swept with 300 probes) in 4.2 s"
     )
+
+
+def test_inventory_yaml_escapes_scope_text_in_comments() -> None:
+    """A device's scope text cannot end its comment line and inject YAML (issue 13, item 14)."""
+    hostile = DiscoveredDevice(
+        address="10.20.1.60",
+        port=80,
+        status=DeviceStatus.NEW,
+        endpoint="urn:uuid:1\u2028injected_endpoint: x",
+        scopes=DeviceScopes(location="Chợ\ninjected: 1\r\u2028also: 2\u0085more: 3\u2029x: 4"),
+    )
+    text = inventory_yaml((hostile,))
+    comments = [line for line in text.splitlines() if "location scope" in line]
+    assert len(comments) == 1 and comments[0].lstrip().startswith("# location scope:")
+    for char in "\r\u2028\u2029\u0085":
+        assert char not in text
+    items = YAML(typ="safe").load(text)
+    assert items == [{"name": "cam-10-20-1-60", "host": "10.20.1.60", "endpoint": hostile.endpoint}]

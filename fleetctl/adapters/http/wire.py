@@ -9,6 +9,9 @@ gathered in ``data_received`` from what llhttp (``httptools``) calls back with, 
 - chunked bodies are de-chunked by llhttp; a body without length or chunking ends at EOF;
 - the socket is marked reusable only after a complete response the server let us keep
   (``Connection: close``, HTTP/1.0 and stray bytes all retire it);
+- response headers (status line, every header, interim 1xx replies) over ``MAX_HEADER_BYTES``
+  end the exchange (MALFORMED, socket closed): a camera streaming headers costs its own result,
+  never the process's memory (llhttp would otherwise buffer one endless header value whole);
 - ``read_timeout_s`` bounds each quiet spell while waiting; the pool's clock calls
   ``check_timeout`` (no timer per exchange: a loop's timer heap compares handles in Python,
   and two timers per request were a tenth of the client's CPU);
@@ -29,6 +32,9 @@ from fleetctl.adapters.errors import HttpError
 from fleetctl.core.probes import Failure
 
 Key = tuple[str, str, int]  # (scheme, host, port)
+
+# Real cameras send well under 4 KiB of headers; the RTSP reader caps its own at the same size.
+MAX_HEADER_BYTES = 64 * 1024
 
 
 class Stale(Exception):
@@ -139,6 +145,7 @@ class Connection(asyncio.Protocol):
         self._framed = False  # Content-Length or Transfer-Encoding: the body does not end at EOF
         self._declared: int | None = None
         self._headers_done = False
+        self._head_bytes = 0  # bytes received before the final response's headers completed
         self._body: list[bytes] = []
         self._size = 0
 
@@ -158,6 +165,7 @@ class Connection(asyncio.Protocol):
         self._read_timeout = read_timeout_s
         self._got_bytes = self._headers_done = self._framed = False
         self._status, self._size, self._declared = 0, 0, None
+        self._head_bytes = 0
         self._headers = []
         self._body = []
         self.reusable = False
@@ -225,6 +233,18 @@ class Connection(asyncio.Protocol):
             else:  # garbage after a complete response: keep the response, drop the socket
                 self.reusable = False
                 self.close()
+            return
+        if not self._headers_done and self._waiter is not None:
+            # Counted per read, so one read's worth (the transport's buffer) is the overshoot.
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEADER_BYTES:
+                self._parser = httptools.HttpResponseParser(self)  # drop what llhttp buffered
+                self._fail(
+                    HttpError(
+                        Failure.MALFORMED,
+                        f"HTTP reply headers over {MAX_HEADER_BYTES // 1024} KiB",
+                    )
+                )
 
     def eof_received(self) -> bool:
         self._on_eof(None)

@@ -216,5 +216,13 @@ def _accepted_keys() -> frozenset[str]:
     return frozenset(CAMERA_FIELDS)
 
 
+# Characters YAML reads as a line break (NEL, LINE/PARAGRAPH SEPARATOR) or that a terminal acts
+# on (DEL, C1 controls) but that json.dumps(ensure_ascii=False) leaves raw. A device's scope
+# text is the device's word: a raw line break in it would end a comment and start a key.
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
+
+
 def _q(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """A double-quoted scalar YAML and JSON read the same, on one line whatever ``value`` holds."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

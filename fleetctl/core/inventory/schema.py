@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from fleetctl.base.i18n import _
+from fleetctl.base.logsafe import query_secrets
 from fleetctl.core.errors import InventoryIssue
 from fleetctl.core.models import Policy
 from fleetctl.core.secret import Secret
@@ -82,6 +84,23 @@ def type_name(value: Any) -> str:
     )
 
 
+MAX_SHOWN = 60  # characters of a value quoted back in a message
+
+
+def shown(value: Any) -> str:
+    """A value quoted back in a message, bounded: a scalar's repr cut to ``MAX_SHOWN``
+    characters; a list or mapping only by its kind. A YAML alias bomb (nine lists of nine
+    lists of ... of one anchor) is a few lines of text and billions of items once repr'd:
+    never format a non-scalar's value into a message."""
+    if value is None or isinstance(value, bool | int | float):
+        text = repr(value) if not isinstance(value, int) or value.bit_length() < 200 else "a number"
+    elif isinstance(value, str):
+        text = repr(value[: MAX_SHOWN + 1])
+    else:
+        return type_name(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
 def check_str(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, str) or not v.strip():
         sink.error(line, key, f"must be a non-empty string, not {type_name(v)}")
@@ -93,7 +112,7 @@ def check_name(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if check_str(sink, v, key, line) is INVALID:
         return INVALID
     if not _NAME_RE.fullmatch(v):
-        sink.error(line, key, f"bad name {v!r}: use letters, digits, '.', '_' and '-' only")
+        sink.error(line, key, f"bad name {shown(v)}: use letters, digits, '.', '_' and '-' only")
         return INVALID
     return v
 
@@ -106,16 +125,16 @@ def host_problem(v: str) -> str | None:
     except ValueError:
         pass
     if "://" in v:
-        return f"{v!r} is a URL: give the bare address (and `port:` / `https:`)"
+        return f"{shown(v)} is a URL: give the bare address (and `port:` / `https:`)"
     if re.fullmatch(r"[\d.]+:\d+", v):
-        return f"{v!r} carries a port: put it in `port:`"
+        return f"{shown(v)} carries a port: put it in `port:`"
     if re.fullmatch(r"[\d.]+", v):
-        return f"{v!r} is not a valid IPv4 address"
+        return f"{shown(v)} is not a valid IPv4 address"
     if ":" in v:
-        return f"{v!r} is not a valid IPv6 address"
+        return f"{shown(v)} is not a valid IPv6 address"
     name = v[:-1] if v.endswith(".") else v
     if len(name) > 253 or not all(_LABEL_RE.fullmatch(label) for label in name.split(".")):
-        return f"{v!r} is not a valid IP address or DNS name"
+        return f"{shown(v)} is not a valid IP address or DNS name"
     return None
 
 
@@ -135,7 +154,7 @@ def check_port(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         sink.error(line, key, f"must be a port number, not {type_name(v)}")
         return INVALID
     if not 1 <= v <= 65535:
-        sink.error(line, key, f"port {v} is out of range 1-65535")
+        sink.error(line, key, f"port {shown(v)} is out of range 1-65535")
         return INVALID
     return v
 
@@ -190,6 +209,18 @@ def check_rtsp_url(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
             line, key, "must not carry a password: use `credentials:` (or username/password)"
         )
         return INVALID
+    secret_keys = query_secrets(v)
+    if secret_keys:
+        # ``?password=`` travels in every DESCRIBE and lands in reports: same rule as userinfo.
+        names = ", ".join(f"`{k[:20]}=`" for k in secret_keys)
+        sink.error(
+            line,
+            key,
+            _("must not carry a password in its query ({keys}): use `credentials:` instead").format(
+                keys=names
+            ),
+        )
+        return INVALID
     return v
 
 
@@ -236,7 +267,7 @@ def range_size(text: str) -> tuple[int, str | None]:
             if "greater than upper" in str(err)
             else "not a CIDR, a-b range, glob or IP"
         )
-        return 0, f"bad range {text!r}: {reason}"
+        return 0, f"bad range {shown(text)}: {reason}"
 
 
 def check_mapping(
@@ -273,14 +304,14 @@ def check_mapping(
 
 def _number(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
-        sink.error(line, key, f"must be a number >= 0, not {v!r}")
+        sink.error(line, key, f"must be a number >= 0, not {shown(v)}")
         return INVALID
     return float(v)
 
 
 def _count(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        sink.error(line, key, f"must be a whole number >= 1, not {v!r}")
+        sink.error(line, key, f"must be a whole number >= 1, not {shown(v)}")
         return INVALID
     return v
 
@@ -319,7 +350,7 @@ def check_mac(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if check_str(sink, v, key, line) is INVALID:
         return INVALID
     if not _MAC_RE.fullmatch(v.strip()):
-        sink.error(line, key, f"{v!r} is not a MAC address like 44:19:b6:0a:1b:2c")
+        sink.error(line, key, f"{shown(v)} is not a MAC address like 44:19:b6:0a:1b:2c")
         return INVALID
     digits = re.sub(r"[^0-9a-f]", "", v.lower())
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))

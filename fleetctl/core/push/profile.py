@@ -21,6 +21,7 @@ from fleetctl.core.inventory.schema import (
     check_mapping,
     check_str,
     key_line,
+    shown,
     type_name,
 )
 
@@ -69,7 +70,7 @@ class Profile:
 def _choice(options: tuple[str, ...]) -> Any:
     def check(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         if v not in options:
-            sink.error(line, key, f"must be one of {', '.join(options)}, not {v!r}")
+            sink.error(line, key, f"must be one of {', '.join(options)}, not {shown(v)}")
             return INVALID
         return v
 
@@ -96,10 +97,12 @@ def _timezone(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if check_str(sink, v, key, line) is INVALID:
         return INVALID
     if "/" in v:  # Olson names are what people type; ONVIF's SetSystemDateAndTime wants POSIX
-        sink.error(line, key, f'{v!r} is an Olson name: cameras need a POSIX TZ such as "<+07>-7"')
+        sink.error(
+            line, key, f'{shown(v)} is an Olson name: cameras need a POSIX TZ such as "<+07>-7"'
+        )
         return INVALID
     if not _POSIX_TZ.match(v):
-        sink.error(line, key, f'{v!r} is not a POSIX TZ string (e.g. "<+07>-7", "CST-8")')
+        sink.error(line, key, f'{shown(v)} is not a POSIX TZ string (e.g. "<+07>-7", "CST-8")')
         return INVALID
     return v
 
@@ -111,7 +114,7 @@ def _hostname(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         used = {f for _, f, _, _ in string.Formatter().parse(v) if f is not None}
         sample = v.format(site="site", n=1, name="cam")
     except (ValueError, KeyError, IndexError) as err:
-        sink.error(line, key, f"bad pattern {v!r}: {err}; use {{site}}, {{n}} or {{name}}")
+        sink.error(line, key, f"bad pattern {shown(v)}: {err}; use {{site}}, {{n}} or {{name}}")
         return INVALID
     if used - HOSTNAME_FIELDS:
         sink.error(
@@ -121,7 +124,7 @@ def _hostname(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         )
         return INVALID
     if not re.fullmatch(r"[A-Za-z0-9-]{1,63}", sample):
-        sink.error(line, key, f"{v!r} does not make a valid hostname (letters, digits, '-')")
+        sink.error(line, key, f"{shown(v)} does not make a valid hostname (letters, digits, '-')")
         return INVALID
     return v
 
@@ -138,7 +141,7 @@ def _positive(kind: type, *, low: float, high: float) -> Any:
             )
             return INVALID
         if not low <= v <= high:
-            sink.error(line, key, f"{v} is impossible: must be between {low:g} and {high:g}")
+            sink.error(line, key, f"{shown(v)} is impossible: must be between {low:g} and {high:g}")
             return INVALID
         return kind(v)
 
@@ -148,7 +151,7 @@ def _positive(kind: type, *, low: float, high: float) -> Any:
 def _resolution(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     m = _RESOLUTION.match(str(v)) if isinstance(v, str) else None
     if not m:
-        sink.error(line, key, f"must look like 1920x1080, not {v!r}")
+        sink.error(line, key, f"must look like 1920x1080, not {shown(v)}")
         return INVALID
     return int(m.group(1)), int(m.group(2))
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from fleetctl.base.i18n import M_, Duration, Msg
+from fleetctl.base.logsafe import safe_url
 from fleetctl.core.models import Policy, Problem, ProblemKind, Status, StorageResult, StreamResult
 from fleetctl.core.probes import (
     EncoderSettings,
@@ -57,7 +58,7 @@ def judge_stream(
     rate = probe.bitrate_kbps if probe.ok else (0.0 if probe.stage in ("rtp", "play") else None)
     result = StreamResult(
         profile=profile.name or profile.token if profile else None,
-        uri=probe.uri,
+        uri=safe_url(probe.uri),  # a camera's GetStreamUri may carry ?password=
         status=status,
         codec=probe.codec or (enc.encoding if enc else None),
         width=probe.width or (enc.width if enc else None),

@@ -10,6 +10,7 @@ not have reached the camera, never a write it does not know about.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fleetctl.base.private import private_file
 from fleetctl.core.errors import HistoryError
 
 SCHEMA = """
@@ -72,8 +74,11 @@ class Journal:
         self.path = path or default_path()
         self._lock = threading.Lock()
         try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # 0600 in a 0700 directory: camera names, addresses and settings are not for
+            # every local user (the per-user data directory is tightened too).
+            private_file(
+                self.path, tighten_dir=path is None and not os.environ.get("FLEETCTL_JOURNAL")
+            )
             self._db = sqlite3.connect(
                 self.path, isolation_level=None, timeout=10.0, check_same_thread=False
             )
