@@ -216,9 +216,8 @@ def check_rtsp_url(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         sink.error(
             line,
             key,
-            _("must not carry a password in its query ({keys}): use `credentials:` instead").format(
-                keys=names
-            ),
+            _("must not carry a password in its query (%(keys)s): use `credentials:` instead")
+            % {"keys": names},
         )
         return INVALID
     return v
