@@ -24,7 +24,7 @@ _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$", re.M)
 _EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)  # http:, https:, mailto:
 
 # Spelled in pieces so that this file does not match itself.
-OUTSIDE = ("CONTRACTS" + ".md", "FIELD-NOTES", "STYLE" + ".md", "../" + "shared")
+OUTSIDE = ("CONTRACTS" + ".md", "FIELD" + "-NOTES", "STYLE" + ".md", "../" + "shared")
 
 
 def _prose(text: str) -> str:
