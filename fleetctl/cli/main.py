@@ -34,6 +34,7 @@ COMMANDS = [
     "push",
     "history",
     "audit",
+    "firmware",
     "serve",
     "inventory",
     "sim",

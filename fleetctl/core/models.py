@@ -86,6 +86,19 @@ class Camera:
 
 
 @dataclass(frozen=True)
+class FirmwarePolicy:
+    """The inventory's ``firmware:`` (fleet-wide, then per site): what a camera should run.
+
+    ``minimum`` maps a model pattern (``DS-2CD2143G2-I``, ``DS-2CD2*``) to the oldest acceptable
+    firmware; the most specific pattern wins. ``approved`` lists firmware accepted whatever the
+    minimum says (a model whose newest build is older than the fleet's minimum).
+    """
+
+    minimum: tuple[tuple[str, str], ...] = ()
+    approved: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Site:
     name: str
     ranges: tuple[str, ...] = ()  # netaddr syntax: CIDR, a-b ranges, globs
@@ -96,6 +109,7 @@ class Site:
     credentials: str | None = None
     port: int = 80
     unique_passwords: bool = False
+    firmware: FirmwarePolicy | None = None  # top-level `firmware:` merged with the site's
 
 
 @dataclass(frozen=True)

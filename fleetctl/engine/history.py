@@ -9,6 +9,8 @@ Schema (version in ``schema_version``):
               cameras first)
     episodes  one row per problem episode: camera, kind, class (message with measurements
               blanked), first_seen, last_seen, resolved (NULL while open)
+    devices   what each camera last said it is (manufacturer, model, firmware, serial) and
+              when: `fleetctl firmware` reads the fleet's firmware from here
 
 ``latest.duration_s`` was added to schema 1 without a version bump: an older store gains the
 column on open (NULL everywhere), and an older fleetctl writing to a newer store leaves it as
@@ -23,13 +25,14 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fleetctl.base.private import private_file
 from fleetctl.core.errors import HistoryError
-from fleetctl.core.models import CameraReport, FleetReport, ProblemKind, Status
+from fleetctl.core.models import CameraReport, DeviceInfo, FleetReport, ProblemKind, Status
 from fleetctl.core.verdicts.rules import problem_class
 
 SCHEMA_VERSION = 1
@@ -52,6 +55,9 @@ CREATE TABLE IF NOT EXISTS episodes (
     severity TEXT NOT NULL, message TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
     resolved TEXT);
 CREATE INDEX IF NOT EXISTS episodes_open ON episodes (camera, resolved);
+CREATE TABLE IF NOT EXISTS devices (
+    camera TEXT PRIMARY KEY, manufacturer TEXT, model TEXT, firmware TEXT, serial TEXT,
+    seen TEXT NOT NULL);
 """
 
 
@@ -138,6 +144,7 @@ class HistoryStore:
         s = report.summary
         results: list[tuple[object, ...]] = []
         latest: list[tuple[object, ...]] = []
+        devices: list[tuple[object, ...]] = []
         ats: list[str] = []
         try:
             with self._lock, self._tx():
@@ -166,6 +173,11 @@ class HistoryStore:
                     text = json.dumps(problems, ensure_ascii=False) if problems else "[]"
                     results.append((run_id, cam.name, at, cam.status.value, text))
                     latest.append((cam.name, run_id, at, cam.status.value, cam.duration_s))
+                    d = cam.device
+                    if d is not None and (d.manufacturer or d.model or d.firmware):
+                        devices.append(
+                            (cam.name, d.manufacturer, d.model, d.firmware, d.serial, at)
+                        )
                 self._db.executemany(
                     "INSERT INTO results (run_id, camera, checked_at, status, problems)"
                     " VALUES (?, ?, ?, ?, ?)",
@@ -180,9 +192,51 @@ class HistoryStore:
                     " duration_s=COALESCE(excluded.duration_s, latest.duration_s)",
                     latest,
                 )
+                self._upsert_devices(devices)
                 self._record_episodes(report, ats)
         except sqlite3.Error as err:
             raise HistoryError(f"cannot write the history store {self.path}: {err}") from err
+
+    def record_devices(self, reports: Sequence[CameraReport]) -> None:
+        """Remember what these cameras said they are, without recording a run (a partial read,
+        such as `fleetctl firmware --refresh`, must not resolve or open problem episodes)."""
+        now = _ts(datetime.now(UTC))
+        rows = [
+            (
+                r.name,
+                d.manufacturer,
+                d.model,
+                d.firmware,
+                d.serial,
+                _ts(r.checked_at) if r.checked_at else now,
+            )
+            for r in reports
+            if (d := r.device) is not None and (d.manufacturer or d.model or d.firmware)
+        ]
+        try:
+            with self._lock, self._tx():
+                self._upsert_devices(rows)
+        except sqlite3.Error as err:
+            raise HistoryError(f"cannot write the history store {self.path}: {err}") from err
+
+    def _upsert_devices(self, rows: Sequence[tuple[object, ...]]) -> None:
+        # Only what was read replaces what was known: a camera offline today keeps the identity
+        # it had (the fleet's firmware does not vanish with a power cut).
+        self._db.executemany(
+            "INSERT INTO devices (camera, manufacturer, model, firmware, serial, seen)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(camera) DO UPDATE SET"
+            " manufacturer=excluded.manufacturer, model=excluded.model,"
+            " firmware=excluded.firmware, serial=excluded.serial, seen=excluded.seen",
+            rows,
+        )
+
+    def devices(self) -> dict[str, DeviceInfo]:
+        """Camera name -> what it last said it is (cameras never read are absent)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT camera, manufacturer, model, firmware, serial FROM devices"
+            ).fetchall()
+        return {r[0]: DeviceInfo(r[1], r[2], r[3], r[4]) for r in rows}
 
     def _record_episodes(self, report: FleetReport, ats: list[str]) -> None:
         open_eps: dict[str, dict[str, int]] = {}

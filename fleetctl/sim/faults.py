@@ -22,7 +22,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from fleetctl.sim.model import FAULTS, SimCamera, Storage
+from fleetctl.sim.model import FAULTS, SimCamera, Storage, Vendor
 from fleetctl.sim.vendors import FLAVOURS
 
 # Silence the device, so they are never combined with anything else.
@@ -52,6 +52,7 @@ FAMILIES: dict[str, str] = {
     "recording_stopped": "storage",
     "factory_password": "security",
     "slow": "slow",
+    "vulnerable_firmware": "firmware",
 }
 
 # What a district looks like: ~10% of cameras with something wrong, mostly dull things.
@@ -77,6 +78,14 @@ REALISTIC: dict[str, float] = {
     "storage_unformatted": 0.002,
     "recording_stopped": 0.004,
     "flapping": 0.002,
+    "vulnerable_firmware": 0.01,
+}
+
+# A build each vendor really shipped before its advisory's fix (core/firmware/advisories.yaml):
+# Hikvision before HSRC-202109-01, Dahua before DHCC-SA-202110-001.
+VULNERABLE_FIRMWARE: dict[Vendor, str] = {
+    Vendor.HIKVISION: "V5.5.0 build 200612",
+    Vendor.DAHUA: "2.800.0000000.16.R, Build Date: 2021-03-10",
 }
 
 
@@ -133,6 +142,8 @@ def eligible(cam: SimCamera, fault: str) -> bool:
         return bool(fl.storage_api) and not cam.is_recorder
     if fault == "recording_stopped":
         return fl.recording and not cam.is_recorder
+    if fault == "vulnerable_firmware":
+        return cam.vendor in VULNERABLE_FIRMWARE and not cam.is_recorder
     return not cam.is_recorder
 
 
@@ -209,6 +220,8 @@ def apply(cam: SimCamera, faults: Iterable[str], rng: random.Random, fleet_user:
         elif fault == "clock_skew":
             cam.clock_offset_s = rng.choice((-1, 1)) * rng.uniform(60, 200)
             cam.datetime_type = "Manual"
+        elif fault == "vulnerable_firmware" and cam.vendor in VULNERABLE_FIRMWARE:
+            cam.firmware = VULNERABLE_FIRMWARE[cam.vendor]
         elif fault == "slow":
             cam.fault_params.setdefault("slow_s", 2.5)
         elif fault == "drip":

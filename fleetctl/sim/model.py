@@ -55,6 +55,9 @@ FAULTS: dict[str, FaultSpec] = {
         FaultSpec("storage_unformatted", "storage", "crit", "the card is unformatted"),
         FaultSpec("recording_stopped", "storage", "crit", "the recording job stopped"),
         FaultSpec("flapping", "offline", "crit", "goes down and up every few seconds"),
+        FaultSpec(
+            "vulnerable_firmware", "security", "warn", "runs a build with a published advisory"
+        ),
     )
 }
 

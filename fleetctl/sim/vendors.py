@@ -66,7 +66,12 @@ FLAVOURS: dict[Vendor, Flavour] = {
         Vendor.DAHUA,
         "Dahua",
         ("IPC-HDW2431T-AS", "IPC-HFW1230S", "IPC-HDBW2431E-S"),
-        ("2.820.0000000.21.R", "2.800.0000000.31.R", "2.622.0000000.9.R"),
+        # As Dahua's GetDeviceInformation says it: the build date after a comma.
+        (
+            "2.820.0000000.21.R, Build Date: 2022-11-03",
+            "2.800.0000000.31.R, Build Date: 2022-06-20",
+            "2.840.0000000.14.R, Build Date: 2023-08-24",
+        ),
         "admin",
         "admin",
         "/cam/realmonitor?channel={ch}&subtype=0",

@@ -6,35 +6,15 @@ bytes cross real loopback sockets, and the exit codes and stdout are what script
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
 from support.check_schema import check_report_json
+from support.cli import fleetctl
 
 from fleetctl.core.errors import UsageError
 from fleetctl.sim.fleet import SimFleet
-
-
-async def fleetctl(*args: str, home: Path) -> tuple[int, str, str]:
-    env = dict(os.environ, XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"))
-    env.pop("FLEETCTL_SECRETS", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fleetctl",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
 
 FAST = ("--timeout", "5", "--window", "0.3")
 

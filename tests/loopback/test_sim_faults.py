@@ -20,12 +20,13 @@ from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.model import FAULTS
 
 # Camera index -> fault, on vendors where the fault is observable (sim/fleet.py VENDOR_CYCLE:
-# H at 0 2 7 9 14 18 20 22 25, D at 1 3 6 10 12 15 19 21 23 26, A at 4 13 24).
+# H at 0 2 5 7 9 14 18 20 22 25, D at 1 3 6 10 12 15 19 21 23 26, A at 4 13 24).
 PLACEMENT = {
     1: "offline",
     2: "hang",
     3: "slow",
     4: "drip",
+    5: "vulnerable_firmware",
     6: "soap_fault",
     7: "malformed_xml",
     9: "huge_reply",

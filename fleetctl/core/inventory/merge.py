@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from fleetctl.core.errors import InventoryIssue
+from fleetctl.core.firmware.compliance import merge_policy
 from fleetctl.core.inventory import schema
-from fleetctl.core.models import Camera, Policy, Site, Source, SshSpec
+from fleetctl.core.models import Camera, FirmwarePolicy, Policy, Site, Source, SshSpec
 
 
 def resolve_path(file: str, relative: str) -> str:
@@ -61,7 +62,7 @@ class InventoryBuilder:
             _Layer("defaults", top.get("defaults", {}), doc.get("defaults"), file),
         ]
         for site_name, site_node in (top.get("sites") or {}).items():
-            self._add_site(sink, doc["sites"], str(site_name), site_node, base)
+            self._add_site(sink, doc["sites"], str(site_name), site_node, base, top.get("firmware"))
 
     def _add_site(
         self,
@@ -70,6 +71,7 @@ class InventoryBuilder:
         name: str,
         node: Any,
         base: list[_Layer],
+        firmware: FirmwarePolicy | None = None,
     ) -> None:
         key, line = f"sites.{name}", schema.key_line(sites_node, name)
         site = schema.check_mapping(sink, node, key, line, _SITE_SCHEMA) if node is not None else {}
@@ -98,6 +100,7 @@ class InventoryBuilder:
             credentials=inherited.get("credentials"),
             port=inherited.get("port", 443 if inherited.get("https") else 80),
             unique_passwords=site.get("onboard", {}).get("unique_passwords", False),
+            firmware=merge_policy(firmware, site.get("firmware")),
         )
         self.sites.append(new_site)
         self.seen_sites.setdefault(name, new_site)
@@ -267,12 +270,14 @@ def _check_onboard(sink: schema.IssueSink, v: Any, key: str, line: int | None) -
 
 _TOP_SCHEMA: dict[str, schema.Checker] = {
     "defaults": _check_defaults,
+    "firmware": schema.check_firmware,
     "policy": schema.check_policy,
     "secrets": schema.check_str,
     "sites": _check_sites,
 }
 _SITE_SCHEMA: dict[str, schema.Checker] = {
     "defaults": _check_defaults,
+    "firmware": schema.check_firmware,
     "policy": schema.check_policy,
     "ranges": schema.check_ranges,
     "location": schema.check_str,

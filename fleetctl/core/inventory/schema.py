@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from fleetctl.base.i18n import _
 from fleetctl.base.logsafe import query_secrets
 from fleetctl.core.errors import InventoryIssue
-from fleetctl.core.models import Policy
+from fleetctl.core.models import FirmwarePolicy, Policy
 from fleetctl.core.secret import Secret
 
 
@@ -323,6 +323,44 @@ POLICY_FIELDS: dict[str, Checker] = {f.name: _BY_TYPE[str(f.type)] for f in fiel
 def check_policy(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     out = check_mapping(sink, v, key, line, POLICY_FIELDS)
     return INVALID if out is None else out
+
+
+def _firmware_minimum(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if not isinstance(v, dict):
+        sink.error(line, key, _("must map a model (or pattern) to a firmware version"))
+        return INVALID
+    out: list[tuple[str, str]] = []
+    for model, version in v.items():
+        where = f"{key}.{model}"
+        if (
+            not isinstance(model, str)
+            or check_str(sink, version, where, key_line(v, model)) is INVALID
+        ):
+            continue
+        out.append((model, version))
+    return tuple(out)
+
+
+def _firmware_approved(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    if not isinstance(v, list):
+        sink.error(line, key, _("must be a list of firmware versions"))
+        return INVALID
+    return tuple(
+        s
+        for i, s in enumerate(v)
+        if check_str(sink, s, f"{key}[{i}]", key_line(v, i)) is not INVALID
+    )
+
+
+FIRMWARE_FIELDS: dict[str, Checker] = {"minimum": _firmware_minimum, "approved": _firmware_approved}
+
+
+def check_firmware(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    """``firmware: {minimum: {MODEL: VERSION}, approved: [VERSION]}`` -> FirmwarePolicy."""
+    out = check_mapping(sink, v, key, line, FIRMWARE_FIELDS)
+    if out is None:
+        return INVALID
+    return FirmwarePolicy(out.get("minimum", ()), out.get("approved", ()))
 
 
 SSH_FIELDS: dict[str, Checker] = {

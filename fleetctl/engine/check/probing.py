@@ -56,6 +56,8 @@ async def run_probes(run: CameraRun) -> None:
         onvif = await _onvif(run, credential)
         if onvif is not None and not run.answered and onvif.failure in _SILENT:
             return  # silent: everything else would time out the same way
+        if run.device is not None and run.device.firmware:
+            _firmware(run)
     uris: list[tuple[MediaProfileInfo | None, str]] = []
     if rtsp_only and cam.rtsp_url:
         uris.append((None, cam.rtsp_url))
@@ -78,6 +80,17 @@ async def run_probes(run: CameraRun) -> None:
     if jobs:
         run.begin("stream" if "stream" in probes and uris else "storage")
         await asyncio.gather(*jobs)
+
+
+def _firmware(run: CameraRun) -> None:
+    """What the camera runs, against the advisory table and the site's firmware policy: no I/O
+    (the identity came with the ONVIF conversation)."""
+    from fleetctl.core.firmware.findings import firmware_problems
+    from fleetctl.engine.firmware import shipped_rules
+
+    site = run.workspace.inventory.site(run.camera.site)
+    rules = run.options.advisories if run.options.advisories is not None else shipped_rules()
+    run.problems.extend(firmware_problems(run.device, rules, site.firmware if site else None))
 
 
 async def _contained(run: CameraRun, stage: str, job: Awaitable[None]) -> None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from fleetctl import __version__
 from fleetctl.base.i18n import M_
+from fleetctl.core.firmware.advisories import Rule
 from fleetctl.core.models import (
     Camera,
     CameraReport,
@@ -63,6 +64,8 @@ class CheckOptions:
     stream_window_s: float = 1.0  # RTP measuring window
     check_default_passwords: bool = False
     probes: frozenset[str] = ALL_PROBES
+    # The advisory rows firmware is matched against; None: the table shipped with fleetctl.
+    advisories: tuple[Rule, ...] | None = None
 
 
 # The probe in progress when the camera's deadline hits decides what the problem is about.
