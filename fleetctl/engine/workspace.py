@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fleetctl.adapters.secrets import SecretStore, load_secrets
+from fleetctl.base.i18n import _
 from fleetctl.base.logsafe import register_secret
 from fleetctl.core.errors import InventoryIssue, SecretsError
 from fleetctl.core.inventory.load import load_inventory
@@ -128,6 +129,41 @@ def _with_rotations(workspace: Workspace) -> Workspace:
         return from_journal(workspace, journal)
     finally:
         journal.close()
+
+
+@dataclass(frozen=True)
+class CredentialSource:
+    """Where a camera's ``credentials:`` reference leads (``inventory show``); never a password.
+
+    ``username`` is None when the reference does not resolve; ``problem`` then says why.
+    """
+
+    name: str
+    file: str
+    username: str | None
+    has_password: bool
+    problem: str | None = None
+
+
+def credential_source(
+    inventory: Inventory, camera: Camera, secrets_path: str | None = None
+) -> CredentialSource | None:
+    """The camera's named credential as the secrets store resolves it (None: it names none)."""
+    name = camera.credentials
+    if not name:
+        return None
+    try:
+        store = load_secrets(secrets_path, inventory.secrets_path)
+    except SecretsError as err:  # unreadable or unsafe: say so, as every command would
+        return CredentialSource(name, secrets_path or "", None, False, str(err))
+    cred = store.credentials.get(name)
+    if cred is not None:
+        return CredentialSource(name, store.path, cred.username, cred.password is not None)
+    if not store.exists:
+        problem = _("the secrets file {file} does not exist").format(file=store.path)
+    else:
+        problem = _("credential `{name}` is not in {file}").format(name=name, file=store.path)
+    return CredentialSource(name, store.path, None, False, problem)
 
 
 def credential_issues(

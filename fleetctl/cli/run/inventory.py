@@ -13,13 +13,17 @@ import argparse
 import dataclasses
 import difflib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from fleetctl.base.i18n import _
 from fleetctl.cli.render import common as render
 from fleetctl.cli.render.common import Column
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.core.models import Camera, Inventory
+
+if TYPE_CHECKING:
+    from fleetctl.engine.workspace import CredentialSource
 
 LIST_COLUMNS = (
     Column("name", "Name", no_wrap=True),
@@ -98,10 +102,13 @@ def run_show(args: argparse.Namespace) -> int:
     camera = inventory.camera(args.name)
     if camera is None:
         raise UsageError(f"no camera named `{args.name}`{_did_you_mean(args.name, inventory)}")
+    from fleetctl.engine.workspace import credential_source
+
     data = camera_dict(camera)
     origins = camera_origins(args.inventory, camera.name)
+    source = credential_source(inventory, camera, getattr(args, "secrets", None))
     if args.format == "json":
-        render.print_json({**data, "origins": origins})
+        render.print_json({**data, "origins": origins, "credential": _credential_json(source)})
         return ExitCode.OK
     rows = [
         {
@@ -111,6 +118,8 @@ def run_show(args: argparse.Namespace) -> int:
         }
         for k, v in _flatten(data)
     ]
+    if source is not None:
+        _show_credential(rows, camera, source)
     columns = (
         Column("key", "Field", no_wrap=True),
         Column("value", "Value"),
@@ -121,6 +130,35 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 _DERIVED = {"site", "source"}  # not inherited: where the camera itself stands
+MASK = "********"
+
+
+def _show_credential(rows: list[dict[str, Any]], camera: Camera, source: CredentialSource) -> None:
+    """The user name a ``credentials:`` reference supplies, and where from; the password only
+    as a mask. Inline values win over the reference, so their rows stay as they are."""
+    if source.problem is not None:
+        where = source.problem
+    else:
+        where = _("from credential `{name}` in {file}").format(name=source.name, file=source.file)
+    if camera.username is not None:
+        return  # an inline user name takes nothing from the reference (engine/workspace.py)
+    for row in rows:
+        if row["key"] == "username":
+            row["value"], row["from"] = source.username or "", where
+        elif row["key"] == "password" and camera.password is None:
+            row["value"], row["from"] = (MASK if source.has_password else ""), where
+
+
+def _credential_json(source: CredentialSource | None) -> dict[str, Any] | None:
+    if source is None:
+        return None
+    return {
+        "name": source.name,
+        "file": source.file,
+        "found": source.problem is None,
+        "username": source.username,
+        "problem": source.problem,
+    }
 
 
 def camera_dict(camera: Camera) -> dict[str, Any]:
