@@ -241,6 +241,12 @@ def make_camera(
 
 
 def _card(rng: random.Random) -> list[Storage]:
-    # Loop recording keeps a healthy card nearly full: "full" alone is not a fault.
+    # Loop recording fills a card within days and keeps it full for the rest of its life: a
+    # mature fleet is mostly full cards that overwrite. Full alone is not a fault.
     total = rng.choice((61_000, 122_000, 244_000))
+    if rng.random() < FULL_SHARE:
+        return [Storage("SD1", state="full", total_mb=total, used_mb=total)]
     return [Storage("SD1", total_mb=total, used_mb=int(total * rng.uniform(0.6, 0.97)))]
+
+
+FULL_SHARE = 0.7  # of healthy cards: full and overwriting (the steady state)

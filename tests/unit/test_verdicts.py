@@ -323,6 +323,10 @@ def test_stream_result_fields() -> None:
     assert refused.fps is None  # never measured: null, not invented
 
 
+FRESH = RecordingInfo("r1", "Active", NOW - timedelta(seconds=20), NOW)
+STALE = RecordingInfo("r1", "Active", NOW - timedelta(hours=2), NOW)
+
+
 def medium(
     state: str | None, overwrite: bool | None = True, recording: bool | None = True
 ) -> StorageReadout:
@@ -344,12 +348,25 @@ def medium(
             "SD1 full and overwrite is off",
         ),
         ([medium("full", overwrite=False)], None, Policy(storage_full_warn=False), [], None),
+        # Dahua's CGI does not say whether it overwrites: decided by whether recording goes on
+        ([medium("full", overwrite=None)], None, P, [], None),  # no evidence: no warning
+        ([medium("full", overwrite=None)], (FRESH,), P, [], None),
         (
             [medium("full", overwrite=None)],
-            None,
+            (STALE,),
             P,
-            [(K.STORAGE, S.WARN)],
-            "full and overwrite could not be confirmed",
+            [(K.STORAGE, S.CRIT)],
+            "recording stopped",
+        ),
+        # full and overwriting, but nothing written for two hours: crit, whatever the setting
+        ([medium("full", overwrite=True)], (STALE,), P, [(K.STORAGE, S.CRIT)], "recording stopped"),
+        # recording times in local time read as UTC 7 h ahead: judged on the camera's own clock
+        (
+            [medium("full", overwrite=None)],
+            (RecordingInfo("r1", "Active", NOW + timedelta(hours=7), NOW + timedelta(hours=7)),),
+            P,
+            [],
+            None,
         ),
         ([medium("failed")], None, P, [(K.STORAGE, S.CRIT)], "SD1 failed"),
         ([medium("unformatted")], None, P, [(K.STORAGE, S.CRIT)], "unformatted"),
@@ -397,8 +414,9 @@ def test_storage(
     assert kinds(found) == expected
     if words:
         assert any(words in p.message for p in found), found
-    for m in media:
-        assert m.status == (S.OK if not found else verdicts.camera_status(found))
+    for m in media:  # the medium's own state (a stopped recording is the camera's problem)
+        if recordings is None:
+            assert m.status == (S.OK if not found else verdicts.camera_status(found))
 
 
 @pytest.mark.parametrize(
@@ -477,3 +495,112 @@ def test_status_is_worst_and_sorted() -> None:
 def test_problem_class(a: str, b: str, same: bool) -> None:
     pa, pb = Problem(K.STREAM, S.CRIT, a), Problem(K.STREAM, S.CRIT, b)
     assert (verdicts.problem_class(pa) == verdicts.problem_class(pb)) is same
+
+
+@pytest.mark.parametrize(
+    ("recordings", "evidence"),
+    [
+        (None, None),  # no recording service
+        ((), None),
+        ((RecordingInfo("r1", None, None),), None),  # says nothing
+        ((RecordingInfo("r1", "Active", None),), None),  # active, but no newest-data time
+        ((FRESH,), True),
+        ((STALE,), False),
+        ((RecordingInfo("r1", "Idle", NOW),), False),
+        ((RecordingInfo("r1", "Error", None),), False),
+        ((FRESH, RecordingInfo("r2", "Idle", None)), False),  # one stopped job is enough
+    ],
+)
+def test_recording_evidence(
+    recordings: tuple[RecordingInfo, ...] | None, evidence: bool | None
+) -> None:
+    assert verdicts.recording_evidence(recordings, P, NOW) is evidence
+
+
+@pytest.mark.parametrize(
+    ("overwrite", "recordings", "note"),
+    [
+        (True, None, "SD1: full (overwriting)"),
+        (None, (FRESH,), "SD1: full (overwriting)"),
+        (None, None, "SD1: full (overwrite not known: no evidence either way)"),
+        (False, (FRESH,), "SD1: full"),
+    ],
+)
+def test_full_card_notes_say_why(
+    overwrite: bool | None, recordings: tuple[RecordingInfo, ...] | None, note: str
+) -> None:
+    media, _ = verdicts.judge_storage([medium("full", overwrite=overwrite)], recordings, P, NOW)
+    assert verdicts.storage_notes(media, recordings, P, NOW) == [note]
+
+
+# A corpus of how real web services fail, and what the check must say. "reached": the camera's
+# port accepted a connection just before (so it is not offline, whatever its web server does).
+@pytest.mark.parametrize(
+    ("probe", "reached", "expected", "words"),
+    [
+        # a hung web server behind a port that accepts: onvif, never offline
+        (
+            OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=False),
+            True,
+            [(K.ONVIF, S.CRIT)],
+            "web service does not answer within 4 s",
+        ),
+        # nothing accepted a connection: offline
+        (
+            OnvifProbe(ok=False, failure=Failure.TIMEOUT, answered=False),
+            False,
+            [(K.OFFLINE, S.CRIT)],
+            "offline",
+        ),
+        (
+            OnvifProbe(ok=False, failure=Failure.REFUSED, answered=False),
+            True,
+            [(K.OFFLINE, S.CRIT)],
+            "offline",
+        ),
+        # old firmware: two optional calls left out, the rest worked: warn naming them
+        (
+            OnvifProbe(
+                ok=True,
+                answered=True,
+                unsupported=("GetSystemDateAndTime", "GetDeviceInformation"),
+            ),
+            True,
+            [(K.ONVIF, S.WARN)],
+            "ONVIF calls not supported: GetSystemDateAndTime, GetDeviceInformation",
+        ),
+        (
+            OnvifProbe(ok=True, answered=True, unsupported=("GetServices",)),
+            True,
+            [(K.ONVIF, S.WARN)],
+            "GetServices",
+        ),
+        # everything failed after the optional calls: the failure is the finding, crit
+        (
+            OnvifProbe(
+                ok=False, failure=Failure.PROTOCOL, answered=True, unsupported=("GetServices",)
+            ),
+            True,
+            [(K.ONVIF, S.CRIT)],
+            "errors",
+        ),
+        # slow and partial: both said
+        (
+            OnvifProbe(
+                ok=True,
+                answered=True,
+                unsupported=("GetDeviceInformation",),
+                calls=(("a", 2600.0), ("b", 2700.0)),
+            ),
+            True,
+            [(K.ONVIF, S.WARN), (K.ONVIF, S.WARN)],
+            "slow",
+        ),
+    ],
+)
+def test_onvif_silence_and_partial_implementations(
+    probe: OnvifProbe, reached: bool, expected: list[tuple[ProblemKind, Status]], words: str
+) -> None:
+    found = verdicts.onvif_problems(probe, P, reached=reached, silent_s=4.0)
+    assert kinds(found) == expected
+    assert any(words in p.message for p in found), found

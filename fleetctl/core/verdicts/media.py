@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from fleetctl.base.i18n import M_, Duration, Msg
+from fleetctl.base.i18n import M_, Duration, Msg, _
 from fleetctl.base.logsafe import safe_url
 from fleetctl.core.models import Policy, Problem, ProblemKind, Status, StorageResult, StreamResult
 from fleetctl.core.probes import (
@@ -212,15 +212,17 @@ def judge_storage(
                         M_("%(media)s missing (no card or disk found)", media=m.name),
                     )
                 )
-            elif state == "full" and m.overwrite is not True and policy.storage_full_warn:
-                # Dahua's storage CGI does not say whether the card overwrites: a full card we
-                # cannot confirm is overwriting may stop recording any minute. Warn, in words.
-                full = (
-                    M_("%(media)s full and overwrite is off", media=m.name)
-                    if m.overwrite is False
-                    else M_("%(media)s full and overwrite could not be confirmed", media=m.name)
+            elif state == "full" and m.overwrite is False and policy.storage_full_warn:
+                # Full is the steady state of a card that loops; full with overwrite off stops
+                # recording the moment it fills. A full card whose overwrite setting cannot be
+                # read is judged by whether recording goes on (``recording_evidence``), not here.
+                found.append(
+                    Problem.of(
+                        ProblemKind.STORAGE,
+                        Status.WARN,
+                        M_("%(media)s full and overwrite is off", media=m.name),
+                    )
                 )
-                found.append(Problem.of(ProblemKind.STORAGE, Status.WARN, full))
             if m.recording is False and state not in ("failed", "unformatted", "missing"):
                 found.append(
                     Problem.of(
@@ -278,6 +280,49 @@ def _strip_address(error: str) -> str:
     """Adapters prefix errors with "host:port: "; the report already names the camera."""
     head, sep, rest = error.partition(": ")
     return rest if sep and ":" in head and " " not in head else error
+
+
+def recording_evidence(
+    recordings: Sequence[RecordingInfo] | None, policy: Policy, now: datetime
+) -> bool | None:
+    """Does recording demonstrably continue? True: a job is active and its newest recorded data
+    is within ``policy.recording_stale_s`` on the camera's own clock. False: a job is idle or in
+    error, or the newest data is stale. None: no evidence either way (no recording service, or
+    it says too little)."""
+    verdict: bool | None = None
+    for rec in recordings or ():
+        state = (rec.job_state or "").lower()
+        if state in ("idle", "error"):
+            return False
+        if rec.data_until is None:
+            continue
+        age = ((rec.camera_now or now) - rec.data_until).total_seconds()
+        if age > policy.recording_stale_s:
+            return False
+        if state == "active":
+            verdict = True
+    return verdict
+
+
+def storage_notes(
+    media: Sequence[StorageResult],
+    recordings: Sequence[RecordingInfo] | None,
+    policy: Policy,
+    now: datetime,
+) -> list[str]:
+    """Each medium's state in words for the check's detail: a full card says why it is fine
+    ("overwriting") or that nothing tells either way, so an operator never guesses."""
+    evidence = recording_evidence(recordings, policy, now)
+    out: list[str] = []
+    for m in media:
+        note = f"{m.name}: {m.state}"
+        if (m.state or "").lower() == "full":
+            if m.overwrite is True or (m.overwrite is None and evidence is True):
+                note += _(" (overwriting)")
+            elif m.overwrite is None and evidence is None:
+                note += _(" (overwrite not known: no evidence either way)")
+        out.append(note)
+    return out
 
 
 def _recording_problems(rec: RecordingInfo, policy: Policy, now: datetime) -> Problems:

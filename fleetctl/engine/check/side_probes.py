@@ -58,7 +58,9 @@ async def storage(run: CameraRun, onvif: OnvifProbe | None, credential: Credenti
     )
     found += ssh_problems
     run.storage = media
-    parts = [f"{m.name}: {m.state}" for m in media] + [r.error for r in readouts if r.error]
+    now = datetime.now().astimezone()
+    parts = verdicts.storage_notes(media, recordings, cam.policy, now)
+    parts += [r.error for r in readouts if r.error]
     if recordings:
         parts.append(f"{len(recordings)} recording(s)")
     run.step("storage", found, "; ".join(parts) or "no storage exposed", t0)
@@ -111,7 +113,7 @@ async def security(
         )
     opens: bool | None = None
     user: str | None = None
-    if opts.check_default_passwords and cam.onvif and not is_default:
+    if opts.check_default_passwords and cam.onvif and not is_default and run.answered:
         # One attempt per camera: a second could trip the account lockout of many firmwares.
         guess = factory.first_factory_login(manufacturer)
         user = guess.username
