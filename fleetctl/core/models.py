@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from fleetctl.base.i18n import Msg, _
 from fleetctl.core.secret import Secret
+from fleetctl.core.text import LONG_LIMIT, clean, clean_opt
 
 # --------------------------------------------------------------------------- the fleet
 
@@ -194,9 +195,13 @@ class Problem:
     ) -> Problem:
         return cls(kind, severity, msg.en(), since, msg)
 
+    def __post_init__(self) -> None:
+        # A message may quote a camera (a SOAP fault reason): plain and bounded, whoever built it.
+        object.__setattr__(self, "message", clean(self.message, LONG_LIMIT))
+
     def text(self, lang: str | None = None) -> str:
         """The message in ``lang`` (default: the chosen language), as an operator reads it."""
-        return self.msg.text(lang) if self.msg is not None else _(self.message)
+        return clean(self.msg.text(lang) if self.msg is not None else _(self.message), LONG_LIMIT)
 
     def appended(self, more: Msg) -> Problem:
         """This problem with one more sentence (translated on its own) after its message."""
@@ -206,11 +211,17 @@ class Problem:
 
 @dataclass(frozen=True)
 class DeviceInfo:
+    """What the camera says it is: its own words, made plain and bounded (core.text)."""
+
     manufacturer: str | None = None
     model: str | None = None
     firmware: str | None = None
     serial: str | None = None
     hardware_id: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("manufacturer", "model", "firmware", "serial", "hardware_id"):
+            object.__setattr__(self, name, clean_opt(getattr(self, name)))
 
 
 @dataclass(frozen=True)
@@ -231,6 +242,11 @@ class StreamResult:
     frames: int | None = None
     keyframes: int | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "profile", clean_opt(self.profile))
+        object.__setattr__(self, "uri", clean_opt(self.uri, LONG_LIMIT))
+        object.__setattr__(self, "codec", clean_opt(self.codec))
+
 
 @dataclass(frozen=True)
 class StorageResult:
@@ -242,6 +258,11 @@ class StorageResult:
     recording: bool | None = None
     overwrite: bool | None = None
     source: str | None = None  # onvif | isapi | dahua | ssh
+
+    def __post_init__(self) -> None:
+        # A disk's name is the recorder's (a mount point, an HDD label): text, never markup.
+        object.__setattr__(self, "name", clean(self.name))
+        object.__setattr__(self, "state", clean_opt(self.state))
 
 
 @dataclass(frozen=True)
@@ -258,9 +279,12 @@ class CheckStep:
     def of(cls, name: str, status: Status, duration_ms: float | None, msg: Msg) -> CheckStep:
         return cls(name, status, duration_ms, msg.en(), msg)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", clean(self.detail, LONG_LIMIT))
+
     def text(self, lang: str | None = None) -> str:
         """The detail in ``lang`` (default: the chosen language)."""
-        return self.msg.text(lang) if self.msg is not None else self.detail
+        return clean(self.msg.text(lang) if self.msg is not None else self.detail, LONG_LIMIT)
 
 
 @dataclass(frozen=True)

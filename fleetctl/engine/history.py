@@ -33,6 +33,7 @@ from pathlib import Path
 from fleetctl.base.private import private_file
 from fleetctl.core.errors import HistoryError
 from fleetctl.core.models import CameraReport, DeviceInfo, FleetReport, ProblemKind, Status
+from fleetctl.core.text import LONG_LIMIT, clean
 from fleetctl.core.verdicts.rules import problem_class
 
 SCHEMA_VERSION = 1
@@ -75,6 +76,10 @@ class TimelineEntry:
     kind: ProblemKind | None = None
     severity: Status | None = None
     message: str = ""
+
+    def __post_init__(self) -> None:
+        # Read back from a file: plain and bounded even if an older version stored it raw.
+        object.__setattr__(self, "message", clean(self.message, LONG_LIMIT))
 
 
 def default_path() -> str:

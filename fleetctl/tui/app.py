@@ -137,7 +137,7 @@ class FleetApp(App[None]):
             # The engine turns every camera's failure into a report; reaching here is a bug
             # or a broken store. Say so and keep the UI (and the next sweep) alive.
             log.exception("sweep failed")
-            self.notify(f"sweep failed: {err}", severity="error", timeout=10)
+            self.notify(f"sweep failed: {err}", severity="error", timeout=10, markup=False)
         finally:
             self._apply_pending()
             if full:
@@ -201,10 +201,12 @@ class FleetApp(App[None]):
 
         if self.read_only:
             self.notify(
-                "push: disabled, fleetctl tui was started with --read-only", severity="error"
+                "push: disabled, fleetctl tui was started with --read-only",
+                severity="error",
+                markup=False,
             )
         elif self.push_setup is None:
-            self.notify("push is not available here", severity="error")
+            self.notify("push is not available here", severity="error", markup=False)
         else:
             self.push_screen(PushScreen(names, hidden, self.push_setup))
 
@@ -212,20 +214,23 @@ class FleetApp(App[None]):
         """A mutating bulk action on ``names`` (confirmed already); refused when read-only."""
         if self.read_only:
             self.notify(
-                f"{MUTATING[action]}: refused, fleetctl tui runs --read-only", severity="error"
+                f"{MUTATING[action]}: refused, fleetctl tui runs --read-only",
+                severity="error",
+                markup=False,
             )
             return
         if self.actions is None:
-            self.notify(f"{MUTATING[action]} is not available here", severity="error")
+            self.notify(f"{MUTATING[action]} is not available here", severity="error", markup=False)
             return
         cams = [self.model.cameras[n] for n in names]
         # A proven reboot takes minutes: say it started, the outcome follows when known.
         self.notify(
-            f"{MUTATING[action]}: started on {len(cams)} camera{'s' if len(cams) != 1 else ''}"
+            f"{MUTATING[action]}: started on {len(cams)} camera{'s' if len(cams) != 1 else ''}",
+            markup=False,
         )
         outcomes = await self.actions.run(action, cams)
         failed = {n: o for n, o in outcomes.items() if o != "ok"}
         summary = f"{MUTATING[action]}: {len(outcomes) - len(failed)} ok, {len(failed)} failed"
         detail = "".join(f"\n{n}: {o}" for n, o in list(failed.items())[:5])
-        self.notify(summary + detail, severity="warning" if failed else "information")
+        self.notify(summary + detail, severity="warning" if failed else "information", markup=False)
         self.check_now(names)

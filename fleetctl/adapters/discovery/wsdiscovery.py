@@ -27,6 +27,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from lxml import etree
 
+from fleetctl.core.text import clean_opt
+
 log = logging.getLogger(__name__)
 
 PORT = 3702
@@ -201,7 +203,13 @@ def decode_scopes(scopes: Sequence[str]) -> Scopes:
     first = {k: v[0] for k, v in found.items()}
     # Location often comes as several scopes (location/country/china, location/city/hangzhou).
     location = ", ".join(found["location"]) if "location" in found else None
-    return Scopes(first.get("name"), first.get("hardware"), location, first.get("mac"))
+    # URL-decoding can make control characters (%1b): the device's words, made plain here.
+    return Scopes(
+        clean_opt(first.get("name")),
+        clean_opt(first.get("hardware")),
+        clean_opt(location),
+        clean_opt(first.get("mac")),
+    )
 
 
 # ------------------------------------------------------------------------------------ multicast

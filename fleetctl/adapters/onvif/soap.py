@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from fleetctl.adapters.onvif.clock import utc_now
+from fleetctl.core.text import LONG_LIMIT, clean
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 TT = "http://www.onvif.org/ver10/schema"
@@ -178,7 +179,7 @@ def response_of(root: etree._Element, req: Request) -> etree._Element:
         codes += [fault.findtext("faultcode") or ""]  # SOAP 1.1
         subcodes = tuple(c.strip().rsplit(":", 1)[-1] for c in codes if c and c.strip())
         reason = fault.findtext(".//{*}Reason/{*}Text") or fault.findtext("faultstring") or ""
-        raise SoapFault(reason.strip(), subcodes)
+        raise SoapFault(clean(reason.strip(), LONG_LIMIT), subcodes)  # the camera's words
     found = body.find(f"{{{req.ns}}}{req.op}Response")
     if found is None:
         found = body.find(f"{{*}}{req.op}Response")

@@ -132,6 +132,7 @@ def _emit(report: FleetReport, fmt: str, *, show_all: bool) -> None:
 def _print_table(report: FleetReport, show_all: bool) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(soft_wrap=False)
     now = datetime.now(UTC)
@@ -143,8 +144,14 @@ def _print_table(report: FleetReport, show_all: bool) -> None:
         for c in rows:
             since = render.age(c.problems[0].since, now, report.started) if c.problems else ""
             style = render.STATUS_STYLE[c.status]
+            # Text(), never a markup string: a reason quotes the camera ("[/x]" is just text).
             table.add_row(
-                f"[{style}]{c.status.value}[/]", c.name, c.site, c.host, render.reason(c), since
+                Text(c.status.value, style=style),
+                Text(c.name),
+                Text(c.site),
+                Text(c.host),
+                Text(render.reason(c)),
+                since,
             )
         console.print(table)
     hidden = report.summary["ok"] if not show_all else 0
@@ -221,6 +228,7 @@ def _camera_history(store: HistoryStore, name: str, limit: int, fmt: str) -> int
         return ExitCode.OK
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(
         box=None,
@@ -238,7 +246,9 @@ def _camera_history(store: HistoryStore, name: str, limit: int, fmt: str) -> int
             verb = "began" if e.event == "problem" else "resolved"
             detail = f"{e.kind.value if e.kind else ''} {verb}: {e.message}"
         style = render.STATUS_STYLE[e.status]
-        table.add_row(render.iso(e.at) or "", e.event, f"[{style}]{e.status.value}[/]", detail)
+        table.add_row(
+            render.iso(e.at) or "", e.event, Text(e.status.value, style=style), Text(detail)
+        )
     Console(soft_wrap=False).print(table)
     return ExitCode.OK
 

@@ -280,7 +280,7 @@ _SITE_SCHEMA: dict[str, schema.Checker] = {
     "firmware": schema.check_firmware,
     "policy": schema.check_policy,
     "ranges": schema.check_ranges,
-    "location": schema.check_str,
+    "location": schema.check_text,
     "cameras": _check_cameras,
     "onboard": _check_onboard,
 }

@@ -20,6 +20,7 @@ from fleetctl.base.logsafe import query_secrets
 from fleetctl.core.errors import InventoryIssue
 from fleetctl.core.models import FirmwarePolicy, Policy
 from fleetctl.core.secret import Secret
+from fleetctl.core.text import clean
 
 
 class _Invalid:
@@ -106,6 +107,14 @@ def check_str(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         sink.error(line, key, f"must be a non-empty string, not {type_name(v)}")
         return INVALID
     return v
+
+
+def check_text(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    """A non-empty string shown to people (a location): control characters and escape
+    sequences removed, length bounded (core.text), whoever wrote the file."""
+    if check_str(sink, v, key, line) is INVALID:
+        return INVALID
+    return clean(v)
 
 
 def check_name(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
@@ -402,14 +411,14 @@ CAMERA_FIELDS: dict[str, Checker] = {
     "username": check_str,
     "password": check_password,
     "tags": check_tags,
-    "location": check_str,
+    "location": check_text,
     "onvif": check_bool,
     "rtsp_url": check_rtsp_url,
     "ssh": check_ssh,
     "policy": check_policy,
     # Identity recorded at onboarding: how `discover` knows a camera that moved address.
-    "endpoint": check_str,
-    "serial": check_str,
+    "endpoint": check_text,
+    "serial": check_text,
     "mac": check_mac,
 }
 _IDENTITY = ("name", "host", "endpoint", "serial", "mac")

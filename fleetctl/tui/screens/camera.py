@@ -113,7 +113,7 @@ class CameraScreen(Screen[None]):
             problems.add_row(
                 Text(p.severity.value, _STATUS_STYLE[p.severity.value]),
                 p.kind.value,
-                p.message,
+                Text(p.message),
                 cells.ago(p.since),
             )
         parts.append(problems if rep.problems else Text("No problems", style="green"))
@@ -121,7 +121,7 @@ class CameraScreen(Screen[None]):
         info = _table("Device", "manufacturer", "model", "firmware", "serial", "clock")
         info.add_row(
             *(
-                v or cells.NOT_READ
+                Text(v or cells.NOT_READ)
                 for v in (
                     dev and dev.manufacturer,
                     dev and dev.model,
@@ -139,7 +139,7 @@ class CameraScreen(Screen[None]):
                 step.name,
                 Text(step.status.value, _STATUS_STYLE[step.status.value]),
                 ms,
-                step.detail,
+                Text(step.detail),
             )
         parts.append(steps if rep.checks else Text("Checks: none reported", style="dim"))
         streams = _table("Streams", "profile", "status", "codec", "size", "fps", "kbit/s", "url")
@@ -147,13 +147,13 @@ class CameraScreen(Screen[None]):
             size = f"{s.width}x{s.height}" if s.width and s.height else cells.NOT_READ
             conf = f"/{s.configured_fps:g}" if s.configured_fps else ""
             streams.add_row(
-                s.profile or cells.NOT_READ,
+                Text(s.profile or cells.NOT_READ),
                 Text(s.status.value, _STATUS_STYLE[s.status.value]),
-                s.codec or cells.NOT_READ,
+                Text(s.codec or cells.NOT_READ),
                 size,
                 cells.number(s.fps) + conf,
                 cells.number(s.bitrate_kbps, 0),
-                cells.strip_userinfo(s.uri) if s.uri else cells.NOT_READ,
+                Text(cells.strip_userinfo(s.uri) if s.uri else cells.NOT_READ),
             )
         parts.append(streams if rep.streams else Text("Streams: none read", style="dim"))
         storage = _table("Storage", "name", "state", "used", "recording", "overwrite", "via")
@@ -164,8 +164,8 @@ class CameraScreen(Screen[None]):
                 else cells.NOT_READ
             )
             storage.add_row(
-                st.name,
-                st.state or cells.NOT_READ,
+                Text(st.name),
+                Text(st.state or cells.NOT_READ),
                 used,
                 _yes(st.recording),
                 _yes(st.overwrite),
@@ -185,7 +185,7 @@ class CameraScreen(Screen[None]):
                 e.at.astimezone().strftime("%m-%d %H:%M"),
                 e.event,
                 e.status.value,
-                f"{e.kind.value}: {e.message}" if e.kind else e.message,
+                Text(f"{e.kind.value}: {e.message}" if e.kind else e.message),
             )
         return table
 
@@ -200,26 +200,32 @@ class CameraScreen(Screen[None]):
     def action_copy_url(self) -> None:
         url = rtsp_url(self.camera, self.fleet.model.reports.get(self.camera_name))
         if url is None:
-            self.notify("no RTSP URL known for this camera yet", severity="warning")
+            self.notify("no RTSP URL known for this camera yet", severity="warning", markup=False)
             return
         # OSC 52: reaches the operator's own clipboard even over SSH; shown too, in case the
         # terminal ignores OSC 52 (many do by default).
         self.app.copy_to_clipboard(url)
-        self.notify(f"copied {url}", title="RTSP URL")
+        self.notify(f"copied {url}", title="RTSP URL", markup=False)
 
     def action_ssh(self) -> None:
         cmd = ssh_command(self.camera)
         if cmd is None:
-            self.notify("no ssh: set `ssh:` for this camera in the inventory", severity="warning")
+            self.notify(
+                "no ssh: set `ssh:` for this camera in the inventory",
+                severity="warning",
+                markup=False,
+            )
             return
         if shutil.which("ssh") is None:
-            self.notify("the ssh client is not installed", severity="error")
+            self.notify("the ssh client is not installed", severity="error", markup=False)
             return
         try:
             with self.app.suspend():
                 subprocess.run(cmd, check=False)
         except SuspendNotSupported:
-            self.notify(f"cannot suspend here (web?): run {' '.join(cmd)}", severity="warning")
+            self.notify(
+                f"cannot suspend here (web?): run {' '.join(cmd)}", severity="warning", markup=False
+            )
 
 
 def _yes(value: bool | None) -> str:

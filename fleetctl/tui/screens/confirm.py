@@ -40,7 +40,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, id="question")
+            yield Label(self.question, id="question", markup=False)
             yield Label("[b]y[/] yes    [b]n[/] / [b]esc[/] no", id="keys")
 
     def action_answer(self, yes: bool) -> None:

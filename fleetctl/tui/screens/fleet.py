@@ -108,7 +108,9 @@ class FleetScreen(Screen[None]):
         self.table.focus()
         if event.input.id == "command" and not self.fleet.switch_view(event.value):
             self.notify(
-                f"unknown view {event.value!r}: try sites, cameras, help, q", severity="error"
+                f"unknown view {event.value!r}: try sites, cameras, help, q",
+                severity="error",
+                markup=False,
             )
 
     def action_back(self) -> None:
@@ -179,7 +181,7 @@ def request_bulk(app: FleetApp, action: str, names: list[str], hidden: int = 0) 
     """Shared by the fleet and camera views: check at once; confirm anything that mutates."""
     if action == "check":
         app.check_now(names)
-        app.notify(f"checking {target_words(len(names), hidden)}")
+        app.notify(f"checking {target_words(len(names), hidden)}", markup=False)
         return
     from fleetctl.tui.app import MUTATING
 
@@ -187,12 +189,13 @@ def request_bulk(app: FleetApp, action: str, names: list[str], hidden: int = 0) 
         app.open_push(names, hidden)
         return
     if action not in MUTATING:
-        app.notify(f"{action}: not available yet", severity="warning")
+        app.notify(f"{action}: not available yet", severity="warning", markup=False)
         return
     if app.read_only:
         app.notify(
             f"{MUTATING[action]}: disabled, fleetctl tui was started with --read-only",
             severity="error",
+            markup=False,
         )
         return
     question = f"{MUTATING[action].capitalize()} {target_words(len(names), hidden)}?"

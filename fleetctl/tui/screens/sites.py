@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -52,7 +53,9 @@ class SitesScreen(Screen[None]):
         model = self.fleet.model
         for name, counts in ranked:
             label = name if model.site_label(name) == name else f"{name} · {model.site_label(name)}"
-            table.add_row(label, sum(counts.values()), *(counts[c] for c in _COLS[2:]), key=name)
+            table.add_row(
+                Text(label), sum(counts.values()), *(counts[c] for c in _COLS[2:]), key=name
+            )
         if current in sites:
             table.move_cursor(row=table.get_row_index(current))
         table.focus()
