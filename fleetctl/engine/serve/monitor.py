@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fleetctl import __version__
+from fleetctl.base.i18n import _
 from fleetctl.core.damping import DampState, Transition, damp_report
 from fleetctl.core.models import Camera, CameraReport, FleetReport
 from fleetctl.engine.check.runner import CheckOptions, check_camera, release_connections
@@ -33,6 +34,74 @@ class MonitorOptions:
     interval_s: float = 60.0
     flap_checks: int = 1  # consecutive crit checks before a camera is reported crit
     check: CheckOptions = field(default_factory=CheckOptions)
+
+    @property
+    def spread_s(self) -> float:
+        """How much of the interval check starts are spread across.
+
+        The last camera started must be able to use its whole deadline (``check.timeout_s``: a
+        camera that hangs does) and still finish inside the interval; but starts are never
+        packed into less than half of it (nor spread over more than 90 %).
+        """
+        interval = self.interval_s
+        return min(0.9 * interval, max(interval - self.check.timeout_s, 0.5 * interval))
+
+    @property
+    def worst_cycle_s(self) -> float:
+        """How long a cycle takes when the camera started last hangs to its deadline."""
+        return self.spread_s + self.check.timeout_s
+
+    def interval_note(self) -> str | None:
+        """Said at start when the interval cannot hold a camera's deadline; else None."""
+        if self.worst_cycle_s <= self.interval_s:
+            return None
+        return _(
+            "--interval {interval:g} s is short for a camera's deadline (--timeout {timeout:g} s): "
+            "a cycle in which a camera hangs takes up to {worst:.1f} s, so cameras are then "
+            "checked every {worst:.1f} s, not every {interval:g} s. For the interval to hold, "
+            "use --interval {needed:g} or more, or a shorter --timeout"
+        ).format(
+            interval=self.interval_s,
+            timeout=self.check.timeout_s,
+            worst=self.worst_cycle_s,
+            needed=2 * self.check.timeout_s,
+        )
+
+
+class OverrunNotice:
+    """Says "a cycle took longer than the interval" once, not every cycle.
+
+    Again only when the figure changes materially (by a fifth and by at least a second: a
+    hung camera makes every cycle equally long), and once when cycles fit the interval again.
+    """
+
+    MATERIAL = 0.2
+    MIN_CHANGE_S = 1.0
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self.said: float | None = None  # the figure last reported, None: cycles fit
+
+    def update(self, elapsed_s: float) -> str | None:
+        """The message to log for a cycle that took ``elapsed_s`` (measured), or None."""
+        if elapsed_s <= self.interval_s:
+            if self.said is None:
+                return None
+            self.said = None
+            return _(
+                "cycles fit the {interval:g} s interval again (the last took {took:.1f} s)"
+            ).format(interval=self.interval_s, took=elapsed_s)
+        if self.said is not None:
+            change = abs(elapsed_s - self.said)
+            if change < self.MIN_CHANGE_S or change < self.MATERIAL * self.said:
+                return None
+        self.said = elapsed_s
+        return _(
+            "a cycle took {took:.1f} s, longer than the {interval:g} s interval: cameras are "
+            "checked every {took:.1f} s instead. Usually a camera that hangs until its deadline "
+            "(see fleetctl_camera_probe_duration_seconds); raise --interval, lower --timeout, "
+            "or split the fleet with --shard. Said again only if this changes"
+        ).format(took=elapsed_s, interval=self.interval_s)
 
 
 @dataclass(frozen=True)
@@ -93,17 +162,22 @@ class Monitor:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run cycles back to back, each at least ``interval_s`` long, until ``stop`` is set."""
+        notice = OverrunNotice(self.options.interval_s)
+        if (note := self.options.interval_note()) is not None:
+            log.warning("%s", note)
         while not stop.is_set():
-            started = time.monotonic()
+            started = time.monotonic()  # each cycle measured on its own
             await self.run_cycle(stop)
             elapsed = time.monotonic() - started
+            if stop.is_set():
+                break  # a cycle cut short by the stop says nothing about the interval
             if elapsed > self.options.interval_s:
-                self.overruns += 1
-                log.warning(
-                    "a cycle took %.1f s, longer than the %.0f s interval",
-                    elapsed,
-                    self.options.interval_s,
-                )
+                self.overruns += 1  # every overrun counts (fleetctl_cycle_overruns_total)
+            if (message := notice.update(elapsed)) is not None:
+                if elapsed > self.options.interval_s:
+                    log.warning("%s", message)
+                else:
+                    log.info("%s", message)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), max(0.0, self.options.interval_s - elapsed))
         await self.close()
@@ -113,8 +187,8 @@ class Monitor:
         started_wall = datetime.now(UTC)
         t0 = self.cycle_started = time.monotonic()
         n = len(self.cameras)
-        # Spread starts across 90% of the interval so the last checks finish inside it.
-        step = 0.9 * self.options.interval_s / n if n else 0.0
+        # Spread starts so that the last camera's deadline still ends inside the interval.
+        step = self.options.spread_s / n if n else 0.0
         results: list[CameraReport] = []
         async with asyncio.TaskGroup() as tg:
             for i, cam in enumerate(self.cameras):
