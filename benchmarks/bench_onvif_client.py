@@ -48,28 +48,31 @@ asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
 
 
 async def _fleetctl(cams: list[list[object]], user: str, password: str, conc: int) -> int:
+    from fleetctl.adapters.http.pool import camera_pool
     from fleetctl.adapters.onvif import client as onvif
     from fleetctl.core.models import Camera, Credential
     from fleetctl.core.secret import Secret
 
     cred = Credential("bench", user, Secret(password))
     sem = asyncio.Semaphore(conc)
+    pool = camera_pool()  # the run's connections, as a check run owns them
 
     async def one(i: int, host: str, port: int) -> bool:
         async with sem:
             cam = Camera(name=f"c{i}", host=host, site="bench", port=port)
-            probe = await onvif.probe_onvif(cam, cred, timeout_s=10)
+            probe = await onvif.probe_onvif(cam, cred, timeout_s=10, pool=pool)
             # The health probe asks the main profile's URI only (the stream it plays).
             return probe.ok and bool(probe.profiles) and bool(probe.profiles[0].stream_uri)
 
     ok = await asyncio.gather(*(one(i, str(h), int(p)) for i, (h, p) in enumerate(cams)))  # type: ignore[call-overload]
-    await onvif.close_shared()
+    await pool.close()
     return sum(ok)
 
 
 async def _zeep_path(cams: list[list[object]], user: str, password: str, conc: int) -> int:
     """The same health conversation through zeep (``Conversation.call``), as fleetctl did it
     until the SOAP templates: clock, device info, services, profiles, main URI, recordings."""
+    from fleetctl.adapters.http.pool import camera_pool
     from fleetctl.adapters.onvif import client as onvif
     from fleetctl.adapters.onvif.parse import parse_profile, parse_services
     from fleetctl.adapters.onvif.session import Conversation, pin_xaddr
@@ -81,11 +84,12 @@ async def _zeep_path(cams: list[list[object]], user: str, password: str, conc: i
     cred = Credential("bench", user, Secret(password))
     sem = asyncio.Semaphore(conc)
     setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+    pool = camera_pool()
 
     async def one(i: int, host: str, port: int) -> bool:
         async with sem:
             cam = Camera(name=f"c{i}", host=host, site="bench", port=port)
-            conv = Conversation(cam, cred, max_bytes=2_000_000, read_timeout_s=10)
+            conv = Conversation(cam, cred, max_bytes=2_000_000, read_timeout_s=10, pool=pool)
             try:
                 async with asyncio.timeout(10):
                     await conv.measure_clock()
@@ -121,7 +125,7 @@ async def _zeep_path(cams: list[list[object]], user: str, password: str, conc: i
                 return False
 
     ok = await asyncio.gather(*(one(i, str(h), int(p)) for i, (h, p) in enumerate(cams)))  # type: ignore[call-overload]
-    await onvif.close_shared()
+    await pool.close()
     return sum(ok)
 
 

@@ -16,7 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from fleetctl.engine.check.runner import release_connections
 from fleetctl.engine.push.journal import Journal
 from fleetctl.engine.push.runner import PushOptions, apply_push, plan_push
 from fleetctl.engine.workspace import load_workspace
@@ -45,7 +44,6 @@ async def engine_alone(n: int, tmp: Path) -> tuple[float, float]:
         t2 = time.perf_counter()
         journal.close()
         assert report.summary["changed"] == n, report.summary
-        await release_connections()
     return t1 - t0, t2 - t1
 
 
@@ -74,7 +72,6 @@ async def tui(n: int, tmp: Path) -> tuple[float, float]:
             await pilot.pause()
             t2 = time.perf_counter()
             assert list(screen.results().values()).count("changed") == n
-        await release_connections()
     return t1 - t0, t2 - t1
 
 

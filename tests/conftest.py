@@ -5,6 +5,7 @@ Simulator fixtures (owned by the simulator's ONVIF/fleet side):
 - ``make_fleet``: a factory ``await make_fleet(cameras=..., faults=..., assign=...)`` whose fleets
   are closed at teardown; use it when a test needs its own shape.
 - ``unreachable_host``: a loopback address nothing ever binds (127.253.x.y).
+- ``http_pool``: a camera HTTP pool for the adapters' ``pool=`` argument, closed at teardown.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from fleetctl.adapters.http.pool import HttpPool, camera_pool
 from fleetctl.base.i18n import set_language
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.model import UNUSED_BASE, address_for
@@ -55,3 +57,11 @@ async def make_fleet() -> AsyncIterator[Callable[..., Awaitable[SimFleet]]]:
 @pytest.fixture
 def unreachable_host() -> str:
     return address_for(7, UNUSED_BASE)
+
+
+@pytest.fixture
+async def http_pool() -> AsyncIterator[HttpPool]:
+    """The fleet's camera HTTP pool, as a run owns it: passed in, closed at teardown."""
+    pool = camera_pool()
+    yield pool
+    await pool.close()

@@ -59,12 +59,6 @@ class EngineSource:
             list(cameras), self.workspace, options, on_result=on_result, history=self.history
         )
 
-    async def aclose(self) -> None:
-        """Close the engine's connection pool of this loop (the app calls it on exit)."""
-        from fleetctl.engine.check.runner import release_connections
-
-        await release_connections()
-
     def timeline(self, name: str) -> list[TimelineEntry]:
         return self.history.timeline(name) if self.history is not None else []
 

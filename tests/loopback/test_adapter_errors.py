@@ -64,7 +64,7 @@ async def test_a_refused_request_names_the_address_and_keeps_the_os_error(
 async def test_an_onvif_call_to_nowhere_chains_down_to_the_socket(unreachable_host: str) -> None:
     camera = Camera(name="c", host=unreachable_host, site="s", port=9)
     pool = Pool()
-    conv = Conversation(camera, None, max_bytes=10_000, read_timeout_s=2, session=pool)
+    conv = Conversation(camera, None, max_bytes=10_000, read_timeout_s=2, pool=pool)
     try:
         with pytest.raises(AdapterError) as info:
             await conv.measure_clock()

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from fleetctl.adapters.http.client import Pool
 from fleetctl.adapters.secrets import SecretStore
 from fleetctl.core.models import Camera, CameraReport, Credential, Inventory, ProblemKind, Status
 from fleetctl.core.secret import Secret
-from fleetctl.engine.check.runner import CheckOptions, check_cameras, release_connections
+from fleetctl.engine.check.runner import CheckOptions, check_camera, check_cameras
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
 from fleetctl.sim.fleet import SimFleet
@@ -59,12 +60,9 @@ async def test_every_fault_is_reported_with_its_kind_and_severity(every: SimFlee
     workspace, cameras = workspace_for(every, sims)
     seen: list[str] = []
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    try:
-        report = await check_cameras(
-            cameras, workspace, OPTIONS, on_result=lambda r: seen.append(r.name)
-        )
-    finally:
-        await release_connections()
+    report = await check_cameras(
+        cameras, workspace, OPTIONS, on_result=lambda r: seen.append(r.name)
+    )
     rss_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     injected = every.injected
     assert set().union(*injected.values()) == set(FAULTS), "the fleet should carry every fault"
@@ -120,10 +118,7 @@ async def test_report_carries_device_stream_storage_and_steps(tmp_path: Path) ->
             onvif=False,
             rtsp_url=f"rtsp://{sim.host}:{sim.rtsp_port}{sim.profiles[0].stream_path}",
         )
-        try:
-            report = await check_cameras([*cameras, rtsp_only], workspace, OPTIONS)
-        finally:
-            await release_connections()
+        report = await check_cameras([*cameras, rtsp_only], workspace, OPTIONS)
     plain = report.cameras[-1]
     assert plain.status is Status.OK, _words(plain)
     assert plain.checks[0].name == "reach" and "onvif" not in {s.name for s in plain.checks}
@@ -155,14 +150,11 @@ async def test_since_survives_across_runs(tmp_path: Path) -> None:
         workspace, cameras = workspace_for(fleet, fleet.cameras)
         opts = CheckOptions(timeout_s=5.0, stream_window_s=0.3)
         with HistoryStore(str(tmp_path / "h.sqlite")) as history:
-            try:
-                first = await check_cameras(cameras, workspace, opts, history=history)
-                streamed: list[CameraReport] = []
-                second = await check_cameras(
-                    cameras, workspace, opts, on_result=streamed.append, history=history
-                )
-            finally:
-                await release_connections()
+            first = await check_cameras(cameras, workspace, opts, history=history)
+            streamed: list[CameraReport] = []
+            second = await check_cameras(
+                cameras, workspace, opts, on_result=streamed.append, history=history
+            )
             statuses = history.last_statuses()
     one = {r.name: r for r in first.cameras}
     two = {r.name: r for r in second.cameras}
@@ -206,12 +198,26 @@ async def test_a_bug_in_one_side_probe_is_that_probe_s_problem(
     monkeypatch.setattr(probing, "storage", broken)
     async with SimFleet(cameras=1, faults="none", seed=3, discovery=False) as fleet:
         workspace, cameras = workspace_for(fleet, fleet.cameras)
-        try:
-            report = await check_cameras(cameras, workspace, OPTIONS)
-        finally:
-            await release_connections()
+        report = await check_cameras(cameras, workspace, OPTIONS)
     (cam,) = report.cameras
     (problem,) = cam.problems
     assert (problem.kind, problem.severity) == (ProblemKind.STORAGE, Status.UNKNOWN), _words(cam)
     assert "internal error (AttributeError)" in problem.message
     assert cam.streams and cam.streams[0].status is Status.OK  # its neighbour still finished
+
+
+async def test_the_run_uses_the_pool_it_is_given_and_leaves_it_to_its_owner() -> None:
+    # A caller (serve, a test) passes its own connections; the run neither replaces nor closes
+    # them, and every camera's ONVIF and storage calls go through them.
+    async with SimFleet(cameras=3, faults="none", seed=5, discovery=False) as fleet:
+        workspace, cameras = workspace_for(fleet, fleet.cameras)
+        pool = Pool(per_host=2)
+        try:
+            report = await check_cameras(cameras, workspace, OPTIONS, pool=pool)
+            again = await check_camera(cameras[0], workspace, OPTIONS, pool)
+            assert not pool.closed
+            assert pool.connects >= len(cameras)  # each camera was reached through it
+        finally:
+            await pool.close()
+    assert all(c.status is Status.OK for c in report.cameras), [_words(c) for c in report.cameras]
+    assert again.status is Status.OK, _words(again)

@@ -19,7 +19,7 @@ from fleetctl.core.secret import Secret
 from fleetctl.engine.check import admission as adm
 from fleetctl.engine.check.admission import Admission, schedule, start_order
 from fleetctl.engine.check.parallel import ForkedCheck
-from fleetctl.engine.check.runner import CheckOptions, check_cameras, release_connections
+from fleetctl.engine.check.runner import CheckOptions, check_cameras
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
 from fleetctl.sim.fleet import SimFleet
@@ -109,12 +109,9 @@ async def test_the_camera_slow_last_time_is_checked_first(
         history.record(FleetReport("0", T, 9.0, last))
 
         seen: list[str] = []
-        try:
-            fleet = await check_cameras(
-                cameras, workspace, SERIAL, on_result=lambda r: seen.append(r.name), history=history
-            )
-        finally:
-            await release_connections()
+        fleet = await check_cameras(
+            cameras, workspace, SERIAL, on_result=lambda r: seen.append(r.name), history=history
+        )
         assert seen == [slow, *(n for n in names if n != slow)]
         assert [c.name for c in fleet.cameras] == names  # the report keeps inventory order
         assert all(c.status is Status.OK for c in fleet.cameras), fleet.cameras

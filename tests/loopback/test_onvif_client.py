@@ -345,7 +345,6 @@ async def serve() -> AsyncIterator:
         return Camera(name="cam", host=cam.host, site="test", port=cam.port, https=tls is not None)
 
     yield start
-    await onvif.close_shared()
     for runner in runners:
         await runner.cleanup()
 
@@ -516,7 +515,6 @@ async def test_refused_and_deadline_unreachable() -> None:
     refused = Camera(name="r", host="127.253.0.7", site="t", port=9)
     probe = await onvif.probe_onvif(refused, CRED, timeout_s=2)
     assert probe.failure is Failure.REFUSED and not probe.answered
-    await onvif.close_shared()
 
 
 async def test_try_login_is_one_attempt(serve) -> None:
@@ -565,7 +563,7 @@ async def test_old_firmware_falls_back_to_capabilities(serve) -> None:
 
 
 async def test_wsdl_parsed_once_and_one_pool_for_the_fleet(serve, monkeypatch) -> None:
-    from fleetctl.adapters.onvif import transport as onvif_transport
+    from fleetctl.adapters.http.client import Pool
     from fleetctl.adapters.onvif import zeep_client as onvif_session
 
     parses: list[str] = []
@@ -580,8 +578,9 @@ async def test_wsdl_parsed_once_and_one_pool_for_the_fleet(serve, monkeypatch) -
     cams = [FakeCamera(mode="ok") for _ in range(4)]
     cameras = [await serve(c) for c in cams]
     # The health probe speaks without WSDLs: 20 cameras, not one parse.
+    pool = Pool(per_host=2)
     probes = await asyncio.gather(
-        *(onvif.probe_onvif(cameras[i % 4], CRED, timeout_s=10) for i in range(20))
+        *(onvif.probe_onvif(cameras[i % 4], CRED, timeout_s=10, pool=pool) for i in range(20))
     )
     assert all(p.ok for p in probes), [p.error for p in probes if not p.ok]
     assert parses == []
@@ -593,9 +592,9 @@ async def test_wsdl_parsed_once_and_one_pool_for_the_fleet(serve, monkeypatch) -
         "recording.wsdl",
         "search.wsdl",
     ]
-    session = onvif_transport.shared_session()
-    assert session is onvif_transport.shared_session()  # one session (and connector) per loop
-    assert len(onvif_transport._sessions) == 1
+    # One pool for the fleet: the caller's, shared by every probe (not one per conversation).
+    assert 4 <= pool.connects < 20 and not pool.closed
+    await pool.close()
 
 
 def test_a_health_check_never_imports_zeep() -> None:
@@ -629,7 +628,7 @@ async def test_media2_only_camera(serve) -> None:
     assert cam.seen["GetProfiles"] == 1 and cam.seen["GetStreamUri"] == 1
 
 
-async def test_media2_fault_on_one_uri_leaves_it_unknown(serve) -> None:
+async def test_media2_fault_on_one_uri_leaves_it_unknown(serve, http_pool) -> None:
     cam = FakeCamera(mode="media2only")
     camera = await serve(cam)
     orig = cam.reply
@@ -647,7 +646,7 @@ async def test_media2_fault_on_one_uri_leaves_it_unknown(serve) -> None:
     from fleetctl.adapters.onvif.media2 import _request
     from fleetctl.adapters.onvif.session import Conversation, OnvifCallError
 
-    conv = Conversation(camera, CRED, max_bytes=100_000, read_timeout_s=5)
+    conv = Conversation(camera, CRED, max_bytes=100_000, read_timeout_s=5, pool=http_pool)
     conv.xaddrs["media2"] = conv.base + "/onvif/Media"
     with pytest.raises(OnvifCallError) as info:
         await conv.soap(_request("GetStreamUri", ProfileToken="x"), "media2")

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from fleetctl.adapters.factory import first_factory_login
+from fleetctl.adapters.http.pool import HttpPool
 from fleetctl.adapters.onvif import client as onvif
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure, OnvifProbe
@@ -58,7 +59,6 @@ async def fleet() -> AsyncIterator[SimFleet]:
         nat=0.0,
     ) as f:
         yield f
-    await onvif.close_shared()
 
 
 def camera(sim: SimCamera) -> Camera:
@@ -116,7 +116,6 @@ async def test_nat_camera_is_pinned_to_the_inventory_address(make_fleet) -> None
     probe = await onvif.probe_onvif(
         camera(sim), cred(fleet), timeout_s=3, want_config=True, all_stream_uris=True
     )
-    await onvif.close_shared()
     assert probe.ok, probe.error
     assert sim.counters.requests["GetProfiles"] == 1  # the media service was reached anyway
     assert probe.profiles and all(
@@ -238,7 +237,7 @@ async def test_sync_time_fixes_a_drifted_clock_and_reboot(fleet: SimFleet) -> No
     assert error is not None and fleet.password not in error
 
 
-async def test_media2_profiles_and_uris_match_media1(fleet: SimFleet) -> None:
+async def test_media2_profiles_and_uris_match_media1(fleet: SimFleet, http_pool: HttpPool) -> None:
     # The simulator offers media2 next to media1: read both and compare, on real bytes.
     from fleetctl.adapters.onvif.media2 import MEDIA2_NS, media2_profiles
     from fleetctl.adapters.onvif.parse import parse_services
@@ -249,7 +248,9 @@ async def test_media2_profiles_and_uris_match_media1(fleet: SimFleet) -> None:
         camera(sim), cred(fleet), timeout_s=5, want_recordings=False, all_stream_uris=True
     )
     assert MEDIA2_NS in media1.services
-    conv = Conversation(camera(sim), cred(fleet), max_bytes=1_000_000, read_timeout_s=5)
+    conv = Conversation(
+        camera(sim), cred(fleet), max_bytes=1_000_000, read_timeout_s=5, pool=http_pool
+    )
     await conv.measure_clock()
     services = parse_services(await conv.call("devicemgmt", "GetServices", IncludeCapability=False))
     conv.xaddrs["media2"] = pin_xaddr(services[MEDIA2_NS], conv.base)

@@ -20,6 +20,7 @@ from onvif.client import ZeepAsyncClient
 from onvif.definition import SERVICES
 from zeep.wsse.username import UsernameToken as ZeepUsernameToken
 
+from fleetctl.adapters.http.pool import HttpPool
 from fleetctl.adapters.onvif import client as onvif
 from fleetctl.adapters.onvif.clock import camera_utc, field
 from fleetctl.adapters.onvif.parse import (
@@ -202,7 +203,6 @@ async def fleet() -> AsyncIterator[SimFleet]:
         cameras=9, faults="none", seed=3, rtsp=False, ssh=False, discovery=False, nat=0.0
     ) as f:
         yield f
-    await onvif.close_shared()
 
 
 def _camera(sim: SimCamera) -> Camera:
@@ -262,14 +262,18 @@ async def _readings(conv: Conversation, fast: bool) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "index", sorted(VENDORS), ids=[f"{i}-{v.value}" for i, v in sorted(VENDORS.items())]
 )
-async def test_lxml_reads_what_zeep_reads_from_each_vendor(fleet: SimFleet, index: int) -> None:
+async def test_lxml_reads_what_zeep_reads_from_each_vendor(
+    fleet: SimFleet, index: int, http_pool: HttpPool
+) -> None:
     sim = fleet.cameras[index]
     assert sim.vendor is VENDORS[index]
     user, password = fleet.credentials
     cred = Credential("fleet", user, Secret(password))
     readings = []
     for fast in (True, False):
-        conv = Conversation(_camera(sim), cred, max_bytes=2_000_000, read_timeout_s=5)
+        conv = Conversation(
+            _camera(sim), cred, max_bytes=2_000_000, read_timeout_s=5, pool=http_pool
+        )
         readings.append(await _readings(conv, fast))
     lxml_view, zeep_view = readings
     assert lxml_view["device"].manufacturer and lxml_view["profiles"] and lxml_view["uri"]
@@ -286,13 +290,14 @@ async def test_lxml_reads_what_zeep_reads_from_each_vendor(fleet: SimFleet, inde
     assert lxml_view == zeep_view
 
 
-async def test_a_wrong_password_is_refused_as_auth(fleet: SimFleet) -> None:
+async def test_a_wrong_password_is_refused_as_auth(fleet: SimFleet, http_pool: HttpPool) -> None:
     user, _ = fleet.credentials
     conv = Conversation(
         _camera(fleet.cameras[0]),
         Credential("x", user, Secret("wrong-password")),
         max_bytes=100_000,
         read_timeout_s=5,
+        pool=http_pool,
     )
     await conv.measure_clock()
     with pytest.raises(OnvifCallError) as err:

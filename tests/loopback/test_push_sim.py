@@ -11,7 +11,6 @@ from support.push import push_argv, push_process
 
 from fleetctl.core.push.profile import load_profile
 from fleetctl.core.selection import select_cameras
-from fleetctl.engine.check.runner import release_connections
 from fleetctl.engine.push.journal import Journal
 from fleetctl.engine.push.runner import PushOptions, apply_push, plan_push
 from fleetctl.engine.workspace import load_workspace
@@ -120,14 +119,11 @@ async def test_failures_are_restored_counted_and_retargeted(tmp_path: Path, n: i
         profile_path.write_text(PROFILE)
         profile = load_profile(str(profile_path))
         journal = Journal(str(tmp_path / "j.sqlite"))
-        try:
-            planned = await plan_push(select_cameras(ws.inventory, ""), ws, profile, timeout_s=8)
-            planned = [p for p in planned if p.camera.name in originals]
-            # Steps of a healthy camera take ms; the deadline only has to survive a loaded machine.
-            opts = PushOptions(timeout_s=2.0 if n < 100 else 8.0, max_fail_pct=100, concurrency=32)
-            report = await apply_push(planned, ws, profile, opts, journal)
-        finally:
-            await release_connections()
+        planned = await plan_push(select_cameras(ws.inventory, ""), ws, profile, timeout_s=8)
+        planned = [p for p in planned if p.camera.name in originals]
+        # Steps of a healthy camera take ms; the deadline only has to survive a loaded machine.
+        opts = PushOptions(timeout_s=2.0 if n < 100 else 8.0, max_fail_pct=100, concurrency=32)
+        report = await apply_push(planned, ws, profile, opts, journal)
         results = {o.name: o.result for o in report.outcomes}
         why = {o.name: (o.result, o.error) for o in report.outcomes if o.result != "changed"}
         # No camera is left half-configured: each has all of the profile or none of it.

@@ -5,7 +5,10 @@
     sync_time(camera, credential, *, timeout_s) -> str | None       (error in words, or None)
     reboot(camera, credential, *, timeout_s) -> str | None
     clock_answers(camera, *, timeout_s) -> bool                      (reboot polling, no login)
-    load_wsdls() / close_shared()          (once per process / per run, for zeep's callers)
+    load_wsdls()                           (once per process, for zeep's callers)
+
+Each takes ``pool=``: the connection pool of the caller's run (``http.pool``), which its owner
+closes; without one, the call opens a pool of its own and closes it before returning.
 
 None of these raises for a camera's failure. ``timeout_s`` is a hard deadline on the whole
 conversation, enforced here with ``asyncio.timeout`` (the libraries' timeouts only bound the gap
@@ -24,6 +27,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fleetctl.adapters.http.pool import HttpPool
 from fleetctl.adapters.onvif.clock import field, utc_now
 from fleetctl.adapters.onvif.media2 import MEDIA2_NS, media2_profiles
 from fleetctl.adapters.onvif.parse import (
@@ -43,14 +47,12 @@ from fleetctl.adapters.onvif.session import (
     pin_xaddr,
 )
 from fleetctl.adapters.onvif.soap import NAMESPACES, request, stream_uri_request
-from fleetctl.adapters.onvif.transport import close_shared
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure, MediaProfileInfo, OnvifProbe, RecordingInfo
 from fleetctl.core.secret import Secret
 
 __all__ = [
     "clock_answers",
-    "close_shared",
     "load_wsdls",
     "probe_onvif",
     "reboot",
@@ -122,6 +124,7 @@ async def probe_onvif(
     all_stream_uris: bool = False,
     first_reply_s: float | None = None,
     first_reply: asyncio.Event | None = None,
+    pool: HttpPool | None = None,
 ) -> OnvifProbe:
     """The ONVIF health conversation with one camera, within ``timeout_s`` in all.
 
@@ -143,7 +146,7 @@ async def probe_onvif(
     part worked; on failure the fields read so far are kept. Never raises for the camera.
     """
     conv = Conversation(
-        camera, credential, max_bytes=max_bytes, read_timeout_s=_read_timeout(timeout_s)
+        camera, credential, max_bytes=max_bytes, read_timeout_s=_read_timeout(timeout_s), pool=pool
     )
     found = _Findings()
     loop = asyncio.get_running_loop()
@@ -177,6 +180,8 @@ async def probe_onvif(
         return found.probe(conv, failure=Failure.TIMEOUT, error=f"{conv.where}: {slow}")
     except OnvifCallError as err:
         return found.probe(conv, failure=err.failure, error=str(err))
+    finally:
+        await conv.aclose()
     return found.probe(conv)
 
 
@@ -336,7 +341,7 @@ def xs_datetime(value: str | None) -> datetime | None:
 
 
 async def try_login(
-    camera: Camera, username: str, password: str, *, timeout_s: float
+    camera: Camera, username: str, password: str, *, timeout_s: float, pool: HttpPool | None = None
 ) -> bool | None:
     """Exactly ONE authenticated attempt (GetDeviceInformation): True opens, False rejected.
 
@@ -345,7 +350,11 @@ async def try_login(
     """
     cred = Credential("factory-probe", username, Secret(password))
     conv = Conversation(
-        camera, cred, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
+        camera,
+        cred,
+        max_bytes=DEFAULT_MAX_BYTES,
+        read_timeout_s=_read_timeout(timeout_s),
+        pool=pool,
     )
     try:
         async with asyncio.timeout(timeout_s):
@@ -360,6 +369,8 @@ async def try_login(
         return None
     except OnvifCallError as err:
         return False if err.failure is Failure.AUTH else None
+    finally:
+        await conv.aclose()
     return True
 
 
@@ -369,10 +380,15 @@ async def _mutate(
     timeout_s: float,
     op: str,
     params: Callable[[Any], dict[str, Any]],
+    pool: HttpPool | None,
 ) -> str | None:
     await load_wsdls()
     conv = Conversation(
-        camera, credential, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
+        camera,
+        credential,
+        max_bytes=DEFAULT_MAX_BYTES,
+        read_timeout_s=_read_timeout(timeout_s),
+        pool=pool,
     )
     try:
         async with asyncio.timeout(timeout_s):
@@ -382,10 +398,14 @@ async def _mutate(
         return f"{conv.where}: {op}: no answer within {timeout_s:g} s"
     except OnvifCallError as err:
         return str(err)
+    finally:
+        await conv.aclose()
     return None
 
 
-async def sync_time(camera: Camera, credential: Credential, *, timeout_s: float) -> str | None:
+async def sync_time(
+    camera: Camera, credential: Credential, *, timeout_s: float, pool: HttpPool | None = None
+) -> str | None:
     """SetSystemDateAndTime(Manual) from this host's UTC clock. None on success, else why not."""
 
     def params(clock: Any) -> dict[str, Any]:
@@ -400,15 +420,17 @@ async def sync_time(camera: Camera, credential: Credential, *, timeout_s: float)
             },
         }
 
-    return await _mutate(camera, credential, timeout_s, "SetSystemDateAndTime", params)
+    return await _mutate(camera, credential, timeout_s, "SetSystemDateAndTime", params, pool)
 
 
-async def reboot(camera: Camera, credential: Credential, *, timeout_s: float) -> str | None:
+async def reboot(
+    camera: Camera, credential: Credential, *, timeout_s: float, pool: HttpPool | None = None
+) -> str | None:
     """SystemReboot. The camera answers before it goes down: the caller polls to confirm."""
-    return await _mutate(camera, credential, timeout_s, "SystemReboot", lambda _clock: {})
+    return await _mutate(camera, credential, timeout_s, "SystemReboot", lambda _clock: {}, pool)
 
 
-async def clock_answers(camera: Camera, *, timeout_s: float) -> bool:
+async def clock_answers(camera: Camera, *, timeout_s: float, pool: HttpPool | None = None) -> bool:
     """One unauthenticated GetSystemDateAndTime: True when the device answers anything HTTP.
 
     Used to watch a reboot (SystemReboot answers first, then the camera goes
@@ -416,11 +438,17 @@ async def clock_answers(camera: Camera, *, timeout_s: float) -> bool:
     credential is sent, so polling never spends a login attempt.
     """
     conv = Conversation(
-        camera, None, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
+        camera,
+        None,
+        max_bytes=DEFAULT_MAX_BYTES,
+        read_timeout_s=_read_timeout(timeout_s),
+        pool=pool,
     )
     try:
         async with asyncio.timeout(timeout_s):
             await conv.measure_clock(allow_auth=False)
     except (TimeoutError, OnvifCallError):
         return conv.answered
+    finally:
+        await conv.aclose()
     return True

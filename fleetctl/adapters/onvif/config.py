@@ -1,7 +1,9 @@
 """ONVIF configuration reads and writes for `fleetctl push` (and onboarding).
 
-    read_settings(camera, credential, *, timeout_s) -> DeviceSettings | str (why not)
-    write_group(camera, credential, group, values, *, timeout_s) -> str | None (why not)
+    read_settings(camera, credential, *, timeout_s, pool) -> DeviceSettings | str (why not)
+    write_group(camera, credential, group, values, *, timeout_s, pool) -> str | None (why not)
+
+``pool`` (optional) is the caller's connection pool; without one each call opens its own.
 
 Camera facts that shape this: SetNTP does not switch the clock to NTP, so the
 time mode is its own SetSystemDateAndTime; TZ must be POSIX; SetVideoEncoderConfiguration is
@@ -15,6 +17,7 @@ import asyncio
 import ipaddress
 from typing import Any
 
+from fleetctl.adapters.http.pool import HttpPool, borrowed
 from fleetctl.adapters.onvif.client import DEFAULT_MAX_BYTES, _read_timeout, load_wsdls
 from fleetctl.adapters.onvif.clock import field, utc_now
 from fleetctl.adapters.onvif.parse import (
@@ -34,11 +37,17 @@ from fleetctl.core.push.plan import DeviceSettings, EncoderState
 STREAMS = ("main", "sub")  # media profiles in camera order: first = main, second = sub
 
 
-async def _open(camera: Camera, credential: Credential, timeout_s: float) -> Conversation:
+async def _open(
+    camera: Camera, credential: Credential, timeout_s: float, pool: HttpPool
+) -> Conversation:
     """Clock (for the WS-Security offset), then the service addresses, pinned to the inventory host."""
     await load_wsdls()
     conv = Conversation(
-        camera, credential, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
+        camera,
+        credential,
+        max_bytes=DEFAULT_MAX_BYTES,
+        read_timeout_s=_read_timeout(timeout_s),
+        pool=pool,
     )
     await conv.measure_clock()
     try:
@@ -148,12 +157,12 @@ async def _read(conv: Conversation) -> DeviceSettings:
 
 
 async def read_settings(
-    camera: Camera, credential: Credential, *, timeout_s: float
+    camera: Camera, credential: Credential, *, timeout_s: float, pool: HttpPool | None = None
 ) -> DeviceSettings | str:
     """What the camera has now, or why it could not be read (in words, never a secret)."""
     try:
-        async with asyncio.timeout(timeout_s):
-            return await _read(await _open(camera, credential, timeout_s))
+        async with borrowed(pool) as http, asyncio.timeout(timeout_s):
+            return await _read(await _open(camera, credential, timeout_s, http))
     except TimeoutError:
         return f"{camera.host}:{camera.port}: no answer within {timeout_s:g} s"
     except OnvifCallError as err:
@@ -240,12 +249,18 @@ async def _write_encoder(conv: Conversation, stream: str, values: dict[str, Any]
 
 
 async def write_group(
-    camera: Camera, credential: Credential, group: str, values: dict[str, Any], *, timeout_s: float
+    camera: Camera,
+    credential: Credential,
+    group: str,
+    values: dict[str, Any],
+    *,
+    timeout_s: float,
+    pool: HttpPool | None = None,
 ) -> str | None:
     """One Set call for a group of settings (e.g. all of ``ntp.*``); None on success, else why."""
     try:
-        async with asyncio.timeout(timeout_s):
-            await _write(await _open(camera, credential, timeout_s), group, values)
+        async with borrowed(pool) as http, asyncio.timeout(timeout_s):
+            await _write(await _open(camera, credential, timeout_s, http), group, values)
     except TimeoutError:
         return f"{camera.host}:{camera.port}: {group}: no answer within {timeout_s:g} s"
     except OnvifCallError as err:

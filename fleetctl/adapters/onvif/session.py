@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from lxml import etree
 
 from fleetctl.adapters.errors import OnvifCallError, WireError
-from fleetctl.adapters.http.client import Pool
+from fleetctl.adapters.http.pool import HttpPool, camera_pool
 from fleetctl.adapters.onvif.clock import measure_offset, utc_now
 from fleetctl.adapters.onvif.soap import (
     NAMESPACES,
@@ -39,7 +39,6 @@ from fleetctl.adapters.onvif.transport import (
     DigestLogin,
     PinnedTransport,
     exchange_ms,
-    shared_session,
 )
 from fleetctl.base.logsafe import redact
 from fleetctl.core.models import Camera, Credential
@@ -102,7 +101,11 @@ def pin_stream_uri(uri: str, host: str) -> str:
 
 
 class Conversation:
-    """Calls to one camera under the caller's deadline (which wraps everything from outside)."""
+    """Calls to one camera under the caller's deadline (which wraps everything from outside).
+
+    ``pool`` is the connection pool of the caller's run (shared with other cameras, closed by
+    its owner); without one the conversation opens its own, and ``aclose()`` closes it.
+    """
 
     def __init__(
         self,
@@ -111,14 +114,15 @@ class Conversation:
         *,
         max_bytes: int,
         read_timeout_s: float,
-        session: Pool | None = None,
+        pool: HttpPool | None = None,
     ) -> None:
         self.camera = camera
         self.where = f"{camera.host}:{camera.port}"
         scheme = "https" if camera.https else "http"
         self.base = f"{scheme}://{host_for_url(camera.host)}:{camera.port}"
         self.xaddrs: dict[str, str] = {"devicemgmt": self.base + DEVICE_PATH}
-        session = session or shared_session()
+        self._own_pool = pool is None
+        self.pool = pool if pool is not None else camera_pool()
         password = (
             credential.password.reveal() if credential and credential.password is not None else None
         )
@@ -126,7 +130,7 @@ class Conversation:
 
         def transport(digest: DigestLogin | None) -> PinnedTransport:
             return PinnedTransport(
-                session,
+                self.pool,
                 scheme=scheme,
                 host=camera.host,
                 port=camera.port,
@@ -149,6 +153,11 @@ class Conversation:
         self.latency_ms: float | None = None
         self.auth_retried = False
         self._proxies: dict[tuple[str, bool], Any] = {}
+
+    async def aclose(self) -> None:
+        """Close the conversation's own pool (a pool given by the caller stays open)."""
+        if self._own_pool:
+            await self.pool.close()
 
     @property
     def answered(self) -> bool:

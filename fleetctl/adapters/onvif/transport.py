@@ -4,10 +4,10 @@ onvif-zeep-async gives every service of every camera its own ``TCPConnector`` an
 ``ClientSession`` and reads whole bodies before zeep parses them with ``huge_tree``. At fleet
 scale that is thousands of pools and an unbounded read per reply. Here, instead:
 
-- one ``http_client.Pool`` per event loop for the whole fleet (``shared_session``): keep-alive,
-  at most ``PER_CAMERA_CONNECTIONS`` sockets per camera, no cookies, no ``Accept-Encoding`` (a
-  gzip bomb cannot pass as a small body), llhttp under it instead of aiohttp's per-request
-  machinery (see ``http_client``);
+- one ``http.pool.HttpPool`` for the whole fleet, passed in by whoever owns it (the engine's
+  check run opens one per run): keep-alive, at most ``PER_CAMERA_CONNECTIONS`` sockets per
+  camera, no cookies, no ``Accept-Encoding`` (a gzip bomb cannot pass as a small body), llhttp
+  under it instead of aiohttp's per-request machinery (see ``http.client``);
 - ``PinnedTransport`` is the object zeep calls (``post_xml``) and the health path calls
   (``post_bytes``): it refuses any address other than the inventory's host and port, answers
   an HTTP Digest challenge (never Basic) and then authenticates preemptively, classifies the
@@ -21,7 +21,6 @@ the address, never a credential.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -32,8 +31,9 @@ from lxml import etree
 
 from fleetctl import __version__
 from fleetctl.adapters.errors import HttpError, WireError
-from fleetctl.adapters.http.client import Headers, Pool, Response
+from fleetctl.adapters.http.client import Headers, Response
 from fleetctl.adapters.http.digest import Authorizer, Challenge, parse_challenges
+from fleetctl.adapters.http.pool import HttpPool
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
 
@@ -41,14 +41,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 USER_AGENT = f"fleetctl/{__version__}"
-# Concurrent connections to one camera. The probe overlaps independent calls (hostname, NTP,
-# profiles, recordings); two sockets halve its round trips, while each extra socket costs a
-# handshake on both ends (at 10,000 cameras the CPU, not the wire, is the limit) and small
-# embedded web servers serve only a handful of sockets.
-PER_CAMERA_CONNECTIONS = 2
-# Idle keep-alive sockets go back to the camera soon: at 10,000 cameras a long keep-alive is
-# thousands of idle descriptors, and a probe's calls come within milliseconds of each other.
-KEEPALIVE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -59,31 +51,10 @@ class DigestLogin:
     password: Secret = field(repr=False)
 
 
-_sessions: dict[asyncio.AbstractEventLoop, Pool] = {}
-
 # How long the camera took: from our request on the wire to the last byte of its reply, not
 # counting a wait for a pooled socket, the connect, or our own XML work. Set per task by the
 # transport, read by the caller right after the call returns (same task, same context).
 exchange_ms: ContextVar[float | None] = ContextVar("exchange_ms", default=None)
-
-
-def shared_session() -> Pool:
-    """The fleet-wide HTTP connection pool of the running loop (created on first use)."""
-    loop = asyncio.get_running_loop()
-    pool = _sessions.get(loop)
-    if pool is None or pool.closed:
-        for dead in [lp for lp in _sessions if lp.is_closed()]:
-            del _sessions[dead]
-        pool = _sessions[loop] = Pool(per_host=PER_CAMERA_CONNECTIONS, keepalive_s=KEEPALIVE_S)
-    return pool
-
-
-async def close_shared() -> None:
-    """Close the running loop's shared pool (call once at the end of a run)."""
-    loop = asyncio.get_running_loop()
-    pool = _sessions.pop(loop, None)
-    if pool is not None and not pool.closed:
-        await pool.close()
 
 
 @dataclass(frozen=True)
@@ -158,13 +129,13 @@ class PinnedTransport:
     """The transport zeep (and the health path) calls for one camera: pinned, capped, status-first.
 
     ``digest`` answers a ``401 WWW-Authenticate: Digest`` challenge, then authenticates
-    preemptively (the nonce is kept, ``nc`` counts up); it is per camera. ``session`` is the
-    fleet's ``http_client.Pool`` (None: the running loop's shared pool).
+    preemptively (the nonce is kept, ``nc`` counts up); it is per camera. ``pool`` is the
+    fleet's connection pool; its owner closes it.
     """
 
     def __init__(
         self,
-        session: Pool | None,
+        pool: HttpPool,
         *,
         scheme: str,
         host: str,
@@ -173,7 +144,7 @@ class PinnedTransport:
         read_timeout_s: float,
         digest: DigestLogin | None = None,
     ) -> None:
-        self.session = session or shared_session()
+        self.pool = pool
         self.scheme = scheme
         self.host = host.strip("[]")
         self.port = port
@@ -230,7 +201,7 @@ class PinnedTransport:
             sent["Authorization"] = self._auth.header("POST", target)  # uri= is the exact target
             self.digest_used = True
         try:
-            response = await self.session.request(
+            response = await self.pool.request(
                 "POST",
                 self.scheme,
                 self.host,
@@ -294,7 +265,7 @@ class PinnedTransport:
         raise RuntimeError("remote WSDL/XSD loading is disabled")
 
     async def aclose(self) -> None:
-        """The pool is shared by the fleet: nothing to close per camera."""
+        """The pool is the fleet's (its owner closes it): nothing to close per camera."""
 
 
 def elapsed_ms(start: float) -> float:

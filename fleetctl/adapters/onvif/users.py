@@ -58,6 +58,8 @@ async def _converse(
         return f"{conv.where}: {what}: no answer within {timeout_s:g} s"
     except OnvifCallError as err:
         return str(err)
+    finally:
+        await conv.aclose()
 
 
 def _users(reply: Any) -> tuple[OnvifUser, ...]:

@@ -11,7 +11,9 @@ Contract: ``read_vendor_storage`` never raises for the camera's failure; it retu
 ``StorageReadout`` whose ``failure`` says why (404: the camera has no such API -> UNSUPPORTED).
 Only ``host:port`` (the inventory's address) is contacted: redirects are not followed, so the
 credentials never travel anywhere else. Bodies are capped at ``max_bytes`` before parsing; XML
-with a DTD is refused. ``timeout_s`` is a hard deadline on the whole exchange.
+with a DTD is refused. ``timeout_s`` is a hard deadline on the whole exchange. ``pool`` is the
+caller's connection pool (the check run's: the storage page usually shares the ONVIF port, so
+the socket the ONVIF conversation just used is reused); without one the call opens its own.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from lxml import etree
 from fleetctl.adapters.errors import HttpError, StorageApiError
 from fleetctl.adapters.http.client import Response
 from fleetctl.adapters.http.digest import Authorizer, choose, parse_challenges
-from fleetctl.adapters.onvif.transport import shared_session
+from fleetctl.adapters.http.pool import HttpPool, borrowed
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure, StorageProbe, StorageReadout
 from fleetctl.core.secret import Secret
@@ -71,6 +73,7 @@ async def read_vendor_storage(
     timeout_s: float,
     max_bytes: int,
     https: bool = False,
+    pool: HttpPool | None = None,
 ) -> StorageReadout:
     """Storage media as the camera's vendor API reports them (vendor: hikvision | dahua)."""
     vendor = vendor.lower()
@@ -81,8 +84,9 @@ async def read_vendor_storage(
     target = ISAPI_TARGET if vendor == "hikvision" else DAHUA_TARGET
     where = f"{host}:{port}"
     try:
-        async with asyncio.timeout(timeout_s):
+        async with borrowed(pool) as http, asyncio.timeout(timeout_s):
             body = await _get(
+                http,
                 host,
                 port,
                 target,
@@ -121,6 +125,7 @@ def _silent(where: str, timeout_s: float) -> StorageReadout:
 
 
 async def _get(
+    pool: HttpPool,
     host: str,
     port: int,
     target: str,
@@ -136,10 +141,8 @@ async def _get(
     Raises ``StorageApiError`` for an HTTP answer we refuse, ``HttpError`` below HTTP."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     # The fleet's pooled connections (TLS unverified: cameras' certificates are self-signed, the
-    # inventory pins the address instead): the storage page usually shares the ONVIF port, so
-    # the socket the ONVIF conversation just used is reused, not a new connect per camera.
-    # Redirects are never followed: the pool only ever speaks to host:port.
-    pool = shared_session()
+    # inventory pins the address instead). Redirects are never followed: the pool only ever
+    # speaks to host:port.
     scheme = "https" if https else "http"
     auth: Authorizer | None = None
     for _ in range(3):  # plain, answered challenge, one retry on a stale nonce

@@ -169,7 +169,6 @@ async def _push(args: argparse.Namespace) -> int:
     if not cameras and resumed is None:
         print("push: no cameras selected", file=sys.stderr)
         return ExitCode.OK
-    from fleetctl.engine.check.runner import release_connections
     from fleetctl.engine.push.rotate import pending, reconcile, rotated_cameras, verified_cameras
 
     try:
@@ -226,7 +225,6 @@ async def _push(args: argparse.Namespace) -> int:
         if resumed is not None:
             journal.finish_run(resumed, "resumed")  # finished by report.run_id
     finally:
-        await release_connections()
         journal.close()
     if args.format == "json":
         print_json(_report_json(report))

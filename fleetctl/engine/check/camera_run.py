@@ -30,6 +30,7 @@ from fleetctl.core.models import (
 from fleetctl.core.verdicts import rules as verdicts
 
 if TYPE_CHECKING:
+    from fleetctl.adapters.http.pool import HttpPool
     from fleetctl.engine.check.admission import Admission
     from fleetctl.engine.check.runner import CheckOptions
     from fleetctl.engine.workspace import Workspace
@@ -81,6 +82,7 @@ class CameraRun:
     workspace: Workspace
     options: CheckOptions
     hosts: HostLimits
+    pool: HttpPool  # the run's camera HTTP connections (its owner, the run, closes them)
     stage: str = "reach"
     answered: bool = False
     t0: float = field(default_factory=time.monotonic)

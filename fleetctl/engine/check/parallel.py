@@ -31,7 +31,7 @@ from fleetctl.base import aio
 from fleetctl.base.i18n import M_
 from fleetctl.core.models import Camera, CameraReport, FleetReport, Problem, ProblemKind, Status
 from fleetctl.engine.check.admission import schedule
-from fleetctl.engine.check.runner import CheckOptions, check_cameras, release_connections
+from fleetctl.engine.check.runner import CheckOptions, check_cameras
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
 
@@ -73,7 +73,6 @@ def _child(shard: Sequence[Camera], workspace: Workspace, options: CheckOptions,
         try:
             await check_cameras(shard, workspace, options, on_result=send)
         finally:
-            await release_connections()
             transport.close()  # after what is buffered is written
             await pipe.closed
 
@@ -178,7 +177,6 @@ class ForkedCheck:
                 *(read(fd) for _, fd, _ in self.children),
             )
         finally:
-            await release_connections()
             for pid, _, _ in self.children:
                 await asyncio.to_thread(os.waitpid, pid, 0)
         now = datetime.now(UTC)

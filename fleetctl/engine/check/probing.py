@@ -182,6 +182,7 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
             want_recordings="storage" in opts.probes,
             first_reply_s=first_reply_s,
             first_reply=first_reply,
+            pool=run.pool,
         )
 
     # Retry a refused camera once (a web server restarting), if a retry still fits before the

@@ -2,7 +2,9 @@
 
 ``check_cameras`` fans out over the fleet with a bounded number of cameras in flight
 (``CheckOptions.concurrency``) and a bounded number of connections per host
-(``CheckOptions.per_host``). Per camera, probes run cheapest first: a TCP connect (if the camera
+(``CheckOptions.per_host``). The run owns its camera HTTP connections: one pool per run (and
+so per event loop, per forked worker), closed when the run ends; ``check_camera`` takes the
+caller's pool, or opens one for that camera. Per camera, probes run cheapest first: a TCP connect (if the camera
 is unreachable nothing else is tried: one problem, not five), then ONVIF, then the stream,
 storage and security probes side by side. Each probe has its own deadline carved from the
 camera's budget, and the whole camera runs under ``CheckOptions.timeout_s``: a camera that hangs
@@ -25,6 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from fleetctl import __version__
+from fleetctl.adapters.http.pool import borrowed, camera_pool
 from fleetctl.base.i18n import M_
 from fleetctl.core.firmware.advisories import Rule
 from fleetctl.core.models import (
@@ -42,6 +45,7 @@ from fleetctl.engine.check.camera_run import STAGE_KIND, CameraRun, HostLimits
 from fleetctl.engine.check.probing import run_probes
 
 if TYPE_CHECKING:
+    from fleetctl.adapters.http.pool import HttpPool
     from fleetctl.engine.history import HistoryStore
     from fleetctl.engine.workspace import Workspace
 
@@ -70,10 +74,17 @@ class CheckOptions:
 
 # The probe in progress when the camera's deadline hits decides what the problem is about.
 async def check_camera(
-    camera: Camera, workspace: Workspace, options: CheckOptions = CheckOptions()
+    camera: Camera,
+    workspace: Workspace,
+    options: CheckOptions = CheckOptions(),
+    pool: HttpPool | None = None,
 ) -> CameraReport:
-    """Check one camera. Never raises (except CancelledError): every outcome is in the report."""
-    return await _check_camera(camera, workspace, options, HostLimits(options.per_host))
+    """Check one camera. Never raises (except CancelledError): every outcome is in the report.
+
+    ``pool``: the caller's camera HTTP connections (``adapters.http.pool``; ``open_pool()``),
+    which the caller closes; without one the check opens its own and closes it."""
+    async with borrowed(pool) as http:
+        return await _check_camera(camera, workspace, options, HostLimits(options.per_host), http)
 
 
 async def _check_camera(
@@ -81,10 +92,16 @@ async def _check_camera(
     workspace: Workspace,
     options: CheckOptions,
     hosts: HostLimits,
+    pool: HttpPool,
     admission: Admission | None = None,
 ) -> CameraReport:
     run = CameraRun(
-        camera=camera, workspace=workspace, options=options, hosts=hosts, admission=admission
+        camera=camera,
+        workspace=workspace,
+        options=options,
+        hosts=hosts,
+        pool=pool,
+        admission=admission,
     )
     t0 = time.monotonic()
     try:
@@ -142,8 +159,12 @@ async def check_cameras(
     options: CheckOptions = CheckOptions(),
     on_result: Callable[[CameraReport], None] | None = None,
     history: HistoryStore | None = None,
+    pool: HttpPool | None = None,
 ) -> FleetReport:
     """Check every camera, at most ``options.concurrency`` at once; reports in input order.
+
+    The run's camera HTTP connections are ``pool`` when the caller passes one (and closes it),
+    else a pool the run opens on this loop and closes before returning.
 
     Fewer are in flight while this process cannot keep up (``engine.check.admission``): deadlines
     must measure the cameras, not our own event loop.
@@ -168,11 +189,13 @@ async def check_cameras(
             order = [order[i] for i in start_order([c.name for c in cameras], expected)]
     queue = iter(order)
     admission = Admission(options.concurrency)
+    own_pool = pool is None
+    http = pool if pool is not None else open_pool()  # this run's, on this loop
 
     async def worker() -> None:
         # A fixed pool pulling from one iterator: 10,000 cameras never mean 10,000 pending tasks.
         for i, camera in queue:
-            report = await _check_camera(camera, workspace, options, hosts, admission)
+            report = await _check_camera(camera, workspace, options, hosts, http, admission)
             if history is not None:
                 try:
                     report = history.annotate(report)
@@ -193,6 +216,8 @@ async def check_cameras(
         sampler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sampler
+        if own_pool:
+            await http.close()
     log.debug(
         "check: %d cameras, at most %d in flight (ceiling %d)",
         len(cameras),
@@ -213,12 +238,10 @@ async def check_cameras(
     return fleet
 
 
-async def release_connections() -> None:
-    """Close the fleet-wide HTTP pool of the running loop. Call once when the loop's checks end
-    (front-ends may not import adapters); a later check simply opens a new pool."""
-    from fleetctl.adapters.onvif.transport import close_shared
-
-    await close_shared()
+def open_pool() -> HttpPool:
+    """New camera HTTP connections for checks on the running loop (``check_camera``'s ``pool``,
+    shared by the cameras of a long-running caller such as serve); the caller closes it."""
+    return camera_pool()
 
 
 __all__ = [
@@ -226,6 +249,6 @@ __all__ = [
     "CheckOptions",
     "check_camera",
     "check_cameras",
-    "release_connections",
+    "open_pool",
     "verdicts",
 ]

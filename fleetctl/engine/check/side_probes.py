@@ -44,6 +44,7 @@ async def storage(run: CameraRun, onvif: OnvifProbe | None, credential: Credenti
                     credential,
                     timeout_s=run.budget(STORAGE_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
                     max_bytes=MAX_REPLY_BYTES,
+                    pool=run.pool,
                 )
             )
         )
@@ -123,6 +124,7 @@ async def security(
                 guess.username,
                 guess.password,
                 timeout_s=run.budget(SECURITY_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
+                pool=run.pool,
             )
         )
     sec = SecurityProbe(

@@ -36,7 +36,6 @@ from fleetctl.adapters.discovery.sweep import expand_ranges
 from fleetctl.adapters.secrets import SecretStore
 from fleetctl.core.models import Camera, Inventory
 from fleetctl.core.push.profile import Profile
-from fleetctl.engine.check.runner import release_connections
 from fleetctl.engine.discover import DeviceStatus, discover
 from fleetctl.engine.onboard.model import (
     DEFAULT_HOSTNAME,
@@ -109,21 +108,18 @@ async def onboard(
     profile = options.profile or Profile(source="built-in")
     if profile.hostname is None:  # onboarding always names the device as it names the camera
         profile = replace(profile, hostname=DEFAULT_HOSTNAME)
-    try:
-        logged = await asyncio.gather(*(_guard(limit, d, login(d, store, options)) for d in fresh))
-        ready = [d for d, failure in zip(fresh, logged, strict=True) if failure is None]
-        taken = {c.name for c in inventory.cameras} if inventory else set()
-        hostnames = [d.settings.hostname if d.settings else None for d in ready]
-        for d, (name, n) in zip(
-            ready, assign_names(hostnames, taken, options.site, profile), strict=True
-        ):
-            d.name, d.n = name, n
-            d.camera = replace(d.camera, name=name)
-        rest = await asyncio.gather(
-            *(_guard(limit, d, take_in(d, store, options, profile)) for d in ready)
-        )
-    finally:
-        await release_connections()
+    logged = await asyncio.gather(*(_guard(limit, d, login(d, store, options)) for d in fresh))
+    ready = [d for d, failure in zip(fresh, logged, strict=True) if failure is None]
+    taken = {c.name for c in inventory.cameras} if inventory else set()
+    hostnames = [d.settings.hostname if d.settings else None for d in ready]
+    for d, (name, n) in zip(
+        ready, assign_names(hostnames, taken, options.site, profile), strict=True
+    ):
+        d.name, d.n = name, n
+        d.camera = replace(d.camera, name=name)
+    rest = await asyncio.gather(
+        *(_guard(limit, d, take_in(d, store, options, profile)) for d in ready)
+    )
     failures = dict(zip((id(d) for d in fresh), logged, strict=True))
     failures.update(zip((id(d) for d in ready), rest, strict=True))
     for d in fresh:

@@ -17,14 +17,18 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from fleetctl import __version__
 from fleetctl.base.i18n import _
 from fleetctl.core.damping import DampState, Transition, damp_report
 from fleetctl.core.models import Camera, CameraReport, FleetReport
-from fleetctl.engine.check.runner import CheckOptions, check_camera, release_connections
+from fleetctl.engine.check.runner import CheckOptions, check_camera, open_pool
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
+
+if TYPE_CHECKING:
+    from fleetctl.adapters.http.pool import HttpPool
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +163,9 @@ class Monitor:
         self.version = 0  # bumps on every change: lets exposition cache its rendering
         self._sem = asyncio.Semaphore(max(1, options.check.concurrency))
         self._notify_tasks: set[asyncio.Task[None]] = set()
+        # Camera HTTP connections for every check of this monitor, opened on its loop by the
+        # first check and closed by ``close()``.
+        self._pool: HttpPool | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run cycles back to back, each at least ``interval_s`` long, until ``stop`` is set."""
@@ -230,7 +237,9 @@ class Monitor:
 
     async def _check_one(self, cam: Camera, results: list[CameraReport]) -> None:
         try:
-            measured = await check_camera(cam, self.workspace, self.options.check)
+            if self._pool is None:
+                self._pool = open_pool()
+            measured = await check_camera(cam, self.workspace, self.options.check, self._pool)
         finally:
             self._sem.release()
         results.append(measured)
@@ -251,9 +260,11 @@ class Monitor:
             task.add_done_callback(self._notify_tasks.discard)
 
     async def close(self) -> None:
-        """Wait for notifications in flight and close the shared connection pool."""
+        """Wait for notifications in flight and close the monitor's connection pool."""
         await self.drain_notifications()
-        await release_connections()
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
 
     async def drain_notifications(self) -> None:
         if self._notify_tasks:
