@@ -116,9 +116,16 @@ class DiscoveryReport:
     swept: int = 0  # addresses in the unicast sweep
     packets: int = 0  # unicast Probes sent
     interfaces: tuple[str, ...] = ()  # multicast source addresses used
+    # Wall time the busy machine kept discovery from listening; the windows were stretched by
+    # it (up to a limit). Non-zero: results may be incomplete, and the user is told so.
+    slip_s: float = 0.0
+
+    @property
+    def busy(self) -> bool:
+        return self.slip_s > 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"devices": [d.to_json() for d in self.devices]}
+        return {"devices": [d.to_json() for d in self.devices], "slip_s": self.slip_s}
 
 
 def normalize_mac(mac: str | None) -> str | None:
@@ -139,10 +146,18 @@ def _port_of(xaddrs: Sequence[str]) -> int | None:
 
 
 def merge_matches(matches: Iterable[wsdiscovery.ProbeMatch]) -> list[DiscoveredDevice]:
-    """One device per EndpointReference (else per answering address), in order of first answer."""
+    """One device per (EndpointReference, answering address), in order of first answer.
+
+    The same device answering a multicast and a unicast Probe is one device. Two addresses
+    claiming one EndpointReference are two devices: cloned firmware images share a UUID in the
+    field (and two simulators started with one seed do on a test machine). Merged by the
+    EndpointReference alone, whichever answered first took the other's place: a device in the
+    swept range vanished behind a clone on the multicast link, and onboarding found nothing.
+    ``classify`` decides which of them is the inventory camera.
+    """
     merged: dict[str, DiscoveredDevice] = {}
     for m in matches:
-        key = m.endpoint or f"addr:{m.address}"
+        key = f"{m.endpoint}@{m.address}" if m.endpoint else f"addr:{m.address}"
         prior = merged.get(key)
         if prior is not None:
             via = prior.via if m.via in prior.via else (*prior.via, m.via)
@@ -270,8 +285,9 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
         if heard is not None:
             heard.cancel()
         raise
-    matches = await heard if heard is not None else []
+    matches = await heard if heard is not None else wsdiscovery.Heard()
     found = merge_matches([*matches, *result.matches])
+    slip_s = round(max(matches.slip_s, result.slip_s), 3)  # the two windows ran side by side
 
     async with sweep.http_session(options.timeout_s, options.concurrency) as session:
         if options.tcp_ports:
@@ -309,6 +325,7 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
         swept=len(addresses),
         packets=result.packets,
         interfaces=tuple(sources),
+        slip_s=slip_s,
     )
 
 

@@ -65,7 +65,7 @@ def rendered(fmt: str) -> str:
 
 def test_json_is_the_contract_shape() -> None:
     doc = json.loads(rendered("json"))
-    assert list(doc) == ["devices"]
+    assert list(doc) == ["devices", "slip_s"] and doc["slip_s"] == 0.0
     first = doc["devices"][0]
     assert first["scopes"]["location"] == "Chợ Đông Tiến"  # UTF-8 kept, not \\u-escaped only
     assert "Chợ Đông Tiến" in rendered("json")

@@ -28,6 +28,8 @@ from fleetctl.adapters.discovery.wsdiscovery import (
     PROBE_KINDS,
     Collector,
     ProbeMatch,
+    drain,
+    listen,
     message_ids,
     open_socket,
     probe_template,
@@ -115,6 +117,7 @@ class SweepResult:
     packets: int  # Probes sent
     duration_s: float
     send_s: float = 0.0  # time spent sending (all rounds): packets / send_s is the achieved rate
+    slip_s: float = 0.0  # wall time the busy machine kept us from listening (window extended)
 
 
 async def unicast_sweep(
@@ -144,10 +147,11 @@ async def unicast_sweep(
         if targets <= answered:
             done.set()
 
+    sock = open_socket(bind)
     transport, proto = await loop.create_datagram_endpoint(
-        lambda: Collector("unicast", on_match), sock=open_socket(bind)
+        lambda: Collector("unicast", on_match), sock=sock
     )
-    packets, send_s = 0, 0.0
+    packets, send_s, slip_s = 0, 0.0, 0.0
     try:
         for round_no in range(max(1, repeats)):
             pending = [a for a in addresses if a not in answered]
@@ -158,12 +162,18 @@ async def unicast_sweep(
             packets += await _paced_send(transport, proto, pending, kind, rate, port)
             send_s += time.monotonic() - t_send
             gap = wait if round_no == repeats - 1 else min(wait, 0.5)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), gap)
+            # Counted in running time: a busy machine stretches the window, never empties it.
+            slip_s += await listen(gap, done)
+            drain(sock, proto)  # replies queued while we were off the CPU: read, not dropped
     finally:
         transport.close()
     return SweepResult(
-        tuple(proto.matches), len(addresses), packets, time.monotonic() - started, send_s
+        tuple(proto.matches),
+        len(addresses),
+        packets,
+        time.monotonic() - started,
+        send_s,
+        round(slip_s, 3),
     )
 
 

@@ -299,6 +299,61 @@ class Collector(asyncio.DatagramProtocol):
         log.debug("ws-discovery socket error: %s", exc)  # ICMP unreachable on a sweep: expected
 
 
+# ---------------------------------------------------------------------- the listening window
+
+# A window is counted in ticks of time the process actually ran. On a busy machine (two test
+# suites on two cores, a check of 500 cameras beside the sweep) the process can be off the CPU
+# for a second or more: measured by the wall clock, the window ends before the loop ever read
+# the replies that arrived meanwhile, and discovery reports zero devices. A tick that wakes up
+# later than this has seen the machine busy: the lost time is added back to the window.
+TICK_S = 0.05
+LATE_TICK_S = 0.1
+MAX_EXTENSION = 4.0  # the window grows to at most (1 + MAX_EXTENSION) x its length
+
+
+async def listen(seconds: float, done: asyncio.Event | None = None) -> float:
+    """Wait ``seconds`` of running time (or until ``done`` is set); the slip, in seconds.
+
+    The slip is the wall time this process was kept from running while it listened (ticks
+    that woke up late); it extended the window, up to ``MAX_EXTENSION`` times its length. A
+    caller that found nothing after a slip must say the machine was busy, not "no devices".
+    """
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    limit = start + seconds * (1 + MAX_EXTENSION)
+    remaining, slip = seconds, 0.0
+    while remaining > 0 and not (done is not None and done.is_set()):
+        step = min(TICK_S, remaining)
+        t0 = loop.time()
+        if done is None:
+            await asyncio.sleep(step)
+        else:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(step):
+                    await done.wait()
+        late = loop.time() - t0 - step
+        if late > LATE_TICK_S:
+            slip += late
+        remaining -= step
+        if loop.time() >= limit:
+            break
+    return slip
+
+
+def drain(sock: socket.socket, proto: asyncio.DatagramProtocol, limit: int = 10_000) -> int:
+    """Hand the datagrams already queued on ``sock`` to ``proto`` before the socket closes.
+
+    When the window's end and late replies land in the same loop iteration, the timer runs
+    first and closing the transport would drop what the kernel already holds for us."""
+    n = 0
+    with contextlib.suppress(OSError):  # BlockingIOError: empty; EBADF: the transport owns it
+        while n < limit:
+            data, addr = sock.recvfrom(65_535)
+            proto.datagram_received(data, addr)
+            n += 1
+    return n
+
+
 def open_socket(
     bind: str, *, multicast_if: str | None = None, rcvbuf: int = 4 << 20
 ) -> socket.socket:
@@ -315,10 +370,18 @@ def open_socket(
     return sock
 
 
+class Heard(list[ProbeMatch]):
+    """The matches of a multicast probe, and how far the machine being busy stretched its
+    window (``slip_s``: see ``listen``)."""
+
+    slip_s: float = 0.0
+
+
 async def multicast_probe(
     interfaces: Sequence[str], *, repeats: int = 2, wait: float = 2.0, jitter: float = 0.25
-) -> list[ProbeMatch]:
-    """Probe 239.255.255.250:3702 from each interface address; every match heard within ``wait``.
+) -> Heard:
+    """Probe 239.255.255.250:3702 from each interface address; every match heard within ``wait``
+    seconds of running time (``listen``), queued replies read before the sockets close.
 
     Each round sends one Probe per kind (``PROBE_KINDS``) with fresh MessageIDs; rounds are
     spaced by a random delay up to ``jitter`` seconds because UDP is lossy and devices delay
@@ -326,6 +389,8 @@ async def multicast_probe(
     """
     loop = asyncio.get_running_loop()
     endpoints = []
+    socks: list[socket.socket] = []
+    heard = Heard()
     try:
         for addr in interfaces:
             try:  # an interface that vanished or lost its address: skip it, probe the others
@@ -337,6 +402,7 @@ async def multicast_probe(
                 lambda: Collector("multicast"), sock=sock
             )
             endpoints.append((transport, proto))
+            socks.append(sock)
         for round_no in range(max(1, repeats)):
             if round_no:
                 await asyncio.sleep(random.uniform(0.05, max(0.05, jitter)))
@@ -345,8 +411,13 @@ async def multicast_probe(
                     mid = new_message_id()
                     proto.expected.add(mid)
                     transport.sendto(build_probe(mid, kind), (GROUP, PORT))
-        await asyncio.sleep(wait)
+        heard.slip_s = await listen(wait)
+        for sock, (_, proto) in zip(socks, endpoints, strict=True):
+            drain(sock, proto)
     finally:
         for transport, _ in endpoints:
             transport.close()
-    return [m for _, proto in endpoints for m in proto.matches]
+    heard.extend(m for _, proto in endpoints for m in proto.matches)
+    if heard.slip_s:
+        log.info("WS-Discovery: the machine was busy; listened %.1f s longer", heard.slip_s)
+    return heard

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from fleetctl.base.i18n import _
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.core.models import Inventory
@@ -53,7 +54,18 @@ def run(args: argparse.Namespace) -> int:
     report = asyncio.run(discover(inventory, opts))
     render(report, args.format, sys.stdout)
     print(summary(report), file=sys.stderr)
+    if report.busy:
+        print(busy_warning(report), file=sys.stderr)
     return ExitCode.OK
+
+
+def busy_warning(report: DiscoveryReport) -> str:
+    """What to say when the machine was too busy to listen on time: never a silent zero."""
+    return _(
+        "warning: this machine was busy: discovery lost %(slip).1f s of listening time and "
+        "listened longer to make up for it; devices may still be missing (run it again, or "
+        "raise --wait)"
+    ) % {"slip": report.slip_s}
 
 
 def _inventory(path: str) -> Inventory | None:

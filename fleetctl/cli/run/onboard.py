@@ -12,6 +12,7 @@ import json
 import sys
 from typing import TextIO
 
+from fleetctl.base.i18n import _
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.engine.onboard.runner import OnboardReport, Result
@@ -69,6 +70,15 @@ def run(args: argparse.Namespace) -> int:
     report = asyncio.run(onboard(ws.inventory, ws.secrets, opts))
     render(report, args.format, sys.stdout)
     print(summary(report), file=sys.stderr)
+    if report.discovery_slip_s:
+        print(
+            _(
+                "warning: this machine was busy: discovery lost %(slip).1f s of listening time; "
+                "devices may be missing from this run"
+            )
+            % {"slip": report.discovery_slip_s},
+            file=sys.stderr,
+        )
     return ExitCode.CRIT if report.summary[Result.FAILED.value] else ExitCode.OK
 
 

@@ -94,6 +94,7 @@ class OnboardReport:
     started: datetime
     duration_s: float
     dry_run: bool = False
+    discovery_slip_s: float = 0.0  # discovery's listening lost to a busy machine (see discover)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -109,6 +110,7 @@ class OnboardReport:
             "duration_s": self.duration_s,
             "summary": self.summary,
             "devices": [d.to_json() for d in self.devices],
+            "discovery_slip_s": self.discovery_slip_s,
         }
 
 

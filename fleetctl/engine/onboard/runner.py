@@ -126,7 +126,12 @@ async def onboard(
         outcomes.append(_outcome(d, failures[id(d)], options))
     outcomes.sort(key=lambda o: _order(o.address))
     return OnboardReport(
-        options.site, tuple(outcomes), started, round(time.monotonic() - t0, 3), options.dry_run
+        options.site,
+        tuple(outcomes),
+        started,
+        round(time.monotonic() - t0, 3),
+        options.dry_run,
+        found.slip_s,
     )
 
 
