@@ -17,7 +17,7 @@ from fleetctl.engine.serve.monitor import Monitor, MonitorOptions
 from fleetctl.engine.workspace import load_workspace
 from fleetctl.sim.fleet import SimFleet
 
-CYCLES = 3
+CYCLES = 5
 
 
 async def test_overrun_is_said_once_and_the_short_interval_at_start(
@@ -55,9 +55,12 @@ async def test_overrun_is_said_once_and_the_short_interval_at_start(
     overruns = [m for m in said if m.startswith("a cycle took")]
     assert len(notes) == 1 and "--interval 4 or more" in notes[0], said
     assert monitor.overruns >= CYCLES - 1  # every overrun is counted (the metric) ...
-    assert len(overruns) == 1, said  # ... but said once
+    # ... but said once, and again only if a cycle's length changed materially (a loaded
+    # machine may stretch one): never once per cycle.
+    assert 1 <= len(overruns) <= 2 < monitor.overruns, said
     assert not [m for m in said if m.startswith("cycles fit")], said
-    # The figure is the first cycle's own measurement, not a constant or an average.
-    figure = float(re.search(r"took ([\d.]+) s", overruns[0]).group(1))  # type: ignore[union-attr]
-    assert figure == pytest.approx(measured[0], abs=0.06)
-    assert figure > options.interval_s
+    # Each figure is one cycle's own measurement, not a constant or an average.
+    for message in overruns:
+        figure = float(re.search(r"took ([\d.]+) s", message).group(1))  # type: ignore[union-attr]
+        assert figure > options.interval_s
+        assert any(abs(figure - m) < 0.06 for m in measured), (figure, measured)
