@@ -39,6 +39,10 @@ __all__ = [
 class AdapterError(Exception):
     """A camera (or the way to it) failed: ``failure`` is the kind, ``str()`` is safe to show."""
 
+    # The camera offered only Basic (cleartext) authentication and policy forbids it: the
+    # password was not sent. A ``security`` finding, not a wrong password.
+    basic_only: bool = False
+
     def __init__(self, failure: Failure, message: str) -> None:
         super().__init__(message)
         self.failure = failure

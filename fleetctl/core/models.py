@@ -49,6 +49,9 @@ class Policy:
     storage_full_warn: bool = True  # full *without* overwrite is warn
     recording_stale_s: float = 600.0  # DataUntil older than this: recording stopped
     flap_checks: int = 1  # consecutive failing checks before crit (serve)
+    # Answer a Basic challenge (RTSP, vendor storage pages) with the password: only for TLS or
+    # cameras with their own password. Off: such a camera is a `security` finding instead.
+    allow_basic_auth: bool = False
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,7 @@ class StreamProbe:
     distinct_payloads: int = 0  # frames whose payload differs from the previous: frozen -> ~1
     first_rtp_ms: float | None = None
     unauthenticated: bool = False  # it played with no credentials at all
+    basic_only: bool = False  # it offered only Basic and policy forbids it: password not sent
 
     @property
     def fps(self) -> float | None:
@@ -134,6 +135,7 @@ class StorageReadout:
     media: tuple[StorageProbe, ...] = ()
     failure: Failure | None = None
     error: str | None = None
+    basic_only: bool = False  # the page offered only Basic and policy forbids it: not sent
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ FAMILIES: dict[str, str] = {
     "storage_unformatted": "storage",
     "recording_stopped": "storage",
     "factory_password": "security",
+    "basic_only": "auth_scheme",
     "slow": "slow",
     "vulnerable_firmware": "firmware",
 }

@@ -44,6 +44,12 @@ FAULTS: dict[str, FaultSpec] = {
         FaultSpec("entity_bomb", "onvif", "crit", "ONVIF replies carry a billion-laughs DTD"),
         FaultSpec("wrong_credentials", "auth", "crit", "the fleet credentials are rejected"),
         FaultSpec("factory_password", "security", "warn", "the factory password still opens it"),
+        FaultSpec(
+            "basic_only",
+            "security",
+            "warn",
+            "RTSP and the storage page offer only Basic (cleartext) authentication",
+        ),
         FaultSpec("clock_drift", "clock", "crit", "the clock is hours off"),
         FaultSpec("clock_skew", "clock", "warn", "the clock is a minute or two off"),
         FaultSpec("rtsp_down", "stream", "crit", "the RTSP port refuses connections"),
@@ -116,6 +122,7 @@ class Counters:
     ssh_commands: int = 0
     discovery_probes: int = 0
     reboots: int = 0
+    basic_auth_headers: int = 0  # requests that carried ``Authorization: Basic`` (any protocol)
 
 
 @dataclass

@@ -192,9 +192,16 @@ async def test_digest_preferred_when_basic_is_offered_first(serve: Serve) -> Non
     assert all(not h.get("authorization", "").startswith("Basic") for _, _, h in cam.seen)
 
 
-async def test_basic_only_camera(serve: Serve) -> None:
-    probe = await probe_stream(await serve(Camera(auth="basic")), CRED, window_s=0.3, timeout_s=5)
-    assert probe.ok, probe.error
+async def test_basic_only_camera_gets_no_password_unless_policy_allows(serve: Serve) -> None:
+    cam = Camera(auth="basic")
+    url = await serve(cam)
+    probe = await probe_stream(url, CRED, window_s=0.3, timeout_s=5)
+    assert not probe.ok and probe.basic_only, probe.error
+    assert "only Basic" in (probe.error or "")
+    assert not any(h.get("authorization") for _, _, h in cam.seen)  # nothing crossed the socket
+    allowed = await probe_stream(url, CRED, window_s=0.3, timeout_s=5, allow_basic=True)
+    assert allowed.ok, allowed.error
+    assert any(h.get("authorization", "").startswith("Basic") for _, _, h in cam.seen)
 
 
 async def test_wrong_password_is_auth(serve: Serve) -> None:

@@ -22,6 +22,7 @@ from fleetctl.sim.model import FAULTS
 # Camera index -> fault, on vendors where the fault is observable (sim/fleet.py VENDOR_CYCLE:
 # H at 0 2 5 7 9 14 18 20 22 25, D at 1 3 6 10 12 15 19 21 23 26, A at 4 13 24).
 PLACEMENT = {
+    5: "basic_only",
     1: "offline",
     2: "hang",
     3: "slow",
@@ -253,6 +254,20 @@ async def test_recording_stopped_in_profile_g(fleet: SimFleet) -> None:
     )
     until = datetime.fromisoformat(reply.find("tse:Summary/tt:DataUntil") or "")
     assert datetime.now(UTC).timestamp() - until.timestamp() > 3600
+
+
+async def test_basic_only_offers_basic_alone_on_rtsp(fleet: SimFleet) -> None:
+    from fleetctl.adapters.rtsp.client import probe_stream
+
+    cam = next(c for c in fleet.cameras if "basic_only" in c.faults)
+    user, password = fleet.credentials
+    cred = Credential("fleet", user, Secret(password))
+    uri = f"rtsp://{cam.host}:{cam.rtsp_port}{cam.profiles[0].stream_path}"
+    refused = await probe_stream(uri, cred, window_s=0.2, timeout_s=10.0)
+    assert refused.basic_only and not refused.ok
+    assert cam.counters.basic_auth_headers == 0
+    played = await probe_stream(uri, cred, window_s=0.2, timeout_s=10.0, allow_basic=True)
+    assert played.ok and cam.counters.basic_auth_headers > 0
 
 
 async def test_flapping_goes_down_and_comes_back(fleet: SimFleet) -> None:

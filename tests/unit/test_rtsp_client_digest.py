@@ -11,6 +11,7 @@ from fleetctl.adapters.http.digest import (
     Challenge,
     authorization,
     choose,
+    only_basic,
     parse_challenges,
 )
 from fleetctl.core.secret import Secret
@@ -96,7 +97,11 @@ def test_choose_prefers_digest_then_sha256_and_skips_what_we_cannot_answer() -> 
     exotic = Challenge("digest", {"realm": "x", "nonce": "1", "algorithm": "SHA-512-256"})
     assert choose([basic, md5]) is md5
     assert choose([md5, sha, basic]) is sha
-    assert choose([auth_int, exotic, basic]) is basic
+    # Basic only when policy allows it (allow_basic_auth): the password would go in clear.
+    assert choose([auth_int, exotic, basic]) is None
+    assert only_basic([auth_int, exotic, basic]) and not only_basic([basic, md5])
+    assert choose([auth_int, exotic, basic], allow_basic=True) is basic
+    assert choose([basic, md5], allow_basic=True) is md5
     assert choose([Challenge("negotiate")]) is None
     assert choose(parse_challenges(["garbage \x00\x01 ;;"])) is None
 

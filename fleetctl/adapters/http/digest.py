@@ -93,10 +93,12 @@ def parse_challenges(values: Iterable[str]) -> list[Challenge]:
     return out
 
 
-def choose(challenges: Iterable[Challenge]) -> Challenge | None:
-    """The strongest challenge we can answer: Digest (SHA-256 over MD5) before Basic.
+def choose(challenges: Iterable[Challenge], *, allow_basic: bool = False) -> Challenge | None:
+    """The strongest challenge we may answer: Digest (SHA-256 over MD5), then Basic only when
+    ``allow_basic`` (policy ``allow_basic_auth``: TLS, or a per-camera password).
 
-    Basic sends the password in clear on every request; a camera offering both gets Digest.
+    Basic sends the password in clear on every request: a spoofed device at any inventory
+    address would collect the credential the whole fleet shares. Refused by default.
     """
 
     def rank(ch: Challenge) -> int:
@@ -104,8 +106,14 @@ def choose(challenges: Iterable[Challenge]) -> Challenge | None:
             return 0
         return 2 if ch.algorithm.startswith("SHA") else 1
 
-    usable = [c for c in challenges if c.supported]
+    usable = [c for c in challenges if c.supported and (allow_basic or c.scheme != "basic")]
     return max(usable, key=rank, default=None)
+
+
+def only_basic(challenges: Iterable[Challenge]) -> bool:
+    """The server offers Basic and nothing else we can answer (its finding: ``security``)."""
+    usable = [c for c in challenges if c.supported]
+    return bool(usable) and all(c.scheme == "basic" for c in usable)
 
 
 def _h(algorithm: str, text: str) -> str:

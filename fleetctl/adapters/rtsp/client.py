@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import re
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from fleetctl.adapters.rtsp.rtp import VideoCounter
@@ -53,7 +54,11 @@ def _expect_ok(reply: Response, what: str, where: str) -> None:
 
 
 async def _open(
-    uri: str, host_override: str | None, port_override: int | None, credential: Credential | None
+    uri: str,
+    host_override: str | None,
+    port_override: int | None,
+    credential: Credential | None,
+    allow_basic: bool = False,
 ) -> tuple[RtspConnection, str, str]:
     """Connect; returns the session, the clean request URI and "host:port" for messages."""
     clean, user, pw = strip_userinfo(uri)
@@ -78,7 +83,10 @@ async def _open(
     except OSError as err:
         kind = Failure.TIMEOUT if err.errno == errno.ETIMEDOUT else Failure.UNREACHABLE
         raise RtspFailure(kind, f"{where}: cannot connect ({err.strerror or err})") from err
-    return RtspConnection(receiver, transport, where, credential, loop.time), clean, where
+    conn = RtspConnection(
+        receiver, transport, where, credential, loop.time, allow_basic=allow_basic
+    )
+    return conn, clean, where
 
 
 async def _describe(s: RtspConnection, url: str) -> tuple[Response, str]:
@@ -152,8 +160,12 @@ async def probe_stream(
     timeout_s: float = 5.0,
     host_override: str | None = None,
     port_override: int | None = None,
+    allow_basic: bool = False,
 ) -> StreamProbe:
-    """Play ``uri`` for ``window_s`` and say what arrived; the whole call ends by ``timeout_s``."""
+    """Play ``uri`` for ``window_s`` and say what arrived; the whole call ends by ``timeout_s``.
+
+    A camera that offers only Basic authentication is not sent the password unless
+    ``allow_basic`` (policy ``allow_basic_auth``): the probe fails with ``basic_only`` set."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + timeout_s
@@ -166,9 +178,10 @@ async def probe_stream(
     window = 0.0
     failure: Failure | None = None
     error: str | None = None
+    basic_only = False
     try:
         async with asyncio.timeout_at(deadline):
-            s, url, _ = await _open(uri, host_override, port_override, credential)
+            s, url, _ = await _open(uri, host_override, port_override, credential, allow_basic)
             reply, base = await _describe(s, url)
             session_control, videos = parse_sdp(reply.body.decode("utf-8", "replace"))
             if not videos:
@@ -179,7 +192,7 @@ async def probe_stream(
             await _play(s, base, video, session_control)
             window = await _measure(s, window_s, measure_deadline)
     except RtspFailure as fail:
-        failure, error = fail.failure, str(fail)
+        failure, error, basic_only = fail.failure, str(fail), fail.basic_only
     except TimeoutError:
         failure = Failure.TIMEOUT
         error = f"{s.where if s else clean}: no answer within {timeout_s:g} s during {s.stage if s else 'connect'}"
@@ -197,7 +210,8 @@ async def probe_stream(
         error = f"{s.where}: no RTP packets within {window:.1f} s of PLAY"
     if s is not None and s.counter is not None and failure is None:
         window = _stream_time(s.counter, window)
-    return _result(clean, s, stage, codec, window, failure, error, started)
+    result = _result(clean, s, stage, codec, window, failure, error, started)
+    return replace(result, basic_only=True) if basic_only else result
 
 
 def _stream_time(counter: VideoCounter, wall_s: float) -> float:

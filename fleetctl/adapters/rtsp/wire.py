@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from fleetctl import __version__
 from fleetctl.adapters.errors import RtspFailure
-from fleetctl.adapters.http.digest import Authorizer, choose, parse_challenges
+from fleetctl.adapters.http.digest import Authorizer, choose, only_basic, parse_challenges
 from fleetctl.adapters.rtsp.message import (
     MAX_BODY_BYTES,
     MAX_HEADER_BYTES,
@@ -65,12 +65,15 @@ class RtspConnection:
         where: str,
         credential: Credential | None,
         clock: Callable[[], float] = time.monotonic,  # the event loop's time() in the probe
+        *,
+        allow_basic: bool = False,  # policy allow_basic_auth: answer a Basic challenge
     ) -> None:
         """``receiver``, ``transport``: from ``loop.create_connection(Receiver, ...)``; both
         None for a connection fed by hand (``received`` or ``_buf``), as parser tests do."""
         self._transport, self.where = transport, where
         self._clock = clock
         self._credential = credential
+        self._allow_basic = allow_basic
         self._buf = bytearray()  # unparsed bytes (while streaming: only an incomplete tail)
         self._cseq = 0
         self.auth: Authorizer | None = None
@@ -291,7 +294,7 @@ class RtspConnection:
             if reply.status != 401:
                 return reply
             challenges = parse_challenges(reply.headers.get("www-authenticate", []))
-            challenge = choose(challenges)
+            challenge = choose(challenges, allow_basic=self._allow_basic)
             stale = challenge is not None and challenge.params.get("stale", "").lower() == "true"
             if self._credential is None:
                 raise RtspFailure(Failure.AUTH, f"{self.where}: {method} requires credentials")
@@ -299,6 +302,14 @@ class RtspConnection:
                 raise RtspFailure(
                     Failure.AUTH, f"{self.where}: the camera rejected the credentials"
                 )
+            if challenge is None and only_basic(challenges):
+                refused = RtspFailure(
+                    Failure.AUTH,
+                    f"{self.where}: the camera offers only Basic authentication (the password "
+                    "in clear): not sent (policy allow_basic_auth allows it)",
+                )
+                refused.basic_only = True
+                raise refused
             if challenge is None:
                 offered = ", ".join(sorted({c.scheme for c in challenges})) or "none"
                 raise RtspFailure(

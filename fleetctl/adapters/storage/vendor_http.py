@@ -25,7 +25,7 @@ from lxml import etree
 
 from fleetctl.adapters.errors import HttpError, StorageApiError
 from fleetctl.adapters.http.client import Response
-from fleetctl.adapters.http.digest import Authorizer, choose, parse_challenges
+from fleetctl.adapters.http.digest import Authorizer, choose, only_basic, parse_challenges
 from fleetctl.adapters.http.pool import HttpPool, borrowed
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure, StorageProbe, StorageReadout
@@ -74,8 +74,12 @@ async def read_vendor_storage(
     max_bytes: int,
     https: bool = False,
     pool: HttpPool | None = None,
+    allow_basic: bool = False,
 ) -> StorageReadout:
-    """Storage media as the camera's vendor API reports them (vendor: hikvision | dahua)."""
+    """Storage media as the camera's vendor API reports them (vendor: hikvision | dahua).
+
+    A page that offers only Basic authentication gets no password unless ``allow_basic``
+    (policy ``allow_basic_auth``): the readout then says ``basic_only``."""
     vendor = vendor.lower()
     if vendor not in ("hikvision", "dahua"):
         return StorageReadout(
@@ -95,10 +99,13 @@ async def read_vendor_storage(
                 max_bytes=max_bytes,
                 read_timeout_s=timeout_s,
                 where=where,
+                allow_basic=allow_basic,
             )
         media = parse_isapi_storage(body) if vendor == "hikvision" else parse_dahua_storage(body)
     except StorageApiError as fail:
-        return StorageReadout(ok=False, failure=fail.failure, error=str(fail))
+        return StorageReadout(
+            ok=False, failure=fail.failure, error=str(fail), basic_only=fail.basic_only
+        )
     except TimeoutError:
         return _silent(where, timeout_s)
     except HttpError as err:
@@ -135,6 +142,7 @@ async def _get(
     max_bytes: int,
     read_timeout_s: float,
     where: str,
+    allow_basic: bool = False,
 ) -> bytes:
     """GET ``target`` answering one Digest (or Basic) challenge; the body, capped.
 
@@ -161,7 +169,15 @@ async def _get(
         if resp.status != 401:
             return _body(resp, max_bytes, where)
         challenges = parse_challenges(resp.headers.getall("WWW-Authenticate"))
-        chosen = choose(challenges)
+        chosen = choose(challenges, allow_basic=allow_basic)
+        if chosen is None and credential is not None and only_basic(challenges):
+            refused = StorageApiError(
+                Failure.AUTH,
+                f"{where}: the storage page offers only Basic authentication (the password in "
+                "clear): not sent (policy allow_basic_auth allows it)",
+            )
+            refused.basic_only = True
+            raise refused
         stale = chosen is not None and chosen.params.get("stale", "").lower() == "true"
         if credential is None or chosen is None or (auth is not None and not stale):
             break

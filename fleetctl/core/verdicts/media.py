@@ -33,7 +33,9 @@ def judge_stream(
     enc: EncoderSettings | None = profile.encoder if profile else None
     out: Problems = []
     window = probe.window_s
-    if probe.failure is Failure.AUTH:
+    if probe.basic_only:
+        out.append(basic_only_problem("RTSP"))
+    elif probe.failure is Failure.AUTH:
         out.append(
             Problem.of(ProblemKind.AUTH, Status.CRIT, M_("RTSP rejects the fleet's credentials"))
         )
@@ -183,6 +185,8 @@ def judge_storage(
     results: list[StorageResult] = []
     out: Problems = []
     for readout in readouts:
+        if readout.basic_only:
+            out.append(basic_only_problem("storage"))
         if not readout.ok:
             continue
         for m in readout.media:
@@ -351,6 +355,23 @@ def _recording_problems(rec: RecordingInfo, policy: Policy, now: datetime) -> Pr
 
 
 # --------------------------------------------------------------------------- security
+
+
+def basic_only_problem(service: str) -> Problem:
+    """A camera that offers only Basic (cleartext) authentication, which policy forbids: the
+    password was not sent, what needed it stays unread. ``security``/warn: fix the camera's
+    setting, or allow Basic for it (``policy.allow_basic_auth``) on TLS or a unique password."""
+    if service == "RTSP":
+        msg = M_(
+            "RTSP offers only Basic authentication: the password would cross the network in "
+            "clear, so it was not sent"
+        )
+    else:
+        msg = M_(
+            "the storage page offers only Basic authentication: the password would cross the "
+            "network in clear, so it was not sent"
+        )
+    return Problem.of(ProblemKind.SECURITY, Status.WARN, msg)
 
 
 def security_problems(sec: SecurityProbe) -> Problems:

@@ -267,6 +267,7 @@ async def _stream(
                 ),
                 host_override=run.camera.host,
                 port_override=None,
+                allow_basic=run.camera.policy.allow_basic_auth,
             )
         )
         return (probe, *verdicts.judge_stream(profile, probe, run.camera.policy))

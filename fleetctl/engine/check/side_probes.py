@@ -45,6 +45,7 @@ async def storage(run: CameraRun, onvif: OnvifProbe | None, credential: Credenti
                     timeout_s=run.budget(STORAGE_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
                     max_bytes=MAX_REPLY_BYTES,
                     pool=run.pool,
+                    allow_basic=cam.policy.allow_basic_auth,
                 )
             )
         )

@@ -15,6 +15,8 @@ request shows in every benchmark (benchmarks/bench_sim.py).
 from __future__ import annotations
 
 import asyncio
+import base64
+import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -175,15 +177,27 @@ class CameraApp:
         ):
             return Response(404, b"Not Found", content_type="text/plain")
         self.cam.counters.requests[req.path] += 1
-        result = self._digest(req)
-        if not result.ok:
-            return self._challenge(result)
+        if "basic_only" in self.cam.faults:  # vendor pages of old firmware: Basic alone
+            result = self._basic(req)
+            if not result.ok:
+                return Response(
+                    401,
+                    _UNAUTHORIZED_HTML,
+                    content_type="text/html",
+                    headers=(("WWW-Authenticate", 'Basic realm="storage"'),),
+                )
+        else:
+            result = self._digest(req)
+            if not result.ok:
+                return self._challenge(result)
         return vendor_storage.route(self.cam, self.flavour.storage_api, req) or Response(
             404, b"Not Found", content_type="text/plain"
         )
 
     def _digest(self, req: Request) -> AuthResult:
         header = req.headers.get("authorization", "")
+        if header[:6].lower() == "basic ":
+            self.cam.counters.basic_auth_headers += 1
         if not header:
             return AuthResult(False, "", "no credentials")
         result = check_digest(self.cam, header, req.method, req.target)
@@ -197,6 +211,18 @@ class CameraApp:
             content_type="text/html",
             headers=(("WWW-Authenticate", digest_challenge(self.cam, stale)),),
         )
+
+    def _basic(self, req: Request) -> AuthResult:
+        scheme, _, token = req.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return AuthResult(False, "", "no credentials")
+        try:
+            username, _, password = base64.b64decode(token.strip()).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return AuthResult(False, "", "bad basic token")
+        user = self.cam.users.get(username)
+        ok = user is not None and hmac.compare_digest(user.password, password)
+        return record(self.cam, AuthResult(ok, username, "" if ok else "wrong password"))
 
     def _reply(self, body: bytes, status: int = 200) -> Response:
         cam, env = self.cam, self.flavour.prefixes["env"]

@@ -51,9 +51,12 @@ def _ha1(username: str, realm: str, password: str) -> str:
     return _md5(f"{username}:{realm}:{password}")  # constant per account: once, not per request
 
 
-def challenges(flavour: RtspFlavour) -> str:
-    """The ``WWW-Authenticate`` value of a 401: Digest, and Basic where the flavour offers it."""
+def challenges(flavour: RtspFlavour, cam: SimCamera | None = None) -> str:
+    """The ``WWW-Authenticate`` value of a 401: Digest, and Basic where the flavour offers it;
+    Basic alone on a ``basic_only`` camera (old firmware, cheap OEM boards)."""
     realm = flavour.realm
+    if cam is not None and "basic_only" in cam.faults:
+        return f'Basic realm="{realm}"'
     value = f'Digest realm="{realm}", nonce="{_nonce(int(time.time()))}", stale="FALSE"'
     if flavour.basic:
         # Two challenges in one header line, comma-joined, as Axis firmware sends them.
@@ -73,7 +76,12 @@ def authorized(
         return False  # some firmware 401s clients that send no User-Agent
     auth = headers.get("authorization", "")
     scheme, _, rest = auth.partition(" ")
-    if scheme.lower() == "basic" and flavour.basic:
+    basic_only = "basic_only" in cam.faults
+    if scheme.lower() == "basic":
+        cam.counters.basic_auth_headers += 1  # what a spoofed device would have collected
+    if basic_only and scheme.lower() != "basic":
+        return False
+    if scheme.lower() == "basic" and (flavour.basic or basic_only):
         try:
             username, _, password = base64.b64decode(rest.strip()).decode().partition(":")
         except (ValueError, UnicodeDecodeError):

@@ -202,7 +202,7 @@ class RtspProtocol(asyncio.Protocol):
             self._reply(501, cseq, {"Allow": _METHODS})
             return
         if not authorized(self.cam, self.flavour, method, url, headers):
-            self._reply(401, cseq, {"WWW-Authenticate": challenges(self.flavour)})
+            self._reply(401, cseq, {"WWW-Authenticate": challenges(self.flavour, self.cam)})
             return
         getattr(self, name)(url, cseq, headers)
 
