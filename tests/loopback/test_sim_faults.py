@@ -22,7 +22,6 @@ from fleetctl.sim.model import FAULTS
 # Camera index -> fault, on vendors where the fault is observable (sim/fleet.py VENDOR_CYCLE:
 # H at 0 2 5 7 9 14 18 20 22 25, D at 1 3 6 10 12 15 19 21 23 26, A at 4 13 24).
 PLACEMENT = {
-    5: "basic_only",
     1: "offline",
     2: "hang",
     3: "slow",
@@ -30,6 +29,7 @@ PLACEMENT = {
     5: "vulnerable_firmware",
     6: "soap_fault",
     7: "malformed_xml",
+    8: "basic_only",
     9: "huge_reply",
     10: "entity_bomb",
     12: "wrong_credentials",
