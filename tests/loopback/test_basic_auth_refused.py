@@ -21,7 +21,7 @@ from fleetctl.core.models import (
     Status,
 )
 from fleetctl.core.secret import Secret
-from fleetctl.engine.check.runner import CheckOptions, check_cameras, release_connections
+from fleetctl.engine.check.runner import CheckOptions, check_cameras
 from fleetctl.engine.workspace import Workspace
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.model import SimCamera, Vendor
@@ -56,10 +56,7 @@ async def test_basic_only_cameras_never_receive_the_fleet_password() -> None:
         cam.faults.add("basic_only")
     async with fleet:
         workspace, cameras = _workspace(fleet, fleet.cameras, Policy())
-        try:
-            report = await check_cameras(cameras, workspace, OPTIONS)
-        finally:
-            await release_connections()
+        report = await check_cameras(cameras, workspace, OPTIONS)
         assert sum(c.counters.basic_auth_headers for c in fleet.cameras) == 0
         by_name = {r.name: r for r in report.cameras}
         for cam in targets:
@@ -78,10 +75,7 @@ async def test_basic_only_cameras_never_receive_the_fleet_password() -> None:
         # Allowed for these cameras (TLS or their own password): Basic is answered.
         allowed = Policy(allow_basic_auth=True)
         workspace, cameras = _workspace(fleet, targets, allowed)
-        try:
-            report = await check_cameras(cameras, workspace, OPTIONS)
-        finally:
-            await release_connections()
+        report = await check_cameras(cameras, workspace, OPTIONS)
         assert all(c.counters.basic_auth_headers > 0 for c in targets)
         for r in report.cameras:
             assert r.status is Status.OK, [p.message for p in r.problems]
@@ -94,9 +88,6 @@ async def test_a_camera_offering_digest_and_basic_gets_digest() -> None:
     assert both  # their RTSP servers offer Basic beside Digest
     async with fleet:
         workspace, cameras = _workspace(fleet, both, replace(Policy(), allow_basic_auth=True))
-        try:
-            report = await check_cameras(cameras, workspace, OPTIONS)
-        finally:
-            await release_connections()
+        report = await check_cameras(cameras, workspace, OPTIONS)
         assert all(r.status is Status.OK for r in report.cameras)
         assert sum(c.counters.basic_auth_headers for c in both) == 0

@@ -21,6 +21,7 @@ from fleetctl.core.verdicts.media import (
     judge_stream,
     only_rate_problems,
     security_problems,
+    storage_notes,
     unreadable_storage_problems,
 )
 from fleetctl.core.verdicts.text import Problems, camera_status, fmt_duration, sort_problems
@@ -37,6 +38,7 @@ __all__ = [
     "reach_problems",
     "security_problems",
     "sort_problems",
+    "storage_notes",
     "typical_answer_ms",
     "unreadable_storage_problems",
 ]
