@@ -298,7 +298,7 @@ class PushScreen(Screen[None]):
                     p.camera.name,
                     Text("not pushed", style="magenta"),
                     "0",
-                    f"unreadable: {p.plan.error}",
+                    Text(f"unreadable: {p.plan.error}"),
                     key=p.camera.name,
                 )
             else:
@@ -366,7 +366,7 @@ class PushScreen(Screen[None]):
             return
         table.update_cell(o.name, "result", Text(o.result, style=RESULT_STYLE.get(o.result, "")))
         table.update_cell(o.name, "changes", str(len(o.changes)))
-        table.update_cell(o.name, "why", o.error or "")
+        table.update_cell(o.name, "why", Text(o.error or ""))  # the camera's words: never markup
 
     def results(self) -> dict[str, str]:
         """Camera -> the result its row shows now (what the operator reads)."""
