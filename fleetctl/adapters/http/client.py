@@ -5,7 +5,16 @@ machinery (URL objects, header multidicts, tracing signals, middlewares, ``Clien
 connector bookkeeping) cost several times the CPU of the bytes themselves. Here a request is one
 ``bytes`` written on a pooled socket and a response is whatever llhttp (``httptools``, the C
 parser uvicorn uses: we never hand-parse HTTP) calls back with, gathered in ``data_received``
-(``http_wire.Connection``). This module keeps the sockets: slots, waiters, idle expiry, retry.
+(``wire.Connection``). This module keeps the sockets: slots, waiters, idle expiry, retry.
+
+What that buys, measured on the check's own request mix (``python
+benchmarks/bench_http_client.py``: 500 simulated cameras, 512 at once, each camera's ONVIF
+health conversation and vendor storage GET, 4,725 requests; the same code above the pool, an
+aiohttp 3.14 ``ClientSession`` with equivalent settings as the baseline; median of 3 runs on
+a 2-core machine, December 2026): this pool 1.03 CPU s (218 us per request, the SOAP and XML
+work included), 3.9 s wall, 80 MB peak RSS; aiohttp 2.60 CPU s (550 us per request), 8.6 s
+wall, 88 MB. aiohttp costs 2.5x the CPU of the whole mix, and CPU is what bounds a district's
+check on one machine.
 
 Contract of ``Pool.request``:
 
