@@ -91,6 +91,7 @@ async def test_check_json_nagios_history_and_exit_codes(tmp_path: Path) -> None:
         (["--concurrency", "0"], "--concurrency"),
         (["--timeout", "0"], "--timeout"),
     ],
+    ids=["window-20", "concurrency-0", "timeout-0"],
 )
 def test_bad_limits_are_usage_errors(flags: list[str], words: str) -> None:
     from fleetctl.cli.main import build_parser

@@ -32,15 +32,23 @@ NAMES_AS_CAMERAS = [Camera(n, f"127.253.0.{i + 1}", "s") for i, n in enumerate(N
 @pytest.mark.parametrize(
     ("expected", "order"),
     [
-        ({}, [0, 1, 2, 3, 4, 5]),  # nothing known: inventory order
-        ({n: 1.0 for n in NAMES}, [0, 1, 2, 3, 4, 5]),  # all alike: inventory order
-        ({"a": 1.0, "b": 1.1, "c": 9.8, "d": 0.9, "e": 7.5, "f": 1.2}, [2, 4, 5, 1, 0, 3]),
+        pytest.param({}, [0, 1, 2, 3, 4, 5], id="nothing-known"),  # inventory order
+        pytest.param({n: 1.0 for n in NAMES}, [0, 1, 2, 3, 4, 5], id="all-alike"),  # same
+        pytest.param(
+            {"a": 1.0, "b": 1.1, "c": 9.8, "d": 0.9, "e": 7.5, "f": 1.2},
+            [2, 4, 5, 1, 0, 3],
+            id="slowest-first",
+        ),
         # unknown cameras count as typical (the median, 1.2 s here), ties in inventory order
-        ({"b": 1.0, "d": 8.0, "f": 1.2}, [3, 0, 2, 4, 5, 1]),
+        pytest.param({"b": 1.0, "d": 8.0, "f": 1.2}, [3, 0, 2, 4, 5, 1], id="unknown-are-typical"),
         # equal durations keep inventory order between them
-        ({"a": 1.0, "b": 5.0, "c": 1.0, "d": 5.0, "e": 1.0, "f": 1.0}, [1, 3, 0, 2, 4, 5]),
+        pytest.param(
+            {"a": 1.0, "b": 5.0, "c": 1.0, "d": 5.0, "e": 1.0, "f": 1.0},
+            [1, 3, 0, 2, 4, 5],
+            id="ties-in-inventory-order",
+        ),
         # a loaded machine: healthy cameras took 4 s, the hung one 7 s; it still goes first
-        ({n: 4.0 for n in NAMES} | {"f": 7.0}, [5, 0, 1, 2, 3, 4]),
+        pytest.param({n: 4.0 for n in NAMES} | {"f": 7.0}, [5, 0, 1, 2, 3, 4], id="loaded-machine"),
     ],
 )
 def test_start_order(expected: dict[str, float], order: list[int]) -> None:

@@ -59,7 +59,9 @@ def test_lint_warns_about_credentials_missing_from_the_secrets_file(
     )
 
 
-@pytest.mark.parametrize("command", [["list"], ["show", "dt-cho-01"], ["list", "-f", "json"]])
+@pytest.mark.parametrize(
+    "command", [["list"], ["show", "dt-cho-01"], ["list", "-f", "json"]], ids=" ".join
+)
 def test_every_command_refuses_a_broken_inventory_with_the_same_report(
     command: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -168,6 +168,7 @@ SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
         ),
         ("<x:Other xmlns:x='urn:x'/>", SOAP12, SoapReplyError("no GetDeviceInformationResponse")),
     ],
+    ids=["soap12-fault-with-subcode", "soap11-fault", "not-the-response"],
 )
 def test_faults_and_wrong_replies(body: str, ns: str, expected: Exception) -> None:
     root = etree.fromstring(ENV.format(ns=ns, body=body))

@@ -71,6 +71,7 @@ async def test_full_backlog_times_out_at_the_deadline() -> None:
             Failure.TIMEOUT,
         ),  # the kernel's SYN retries
     ],
+    ids=lambda v: errno.errorcode[v.errno] if isinstance(v, OSError) else str(v),
 )
 def test_connect_errors_are_classified(err: OSError, failure: Failure) -> None:
     # No route cannot be produced on loopback: the kernel's errno values, as the socket raises them.

@@ -281,6 +281,7 @@ async def test_refused_port() -> None:
         ),
         (b"", Failure.TIMEOUT),  # the camera goes silent after OPTIONS
     ],
+    ids=["1-gb-content-length", "endless-header", "tls-noise", "silent-after-options"],
 )
 async def test_hostile_describe_replies(serve: Serve, raw: bytes, failure: Failure) -> None:
     probe = await probe_stream(

@@ -42,7 +42,9 @@ DOCS = [
 PATHS = ["tds:A", "tds:A/tt:B", "tds:A/tt:B/tt:C", "tt:A/tt:B/tt:C", "tds:Missing"]
 
 
-@pytest.mark.parametrize("doc", DOCS)
+@pytest.mark.parametrize(
+    "doc", DOCS, ids=["later-parent-matches", "empty-parents", "other-namespace", "padded-text"]
+)
 @pytest.mark.parametrize("path", PATHS)
 def test_find_and_text_match_elementpath(doc: str, path: str) -> None:
     root = etree.fromstring(doc)
@@ -71,6 +73,7 @@ def _envelope(header: str) -> etree._Element:
         "<w:Other><w:UsernameToken/></w:Other>",
         "",
     ],
+    ids=["one-token", "token-in-second-security", "token-outside-security", "empty-header"],
 )
 def test_username_token_is_the_one_elementpath_finds(header: str) -> None:
     root = _envelope(header)
@@ -87,6 +90,13 @@ def test_username_token_is_the_one_elementpath_finds(header: str) -> None:
         (401, "text/html", (("WWW-Authenticate", 'Digest realm="x", nonce="n"'),), True),
         (405, "text/plain", (("Allow", "POST"),), True),
         (599, "text/plain", (("A", "1"), ("B", "2")), False),
+    ],
+    ids=[
+        "200-soap",
+        "400-soap-close",
+        "401-digest-challenge",
+        "405-allow",
+        "599-two-headers-close",
     ],
 )
 def test_cached_heads_are_byte_identical_to_the_plain_formula(

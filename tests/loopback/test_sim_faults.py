@@ -334,6 +334,7 @@ async def test_stream_faults_as_an_rtsp_client_sees_them(fleet: SimFleet) -> Non
         ("slow=1", "", {}, {"slow": 1}),
         ("slow=1.0", "", {"slow": 1.0}, {}),
     ],
+    ids=["none", "empty", "every", "realistic", "rate-and-count", "bare-name", "count", "rate"],
 )
 def test_parse_spec(
     spec: str, preset: str, rates: dict[str, float], counts: dict[str, int]

@@ -51,6 +51,7 @@ async def test_oversized_head_gets_431(server: tuple[str, int]) -> None:
         (b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", b"413"),
         (b"NONSENSE\r\n\r\n", b"400"),
     ],
+    ids=["chunked-request", "bad-content-length", "huge-content-length", "no-request-line"],
 )
 async def test_bad_framing_is_refused_and_closed(
     server: tuple[str, int], raw: bytes, status: bytes

@@ -45,6 +45,13 @@ def _decode(address: str, count: int, tcp: bool = True) -> list[tuple[int, int, 
         (Vendor.AXIS, 1, (640, 360)),
         (Vendor.GENERIC, 0, (1280, 720)),
     ],
+    ids=lambda v: (
+        v.value
+        if isinstance(v, Vendor)
+        else f"{v[0]}x{v[1]}"
+        if isinstance(v, tuple)
+        else f"profile{v}"
+    ),
 )
 async def test_ffmpeg_decodes_each_flavour(
     vendor: Vendor, profile: int, size: tuple[int, int]

@@ -220,6 +220,15 @@ async def test_a_recorder_going_offline_drops_new_connections() -> None:
         ("echo 'unterminated", 2, "", "sh: syntax error: unterminated quoted string\n"),
         ("", 0, "", ""),
     ],
+    ids=[
+        "df-h",
+        "df-missing-mount",
+        "uname",
+        "echo-quoted",
+        "no-shadow",
+        "unterminated-quote",
+        "empty",
+    ],
 )
 def test_recorder_shell_table(command: str, status: int, stdout: str, stderr: str) -> None:
     cam = make_cam(storage=DISKS)

@@ -87,6 +87,7 @@ def test_isapi_current_namespace_unformatted_card() -> None:
         b"<storage><hddList><hdd>",  # truncated by a firmware buffer
         b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaa">]><storage>&a;</storage>',
     ],
+    ids=["html-error-page", "truncated", "dtd-with-entity"],
 )
 def test_isapi_refuses_garbage_and_dtds(body: bytes) -> None:
     with pytest.raises(ValueError):

@@ -240,7 +240,7 @@ async def test_dead_camera_never_freezes_the_screen() -> None:
         assert "sweep" not in header(app).split("last sweep")[0]
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
 async def test_usable_at_80x24_and_large(size: tuple[int, int]) -> None:
     app, _ = make_app()
     async with app.run_test(size=size) as pilot:

@@ -42,6 +42,7 @@ def test_json_contract() -> None:
         {"cameras": [{"problems": [{"kind": "video", "severity": "crit", "message": "x"}]}]},
         {"duration_s": "4.2"},
     ],
+    ids=["summary-counts-missing", "unknown-status", "unknown-problem-kind", "duration-as-text"],
 )
 def test_schema_rejects_breaks(bad: dict[str, Any]) -> None:
     doc = json.loads(render_json(REPORT))

@@ -39,6 +39,13 @@ OK, WARN, CRIT = Status.OK, Status.WARN, Status.CRIT
         # unknown is not crit: reported as measured, never fires
         (2, [Status.UNKNOWN, Status.UNKNOWN], [Status.UNKNOWN, Status.UNKNOWN], [None, None]),
     ],
+    ids=[
+        "damping-off",
+        "single-drop-never-pages",
+        "persistent-crit-fires-third",
+        "warn-resets-streak",
+        "unknown-never-fires",
+    ],
 )
 def test_damp_sequences(
     n: int, measured: list[Status], reported: list[Status], transitions: list[str | None]

@@ -95,7 +95,21 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("found", "inventory", "expected"), CASES)
+CASE_IDS = [
+    "new",
+    "known-by-address",
+    "known-by-endpoint",
+    "moved-by-endpoint",
+    "moved-by-serial",
+    "moved-by-mac",
+    "replaced-camera",
+    "swapped-addresses",
+    "silent-in-range",
+    "claimed-once",
+]
+
+
+@pytest.mark.parametrize(("found", "inventory", "expected"), CASES, ids=CASE_IDS)
 def test_classify(
     found: list[DiscoveredDevice],
     inventory: list[Camera],

@@ -158,6 +158,7 @@ def test_vietnamese_text_round_trips(tmp_path: Path) -> None:
         (b"sites:\n  a:\n    cameras:\n      - name: x\n\thost: y\n", 5, "YAML syntax error"),
         (b"secrets: [a]\n", 1, "non-empty string"),
     ],
+    ids=["latin-1", "a-list", "tab-indent", "secrets-not-a-path"],
 )
 def test_file_level_problems(text: bytes, line: int, message: str) -> None:
     with pytest.raises(InventoryError) as info:

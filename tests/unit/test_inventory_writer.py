@@ -139,6 +139,7 @@ def test_refusals(inv: Path) -> None:
             "    - name: a2\n      host: 10.0.0.2\n",
         ),
     ],
+    ids=["4-spaces-offset-dash", "2-spaces-no-offset"],
 )
 def test_indentation_style_of_the_file_is_kept(tmp_path: Path, text: str, added: str) -> None:
     path = tmp_path / "style.yaml"

@@ -38,6 +38,14 @@ DEFAULT = Profile(source="t", hostname="{site}-{n:03}")
         # two devices claiming one name: the first keeps it
         (["dt-002", "dt-002"], set(), [("dt-002", 2), ("dt-001", 1)]),
     ],
+    ids=[
+        "fresh-in-order",
+        "inventory-names-skipped",
+        "rerun-keeps-its-n",
+        "rerun-keeps-a-later-n",
+        "taken-name-renamed",
+        "one-name-claimed-twice",
+    ],
 )
 def test_assign_names(
     hostnames: list[str | None], taken: set[str], want: list[tuple[str, int]]
@@ -65,6 +73,7 @@ def _dev(**kw: object) -> DiscoveredDevice:
         (_dev(endpoint="urn:uuid:5d0c51f9-18fc"), "5d0c51f9-18fc"),
         (_dev(), "127.16.0.9"),
     ],
+    ids=["mac-before-serial", "serial", "endpoint", "address-last"],
 )
 def test_device_id_is_stable_identity_first(dev: DiscoveredDevice, want: str) -> None:
     assert device_id(dev) == want

@@ -181,6 +181,19 @@ def _clock(y: object, mo: object, d: object, h: object, mi: object, s: object) -
         (SimpleNamespace(UTCDateTime=None), None),
         (None, None),
     ],
+    ids=[
+        "normal",
+        "leap-second",
+        "epoch",
+        "month-13",
+        "hour-25",
+        "feb-30",
+        "no-year",
+        "year-not-a-number",
+        "year-99999",
+        "no-utc-time",
+        "no-reply",
+    ],
 )
 def test_camera_clock_is_read_defensively(reply: object, expected: datetime | None) -> None:
     assert camera_utc(reply) == expected
@@ -225,6 +238,7 @@ def test_wsse_created_is_zulu_and_follows_the_camera() -> None:
         ),
         ("rtsp://[fe80::1]:554/s1", "fd00::5", "rtsp://[fd00::5]:554/s1"),
     ],
+    ids=["userinfo-dropped", "query-credentials-dropped", "nat-address-replaced", "ipv6"],
 )
 def test_stream_uri_is_pinned_without_credentials(uri: str, host: str, expected: str) -> None:
     assert pin_stream_uri(uri, host) == expected
@@ -252,6 +266,7 @@ def test_service_address_is_pinned_to_inventory_base() -> None:
             Failure.MALFORMED,
         ),
     ],
+    ids=["entity", "html", "binary", "utf-16-dtd"],
 )
 def test_unsafe_or_broken_xml_is_refused(body: bytes, failure: Failure) -> None:
     with pytest.raises(WireError) as info:

@@ -41,6 +41,7 @@ def test_max_fail_threshold_is_exceeded_exactly(
         (3, 5, 2, [(0, 3)]),
         (0, 1, 1, []),
     ],
+    ids=["three-batches", "canary-first", "canary-larger-than-fleet", "nothing-to-do"],
 )
 def test_batches(total: int, canary: int, size: int, expected: list[tuple[int, int]]) -> None:
     assert [(r.start, r.stop) for r in batches(total, canary=canary, size=size)] == expected

@@ -86,6 +86,7 @@ def test_no_video_and_garbage() -> None:
             "rtsp://h/cam/realmonitor?channel=1&subtype=0/trackID=0",
         ),
     ],
+    ids=["relative", "base-with-slash", "star", "none", "absolute", "base-with-query"],
 )
 def test_resolve_control(base: str, control: str | None, want: str) -> None:
     assert resolve_control(base, control) == want
@@ -99,6 +100,7 @@ def test_resolve_control(base: str, control: str | None, want: str) -> None:
         ("rtsp://admin@h/x?a=b@c", "rtsp://h/x?a=b@c", "admin", None),
         ("rtsp://h/path@with-at", "rtsp://h/path@with-at", None, None),
     ],
+    ids=["no-userinfo", "percent-encoded-password", "user-only", "at-in-path"],
 )
 def test_strip_userinfo(uri: str, clean: str, user: str | None, pw: str | None) -> None:
     assert strip_userinfo(uri) == (clean, user, pw)

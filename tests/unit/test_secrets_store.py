@@ -28,7 +28,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
 
-@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660], ids=oct)
 def test_group_or_world_readable_file_is_refused_with_the_fix(tmp_path: Path, mode: int) -> None:
     path = _secrets(tmp_path / "s.yaml", f'district: {{username: admin, password: "{PW}"}}\n', mode)
     with pytest.raises(SecretsError) as info:
@@ -86,6 +86,14 @@ def test_unknown_name_lists_known_ones(tmp_path: Path) -> None:
         (f'district: {{username: admin, pasword: "{PW}"}}\n', "unknown keys pasword"),
         (f'district: "{PW}"\n', "must be a mapping"),
         (f'- "{PW}"\n', "must be a mapping"),
+    ],
+    ids=[
+        "unclosed-flow",
+        "duplicate-key",
+        "unquoted-number",
+        "misspelt-key",
+        "bare-password",
+        "a-list",
     ],
 )
 def test_malformed_files_never_echo_values(tmp_path: Path, text: str, message: str) -> None:
