@@ -40,7 +40,9 @@ def test_parse_df_block_devices_only() -> None:
     assert hdd2.used_mb == round(1922320384 / 1024, 1)
 
 
-@pytest.mark.parametrize("text", ["", "sh: df: not found\n", "<html>"])
+@pytest.mark.parametrize(
+    "text", ["", "sh: df: not found\n", "<html>"], ids=["empty", "no-df", "html"]
+)
 def test_parse_df_refuses_other_output(text: str) -> None:
     with pytest.raises(ValueError):
         parse_df(text)

@@ -331,6 +331,19 @@ def test_scalars_read_as_yaml_1_2_like_the_round_trip_loader(text: str, value: A
         "a: \x85\n",
         "a: b\tc\x07\n",
     ],
+    ids=[
+        "anchor-and-alias",
+        "recursive-alias",
+        "merge-key",
+        "yaml-1.1-directive",
+        "explicit-tag",
+        "duplicate-key",
+        "complex-key",
+        "integer-key",
+        "unclosed-flow",
+        "nel-character",
+        "control-character",
+    ],
 )
 def test_what_the_fast_parser_hands_over(text: str) -> None:
     with pytest.raises(fastyaml.FastPathUnavailable):
