@@ -113,7 +113,18 @@ class Duration:
         return compact_duration(self.seconds)
 
 
-Param = str | int | float | Duration
+@dataclass(frozen=True)
+class Word:
+    """A keyword as a message parameter (a storage state: "full"): English as it is, translated
+    (as a msgid) in other languages. Use only for words the catalogue has."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+Param = str | int | float | Duration | Word
 Params = tuple[tuple[str, Param], ...]
 
 # %% or %(name)<flags><width><.precision><conversion>: the python-format gettext checks.
@@ -174,6 +185,9 @@ def _fill(text: str, values: Mapping[str, Param], lang: str) -> str:
             return "%"
         value = values[m.group(1)]
         spec, conv = m.group(2), m.group(3)
+        if isinstance(value, Word):
+            word = value.text if lang == DEFAULT else translations(lang).gettext(value.text)
+            return ("%" + spec + conv) % (word,)
         if lang == DEFAULT or (conv in "rsa" and not isinstance(value, Duration | float)):
             return ("%" + spec + conv) % (value,)
         from fleetctl.base import l10n  # Babel: only when a number is shown in another language
@@ -193,3 +207,73 @@ def compact_duration(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h{s % 3600 // 60:02d}m"
     return f"{s // 86400}d{s % 86400 // 3600}h"
+
+
+# --------------------------------------------------------------------------- stored English text
+
+_COMPACT = re.compile(r"^(\d+)(?:s|m(\d\d)s|h(\d\d)m|d(\d+)h)$")
+
+
+def from_english(text: str, lang: str | None = None) -> str:
+    """English text stored before (the history keeps a problem's ``message``) in ``lang``.
+
+    A message that is a msgid is translated; one that fits a template of the catalogue
+    ("clock 2h05m ahead") is translated with the values read back from the English (durations
+    and numbers reformatted for the language). Anything else is shown as it is.
+    """
+    lang = lang or _current
+    if lang == DEFAULT or not text:
+        return text
+    catalog: dict[object, str] = getattr(translations(lang), "_catalog", {})
+    if text in catalog:
+        return catalog[text]
+    for template, pattern, names in _patterns(lang):
+        m = pattern.match(text)
+        if m:
+            values: dict[str, Param] = {n: _value(m.group(n), conv) for n, conv in names}
+            return render(template, values, lang)
+    return text
+
+
+def _value(text: str, conv: str) -> Param:
+    m = _COMPACT.match(text)
+    if m and conv in "rsa":
+        n, mins, hours, days = m.groups()
+        if mins is not None:
+            return Duration(int(n) * 60 + int(mins))
+        if hours is not None:
+            return Duration(int(n) * 3600 + int(hours) * 60)
+        if days is not None:
+            return Duration(int(n) * 86400 + int(days) * 3600)
+        return Duration(int(n))
+    try:
+        return int(text) if conv in "diu" else float(text) if conv in "fFeEgG" else text
+    except ValueError:
+        return text
+
+
+@cache
+def _patterns(lang: str) -> list[tuple[str, re.Pattern[str], list[tuple[str, str]]]]:
+    catalog: dict[object, str] = getattr(translations(lang), "_catalog", {})
+    out = []
+    for msgid in catalog:
+        if not isinstance(msgid, str) or "%(" not in msgid:
+            continue
+        names: list[tuple[str, str]] = []
+        parts: list[str] = []
+        pos = 0
+        for m in _PLACEHOLDER.finditer(msgid):
+            parts.append(re.escape(msgid[pos : m.start()]))
+            pos = m.end()
+            if m.group(0) == "%%":
+                parts.append("%")
+            elif m.group(1) in {n for n, _ in names}:
+                parts.append(f"(?P={m.group(1)})")
+            else:
+                names.append((m.group(1), m.group(3)))
+                parts.append(f"(?P<{m.group(1)}>.+?)")
+        parts.append(re.escape(msgid[pos:]))
+        out.append((msgid, re.compile("^" + "".join(parts) + "$", re.S), names))
+    # Most specific first: the template with the most literal text wins.
+    out.sort(key=lambda t: -len(_PLACEHOLDER.sub("", t[0])))
+    return out

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-SELECT_HELP = """\
+from fleetctl.base.i18n import N_, _
+
+SELECT_HELP = N_(
+    """\
 selection expression: space-separated terms, all must match (AND); a comma inside a term is OR.
   site:NAME   tag:TAG   name:GLOB (or a bare GLOB)   host:IP|CIDR|a-b|GLOB
   status:ok|warn|crit|unknown (last check)   !TERM negates a term.
   A bare word is a substring of name, site, location, tags or host. Case and Vietnamese
   diacritics are ignored ('dong tien' finds Đông Tiến); quote values with spaces.
   e.g. --select 'site:dong-tien tag:market,school !status:ok'"""
+)
 
 
 def add_inventory(p: argparse.ArgumentParser) -> None:
@@ -19,24 +23,26 @@ def add_inventory(p: argparse.ArgumentParser) -> None:
         "--inventory",
         default="inventories",
         metavar="PATH",
-        help="inventory YAML file or folder of them (default: ./inventories)",
+        help=_("inventory YAML file or folder of them (default: ./inventories)"),
     )
     p.add_argument(
         "--secrets",
         metavar="PATH",
-        help="secrets file (default: $FLEETCTL_SECRETS, the inventory's `secrets:`, "
-        "or secrets.yaml in the user config dir)",
+        help=_(
+            "secrets file (default: $FLEETCTL_SECRETS, the inventory's `secrets:`, "
+            "or secrets.yaml in the user config dir)"
+        ),
     )
 
 
 def add_select(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--select", "-s", metavar="EXPR", default="", help=SELECT_HELP)
+    p.add_argument("--select", "-s", metavar="EXPR", default="", help=_(SELECT_HELP))
 
 
 def add_format(
     p: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "csv")
 ) -> None:
-    p.add_argument("--format", "-f", choices=choices, default="table", help="output format")
+    p.add_argument("--format", "-f", choices=choices, default="table", help=_("output format"))
 
 
 def add_run_limits(
@@ -48,7 +54,7 @@ def add_run_limits(
         type=int,
         default=concurrency,
         metavar="N",
-        help=f"cameras worked on at once (default: {concurrency})",
+        help=_("cameras worked on at once (default: %(default)s)"),
     )
     p.add_argument(
         "--timeout",
@@ -56,5 +62,5 @@ def add_run_limits(
         type=float,
         default=timeout,
         metavar="S",
-        help=f"hard deadline per camera in seconds (default: {timeout:g})",
+        help=_("hard deadline per camera in seconds (default: %(default)g)"),
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from fleetctl.base.i18n import Msg, _
+from fleetctl.base.i18n import N_, Msg, _
 from fleetctl.core.secret import Secret
 from fleetctl.core.text import LONG_LIMIT, clean, clean_opt
 
@@ -87,6 +87,7 @@ class Camera:
     endpoint: str | None = None  # WS-Discovery EndpointReference, e.g. urn:uuid:...
     serial: str | None = None
     mac: str | None = None
+    group: str | None = None  # the site's optional grouping (an old district name), as written
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,9 @@ class Site:
     port: int = 80
     unique_passwords: bool = False
     firmware: FirmwarePolicy | None = None  # top-level `firmware:` merged with the site's
+    # Sites are communes, wards and special zones (xã, phường, đặc khu); an old district name
+    # is at most this optional grouping: shown, and selectable with `--select group:NAME`.
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,10 +163,22 @@ class Status(StrEnum):
     def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
         return max(statuses, key=lambda s: s.rank, default=Status.OK)
 
+    def label(self) -> str:
+        """The status as a person reads it in the chosen language ("cảnh báo"); the value
+        ("warn") stays the keyword of JSON, CSV, ``--select status:`` and exit codes."""
+        return _(_LABEL[self])
+
 
 # Worst first in tables: a crit camera matters more than one we could not judge.
 _RANK = {Status.OK: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.CRIT: 3}
 _EXIT = {Status.OK: 0, Status.WARN: 1, Status.CRIT: 2, Status.UNKNOWN: 3}
+# The English words are the keywords themselves: an English table reads as it always did.
+_LABEL = {
+    Status.OK: N_("ok"),
+    Status.WARN: N_("warn"),
+    Status.CRIT: N_("crit"),
+    Status.UNKNOWN: N_("unknown"),
+}
 
 
 class ProblemKind(StrEnum):

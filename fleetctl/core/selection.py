@@ -6,18 +6,22 @@ Grammar (also in ``fleetctl.cli.options.SELECT_HELP``)::
     term   := ["!"] atom ("," atom)*    any atom may match (OR); "!" negates the whole term
     atom   := KEY ":" VALUE | BARE       an atom without a key reuses the previous key of its
                                         term: tag:market,school == tag:market,tag:school
-    KEY    := site | tag | name | host | status
+    KEY    := site | group | tag | name | host | status
 
 - ``site:NAME`` and ``tag:TAG``: exact, case- and diacritics-insensitive, and ``-``, ``_`` and
   spaces are the same: ``site:"dong tien"`` selects ``đông-tiến`` and ``dong-tien``. Globs work.
+- ``group:NAME``: the site's optional grouping (an old district name, ``group: "Đông Sơn"``),
+  compared as ``site:``.
 - ``name:GLOB``: shell glob on the camera name (case-insensitive).
 - ``host:IP|CIDR|a-b|GLOB``: netaddr syntax (``10.20.1.0/24``, ``10.20.1.5-10.20.1.9``,
   ``10.20.3.*``); a non-numeric value globs a DNS host name.
 - ``status:ok|warn|crit|unknown``: the last check's status; a camera never checked has none, so
   it matches no ``status:`` atom (and does match ``!status:ok``).
 - A BARE word with glob characters (``*?[``) globs the name; without them it is a substring of
-  the name, site, location, tags or host (folded as above), so typing ``dong`` in the TUI finds
-  every camera of Đông Tiến. Quote values with spaces: ``site:"đông tiến"``.
+  the name, site, group, location, tags or host (folded as above), so typing ``dong`` in the
+  TUI finds every camera of Đông Tiến; and of the last check's problems, as shown in either
+  language (``mat ket noi``, ``offline``, ``the nho``: terms AND, so each word must appear).
+  Quote values with spaces: ``site:"đông tiến"``.
 
 A bad expression raises UsageError whose message points at the offending term with carets.
 """
@@ -30,13 +34,14 @@ import functools
 import ipaddress
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from fleetctl.base.i18n import from_english
 from fleetctl.core.errors import UsageError
-from fleetctl.core.models import Camera, Inventory, Status
+from fleetctl.core.models import Camera, Inventory, Problem, Status
 
-KEYS = ("site", "tag", "name", "host", "status")
+KEYS = ("site", "group", "tag", "name", "host", "status")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _TOKEN = re.compile(r"""(?:"[^"]*"|'[^']*'|[^\s"'])+""")
 _NUMERIC_HOST = re.compile(r"[\d.*/\-]+|.*:.*")
@@ -65,9 +70,11 @@ class Atom:
     # cameras per keystroke, and netaddr's IPSet membership costs ~50x an integer compare.
     _net: tuple[tuple[int, int, int], ...] | None = field(default=None, compare=False, repr=False)
 
-    def matches(self, camera: Camera, status: Status | None) -> bool:
+    def matches(self, camera: Camera, status: Status | None, problems: Sequence[str] = ()) -> bool:
         if self.key == "site":
             return _glob_or_eq(slug(camera.site), slug(self.value))
+        if self.key == "group":
+            return _glob_or_eq(slug(camera.group or ""), slug(self.value))
         if self.key == "tag":
             return any(_glob_or_eq(slug(t), slug(self.value)) for t in camera.tags)
         if self.key == "name":
@@ -79,7 +86,15 @@ class Atom:
         if _GLOB_CHARS.search(self.value):
             return fnmatch.fnmatchcase(fold(camera.name), fold(self.value))
         needle = slug(self.value)
-        haystack = (camera.name, camera.site, camera.location or "", camera.host, *camera.tags)
+        haystack = (
+            camera.name,
+            camera.site,
+            camera.group or "",
+            camera.location or "",
+            camera.host,
+            *camera.tags,
+            *problems,
+        )
         return any(needle in slug(h) for h in haystack)
 
 
@@ -88,8 +103,8 @@ class Term:
     atoms: tuple[Atom, ...]
     negated: bool = False
 
-    def matches(self, camera: Camera, status: Status | None) -> bool:
-        return any(a.matches(camera, status) for a in self.atoms) != self.negated
+    def matches(self, camera: Camera, status: Status | None, problems: Sequence[str] = ()) -> bool:
+        return any(a.matches(camera, status, problems) for a in self.atoms) != self.negated
 
 
 @dataclass(frozen=True)
@@ -99,13 +114,21 @@ class Selection:
     expr: str
     terms: tuple[Term, ...] = ()
 
-    def matches(self, camera: Camera, last_status: Status | None = None) -> bool:
-        return all(t.matches(camera, last_status) for t in self.terms)
+    def matches(
+        self, camera: Camera, last_status: Status | None = None, problems: Sequence[str] = ()
+    ) -> bool:
+        """``problems``: the last check's problem texts (``problem_texts``), for bare words."""
+        return all(t.matches(camera, last_status, problems) for t in self.terms)
 
     @property
     def uses_status(self) -> bool:
         """True when the result depends on the last check (callers then load history)."""
         return any(a.key == "status" for t in self.terms for a in t.atoms)
+
+    @property
+    def uses_problems(self) -> bool:
+        """True when a bare word could match the last check's problem words."""
+        return any(a.key == "" for t in self.terms for a in t.atoms)
 
 
 def parse_selection(expr: str) -> Selection:
@@ -121,12 +144,37 @@ def parse_selection(expr: str) -> Selection:
 
 
 def select_cameras(
-    inventory: Inventory, expr: str, last_statuses: Mapping[str, Status] | None = None
+    inventory: Inventory,
+    expr: str,
+    last_statuses: Mapping[str, Status] | None = None,
+    last_problems: Mapping[str, Sequence[Problem]] | None = None,
 ) -> tuple[Camera, ...]:
-    """The inventory's cameras that ``expr`` selects, in inventory order."""
+    """The inventory's cameras that ``expr`` selects, in inventory order.
+
+    ``last_problems`` (the last check's, from the history): a bare word also finds a camera by
+    the words of its problems, as shown in either language (``mat ket noi``, ``offline``).
+    """
     sel = parse_selection(expr)
     statuses = last_statuses or {}
-    return tuple(c for c in inventory.cameras if sel.matches(c, statuses.get(c.name)))
+    problems = last_problems or {}
+    return tuple(
+        c
+        for c in inventory.cameras
+        if sel.matches(c, statuses.get(c.name), problem_texts(problems.get(c.name, ())))
+    )
+
+
+def problem_texts(problems: Iterable[Problem]) -> tuple[str, ...]:
+    """The words a person may type to find these problems: each as shown in the chosen language
+    and in English (the stored text), so either language finds it."""
+    out: list[str] = []
+    for p in problems:
+        out.append(p.message)
+        # A problem read back from the history has its English text only.
+        shown = p.text() if p.msg is not None else from_english(p.message)
+        if shown != p.message:
+            out.append(shown)
+    return tuple(out)
 
 
 def _parse_term(expr: str, pos: int, token: str) -> Term:

@@ -32,7 +32,14 @@ from pathlib import Path
 
 from fleetctl.base.private import private_file
 from fleetctl.core.errors import HistoryError
-from fleetctl.core.models import CameraReport, DeviceInfo, FleetReport, ProblemKind, Status
+from fleetctl.core.models import (
+    CameraReport,
+    DeviceInfo,
+    FleetReport,
+    Problem,
+    ProblemKind,
+    Status,
+)
 from fleetctl.core.text import LONG_LIMIT, clean
 from fleetctl.core.verdicts.rules import problem_class
 
@@ -303,6 +310,26 @@ class HistoryStore:
         with self._lock:
             rows = self._db.execute("SELECT camera, status FROM latest").fetchall()
         return {name: Status(status) for name, status in rows}
+
+    def last_problems(self) -> dict[str, tuple[Problem, ...]]:
+        """The problems of each camera's newest recorded check (English text, no ``since``):
+        what `--select` matches a bare word against, besides the inventory's words."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT r.camera, r.problems FROM results r JOIN latest l"
+                " ON r.run_id = l.run_id AND r.camera = l.camera WHERE r.problems != '[]'"
+            ).fetchall()
+        out: dict[str, tuple[Problem, ...]] = {}
+        for camera, text in rows:
+            try:
+                items = json.loads(text)
+                out[camera] = tuple(
+                    Problem(ProblemKind(p["kind"]), Status(p["severity"]), str(p["message"]))
+                    for p in items
+                )
+            except (ValueError, KeyError, TypeError):
+                continue  # a row another version wrote differently: no words, not a failure
+        return out
 
     def last_durations(self) -> dict[str, float]:
         """How long the newest recorded check of each camera took, in seconds (cameras whose

@@ -14,23 +14,27 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
+from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
+from fleetctl.base.i18n import N_, _, ngettext
 from fleetctl.core.models import Camera, CameraReport
 from fleetctl.tui.source import ActionRunner, SweepSource
 from fleetctl.tui.state import FleetModel
 from fleetctl.tui.widgets.header import SweepProgress
+from fleetctl.tui.words import TranslatedPalette, translate_bindings
 
 log = logging.getLogger(__name__)
 
 FLUSH_S = 0.1  # results applied at most this long after they arrive: ~10 table refreshes/s
-MUTATING = {"sync_time": "sync time", "reboot": "reboot"}
+MUTATING = {"sync_time": N_("sync time"), "reboot": N_("reboot")}  # shown with _()
 
 if TYPE_CHECKING:
     from fleetctl.engine.history import TimelineEntry
@@ -44,9 +48,9 @@ class FleetApp(App[None]):
 
     TITLE = "fleetctl"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "quit"),
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("colon", "command", "view", key_display=":"),
+        Binding("q", "quit", N_("quit")),
+        Binding("question_mark", "help", N_("help"), key_display="?"),
+        Binding("colon", "command", N_("view"), key_display=":"),
     ]
 
     def __init__(
@@ -62,6 +66,7 @@ class FleetApp(App[None]):
         site_names: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
+        translate_bindings(self)
         self.model = FleetModel(cameras, site_names)
         self.source = source
         self.read_only = read_only
@@ -137,7 +142,12 @@ class FleetApp(App[None]):
             # The engine turns every camera's failure into a report; reaching here is a bug
             # or a broken store. Say so and keep the UI (and the next sweep) alive.
             log.exception("sweep failed")
-            self.notify(f"sweep failed: {err}", severity="error", timeout=10, markup=False)
+            self.notify(
+                _("sweep failed: %(error)s") % {"error": err},
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
         finally:
             self._apply_pending()
             if full:
@@ -161,6 +171,19 @@ class FleetApp(App[None]):
         self.fleet_changed.publish(None)
 
     # ------------------------------------------------------------------ actions
+
+    # ------------------------------------------------------------------ Textual's own words
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's command palette entries, in the chosen language."""
+        for cmd in super().get_system_commands(screen):
+            yield SystemCommand(_(cmd.title), _(cmd.help), cmd.callback, cmd.discover)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(
+                TranslatedPalette(id="--command-palette", placeholder=_("Search for commands…"))
+            )
 
     def action_help(self) -> None:
         from fleetctl.tui.screens.help import HelpScreen
@@ -201,36 +224,49 @@ class FleetApp(App[None]):
 
         if self.read_only:
             self.notify(
-                "push: disabled, fleetctl tui was started with --read-only",
+                _("push: disabled, fleetctl tui was started with --read-only"),
                 severity="error",
                 markup=False,
             )
         elif self.push_setup is None:
-            self.notify("push is not available here", severity="error", markup=False)
+            self.notify(_("push is not available here"), severity="error", markup=False)
         else:
             self.push_screen(PushScreen(names, hidden, self.push_setup))
 
     async def apply_action(self, action: str, names: Sequence[str]) -> None:
         """A mutating bulk action on ``names`` (confirmed already); refused when read-only."""
+        what = _(MUTATING[action])
         if self.read_only:
             self.notify(
-                f"{MUTATING[action]}: refused, fleetctl tui runs --read-only",
+                _("%(action)s: refused, fleetctl tui runs --read-only") % {"action": what},
                 severity="error",
                 markup=False,
             )
             return
         if self.actions is None:
-            self.notify(f"{MUTATING[action]} is not available here", severity="error", markup=False)
+            self.notify(
+                _("%(action)s is not available here") % {"action": what},
+                severity="error",
+                markup=False,
+            )
             return
         cams = [self.model.cameras[n] for n in names]
         # A proven reboot takes minutes: say it started, the outcome follows when known.
+        n = len(cams)
         self.notify(
-            f"{MUTATING[action]}: started on {len(cams)} camera{'s' if len(cams) != 1 else ''}",
+            ngettext(
+                "%(action)s: started on %(n)d camera", "%(action)s: started on %(n)d cameras", n
+            )
+            % {"action": what, "n": n},
             markup=False,
         )
         outcomes = await self.actions.run(action, cams)
         failed = {n: o for n, o in outcomes.items() if o != "ok"}
-        summary = f"{MUTATING[action]}: {len(outcomes) - len(failed)} ok, {len(failed)} failed"
+        summary = _("%(action)s: %(ok)d ok, %(failed)d failed") % {
+            "action": what,
+            "ok": len(outcomes) - len(failed),
+            "failed": len(failed),
+        }
         detail = "".join(f"\n{n}: {o}" for n, o in list(failed.items())[:5])
         self.notify(summary + detail, severity="warning" if failed else "information", markup=False)
         self.check_now(names)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from fleetctl.base.i18n import N_, _, language
 from fleetctl.base.logsafe import safe_url
 from fleetctl.core.models import Camera, CameraReport, Problem, StreamResult
 
@@ -22,7 +23,7 @@ class Column:
     """A fleet-table column: ``width`` cells; ``right`` aligns numbers."""
 
     key: str
-    label: str
+    label: str  # English, marked N_: shown as _(label)
     width: int
     right: bool = False
 
@@ -31,17 +32,17 @@ class Column:
 # table scrolls sideways, so a row is always identifiable at 80 columns.
 COLUMNS: tuple[Column, ...] = (
     Column("mark", " ", 1),
-    Column("name", "NAME", 16),
-    Column("site", "SITE", 12),
-    Column("status", "STATUS", 7),
-    Column("problem", "PROBLEM", 34),
-    Column("since", "SINCE", 7, right=True),
-    Column("model", "MODEL", 16),
-    Column("firmware", "FIRMWARE", 10),
-    Column("clock", "CLOCK", 8, right=True),
-    Column("fps", "FPS", 5, right=True),
-    Column("kbps", "KBIT/S", 7, right=True),
-    Column("storage", "STORAGE", 14),
+    Column("name", N_("NAME"), 16),
+    Column("site", N_("SITE"), 12),
+    Column("status", N_("STATUS"), 7),
+    Column("problem", N_("PROBLEM"), 34),
+    Column("since", N_("SINCE"), 7, right=True),
+    Column("model", N_("MODEL"), 16),
+    Column("firmware", N_("FIRMWARE"), 10),
+    Column("clock", N_("CLOCK"), 8, right=True),
+    Column("fps", N_("FPS"), 5, right=True),
+    Column("kbps", N_("KBIT/S"), 7, right=True),
+    Column("storage", N_("STORAGE"), 14),
 )
 FIXED_COLUMNS = 2
 
@@ -53,12 +54,12 @@ def worst_problem(report: CameraReport) -> Problem | None:
 def problem_words(report: CameraReport | None) -> str:
     """The worst problem in an operator's words, and how many more there are."""
     if report is None:
-        return "not checked yet"
+        return _("not checked yet")
     worst = worst_problem(report)
     if worst is None:
         return ""
     more = len(report.problems) - 1
-    return worst.message + (f" (+{more})" if more else "")
+    return worst.text() + (f" (+{more})" if more else "")
 
 
 def ago(when: datetime | None, now: datetime | None = None) -> str:
@@ -70,13 +71,14 @@ def ago(when: datetime | None, now: datetime | None = None) -> str:
         when = when.replace(tzinfo=UTC)
     secs = max(0, int((now - when).total_seconds()))
     if secs < 60:
-        return "now"
+        return _("now")
     mins, hours, days = secs // 60, secs // 3600, secs // 86400
+    # Abbreviations a 7-cell column holds: "3ng 4g", "2g 05p", "7p" in Vietnamese.
     if days:
-        return f"{days}d {hours % 24}h"
+        return _("%(d)dd %(h)dh") % {"d": days, "h": hours % 24}
     if hours:
-        return f"{hours}h {mins % 60:02}m"
-    return f"{mins}m"
+        return _("%(h)dh %(m)02dm") % {"h": hours, "m": mins % 60}
+    return _("%(m)dm") % {"m": mins}
 
 
 def clock_offset(seconds: float | None) -> str:
@@ -96,14 +98,42 @@ def main_stream(report: CameraReport) -> StreamResult | None:
 
 
 def number(value: float | None, digits: int = 1) -> str:
-    return NOT_READ if value is None else f"{value:.{digits}f}"
+    """A measurement: ``12.5`` in English, ``12,5`` in Vietnamese; ``—`` when not read."""
+    if value is None:
+        return NOT_READ
+    if language() == "en":
+        return f"{value:.{digits}f}"
+    from fleetctl.base import l10n
+
+    return l10n.number(value, digits)
+
+
+# Storage states fleetctl reports (core.models.StorageResult.state) and the TUI's own states.
+_STATE_WORDS = {
+    "ok": N_("ok"),
+    "warn": N_("warn"),
+    "crit": N_("crit"),
+    "unknown": N_("unknown"),
+    "pending": N_("pending"),
+    "full": N_("full"),
+    "failed": N_("failed"),
+    "unformatted": N_("unformatted"),
+    "missing": N_("missing"),
+    "idle": N_("idle"),
+}
+
+
+def state_word(state: str) -> str:
+    """A status or storage state as a person reads it; an unknown word is shown as written."""
+    word = _STATE_WORDS.get(state)
+    return _(word) if word else state
 
 
 def storage_words(report: CameraReport) -> str:
     if not report.storage:
         return ""
     worst = max(report.storage, key=lambda s: s.status.rank)
-    state = worst.state or NOT_READ
+    state = state_word(worst.state) if worst.state else NOT_READ
     if worst.total_mb and worst.used_mb is not None:
         state += f" {100 * worst.used_mb / worst.total_mb:.0f}%"
     more = f" +{len(report.storage) - 1}" if len(report.storage) > 1 else ""
@@ -111,7 +141,7 @@ def storage_words(report: CameraReport) -> str:
 
 
 def status_word(report: CameraReport | None) -> str:
-    return PENDING if report is None else report.status.value
+    return PENDING if report is None else report.status.label()
 
 
 def row_cells(
@@ -127,7 +157,7 @@ def row_cells(
     return (
         camera.name,
         camera.site,
-        report.status.value,
+        report.status.label(),
         problem_words(report),
         ago(worst.since if worst else None, now),
         (device.model if device else None) or NOT_READ,

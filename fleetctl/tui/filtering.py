@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fleetctl.core.models import Camera, Status
-from fleetctl.core.selection import Atom, fold, parse_selection, slug
+from fleetctl.core.models import Camera, CameraReport, Status
+from fleetctl.core.selection import Atom, fold, parse_selection, problem_texts, slug
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -29,15 +29,26 @@ class Haystack:
     name: str  # fold(name): name globs
     site: str  # slug(site)
     tags: tuple[str, ...]  # slug(tag)
-    # slug of name, site, location, host and tags, NUL-joined: a bare word is one C-level
-    # substring search (a slug never contains NUL, so a match cannot straddle two fields).
+    # slug of name, site, group, location, host, tags and the last report's problems (as shown
+    # and in English), NUL-joined: a bare word is one C-level substring search (a slug never
+    # contains NUL, so a match cannot straddle two fields).
     words: str
+    group: str = ""  # slug(group)
 
     @classmethod
-    def of(cls, cam: Camera) -> Haystack:
+    def of(cls, cam: Camera, report: CameraReport | None = None) -> Haystack:
         tags = tuple(slug(t) for t in cam.tags)
-        words = (slug(cam.name), slug(cam.site), slug(cam.location or ""), slug(cam.host), *tags)
-        return cls(cam, fold(cam.name), slug(cam.site), tags, "\0".join(words))
+        group = slug(cam.group or "")
+        words = (
+            slug(cam.name),
+            slug(cam.site),
+            group,
+            slug(cam.location or ""),
+            slug(cam.host),
+            *tags,
+            *(slug(t) for t in problem_texts(report.problems if report else ())),
+        )
+        return cls(cam, fold(cam.name), slug(cam.site), tags, "\0".join(words), group)
 
 
 FastMatcher = Callable[[Haystack, Status | None], bool]
@@ -57,6 +68,9 @@ def _atom(atom: Atom) -> FastMatcher:
     if key == "tag":
         tag = _eq_or_glob(slug(value))
         return lambda hay, st: any(tag(t) for t in hay.tags)
+    if key == "group":
+        group = _eq_or_glob(slug(value))
+        return lambda hay, st: group(hay.group)
     if key == "status":
         return lambda hay, st: st is not None and st.value == value
     if key == "name" or (key == "" and _GLOB.search(value)):

@@ -99,6 +99,7 @@ class FleetModel:
             self._sites[cam.site][old] -= 1
             self._sites[cam.site][new] += 1
             self.reports[rep.name] = rep
+            self._hay[rep.name] = Haystack.of(cam, rep)  # the filter finds problem words
             self._cells.pop(rep.name, None)
             self._keys.pop(rep.name, None)
             self._order = None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from fleetctl.base.i18n import N_, _
 from fleetctl.cli import options
 
-EPILOG = """\
+EPILOG = N_(
+    """\
 exit status: 0 every camera ok, 1 worst is warn, 2 worst is crit, 3 worst is unknown
 (Nagios convention); 64 and up: usage, inventory or secrets errors.
 
@@ -15,15 +17,18 @@ examples:
   fleetctl check -s 'site:dong-tien !status:ok'   # what was broken last time, re-checked
   fleetctl check -f json > report.json
   fleetctl check -f nagios -s tag:market          # for a Nagios/Icinga check_command"""
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "check",
-        help="health check of the selected cameras; saves it to history",
-        description="Check reachability, ONVIF, clock, video stream, storage and security of each "
-        "selected camera. Problems are listed worst first, with since when they are present.",
-        epilog=EPILOG,
+        help=_("health check of the selected cameras; saves it to history"),
+        description=_(
+            "Check reachability, ONVIF, clock, video stream, storage and security of each "
+            "selected camera. Problems are listed worst first, with since when they are present."
+        ),
+        epilog=_(EPILOG),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_inventory(p)
@@ -36,26 +41,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=float,
         default=1.0,
         metavar="S",
-        help="seconds of video measured per stream (default: 1)",
+        help=_("seconds of video measured per stream (default: 1)"),
     )
     p.add_argument(
         "--check-default-passwords",
         action="store_true",
-        help="try ONE well-known factory login per camera (never more: no lockouts)",
+        help=_("try ONE well-known factory login per camera (never more: no lockouts)"),
     )
     p.add_argument(
-        "--db", metavar="PATH", help="history store (default: history.sqlite in the user data dir)"
+        "--db",
+        metavar="PATH",
+        help=_("history store (default: history.sqlite in the user data dir)"),
     )
     p.add_argument(
-        "--no-history", action="store_true", help="do not read or write the history store"
+        "--no-history", action="store_true", help=_("do not read or write the history store")
     )
     p.add_argument(
         "--workers",
         type=int,
         default=0,
         metavar="N",
-        help="processes to check with (default: one per core, for fleets of 300+ cameras; Linux)",
+        help=_(
+            "processes to check with (default: one per core, for fleets of 300+ cameras; Linux)"
+        ),
     )
-    p.add_argument("--all", "-a", action="store_true", help="table: list ok cameras too")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--all", "-a", action="store_true", help=_("table: list ok cameras too"))
+    p.add_argument("--quiet", "-q", action="store_true", help=_("no progress bar on stderr"))
     p.set_defaults(run="fleetctl.cli.run.check:run_check")

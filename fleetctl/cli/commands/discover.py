@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from fleetctl.base.i18n import N_, _
 from fleetctl.cli import options
 
-EPILOG = """\
+EPILOG = N_(
+    """\
 WS-Discovery multicast reaches the local link only (TTL 1); across routers and VLANs the
 unicast sweep of --range (or the sites' `ranges:`) finds the devices. Hosts that ignore
 WS-Discovery are found by a TCP sweep of --tcp-ports confirmed by ONVIF GetSystemDateAndTime.
@@ -17,6 +19,7 @@ examples:
   fleetctl discover --site dong-tien -f inventory    # YAML to paste under the site's cameras
   fleetctl discover --range 10.20.1.0/24 --range 10.20.2.10-80 --no-multicast -f json
   fleetctl discover --interface eth1 --no-sweep"""
+)
 
 
 def _ports(text: str) -> tuple[int, ...]:
@@ -34,15 +37,17 @@ def _ports(text: str) -> tuple[int, ...]:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "discover",
-        help="find ONVIF devices (WS-Discovery, range sweep) and tell new from known",
-        description="Find ONVIF devices by WS-Discovery multicast on local links and a paced\n"
-        "unicast sweep of address ranges; mark each new, known, moved (same identity, new\n"
-        "address) or missing (in the inventory and the swept ranges, did not answer).",
-        epilog=EPILOG,
+        help=_("find ONVIF devices (WS-Discovery, range sweep) and tell new from known"),
+        description=_(
+            "Find ONVIF devices by WS-Discovery multicast on local links and a paced\n"
+            "unicast sweep of address ranges; mark each new, known, moved (same identity, new\n"
+            "address) or missing (in the inventory and the swept ranges, did not answer)."
+        ),
+        epilog=_(EPILOG),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_inventory(p)
-    p.add_argument("--site", metavar="NAME", help="sweep only this site's ranges")
+    p.add_argument("--site", metavar="NAME", help=_("sweep only this site's ranges"))
     p.add_argument(
         "--range",
         "-r",
@@ -50,51 +55,57 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=[],
         dest="ranges",
         metavar="RANGE",
-        help="addresses to sweep (repeatable): CIDR, a-b, 10.0.0.10-80, 10.0.1.*; "
-        "default: the sites' ranges",
+        help=_(
+            "addresses to sweep (repeatable): CIDR, a-b, 10.0.0.10-80, 10.0.1.*; "
+            "default: the sites' ranges"
+        ),
     )
     p.add_argument(
         "--interface",
         action="append",
         dest="interfaces",
         metavar="IF",
-        help="multicast on this interface name or address (repeatable; default: every "
-        "multicast-capable IPv4 interface, or lo when every swept range is in 127.0.0.0/8)",
+        help=_(
+            "multicast on this interface name or address (repeatable; default: every "
+            "multicast-capable IPv4 interface, or lo when every swept range is in 127.0.0.0/8)"
+        ),
     )
-    p.add_argument("--no-multicast", action="store_true", help="unicast sweep only")
-    p.add_argument("--no-sweep", action="store_true", help="multicast only, no range sweep")
+    p.add_argument("--no-multicast", action="store_true", help=_("unicast sweep only"))
+    p.add_argument("--no-sweep", action="store_true", help=_("multicast only, no range sweep"))
     p.add_argument(
         "--tcp-ports",
         type=_ports,
         default=None,
         metavar="LIST",
-        help="TCP sweep of these ports for hosts silent to WS-Discovery (default: 80,8080,8899; "
-        "'none' disables; on a routed range of mostly empty addresses it adds up to "
-        "addresses x ports / 512 seconds)",
+        help=_(
+            "TCP sweep of these ports for hosts silent to WS-Discovery (default: 80,8080,8899; "
+            "'none' disables; on a routed range of mostly empty addresses it adds up to "
+            "addresses x ports / 512 seconds)"
+        ),
     )
     p.add_argument(
         "--rate",
         type=float,
         default=1000.0,
         metavar="N",
-        help="sweep Probes per second (default: 1000)",
+        help=_("sweep Probes per second (default: 1000)"),
     )
     p.add_argument(
         "--repeats",
         type=int,
         default=2,
         metavar="N",
-        help="Probe rounds, UDP is lossy (default: 2)",
+        help=_("Probe rounds, UDP is lossy (default: 2)"),
     )
     p.add_argument(
         "--wait",
         type=float,
         default=2.0,
         metavar="S",
-        help="listen for late replies (default: 2 s)",
+        help=_("listen for late replies (default: 2 s)"),
     )
     p.add_argument(
-        "--no-info", action="store_true", help="skip the unauthenticated ONVIF calls per device"
+        "--no-info", action="store_true", help=_("skip the unauthenticated ONVIF calls per device")
     )
     options.add_format(p, ("table", "json", "csv", "inventory"))
     options.add_run_limits(p, timeout=3.0, concurrency=128)

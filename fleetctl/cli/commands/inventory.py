@@ -4,63 +4,72 @@ from __future__ import annotations
 
 import argparse
 
+from fleetctl.base.i18n import N_, _
 from fleetctl.cli import options
 
 _RAW = argparse.RawDescriptionHelpFormatter
-LINT_EPILOG = """\
+LINT_EPILOG = N_(
+    """\
 prints every problem as FILE:LINE: KEY: MESSAGE (warnings say `warning:`).
 exit status: 0 no errors (warnings allowed), 65 any error, 66 no such file.
 examples:
   fleetctl inventory lint
   fleetctl inventory lint -i inventories/district.yaml"""
-LIST_EPILOG = """\
+)
+LIST_EPILOG = N_(
+    """\
 examples:
   fleetctl inventory list -s 'site:dong-tien tag:market'
   fleetctl inventory list -s 'dong tien' -f csv > cameras.csv
   fleetctl inventory list -f json | jq '.cameras[].host'"""
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "inventory",
-        help="lint, list and show the inventory",
-        description="Check and browse the inventory: the YAML files that describe the fleet.",
+        help=_("lint, list and show the inventory"),
+        description=_("Check and browse the inventory: the YAML files that describe the fleet."),
     )
     isub = p.add_subparsers(dest="inventory_command", metavar="ACTION")
     p.set_defaults(run=lambda _args: _usage(p))  # `fleetctl inventory` alone: its own help
     lint = isub.add_parser(
         "lint",
-        help="report every problem in the inventory (exit 65 if any)",
-        description="Validate the inventory: unknown keys, bad addresses and ranges, duplicate "
-        "names, wrong types, YAML errors; warn about inline passwords and credentials the "
-        "secrets file lacks.",
-        epilog=LINT_EPILOG,
+        help=_("report every problem in the inventory (exit 65 if any)"),
+        description=_(
+            "Validate the inventory: unknown keys, bad addresses and ranges, duplicate "
+            "names, wrong types, YAML errors; warn about inline passwords and credentials the "
+            "secrets file lacks."
+        ),
+        epilog=_(LINT_EPILOG),
         formatter_class=_RAW,
     )
     options.add_inventory(lint)
     lint.set_defaults(run="fleetctl.cli.run.inventory:run_lint")
     ls = isub.add_parser(
         "list",
-        help="list cameras as a table, JSON or CSV",
-        description="List the selected cameras.",
-        epilog=LIST_EPILOG,
+        help=_("list cameras as a table, JSON or CSV"),
+        description=_("List the selected cameras."),
+        epilog=_(LIST_EPILOG),
         formatter_class=argparse.RawTextHelpFormatter,  # keeps SELECT_HELP's layout
     )
     options.add_inventory(ls)
     options.add_select(ls)
     options.add_format(ls)
     ls.add_argument(
-        "--db", metavar="PATH", help="history store read by `status:` terms (default: as `check`)"
+        "--db",
+        metavar="PATH",
+        help=_("history store read by `status:` terms (default: as `check`)"),
     )
     ls.set_defaults(run="fleetctl.cli.run.inventory:run_list")
     show = isub.add_parser(
         "show",
-        help="show one camera with every inherited value",
-        description="Show one camera with every inherited value applied (passwords masked).",
+        help=_("show one camera with every inherited value"),
+        description=_("Show one camera with every inherited value applied (passwords masked)."),
     )
     options.add_inventory(show)
     options.add_format(show, ("table", "json"))
-    show.add_argument("name", help="camera name")
+    show.add_argument("name", help=_("camera name"))
     show.set_defaults(run="fleetctl.cli.run.inventory:run_show")
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+from fleetctl.base.i18n import _
 from fleetctl.cli import options
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve",
-        help="check on a schedule and expose Prometheus metrics",
-        description="Check the selected cameras on a schedule (spread across the interval, never "
-        "stacked), keep history, and serve /metrics (Prometheus/OpenMetrics), /healthz and "
-        "/report.json. Stops cleanly on SIGTERM or Ctrl-C.",
+        help=_("check on a schedule and expose Prometheus metrics"),
+        description=_(
+            "Check the selected cameras on a schedule (spread across the interval, never "
+            "stacked), keep history, and serve /metrics (Prometheus/OpenMetrics), /healthz and "
+            "/report.json. Stops cleanly on SIGTERM or Ctrl-C."
+        ),
     )
     options.add_inventory(p)
     options.add_select(p)
@@ -22,38 +25,42 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--interval",
         default="60s",
         metavar="DURATION",
-        help="time between checks of a camera (60s, 5m)",
+        help=_("time between checks of a camera (60s, 5m)"),
     )
     p.add_argument(
         "--listen",
         default="127.0.0.1:9109",
         metavar="HOST:PORT",
-        help="where to serve (default: 127.0.0.1:9109)",
+        help=_("where to serve (default: 127.0.0.1:9109)"),
     )
     p.add_argument(
         "--flap-checks",
         type=int,
         default=2,
         metavar="N",
-        help="consecutive crit checks before a camera is reported crit (default: 2; 1 = no damping)",
+        help=_(
+            "consecutive crit checks before a camera is reported crit (default: 2; 1 = no damping)"
+        ),
     )
     p.add_argument(
         "--webhook",
         action="append",
         default=[],
         metavar="URL",
-        help="POST status changes as JSON (repeatable)",
+        help=_("POST status changes as JSON (repeatable)"),
     )
     p.add_argument(
-        "--window", type=float, default=1.0, metavar="S", help="RTP measuring window per stream"
+        "--window", type=float, default=1.0, metavar="S", help=_("RTP measuring window per stream")
     )
     p.add_argument(
         "--shard",
         metavar="K/N",
         default="1/1",
-        help="monitor only the K-th of N stable slices of the cameras: run one serve per core "
-        "(each on its own --listen port) when one core cannot keep up",
+        help=_(
+            "monitor only the K-th of N stable slices of the cameras: run one serve per core "
+            "(each on its own --listen port) when one core cannot keep up"
+        ),
     )
-    p.add_argument("--db", metavar="PATH", help="history store (default: user data dir)")
-    p.add_argument("--no-history", action="store_true", help="keep no history")
+    p.add_argument("--db", metavar="PATH", help=_("history store (default: user data dir)"))
+    p.add_argument("--no-history", action="store_true", help=_("keep no history"))
     p.set_defaults(run="fleetctl.cli.run.serve:run")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-EPILOG = """\
+from fleetctl.base.i18n import N_, _
+
+EPILOG = N_(
+    """\
 examples:
   fleetctl sim --cameras 500 --faults realistic --write-inventory sim.yaml
   fleetctl sim --cameras 40 --faults 'offline=2,frozen=0.05,clock_drift=1' --seed 7
@@ -13,64 +16,77 @@ examples:
 Cameras listen on 127.16.x.y (ONVIF :8080, RTSP :8554, recorders' SSH :2222, WS-Discovery
 UDP 3702). The inventory and its secrets file (0600) are written once everything listens.
 Runs until Ctrl-C or SIGTERM."""
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "sim",
-        help="run a simulated camera fleet on loopback addresses",
-        description="Simulated cameras speaking real ONVIF, RTSP, SSH and WS-Discovery on "
-        "127.16.x.y, with the faults you choose; writes an inventory for them.",
-        epilog=EPILOG,
+        help=_("run a simulated camera fleet on loopback addresses"),
+        description=_(
+            "Simulated cameras speaking real ONVIF, RTSP, SSH and WS-Discovery on "
+            "127.16.x.y, with the faults you choose; writes an inventory for them."
+        ),
+        epilog=_(EPILOG),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--cameras", "-n", type=int, default=50, metavar="N", help="number of cameras (default: 50)"
+        "--cameras",
+        "-n",
+        type=int,
+        default=50,
+        metavar="N",
+        help=_("number of cameras (default: 50)"),
     )
     p.add_argument(
         "--faults",
         default="realistic",
         metavar="SPEC",
-        help="none | realistic | every | NAME=RATE,NAME=COUNT,... | help (default: realistic)",
+        help=_("none | realistic | every | NAME=RATE,NAME=COUNT,... | help (default: realistic)"),
     )
-    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same fleet")
+    p.add_argument("--seed", type=int, default=1, help=_("the same seed gives the same fleet"))
     p.add_argument(
         "--recorders",
         type=int,
         default=1,
         metavar="N",
-        help="NVR-like recorders reached over SSH (default: 1)",
+        help=_("NVR-like recorders reached over SSH (default: 1)"),
     )
     p.add_argument(
         "--sites",
         type=int,
         default=None,
         metavar="N",
-        help="number of sites (default: one per 60 cameras)",
+        help=_("number of sites (default: one per 60 cameras)"),
     )
     p.add_argument(
         "--fresh",
         type=int,
         default=0,
         metavar="N",
-        help="of the cameras, N are factory-fresh (factory password, left out of the "
-        "inventory): for `fleetctl discover` and `onboard`",
+        help=_(
+            "of the cameras, N are factory-fresh (factory password, left out of the "
+            "inventory): for `fleetctl discover` and `onboard`"
+        ),
     )
     p.add_argument(
         "--write-inventory",
         metavar="PATH",
         default=None,
-        help="write the fleet's inventory here, and PATH-secrets.yaml beside it",
+        help=_("write the fleet's inventory here, and PATH-secrets.yaml beside it"),
     )
     p.add_argument(
         "--block",
         type=int,
         default=0,
         metavar="K",
-        help="address block 0-99: run several simulators side by side (default: 0)",
+        help=_("address block 0-99: run several simulators side by side (default: 0)"),
     )
-    p.add_argument("--no-rtsp", dest="rtsp", action="store_false", help="no RTSP servers")
+    p.add_argument("--no-rtsp", dest="rtsp", action="store_false", help=_("no RTSP servers"))
     p.add_argument(
-        "--no-discovery", dest="discovery", action="store_false", help="no WS-Discovery responders"
+        "--no-discovery",
+        dest="discovery",
+        action="store_false",
+        help=_("no WS-Discovery responders"),
     )
     p.set_defaults(run="fleetctl.cli.run.sim:run")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import N_, _
 from fleetctl.cli import options
 
-KEYS = """\
+KEYS = N_(
+    """\
 keys: / filter (!term negates)  : view (sites, cameras)  enter open  esc back
       space mark  V mark range  u clear marks  ctrl+z faults only  a actions
       c check now  t sync time  R reboot  W/N/S/O/F sort  ? help  q quit
 push: a, then "push a profile" (profiles/*.yaml next to the inventory, or --profiles DIR)"""
+)
 
 
 def add_tui_options(p: argparse.ArgumentParser, *, interval: float = 60.0) -> None:
@@ -21,21 +23,23 @@ def add_tui_options(p: argparse.ArgumentParser, *, interval: float = 60.0) -> No
         type=float,
         default=interval,
         metavar="S",
-        help=f"seconds between sweeps of the whole fleet (default: {interval:g}; "
-        "0: one sweep, then on demand)",
+        help=_(
+            "seconds between sweeps of the whole fleet (default: %(default)g; "
+            "0: one sweep, then on demand)"
+        ),
     )
     p.add_argument(
         "--read-only",
         action="store_true",
-        help="disable every action that changes a camera (sync time, reboot, push)",
+        help=_("disable every action that changes a camera (sync time, reboot, push)"),
     )
     p.add_argument(
-        "--web", action="store_true", help="serve the app to a browser instead (textual-serve)"
+        "--web", action="store_true", help=_("serve the app to a browser instead (textual-serve)")
     )
     p.add_argument(
-        "--host", default="127.0.0.1", help="--web: address to listen on (default: 127.0.0.1)"
+        "--host", default="127.0.0.1", help=_("--web: address to listen on (default: 127.0.0.1)")
     )
-    p.add_argument("--port", type=int, default=8000, help="--web: port (default: 8000)")
+    p.add_argument("--port", type=int, default=8000, help=_("--web: port (default: 8000)"))
     p.add_argument(
         "--max-sessions",
         type=int,
@@ -56,13 +60,15 @@ def add_tui_options(p: argparse.ArgumentParser, *, interval: float = 60.0) -> No
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "tui",
-        help="the terminal UI: live fleet health, drill-down, marks, bulk actions",
-        description="Watch the fleet live: every camera's status, worst first, updated as each\n"
-        "check arrives; drill into a camera, filter, mark cameras and act on them.\n"
-        "--web serves the same app to a browser (on 127.0.0.1 unless --host says otherwise):\n"
-        "open the URL it prints; its token is the key. Another address needs --read-only\n"
-        "or --allow-remote-actions.",
-        epilog=KEYS,
+        help=_("the terminal UI: live fleet health, drill-down, marks, bulk actions"),
+        description=_(
+            "Watch the fleet live: every camera's status, worst first, updated as each\n"
+            "check arrives; drill into a camera, filter, mark cameras and act on them.\n"
+            "--web serves the same app to a browser (on 127.0.0.1 unless --host says otherwise):\n"
+            "open the URL it prints; its token is the key. Another address needs --read-only\n"
+            "or --allow-remote-actions."
+        ),
+        epilog=_(KEYS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_inventory(p)
@@ -70,20 +76,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     options.add_run_limits(p)
     add_tui_options(p)
     p.add_argument(
-        "--window", type=float, default=1.0, metavar="S", help="RTP measuring window per stream"
+        "--window", type=float, default=1.0, metavar="S", help=_("RTP measuring window per stream")
     )
-    p.add_argument("--db", metavar="PATH", help="history store (default: user data dir)")
+    p.add_argument("--db", metavar="PATH", help=_("history store (default: user data dir)"))
     p.add_argument(
-        "--no-history", action="store_true", help="keep no history (no 'since', no timeline)"
+        "--no-history", action="store_true", help=_("keep no history (no 'since', no timeline)")
     )
     p.add_argument(
         "--profiles",
         metavar="DIR",
-        help="push profiles to offer (default: profiles/ next to the inventory)",
+        help=_("push profiles to offer (default: profiles/ next to the inventory)"),
     )
     p.add_argument(
         "--journal",
         metavar="PATH",
-        help="push journal (default: $FLEETCTL_JOURNAL or user data dir)",
+        help=_("push journal (default: $FLEETCTL_JOURNAL or user data dir)"),
     )
     p.set_defaults(run="fleetctl.cli.run.tui:run_tui")

@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from fleetctl.base.i18n import _, language, ngettext
 from fleetctl.core.models import CameraReport, FleetReport, Problem, Status
 
 STATUS_STYLE = {
@@ -136,31 +137,56 @@ def render_json(report: FleetReport) -> str:
 
 
 def age(since: datetime | None, now: datetime, run_started: datetime | None = None) -> str:
-    """ "3h12m" style age of a problem; "new" when first seen by this very check."""
+    """ "3h12m" style age of a problem ("3 giờ 12 phút"); "new" when first seen by this check."""
     if since is None:
         return ""
     secs = (now - since).total_seconds()
     if secs < 1 or (run_started is not None and since >= run_started):
-        return "new"
-    from fleetctl.core.verdicts.rules import fmt_duration
+        return _("new")
+    from fleetctl.base import l10n
 
-    return fmt_duration(secs)
+    return l10n.duration(secs)
 
 
 def reason(c: CameraReport) -> str:
+    """The worst problem in the chosen language, and how many more there are."""
     if not c.problems:
         return ""
-    more = f" (+{len(c.problems) - 1} more)" if len(c.problems) > 1 else ""
-    return c.problems[0].message + more
+    extra = len(c.problems) - 1
+    more = _(" (+%(n)d more)") % {"n": extra} if extra else ""
+    return c.problems[0].text() + more
 
 
 def summary_line(report: FleetReport) -> str:
     s = report.summary
-    noun = "camera" if s["total"] == 1 else "cameras"
-    return (
-        f"{s['total']} {noun}: {s['ok']} ok, {s['warn']} warn, {s['crit']} crit, "
-        f"{s['unknown']} unknown in {report.duration_s:.1f} s"
-    )
+    head = ngettext("%(n)d camera", "%(n)d cameras", s["total"]) % {"n": s["total"]}
+    counts = ", ".join(f"{s[st.value]} {st.label()}" for st in Status)
+    return _("%(cameras)s: %(counts)s in %(seconds)s s") % {
+        "cameras": head,
+        "counts": counts,
+        "seconds": number(report.duration_s, 1),
+    }
+
+
+def number(value: float, digits: int) -> str:
+    """A measurement for a person: ``12.5`` in English (as always), ``12,5`` in Vietnamese."""
+    if language() == "en":
+        return f"{value:.{digits}f}"
+    from fleetctl.base import l10n
+
+    return l10n.number(value, digits)
+
+
+def when(dt: datetime | None) -> str:
+    """A time for a person: ISO-8601 UTC in English (as always), ``07/12/2026 07:00`` (local
+    time) in Vietnamese."""
+    if dt is None:
+        return ""
+    if language() == "en":
+        return iso(dt) or ""
+    from fleetctl.base import l10n
+
+    return l10n.when(dt)
 
 
 # --------------------------------------------------------------------------- csv
@@ -197,7 +223,7 @@ def render_csv(report: FleetReport) -> str:
                 c.status.value,
                 reason(c),
                 iso(first.since) if first else "",
-                "; ".join(f"{p.severity.value} {p.kind.value}: {p.message}" for p in c.problems),
+                "; ".join(f"{p.severity.value} {p.kind.value}: {p.text()}" for p in c.problems),
                 c.device.manufacturer if c.device else "",
                 c.device.model if c.device else "",
                 c.device.firmware if c.device else "",
@@ -221,10 +247,11 @@ def render_nagios(report: FleetReport) -> str:
     s = report.summary
     worst = report.worst
     bad = [c for c in worst_first(report) if c.status is not Status.OK]
+    # The status keyword and perfdata stay as Nagios expects; the words are the operator's.
     head = f"FLEETCTL {worst.value.upper()} - " + (
-        f"{s['crit']} crit, {s['warn']} warn, {s['unknown']} unknown of {s['total']} cameras"
+        _("%(crit)d crit, %(warn)d warn, %(unknown)d unknown of %(total)d cameras") % s
         if bad
-        else f"all {s['total']} cameras ok"
+        else _("all %(total)d cameras ok") % s
     )
     perf = (
         f"total={s['total']} ok={s['ok']} warn={s['warn']} crit={s['crit']} unknown={s['unknown']} "
@@ -232,6 +259,6 @@ def render_nagios(report: FleetReport) -> str:
     )
     lines = [f"{head} | {perf}"]
     for c in bad:
-        msgs = "; ".join(p.message for p in c.problems) or "no detail"
+        msgs = "; ".join(p.text() for p in c.problems) or _("no detail")
         lines.append(f"{c.status.value.upper()} {c.name} ({c.site}, {c.host}): {msgs}")
     return "\n".join(lines) + "\n"

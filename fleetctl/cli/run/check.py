@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from fleetctl.base import aio
+from fleetctl.base.i18n import N_, _
 from fleetctl.cli.render import check as render
 from fleetctl.cli.run.check_timeline import Timeline
 from fleetctl.core.errors import HistoryError, UsageError
@@ -22,16 +23,18 @@ from fleetctl.core.models import CameraReport, FleetReport, Status
 if TYPE_CHECKING:
     from fleetctl.engine.history import HistoryStore
 
+EVENT_WORDS = {"status": N_("status"), "problem": N_("problem"), "resolved": N_("resolved")}
+
 
 def _validate(args: argparse.Namespace) -> None:
     if args.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
+        raise UsageError(_("--concurrency must be at least 1"))
     if args.workers < 0:
-        raise UsageError("--workers must be 0 (automatic) or more")
+        raise UsageError(_("--workers must be 0 (automatic) or more"))
     if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
+        raise UsageError(_("--timeout must be positive"))
     if not 0 < args.window < args.timeout:
-        raise UsageError("--window must be positive and shorter than --timeout")
+        raise UsageError(_("--window must be positive and shorter than --timeout"))
 
 
 def _room_for_sockets(concurrency: int) -> None:
@@ -50,7 +53,7 @@ def _room_for_sockets(concurrency: int) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from fleetctl.core.selection import select_cameras
+    from fleetctl.core.selection import parse_selection, select_cameras
     from fleetctl.engine.check.runner import CheckOptions
     from fleetctl.engine.history import HistoryStore
     from fleetctl.engine.workspace import load_workspace
@@ -63,13 +66,19 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         history = None if args.no_history else HistoryStore(args.db)
     except HistoryError as err:
-        print(f"fleetctl: {err} (use --db PATH or --no-history)", file=sys.stderr)
+        hint = _("(use --db PATH or --no-history)")
+        print(f"fleetctl: {err} {hint}", file=sys.stderr)
         return ExitCode.IOERR
     try:
         last = history.last_statuses() if history is not None else None
-        cameras = select_cameras(workspace.inventory, args.select, last)
+        words = (
+            history.last_problems()
+            if history is not None and parse_selection(args.select).uses_problems
+            else None
+        )
+        cameras = select_cameras(workspace.inventory, args.select, last, words)
         if not cameras:
-            raise UsageError(f"no camera matches --select {args.select!r}")
+            raise UsageError(_("no camera matches --select %(expr)r") % {"expr": args.select})
         workspace.require_credentials(cameras)
         opts = CheckOptions(
             timeout_s=args.timeout,
@@ -139,24 +148,28 @@ def _print_table(report: FleetReport, show_all: bool) -> None:
     rows = [c for c in render.worst_first(report) if show_all or c.status is not Status.OK]
     if rows:
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for col in ("STATUS", "CAMERA", "SITE", "HOST", "REASON", "SINCE"):
-            table.add_column(col, no_wrap=col != "REASON", overflow="fold")
+        for col in (_("STATUS"), _("CAMERA"), _("SITE"), _("HOST"), _("REASON"), _("SINCE")):
+            table.add_column(col, no_wrap=col != _("REASON"), overflow="fold")
         for c in rows:
             since = render.age(c.problems[0].since, now, report.started) if c.problems else ""
             style = render.STATUS_STYLE[c.status]
-            # Text(), never a markup string: a reason quotes the camera ("[/x]" is just text).
+            # Text, not markup: a camera's name or a problem quoting the camera is data.
             table.add_row(
-                Text(c.status.value, style=style),
+                Text(c.status.label(), style=style),
                 Text(c.name),
                 Text(c.site),
                 Text(c.host),
                 Text(render.reason(c)),
-                since,
+                Text(since),
             )
         console.print(table)
     hidden = report.summary["ok"] if not show_all else 0
-    tail = f" ({hidden} ok not listed: --all lists them)" if hidden and rows else ""
-    console.print(render.summary_line(report) + tail, highlight=False)
+    tail = (
+        " " + _("(%(n)d ok not listed: --all lists them)") % {"n": hidden}
+        if hidden and rows
+        else ""
+    )
+    console.print(Text(render.summary_line(report) + tail))
 
 
 @contextmanager
@@ -170,7 +183,7 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[CameraReport],
 
     counts: Counter[Status] = Counter()
     columns = (
-        TextColumn("checking"),
+        TextColumn(_("checking").replace("[", r"\[")),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[counts]}"),
@@ -186,7 +199,7 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[CameraReport],
         def on_result(report: CameraReport) -> None:
             counts[report.status] += 1
             text = "  ".join(
-                f"[{render.STATUS_STYLE[s]}]{counts[s]} {s.value}[/]" for s in Status if counts[s]
+                f"[{render.STATUS_STYLE[s]}]{counts[s]} {s.label()}[/]" for s in Status if counts[s]
             )
             bar.update(task, advance=1, counts=text)
 
@@ -210,7 +223,7 @@ def run_history(args: argparse.Namespace) -> int:
 def _camera_history(store: HistoryStore, name: str, limit: int, fmt: str) -> int:
     entries = store.timeline(name, limit)
     if not entries:
-        print(f"fleetctl: no history for camera {name!r}", file=sys.stderr)
+        print("fleetctl: " + _("no history for camera %(name)r") % {"name": name}, file=sys.stderr)
         return ExitCode.NOINPUT
     if fmt == "json":
         out = [
@@ -230,24 +243,32 @@ def _camera_history(store: HistoryStore, name: str, limit: int, fmt: str) -> int
     from rich.table import Table
     from rich.text import Text
 
+    from fleetctl.base.i18n import from_english
+
     table = Table(
         box=None,
         header_style="bold",
         pad_edge=False,
-        title=f"{name}: newest first",
+        title=Text(_("%(name)s: newest first") % {"name": name}),
         title_justify="left",
     )
-    for col in ("WHEN (UTC)", "EVENT", "STATUS", "DETAIL"):
+    for col in (_("WHEN (UTC)"), _("EVENT"), _("STATUS"), _("DETAIL")):
         table.add_column(col)
     for e in entries:
+        message = from_english(e.message)
+        kind = e.kind.value if e.kind else ""  # a keyword, as in JSON
         if e.event == "status":
-            detail = f"status is now {e.status.value}"
+            detail = _("status is now %(status)s") % {"status": e.status.label()}
+        elif e.event == "problem":
+            detail = _("%(kind)s began: %(message)s") % {"kind": kind, "message": message}
         else:
-            verb = "began" if e.event == "problem" else "resolved"
-            detail = f"{e.kind.value if e.kind else ''} {verb}: {e.message}"
+            detail = _("%(kind)s resolved: %(message)s") % {"kind": kind, "message": message}
         style = render.STATUS_STYLE[e.status]
         table.add_row(
-            render.iso(e.at) or "", e.event, Text(e.status.value, style=style), Text(detail)
+            render.when(e.at),
+            _(EVENT_WORDS[e.event]),
+            Text(e.status.label(), style=style),
+            Text(detail),
         )
     Console(soft_wrap=False).print(table)
     return ExitCode.OK
@@ -264,11 +285,14 @@ def _runs(store: HistoryStore, limit: int, fmt: str) -> int:
         )
         return ExitCode.OK
     if not runs:
-        print("no check has been recorded yet: run `fleetctl check`", file=sys.stderr)
+        print(_("no check has been recorded yet: run `fleetctl check`"), file=sys.stderr)
         return ExitCode.OK
     for at, duration, s in runs:
         print(
-            f"{render.iso(at)}  {s['total']:>6} cameras  {s['ok']:>6} ok  {s['warn']:>5} warn  "
-            f"{s['crit']:>5} crit  {s['unknown']:>4} unknown  {duration:7.1f} s"
+            _(
+                "%(at)s  %(total)6d cameras  %(ok)6d ok  %(warn)5d warn  %(crit)5d crit  "
+                "%(unknown)4d unknown  %(seconds)7s s"
+            )
+            % {**s, "at": render.when(at), "seconds": render.number(duration, 1)}
         )
     return ExitCode.OK

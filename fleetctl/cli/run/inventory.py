@@ -70,14 +70,16 @@ def run_list(args: argparse.Namespace) -> int:
     from fleetctl.core.selection import parse_selection, select_cameras
 
     inventory = load_inventory(args.inventory)
-    last = None
-    if parse_selection(args.select).uses_status:
-        # `status:` terms mean "as of the last check": read it from the history store.
+    last = words = None
+    sel = parse_selection(args.select)
+    if sel.uses_status or sel.uses_problems:
+        # `status:` terms and problem words mean "as of the last check": read the history.
         from fleetctl.engine.history import HistoryStore
 
         with HistoryStore(args.db) as history:
-            last = history.last_statuses()
-    cameras = select_cameras(inventory, args.select, last)
+            last = history.last_statuses() if sel.uses_status else None
+            words = history.last_problems() if sel.uses_problems else None
+    cameras = select_cameras(inventory, args.select, last, words)
     rows = [_row(c) for c in cameras]
     columns: tuple[Column, ...] = LIST_COLUMNS
     if last is not None:

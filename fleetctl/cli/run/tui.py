@@ -42,13 +42,11 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
         None if getattr(args, "no_history", False) else HistoryStore(getattr(args, "db", None))
     )
     expr = getattr(args, "select", "")
-    # `status:` terms select by the last check: the history store knows it.
-    last = (
-        history.last_statuses()
-        if history is not None and parse_selection(expr).uses_status
-        else None
-    )
-    cameras = select_cameras(workspace.inventory, expr, last)
+    # `status:` terms and problem words select by the last check: the history store knows it.
+    sel = parse_selection(expr)
+    last = history.last_statuses() if history is not None and sel.uses_status else None
+    words = history.last_problems() if history is not None and sel.uses_problems else None
+    cameras = select_cameras(workspace.inventory, expr, last, words)
     workspace.require_credentials(cameras)  # one clear error now, not a crit per camera later
     options = CheckOptions(
         timeout_s=getattr(args, "timeout", 10.0),

@@ -9,6 +9,7 @@
 Top-level keys of a file: ``defaults`` (any camera field but name/host), ``policy`` (fields of
 core.models.Policy), ``secrets`` (path of the secrets file, relative to this file) and ``sites``.
 A site has ``defaults``, ``policy``, ``ranges`` (netaddr: CIDR, ``a-b``, globs), ``location``,
+``group`` (an optional grouping, e.g. the old district name: shown, ``--select group:``),
 ``cameras`` and ``onboard`` (``{unique_passwords: bool}``: how `fleetctl onboard` sets accounts). A file's top-level ``defaults``/``policy`` apply to that file's sites only.
 
 Inheritance is field by field, each layer overriding the one before it:

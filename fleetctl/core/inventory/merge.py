@@ -101,12 +101,21 @@ class InventoryBuilder:
             port=inherited.get("port", 443 if inherited.get("https") else 80),
             unique_passwords=site.get("onboard", {}).get("unique_passwords", False),
             firmware=merge_policy(firmware, site.get("firmware")),
+            group=site.get("group"),
         )
         self.sites.append(new_site)
         self.seen_sites.setdefault(name, new_site)
         for i, cam_node in enumerate(site.get("cameras", ())):
             self._add_camera(
-                sink, node["cameras"], f"{key}.cameras[{i}]", i, cam_node, name, layers, inherited
+                sink,
+                node["cameras"],
+                f"{key}.cameras[{i}]",
+                i,
+                cam_node,
+                name,
+                layers,
+                inherited,
+                site.get("group"),
             )
 
     def _add_camera(
@@ -119,6 +128,7 @@ class InventoryBuilder:
         site: str,
         layers: list[_Layer],
         inherited: dict[str, Any],
+        group: str | None = None,
     ) -> None:
         """``inherited``: the merge of ``layers`` (the same for every camera of the site)."""
         line = schema.key_line(seq, i)
@@ -179,6 +189,7 @@ class InventoryBuilder:
         self.cameras.append(
             Camera(
                 site=site,
+                group=group,
                 source=source,
                 policy=Policy(**merged.pop("policy", {})),
                 ssh=SshSpec(**ssh) if ssh is not None else None,
@@ -281,6 +292,9 @@ _SITE_SCHEMA: dict[str, schema.Checker] = {
     "policy": schema.check_policy,
     "ranges": schema.check_ranges,
     "location": schema.check_text,
+    # An optional grouping of sites, shown and selectable (`--select group:...`): since 2025
+    # sites are communes and wards, and the district they belonged to is at most a label.
+    "group": schema.check_text,
     "cameras": _check_cameras,
     "onboard": _check_onboard,
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from fleetctl.base.i18n import M_, Duration, Msg, _
+from fleetctl.base.i18n import M_, Duration, Msg, Word
 from fleetctl.base.logsafe import safe_url
 from fleetctl.core.models import Policy, Problem, ProblemKind, Status, StorageResult, StreamResult
 from fleetctl.core.probes import (
@@ -313,18 +313,21 @@ def storage_notes(
     recordings: Sequence[RecordingInfo] | None,
     policy: Policy,
     now: datetime,
-) -> list[str]:
+) -> list[Msg]:
     """Each medium's state in words for the check's detail: a full card says why it is fine
-    ("overwriting") or that nothing tells either way, so an operator never guesses."""
+    ("overwriting") or that nothing tells either way, so an operator never guesses.
+
+    Messages with values (``Msg``): the JSON ``detail`` is their English, whatever the language.
+    """
     evidence = recording_evidence(recordings, policy, now)
-    out: list[str] = []
+    out: list[Msg] = []
     for m in media:
-        note = f"{m.name}: {m.state}"
+        note = M_("%(media)s: %(state)s", media=m.name, state=Word(str(m.state)))
         if (m.state or "").lower() == "full":
             if m.overwrite is True or (m.overwrite is None and evidence is True):
-                note += _(" (overwriting)")
+                note = note.plus(M_(" (overwriting)"))
             elif m.overwrite is None and evidence is None:
-                note += _(" (overwrite not known: no evidence either way)")
+                note = note.plus(M_(" (overwrite not known: no evidence either way)"))
         out.append(note)
     return out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from fleetctl.base.i18n import M_
+from fleetctl.base.i18n import M_, Msg
 from fleetctl.core.models import Credential, Problem
 from fleetctl.core.probes import Failure, OnvifProbe, SecurityProbe, StorageReadout
 from fleetctl.core.verdicts import rules as verdicts
@@ -62,10 +62,15 @@ async def storage(run: CameraRun, onvif: OnvifProbe | None, credential: Credenti
     run.storage = media
     now = datetime.now().astimezone()
     parts = verdicts.storage_notes(media, recordings, cam.policy, now)
-    parts += [r.error for r in readouts if r.error]
+    parts += [Msg(r.error) for r in readouts if r.error]  # the camera's words: not translated
     if recordings:
-        parts.append(f"{len(recordings)} recording(s)")
-    run.step("storage", found, "; ".join(parts) or "no storage exposed", t0)
+        parts.append(M_("%(n)d recording(s)", n=len(recordings)))
+    detail = M_("no storage exposed")
+    if parts:
+        detail = parts[0]
+        for part in parts[1:]:
+            detail = detail.plus(Msg("; ")).plus(part)
+    run.step("storage", found, detail, t0)
 
 
 async def _ssh_storage(run: CameraRun) -> StorageReadout:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.console import Group, RenderableType
@@ -15,9 +16,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from fleetctl.base.i18n import N_, _, from_english, language
 from fleetctl.core.models import Camera, CameraReport
 from fleetctl.tui import cells
 from fleetctl.tui.screens.fleet import request_bulk
+from fleetctl.tui.words import translate_bindings
 
 if TYPE_CHECKING:
     from fleetctl.tui.app import FleetApp
@@ -26,8 +29,9 @@ _STATUS_STYLE = {"crit": "bold red", "unknown": "magenta", "warn": "yellow", "ok
 
 
 def _table(title: str, *columns: str) -> Table:
+    """A section of the view; ``title`` and ``columns`` are English msgids (shown with _())."""
     table = Table(
-        title=title,
+        title=_(title),
         title_justify="left",
         title_style="bold",
         expand=True,
@@ -35,7 +39,7 @@ def _table(title: str, *columns: str) -> Table:
         header_style="dim",
     )
     for col in columns:
-        table.add_column(col, overflow="fold")
+        table.add_column(_(col), overflow="fold")
     return table
 
 
@@ -59,16 +63,17 @@ def ssh_command(camera: Camera) -> list[str] | None:
 
 class CameraScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "back"),
-        Binding("c", "do('check')", "check now"),
-        Binding("y", "copy_url", "copy RTSP URL"),
-        Binding("s", "ssh", "ssh"),
-        Binding("t", "do('sync_time')", "sync time"),
-        Binding("R", "do('reboot')", "reboot"),
+        Binding("escape", "back", N_("back")),
+        Binding("c", "do('check')", N_("check now")),
+        Binding("y", "copy_url", N_("copy RTSP URL")),
+        Binding("s", "ssh", N_("ssh")),
+        Binding("t", "do('sync_time')", N_("sync time")),
+        Binding("R", "do('reboot')", N_("reboot")),
     ]
 
     def __init__(self, name: str) -> None:
         super().__init__()
+        translate_bindings(self)
         self.camera_name = name
         self._shown: CameraReport | None = None
 
@@ -98,7 +103,8 @@ class CameraScreen(Screen[None]):
         title = Text(f"{cam.name}", style="bold")
         title.append(f"  {cam.site}  {cam.host}:{cam.port}")
         status = rep.status.value if rep else cells.PENDING
-        title.append(f"  {status}", style=_STATUS_STYLE.get(status, "dim"))
+        shown = rep.status.label() if rep else cells.PENDING
+        title.append(f"  {shown}", style=_STATUS_STYLE.get(status, "dim"))
         if cam.location:
             title.append(f"  {cam.location}", style="dim")
         self.query_one("#title", Static).update(title)
@@ -106,19 +112,21 @@ class CameraScreen(Screen[None]):
 
     def _body(self, cam: Camera, rep: CameraReport | None) -> RenderableType:
         if rep is None:
-            return Text("not checked yet: results appear here as they arrive", style="dim")
+            return Text(_("not checked yet: results appear here as they arrive"), style="dim")
         parts: list[RenderableType] = []
-        problems = _table("Problems", "severity", "kind", "problem", "since")
+        problems = _table(N_("Problems"), N_("severity"), N_("kind"), N_("problem"), N_("since"))
         for p in rep.problems:
             problems.add_row(
-                Text(p.severity.value, _STATUS_STYLE[p.severity.value]),
-                p.kind.value,
-                Text(p.message),
+                Text(p.severity.label(), _STATUS_STYLE[p.severity.value]),
+                Text(_(_KIND_WORDS.get(p.kind.value, p.kind.value))),
+                Text(p.text()),
                 cells.ago(p.since),
             )
-        parts.append(problems if rep.problems else Text("No problems", style="green"))
+        parts.append(problems if rep.problems else Text(_("No problems"), style="green"))
         dev = rep.device
-        info = _table("Device", "manufacturer", "model", "firmware", "serial", "clock")
+        info = _table(
+            N_("Device"), N_("manufacturer"), N_("model"), N_("firmware"), N_("serial"), N_("clock")
+        )
         info.add_row(
             *(
                 Text(v or cells.NOT_READ)
@@ -132,31 +140,48 @@ class CameraScreen(Screen[None]):
             cells.clock_offset(rep.clock_offset_s),
         )
         parts.append(info)
-        steps = _table("Checks", "probe", "status", "ms", "detail")
+        steps = _table(N_("Checks"), N_("probe"), N_("status"), N_("ms"), N_("detail"))
         for step in rep.checks:
             ms = cells.number(step.duration_ms, 0)
             steps.add_row(
-                step.name,
-                Text(step.status.value, _STATUS_STYLE[step.status.value]),
+                _(_PROBE_WORDS.get(step.name, step.name)),
+                Text(step.status.label(), _STATUS_STYLE[step.status.value]),
                 ms,
-                Text(step.detail),
+                Text(step.text()),
             )
-        parts.append(steps if rep.checks else Text("Checks: none reported", style="dim"))
-        streams = _table("Streams", "profile", "status", "codec", "size", "fps", "kbit/s", "url")
+        parts.append(steps if rep.checks else Text(_("Checks: none reported"), style="dim"))
+        streams = _table(
+            N_("Streams"),
+            N_("profile"),
+            N_("status"),
+            N_("codec"),
+            N_("size"),
+            N_("fps"),
+            N_("kbit/s"),
+            N_("url"),
+        )
         for s in rep.streams:
             size = f"{s.width}x{s.height}" if s.width and s.height else cells.NOT_READ
             conf = f"/{s.configured_fps:g}" if s.configured_fps else ""
             streams.add_row(
                 Text(s.profile or cells.NOT_READ),
-                Text(s.status.value, _STATUS_STYLE[s.status.value]),
+                Text(s.status.label(), _STATUS_STYLE[s.status.value]),
                 Text(s.codec or cells.NOT_READ),
                 size,
                 cells.number(s.fps) + conf,
                 cells.number(s.bitrate_kbps, 0),
                 Text(cells.strip_userinfo(s.uri) if s.uri else cells.NOT_READ),
             )
-        parts.append(streams if rep.streams else Text("Streams: none read", style="dim"))
-        storage = _table("Storage", "name", "state", "used", "recording", "overwrite", "via")
+        parts.append(streams if rep.streams else Text(_("Streams: none read"), style="dim"))
+        storage = _table(
+            N_("Storage"),
+            N_("name"),
+            N_("state"),
+            N_("used"),
+            N_("recording"),
+            N_("overwrite"),
+            N_("via"),
+        )
         for st in rep.storage:
             used = (
                 f"{st.used_mb:.0f}/{st.total_mb:.0f} MB"
@@ -164,28 +189,32 @@ class CameraScreen(Screen[None]):
                 else cells.NOT_READ
             )
             storage.add_row(
-                Text(st.name),
-                Text(st.state or cells.NOT_READ),
+                st.name,
+                cells.state_word(st.state) if st.state else cells.NOT_READ,
                 used,
                 _yes(st.recording),
                 _yes(st.overwrite),
                 st.source or cells.NOT_READ,
             )
-        parts.append(storage if rep.storage else Text("Storage: none reported", style="dim"))
+        parts.append(storage if rep.storage else Text(_("Storage: none reported"), style="dim"))
         parts.append(self._timeline())
         return Group(*(Group(p, Text()) for p in parts))
 
     def _timeline(self) -> RenderableType:
         entries = self.fleet.timeline(self.camera_name)[:20] if self.fleet.timeline else []
         if not entries:
-            return Text("Timeline: no history yet", style="dim")
-        table = _table("Timeline (newest first)", "when", "event", "status", "detail")
+            return Text(_("Timeline: no history yet"), style="dim")
+        table = _table(
+            N_("Timeline (newest first)"), N_("when"), N_("event"), N_("status"), N_("detail")
+        )
         for e in entries:
+            message = from_english(e.message)
+            kind = _(_KIND_WORDS.get(e.kind.value, e.kind.value)) if e.kind else ""
             table.add_row(
-                e.at.astimezone().strftime("%m-%d %H:%M"),
-                e.event,
-                e.status.value,
-                Text(f"{e.kind.value}: {e.message}" if e.kind else e.message),
+                _when(e.at),
+                _(_EVENT_WORDS.get(e.event, e.event)),
+                e.status.label(),
+                Text(f"{kind}: {message}" if e.kind else message),
             )
         return table
 
@@ -200,33 +229,67 @@ class CameraScreen(Screen[None]):
     def action_copy_url(self) -> None:
         url = rtsp_url(self.camera, self.fleet.model.reports.get(self.camera_name))
         if url is None:
-            self.notify("no RTSP URL known for this camera yet", severity="warning", markup=False)
+            self.notify(
+                _("no RTSP URL known for this camera yet"), severity="warning", markup=False
+            )
             return
         # OSC 52: reaches the operator's own clipboard even over SSH; shown too, in case the
         # terminal ignores OSC 52 (many do by default).
         self.app.copy_to_clipboard(url)
-        self.notify(f"copied {url}", title="RTSP URL", markup=False)
+        self.notify(_("copied %(url)s") % {"url": url}, title=_("RTSP URL"), markup=False)
 
     def action_ssh(self) -> None:
         cmd = ssh_command(self.camera)
         if cmd is None:
             self.notify(
-                "no ssh: set `ssh:` for this camera in the inventory",
+                _("no ssh: set `ssh:` for this camera in the inventory"),
                 severity="warning",
                 markup=False,
             )
             return
         if shutil.which("ssh") is None:
-            self.notify("the ssh client is not installed", severity="error", markup=False)
+            self.notify(_("the ssh client is not installed"), severity="error", markup=False)
             return
         try:
             with self.app.suspend():
                 subprocess.run(cmd, check=False)
         except SuspendNotSupported:
             self.notify(
-                f"cannot suspend here (web?): run {' '.join(cmd)}", severity="warning", markup=False
+                _("cannot suspend here (web?): run %(command)s") % {"command": " ".join(cmd)},
+                severity="warning",
+                markup=False,
             )
 
 
 def _yes(value: bool | None) -> str:
-    return cells.NOT_READ if value is None else ("yes" if value else "no")
+    return cells.NOT_READ if value is None else (_("yes") if value else _("no"))
+
+
+def _when(at: datetime) -> str:
+    if language() == "en":
+        return at.astimezone().strftime("%m-%d %H:%M")
+    from fleetctl.base import l10n
+
+    return l10n.when(at)
+
+
+# Problem kinds and probe names are keywords of JSON; a person reads them in words.
+_KIND_WORDS = {
+    "offline": N_("offline"),
+    "auth": N_("auth"),
+    "onvif": N_("onvif"),
+    "clock": N_("clock"),
+    "stream": N_("stream"),
+    "storage": N_("storage"),
+    "security": N_("security"),
+    "picture": N_("picture"),
+    "config": N_("config"),
+}
+_PROBE_WORDS = {
+    "reach": N_("reach"),
+    "onvif": N_("onvif"),
+    "stream": N_("stream"),
+    "storage": N_("storage"),
+    "security": N_("security"),
+}
+_EVENT_WORDS = {"status": N_("status"), "problem": N_("problem"), "resolved": N_("resolved")}

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
+
+from fleetctl.base.i18n import N_, _, ngettext
+from fleetctl.tui.words import translate_bindings
 
 _DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -21,8 +25,10 @@ _DIALOG_CSS = """
 
 def target_words(count: int, hidden: int) -> str:
     """``7 cameras (3 hidden by the filter)``: the count always includes hidden marks."""
-    words = f"{count} camera{'s' if count != 1 else ''}"
-    return words + (f" ({hidden} hidden by the filter)" if hidden else "")
+    words = ngettext("%(n)d camera", "%(n)d cameras", count) % {"n": count}
+    if hidden:
+        words += " " + _("(%(n)d hidden by the filter)") % {"n": hidden}
+    return words
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -30,18 +36,20 @@ class ConfirmScreen(ModalScreen[bool]):
 
     DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmScreen")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "yes"),
-        Binding("n,escape", "answer(False)", "no"),
+        Binding("y", "answer(True)", N_("yes")),
+        Binding("n,escape", "answer(False)", N_("no")),
     ]
 
     def __init__(self, question: str) -> None:
         super().__init__()
+        translate_bindings(self)
         self.question = question
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question, id="question", markup=False)
-            yield Label("[b]y[/] yes    [b]n[/] / [b]esc[/] no", id="keys")
+            yes, no = escape(_("yes")), escape(_("no"))
+            yield Label(f"[b]y[/] {yes}    [b]n[/] / [b]esc[/] {no}", id="keys")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -49,10 +57,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
 # Bulk actions as data: id, label, mutating. Push opens its own screen (screens/push.py).
 BULK_ACTIONS: tuple[tuple[str, str, bool], ...] = (
-    ("check", "check now", False),
-    ("sync_time", "sync time (set the camera clock to NTP/this host)", True),
-    ("reboot", "reboot", True),
-    ("push", "push a profile (plan, review, confirm)", True),
+    ("check", N_("check now"), False),
+    ("sync_time", N_("sync time (set the camera clock to NTP/this host)"), True),
+    ("reboot", N_("reboot"), True),
+    ("push", N_("push a profile (plan, review, confirm)"), True),
 )
 
 
@@ -60,20 +68,24 @@ class ActionMenu(ModalScreen[str | None]):
     """Pick a bulk action for the targets; mutating ones are disabled when read-only."""
 
     DEFAULT_CSS = _DIALOG_CSS.format(name="ActionMenu") + "ActionMenu OptionList { height: auto; }"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("cancel"))]
 
     def __init__(self, count: int, hidden: int, *, read_only: bool) -> None:
         super().__init__()
+        translate_bindings(self)
         self.count, self.hidden, self.read_only = count, hidden, read_only
 
     def compose(self) -> ComposeResult:
         options = []
         for key, label, mutating in BULK_ACTIONS:
             off = mutating and self.read_only
-            note = " [dim](read-only)[/]" if mutating and self.read_only else ""
-            options.append(Option(label + note, id=key, disabled=off))
+            note = (
+                " [dim](" + escape(_("read-only")) + ")[/]" if mutating and self.read_only else ""
+            )
+            options.append(Option(escape(_(label)) + note, id=key, disabled=off))
         with Vertical():
-            yield Label(f"Actions on {target_words(self.count, self.hidden)}")
+            title = _("Actions on %(targets)s") % {"targets": target_words(self.count, self.hidden)}
+            yield Label(title, markup=False)
             yield OptionList(*options)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

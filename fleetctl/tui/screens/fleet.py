@@ -9,11 +9,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from fleetctl.base.i18n import N_, _
 from fleetctl.core.errors import UsageError
 from fleetctl.tui.screens.confirm import ActionMenu, ConfirmScreen, target_words
 from fleetctl.tui.state import SortKey
 from fleetctl.tui.widgets.fleet_table import FleetTable
 from fleetctl.tui.widgets.header import FleetHeader
+from fleetctl.tui.words import translate_bindings
 
 if TYPE_CHECKING:
     from fleetctl.tui.app import FleetApp
@@ -25,26 +27,27 @@ class FleetScreen(Screen[None]):
     FleetScreen Input.-open { display: block; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "filter", key_display="/"),
-        Binding("enter", "open", "open"),
-        Binding("space", "mark", "mark"),
-        Binding("V", "mark_range", "mark range"),
-        Binding("u", "clear_marks", "clear marks"),
-        Binding("ctrl+z", "faults", "faults only"),
-        Binding("a", "bulk", "actions"),
-        Binding("c", "do('check')", "check now"),
-        Binding("t", "do('sync_time')", "sync time", show=False),
-        Binding("R", "do('reboot')", "reboot", show=False),
-        Binding("W", "sort('worst')", "sort: worst first", show=False),
-        Binding("N", "sort('name')", "sort: name", show=False),
-        Binding("S", "sort('site')", "sort: site", show=False),
-        Binding("O", "sort('clock')", "sort: clock offset", show=False),
-        Binding("F", "sort('fps')", "sort: fps", show=False),
-        Binding("escape", "back", "clear filter", show=False),
+        Binding("slash", "filter", N_("filter"), key_display="/"),
+        Binding("enter", "open", N_("open")),
+        Binding("space", "mark", N_("mark")),
+        Binding("V", "mark_range", N_("mark range")),
+        Binding("u", "clear_marks", N_("clear marks")),
+        Binding("ctrl+z", "faults", N_("faults only")),
+        Binding("a", "bulk", N_("actions")),
+        Binding("c", "do('check')", N_("check now")),
+        Binding("t", "do('sync_time')", N_("sync time"), show=False),
+        Binding("R", "do('reboot')", N_("reboot"), show=False),
+        Binding("W", "sort('worst')", N_("sort: worst first"), show=False),
+        Binding("N", "sort('name')", N_("sort: name"), show=False),
+        Binding("S", "sort('site')", N_("sort: site"), show=False),
+        Binding("O", "sort('clock')", N_("sort: clock offset"), show=False),
+        Binding("F", "sort('fps')", N_("sort: fps"), show=False),
+        Binding("escape", "back", N_("clear filter"), show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        translate_bindings(self)
         self._last_mark: str | None = None  # a name: the range survives re-sorting
 
     @property
@@ -55,9 +58,12 @@ class FleetScreen(Screen[None]):
         yield FleetHeader(id="header")
         yield FleetTable(self.fleet.model, id="table")
         yield Input(
-            placeholder="filter: site:NAME tag:T status:crit name-glob  (! negates)", id="filter"
+            placeholder=_(
+                "filter: problem words, site:NAME group:G tag:T status:crit name-glob  (! negates)"
+            ),
+            id="filter",
         )
-        yield Input(placeholder="view: sites | cameras | help | q", id="command")
+        yield Input(placeholder=_("view: sites | cameras | help | q"), id="command")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -108,7 +114,7 @@ class FleetScreen(Screen[None]):
         self.table.focus()
         if event.input.id == "command" and not self.fleet.switch_view(event.value):
             self.notify(
-                f"unknown view {event.value!r}: try sites, cameras, help, q",
+                _("unknown view %(view)r: try sites, cameras, help, q") % {"view": event.value},
                 severity="error",
                 markup=False,
             )
@@ -181,7 +187,9 @@ def request_bulk(app: FleetApp, action: str, names: list[str], hidden: int = 0) 
     """Shared by the fleet and camera views: check at once; confirm anything that mutates."""
     if action == "check":
         app.check_now(names)
-        app.notify(f"checking {target_words(len(names), hidden)}", markup=False)
+        app.notify(
+            _("checking %(targets)s") % {"targets": target_words(len(names), hidden)}, markup=False
+        )
         return
     from fleetctl.tui.app import MUTATING
 
@@ -189,16 +197,24 @@ def request_bulk(app: FleetApp, action: str, names: list[str], hidden: int = 0) 
         app.open_push(names, hidden)
         return
     if action not in MUTATING:
-        app.notify(f"{action}: not available yet", severity="warning", markup=False)
+        app.notify(
+            _("%(action)s: not available yet") % {"action": action},
+            severity="warning",
+            markup=False,
+        )
         return
+    what = _(MUTATING[action])
     if app.read_only:
         app.notify(
-            f"{MUTATING[action]}: disabled, fleetctl tui was started with --read-only",
+            _("%(action)s: disabled, fleetctl tui was started with --read-only") % {"action": what},
             severity="error",
             markup=False,
         )
         return
-    question = f"{MUTATING[action].capitalize()} {target_words(len(names), hidden)}?"
+    question = _("%(action)s %(targets)s?") % {
+        "action": what[:1].upper() + what[1:],
+        "targets": target_words(len(names), hidden),
+    }
 
     def answered(yes: bool | None) -> None:
         if yes:

@@ -6,13 +6,17 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-FILTER_HELP = (
+from fleetctl.base.i18n import N_, _
+from fleetctl.tui.words import translate_bindings
+
+FILTER_HELP = N_(
     "Filter (/): the --select language: site:NAME tag:TAG status:crit host:CIDR name-glob; "
     "terms AND, commas OR; !TERM negates (/!status:ok); a bare word matches inside names."
 )
@@ -27,8 +31,10 @@ def binding_rows(bindings: Mapping[str, ActiveBinding]) -> list[tuple[str, str, 
             continue
         node = active.node
         own = type(node).__dict__.get("BINDINGS", ())
+        # The instance's descriptions are translated (words.translate_bindings); the class's
+        # are the English msgids.
         if not any(
-            isinstance(x, Binding) and (x.action, x.description) == (b.action, b.description)
+            isinstance(x, Binding) and (x.action, _(x.description)) == (b.action, b.description)
             for x in own
         ):
             where = "textual"  # inherited from Textual itself (focus, copy, palette): last
@@ -42,7 +48,17 @@ def binding_rows(bindings: Mapping[str, ActiveBinding]) -> list[tuple[str, str, 
     out = [(", ".join(keys), desc, where) for (desc, where), keys in rows.items()]
     # The view's own keys first, then the app's, then generic widget keys (cursor, scrolling).
     order = {"view": 0, "app": 1, "textual": 3}
-    return sorted(out, key=lambda row: order.get(row[2], 2))
+    ranked = sorted(out, key=lambda row: order.get(row[2], 2))
+    return [(keys, desc, _(_WHERE.get(where, where))) for keys, desc, where in ranked]
+
+
+# Where a key works: the view, the whole app, Textual itself, or a widget (its class name).
+_WHERE = {
+    "view": N_("view"),
+    "app": N_("app"),
+    "textual": N_("textual"),
+    "fleettable": N_("fleettable"),
+}
 
 
 class HelpScreen(ModalScreen[None]):
@@ -52,23 +68,24 @@ class HelpScreen(ModalScreen[None]):
                                   background: $surface; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "close", "close help")
+        Binding("escape,q,question_mark", "close", N_("close help"))
     ]
 
     def __init__(self, bindings: Mapping[str, ActiveBinding]) -> None:
         super().__init__()
+        translate_bindings(self)
         self.rows = binding_rows(bindings)
 
     def compose(self) -> ComposeResult:
-        table = Table(title="fleetctl keys", expand=True, box=None, header_style="bold")
-        table.add_column("key", style="bold cyan", no_wrap=True)
-        table.add_column("does")
-        table.add_column("in", style="dim")
+        table = Table(title=_("fleetctl keys"), expand=True, box=None, header_style="bold")
+        table.add_column(_("key"), style="bold cyan", no_wrap=True)
+        table.add_column(_("does"))
+        table.add_column(_("in"), style="dim")
         for row in self.rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         with VerticalScroll():
             yield Static(table, id="keys")
-            yield Static(FILTER_HELP, id="filter-help")
+            yield Static(_(FILTER_HELP), id="filter-help", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -10,25 +10,35 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from fleetctl.base.i18n import N_, _
+from fleetctl.tui.cells import state_word
+from fleetctl.tui.words import translate_bindings
+
 if TYPE_CHECKING:
     from fleetctl.tui.app import FleetApp
 
 _COLS = ("site", "total", "crit", "unknown", "warn", "ok", "pending")
+_HEADERS = {"site": N_("SITE"), "total": N_("TOTAL")}  # the statuses: cells.state_word
 
 
 class SitesScreen(Screen[None]):
     """A site count is small (tens): Textual's DataTable is the right tool here."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "show cameras"),
-        Binding("escape", "back", "back"),
+        Binding("enter", "open", N_("show cameras")),
+        Binding("escape", "back", N_("back")),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+
     def compose(self) -> ComposeResult:
-        yield Static("Sites: enter shows a site's cameras, esc goes back", id="title")
+        yield Static(_("Sites: enter shows a site's cameras, esc goes back"), id="title")
         table: DataTable[str | int] = DataTable(cursor_type="row", id="sites")
         for col in _COLS:
-            table.add_column(col.upper(), key=col)
+            header = _(_HEADERS[col]) if col in _HEADERS else state_word(col).upper()
+            table.add_column(header, key=col)
         yield table
         yield Footer()
 

@@ -22,10 +22,45 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from fleetctl.tui.cells import COLUMNS, FIXED_COLUMNS, Column
+from fleetctl.base.i18n import _, language
+from fleetctl.core.models import Status
+from fleetctl.tui.cells import COLUMNS, FIXED_COLUMNS, PENDING, Column
 from fleetctl.tui.state import FleetModel
 
 _SEP = 1  # one blank cell between columns
+# How wide the problem column would like to be: Vietnamese says the same in about a third more
+# cells ("mất tín hiệu video: 0 gói RTP trong 1,0 giây").
+_PROBLEM_WIDTH = {"en": 34, "vi": 46}
+_SITE, _STATUS, _PROBLEM = 2, 3, 4  # indexes into COLUMNS (and row_text)
+
+
+def layout(width: int) -> list[tuple[int, Column]]:
+    """The columns in display order, with the widths they get in ``width`` cells.
+
+    Name, status and problem are what an operator must read at 80 columns; when they and the
+    site do not fit, the site gives way (it moves after the problem, into the part that scrolls
+    sideways), then the problem column narrows. The status column fits its longest word (and its
+    header) in the chosen language. English at 80 columns keeps the widths it always had.
+    """
+    status = COLUMNS[_STATUS]
+    labels = [s.label() for s in Status] + [PENDING, _(status.label)]
+    status = Column(status.key, status.label, max(status.width, *(cell_len(w) for w in labels)))
+    problem = COLUMNS[_PROBLEM]
+    problem = Column(problem.key, problem.label, _PROBLEM_WIDTH.get(language(), problem.width))
+    cols = [*enumerate(COLUMNS)]
+    cols[_STATUS], cols[_PROBLEM] = (_STATUS, status), (_PROBLEM, problem)
+
+    def need(upto: list[tuple[int, Column]]) -> int:
+        return sum(c.width + _SEP for _, c in upto) - _SEP
+
+    if need(cols[: _PROBLEM + 1]) > width:  # the site gives way
+        site = cols.pop(_SITE)
+        cols.insert(_PROBLEM, site)
+        room = width - need(cols[: _PROBLEM - 1]) - _SEP
+        if room < problem.width:  # then the problem narrows, never below half
+            narrow = Column(problem.key, problem.label, max(problem.width // 2, room))
+            cols[_PROBLEM - 1] = (_PROBLEM, narrow)
+    return cols
 
 
 def _fit(text: str, col: Column) -> str:
@@ -79,9 +114,17 @@ class FleetTable(ScrollView, can_focus=True):
     def __init__(self, model: FleetModel, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.model = model
-        widths = [c.width + _SEP for c in COLUMNS]
+        self._layout(80)
+
+    def _layout(self, width: int) -> None:
+        self._columns = layout(width)
+        widths = [c.width + _SEP for _, c in self._columns]
         self._fixed_width = sum(widths[:FIXED_COLUMNS])
         self._total_width = sum(widths)
+
+    def on_resize(self) -> None:
+        self._layout(self.size.width)
+        self.reload()
 
     # ------------------------------------------------------------------ data
 
@@ -141,8 +184,8 @@ class FleetTable(ScrollView, can_focus=True):
 
     def _line(self, texts: list[str], styles: list[Style], base: Style) -> Strip:
         segs: list[Segment] = []
-        for col, text, style in zip(COLUMNS, texts, styles, strict=True):
-            segs.append(Segment(_fit(text, col), base + style))
+        for index, col in self._columns:
+            segs.append(Segment(_fit(texts[index], col), base + styles[index]))
             segs.append(Segment(" " * _SEP, base))
         return Strip(segs, self._total_width)
 
@@ -157,7 +200,8 @@ class FleetTable(ScrollView, can_focus=True):
         plain = Style()
         if y == 0:
             header = self.get_component_rich_style("fleet-table--header")
-            strip = self._line([c.label for c in COLUMNS], [plain] * len(COLUMNS), header)
+            labels = [_(c.label) if c.label.strip() else c.label for c in COLUMNS]
+            strip = self._line(labels, [plain] * len(COLUMNS), header)
             return self._scrolled(strip, width, header)
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self.model.visible):

@@ -9,6 +9,8 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from fleetctl.base.i18n import _, ngettext
+from fleetctl.tui.cells import state_word
 from fleetctl.tui.state import FleetModel
 
 _ORDER = ("crit", "unknown", "warn", "ok", "pending")
@@ -39,7 +41,7 @@ def site_summary(name: str, counts: Counter[str]) -> Text:
     for i, (status, n) in enumerate(parts):
         if i:
             text.append(" · ", style="dim")
-        text.append(f"{n} {status}", style=_STYLE[status])
+        text.append(f"{n} {state_word(status)}", style=_STYLE[status])
     return text
 
 
@@ -55,13 +57,14 @@ class FleetHeader(Static):
     def show(self, model: FleetModel, progress: SweepProgress, *, read_only: bool) -> None:
         counts = model.counts()
         line1 = Text("fleetctl ", style="bold")
-        line1.append(f"{len(model.cameras)} cameras  ")
+        total = len(model.cameras)
+        line1.append(ngettext("%(n)d camera", "%(n)d cameras", total) % {"n": total} + "  ")
         for status in _ORDER:
             if counts[status] or status != "pending":
-                line1.append(f"{counts[status]} {status}", style=_STYLE[status])
+                line1.append(f"{counts[status]} {state_word(status)}", style=_STYLE[status])
                 line1.append("  ")
         if read_only:
-            line1.append(" READ-ONLY ", style="bold reverse")
+            line1.append(" " + _("READ-ONLY") + " ", style="bold reverse")
         line2 = Text()
         sites = sorted(model.site_counts().items(), key=lambda kv: (_site_rank(kv[1]), kv[0]))
         for i, (site, site_counts) in enumerate(sites):
@@ -72,23 +75,38 @@ class FleetHeader(Static):
         if progress.running:
             pct = progress.done / progress.total if progress.total else 0.0
             bar = "█" * int(pct * 12) + "░" * (12 - int(pct * 12))
-            line3.append(f"sweep {progress.done}/{progress.total} {bar}  ", style="bold")
+            sweep = _("sweep %(done)d/%(total)d") % {"done": progress.done, "total": progress.total}
+            line3.append(f"{sweep} {bar}  ", style="bold")
         if progress.last_finished is not None:
             when = progress.last_finished.astimezone().strftime("%H:%M:%S")
-            took = (
-                f" ({progress.last_duration_s:.1f} s)"
-                if progress.last_duration_s is not None
-                else ""
-            )
-            line3.append(f"last sweep {when}{took}", style="dim")
+            if progress.last_duration_s is not None:
+                last = _("last sweep %(when)s (%(seconds)s s)") % {
+                    "when": when,
+                    "seconds": _seconds(progress.last_duration_s),
+                }
+            else:
+                last = _("last sweep %(when)s") % {"when": when}
+            line3.append(last, style="dim")
         elif not progress.running:
-            line3.append("no sweep yet", style="dim")
+            line3.append(_("no sweep yet"), style="dim")
         shown = len(model.visible)
-        line3.append(f"   showing {shown}/{len(model.cameras)}")
+        line3.append(
+            "   " + _("showing %(shown)d/%(total)d") % {"shown": shown, "total": len(model.cameras)}
+        )
         if model.filter_text:
             line3.append(f"  /{model.filter_text}", style="bold")
         if model.faults_only:
-            line3.append("  faults only", style="bold")
+            line3.append("  " + _("faults only"), style="bold")
         if model.marks:
-            line3.append(f"  {len(model.marks)} marked", style="bold")
+            line3.append("  " + _("%(n)d marked") % {"n": len(model.marks)}, style="bold")
         self.update(Text("\n").join([line1, line2, line3]))
+
+
+def _seconds(value: float) -> str:
+    from fleetctl.base.i18n import language
+
+    if language() == "en":
+        return f"{value:.1f}"
+    from fleetctl.base import l10n
+
+    return l10n.number(value, 1)
