@@ -243,6 +243,7 @@ class Connection(asyncio.Protocol):
                     HttpError(
                         Failure.MALFORMED,
                         f"HTTP reply headers over {MAX_HEADER_BYTES // 1024} KiB",
+                        where=self.where,
                     )
                 )
 
