@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fleetctl.base.logsafe import register_secret
+from fleetctl.base.logsafe import register_secret, register_url
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
@@ -75,9 +75,18 @@ class SecretStore:
     credentials: Mapping[str, Credential] = field(default_factory=dict)
     exists: bool = True
     pending: Mapping[str, PendingPassword] = field(default_factory=dict)  # name -> rotation
+    urls: Mapping[str, Secret] = field(default_factory=dict)  # name -> webhook URL with a token
 
     def names(self) -> tuple[str, ...]:
         return tuple(self.credentials)
+
+    def url(self, name: str) -> Secret:
+        """The URL entry ``name`` (``name: {url: "https://...?token=..."}``); SecretsError."""
+        found = self.urls.get(name)
+        if found is None:
+            known = ", ".join(sorted(self.urls)) or "none"
+            raise SecretsError(f"no url entry `{name}` in {self.path} (url entries: {known})")
+        return found
 
     def get(self, name: str) -> Credential:
         """The credential ``name``; SecretsError (with how to fix it) when it is not there."""
@@ -114,15 +123,23 @@ def load_secret_file(path: str, origin: str = "") -> SecretStore:
     data = _parse(path, raw)
     creds: dict[str, Credential] = {}
     pending: dict[str, PendingPassword] = {}
+    urls: dict[str, Secret] = {}
     base = os.path.dirname(os.path.abspath(path))
     for name, entry in data.items():
+        if isinstance(entry, dict) and set(entry) == {"url"}:
+            # A webhook URL whose token must stay out of argv (`ps` shows it to every user).
+            if not isinstance(entry["url"], str):
+                raise SecretsError(f"{path}: `{name}.url` must be a quoted string")
+            register_url(entry["url"])
+            urls[str(name)] = Secret(entry["url"])
+            continue
         creds[str(name)] = _credential(path, base, str(name), entry)
         if entry.get("next_password") is not None:
             if not entry.get("rotation"):
                 raise SecretsError(f"{path}: `{name}` has next_password but no rotation id")
             register_secret(entry["next_password"])
             pending[str(name)] = PendingPassword(Secret(entry["next_password"]), entry["rotation"])
-    return SecretStore(path, origin, creds, pending=pending)
+    return SecretStore(path, origin, creds, pending=pending, urls=urls)
 
 
 def check_private(path: str, st: os.stat_result) -> None:

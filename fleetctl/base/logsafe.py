@@ -87,6 +87,20 @@ def register_secret(value: str | None) -> None:
         _known_dirty = True
 
 
+def register_url(url: str) -> None:
+    """Mask a URL's token (its userinfo password and every query value) from now on: a
+    webhook URL read from the environment or the secrets file."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        register_secret(parts.password)
+        for _key, value in parse_qsl(parts.query):
+            register_secret(value)
+    except ValueError:
+        register_secret(url)
+
+
 def _known_pattern() -> re.Pattern[str] | None:
     global _known_re, _known_dirty
     if _known_dirty:

@@ -101,3 +101,29 @@ def test_urls_are_masked_wherever_shown() -> None:
     assert safe_url("rtsp://h/live?password=a;b=1") == f"rtsp://h/live?password={MASK};b=1"
     assert safe_url("rtsp://h/live?passwords=1") == "rtsp://h/live?passwords=1"
     assert query_secrets("rtsp://h/x?a=1&Password=2&pwd=") == ["Password"]
+
+
+def test_an_oversized_value_or_list_is_refused_with_file_line_and_key(tmp_path: Path) -> None:
+    inv = tmp_path / "inv.yaml"
+    tags = "[" + ", ".join(f"t{i}" for i in range(1500)) + "]"
+    inv.write_text(SITE + f"        location: {'x' * 5000}\n        tags: {tags}\n")
+    inventory, issues = lint_inventory(str(inv))
+    assert inventory is None
+    got = {(i.key, i.line): i.message for i in issues}
+    assert "5000 characters long: the limit is 4096" in got[("sites.s1.cameras[0].location", 6)]
+    assert "1500 items: the limit is 1024" in got[("sites.s1.cameras[0].tags", 7)]
+    assert all(len(i.message) < 200 for i in issues)
+
+
+def test_an_oversized_file_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fleetctl.core.inventory.load as load
+
+    monkeypatch.setattr(load, "MAX_FILE_BYTES", 4096)
+    inv = tmp_path / "big.yaml"
+    inv.write_text(SITE + "#" * 8192 + "\n")
+    inventory, issues = lint_inventory(str(inv))
+    assert inventory is None
+    [issue] = issues
+    assert issue.file == str(inv) and "larger than" in issue.message

@@ -9,10 +9,13 @@ import re
 import signal
 import sys
 import time
+from typing import Any
 
 from aiohttp import web
 
 from fleetctl.base import aio
+from fleetctl.base.i18n import _
+from fleetctl.base.logsafe import register_url
 from fleetctl.cli.render.check import render_json
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
@@ -106,6 +109,7 @@ async def serve(args: argparse.Namespace) -> int:
         for c in select_cameras(workspace.inventory, args.select)
         if in_shard(c.name, shard, shards)
     ]
+    webhooks = webhook_urls(args.webhook, workspace.secrets)
     history = None if args.no_history else HistoryStore(args.db)
     opts = MonitorOptions(
         interval_s=interval,
@@ -119,7 +123,7 @@ async def serve(args: argparse.Namespace) -> int:
         cameras,
         opts,
         history=history,
-        notifier=webhook_notifier(args.webhook) if args.webhook else None,
+        notifier=webhook_notifier(webhooks) if webhooks else None,
     )
     runner = web.AppRunner(build_app(monitor, Exposition(monitor)), access_log=None)
     await runner.setup()
@@ -147,3 +151,44 @@ async def serve(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     return aio.run(serve(args))  # uvloop when installed (fleetctl/base/aio.py)
+
+
+def webhook_urls(specs: list[str], secrets: Any) -> list[str]:
+    """``--webhook`` values -> URLs: ``env:NAME`` (an environment variable), ``secret:NAME``
+    (a ``NAME: {url: ...}`` entry of the secrets file) or a URL without a token.
+
+    A token on the command line is visible to every local user in ``ps`` and lands in shell
+    history and unit files: a URL carrying a password or a query value is refused."""
+    import os
+    from urllib.parse import urlsplit
+
+    out = []
+    for spec in specs:
+        kind, _sep, name = spec.partition(":")
+        if kind == "env" and name:
+            url = os.environ.get(name)
+            if not url:
+                raise UsageError(
+                    _("--webhook env:%(name)s: the environment variable is not set")
+                    % {"name": name}
+                )
+            register_url(url)
+        elif kind == "secret" and name:
+            url = secrets.url(name).reveal()
+        else:
+            url = spec
+            try:
+                parts = urlsplit(url)
+                risky = bool(parts.password or parts.query)
+            except ValueError:
+                risky = True
+            if risky:
+                raise UsageError(
+                    _(
+                        "--webhook: a URL with a token or query on the command line is visible to "
+                        "every user in `ps`: use --webhook env:NAME (an environment variable) or "
+                        "--webhook secret:NAME (`NAME: {url: ...}` in the secrets file)"
+                    )
+                )
+        out.append(url)
+    return out

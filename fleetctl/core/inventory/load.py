@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 from fleetctl.core.errors import InventoryError, InventoryIssue
 from fleetctl.core.inventory import fastyaml
 from fleetctl.core.inventory.merge import InventoryBuilder, resolve_path
+from fleetctl.core.inventory.schema import MAX_FILE_BYTES, file_too_big
 from fleetctl.core.models import Inventory
 
 
@@ -210,13 +211,16 @@ def _build_parsed(
 def _read(file: str) -> bytes:
     try:
         with open(file, "rb") as fh:
-            return fh.read()
+            data = fh.read(MAX_FILE_BYTES + 1)  # never a whole runaway file in memory
     except OSError as err:
         if isinstance(err, FileNotFoundError):
             raise
         raise InventoryError(
             [InventoryIssue(file, None, "", f"cannot read: {err.strerror}")]
         ) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InventoryError([InventoryIssue(file, None, "", file_too_big())])
+    return data
 
 
 def _decode(file: str, text: str | bytes) -> str | InventoryIssue:

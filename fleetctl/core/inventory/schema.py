@@ -102,11 +102,47 @@ def shown(value: Any) -> str:
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
 
 
+# Size limits (a file from a careless export or a hostile hand): every value is a name, an
+# address, a URL or a short text; every list a handful of tags or ranges. Far above real use.
+MAX_FILE_BYTES = 64 * 1024 * 1024  # ~400,000 cameras in one file
+MAX_VALUE_CHARS = 4096
+MAX_LIST_ITEMS = 1024
+
+
 def check_str(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, str) or not v.strip():
         sink.error(line, key, f"must be a non-empty string, not {type_name(v)}")
         return INVALID
+    if len(v) > MAX_VALUE_CHARS:
+        sink.error(line, key, too_long(len(v)))
+        return INVALID
     return v
+
+
+def file_too_big() -> str:
+    return _("the file is larger than %(mib)d MiB: split it into several files in a folder") % {
+        "mib": MAX_FILE_BYTES // (1024 * 1024)
+    }
+
+
+def too_long(size: int) -> str:
+    return _("is %(size)d characters long: the limit is %(limit)d") % {
+        "size": size,
+        "limit": MAX_VALUE_CHARS,
+    }
+
+
+def too_many(sink: IssueSink, v: list[Any], key: str, line: int | None) -> bool:
+    """Report (and say True) when a list is longer than ``MAX_LIST_ITEMS``."""
+    if len(v) <= MAX_LIST_ITEMS:
+        return False
+    sink.error(
+        line,
+        key,
+        _("has %(count)d items: the limit is %(limit)d")
+        % {"count": len(v), "limit": MAX_LIST_ITEMS},
+    )
+    return True
 
 
 def check_text(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
@@ -179,6 +215,8 @@ def check_tags(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list):
         sink.error(line, key, f"must be a list like [market, hik], not {type_name(v)}")
         return INVALID
+    if too_many(sink, v, key, line):
+        return INVALID
     tags: list[str] = []
     for i, tag in enumerate(v):
         if check_name(sink, tag, f"{key}[{i}]", key_line(v, i)) is not INVALID:
@@ -235,6 +273,8 @@ def check_rtsp_url(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 def check_ranges(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list):
         sink.error(line, key, f"must be a list of CIDRs, a-b ranges or globs, not {type_name(v)}")
+        return INVALID
+    if too_many(sink, v, key, line):
         return INVALID
     out: list[str] = []
     for i, item in enumerate(v):

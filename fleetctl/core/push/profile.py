@@ -12,9 +12,11 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from fleetctl.base.i18n import _
 from fleetctl.core.errors import InventoryError, InventoryIssue
 from fleetctl.core.inventory.schema import (
     INVALID,
+    MAX_FILE_BYTES,
     IssueSink,
     check_bool,
     check_host,
@@ -194,8 +196,11 @@ def load_profile(path: str) -> Profile:
     from ruamel.yaml.error import MarkedYAMLError
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = YAML(typ="rt").load(fh)
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise InventoryError([InventoryIssue(path, None, "", _("the profile is too large"))])
+        doc = YAML(typ="rt").load(raw.decode("utf-8"))
     except MarkedYAMLError as err:
         mark = err.problem_mark
         raise InventoryError(
