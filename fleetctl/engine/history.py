@@ -3,7 +3,9 @@
 Schema (version in ``schema_version``):
 
     runs      one row per check run (started, duration, counts)
-    results   one row per camera per run (status, problems as JSON)
+    results   one row per camera per run (status, problems as JSON, clock_offset_s, facts_id)
+    facts     what a check read that rarely changes (manufacturer, model, firmware, storage
+              states) as JSON, each distinct body stored once; ``results.facts_id`` points here
     latest    the newest status of each camera (for ``--select status:crit``) and how long
               its check took (``duration_s``, NULL if unknown: the next run starts slow
               cameras first)
@@ -14,7 +16,8 @@ Schema (version in ``schema_version``):
 
 ``latest.duration_s`` was added to schema 1 without a version bump: an older store gains the
 column on open (NULL everywhere), and an older fleetctl writing to a newer store leaves it as
-it was. WAL mode with ``synchronous=NORMAL``; a run is written in ONE transaction, so a kill -9 in the
+it was. ``results.clock_offset_s``, ``results.facts_id`` and ``facts`` (for ``fleetctl report``)
+were added the same way: NULL in runs recorded before them. WAL mode with ``synchronous=NORMAL``; a run is written in ONE transaction, so a kill -9 in the
 middle of a run leaves the store as it was before that run (WAL replays committed transactions
 only). All timestamps are UTC ISO-8601 strings.
 """
@@ -29,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fleetctl.base.private import private_file
 from fleetctl.core.errors import HistoryError
@@ -66,6 +70,7 @@ CREATE INDEX IF NOT EXISTS episodes_open ON episodes (camera, resolved);
 CREATE TABLE IF NOT EXISTS devices (
     camera TEXT PRIMARY KEY, manufacturer TEXT, model TEXT, firmware TEXT, serial TEXT,
     seen TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS facts (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
 """
 
 
@@ -113,6 +118,7 @@ class HistoryStore:
     def __init__(self, path: str | None = None) -> None:
         self.path = path or default_path()
         self._lock = threading.Lock()
+        self._facts: dict[str, int] = {}  # facts body -> id, filled as runs are recorded
         try:
             # 0600 in a 0700 directory: camera names, addresses and settings are not for
             # every local user (the per-user data directory is tightened too).
@@ -141,6 +147,10 @@ class HistoryStore:
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(latest)")}
         if "duration_s" not in columns:  # a store written before durations were kept
             self._db.execute("ALTER TABLE latest ADD COLUMN duration_s REAL")
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(results)")}
+        for column, sqltype in (("clock_offset_s", "REAL"), ("facts_id", "INTEGER")):
+            if column not in columns:  # a store written before `fleetctl report` existed
+                self._db.execute(f"ALTER TABLE results ADD COLUMN {column} {sqltype}")
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
@@ -183,7 +193,17 @@ class HistoryStore:
                         for p in cam.problems
                     ]
                     text = json.dumps(problems, ensure_ascii=False) if problems else "[]"
-                    results.append((run_id, cam.name, at, cam.status.value, text))
+                    results.append(
+                        (
+                            run_id,
+                            cam.name,
+                            at,
+                            cam.status.value,
+                            text,
+                            cam.clock_offset_s,
+                            self._facts_id(cam),
+                        )
+                    )
                     latest.append((cam.name, run_id, at, cam.status.value, cam.duration_s))
                     d = cam.device
                     if d is not None and (d.manufacturer or d.model or d.firmware):
@@ -191,8 +211,8 @@ class HistoryStore:
                             (cam.name, d.manufacturer, d.model, d.firmware, d.serial, at)
                         )
                 self._db.executemany(
-                    "INSERT INTO results (run_id, camera, checked_at, status, problems)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO results (run_id, camera, checked_at, status, problems,"
+                    " clock_offset_s, facts_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     results,
                 )
                 # COALESCE: a camera whose duration was not measured keeps its last known one.
@@ -207,6 +227,7 @@ class HistoryStore:
                 self._upsert_devices(devices)
                 self._record_episodes(report, ats)
         except sqlite3.Error as err:
+            self._facts.clear()  # ids inserted by the rolled-back transaction are gone
             raise HistoryError(f"cannot write the history store {self.path}: {err}") from err
 
     def record_devices(self, reports: Sequence[CameraReport]) -> None:
@@ -249,6 +270,33 @@ class HistoryStore:
                 "SELECT camera, manufacturer, model, firmware, serial FROM devices"
             ).fetchall()
         return {r[0]: DeviceInfo(r[1], r[2], r[3], r[4]) for r in rows}
+
+    def _facts_id(self, cam: CameraReport) -> int | None:
+        """The id of this camera's facts body (inserted once per distinct body); None if none."""
+        if cam.device is None and not cam.storage:
+            return None
+        dev = cam.device
+        body = json.dumps(
+            {
+                "manufacturer": dev.manufacturer if dev else None,
+                "model": dev.model if dev else None,
+                "firmware": dev.firmware if dev else None,
+                "storage": [
+                    {"name": s.name, "state": s.state, "recording": s.recording}
+                    for s in cam.storage
+                ],
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        found = self._facts.get(body)
+        if found is None:
+            self._db.execute("INSERT OR IGNORE INTO facts (body) VALUES (?)", (body,))
+            found = int(
+                self._db.execute("SELECT id FROM facts WHERE body = ?", (body,)).fetchone()[0]
+            )
+            self._facts[body] = found
+        return found
 
     def _record_episodes(self, report: FleetReport, ats: list[str]) -> None:
         open_eps: dict[str, dict[str, int]] = {}
@@ -403,6 +451,14 @@ class HistoryStore:
             ).fetchall()
         keys = ("total", "ok", "warn", "crit", "unknown")
         return [(_parse(r[0]), r[1], dict(zip(keys, r[2:], strict=True))) for r in rows]
+
+    def read(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query (the report's queries live in ``engine.report``)."""
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as err:
+            raise HistoryError(f"cannot read the history store {self.path}: {err}") from err
 
     def close(self) -> None:
         with self._lock:
