@@ -33,6 +33,7 @@ COMMANDS = [
     "onboard",
     "push",
     "history",
+    "report",
     "audit",
     "firmware",
     "serve",
