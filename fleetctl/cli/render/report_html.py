@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 from html import escape
 
 from fleetctl import __version__
+from fleetctl.base import l10n
 from fleetctl.base.i18n import _, language, ngettext
 from fleetctl.cli.render.report_charts import COLOURS, drift_chart, status_chart, trend_chart
 from fleetctl.core.report.model import Episode, Report, Scope
@@ -64,22 +65,16 @@ def clean(text: object, limit: int = 200) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.2f} %"
+    return "—" if x is None else f"{l10n.number(100 * x, 2)} %"
 
 
 def _duration(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    days, rem = divmod(minutes, 1440)
-    hours, mins = divmod(rem, 60)
-    if days:
-        return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
-    if hours:
-        return _("%(h)d h %(m)02d min") % {"h": hours, "m": mins}
-    return _("%(m)d min") % {"m": mins}
+    return l10n.duration(seconds)
 
 
 def _when(dt: datetime | None, tz: tzinfo) -> str:
-    return "—" if dt is None else dt.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    """Local time of the machine, as the rest of fleetctl shows it (``l10n.when``)."""
+    return "—" if dt is None else l10n.when(dt.astimezone(tz))
 
 
 def _table(
@@ -95,6 +90,14 @@ def _table(
         klass = f' class="{cls[i]}"' if i < len(cls) and cls[i] else ""
         body.append(f"<tr{klass}>{tds}</tr>")
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _h2(text: str) -> str:
+    return "<h2>" + escape(text) + "</h2>"
+
+
+def _muted(text: str) -> str:
+    return '<p class="muted">' + escape(text) + "</p>"
 
 
 def _more(total: int) -> str:
@@ -168,12 +171,13 @@ def render_html(report: Report, tz: tzinfo) -> str:
         ("crit" if f.recording_stopped else "", str(f.recording_stopped), _("recording stopped")),
     ]
     site_rows, site_classes = _site_rows(report)
+    title = _("Camera fleet report")
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{escape(language())}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(_('Camera fleet report'))}</title><style>{CSS}</style></head><body>",
-        f"<h1>{escape(_('Camera fleet report'))}</h1>",
+        "<title>" + escape(title) + f"</title><style>{CSS}</style></head><body>",
+        "<h1>" + escape(title) + "</h1>",
         '<p class="meta">%s</p>'
         % escape(
             _("From %(from)s to %(to)s · generated %(at)s · fleetctl %(version)s")
@@ -190,9 +194,9 @@ def render_html(report: Report, tz: tzinfo) -> str:
             for k, n, label in cards
         )
         + "</div>",
-        f"<h2>{escape(_('Availability'))}</h2>",
+        _h2(_("Availability")),
         f'<div class="chart">{trend_chart(report.trend, tz, daily)}</div>',
-        f"<h2>{escape(_('Sites'))}</h2>",
+        _h2(_("Sites")),
         f'<div class="chart">{status_chart(report.sites)}</div>',
         _table(
             [
@@ -223,20 +227,20 @@ def render_html(report: Report, tz: tzinfo) -> str:
         (escape(_("Problem")), False),
         (escape(_("Since")), False),
     ]
-    parts.append(f"<h2>{escape(_('Problems still open'))}</h2>")
+    parts.append(_h2(_("Problems still open")))
     if report.open_problems:
         parts.append(_table(prob_head, _problem_rows(report.open_problems, tz, resolved=False)))
         parts.append(_more(len(report.open_problems)))
     else:
-        parts.append(f'<p class="muted">{escape(_("None."))}</p>')
-    parts.append(f"<h2>{escape(_('Problems resolved in the period'))}</h2>")
+        parts.append(_muted(_("None.")))
+    parts.append(_h2(_("Problems resolved in the period")))
     if report.resolved_problems:
         head = [*prob_head, (escape(_("Resolved")), False)]
         parts.append(_table(head, _problem_rows(report.resolved_problems, tz, resolved=True)))
         parts.append(_more(len(report.resolved_problems)))
     else:
-        parts.append(f'<p class="muted">{escape(_("None."))}</p>')
-    parts.append(f"<h2>{escape(_('Longest outages'))}</h2>")
+        parts.append(_muted(_("None.")))
+    parts.append(_h2(_("Longest outages")))
     if report.outages:
         parts.append(
             _table(
@@ -260,8 +264,8 @@ def render_html(report: Report, tz: tzinfo) -> str:
             )
         )
     else:
-        parts.append(f'<p class="muted">{escape(_("No camera was down in the period."))}</p>')
-    parts.append(f"<h2>{escape(_('Clocks'))}</h2>")
+        parts.append(_muted(_("No camera was down in the period.")))
+    parts.append(_h2(_("Clocks")))
     parts.append(f'<div class="chart">{drift_chart(report.drift, report.drift_unknown)}</div>')
     if report.drift_median_s is not None and report.drift_max_s is not None:
         parts.append(
@@ -271,7 +275,7 @@ def render_html(report: Report, tz: tzinfo) -> str:
                 % {"median": report.drift_median_s, "max": report.drift_max_s}
             )
         )
-    parts.append(f"<h2>{escape(_('Storage: visits needed'))}</h2>")
+    parts.append(_h2(_("Storage: visits needed")))
     if report.storage_visits:
         why = {"failed": _("card or disk failed"), "recording_stopped": _("recording stopped")}
         parts.append(
@@ -289,10 +293,8 @@ def render_html(report: Report, tz: tzinfo) -> str:
         )
         parts.append(_more(len(report.storage_visits)))
     else:
-        parts.append(
-            f'<p class="muted">{escape(_("No failed card or disk, no stopped recording known."))}</p>'
-        )
-    parts.append(f"<h2>{escape(_('Firmware'))}</h2>")
+        parts.append(_muted(_("No failed card or disk, no stopped recording known.")))
+    parts.append(_h2(_("Firmware")))
     if report.firmware:
         parts.append(
             _table(
@@ -315,7 +317,7 @@ def render_html(report: Report, tz: tzinfo) -> str:
         )
         parts.append(_more(len(report.firmware)))
     else:
-        parts.append(f'<p class="muted">{escape(_("Not known yet."))}</p>')
+        parts.append(_muted(_("Not known yet.")))
     parts.append(
         '<p class="note">%s</p>'
         % escape(
