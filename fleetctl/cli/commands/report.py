@@ -1,4 +1,4 @@
-"""`fleetctl report`: the daily report from the check history (docs/report.md)."""
+"""`fleetctl report`: the daily report from the check history (docs/commands.md, docs/json.md)."""
 
 from __future__ import annotations
 

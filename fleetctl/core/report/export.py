@@ -1,6 +1,6 @@
 """The report for scripts: one JSON document and CSV rows carrying the same numbers.
 
-Field names are a contract (docs/report.md): English, stable, never translated. Times are UTC
+Field names are a contract (docs/json.md): English, stable, never translated. Times are UTC
 ISO-8601 with ``Z``; durations in seconds; availability a fraction 0..1 (``null`` when no time
 was tracked) rounded to 6 places.
 """
@@ -75,7 +75,7 @@ def _episode(e: Episode, site: str) -> dict[str, Any]:
 
 
 def to_json(report: Report, version: str) -> dict[str, Any]:
-    """The ``fleetctl report --format json`` document (shape in docs/report.md)."""
+    """The ``fleetctl report --format json`` document (shape in docs/json.md)."""
     return {
         "version": version,
         "generated": iso(report.generated),
