@@ -322,6 +322,10 @@ class CameraReport:
     # Wall time of this camera's whole check (None when not measured). The history keeps the
     # last one so the next run can start the slowest cameras first (engine.check.admission.schedule).
     duration_s: float | None = None
+    # What this check learned for the next ones (not part of the report's JSON): (subject, key,
+    # value) facts the history keeps, e.g. the stream URI of a good check, the ONVIF calls a
+    # model and firmware do not support (engine.check.memory).
+    learned: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

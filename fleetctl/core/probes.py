@@ -82,6 +82,9 @@ class OnvifProbe:
     ntp_servers: tuple[str, ...] | None = None
     datetime_type: str | None = None
     calls: tuple[tuple[str, float], ...] = ()  # (operation, ms) for timing detail
+    # Optional calls the camera left out (ActionNotSupported, an HTML error page), or known from
+    # earlier checks of its model to be missing and not asked: the check went on without them.
+    unsupported: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ Schema (version in ``schema_version``):
               blanked), first_seen, last_seen, resolved (NULL while open)
     devices   what each camera last said it is (manufacturer, model, firmware, serial) and
               when: `fleetctl firmware` reads the fleet's firmware from here
+    memory    what checks learned for later ones: (subject, key) -> value, newest wins
+              (subject "cam:NAME" or "model:MANUFACTURER|MODEL|FIRMWARE"; engine.check.memory)
 
 ``latest.duration_s`` was added to schema 1 without a version bump: an older store gains the
 column on open (NULL everywhere), and an older fleetctl writing to a newer store leaves it as
@@ -71,6 +73,9 @@ CREATE TABLE IF NOT EXISTS devices (
     camera TEXT PRIMARY KEY, manufacturer TEXT, model TEXT, firmware TEXT, serial TEXT,
     seen TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS facts (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS memory (
+    subject TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (subject, key));
 """
 
 
@@ -226,6 +231,15 @@ class HistoryStore:
                 )
                 self._upsert_devices(devices)
                 self._record_episodes(report, ats)
+                self._db.executemany(
+                    "INSERT INTO memory (subject, key, value, at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(subject, key) DO UPDATE SET value=excluded.value, at=excluded.at",
+                    [
+                        (subject, key, value, at)
+                        for cam, at in zip(report.cameras, ats, strict=True)
+                        for subject, key, value in cam.learned
+                    ],
+                )
         except sqlite3.Error as err:
             self._facts.clear()  # ids inserted by the rolled-back transaction are gone
             raise HistoryError(f"cannot write the history store {self.path}: {err}") from err
@@ -377,6 +391,15 @@ class HistoryStore:
                 )
             except (ValueError, KeyError, TypeError):
                 continue  # a row another version wrote differently: no words, not a failure
+        return out
+
+    def recall(self) -> dict[str, dict[str, str]]:
+        """Everything checks learned for later ones: subject -> key -> value (``memory``)."""
+        with self._lock:
+            rows = self._db.execute("SELECT subject, key, value FROM memory").fetchall()
+        out: dict[str, dict[str, str]] = {}
+        for subject, key, value in rows:
+            out.setdefault(subject, {})[key] = value
         return out
 
     def last_durations(self) -> dict[str, float]:

@@ -30,6 +30,8 @@ ALONE = frozenset(
     {
         "offline",
         "hang",
+        "web_hang",
+        "partial_onvif",
         "flapping",
         "drip",
         "huge_reply",
@@ -60,6 +62,8 @@ FAMILIES: dict[str, str] = {
 REALISTIC: dict[str, float] = {
     "offline": 0.025,
     "hang": 0.002,
+    "web_hang": 0.003,
+    "partial_onvif": 0.006,
     "slow": 0.008,
     "drip": 0.001,
     "soap_fault": 0.002,
@@ -88,6 +92,17 @@ VULNERABLE_FIRMWARE: dict[Vendor, str] = {
     Vendor.HIKVISION: "V5.5.0 build 200612",
     Vendor.DAHUA: "2.800.0000000.16.R, Build Date: 2021-03-10",
 }
+
+
+# How old and cheap firmware leave ONVIF out, as ONVIF clients' issue trackers report it: each
+# leaves at least one call out (the check must go on and warn), some bend the rest.
+PARTIAL_MODELS: tuple[frozenset[str], ...] = (
+    frozenset({"no_clock", "no_device_info"}),
+    frozenset({"no_clock", "no_device_info", "soap11"}),
+    frozenset({"no_services", "clock_needs_auth"}),
+    frozenset({"no_device_info", "soap11"}),
+    frozenset({"no_services", "no_clock"}),
+)
 
 
 @dataclass(frozen=True)
@@ -139,7 +154,11 @@ def describe() -> str:
 
 def eligible(cam: SimCamera, fault: str) -> bool:
     fl = FLAVOURS[cam.vendor]
-    if fault in ("storage_full", "storage_failed", "storage_unformatted"):
+    if fault == "storage_full":
+        # Only a device that says whether it overwrites can show "full, overwrite off"; on the
+        # others a full card is judged by whether recording goes on.
+        return fl.storage_api == "isapi" and not cam.is_recorder
+    if fault in ("storage_failed", "storage_unformatted"):
         return bool(fl.storage_api) and not cam.is_recorder
     if fault == "recording_stopped":
         return fl.recording and not cam.is_recorder
@@ -223,6 +242,12 @@ def apply(cam: SimCamera, faults: Iterable[str], rng: random.Random, fleet_user:
             cam.datetime_type = "Manual"
         elif fault == "vulnerable_firmware" and cam.vendor in VULNERABLE_FIRMWARE:
             cam.firmware = VULNERABLE_FIRMWARE[cam.vendor]
+        elif fault == "partial_onvif":
+            # What ONVIF a device speaks is its firmware's: the partial models run firmware of
+            # their own (siblings on the fleet's usual firmware speak all of it).
+            k = rng.randrange(len(PARTIAL_MODELS))
+            cam.onvif_quirks |= PARTIAL_MODELS[k]
+            cam.firmware = f"V2.{k}.0 build 1605{k:02d}"
         elif fault == "slow":
             cam.fault_params.setdefault("slow_s", 2.5)
         elif fault == "drip":

@@ -28,6 +28,9 @@ class FaultSpec:
     kind: str  # problems[].kind a check must report (docs/problems.md)
     severity: str  # "warn" | "crit"
     description: str
+    # Other kinds a check may also report for it, rightly (a hung device's video, when the
+    # check knows where to look): neither required nor a false alarm.
+    also: tuple[str, ...] = ()
 
 
 # The catalogue of injectable faults. Tests iterate over it: each must be seen by a client.
@@ -35,7 +38,26 @@ FAULTS: dict[str, FaultSpec] = {
     f.name: f
     for f in (
         FaultSpec("offline", "offline", "crit", "nothing answers on any port (connection refused)"),
-        FaultSpec("hang", "offline", "crit", "accepts TCP connections, never answers"),
+        FaultSpec(
+            "hang",
+            "onvif",
+            "crit",
+            "accepts TCP connections on every port, never answers",
+            also=("stream",),
+        ),
+        FaultSpec(
+            "web_hang",
+            "onvif",
+            "crit",
+            "the web server accepts connections and never answers; the video still flows",
+        ),
+        FaultSpec(
+            "partial_onvif",
+            "onvif",
+            "warn",
+            "old firmware: leaves optional ONVIF calls out (ActionNotSupported, an HTML 500, "
+            "SOAP 1.1 replies, NotAuthorized on the clock)",
+        ),
         FaultSpec("slow", "onvif", "warn", "answers every ONVIF request after ~2.5 s"),
         FaultSpec("drip", "onvif", "crit", "drip-feeds its ONVIF replies one byte at a time"),
         FaultSpec("soap_fault", "onvif", "crit", "authenticated ONVIF calls return SOAP faults"),
@@ -171,6 +193,11 @@ class SimCamera:
     # Push testing: ONVIF write operation -> "fault" (refused), "ignore" (200, nothing kept), "hang".
     write_faults: dict[str, str] = field(default_factory=dict)
     fault_params: dict[str, float] = field(default_factory=dict)
+    # ONVIF left out or bent by old firmware (the ``partial_onvif`` fault): "no_clock"
+    # (GetSystemDateAndTime: ActionNotSupported), "clock_needs_auth" (NotAuthorized on it
+    # without a login), "no_device_info" (GetDeviceInformation: an HTML 500 page),
+    # "no_services" (GetServices: ActionNotSupported), "soap11" (every reply in SOAP 1.1).
+    onvif_quirks: set[str] = field(default_factory=set)
     boot_time: float = field(default_factory=time.time)  # host epoch seconds
     online: bool = True  # False while rebooting (or flapped down)
     failed_logins: int = 0

@@ -479,7 +479,6 @@ async def test_nat_camera_addresses_are_pinned(serve) -> None:
     ("mode", "failure"),
     [
         ("fault", Failure.PROTOCOL),
-        ("html500", Failure.PROTOCOL),
         ("garbage", Failure.MALFORMED),
         ("bomb", Failure.MALFORMED),
         ("huge", Failure.OVERSIZED),
@@ -495,6 +494,29 @@ async def test_hostile_replies_become_failures(serve, mode: str, failure: Failur
     if mode == "huge":  # capped at 2 MB: the client hung up early; the 50 MB never sat in memory
         assert cam.huge_sent < 20  # the cap plus what socket buffers hold
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 40_000  # KiB
+
+
+async def test_an_html_500_on_one_optional_call_does_not_end_the_probe(serve) -> None:
+    # Old firmware answers GetDeviceInformation with an HTML error page: identity unknown, the
+    # rest of the conversation (which proves the login) goes on.
+    cam = FakeCamera(mode="html500")
+    probe = await onvif.probe_onvif(await serve(cam), CRED, timeout_s=5)
+    assert probe.ok and probe.failure is None, probe.error
+    assert probe.unsupported == ("GetDeviceInformation",) and probe.device is None
+    assert probe.profiles and probe.profiles[0].stream_uri
+
+
+async def test_known_missing_calls_are_not_asked(serve) -> None:
+    cam = FakeCamera(mode="old")  # GetServices: ActionNotSupported
+    camera = await serve(cam)
+    first = await onvif.probe_onvif(camera, CRED, timeout_s=5)
+    assert first.ok and first.unsupported == ("GetServices",), first.error
+    again = await onvif.probe_onvif(
+        camera, CRED, timeout_s=5, skip=frozenset({"GetServices", "GetSystemDateAndTime"})
+    )
+    assert again.ok and set(again.unsupported) == {"GetServices", "GetSystemDateAndTime"}
+    assert cam.seen["GetServices"] == 1 and cam.seen["GetSystemDateAndTime"] == 1
+    assert again.clock_offset_s is None and again.profiles
 
 
 @pytest.mark.parametrize("mode", ["drip", "hang"])

@@ -45,6 +45,8 @@ PLACEMENT = {
     24: "frozen",
     25: "low_fps",
     26: "flapping",
+    27: "web_hang",
+    28: "partial_onvif",
 }
 
 
@@ -55,7 +57,7 @@ def test_placement_covers_the_whole_catalogue() -> None:
 @pytest.fixture
 async def fleet() -> AsyncIterator[SimFleet]:
     f = SimFleet(
-        cameras=27, seed=5, discovery=False, assign={i: {name} for i, name in PLACEMENT.items()}
+        cameras=29, seed=5, discovery=False, assign={i: {name} for i, name in PLACEMENT.items()}
     )
     by_fault = {name: f.cameras[i] for i, name in PLACEMENT.items()}
     by_fault["slow"].fault_params["slow_s"] = 0.3
@@ -89,6 +91,59 @@ async def test_hang_accepts_and_never_answers(fleet: SimFleet) -> None:
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(reader.read(1), 0.5)
     writer.close()
+
+
+async def test_web_hang_never_answers_http_while_the_video_flows(fleet: SimFleet) -> None:
+    from fleetctl.adapters.rtsp.client import probe_stream
+
+    cam = next(c for c in fleet.cameras if c.has("web_hang"))
+    task = asyncio.create_task(call(cam.host, cam.onvif_port, "<tds:GetSystemDateAndTime/>"))
+    done, _ = await asyncio.wait({task}, timeout=0.5)
+    assert not done
+    task.cancel()
+    user, password = fleet.credentials
+    uri = f"rtsp://{cam.host}:{cam.rtsp_port}{cam.profiles[0].stream_path}"
+    probe = await probe_stream(
+        uri, Credential("fleet", user, Secret(password)), window_s=0.3, timeout_s=5.0
+    )
+    assert probe.ok and probe.frames > 0
+
+
+@pytest.mark.parametrize(
+    ("quirks", "op", "status", "words"),
+    [
+        ({"no_clock"}, "<tds:GetSystemDateAndTime/>", 400, b"ActionNotSupported"),
+        ({"clock_needs_auth"}, "<tds:GetSystemDateAndTime/>", 400, b"NotAuthorized"),
+        ({"no_services"}, "<tds:GetServices/>", 400, b"ActionNotSupported"),
+        ({"soap11"}, "<tds:GetSystemDateAndTime/>", 200, b"schemas.xmlsoap.org/soap/envelope"),
+    ],
+)
+async def test_partial_onvif_leaves_calls_out_as_old_firmware_does(
+    fleet: SimFleet, quirks: set[str], op: str, status: int, words: bytes
+) -> None:
+    cam = fleet.cameras[0]
+    cam.onvif_quirks = quirks
+    try:
+        user, password = fleet.credentials
+        authed = {"user": user, "password": password} if op != _CLOCK else {}
+        reply = await call(cam.host, cam.onvif_port, op, **authed)  # type: ignore[arg-type]
+    finally:
+        cam.onvif_quirks = set()
+    assert reply.status == status and words in reply.body, reply.body[:300]
+
+
+_CLOCK = "<tds:GetSystemDateAndTime/>"
+
+
+async def test_partial_onvif_device_information_is_an_html_500(fleet: SimFleet) -> None:
+    cam = next(c for c in fleet.cameras if c.has("partial_onvif"))
+    assert cam.onvif_quirks and cam.firmware.startswith("V2.")  # a firmware of its own
+    cam.onvif_quirks = {"no_device_info"}
+    user, password = fleet.credentials
+    reply = await call(
+        cam.host, cam.onvif_port, "<tds:GetDeviceInformation/>", user=user, password=password
+    )
+    assert reply.status == 500 and reply.headers["Content-Type"].startswith("text/html")
 
 
 async def test_slow_answers_but_late(fleet: SimFleet) -> None:

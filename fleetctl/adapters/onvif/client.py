@@ -23,9 +23,9 @@ onboarding, users) parse the WSDLs once per process before the first deadline st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fleetctl.adapters.http.pool import HttpPool
 from fleetctl.adapters.onvif.clock import field, utc_now
@@ -60,6 +60,8 @@ __all__ = [
     "try_login",
 ]
 
+T = TypeVar("T")
+
 DEFAULT_MAX_BYTES = 2_000_000
 _DEVICE_INFO = request("devicemgmt", "GetDeviceInformation")
 _SERVICES = request("devicemgmt", "GetServices", IncludeCapability="false")
@@ -88,12 +90,24 @@ def _read_timeout(timeout_s: float) -> float:
     return max(0.5, timeout_s)
 
 
+CLOCK_OP, INFO_OP, SERVICES_OP = "GetSystemDateAndTime", "GetDeviceInformation", "GetServices"
+# Calls a camera may leave out without the check ending: the firmware of many cheap and old
+# models answers them with ActionNotSupported, an HTML error page or a garbled reply.
+OPTIONAL_CALLS = frozenset({CLOCK_OP, INFO_OP, SERVICES_OP})
+# How a left-out call fails: an answer that says "not here" (a SOAP fault, an HTML error page),
+# as opposed to silence (the camera is unwell), a refused login (the credentials are wrong) or
+# hostile XML (never a way of saying "not implemented").
+_LEFT_OUT = (Failure.PROTOCOL, Failure.UNSUPPORTED)
+
+
 class _Findings:
     """What the probe learned so far: partial results survive a failure or the deadline."""
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         self.complete = False  # every step ran to its end
+        self.unsupported: list[str] = []  # optional calls the camera left out (or known to)
+        self.skip: frozenset[str] = frozenset()
 
     def probe(
         self, conv: Conversation, *, failure: Failure | None = None, error: str | None = None
@@ -109,8 +123,20 @@ class _Findings:
             clock_offset_s=conv.offset_s,
             auth_method=conv.auth_method if failure is not Failure.AUTH else None,
             calls=tuple(conv.calls),
+            unsupported=tuple(dict.fromkeys(self.unsupported)),
             **self.values,
         )
+
+
+async def _optional(found: _Findings, op: str, call: Awaitable[T]) -> T | None:
+    """An optional call: its answer, or None (and ``op`` noted) when the camera left it out."""
+    try:
+        return await call
+    except OnvifCallError as err:
+        if err.failure not in _LEFT_OUT:
+            raise
+        found.unsupported.append(op)
+        return None
 
 
 async def probe_onvif(
@@ -125,6 +151,7 @@ async def probe_onvif(
     first_reply_s: float | None = None,
     first_reply: asyncio.Event | None = None,
     pool: HttpPool | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> OnvifProbe:
     """The ONVIF health conversation with one camera, within ``timeout_s`` in all.
 
@@ -135,6 +162,13 @@ async def probe_onvif(
     identity and the login are known (TIMEOUT with its call timings: the slow verdict).
 
     ``first_reply`` (if given) is set when the clock has answered.
+
+    Old and cheap firmware leave calls out (ActionNotSupported, an HTML error page): one failed
+    optional call never ends the conversation (``OPTIONAL_CALLS``). No GetSystemDateAndTime:
+    the clock stays unknown and the login goes out without an offset; no GetDeviceInformation:
+    the identity stays unknown and the next authenticated call proves the login; no
+    GetServices: GetCapabilities. Those left out are named in ``OnvifProbe.unsupported``;
+    ``skip`` names calls known (from earlier checks of this model) to be missing: not asked.
 
     Each call costs our CPU (HTTP, XML), which is what bounds a district's check on one
     machine: the health check asks only what it judges. ``want_config`` adds GetHostname and
@@ -149,18 +183,22 @@ async def probe_onvif(
         camera, credential, max_bytes=max_bytes, read_timeout_s=_read_timeout(timeout_s), pool=pool
     )
     found = _Findings()
+    found.skip = skip
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     limit = timeout_s
     try:
         async with asyncio.timeout_at(deadline):
-            if first_reply_s is not None and first_reply_s < timeout_s:
+            clock = None
+            if CLOCK_OP in skip:
+                found.unsupported.append(CLOCK_OP)
+            elif first_reply_s is not None and first_reply_s < timeout_s:
                 limit = first_reply_s
                 async with asyncio.timeout(first_reply_s):
-                    clock = await conv.measure_clock()
+                    clock = await _optional(found, CLOCK_OP, conv.measure_clock())
                 limit = timeout_s
             else:
-                clock = await conv.measure_clock()
+                clock = await _optional(found, CLOCK_OP, conv.measure_clock())
             if first_reply is not None:
                 first_reply.set()
             await _converse(
@@ -210,8 +248,13 @@ async def _converse(
     all_uris: bool,
 ) -> None:
     found.values["datetime_type"] = text(field(clock, "DateTimeType"))
-    info = await conv.authed_soap(_DEVICE_INFO)
-    found.values["device"] = parse_device_info(info)
+    info = None
+    if INFO_OP in found.skip:
+        found.unsupported.append(INFO_OP)
+    else:
+        info = await _optional(found, INFO_OP, conv.authed_soap(_DEVICE_INFO))
+    if info is not None:
+        found.values["device"] = parse_device_info(info)
     # Identity and login known: if the camera's pace says the rest cannot arrive in time, stop
     # asking now rather than at the deadline (less load on a struggling device, and a verdict
     # seconds sooner). The calls so far carry the timings the slow verdict reads.
@@ -222,14 +265,21 @@ async def _converse(
             f"answers take {pace_s:.1f} s each: the {_ROUNDS_AFTER_LOGIN} calls left cannot finish "
             f"in the {max(left_s, 0):.1f} s left"
         )
-    try:
-        services = parse_services((await conv.soap(_SERVICES)).findall("{*}Service"))
-    except OnvifCallError as err:
-        if err.failure in (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE):
-            raise
-        services = {}
+    services: dict[str, str] = {}
+    if SERVICES_OP in found.skip:
+        found.unsupported.append(SERVICES_OP)
+    else:
+        try:
+            services = parse_services((await conv.soap(_SERVICES)).findall("{*}Service"))
+        except OnvifCallError as err:
+            if err.failure in (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE):
+                raise
+            if err.failure in _LEFT_OUT:
+                found.unsupported.append(SERVICES_OP)
     if not services:  # older firmware: GetServices missing or empty
-        reply = await conv.soap(_CAPABILITIES)
+        # Authenticated with the clock retry: when GetDeviceInformation was left out, this is
+        # the call that proves the login.
+        reply = await conv.authed_soap(_CAPABILITIES)
         services = parse_capabilities(reply.find("{*}Capabilities"))
     found.values["services"] = tuple(sorted(services))
     for name, ns in (*NAMESPACES.items(), ("media2", MEDIA2_NS)):

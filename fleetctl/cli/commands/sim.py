@@ -76,6 +76,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=_("write the fleet's inventory here, and PATH-secrets.yaml beside it"),
     )
     p.add_argument(
+        "--write-truth",
+        metavar="PATH",
+        default=None,
+        help="write, as JSON, the verdict each camera's faults imply (what a correct check says)",
+    )
+    p.add_argument(
         "--block",
         type=int,
         default=0,

@@ -70,6 +70,10 @@ async def _main(args: argparse.Namespace) -> int:
         raise
     try:
         written = fleet.write_inventory(args.write_inventory) if args.write_inventory else None
+        if args.write_truth:
+            from fleetctl.sim.truth import write_truth
+
+            write_truth(fleet, args.write_truth)
         _summary(fleet, time.monotonic() - started, written)
         await stop.wait()
     finally:

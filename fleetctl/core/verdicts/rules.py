@@ -20,6 +20,7 @@ from fleetctl.core.verdicts.media import (
     judge_storage,
     judge_stream,
     only_rate_problems,
+    recording_evidence,
     security_problems,
     storage_notes,
     unreadable_storage_problems,
@@ -36,6 +37,7 @@ __all__ = [
     "onvif_problems",
     "problem_class",
     "reach_problems",
+    "recording_evidence",
     "security_problems",
     "sort_problems",
     "storage_notes",
@@ -69,16 +71,31 @@ def reach_problems(reach: ReachProbe, service: str = "ONVIF") -> Problems:
 
 # --------------------------------------------------------------------------- onvif
 
-# Failures that, when nothing ONVIF-shaped ever answered, mean the device is not there for us:
-# a camera that accepts TCP and then stays silent (a hung web server) is as good as offline.
+# Failures that, when nothing ONVIF-shaped ever answered and no connection was accepted just
+# before, mean the device is not there for us. A camera that accepts TCP and then stays silent
+# (a hung web server) is not offline: its video may be fine (``reached``).
 _SILENT = (Failure.TIMEOUT, Failure.REFUSED, Failure.UNREACHABLE)
 
 
-def onvif_problems(probe: OnvifProbe, policy: Policy, *, trickling: bool = False) -> Problems:
+def onvif_problems(
+    probe: OnvifProbe,
+    policy: Policy,
+    *,
+    trickling: bool = False,
+    reached: bool = False,
+    silent_s: float | None = None,
+) -> Problems:
     """ONVIF answer -> offline/auth/onvif problems, plus clock and slowness when measured.
 
     ``trickling``: after a timeout, the web server was seen sending bytes at once but never a
     whole reply in time (a drip-feeding firmware): alive, and broken.
+
+    ``reached``: the camera's port accepted a connection just before. Then a web service that
+    stays silent (``silent_s``: for how long) is an ``onvif`` problem, never ``offline``: the
+    device is there, its web server is not answering, and its video may well be fine.
+
+    Optional calls the camera left out (``probe.unsupported``) are a warning that names them,
+    never more: the check went on without them.
     """
     out: Problems = []
     typical_ms = typical_answer_ms(probe)
@@ -97,6 +114,16 @@ def onvif_problems(probe: OnvifProbe, policy: Policy, *, trickling: bool = False
                     ProblemKind.ONVIF,
                     Status.CRIT,
                     M_("ONVIF replies trickle in and never complete in time"),
+                )
+            )
+        elif reached and not probe.answered and f is Failure.TIMEOUT:
+            out.append(
+                Problem.of(
+                    ProblemKind.ONVIF,
+                    Status.CRIT,
+                    M_("web service does not answer within %(seconds)g s", seconds=silent_s)
+                    if silent_s
+                    else M_("web service does not answer"),
                 )
             )
         elif not probe.answered and (f in _SILENT or f is None):
@@ -160,6 +187,14 @@ def onvif_problems(probe: OnvifProbe, policy: Policy, *, trickling: bool = False
                 ProblemKind.ONVIF,
                 Status.WARN,
                 M_("slow: ONVIF answers take %(seconds).1f s", seconds=typical_ms / 1000),
+            )
+        )
+    if probe.ok and probe.unsupported:
+        out.append(
+            Problem.of(
+                ProblemKind.ONVIF,
+                Status.WARN,
+                M_("ONVIF calls not supported: %(calls)s", calls=", ".join(probe.unsupported)),
             )
         )
     return out

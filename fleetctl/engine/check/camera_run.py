@@ -28,6 +28,7 @@ from fleetctl.core.models import (
     StreamResult,
 )
 from fleetctl.core.verdicts import rules as verdicts
+from fleetctl.engine.check.memory import Memory
 
 if TYPE_CHECKING:
     from fleetctl.adapters.http.pool import HttpPool
@@ -85,6 +86,7 @@ class CameraRun:
     pool: HttpPool  # the run's camera HTTP connections (its owner, the run, closes them)
     stage: str = "reach"
     answered: bool = False
+    reached: bool = False  # the camera's port accepted a connection: it is not offline
     t0: float = field(default_factory=time.monotonic)
     stage_t0: float = field(default_factory=time.monotonic)
     steps: list[CheckStep] = field(default_factory=list)
@@ -103,6 +105,10 @@ class CameraRun:
     deadline: asyncio.Timeout | None = None
     admitted: bool = False
     waits: list[tuple[float, float]] = field(default_factory=list)  # (when, seconds waited)
+    memory: Memory = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.memory = Memory(self.camera.name, self.options.recall)
 
     async def admit(self, urgency: float = 0.0) -> float:
         """Take an admission slot (once); the seconds waited for it. ``urgency``: the seconds
@@ -188,6 +194,7 @@ class CameraRun:
             storage=self.storage,
             checks=tuple(self.steps),
             checked_at=now,
+            learned=tuple(self.memory.learned),
         )
 
     async def limited(self, make: Callable[[], Awaitable[T]]) -> T:

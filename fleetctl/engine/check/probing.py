@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from fleetctl.base.i18n import M_, Msg
@@ -29,6 +30,7 @@ from fleetctl.engine.check.camera_run import (
     CameraRun,
     retry_read,
 )
+from fleetctl.engine.check.memory import model_subject, well_known_uri
 from fleetctl.engine.check.side_probes import security, storage
 
 log = logging.getLogger(__name__)
@@ -54,17 +56,12 @@ async def run_probes(run: CameraRun) -> None:
     onvif: OnvifProbe | None = None
     if not rtsp_only and "onvif" in probes:
         onvif = await _onvif(run, credential)
-        if onvif is not None and not run.answered and onvif.failure in _SILENT:
-            return  # silent: everything else would time out the same way
+        silent = onvif is not None and not run.answered and onvif.failure in _SILENT
+        if silent and not run.reached:
+            return  # nothing there: everything else would time out the same way
         if run.device is not None and run.device.firmware:
             _firmware(run)
-    uris: list[tuple[MediaProfileInfo | None, str]] = []
-    if rtsp_only and cam.rtsp_url:
-        uris.append((None, cam.rtsp_url))
-    elif onvif is not None and onvif.profiles:
-        main = onvif.profiles[0]  # the main profile comes first on every vendor we know
-        if main.stream_uri:
-            uris.append((main, main.stream_uri))
+    uris = _stream_uris(run, onvif)
     if run.remaining() < MIN_FOLLOW_UP_S:
         return  # what was learned stands; starting probes that cannot finish would blame them
     # It answers: the CPU-heavy part (the stream window above all) waits for room in this
@@ -91,6 +88,37 @@ def _firmware(run: CameraRun) -> None:
     site = run.workspace.inventory.site(run.camera.site)
     rules = run.options.advisories if run.options.advisories is not None else shipped_rules()
     run.problems.extend(firmware_problems(run.device, rules, site.firmware if site else None))
+
+
+def _stream_uris(
+    run: CameraRun, onvif: OnvifProbe | None
+) -> list[tuple[MediaProfileInfo | None, str]]:
+    """Where the video is. ONVIF's main profile when it said; else (a web service that is
+    silent or left GetStreamUri out: the video may be fine) the inventory's ``rtsp_url``, the
+    stream URI of the last good check, or the vendor's well-known path, in that order."""
+    cam = run.camera
+    if not cam.onvif:
+        return [(None, cam.rtsp_url)] if cam.rtsp_url else []
+    if onvif is not None and onvif.profiles:
+        main = onvif.profiles[0]  # the main profile comes first on every vendor we know
+        if main.stream_uri:
+            return [(main, main.stream_uri)]
+        profile: MediaProfileInfo | None = main
+    else:
+        profile = None
+    manufacturer = (
+        onvif.device.manufacturer if onvif is not None and onvif.device else None
+    ) or run.memory.manufacturer()
+    fallback = (
+        cam.rtsp_url or run.memory.get("stream_uri") or well_known_uri(cam.host, manufacturer)
+    )
+    return [(profile, fallback)] if fallback else []
+
+
+def _guessed(run: CameraRun, uri: str, profile: MediaProfileInfo | None) -> bool:
+    """A URI nobody told us (the vendor's usual path): its failure proves nothing."""
+    told = (run.camera.rtsp_url, run.memory.get("stream_uri"), profile and profile.stream_uri)
+    return uri not in told
 
 
 async def _contained(run: CameraRun, stage: str, job: Awaitable[None]) -> None:
@@ -139,6 +167,7 @@ async def _reach(run: CameraRun, rtsp_only: bool) -> bool:
         else (reach.error or "")
     )
     run.step("reach", found, detail, t0)
+    run.reached = reach.ok
     return reach.ok
 
 
@@ -183,6 +212,7 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
             first_reply_s=first_reply_s,
             first_reply=first_reply,
             pool=run.pool,
+            skip=run.memory.unsupported(),
         )
 
     # Retry a refused camera once (a web server restarting), if a retry still fits before the
@@ -221,10 +251,27 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
     run.answered = probe.answered or trickling
     run.device = probe.device
     run.clock_offset_s = probe.clock_offset_s
-    found = verdicts.onvif_problems(probe, cam.policy, trickling=trickling)
+    found = verdicts.onvif_problems(
+        probe, cam.policy, trickling=trickling, reached=run.reached, silent_s=first_reply_s
+    )
     calls = ", ".join(f"{op} {ms:.0f} ms" for op, ms in probe.calls)
+    _remember_onvif(run, probe)
     run.step("onvif", found, probe.error or calls, t0)
     return probe
+
+
+def _remember_onvif(run: CameraRun, probe: OnvifProbe) -> None:
+    """The camera's model, and the calls its model and firmware leave out, for later checks
+    (they skip those calls instead of asking again)."""
+    if not probe.ok:
+        return
+    memory = run.memory
+    model = model_subject(probe.device)
+    if model is not None and model != memory.model():
+        memory.learn("device", model)
+    left_out = frozenset(probe.unsupported)
+    if left_out != memory.unsupported():
+        memory.learn("unsupported", ",".join(sorted(left_out)), model or memory.model())
 
 
 def _onvif_budget(run: CameraRun, reserve: float) -> float:
@@ -285,7 +332,15 @@ async def _stream(
         retried = " (measured twice)"
         if len(again[2]) < len(found):
             probe, result, found = again
+    guess_failed = not probe.ok and _guessed(run, uri, profile)
+    if guess_failed:
+        # The vendor's usual path did not play: the camera may well use another. The video is
+        # unknown, not missing: no problem, and the step says why.
+        found = []
+        result = replace(result, status=Status.UNKNOWN, fps=None, bitrate_kbps=None)
     run.streams.append(result)
+    if probe.ok and probe.packets and uri != run.memory.get("stream_uri"):
+        run.memory.learn("stream_uri", uri)
     detail: str | Msg = probe.error or M_(
         "%(packets)d packets, %(frames)d frames, %(keyframes)d keyframes in %(window).1f s",
         packets=probe.packets,
@@ -293,6 +348,12 @@ async def _stream(
         keyframes=probe.keyframes,
         window=probe.window_s,
     )
+    if guess_failed:
+        detail = M_(
+            "video not checked: no stream address known (%(uri)s: %(error)s)",
+            uri=uri,
+            error=detail.en() if isinstance(detail, Msg) else detail,
+        )
     if retried:
         twice = M_(" (measured twice)")
         detail = detail.plus(twice) if isinstance(detail, Msg) else detail + twice.en()

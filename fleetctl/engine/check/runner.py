@@ -21,8 +21,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -70,6 +70,9 @@ class CheckOptions:
     probes: frozenset[str] = ALL_PROBES
     # The advisory rows firmware is matched against; None: the table shipped with fleetctl.
     advisories: tuple[Rule, ...] | None = None
+    # What earlier checks learned (``HistoryStore.recall()``: subject -> key -> value): the
+    # stream URI of the last good check, ONVIF calls a model does not support, ...
+    recall: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 # The probe in progress when the camera's deadline hits decides what the problem is about.
@@ -124,7 +127,7 @@ async def _check_camera(
 def _deadline_problem(run: CameraRun, timeout_s: float) -> None:
     stage = run.stage
     kind = STAGE_KIND.get(stage, ProblemKind.ONVIF)
-    if stage in ("reach", "onvif") and not run.answered:
+    if stage in ("reach", "onvif") and not run.answered and not run.reached:
         kind = ProblemKind.OFFLINE
     # Past the deadline we know the camera is unwell only where it stalled the conversation;
     # a stuck storage or security read does not make the video unavailable.

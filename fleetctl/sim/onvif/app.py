@@ -68,6 +68,12 @@ _CREATED = f"{{{WSU_NS}}}Created"
 _HANG = Response(0)  # marker from _soap(): never answer this request (a write that hangs)
 HUGE_BYTES = 50 * 1024 * 1024
 _CHUNK = b"A" * 65536  # shared: a 50 MB reply streams from this, never held per request
+_SOAP12_URI, _SOAP11_URI = NS["env"].encode(), b"http://schemas.xmlsoap.org/soap/envelope/"
+_SOAP11_TYPE = "text/xml; charset=utf-8"
+_INTERNAL_ERROR_HTML = (
+    b"<html><head><title>500 Internal Server Error</title></head>"
+    b"<body><h1>500 Internal Server Error</h1></body></html>"
+)
 _UNAUTHORIZED_HTML = (
     b"<html><head><title>401 Unauthorized</title></head><body>Unauthorized</body></html>"
 )
@@ -137,13 +143,13 @@ class CameraApp:
     def __call__(self, req: Request) -> Response | Awaitable[Response]:
         """The reply, at once; an awaitable only when a fault makes the camera wait or hang."""
         cam = self.cam
-        if cam.faults and (cam.has("hang") or cam.has("slow")):
+        if cam.faults and (cam.has("hang") or cam.has("web_hang") or cam.has("slow")):
             return self._delayed(req)
         return self._respond(req)
 
     async def _delayed(self, req: Request) -> Response:
         cam = self.cam
-        if cam.has("hang"):
+        if cam.has("hang") or cam.has("web_hang"):
             await asyncio.Event().wait()  # accepted, read, never answered
         if cam.has("slow"):
             await asyncio.sleep(cam.fault_params.get("slow_s", 2.5))
@@ -233,9 +239,23 @@ class CameraApp:
         if cam.has("malformed_xml"):
             # Firmware that builds XML by string concatenation and truncates at a buffer size.
             return Response(200, body[: len(body) * 2 // 3] + b"<&/>")
+        if "soap11" in cam.onvif_quirks:
+            # SOAP 1.1 firmware answers a 1.2 request in its own envelope, as text/xml.
+            return Response(
+                status, body.replace(_SOAP12_URI, _SOAP11_URI), content_type=_SOAP11_TYPE
+            )
         return Response(status, body)
 
     def _fault(self, err: SoapFault) -> Response:
+        if "soap11" in self.cam.onvif_quirks:
+            env = self.flavour.prefixes["env"]
+            code = "Client" if err.sender else "Server"
+            body = (
+                f"<{env}:Fault><faultcode>{env}:{code}</faultcode>"
+                f"<faultstring>{err.subcode.split(':', 1)[-1]}: {err.reason}</faultstring>"
+                f"</{env}:Fault>"
+            )
+            return self._reply(envelope(self.flavour, body), err.status)
         return self._reply(fault(self.flavour, err), err.status)
 
     def _soap(self, req: Request) -> Response:
@@ -256,6 +276,10 @@ class CameraApp:
             return self._fault(
                 SoapFault("ter:ActionNotSupported", f"{name} is not supported", sender=False)
             )
+        if cam.onvif_quirks:
+            left_out = self._left_out(name, root)
+            if left_out is not None:
+                return left_out
         username = ""
         if operation.auth:
             denied, username = self._authenticate(req, root)
@@ -278,6 +302,20 @@ class CameraApp:
         if operation.write:
             cam.counters.writes[name] += 1
         return self._reply(envelope(self.flavour, xml))
+
+    def _left_out(self, name: str, root: Any) -> Response | None:
+        """Old firmware's answer to a call it left out (``SimCamera.onvif_quirks``), or None."""
+        quirks = self.cam.onvif_quirks
+        if name == "GetSystemDateAndTime":
+            if "no_clock" in quirks:
+                return self._fault(SoapFault("ter:ActionNotSupported", "not implemented"))
+            if "clock_needs_auth" in quirks and _username_token(root) is None:
+                return self._fault(SoapFault("ter:NotAuthorized", "Sender not Authorized"))
+        if name == "GetDeviceInformation" and "no_device_info" in quirks:
+            return Response(500, _INTERNAL_ERROR_HTML, content_type="text/html")
+        if name == "GetServices" and "no_services" in quirks:
+            return self._fault(SoapFault("ter:ActionNotSupported", "GetServices not supported"))
+        return None
 
     def _authenticate(self, req: Request, root: Any) -> tuple[Response | None, str]:
         """(None, username) when allowed, else (the refusal, "")."""

@@ -1,0 +1,147 @@
+"""`check` against cameras that behave as real ones do, not as a fresh simulator does.
+
+Full cards that overwrite, a web server that hangs while the video flows, firmware that
+leaves ONVIF calls out (and is remembered for it): real sockets against the simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from fleetctl.adapters.secrets import SecretStore
+from fleetctl.core.models import Camera, CameraReport, Credential, Inventory, ProblemKind, Status
+from fleetctl.core.secret import Secret
+from fleetctl.engine.check.runner import CheckOptions, check_cameras, release_connections
+from fleetctl.engine.history import HistoryStore
+from fleetctl.engine.workspace import Workspace
+from fleetctl.sim.fleet import SimFleet
+from fleetctl.sim.model import SimCamera
+
+OPTIONS = CheckOptions(timeout_s=9.0, stream_window_s=0.5, concurrency=16)
+
+
+def workspace_for(
+    fleet: SimFleet, sims: list[SimCamera], *, rtsp_url: bool = False
+) -> tuple[Workspace, list[Camera]]:
+    user, password = fleet.credentials
+    cameras = [
+        Camera(
+            name=c.name,
+            host=c.host,
+            site=c.site,
+            port=c.onvif_port,
+            credentials="fleet",
+            rtsp_url=f"rtsp://{c.host}:{c.rtsp_port}{c.profiles[0].stream_path}"
+            if rtsp_url
+            else None,
+        )
+        for c in sims
+    ]
+    store = SecretStore(
+        path="<test>", credentials={"fleet": Credential("fleet", user, Secret(password))}
+    )
+    return Workspace(Inventory(tuple(cameras), (), ()), store), cameras
+
+
+async def check(
+    fleet: SimFleet,
+    sims: list[SimCamera],
+    history: HistoryStore | None = None,
+    *,
+    rtsp_url: bool = False,
+) -> dict[str, CameraReport]:
+    workspace, cameras = workspace_for(fleet, sims, rtsp_url=rtsp_url)
+    opts = replace(OPTIONS, recall=history.recall()) if history is not None else OPTIONS
+    try:
+        report = await check_cameras(cameras, workspace, opts, history=history)
+    finally:
+        await release_connections()
+    return {r.name: r for r in report.cameras}
+
+
+def words(r: CameraReport) -> str:
+    return "; ".join(f"{p.kind}/{p.severity}: {p.message}" for p in r.problems) or "no problem"
+
+
+def step(r: CameraReport, name: str) -> str:
+    return next(s.detail for s in r.checks if s.name == name)
+
+
+async def test_full_cards_that_keep_recording_read_ok() -> None:
+    # 0: Hikvision (ISAPI says overwrite on), 1: Dahua (its CGI says nothing about overwrite:
+    # the ONVIF recording, still fresh, is the evidence), 2: Hikvision, overwrite off.
+    fleet = SimFleet(
+        cameras=4, faults="none", seed=3, discovery=False, assign={2: {"storage_full"}}
+    )
+    for cam in fleet.cameras[:2]:
+        card = cam.storage[0]
+        card.state, card.used_mb, card.overwrite = "full", card.total_mb, True
+    stopped = fleet.cameras[3]  # Dahua, full, and nothing recorded for hours
+    card = stopped.storage[0]
+    card.state, card.used_mb, card.recording = "full", card.total_mb, False
+    card.data_until_offset_s = 5 * 3600
+    async with fleet:
+        got = await check(fleet, fleet.cameras)
+    hik, dahua, off, dead = (got[c.name] for c in fleet.cameras)
+    assert hik.status is Status.OK, words(hik)
+    assert "full (overwriting)" in step(hik, "storage")
+    assert dahua.status is Status.OK, words(dahua)
+    assert dahua.storage and dahua.storage[0].state == "full" and dahua.storage[0].overwrite is None
+    assert "full (overwriting)" in step(dahua, "storage")
+    assert off.status is Status.WARN and "overwrite is off" in words(off)
+    assert dead.status is Status.CRIT and "recording stopped" in words(dead)
+
+
+async def test_a_hung_web_server_is_onvif_and_its_video_is_still_checked(tmp_path: Path) -> None:
+    fleet = SimFleet(cameras=2, faults="none", seed=8, discovery=False)
+    hung, known = fleet.cameras
+    async with fleet:
+        with HistoryStore(str(tmp_path / "h.sqlite")) as history:
+            first = await check(fleet, [known], history)  # healthy: its stream URI is learned
+            assert first[known.name].status is Status.OK, words(first[known.name])
+            hung.faults.add("web_hang")
+            known.faults.add("web_hang")
+            # one from the inventory's rtsp_url, one from the history's last good check
+            by_inventory = await check(fleet, [hung], rtsp_url=True)
+            by_history = await check(fleet, [known], history)
+            known.faults.add("no_video")
+            dead = await check(fleet, [known], history)
+    for r in (by_inventory[hung.name], by_history[known.name]):
+        assert r.status is Status.CRIT
+        assert [p.kind for p in r.problems] == [ProblemKind.ONVIF], words(r)
+        assert "web service does not answer within 4 s" in r.problems[0].message
+        assert not any(p.kind is ProblemKind.OFFLINE for p in r.problems)
+        (stream,) = r.streams
+        assert stream.status is Status.OK and stream.fps and stream.fps > 5, stream
+    # the video of a hung camera is judged too: no RTP is a stream problem beside the onvif one
+    assert {p.kind for p in dead[known.name].problems} == {ProblemKind.ONVIF, ProblemKind.STREAM}
+
+
+async def test_partial_onvif_warns_naming_the_calls_and_checks_the_video(tmp_path: Path) -> None:
+    fleet = SimFleet(cameras=3, faults="none", seed=9, discovery=False)
+    bare, soap11, _healthy = fleet.cameras
+    bare.onvif_quirks |= {"no_clock", "no_device_info"}
+    soap11.onvif_quirks |= {"soap11", "no_services", "clock_needs_auth"}
+    async with fleet:
+        with HistoryStore(str(tmp_path / "h.sqlite")) as history:
+            first = await check(fleet, fleet.cameras, history)
+            asked = dict(bare.counters.requests)
+            second = await check(fleet, fleet.cameras, history)
+    for got in (first, second):
+        r = got[bare.name]
+        assert r.status is Status.WARN, words(r)
+        (p,) = r.problems
+        assert p.kind is ProblemKind.ONVIF
+        assert "GetSystemDateAndTime" in p.message and "GetDeviceInformation" in p.message
+        assert r.device is None and r.clock_offset_s is None  # unknown, never invented
+        assert r.streams and r.streams[0].status is Status.OK
+        s11 = got[soap11.name]
+        assert s11.status is Status.WARN and "not supported: GetServices" in words(s11)
+        assert s11.device is not None and s11.device.manufacturer  # SOAP 1.1 read alright
+        assert s11.streams and s11.streams[0].status is Status.OK
+        assert got[_healthy.name].status is Status.OK, words(got[_healthy.name])
+    # the second check remembered what this camera leaves out and did not ask again
+    assert bare.counters.requests["GetSystemDateAndTime"] == asked["GetSystemDateAndTime"]
+    assert bare.counters.requests["GetDeviceInformation"] == asked["GetDeviceInformation"]
+    assert bare.counters.requests["GetProfiles"] > asked["GetProfiles"]
