@@ -257,6 +257,11 @@ class PinnedTransport:
                 raise WireError(
                     Failure.PROTOCOL, f"{self.where}: HTTP {status}", http_status=status
                 ) from err
+            if str(root.tag).rpartition("}")[2] != "Envelope":
+                # An error page that happens to be well-formed (XHTML): still a bad status.
+                raise WireError(
+                    Failure.PROTOCOL, f"{self.where}: HTTP {status}", http_status=status
+                )
         else:
             root = check_xml(content, self.where)
         return Reply(status, content, response.headers, _charset(content_type), root)
