@@ -44,6 +44,9 @@ class EncoderSettings:
     fps: float | None
     bitrate_kbps: float | None
     gop: int | None = None
+    # Rate control: True when the encoder is known to run CBR (the bitrate is a rate to keep);
+    # False for VBR (a ceiling: a quiet scene uses a fraction of it); None when it does not say.
+    cbr: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,10 @@ class EncoderConfig:
     gop: int = 50
     quality: float = 4.0
     profile: str = "Main"  # H.264 profile
+    cbr: bool = False  # rate control: VBR (most encoders' default) or CBR
+    # Under VBR, the share of the bitrate ceiling the scene uses (a quiet night scene: a small
+    # fraction). CBR streams at the configured rate whatever the scene.
+    scene_ratio: float = 1.0
 
 
 @dataclass

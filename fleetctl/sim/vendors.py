@@ -185,6 +185,11 @@ def make_camera(
         Vendor.GENERIC: f"IPC{rng.randrange(10**10):010d}",
     }[vendor]
     profiles = []
+    # Rate control and scene from a generator of their own (the fleet's draws stay as they were):
+    # most encoders run VBR, and a quiet or night scene uses a fraction of the ceiling.
+    scene = random.Random(f"scene:{index}")
+    cbr = scene.random() < CBR_SHARE
+    quiet = scene.random() < QUIET_SHARE
     for i, (sub, (w, h, fps, kbps)) in enumerate(((False, fl.main), (True, fl.sub))):
         enc = EncoderConfig(
             token=f"VideoEncoderToken_{i + 1}",
@@ -194,6 +199,8 @@ def make_camera(
             fps=fps,
             bitrate_kbps=kbps,
             gop=int(fps * 2),
+            cbr=cbr,
+            scene_ratio=scene.uniform(0.05, 0.2) if quiet else scene.uniform(0.6, 1.0),
         )
         profiles.append(
             MediaProfile(
@@ -250,3 +257,5 @@ def _card(rng: random.Random) -> list[Storage]:
 
 
 FULL_SHARE = 0.7  # of healthy cards: full and overwriting (the steady state)
+CBR_SHARE = 0.15  # of encoders: CBR (the rest VBR, most vendors' default)
+QUIET_SHARE = 0.3  # of VBR cameras: a night or empty scene, far below the bitrate ceiling

@@ -145,3 +145,23 @@ async def test_partial_onvif_warns_naming_the_calls_and_checks_the_video(tmp_pat
     assert bare.counters.requests["GetSystemDateAndTime"] == asked["GetSystemDateAndTime"]
     assert bare.counters.requests["GetDeviceInformation"] == asked["GetDeviceInformation"]
     assert bare.counters.requests["GetProfiles"] > asked["GetProfiles"]
+
+
+async def test_a_vbr_night_scene_far_below_its_ceiling_is_healthy() -> None:
+    fleet = SimFleet(cameras=2, faults="none", seed=4, discovery=False)
+    night, cbr = fleet.cameras
+    for cam in fleet.cameras:
+        cam.profiles[0].encoder.scene_ratio = 0.05
+    night.profiles[0].encoder.cbr = False
+    cbr.profiles[0].encoder.cbr = True  # CBR keeps its rate whatever the scene
+    async with fleet:
+        got = await check(fleet, fleet.cameras)
+    quiet = got[night.name]
+    assert quiet.status is Status.OK, words(quiet)
+    (main,) = quiet.streams
+    assert main.bitrate_kbps and main.configured_bitrate_kbps
+    assert main.bitrate_kbps < 0.5 * main.configured_bitrate_kbps  # far below the ceiling
+    steady = got[cbr.name]
+    assert steady.status is Status.OK, words(steady)
+    assert steady.streams[0].bitrate_kbps and steady.streams[0].configured_bitrate_kbps
+    assert steady.streams[0].bitrate_kbps > 0.5 * steady.streams[0].configured_bitrate_kbps

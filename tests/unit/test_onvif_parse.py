@@ -289,3 +289,28 @@ def test_factory_credentials() -> None:
     assert factory.is_factory_credential("root", "pass")  # any vendor when unknown
     assert not factory.is_factory_credential("fleetops", "Zq4...long")
     assert "12345" not in repr(factory.first_factory_login("HIKVISION"))
+
+
+@pytest.mark.parametrize(
+    ("rate_control", "cbr"),
+    [
+        ("<tt:RateControl>", None),  # media1 as ONVIF 2.4 wrote it: says nothing
+        ('<tt:RateControl ConstantBitRate="true">', True),
+        ('<tt:RateControl ConstantBitRate="false">', False),
+        ('<tt:RateControl ConstantBitRate=" 1 ">', True),
+        ('<tt:RateControl ConstantBitRate="yes">', None),  # garbage: unknown, never invented
+    ],
+)
+def test_encoder_rate_control(rate_control: str, cbr: bool | None) -> None:
+    from lxml import etree
+
+    from fleetctl.adapters.onvif.parse import parse_encoder
+
+    vec = etree.fromstring(
+        '<tt:VideoEncoderConfiguration xmlns:tt="http://www.onvif.org/ver10/schema">'
+        "<tt:Encoding>H264</tt:Encoding>"
+        f"{rate_control}<tt:FrameRateLimit>25</tt:FrameRateLimit>"
+        "<tt:BitrateLimit>4096</tt:BitrateLimit></tt:RateControl></tt:VideoEncoderConfiguration>"
+    )
+    enc = parse_encoder(vec)
+    assert enc is not None and enc.cbr is cbr and enc.bitrate_kbps == 4096

@@ -196,7 +196,7 @@ def test_onvif_trickling_is_crit_not_slow_nor_offline(answered: bool) -> None:
     assert kinds(found) == [(K.ONVIF, S.CRIT)] and "trickle" in found[0].message
 
 
-ENC = EncoderSettings("H264", 1920, 1080, 25.0, 4096.0, gop=25)
+ENC = EncoderSettings("H264", 1920, 1080, 25.0, 4096.0, gop=25, cbr=True)  # owes its rate
 PROFILE = MediaProfileInfo("Profile_1", "mainStream", ENC, "rtsp://127.16.0.1:8554/main")
 URI = "rtsp://127.16.0.1:8554/main"
 
@@ -604,3 +604,22 @@ def test_onvif_silence_and_partial_implementations(
     found = verdicts.onvif_problems(probe, P, reached=reached, silent_s=4.0)
     assert kinds(found) == expected
     assert any(words in p.message for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("cbr", "kbps", "expected"),
+    [
+        (None, 300.0, []),  # the encoder does not say: the bitrate is a ceiling, not a finding
+        (False, 300.0, []),  # VBR night scene: a small fraction of the ceiling is normal
+        (True, 300.0, [(K.STREAM, S.WARN)]),  # CBR owes its rate
+        (True, 4000.0, []),
+    ],
+)
+def test_low_bitrate_is_a_finding_only_on_a_cbr_encoder(
+    cbr: bool | None, kbps: float, expected: list[tuple[ProblemKind, Status]]
+) -> None:
+    enc = EncoderSettings("H264", 1920, 1080, 25.0, 4096.0, gop=25, cbr=cbr)
+    profile = MediaProfileInfo("Profile_1", "mainStream", enc, "rtsp://127.16.0.1:8554/main")
+    probe = stream(bytes=int(kbps * 1000 / 8))
+    _, found = verdicts.judge_stream(profile, probe, P)
+    assert kinds(found) == expected

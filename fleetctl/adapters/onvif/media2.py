@@ -12,7 +12,7 @@ import asyncio
 
 from lxml import etree
 
-from fleetctl.adapters.onvif.parse import integer, number, text
+from fleetctl.adapters.onvif.parse import integer, number, text, tristate
 from fleetctl.adapters.onvif.session import Conversation, OnvifCallError, pin_stream_uri
 from fleetctl.adapters.onvif.soap import Request, request
 from fleetctl.core.probes import EncoderSettings, Failure, MediaProfileInfo
@@ -37,6 +37,9 @@ def parse_encoder2(enc: etree._Element | None) -> EncoderSettings | None:
         fps=number(enc.findtext(f"{{{_TT}}}RateControl/{{{_TT}}}FrameRateLimit")),
         bitrate_kbps=number(enc.findtext(f"{{{_TT}}}RateControl/{{{_TT}}}BitrateLimit")),
         gop=integer(enc.get("GovLength")),
+        cbr=tristate(enc.find(f"{{{_TT}}}RateControl").get("ConstantBitRate"))
+        if enc.find(f"{{{_TT}}}RateControl") is not None
+        else None,
     )
 
 

@@ -135,7 +135,14 @@ def parse_encoder(vec: Any) -> EncoderSettings | None:
         fps=number(field(vec, "RateControl", "FrameRateLimit")),
         bitrate_kbps=number(field(vec, "RateControl", "BitrateLimit")),
         gop=gop,
+        cbr=tristate(text(field(vec, "RateControl", "ConstantBitRate"))),
     )
+
+
+def tristate(value: str | None) -> bool | None:
+    """An xs:boolean that may be absent: True, False, or None (not said, or garbage)."""
+    v = (value or "").strip().lower()
+    return True if v in ("true", "1") else False if v in ("false", "0") else None
 
 
 def parse_profile(profile: Any) -> MediaProfileInfo | None:

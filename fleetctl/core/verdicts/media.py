@@ -132,6 +132,9 @@ def _stream_quality(probe: StreamProbe, enc: EncoderSettings | None, policy: Pol
     rate = probe.bitrate_kbps
     if (
         enc
+        # Under VBR (most encoders' default) the configured bitrate is a ceiling: a quiet or
+        # night scene uses a fraction of it. Only an encoder known to run CBR owes its rate.
+        and enc.cbr is True
         and enc.bitrate_kbps
         and rate is not None
         and rate < policy.stream_min_ratio * enc.bitrate_kbps

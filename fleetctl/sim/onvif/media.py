@@ -43,12 +43,17 @@ def _encoder(ctx: Ctx, token: str) -> EncoderConfig:
     raise SoapFault("ter:NoConfig", f"no video encoder configuration {token!r}")
 
 
+_CBR = ' ConstantBitRate="true"'
+
+
 def encoder_xml(e: EncoderConfig, tag: str = "trt:Configuration") -> str:
     return (
         f'<{tag} token="{x(e.token)}"><tt:Name>{x(e.name)}</tt:Name><tt:UseCount>1</tt:UseCount>'
         f"<tt:Encoding>{x(e.encoding)}</tt:Encoding><tt:Resolution><tt:Width>{e.width}</tt:Width>"
         f"<tt:Height>{e.height}</tt:Height></tt:Resolution><tt:Quality>{e.quality:g}</tt:Quality>"
-        f"<tt:RateControl><tt:FrameRateLimit>{e.fps:g}</tt:FrameRateLimit>"
+        # media1 firmware that knows its rate control says so in an attribute (as media2 does)
+        f"<tt:RateControl{_CBR if e.cbr else ''}>"
+        f"<tt:FrameRateLimit>{e.fps:g}</tt:FrameRateLimit>"
         "<tt:EncodingInterval>1</tt:EncodingInterval>"
         f"<tt:BitrateLimit>{e.bitrate_kbps}</tt:BitrateLimit></tt:RateControl>"
         f"<tt:H264><tt:GovLength>{e.gop}</tt:GovLength><tt:H264Profile>{x(e.profile)}"
@@ -202,7 +207,7 @@ def _encoder2_xml(e: EncoderConfig, tag: str) -> str:
         f'<{tag} token="{x(e.token)}" GovLength="{e.gop}" Profile="{x(e.profile)}">'
         f"<tt:Name>{x(e.name)}</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>{x(e.encoding)}"
         f"</tt:Encoding><tt:Resolution><tt:Width>{e.width}</tt:Width><tt:Height>{e.height}"
-        f'</tt:Height></tt:Resolution><tt:RateControl ConstantBitRate="false"><tt:FrameRateLimit>'
+        f'</tt:Height></tt:Resolution><tt:RateControl ConstantBitRate="{x(e.cbr)}"><tt:FrameRateLimit>'
         f"{e.fps:g}</tt:FrameRateLimit><tt:BitrateLimit>{e.bitrate_kbps}</tt:BitrateLimit>"
         f"</tt:RateControl><tt:Quality>{e.quality:g}</tt:Quality></{tag}>"
     )

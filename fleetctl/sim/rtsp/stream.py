@@ -110,14 +110,15 @@ class RtpSender:
 
     def _current_track(self) -> Track | None:
         enc = self.profile.encoder
-        key = (enc.encoding, enc.width, enc.height, enc.bitrate_kbps, enc.fps)
+        kbps = enc.bitrate_kbps if enc.cbr else enc.bitrate_kbps * enc.scene_ratio
+        key = (enc.encoding, enc.width, enc.height, kbps, enc.fps)
         if key == self._key:
             return self._track  # the common case, every frame: one tuple compare
         clip = self.media.clip_for(enc.encoding, enc.width, enc.height)
         if self._clip is not None and clip is not self._clip:
             return None  # encoder restarted with another resolution/codec: session ends
         self._clip, self._key = clip, key
-        self._track = self.media.track(clip, enc.bitrate_kbps, enc.fps, self.channel)
+        self._track = self.media.track(clip, kbps, enc.fps, self.channel)
         return self._track
 
     def _tick(self) -> None:
