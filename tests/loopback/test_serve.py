@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
+from fleetctl.core.models import Status
 from fleetctl.core.selection import select_cameras
 from fleetctl.engine.check.runner import CheckOptions
 from fleetctl.engine.serve.metrics import Exposition
@@ -122,13 +123,18 @@ async def test_serve_process_endpoints_and_sigterm(tmp_path: Path) -> None:
                     assert line, "serve exited early"
             base = line.rsplit("listening on ", 1)[1].strip().removesuffix("/metrics")
             async with aiohttp.ClientSession() as http:
+                async with http.get(base + "/report.json") as r:
+                    first = await r.json()
+                # every inventory camera from the start (unknown until first checked)
+                assert len(first["cameras"]) == 4
                 async with asyncio.timeout(30):
-                    while True:  # wait until the first cycle has produced results
-                        async with http.get(base + "/report.json") as r:
-                            report = await r.json()
-                        if len(report["cameras"]) == 4:
-                            break
+                    while True:  # wait until the first cycle has checked every camera
+                        async with http.get(base + "/healthz") as r:
+                            if (await r.json())["checked"] == 4:
+                                break
                         await asyncio.sleep(0.2)
+                async with http.get(base + "/report.json") as r:
+                    report = await r.json()
                 assert report["summary"]["total"] == 4
                 async with http.get(base + "/healthz") as r:
                     assert r.status == 200 and (await r.json())["status"] == "ok"
@@ -163,7 +169,34 @@ async def test_a_saturated_cycle_stops_promptly(tmp_path: Path) -> None:
         stop.set()
         async with asyncio.timeout(8):  # one in-flight check (2 s), not six of them (12 s)
             await task
-        assert len(mon.latest) <= 2
+        assert len(mon.last_checked) <= 2
+        assert len(mon.latest) == 6  # the others are there, unknown: never checked
+
+
+async def test_every_camera_is_unknown_until_checked_and_the_first_cycle_checks_all_at_once(
+    tmp_path: Path,
+) -> None:
+    async with SimFleet(cameras=4, faults="none", seed=2, discovery=False) as fleet:
+        inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+        ws = load_workspace(str(inv), str(secrets))
+        # A long interval: spread over it, the first cycle would take 40 s.
+        opts = MonitorOptions(
+            interval_s=60.0, check=CheckOptions(timeout_s=5.0, stream_window_s=0.3)
+        )
+        mon = Monitor(ws, select_cameras(ws.inventory, ""), opts)
+        before = mon.snapshot()
+        assert {r.name for r in before.cameras} == {c.name for c in fleet.cameras}
+        assert {r.status for r in before.cameras} == {Status.UNKNOWN}
+        metrics = Exposition(mon).render(False)[0].decode()
+        assert "fleetctl_camera_up{" not in metrics  # not measured: absent, never a guess
+        assert 'status="unknown",vendor="unknown"} 1.0' in metrics
+        try:
+            async with asyncio.timeout(30):  # at once, not spread across the interval
+                report = await mon.run_cycle()
+        finally:
+            await mon.close()
+        assert len(report.cameras) == 4
+        assert all(r.status is Status.OK for r in mon.latest.values())
 
 
 def test_metrics_render_from_a_view_taken_on_the_loop_thread() -> None:
@@ -191,6 +224,7 @@ def test_metrics_render_from_a_view_taken_on_the_loop_thread() -> None:
     mon.latest["c2"] = report("c2")  # the loop moves on while the thread renders
     mon.version += 1
     body, _ = exposition.render(False, view)
-    assert b'name="c1"' in body and b'name="c2"' not in body
-    body, _ = exposition.render(False)  # a fresh view: the new camera is there
-    assert b'name="c2"' in body
+    c2_ok = b'name="c2",site="s",status="ok",vendor="unknown"} 1.0'
+    assert b'name="c1",site="s",status="ok",vendor="unknown"} 1.0' in body and c2_ok not in body
+    body, _ = exposition.render(False)  # a fresh view: the new report is there
+    assert c2_ok in body

@@ -72,7 +72,7 @@ def build_app(monitor: Monitor, exposition: Exposition) -> web.Application:
             if monitor.cycles == 0 and newest is None
             else ("stale" if stale else "ok"),
             "cameras": len(monitor.cameras),
-            "checked": len(monitor.latest),
+            "checked": len(monitor.last_checked),
             "cycles": monitor.cycles,
             "last_cycle_s": monitor.last_cycle_s,
         }

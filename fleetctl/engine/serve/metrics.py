@@ -127,7 +127,8 @@ class FleetCollector(Collector):
                 (dev.model if dev else None) or "unknown",
             ]
             offline = any(p.kind is ProblemKind.OFFLINE for p in r.problems)
-            up.add_metric(labels, 0.0 if offline else 1.0)
+            if name in m.last_checked:  # not yet checked: unknown, so absent (never a guess)
+                up.add_metric(labels, 0.0 if offline else 1.0)
             for s in STATUSES:
                 status.add_metric([*labels, s], 1.0 if r.status.value == s else 0.0)
             seen: set[str] = set()

@@ -15,14 +15,14 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from fleetctl import __version__
 from fleetctl.base.i18n import _
 from fleetctl.core.damping import DampState, Transition, damp_report
-from fleetctl.core.models import Camera, CameraReport, FleetReport
+from fleetctl.core.models import Camera, CameraReport, FleetReport, Status
 from fleetctl.engine.check.runner import CheckOptions, check_camera, open_pool
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
@@ -152,7 +152,9 @@ class Monitor:
         self.options = options
         self.history = history
         self.notifier = notifier
-        self.latest: dict[str, CameraReport] = {}  # damped, what metrics and the API show
+        # Damped, what metrics and the API show. Every inventory camera is there from the start:
+        # a camera not yet checked is unknown, not absent (a dashboard must not count it out).
+        self.latest: dict[str, CameraReport] = {c.name: _unchecked(c) for c in self.cameras}
         self.last_checked: dict[str, float] = {}  # epoch seconds
         self.probe_ms: dict[str, dict[str, float]] = {}
         self._damp: dict[str, DampState] = {}
@@ -162,6 +164,11 @@ class Monitor:
         self.overruns = 0
         self.version = 0  # bumps on every change: lets exposition cache its rendering
         self._sem = asyncio.Semaphore(max(1, options.check.concurrency))
+        # What checks learned (stream addresses, ONVIF calls a model leaves out): from the
+        # history at start, then kept up to date as checks learn more (the history is written
+        # at each cycle's end).
+        self._recall: dict[str, dict[str, str]] = _recall(history)
+        self._check_options = replace(options.check, recall=self._recall)
         self._notify_tasks: set[asyncio.Task[None]] = set()
         # Camera HTTP connections for every check of this monitor, opened on its loop by the
         # first check and closed by ``close()``.
@@ -194,8 +201,10 @@ class Monitor:
         started_wall = datetime.now(UTC)
         t0 = self.cycle_started = time.monotonic()
         n = len(self.cameras)
-        # Spread starts so that the last camera's deadline still ends inside the interval.
-        step = self.options.spread_s / n if n else 0.0
+        # The first cycle checks the whole fleet at once (bounded by the concurrency): until then
+        # every camera is unknown. Later cycles spread their starts so that the last camera's
+        # deadline still ends inside the interval.
+        step = self.options.spread_s / n if n and self.cycles else 0.0
         results: list[CameraReport] = []
         async with asyncio.TaskGroup() as tg:
             for i, cam in enumerate(self.cameras):
@@ -239,9 +248,11 @@ class Monitor:
         try:
             if self._pool is None:
                 self._pool = open_pool()
-            measured = await check_camera(cam, self.workspace, self.options.check, self._pool)
+            measured = await check_camera(cam, self.workspace, self._check_options, self._pool)
         finally:
             self._sem.release()
+        for subject, key, value in measured.learned:  # what later checks of this run know
+            self._recall.setdefault(subject, {})[key] = value
         results.append(measured)
         state, shown, transition = damp_report(
             self._damp.get(cam.name, DampState()), measured, self.options.flap_checks
@@ -271,7 +282,21 @@ class Monitor:
             await asyncio.gather(*self._notify_tasks, return_exceptions=True)
 
     def snapshot(self) -> FleetReport:
-        """The latest damped report of every camera checked so far, worst first."""
+        """The latest damped report of every camera (unknown until first checked), worst first."""
         cams = sorted(self.latest.values(), key=lambda r: (-r.status.rank, r.site, r.name))
         started = datetime.now(UTC)
         return FleetReport(__version__, started, self.last_cycle_s or 0.0, tuple(cams))
+
+
+def _unchecked(cam: Camera) -> CameraReport:
+    return CameraReport(name=cam.name, site=cam.site, host=cam.host, status=Status.UNKNOWN)
+
+
+def _recall(history: HistoryStore | None) -> dict[str, dict[str, str]]:
+    if history is None:
+        return {}
+    try:
+        return history.recall()
+    except Exception:  # history is a convenience here: monitoring must go on
+        log.exception("could not read what earlier checks learned")
+        return {}
