@@ -2,13 +2,15 @@
 
 Used by the security probe in two ways: to flag a fleet credential that is itself a factory
 default (no network needed), and, only when the user asks (``--check-default-passwords``), to
-try ONE factory login per camera (never a list: a second wrong attempt can lock the account).
+try the few factory logins of the camera's vendor and firmware generation
+(``factory_logins_for``), within a budget below the lockout thresholds.
 These passwords are public knowledge printed in every quick-start guide; they are still never
 written to output: reports name the account, not the password.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -34,10 +36,33 @@ FACTORY_LOGINS: dict[str, tuple[FactoryLogin, ...]] = {
         FactoryLogin("generic", "admin", "admin"),
         FactoryLogin("generic", "admin", "12345"),
         FactoryLogin("generic", "admin", ""),
-        FactoryLogin("generic", "root", "pass"),
         FactoryLogin("generic", "admin", "123456"),
+        FactoryLogin("generic", "root", "pass"),
     ),
 }
+
+# Firmware from which a vendor ships no factory password at all (the device must be activated,
+# or asks for one on first visit): trying one there only spends a lockout attempt.
+# hikvision: activation since 5.3; axis: a password asked on first visit since 6.
+NO_FACTORY_FROM: dict[str, tuple[int, ...]] = {"hikvision": (5, 3), "axis": (6,)}
+
+
+def _version(firmware: str | None) -> tuple[int, ...] | None:
+    """The leading dotted numbers of a firmware string ("V5.7.3 build 220112" -> (5, 7, 3))."""
+    match = re.match(r"\s*[vV]?(\d+(?:\.\d+)*)", firmware or "")
+    return tuple(int(p) for p in match.group(1).split(".")[:3]) if match else None
+
+
+def factory_logins_for(manufacturer: str | None, firmware: str | None) -> tuple[FactoryLogin, ...]:
+    """The factory logins worth trying on this camera, most likely first: its vendor's, none
+    where its firmware generation ships without one (unknown firmware: the vendor's list)."""
+    vendor = vendor_of(manufacturer)
+    cutoff = NO_FACTORY_FROM.get(vendor)
+    version = _version(firmware)
+    if cutoff is not None and version is not None and version >= cutoff:
+        return ()
+    return FACTORY_LOGINS[vendor]
+
 
 # Manufacturer strings as cameras report them in GetDeviceInformation (OEM rebrands included).
 _VENDOR_HINTS: tuple[tuple[str, str], ...] = (

@@ -52,6 +52,9 @@ class Policy:
     # Answer a Basic challenge (RTSP, vendor storage pages) with the password: only for TLS or
     # cameras with their own password. Off: such a camera is a `security` finding instead.
     allow_basic_auth: bool = False
+    # Factory logins tried per camera by `check --check-default-passwords` (at most 3: lockout
+    # thresholds are commonly 5 to 7 failures per source address, and other clients fail too).
+    default_password_tries: int = 2
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,8 @@ VULNERABLE_FIRMWARE: dict[Vendor, str] = {
 }
 
 
+OLD_FIRMWARE = {"hikvision": "V5.2.5 build 141201", "axis": "5.51.7"}
+
 # How old and cheap firmware leave ONVIF out, as ONVIF clients' issue trackers report it: each
 # leaves at least one call out (the check must go on and warn), some bend the rest.
 PARTIAL_MODELS: tuple[frozenset[str], ...] = (
@@ -234,6 +236,11 @@ def apply(cam: SimCamera, faults: Iterable[str], rng: random.Random, fleet_user:
             cam.users[fleet_user].password = f"other-{rng.randrange(16**10):010x}"
         elif fault == "factory_password":
             cam.users[cam.factory_user].password = cam.factory_password
+            # Only firmware generations that shipped a factory password still carry one:
+            # Hikvision before activation (5.3), Axis before first-visit setup (6).
+            old = OLD_FIRMWARE.get(cam.vendor.value)
+            if old is not None:
+                cam.firmware = old
         elif fault == "clock_drift":
             cam.clock_offset_s = rng.choice((-1, 1)) * rng.uniform(2 * 3600, 9 * 3600)
             cam.datetime_type = "Manual"

@@ -165,3 +165,48 @@ async def test_a_vbr_night_scene_far_below_its_ceiling_is_healthy() -> None:
     assert steady.status is Status.OK, words(steady)
     assert steady.streams[0].bitrate_kbps and steady.streams[0].configured_bitrate_kbps
     assert steady.streams[0].bitrate_kbps > 0.5 * steady.streams[0].configured_bitrate_kbps
+
+
+async def test_factory_logins_within_a_budget_and_never_again_within_the_lockout_window(
+    tmp_path: Path,
+) -> None:
+    fleet = SimFleet(cameras=9, faults="none", seed=5, discovery=False)
+    oem = fleet.cameras[8]  # a generic OEM: admin with admin, then 12345, ...
+    oem.users[oem.factory_user].password = "12345"  # the second of its vendor's logins
+    new_hik = fleet.cameras[0]  # Hikvision on activation-era firmware: no factory password
+    new_hik.users[new_hik.factory_user].password = "12345"
+    sims = [oem, new_hik]
+    opts = replace(OPTIONS, check_default_passwords=True)
+    async with fleet:
+        with HistoryStore(str(tmp_path / "h.sqlite")) as history:
+            workspace, cameras = workspace_for(fleet, sims)
+            try:
+                first = await check_cameras(
+                    cameras, workspace, replace(opts, recall=history.recall()), history=history
+                )
+                failed = oem.counters.logins_failed
+                again = await check_cameras(
+                    cameras, workspace, replace(opts, recall=history.recall()), history=history
+                )
+                after_again = oem.counters.logins_failed
+                one_try = await check_cameras(  # a site whose policy allows one attempt
+                    [
+                        replace(
+                            cameras[0], policy=replace(cameras[0].policy, default_password_tries=1)
+                        )
+                    ],
+                    workspace,
+                    opts,
+                )
+            finally:
+                await release_connections()
+    for report in (first, again):
+        r = {c.name: c for c in report.cameras}
+        (p,) = [p for p in r[oem.name].problems if p.kind is ProblemKind.SECURITY]
+        assert "(user admin)" in p.message and "12345" not in p.message
+        assert r[new_hik.name].status is Status.OK, words(r[new_hik.name])
+    assert failed == 1  # admin/admin refused, admin/12345 opened: two attempts, one failure
+    assert after_again == failed  # the second run tried nothing
+    assert oem.counters.logins_failed == failed + 1  # one attempt, refused: no finding
+    assert new_hik.counters.logins_failed == 0  # no login spent where none can exist
+    assert one_try.cameras[0].status is Status.OK  # its one attempt (admin/admin) was refused

@@ -314,3 +314,30 @@ def test_encoder_rate_control(rate_control: str, cbr: bool | None) -> None:
     )
     enc = parse_encoder(vec)
     assert enc is not None and enc.cbr is cbr and enc.bitrate_kbps == 4096
+
+
+@pytest.mark.parametrize(
+    ("manufacturer", "firmware", "users"),
+    [
+        ("HIKVISION", "V5.2.5 build 141201", [("admin", "12345")]),
+        ("HIKVISION", "V5.7.3 build 220112", []),  # activation: no factory password exists
+        ("HIKVISION", "v5.3.0", []),
+        ("HIKVISION", None, [("admin", "12345")]),  # firmware unknown: the vendor's list
+        ("HIKVISION", "build 2019", [("admin", "12345")]),  # unparseable: the vendor's list
+        ("Dahua", "2.820.0000000.21.R", [("admin", "admin"), ("888888", "888888")]),
+        ("AXIS", "5.51.7", [("root", "pass")]),
+        ("AXIS", "10.12.114", []),
+        (
+            "IPC",
+            "V4.2.1",
+            [("admin", "admin"), ("admin", "12345"), ("admin", ""), ("admin", "123456")],
+        ),
+    ],
+)
+def test_factory_logins_by_vendor_and_firmware_generation(
+    manufacturer: str, firmware: str | None, users: list[tuple[str, str]]
+) -> None:
+    logins = factory.factory_logins_for(manufacturer, firmware)
+    assert [(f.username, f.password) for f in logins][: len(users) or None] == users or (
+        not users and logins == ()
+    )

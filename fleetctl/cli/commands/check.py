@@ -46,7 +46,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--check-default-passwords",
         action="store_true",
-        help=_("try ONE well-known factory login per camera (never more: no lockouts)"),
+        help=_(
+            "try the camera's vendor's factory logins (policy.default_password_tries, default 2, "
+            "at most 3: below lockout thresholds; never again within 30 minutes)"
+        ),
     )
     p.add_argument(
         "--db",

@@ -7,7 +7,8 @@ They run after ONVIF, beside the stream, each under its own deadline from the ca
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import partial
 
 from fleetctl.base.i18n import M_, Msg
 from fleetctl.core.models import Credential, Problem
@@ -97,7 +98,6 @@ async def security(
     run: CameraRun, credential: Credential | None, uri: str | None, played_without_auth: bool | None
 ) -> None:
     from fleetctl.adapters import factory
-    from fleetctl.adapters.onvif.client import try_login
     from fleetctl.adapters.rtsp.client import probe_rtsp_noauth
 
     cam, opts = run.camera, run.options
@@ -120,19 +120,9 @@ async def security(
         )
     opens: bool | None = None
     user: str | None = None
+    recalled = False
     if opts.check_default_passwords and cam.onvif and not is_default and run.answered:
-        # One attempt per camera: a second could trip the account lockout of many firmwares.
-        guess = factory.first_factory_login(manufacturer)
-        user = guess.username
-        opens = await run.limited(
-            lambda: try_login(
-                cam,
-                guess.username,
-                guess.password,
-                timeout_s=run.budget(SECURITY_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
-                pool=run.pool,
-            )
-        )
+        opens, user, recalled = await _factory_logins(run)
     sec = SecurityProbe(
         default_password_opens=opens,
         default_username=user if opens else None,
@@ -143,9 +133,75 @@ async def security(
     tried = M_("checked fleet credential")
     if uri:
         tried = tried.plus(M_(", rtsp without auth"))
-    if opens is not None:
+    if recalled:
+        tried = tried.plus(
+            M_(", factory password (the last attempt's result: within its lockout window)")
+        )
+    elif opens is not None:
         tried = tried.plus(M_(", factory password"))
     run.step("security", found, tried, t0)
+
+
+# How long a camera is left alone after factory logins were tried on it: the longest common
+# lockout (Hikvision locks a client address for 30 minutes after ~7 failed logins). Until then
+# the last attempt's result stands, so the finding neither flaps nor costs another attempt.
+LOCKOUT_WINDOW_S = 30 * 60
+MAX_TRIES = 3  # lockout thresholds are commonly 5 to 7: leave room for everyone else's typos
+
+
+async def _factory_logins(run: CameraRun) -> tuple[bool | None, str | None, bool]:
+    """(opens, the user name that opened, from memory?) for the camera's factory logins.
+
+    Its vendor's logins for its firmware generation, most likely first, at most
+    ``policy.default_password_tries`` of them (3 at most), stopping at the first that opens;
+    never again within ``LOCKOUT_WINDOW_S`` of the last attempt (kept in the history store).
+    The password is never reported: only the user name.
+    """
+    from fleetctl.adapters import factory
+    from fleetctl.adapters.onvif.client import try_login
+
+    cam, memory = run.camera, run.memory
+    now = datetime.now(UTC)
+    last = memory.get("factory_tried")
+    if last:
+        at, _, result = last.partition("|")
+        try:
+            age = (now - datetime.fromisoformat(at)).total_seconds()
+        except ValueError:
+            age = LOCKOUT_WINDOW_S
+        if 0 <= age < LOCKOUT_WINDOW_S:
+            kind, _, user = result.partition(":")
+            return (
+                (True if kind == "opens" else False if kind == "refused" else None),
+                (user or None),
+                True,
+            )
+    device = run.device
+    budget = max(0, min(MAX_TRIES, cam.policy.default_password_tries))
+    logins = factory.factory_logins_for(
+        device.manufacturer if device else None, device.firmware if device else None
+    )[:budget]
+    opens: bool | None = None
+    for login in logins:
+        answer = await run.limited(
+            partial(
+                try_login,
+                cam,
+                login.username,
+                login.password,
+                timeout_s=run.budget(SECURITY_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
+                pool=run.pool,
+            )
+        )
+        if answer is True:
+            memory.learn("factory_tried", f"{now.isoformat()}|opens:{login.username}")
+            return True, login.username, False
+        opens = False if answer is False else opens
+    if logins:
+        memory.learn(
+            "factory_tried", f"{now.isoformat()}|{'refused' if opens is False else 'unknown'}"
+        )
+    return opens, None, False
 
 
 def _vendor(onvif: OnvifProbe | None) -> str | None:
