@@ -63,7 +63,7 @@ REALISTIC: dict[str, float] = {
     "offline": 0.025,
     "hang": 0.002,
     "web_hang": 0.003,
-    "partial_onvif": 0.006,
+    "partial_onvif": 0.005,
     "slow": 0.008,
     "drip": 0.001,
     "soap_fault": 0.002,

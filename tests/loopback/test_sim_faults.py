@@ -424,7 +424,8 @@ def test_realistic_is_about_a_tenth_of_a_district_and_repeatable() -> None:
     a = SimFleet(cameras=2000, faults="realistic", seed=9)
     b = SimFleet(cameras=2000, faults="realistic", seed=9)
     c = SimFleet(cameras=2000, faults="realistic", seed=10)
-    assert 0.08 <= len(a.injected) / 2000 <= 0.12
+    # about a tenth: dull faults mostly, plus hung web servers and old firmware (partial ONVIF)
+    assert 0.08 <= len(a.injected) / 2000 <= 0.13
     assert a.injected == b.injected and a.credentials == b.credentials
     assert a.injected != c.injected and a.credentials != c.credentials
     storage = [n for n, f in a.injected.items() if f & {"storage_failed", "storage_full"}]
