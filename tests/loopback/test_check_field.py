@@ -12,7 +12,7 @@ from pathlib import Path
 from fleetctl.adapters.secrets import SecretStore
 from fleetctl.core.models import Camera, CameraReport, Credential, Inventory, ProblemKind, Status
 from fleetctl.core.secret import Secret
-from fleetctl.engine.check.runner import CheckOptions, check_cameras, release_connections
+from fleetctl.engine.check.runner import CheckOptions, check_cameras
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
 from fleetctl.sim.fleet import SimFleet
@@ -53,10 +53,7 @@ async def check(
 ) -> dict[str, CameraReport]:
     workspace, cameras = workspace_for(fleet, sims, rtsp_url=rtsp_url)
     opts = replace(OPTIONS, recall=history.recall()) if history is not None else OPTIONS
-    try:
-        report = await check_cameras(cameras, workspace, opts, history=history)
-    finally:
-        await release_connections()
+    report = await check_cameras(cameras, workspace, opts, history=history)
     return {r.name: r for r in report.cameras}
 
 
@@ -180,26 +177,19 @@ async def test_factory_logins_within_a_budget_and_never_again_within_the_lockout
     async with fleet:
         with HistoryStore(str(tmp_path / "h.sqlite")) as history:
             workspace, cameras = workspace_for(fleet, sims)
-            try:
-                first = await check_cameras(
-                    cameras, workspace, replace(opts, recall=history.recall()), history=history
-                )
-                failed = oem.counters.logins_failed
-                again = await check_cameras(
-                    cameras, workspace, replace(opts, recall=history.recall()), history=history
-                )
-                after_again = oem.counters.logins_failed
-                one_try = await check_cameras(  # a site whose policy allows one attempt
-                    [
-                        replace(
-                            cameras[0], policy=replace(cameras[0].policy, default_password_tries=1)
-                        )
-                    ],
-                    workspace,
-                    opts,
-                )
-            finally:
-                await release_connections()
+            first = await check_cameras(
+                cameras, workspace, replace(opts, recall=history.recall()), history=history
+            )
+            failed = oem.counters.logins_failed
+            again = await check_cameras(
+                cameras, workspace, replace(opts, recall=history.recall()), history=history
+            )
+            after_again = oem.counters.logins_failed
+            one_try = await check_cameras(  # a site whose policy allows one attempt
+                [replace(cameras[0], policy=replace(cameras[0].policy, default_password_tries=1))],
+                workspace,
+                opts,
+            )
     for report in (first, again):
         r = {c.name: c for c in report.cameras}
         (p,) = [p for p in r[oem.name].problems if p.kind is ProblemKind.SECURITY]
