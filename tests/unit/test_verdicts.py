@@ -530,7 +530,7 @@ def test_full_card_notes_say_why(
     overwrite: bool | None, recordings: tuple[RecordingInfo, ...] | None, note: str
 ) -> None:
     media, _ = verdicts.judge_storage([medium("full", overwrite=overwrite)], recordings, P, NOW)
-    assert verdicts.storage_notes(media, recordings, P, NOW) == [note]
+    assert [n.en() for n in verdicts.storage_notes(media, recordings, P, NOW)] == [note]
 
 
 # A corpus of how real web services fail, and what the check must say. "reached": the camera's
