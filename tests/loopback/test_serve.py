@@ -142,6 +142,14 @@ async def test_serve_process_endpoints_and_sigterm(tmp_path: Path) -> None:
                     text = await r.text()
                     assert r.headers["Content-Type"].startswith("text/plain")
                     assert "fleetctl_camera_up{" in text
+                async with http.get(base + "/report") as r:  # the `fleetctl report` page
+                    page = await r.text()
+                    assert r.status == 200 and r.headers["Content-Type"].startswith("text/html")
+                    assert page.count("<svg") >= 3
+                    for cam in report["cameras"]:
+                        assert f"<td>{cam['site']}</td>" in page
+                async with http.get(base + "/report?since=soon") as r:
+                    assert r.status == 400
         finally:
             proc.send_signal(signal.SIGTERM)
             async with asyncio.timeout(20):

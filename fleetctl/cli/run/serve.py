@@ -1,4 +1,5 @@
-"""Runs `fleetctl serve`: a Monitor plus a small aiohttp server for /metrics, /healthz, /report.json."""
+"""Runs `fleetctl serve`: a Monitor plus a small aiohttp server for /metrics, /healthz,
+/report.json (the latest check of every camera) and /report (the daily report page, from history)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import signal
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -82,8 +84,24 @@ def build_app(monitor: Monitor, exposition: Exposition) -> web.Application:
         text = render_json(monitor.snapshot())
         return web.Response(text=text, content_type="application/json")
 
+    async def report_page(request: web.Request) -> web.Response:
+        # The `fleetctl report` page over the last 24 h (or ?since=7d), from this serve's history.
+        if monitor.history is None:
+            return web.Response(
+                status=404, text="fleetctl serve: no history (--no-history), no report\n"
+            )
+        from fleetctl.cli.run.report import parse_since
+
+        try:
+            since = parse_since(request.query.get("since", "24h"))
+        except UsageError as err:
+            return web.Response(status=400, text=f"fleetctl serve: {err}\n")
+        # Reading history and drawing charts is CPU work: off the loop, so checks keep their timing.
+        html = await asyncio.to_thread(_report_html, monitor, since)
+        return web.Response(text=html, content_type="text/html", charset="utf-8")
+
     async def index(request: web.Request) -> web.Response:
-        return web.Response(text="fleetctl serve: /metrics /healthz /report.json\n")
+        return web.Response(text="fleetctl serve: /metrics /healthz /report.json /report\n")
 
     app = web.Application()
     app.add_routes(
@@ -92,9 +110,21 @@ def build_app(monitor: Monitor, exposition: Exposition) -> web.Application:
             web.get("/metrics", metrics),
             web.get("/healthz", healthz),
             web.get("/report.json", report),
+            web.get("/report", report_page),
         ]
     )
     return app
+
+
+def _report_html(monitor: Monitor, since: timedelta) -> str:
+    from fleetctl.cli.run.report import build, render
+
+    assert monitor.history is not None
+    tz = datetime.now().astimezone().tzinfo or UTC
+    end = datetime.now(UTC)
+    inventory = monitor.workspace.inventory
+    report = build(monitor.history, monitor.cameras, inventory, end - since, end, tz)
+    return render(report, "html", tz)
 
 
 async def serve(args: argparse.Namespace) -> int:
