@@ -37,10 +37,12 @@ FLUSH_S = 0.1  # results applied at most this long after they arrive: ~10 table 
 MUTATING = {"sync_time": N_("sync time"), "reboot": N_("reboot")}  # shown with _()
 
 if TYPE_CHECKING:
+    from fleetctl.core.report.model import Report
     from fleetctl.engine.history import TimelineEntry
     from fleetctl.tui.screens.push import PushSetup
 
 Timeline = Callable[[str], "Sequence[TimelineEntry]"]
+ReportMaker = Callable[[], "Report | None"]  # the last 24 h from history (called in a thread)
 
 
 class FleetApp(App[None]):
@@ -64,6 +66,7 @@ class FleetApp(App[None]):
         timeline: Timeline | None = None,
         push: PushSetup | None = None,
         site_names: Mapping[str, str] | None = None,
+        report: ReportMaker | None = None,
     ) -> None:
         super().__init__()
         translate_bindings(self)
@@ -73,6 +76,7 @@ class FleetApp(App[None]):
         self.interval = interval
         self.actions = actions
         self.timeline = timeline
+        self.report = report  # None: no history behind the app, `:report` says so
         self.push_setup = push  # None: no workspace behind the app (scripted), push unavailable
         self.progress = SweepProgress()
         self.fleet_changed: Signal[None] = Signal(self, "fleet-changed")
@@ -202,12 +206,16 @@ class FleetApp(App[None]):
             fleets[0].open_command()
 
     def switch_view(self, view: str) -> bool:
-        """``:sites``, ``:cameras`` (or ``:cam``, ``:fleet``), ``:help``, ``:q``."""
+        """``:sites``, ``:cameras`` (or ``:cam``, ``:fleet``), ``:report``, ``:help``, ``:q``."""
         from fleetctl.tui.screens.sites import SitesScreen
 
         view = view.strip().lower()
         if view in ("sites", "site"):
             self.push_screen(SitesScreen())
+        elif view in ("report", "rep"):
+            from fleetctl.tui.screens.report import ReportScreen
+
+            self.push_screen(ReportScreen())
         elif view in ("cameras", "camera", "cam", "fleet", ""):
             pass  # the command line lives on the fleet view: already there
         elif view in ("help", "h"):

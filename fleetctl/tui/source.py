@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from fleetctl.core.models import Camera, CameraReport, Status
 
 if TYPE_CHECKING:
+    from fleetctl.core.report.model import Report
     from fleetctl.engine.check.runner import CheckOptions
     from fleetctl.engine.history import HistoryStore, TimelineEntry
     from fleetctl.engine.workspace import Workspace
@@ -61,6 +63,18 @@ class EngineSource:
 
     def timeline(self, name: str) -> list[TimelineEntry]:
         return self.history.timeline(name) if self.history is not None else []
+
+    def report(self, cameras: Sequence[Camera], hours: float = 24.0) -> Report | None:
+        """The `fleetctl report` numbers of ``cameras`` over the last ``hours`` (None: no history)."""
+        if self.history is None:
+            return None
+        from fleetctl.engine.report import make_report
+
+        end = datetime.now(UTC)
+        locations = {s.name: s.location for s in self.workspace.inventory.sites}
+        return make_report(
+            self.history, cameras, end - timedelta(hours=hours), end, locations=locations
+        )
 
 
 class ScriptedSource:

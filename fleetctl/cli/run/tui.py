@@ -78,6 +78,7 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
         timeline=source.timeline,
         push=push,
         site_names={s.name: s.location for s in workspace.inventory.sites if s.location},
+        report=(lambda: source.report(cameras)) if history is not None else None,
     )
 
 

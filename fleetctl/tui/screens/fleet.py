@@ -114,7 +114,8 @@ class FleetScreen(Screen[None]):
         self.table.focus()
         if event.input.id == "command" and not self.fleet.switch_view(event.value):
             self.notify(
-                _("unknown view %(view)r: try sites, cameras, help, q") % {"view": event.value},
+                _("unknown view %(view)r: try sites, cameras, report, help, q")
+                % {"view": event.value},
                 severity="error",
                 markup=False,
             )
