@@ -11,6 +11,7 @@ import itertools
 import json
 import statistics
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from fleetctl.core.models import Camera, Status
@@ -65,11 +66,10 @@ GROUP BY camera, grp ORDER BY camera, MIN(run_id)
 """
 
 
-def load_window(
-    store: HistoryStore, cameras: Sequence[Camera], start: datetime, end: datetime, hold_s: float
-) -> tuple[list[CameraHistory], list[Episode]]:
-    """The selected cameras' runs, newest facts and episodes for [start, end)."""
-    names = [c.name for c in cameras]
+def load_runs(
+    store: HistoryStore, names: Sequence[str], start: datetime, end: datetime, hold_s: float
+) -> dict[str, list[Run]]:
+    """Each camera's status runs from ``hold_s`` before ``start`` to ``end``, oldest first."""
     lo, hi = _ts(start - timedelta(seconds=hold_s)), _ts(end)
     ids = store.read(
         "SELECT min(id), max(id) FROM runs WHERE started >= ? AND started <= ?",
@@ -79,9 +79,18 @@ def load_window(
     runs: dict[str, list[Run]] = {}
     if ids[0] is not None:
         for camera, status, first, last in store.read(
-            _RUNS_SQL, (json.dumps(names), ids[0], ids[1], lo, hi, hold_s)
+            _RUNS_SQL, (json.dumps(list(names)), ids[0], ids[1], lo, hi, hold_s)
         ):
             runs.setdefault(camera, []).append(Run(_dt(first), _dt(last), Status(status)))
+    return runs
+
+
+def load_facts(
+    store: HistoryStore, cameras: Sequence[Camera], start: datetime, end: datetime
+) -> tuple[list[CameraHistory], list[Episode]]:
+    """Each camera's first check ever and newest check in [start, end] (``runs`` left empty),
+    and the problem episodes that overlap the window."""
+    hi = _ts(end)
     out: list[CameraHistory] = []
     for cam in cameras:
         first_row = store.read(
@@ -94,16 +103,9 @@ def load_window(
             (cam.name, hi),
         )
         last = _facts(last_row[0]) if last_row and last_row[0][0] >= _ts(start) else None
-        out.append(
-            CameraHistory(
-                cam.name,
-                cam.site,
-                _dt(first_row[0][0]) if first_row else None,
-                tuple(runs.get(cam.name, ())),
-                last,
-            )
-        )
-    wanted = set(names)
+        first = _dt(first_row[0][0]) if first_row else None
+        out.append(CameraHistory(cam.name, cam.site, first, (), last))
+    wanted = {c.name for c in cameras}
     episodes = [
         Episode(cam, kind, sev, msg, _dt(first), _dt(last), _dt(res) if res else None)
         for cam, kind, sev, msg, first, last, res in store.read(
@@ -115,6 +117,15 @@ def load_window(
         if cam in wanted
     ]
     return out, episodes
+
+
+def load_window(
+    store: HistoryStore, cameras: Sequence[Camera], start: datetime, end: datetime, hold_s: float
+) -> tuple[list[CameraHistory], list[Episode]]:
+    """The selected cameras' runs, newest facts and episodes for [start, end)."""
+    runs = load_runs(store, [c.name for c in cameras], start, end, hold_s)
+    histories, episodes = load_facts(store, cameras, start, end)
+    return [replace(h, runs=tuple(runs.get(h.name, ()))) for h in histories], episodes
 
 
 def _facts(row: tuple[str, str, float | None, str | None]) -> Facts:
