@@ -28,7 +28,14 @@ COLOURS = {
 }
 FONT = '"DejaVu Sans", "Noto Sans", Arial, sans-serif'  # has Vietnamese diacritics
 _STRIP = re.compile(r"<!--.*?-->|<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SITES_SHOWN = 40  # a bar chart of more sites is unreadable: the table has them all
+
+
+def _label(text: str, limit: int = 40) -> str:
+    """Inventory text as a chart label: no control characters (XML refuses them), bounded."""
+    text = _CONTROL.sub(" ", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _style(colours: Sequence[str]) -> Style:
@@ -105,7 +112,7 @@ def status_chart(sites: Sequence[Scope]) -> str:
         style=_style([COLOURS[k] for k in keys]), **_config(height=height)
     )
     chart.title = _("Cameras by status at the end of the period, per site")
-    chart.x_labels = [s.site or "" for s in shown]
+    chart.x_labels = [_label(s.site or "") for s in shown]
     for key in keys:
         chart.add(labels[key], [s.status[key] for s in shown])
     return _render(chart)
