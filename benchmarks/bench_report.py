@@ -7,8 +7,9 @@ Builds a synthetic history store (default: 500 cameras on 10 sites, a check ever
 drifting), kept in the temp dir between runs (``--fresh`` rebuilds it). Then, each in its own
 process (so peak RSS is that variant's alone):
 
-- ``report``: what `fleetctl report --since 30d` does: ``engine.report.make_report`` (status runs
-  found in SQL with window functions), then the HTML page with its three charts, then the PDF.
+- ``report``: what `fleetctl report --since 30d` does: ``engine.report.make_report`` (the window's
+  results streamed once in primary-key order, status runs made on the way), then the HTML page
+  with its three charts, then the PDF.
 - baseline ``naive per-camera``: one query per camera fetching every check in the window into
   Python, runs made there (``core.report.availability.runs_from_samples``), the same arithmetic.
 
@@ -237,7 +238,7 @@ def main() -> None:
     )
     print(f"{'baseline: naive per-camera rows':<34}{naive['numbers_s']:>10.2f}{'':>8}{'':>8}"
           f"{naive['process_s']:>11.2f}{naive['peak_rss_mib']:>14.0f}")  # fmt: skip
-    print(f"{'fleetctl report (runs in SQL)':<34}{ours['numbers_s']:>10.2f}{ours['html_s']:>8.2f}"
+    print(f"{'fleetctl report (one pass)':<34}{ours['numbers_s']:>10.2f}{ours['html_s']:>8.2f}"
           f"{ours['pdf_s']:>8.2f}{ours['process_s']:>11.2f}{ours['peak_rss_mib']:>14.0f}")  # fmt: skip
     print(f"fleet availability {100 * ours['availability']:.3f} %; both variants agree: {same}")
     if not same:

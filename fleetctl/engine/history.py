@@ -30,7 +30,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -482,6 +482,28 @@ class HistoryStore:
                 return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as err:
             raise HistoryError(f"cannot read the history store {self.path}: {err}") from err
+
+    def scan(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        """Stream the rows of a long read-only query without holding the store's lock.
+
+        A month of results is millions of rows: they are read through a connection of their own
+        (WAL: a reader never blocks the writer), so `serve` keeps recording while a report reads.
+        """
+        if self.path == ":memory:":  # one connection is all there is
+            yield from self.read(sql, params)
+            return
+        try:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10.0)
+        except sqlite3.Error as err:
+            raise HistoryError(f"cannot read the history store {self.path}: {err}") from err
+        try:
+            cur = db.execute(sql, params)
+            while rows := cur.fetchmany(4096):
+                yield from rows
+        except sqlite3.Error as err:
+            raise HistoryError(f"cannot read the history store {self.path}: {err}") from err
+        finally:
+            db.close()
 
     def close(self) -> None:
         with self._lock:
