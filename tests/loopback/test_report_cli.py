@@ -100,9 +100,13 @@ async def test_report_numbers_equal_the_last_check(
         failed and sorted(s["camera"] for s in rep["storage"] if s["reason"] == "failed") == failed
     )
     firmware = Counter(
-        c["device"]["firmware"] for c in check["cameras"] if c["device"] and c["device"]["firmware"]
+        (c["device"]["manufacturer"], c["device"]["model"], c["device"]["firmware"])
+        for c in check["cameras"]
+        if c["device"] and c["device"]["firmware"]
     )
-    assert {f["firmware"]: f["count"] for f in rep["firmware"]} == dict(firmware)
+    assert {
+        (f["manufacturer"], f["model"], f["firmware"]): f["count"] for f in rep["firmware"]
+    } == dict(firmware)
     # Availability: a crit camera was down; every second tracked is accounted for.
     secs = rep["fleet"]["seconds"]
     assert secs["down"] > 0 and 0 < rep["fleet"]["availability"] < 1
