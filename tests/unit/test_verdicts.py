@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from support.ids import cell, cell_vs
 
 from fleetctl.core.models import Policy, Problem, ProblemKind, Status
 from fleetctl.core.probes import (
@@ -62,6 +63,7 @@ def test_fmt_duration(seconds: float, text: str) -> None:
         ),
         (ReachProbe(80, False, None, Failure.UNREACHABLE, "x"), [(K.OFFLINE, S.CRIT)], "no route"),
     ],
+    ids=cell_vs(ReachProbe(80, True, 0.4)),
 )
 def test_reach(
     probe: ReachProbe, expected: list[tuple[ProblemKind, Status]], words: str | None
@@ -179,6 +181,7 @@ OK_ONVIF = OnvifProbe(ok=True, answered=True, latency_ms=12.0, slowest_ms=40.0, 
             None,
         ),
     ],
+    ids=cell_vs(OK_ONVIF),
 )
 def test_onvif(
     probe: OnvifProbe, policy: Policy, expected: list[tuple[ProblemKind, Status]], words: str | None
@@ -282,6 +285,7 @@ def stream(**kw: object) -> StreamProbe:
             None,
         ),
     ],
+    ids=cell_vs(stream(), PROFILE),
 )
 def test_stream(
     probe: StreamProbe,
@@ -402,6 +406,7 @@ def medium(
             None,
         ),
     ],
+    ids=cell_vs(medium("ok"), FRESH),
 )
 def test_storage(
     readouts: list[StorageReadout],
@@ -440,6 +445,7 @@ def test_storage(
             "cannot read disks over SSH: SSH silent for 4 s",
         ),
     ],
+    ids=cell_vs(medium("ok")),
 )
 def test_unreadable_ssh_storage(
     readout: StorageReadout, expected: list[tuple[ProblemKind, Status]], words: str | None
@@ -460,6 +466,7 @@ def test_unreadable_ssh_storage(
         (SecurityProbe(rtsp_plays_without_auth=True), 1),
         (SecurityProbe(True, "admin", True, True), 3),
     ],
+    ids=cell,
 )
 def test_security_is_warn(probe: SecurityProbe, n: int) -> None:
     found = verdicts.security_problems(probe)
@@ -510,6 +517,7 @@ def test_problem_class(a: str, b: str, same: bool) -> None:
         ((RecordingInfo("r1", "Error", None),), False),
         ((FRESH, RecordingInfo("r2", "Idle", None)), False),  # one stopped job is enough
     ],
+    ids=cell_vs(FRESH),
 )
 def test_recording_evidence(
     recordings: tuple[RecordingInfo, ...] | None, evidence: bool | None
@@ -525,6 +533,7 @@ def test_recording_evidence(
         (None, None, "SD1: full (overwrite not known: no evidence either way)"),
         (False, (FRESH,), "SD1: full"),
     ],
+    ids=cell_vs(FRESH),
 )
 def test_full_card_notes_say_why(
     overwrite: bool | None, recordings: tuple[RecordingInfo, ...] | None, note: str
@@ -597,6 +606,7 @@ def test_full_card_notes_say_why(
             "slow",
         ),
     ],
+    ids=cell_vs(OK_ONVIF),
 )
 def test_onvif_silence_and_partial_implementations(
     probe: OnvifProbe, reached: bool, expected: list[tuple[ProblemKind, Status]], words: str
@@ -614,6 +624,7 @@ def test_onvif_silence_and_partial_implementations(
         (True, 300.0, [(K.STREAM, S.WARN)]),  # CBR owes its rate
         (True, 4000.0, []),
     ],
+    ids=cell,
 )
 def test_low_bitrate_is_a_finding_only_on_a_cbr_encoder(
     cbr: bool | None, kbps: float, expected: list[tuple[ProblemKind, Status]]
