@@ -140,6 +140,24 @@ def _nothing_to_resume(journal: Journal) -> str:
     )
 
 
+def _reuse_options(args: argparse.Namespace, stored: dict[str, object]) -> None:
+    """Put a resumed run's stored rollout options back on ``args`` (a resume finishes the push
+    that was started, with its canary, batch size and --max-fail)."""
+    for key, attr in (
+        ("canary", "canary"),
+        ("max_fail_pct", "max_fail"),
+        ("reboot_wait_s", "reboot_wait"),
+        ("concurrency", "concurrency"),
+        ("timeout_s", "timeout"),
+    ):
+        value = stored.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            setattr(args, attr, value)
+    batch = stored.get("batch_size")
+    if isinstance(batch, int) and not isinstance(batch, bool):
+        args.batch = str(batch)
+
+
 async def _push(args: argparse.Namespace) -> int:
     journal = Journal(args.journal)
     profile_path, selection, only = args.profile, args.select, None
@@ -151,6 +169,8 @@ async def _push(args: argparse.Namespace) -> int:
             print(_nothing_to_resume(journal), file=sys.stderr)
             return ExitCode.OK
         resumed, profile_path, selection, only = found
+        # The interrupted push's own rollout (canary, batches, abort threshold), not defaults.
+        _reuse_options(args, journal.run_options(resumed))
     if profile_path is None:
         raise UsageError("--profile FILE is required")
     if args.limit is not None:

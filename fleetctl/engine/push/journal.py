@@ -13,13 +13,16 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fleetctl.base.i18n import _
 from fleetctl.base.private import private_file
 from fleetctl.core.errors import HistoryError
+from fleetctl.engine.push.runlock import PushBusy, RunLock, owner_alive, this_host
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS push_runs (
@@ -40,6 +43,20 @@ CREATE INDEX IF NOT EXISTS push_writes_camera ON push_writes (camera, id);
 """
 
 FAILED_RESULTS = ("failed", "restored", "not-restorable", "unreachable")
+# Added to push_runs after the first release: who runs it (pid, host), with which options.
+RUN_COLUMNS = (("owner_pid", "INTEGER"), ("owner_host", "TEXT"), ("options", "TEXT"))
+
+
+def _busy_message(path: str, row: Any) -> str:
+    if row is None:
+        return _("another push is using the journal {path}: wait for it to finish").format(
+            path=path
+        )
+    run_id, started, pid, host = row
+    return _(
+        "push run {run} is still running (pid {pid} on {host}, since {started}): wait for it, "
+        "or stop it and run `fleetctl push --resume`"
+    ).format(run=run_id, pid=pid if pid is not None else "?", host=host or "?", started=started)
 
 
 def default_path() -> str:
@@ -87,8 +104,28 @@ class Journal:
                 "PRAGMA synchronous=FULL"
             )  # an intent must be on disk before the write
             self._db.executescript(SCHEMA)
+            self._migrate()
         except (sqlite3.Error, OSError) as err:
             raise HistoryError(f"cannot open the push journal {self.path}: {err}") from err
+        # Taken by start_run and interrupted_run (a push or a resume), never by readers (audit,
+        # check's rotation lookup): one push per journal, held until close().
+        self._run_lock = RunLock(self.path) if self.path != ":memory:" else None
+
+    def _migrate(self) -> None:
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(push_runs)")}
+        for column, kind in RUN_COLUMNS:
+            if column not in have:
+                self._db.execute(f"ALTER TABLE push_runs ADD COLUMN {column} {kind}")
+
+    def _take_run_lock(self) -> None:
+        """The journal's push lock, or PushBusy naming the push that holds it."""
+        if self._run_lock is None or self._run_lock.try_acquire():
+            return
+        row = self._exec(
+            "SELECT id, started, owner_pid, owner_host FROM push_runs"
+            " WHERE state = 'running' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        raise PushBusy(_busy_message(self.path, row))
 
     def _exec(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         try:
@@ -98,16 +135,35 @@ class Journal:
             raise HistoryError(f"cannot write the push journal {self.path}: {err}") from err
 
     def close(self) -> None:
+        if self._run_lock is not None:
+            self._run_lock.release()
         self._db.close()
 
     # ------------------------------------------------------------------ runs
 
-    def start_run(self, profile: str, selection: str, cameras: list[str]) -> int:
+    def start_run(
+        self,
+        profile: str,
+        selection: str,
+        cameras: list[str],
+        options: Mapping[str, Any] | None = None,
+    ) -> int:
+        """A new run, owned by this process (pid, host): PushBusy while another push runs.
+        ``options`` (canary, batch, max-fail...) are stored for ``--resume`` to reuse."""
+        self._take_run_lock()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             cur = self._db.execute(
-                "INSERT INTO push_runs (started, profile, selection, state) VALUES (?, ?, ?, 'running')",
-                (_now(), profile, selection),
+                "INSERT INTO push_runs (started, profile, selection, state, owner_pid,"
+                " owner_host, options) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                (
+                    _now(),
+                    profile,
+                    selection,
+                    os.getpid(),
+                    this_host(),
+                    json.dumps(dict(options or {}), sort_keys=True),
+                ),
             )
             run_id = int(cur.lastrowid or 0)
             self._db.executemany(
@@ -123,12 +179,20 @@ class Journal:
         )
 
     def interrupted_run(self) -> tuple[int, str, str, list[str]] | None:
-        """The newest run still marked running: (id, profile, selection, cameras not finished)."""
+        """The newest run still marked running: (id, profile, selection, cameras not finished).
+
+        Only a run nobody is running: PushBusy (who, since when) while its push still holds the
+        journal's lock or its owner process is alive on this host. Takes the lock for the resume.
+        """
+        self._take_run_lock()
         row = self._exec(
-            "SELECT id, profile, selection FROM push_runs WHERE state = 'running' ORDER BY id DESC LIMIT 1"
+            "SELECT id, profile, selection, started, owner_pid, owner_host FROM push_runs"
+            " WHERE state = 'running' ORDER BY id DESC LIMIT 1"
         ).fetchone()
         if row is None:
             return None
+        if owner_alive(row[4], row[5]):  # a push that predates the lock file, or lost it
+            raise PushBusy(_busy_message(self.path, (row[0], row[3], row[4], row[5])))
         pending = [
             r[0]
             for r in self._exec(
@@ -137,6 +201,22 @@ class Journal:
             )
         ]
         return int(row[0]), str(row[1]), str(row[2]), pending
+
+    def run_options(self, run_id: int) -> dict[str, Any]:
+        """The rollout options a run was started with ({} for runs older than this field)."""
+        row = self._exec("SELECT options FROM push_runs WHERE id = ?", (run_id,)).fetchone()
+        try:
+            found = json.loads(row[0]) if row and row[0] else {}
+        except ValueError:
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    def run_owner(self, run_id: int) -> tuple[int | None, str | None, str] | None:
+        """(pid, host, started) of the process that started run ``run_id``."""
+        row = self._exec(
+            "SELECT owner_pid, owner_host, started FROM push_runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1], str(row[2]))
 
     def last_run(self) -> tuple[int, str, str | None] | None:
         """The newest run of any state: (id, state, finished as ISO 8601 UTC or None)."""

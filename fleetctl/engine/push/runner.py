@@ -19,6 +19,7 @@ the password it has now.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -294,7 +295,10 @@ async def apply_push(
                 CameraOutcome(p.camera.name, "unchanged", unsupported=p.plan.unsupported)
             )
     run_id = report.run_id = journal.start_run(
-        profile.source, selection, [p.camera.name for p in todo]
+        profile.source,
+        selection,
+        [p.camera.name for p in todo],
+        options=dataclasses.asdict(options),  # `--resume` goes on with the same rollout
     )
     # Rotation step 1 (new passwords in the secrets file) before any camera is touched; a
     # rotation already under way is finished (promoted) even when no camera is left to do.
