@@ -45,6 +45,27 @@ class Workspace:
             raise SecretsError(f"camera `{camera.name}` has an inline password but no username")
         return Credential("inline", username, camera.password)
 
+    def staged_credential(self, camera: Camera, tried: Credential | None) -> Credential | None:
+        """During a password rotation, the staged new password of the camera's credential.
+
+        The secrets file carries it (``next_password``/``rotation``) from before the first camera
+        is changed. A reader of another journal file than the push's (``push --journal``,
+        another user, a service with its own state directory) does not know which cameras have
+        it: after an auth failure, the camera is tried with it once. None when the camera names
+        no credential under rotation, or ``tried`` was already the staged password.
+        """
+        name = camera.credentials
+        if not name or camera.username is not None or camera.password is not None:
+            return None
+        pending = self.secrets.pending.get(name)
+        base = self.secrets.credentials.get(name)
+        if pending is None or base is None:
+            return None
+        staged = pending.password.reveal()
+        if tried is not None and tried.password is not None and tried.password.reveal() == staged:
+            return None
+        return Credential(name, base.username, pending.password, base.key_file)
+
     def ssh_credential_for(self, camera: Camera) -> Credential | None:
         """The recorder's SSH credential (None when the camera has no ``ssh:``).
 

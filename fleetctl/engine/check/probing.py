@@ -55,7 +55,7 @@ async def run_probes(run: CameraRun) -> None:
         return
     onvif: OnvifProbe | None = None
     if not rtsp_only and "onvif" in probes:
-        onvif = await _onvif(run, credential)
+        onvif, credential = await _onvif(run, credential)
         silent = onvif is not None and not run.answered and onvif.failure in _SILENT
         if silent and not run.reached:
             return  # nothing there: everything else would time out the same way
@@ -171,7 +171,11 @@ async def _reach(run: CameraRun, rtsp_only: bool) -> bool:
     return reach.ok
 
 
-async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | None:
+async def _onvif(
+    run: CameraRun, credential: Credential | None
+) -> tuple[OnvifProbe | None, Credential | None]:
+    """The ONVIF conversation, and the credential that worked (the staged one of a password
+    rotation, when the camera refused the current one and accepted it)."""
     from fleetctl.adapters.onvif.client import probe_onvif
 
     cam, opts = run.camera, run.options
@@ -190,7 +194,8 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
             "",
             t0,
         )
-        return None
+        return None, None
+    staged = run.workspace.staged_credential(cam, credential)
     # Leave room after ONVIF for the stream window, so a slow camera still gets its video judged.
     reserve = opts.stream_window_s + STREAM_SETUP_S if "stream" in opts.probes else 0.0
 
@@ -202,10 +207,12 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
 
     first_reply = asyncio.Event()
 
-    def make() -> Awaitable[OnvifProbe]:
+    used = credential
+
+    def call(cred: Credential) -> Awaitable[OnvifProbe]:
         return probe_onvif(
             cam,
-            credential,
+            cred,
             timeout_s=_onvif_budget(run, reserve),
             max_bytes=MAX_REPLY_BYTES,
             want_recordings="storage" in opts.probes,
@@ -214,6 +221,18 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
             pool=run.pool,
             skip=run.memory.unsupported(),
         )
+
+    async def make() -> OnvifProbe:
+        nonlocal used
+        probe = await call(credential)
+        if probe.failure is Failure.AUTH and staged is not None and run.remaining() > reserve:
+            # A rotation under way that this process's journal does not know about: the
+            # staged password, once (one more login attempt, well inside lockout limits).
+            again = await call(staged)
+            if again.failure is not Failure.AUTH:
+                used = staged
+                return again
+        return probe
 
     # Retry a refused camera once (a web server restarting), if a retry still fits before the
     # stream's reserve. Not a silent one: the reach probe has just connected, TCP retransmits
@@ -257,7 +276,7 @@ async def _onvif(run: CameraRun, credential: Credential | None) -> OnvifProbe | 
     calls = ", ".join(f"{op} {ms:.0f} ms" for op, ms in probe.calls)
     _remember_onvif(run, probe)
     run.step("onvif", found, probe.error or calls, t0)
-    return probe
+    return probe, used
 
 
 def _remember_onvif(run: CameraRun, probe: OnvifProbe) -> None:
@@ -320,6 +339,11 @@ async def _stream(
         return (probe, *verdicts.judge_stream(profile, probe, run.camera.policy))
 
     probe, result, found = await measure()
+    staged = run.workspace.staged_credential(run.camera, credential)
+    if probe.failure is Failure.AUTH and staged is not None and not run.camera.onvif:
+        # An RTSP-only camera under a rotation this process's journal does not know about.
+        credential = staged
+        probe, result, found = await measure()
     retried = ""
     if (
         found
