@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     USAGE = 64  # EX_USAGE: bad command line
     INVENTORY = 65  # EX_DATAERR: broken inventory
     NOINPUT = 66  # EX_NOINPUT: a named file does not exist
+    UNAVAILABLE = 69  # EX_UNAVAILABLE: a host to ask (inventory trust) does not answer
     SOFTWARE = 70  # EX_SOFTWARE: a bug in fleetctl
     IOERR = 74  # EX_IOERR: history store or output cannot be written
     CONFIG = 78  # EX_CONFIG: secrets missing or unsafe

@@ -55,6 +55,9 @@ class Policy:
     # Factory logins tried per camera by `check --check-default-passwords` (at most 3: lockout
     # thresholds are commonly 5 to 7 failures per source address, and other clients fail too).
     default_password_tries: int = 2
+    # Send an SSH password to a recorder whose host key was never recorded (trust on first use).
+    # Off: pre-seed keys (`fleetctl inventory trust HOST`, `known_hosts:`) or use key-only auth.
+    ssh_tofu: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ class Inventory:
     sites: tuple[Site, ...]
     files: tuple[str, ...]  # the YAML files loaded, in order
     secrets_path: str | None = None  # the top-level `secrets:` key, resolved to an absolute path
+    # The top-level `known_hosts:` key (recorders' SSH host keys, OpenSSH format), absolute.
+    known_hosts_path: str | None = None
 
     def camera(self, name: str) -> Camera | None:
         for cam in self.cameras:

@@ -26,6 +26,12 @@ class Workspace:
     # (engine/push/rotate.py fills this from the push journal).
     overrides: Mapping[str, Credential] = field(default_factory=dict)
 
+    @property
+    def known_hosts_path(self) -> str | None:
+        """The recorders' SSH host keys: the inventory's ``known_hosts:``, else None (the
+        per-user default of the SSH adapter)."""
+        return self.inventory.known_hosts_path
+
     def credential_for(self, camera: Camera) -> Credential | None:
         """The camera's ONVIF/RTSP credential, or None if it names none.
 

@@ -197,6 +197,18 @@ class SimFleet:
         """(username, password) of the fleet account every healthy camera accepts."""
         return self.username, self.password
 
+    def ssh_host_key(self) -> str | None:
+        """The recorders' SSH host key as a known_hosts key (``ssh-ed25519 AAAA...``), made on
+        first use; None when this fleet serves no SSH."""
+        if not self._ssh or not any(c.is_recorder for c in self.cameras):
+            return None
+        import asyncssh
+
+        if self._host_key is None:
+            self._host_key = asyncssh.generate_private_key("ssh-ed25519")
+        blob = self._host_key.export_public_key("openssh").decode("ascii").split()
+        return f"{blob[0]} {blob[1]}"
+
     def write_inventory(self, path: str | Path) -> tuple[Path, Path]:
         """Write the inventory and its secrets file (sim/inventory.py); returns both paths.
 
@@ -255,10 +267,7 @@ class SimFleet:
         if self._ssh and cam.is_recorder:
             from fleetctl.sim.ssh import start_ssh  # asyncssh: imported only with recorders
 
-            if self._host_key is None:
-                import asyncssh
-
-                self._host_key = asyncssh.generate_private_key("ssh-ed25519")
+            self.ssh_host_key()
             self._ssh_servers[cam.index] = await start_ssh(cam, self._host_key)
 
     async def _take_down(self, cam: SimCamera) -> None:

@@ -30,13 +30,15 @@ def _flow(items: list[str]) -> CommentedSeq:
     return seq
 
 
-def build(fleet: SimFleet, secrets_name: str) -> CommentedMap:
+def build(fleet: SimFleet, secrets_name: str, known_hosts: str | None = None) -> CommentedMap:
     """The inventory document for ``fleet`` (ruamel types, so key order and flow lists stay)."""
     doc = CommentedMap()
     doc["defaults"] = CommentedMap(
         credentials=CREDENTIAL, port=fleet.cameras[0].onvif_port if fleet.cameras else 8080
     )
     doc["secrets"] = secrets_name
+    if known_hosts is not None:  # the recorders' SSH keys, pre-seeded: no trust on first use
+        doc["known_hosts"] = known_hosts
     sites = CommentedMap()
     for name, _code in fleet.sites:
         members = [c for c in fleet.cameras if c.site == slug(name)]
@@ -101,7 +103,18 @@ def write_inventory(fleet: SimFleet, path: Path) -> tuple[Path, Path]:
     _write(
         secrets, "# fleetctl secrets for the simulated fleet: keep it 0600.\n" + dump(creds), 0o600
     )
-    _write(path, header + dump(build(fleet, secrets.name)), 0o644)
+    known: str | None = None
+    key = fleet.ssh_host_key()
+    if key is not None:
+        lines = [
+            f"{c.host if c.ssh_port == 22 else f'[{c.host}]:{c.ssh_port}'} {key}\n"
+            for c in fleet.cameras
+            if c.is_recorder
+        ]
+        known_path = path.with_name(f"{path.stem}-known_hosts")
+        _write(known_path, "".join(lines), 0o600)
+        known = known_path.name
+    _write(path, header + dump(build(fleet, secrets.name, known)), 0o644)
     return path, secrets
 
 

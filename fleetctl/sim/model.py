@@ -148,6 +148,7 @@ class Counters:
     ssh_commands: int = 0
     discovery_probes: int = 0
     reboots: int = 0
+    ssh_passwords: int = 0  # SSH password logins attempted (what a spoofed recorder would see)
     basic_auth_headers: int = 0  # requests that carried ``Authorization: Basic`` (any protocol)
 
 

@@ -65,6 +65,7 @@ class _RecorderServer(asyncssh.SSHServer):
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
+        self.cam.counters.ssh_passwords += 1
         if locked(self.cam):
             return False  # the account lockout (sim/onvif/auth.py) covers SSH too
         user = self.cam.users.get(username)

@@ -98,20 +98,22 @@ async def test_first_use_records_then_a_changed_key_is_refused(
     key = asyncssh.generate_private_key("ssh-ed25519")
     port = await recorder(key)
 
-    first = await read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5)
+    first = await read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5, tofu=True)
     assert first.ok, first.error
     assert [m.name for m in first.media] == ["/", "/mnt/hdd 1", "/mnt/hdd2"]
     recorded = known.read_text()
     assert recorded.startswith(f"[{HOST}]:{port} ssh-ed25519 ") and recorded.count("\n") == 1
     assert oct(known.stat().st_mode & 0o777) == oct(0o600)
 
-    again = await read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5)
+    again = await read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5, tofu=True)
     assert again.ok and known.read_text() == recorded  # same key: nothing appended
 
     # The recorder is "replaced": same address and port, a new host key.
     impostor = await recorder(asyncssh.generate_private_key("ssh-ed25519"))
     known.write_text(recorded.replace(f"]:{port} ", f"]:{impostor} "))
-    refused = await read_ssh_storage(HOST, impostor, CRED, known_hosts_path=known, timeout_s=5)
+    refused = await read_ssh_storage(
+        HOST, impostor, CRED, known_hosts_path=known, timeout_s=5, tofu=True
+    )
     assert (refused.ok, refused.failure) == (False, Failure.AUTH)
     assert "host key changed" in (refused.error or "") and f"{known}:1" in (refused.error or "")
 
@@ -119,14 +121,21 @@ async def test_first_use_records_then_a_changed_key_is_refused(
 async def test_wrong_password_is_auth(recorder: Start, tmp_path: Path) -> None:
     port = await recorder(asyncssh.generate_private_key("ssh-ed25519"))
     bad = Credential("nvr", USER, Secret("nope"))
-    readout = await read_ssh_storage(HOST, port, bad, known_hosts_path=tmp_path / "kh", timeout_s=5)
+    readout = await read_ssh_storage(
+        HOST, port, bad, known_hosts_path=tmp_path / "kh", timeout_s=5, tofu=True
+    )
     assert (readout.ok, readout.failure) == (False, Failure.AUTH)
     assert "nope" not in (readout.error or "")
 
 
 async def test_refused(tmp_path: Path) -> None:
     readout = await read_ssh_storage(
-        address_for(6301, (127, 253)), 2222, CRED, known_hosts_path=tmp_path / "kh", timeout_s=3
+        address_for(6301, (127, 253)),
+        2222,
+        CRED,
+        known_hosts_path=tmp_path / "kh",
+        timeout_s=3,
+        tofu=True,
     )
     assert readout.failure is Failure.REFUSED
 
@@ -146,7 +155,9 @@ async def test_hashed_openssh_entries_are_honoured(recorder: Start, tmp_path: Pa
     known.write_text(
         f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()} {' '.join(other)}\n"
     )
-    readout = await read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5)
+    readout = await read_ssh_storage(
+        HOST, port, CRED, known_hosts_path=known, timeout_s=5, tofu=True
+    )
     assert readout.failure is Failure.AUTH and "host key changed" in (readout.error or "")
 
 
@@ -156,7 +167,10 @@ async def test_concurrent_first_use_records_one_line(recorder: Start, tmp_path: 
     port = await recorder(asyncssh.generate_private_key("ssh-ed25519"))
     known = tmp_path / "known_hosts"
     readouts = await asyncio.gather(
-        *(read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5) for _ in range(4))
+        *(
+            read_ssh_storage(HOST, port, CRED, known_hosts_path=known, timeout_s=5, tofu=True)
+            for _ in range(4)
+        )
     )
     assert all(r.ok for r in readouts)
     assert len(known.read_text().splitlines()) == 1
@@ -196,7 +210,12 @@ async def test_sim_recorder(tmp_path: Path) -> None:
     acceptor = await start_ssh(cam, asyncssh.generate_private_key("ssh-ed25519"))
     try:
         readout = await read_ssh_storage(
-            cam.host, acceptor.get_port(), CRED, known_hosts_path=tmp_path / "kh", timeout_s=5
+            cam.host,
+            acceptor.get_port(),
+            CRED,
+            known_hosts_path=tmp_path / "kh",
+            timeout_s=5,
+            tofu=True,
         )
     finally:
         acceptor.close()

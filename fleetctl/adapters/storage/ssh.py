@@ -1,10 +1,13 @@
 """Recorder disks over SSH: ``df -P`` on Linux NVRs, host keys trusted on first use.
 
-Host keys live in an OpenSSH-format ``known_hosts`` file of fleetctl's own (``[host]:port`` for
-ports other than 22; hashed ``|1|`` entries written by OpenSSH are understood too). A recorder
-never seen before has its key recorded after a successful login; one whose key differs from the
-recorded key is refused before any password is sent (a replaced box, or someone in the middle):
-the error says which file and line to remove once the change is explained.
+Host keys live in an OpenSSH-format ``known_hosts`` file of fleetctl's own, or the one the
+inventory names (``[host]:port`` for ports other than 22; hashed ``|1|`` entries written by
+OpenSSH are understood too). A recorder never seen before is not sent a password: its key is
+pre-seeded (``fleetctl inventory trust HOST``: ``fetch_host_key`` + ``record_host_key``), or the
+credential is key-only (nothing secret crosses; the key is recorded after the login), or policy
+allows trust on first use (``tofu``: recorded after a successful login). One whose key differs
+from the recorded key is refused before any password is sent (a replaced box, or someone in the
+middle): the error says which file and line to remove once the change is explained.
 
 Contract: ``read_ssh_storage`` never raises for the recorder's failure; ``timeout_s`` is a hard
 deadline on connect, login and command; command output is capped.
@@ -141,8 +144,13 @@ async def read_ssh_storage(
     *,
     known_hosts_path: str | Path | None,
     timeout_s: float,
+    tofu: bool = False,
 ) -> StorageReadout:
-    """Disks of a Linux recorder from ``df -P`` over SSH (password or key file)."""
+    """Disks of a Linux recorder from ``df -P`` over SSH (password or key file).
+
+    A host whose key was never recorded gets no password unless ``tofu`` (policy ``ssh_tofu``):
+    a spoofed recorder would collect it. A key-only credential may meet it (a signature is not
+    a secret); its key is then recorded."""
     path = Path(known_hosts_path) if known_hosts_path is not None else default_known_hosts()
     name = host if port == 22 else f"[{host}]:{port}"
     where = f"{host}:{port}"
@@ -152,6 +160,17 @@ async def read_ssh_storage(
     except OSError as err:
         return StorageReadout(
             ok=False, failure=Failure.PROTOCOL, error=f"cannot read {path}: {err.strerror}"
+        )
+    if not known and not tofu and credential.password is not None:
+        return StorageReadout(
+            ok=False,
+            failure=Failure.AUTH,
+            error=(
+                f"{where}: SSH host key never recorded: the password is not sent to a host never "
+                f"seen (run `fleetctl inventory trust {host}"
+                + (f" --port {port}" if port != 22 else "")
+                + "`, name a known_hosts file in the inventory, use a key, or set policy ssh_tofu)"
+            ),
         )
     client = _TofuClient(known)
     try:
@@ -220,6 +239,49 @@ async def read_ssh_storage(
 
 class _Oversized(Exception):
     pass
+
+
+def known_hosts_name(host: str, port: int) -> str:
+    return host if port == 22 else f"[{host}]:{port}"
+
+
+async def fetch_host_key(host: str, port: int, *, timeout_s: float) -> str:
+    """The server's host key (``"ssh-ed25519 AAAA..."``), asked without logging in.
+
+    Raises OSError (and TimeoutError) for a host that does not answer SSH."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            key = await asyncssh.get_server_host_key(host, port)
+    except asyncssh.Error as err:
+        raise OSError(f"SSH: {type(err).__name__}") from err
+    if key is None:
+        raise OSError(f"{host}:{port} presented no host key")
+    blob = key.export_public_key("openssh").decode("ascii").split()
+    return f"{blob[0]} {blob[1]}"
+
+
+def key_fingerprint(key: str) -> str:
+    """OpenSSH's SHA256 fingerprint of ``"type base64"`` (what `ssh-keygen -lf` prints)."""
+    raw = base64.b64decode(key.split()[1])
+    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode().rstrip("=")
+
+
+def record_host_key(
+    known_hosts_path: str | Path | None, host: str, port: int, key: str
+) -> tuple[Path, str]:
+    """Record ``key`` for host:port; (file, "added" | "present" | "changed").
+
+    A different key already recorded is left alone ("changed"): replacing it is a decision a
+    person takes by deleting the line."""
+    path = Path(known_hosts_path) if known_hosts_path is not None else default_known_hosts()
+    name = known_hosts_name(host, port)
+    recorded = _load(path).keys_for(name)
+    if key in recorded:
+        return path, "present"
+    if recorded:
+        return path, "changed"
+    _append(path, name, key)
+    return path, "added"
 
 
 async def _run(conn: asyncssh.SSHClientConnection) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""`fleetctl inventory lint|list|show` (run functions in fleetctl.cli.run.inventory)."""
+"""`fleetctl inventory lint|list|show|trust` (run functions in fleetctl.cli.run.inventory)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     options.add_format(show, ("table", "json"))
     show.add_argument("name", help=_("camera name"))
     show.set_defaults(run="fleetctl.cli.run.inventory:run_show")
+    trust = isub.add_parser(
+        "trust",
+        help=_("record a recorder's SSH host key before fleetctl ever logs in"),
+        description=_(
+            "Ask HOST for its SSH host key (no login), print its fingerprint and record it in "
+            "the inventory's known_hosts file (default: fleetctl's own). Compare the fingerprint "
+            "with the one the recorder shows on its console. Until a key is recorded, fleetctl "
+            "sends no SSH password to that host (unless policy ssh_tofu allows it)."
+        ),
+    )
+    options.add_inventory(trust)
+    trust.add_argument("host", help=_("recorder address (IP or DNS name)"))
+    trust.add_argument("--port", type=int, default=22, help=_("SSH port (default: 22)"))
+    trust.add_argument(
+        "--known-hosts", metavar="PATH", help=_("known_hosts file to write (default: as `check`)")
+    )
+    trust.set_defaults(run="fleetctl.cli.run.inventory:run_trust")
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -131,6 +131,43 @@ def run_show(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def run_trust(args: argparse.Namespace) -> int:
+    """Record HOST's SSH host key in the inventory's known_hosts (or --known-hosts)."""
+    import asyncio
+    import os
+
+    from fleetctl.engine.trust import trust_host
+
+    path = args.known_hosts
+    if path is None and os.path.exists(args.inventory):
+        from fleetctl.core.inventory.load import load_inventory
+
+        path = load_inventory(args.inventory).known_hosts_path
+    try:
+        found = asyncio.run(trust_host(args.host, args.port, path))
+    except (OSError, TimeoutError) as err:
+        print(
+            _("{host}:{port}: no SSH host key ({why})").format(
+                host=args.host, port=args.port, why=str(err) or type(err).__name__
+            ),
+            file=sys.stderr,
+        )
+        return ExitCode.UNAVAILABLE
+    print(f"{found.host}:{found.port} {found.key_type} {found.fingerprint}")
+    if found.outcome == "changed":
+        print(
+            _(
+                "a different key is already recorded for this host in {file}: left alone; if the "
+                "recorder was replaced, delete its line and run this again"
+            ).format(file=found.file),
+            file=sys.stderr,
+        )
+        return ExitCode.INVENTORY  # 65: the recorded data disagrees with the host
+    words = _("recorded in {file}") if found.outcome == "added" else _("already in {file}")
+    print(words.format(file=found.file), file=sys.stderr)
+    return ExitCode.OK
+
+
 _DERIVED = {"site", "source"}  # not inherited: where the camera itself stands
 MASK = "********"
 

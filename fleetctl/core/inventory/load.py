@@ -129,6 +129,7 @@ def check_documents(
         sites=tuple(builder.sites),
         files=tuple(builder.files),
         secrets_path=builder.secrets_path,
+        known_hosts_path=builder.known_hosts_path,
     )
     return inventory, builder.issues
 

@@ -33,6 +33,7 @@ class InventoryBuilder:
     issues: list[InventoryIssue] = field(default_factory=list)
     secrets_path: str | None = None
     secrets_from: str = ""
+    known_hosts_path: str | None = None
     seen_names: dict[str, Source] = field(default_factory=dict)
     seen_sites: dict[str, Site] = field(default_factory=dict)  # the first of each name
     seen_addresses: dict[tuple[str, int], tuple[str, Source]] = field(default_factory=dict)
@@ -57,6 +58,8 @@ class InventoryBuilder:
                 )
             else:
                 self.secrets_path, self.secrets_from = resolved, file
+        if "known_hosts" in top and self.known_hosts_path is None:
+            self.known_hosts_path = resolve_path(file, top["known_hosts"])
         base = [
             _Layer("policy", {"policy": top.get("policy", {})}, doc, file),
             _Layer("defaults", top.get("defaults", {}), doc.get("defaults"), file),
@@ -282,6 +285,7 @@ def _check_onboard(sink: schema.IssueSink, v: Any, key: str, line: int | None) -
 _TOP_SCHEMA: dict[str, schema.Checker] = {
     "defaults": _check_defaults,
     "firmware": schema.check_firmware,
+    "known_hosts": schema.check_str,
     "policy": schema.check_policy,
     "secrets": schema.check_str,
     "sites": _check_sites,

@@ -82,13 +82,14 @@ async def _ssh_storage(run: CameraRun) -> StorageReadout:
     cred = run.workspace.ssh_credential_for(cam)
     if cred is None:
         return StorageReadout(ok=False, failure=Failure.AUTH, error="no SSH credentials configured")
-    known_hosts = getattr(run.workspace, "known_hosts_path", None)
+    known_hosts = run.workspace.known_hosts_path
     return await run.limited(
         lambda: read_ssh_storage(
             cam.host,
             cam.ssh.port if cam.ssh else 22,
             cred,
             known_hosts_path=known_hosts,
+            tofu=cam.policy.ssh_tofu,
             timeout_s=run.budget(STORAGE_TIMEOUT_S, OWN_DEADLINE_MARGIN_S),
         )
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
+import platform
 
 from fleetctl.core.errors import HistoryError
 
@@ -59,7 +59,7 @@ class RunLock:
 
 
 def this_host() -> str:
-    return socket.gethostname()
+    return platform.node()
 
 
 def owner_alive(pid: int | None, host: str | None) -> bool:
