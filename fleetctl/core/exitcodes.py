@@ -16,5 +16,6 @@ class ExitCode(IntEnum):
     UNAVAILABLE = 69  # EX_UNAVAILABLE: a host to ask (inventory trust) does not answer
     SOFTWARE = 70  # EX_SOFTWARE: a bug in fleetctl
     IOERR = 74  # EX_IOERR: history store or output cannot be written
+    TEMPFAIL = 75  # EX_TEMPFAIL: another push holds the journal (push, push --resume)
     CONFIG = 78  # EX_CONFIG: secrets missing or unsafe
     INTERRUPTED = 130  # Ctrl-C

@@ -292,7 +292,13 @@ async def _push(args: argparse.Namespace) -> int:
 
 
 def run_push(args: argparse.Namespace) -> int:
-    return asyncio.run(_push(args))
+    from fleetctl.engine.push.runlock import PushBusy
+
+    try:
+        return asyncio.run(_push(args))
+    except PushBusy as busy:  # another push holds the journal: try again later (EX_TEMPFAIL)
+        print(f"fleetctl: {busy}", file=sys.stderr)
+        return ExitCode.TEMPFAIL
 
 
 def run_audit(args: argparse.Namespace) -> int:
