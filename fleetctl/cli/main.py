@@ -36,6 +36,7 @@ COMMANDS = [
     "report",
     "audit",
     "firmware",
+    "backup",
     "serve",
     "inventory",
     "sim",
