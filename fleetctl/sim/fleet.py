@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 from fleetctl.sim import faults as faultlib
+from fleetctl.sim import history
 from fleetctl.sim.discovery import DiscoveryService, start_discovery
 from fleetctl.sim.http import Listener, serve
 from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, User, Vendor, address_for
@@ -111,6 +112,9 @@ class SimFleet:
             faultlib.apply(self.cameras[index], names, rng, self.username)
         for cam in self.cameras[max(0, cameras - fresh) : cameras]:
             _factory_fresh(cam)
+        anchor = time.time()  # every history is as of the same instant
+        for cam in self.cameras:
+            cam.history = history.build(cam, seed, anchor)
         share = nat if nat is not None else (0.02 if plan.preset in ("realistic", "every") else 0)
         self._nat = {c.index for c in self.cameras[:cameras] if rng.random() < share}
         self._readdress()
@@ -316,8 +320,11 @@ class SimFleet:
         log.debug("sim: %s down for %.1f s%s", cam.name, seconds, " (reboot)" if reboot else "")
         try:
             cam.online = False
+            went = cam.now()
             await self._take_down(cam)
             await asyncio.sleep(seconds)
+            if cam.history is not None and cam.now() > went:  # nothing recorded while away
+                cam.history.gaps.append((went, cam.now(), "reboot" if reboot else "outage"))
             if reboot:
                 cam.boot_time = time.time()
                 if FLAVOURS[cam.vendor].loses_time_on_reboot and cam.datetime_type == "Manual":

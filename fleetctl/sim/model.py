@@ -11,6 +11,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fleetctl.sim.history import RecordingHistory
 
 
 class Vendor(StrEnum):
@@ -150,6 +154,8 @@ class Counters:
     reboots: int = 0
     ssh_passwords: int = 0  # SSH password logins attempted (what a spoofed recorder would see)
     basic_auth_headers: int = 0  # requests that carried ``Authorization: Basic`` (any protocol)
+    searches_opened: int = 0  # Profile G search sessions opened (FindRecordings/FindEvents)
+    searches_ended: int = 0  # ... ended by the client (EndSearch), not left to expire
 
 
 @dataclass
@@ -220,6 +226,10 @@ class SimCamera:
     # Factory-fresh (SimFleet ``fresh``): only the factory account, vendor default settings, in
     # no inventory yet: what a technician unboxes and `fleetctl onboard` takes in.
     fresh: bool = False
+    # What the card holds (sim/history.py), built with the fleet; None: built on first use.
+    history: RecordingHistory | None = None
+    # Open Profile G search sessions (sim/onvif/search.py): token -> session.
+    searches: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> float:
         """The camera's own clock (epoch seconds), drift included."""

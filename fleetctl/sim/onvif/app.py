@@ -27,6 +27,7 @@ from fleetctl.sim.onvif import device as onvif_device
 from fleetctl.sim.onvif import media as onvif_media
 from fleetctl.sim.onvif import network as onvif_network
 from fleetctl.sim.onvif import recording as onvif_recording
+from fleetctl.sim.onvif import search as onvif_search
 from fleetctl.sim.onvif.auth import (
     WSU_NS,
     AuthResult,
@@ -58,6 +59,7 @@ _LOADED = (
     onvif_media,
     onvif_network,
     onvif_recording,
+    onvif_search,
 )  # importing them registers their ops
 
 _BODY = f"{{{NS['env']}}}Body"
@@ -277,6 +279,8 @@ class CameraApp:
                 SoapFault("ter:ActionNotSupported", f"{name} is not supported", sender=False)
             )
         if cam.onvif_quirks:
+            if "search_hang" in cam.onvif_quirks and name.endswith("SearchResults"):
+                return _HANG  # sessions open, results never come (sim/onvif/search.py)
             left_out = self._left_out(name, root)
             if left_out is not None:
                 return left_out

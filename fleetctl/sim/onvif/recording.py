@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from fleetctl.sim.history import history_of
 from fleetctl.sim.model import Storage
 from fleetctl.sim.onvif.soap import RECORDING, SEARCH, Ctx, SoapFault, op, text, x
 
@@ -66,20 +67,19 @@ def get_recording_job_state(ctx: Ctx, req: Any) -> str:
 @op(SEARCH, "GetRecordingSummary")
 def get_recording_summary(ctx: Ctx, req: Any) -> str:
     cam = ctx.cam
-    now = cam.now()
-    card = cam.storage[0] if cam.storage else None
-    if card is None or card.state == "unformatted":
+    spans = history_of(cam).intervals(cam.now()) if cam.storage else []
+    if not spans:
         return (
             "<tse:GetRecordingSummaryResponse><tse:Summary><tt:DataFrom>1970-01-01T00:00:00Z"
             "</tt:DataFrom><tt:DataUntil>1970-01-01T00:00:00Z</tt:DataUntil>"
             "<tt:NumberRecordings>0</tt:NumberRecordings></tse:Summary>"
             "</tse:GetRecordingSummaryResponse>"
         )
-    # A card holds roughly a week at these bitrates; DataUntil trails "now" by the fault's gap.
-    until = now - card.data_until_offset_s
+    # The card's oldest and newest footage (sim/history.py): DataUntil goes stale once the
+    # card died or the job stopped; DataFrom moves on as the card overwrites its oldest.
     return (
         "<tse:GetRecordingSummaryResponse><tse:Summary>"
-        f"<tt:DataFrom>{_iso(until - 7 * 86400)}</tt:DataFrom><tt:DataUntil>{_iso(until)}"
+        f"<tt:DataFrom>{_iso(spans[0][0])}</tt:DataFrom><tt:DataUntil>{_iso(spans[-1][1])}"
         "</tt:DataUntil><tt:NumberRecordings>1</tt:NumberRecordings></tse:Summary>"
         "</tse:GetRecordingSummaryResponse>"
     )

@@ -30,6 +30,8 @@ NS = {
     "tse": "http://www.onvif.org/ver10/search/wsdl",
     "tev": "http://www.onvif.org/ver10/events/wsdl",
     "ter": "http://www.onvif.org/ver10/error",
+    "wsnt": "http://docs.oasis-open.org/wsn/b-2",
+    "tns1": "http://www.onvif.org/ver10/topics",
 }
 DEVICE, MEDIA, MEDIA2 = NS["tds"], NS["trt"], NS["tr2"]
 RECORDING, SEARCH, EVENTS = NS["trc"], NS["tse"], NS["tev"]
