@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 from lxml import etree
+from support.ids import cell
 from support.sim_soap import SAFE, call, envelope
 
 from fleetctl.core.models import Credential
@@ -117,6 +118,7 @@ async def test_web_hang_never_answers_http_while_the_video_flows(fleet: SimFleet
         ({"no_services"}, "<tds:GetServices/>", 400, b"ActionNotSupported"),
         ({"soap11"}, "<tds:GetSystemDateAndTime/>", 200, b"schemas.xmlsoap.org/soap/envelope"),
     ],
+    ids=cell,
 )
 async def test_partial_onvif_leaves_calls_out_as_old_firmware_does(
     fleet: SimFleet, quirks: set[str], op: str, status: int, words: bytes

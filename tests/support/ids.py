@@ -8,7 +8,8 @@ itself, so rows added later get names without a list of ids to keep in step:
   ``no-overwrite``; with ``cell_vs(healthy, ...)``, by the fields that differ from the healthy
   record of its type (and ``healthy`` when none does);
 - expected problems as ``kind/severity`` joined by ``+``, an empty list as ``nothing``;
-- enums by their value, ``None`` as ``none``.
+- enums by their value, ``None`` as ``none``, a mapping as ``key=value,...`` (``empty``), a
+  list of words as the command line it is, a set as its members.
 """
 
 from __future__ import annotations
@@ -52,9 +53,17 @@ def _render(value: object, known: dict[type, object]) -> str:
         return str(value.value)
     if isinstance(value, str | bool | int | float):
         return str(value)
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace")
+    if isinstance(value, dict):
+        return ",".join(f"{k}={_render(v, known)}" for k, v in value.items()) or "empty"
+    if isinstance(value, set | frozenset):
+        return "+".join(sorted(_render(v, known) for v in value)) or "nothing"
     if isinstance(value, list | tuple):
         if not value:
             return "nothing"
+        if all(isinstance(v, str) for v in value):
+            return (" " if isinstance(value, list) else ":").join(value)  # argv; a (user, pw)
         return "+".join(_pair(v) if _is_problem(v) else _render(v, known) for v in value)
     if _is_record(value):
         return _record(value, known)

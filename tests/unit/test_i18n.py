@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from support.ids import cell
 
 from fleetctl.base import i18n, l10n
 from fleetctl.base.i18n import M_, Duration, _, pick, render, set_language
@@ -32,6 +33,7 @@ from fleetctl.core.verdicts.rules import clock_problems, reach_problems
         ("en", {"LANG": "vi_VN.UTF-8"}, "en"),
         (None, {"LANG": "POSIX"}, "en"),
     ],
+    ids=cell,
 )
 def test_pick(explicit: str | None, env: dict[str, str], expected: str) -> None:
     assert pick(explicit, env) == expected
@@ -46,6 +48,7 @@ def test_pick(explicit: str | None, env: dict[str, str], expected: str) -> None:
         (["check"], None),
         (["check", "--", "--lang", "vi"], None),
     ],
+    ids=cell,
 )
 def test_lang_from_argv(argv: list[str], expected: str | None) -> None:
     assert lang_from_argv(argv) == expected

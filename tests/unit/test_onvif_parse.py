@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 from multidict import CIMultiDict, CIMultiDictProxy
 from onvif.client import ZeepAsyncClient
+from support.ids import cell
 
 from fleetctl.adapters import factory
 from fleetctl.adapters.onvif.clock import camera_utc, measure_offset
@@ -333,6 +334,7 @@ def test_encoder_rate_control(rate_control: str, cbr: bool | None) -> None:
             [("admin", "admin"), ("admin", "12345"), ("admin", ""), ("admin", "123456")],
         ),
     ],
+    ids=cell,
 )
 def test_factory_logins_by_vendor_and_firmware_generation(
     manufacturer: str, firmware: str | None, users: list[tuple[str, str]]

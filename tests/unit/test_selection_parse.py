@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.ids import cell
 
 from fleetctl.core.errors import UsageError
 from fleetctl.core.inventory.load import load_documents
@@ -53,6 +54,7 @@ STATUS = {"dt-cho-01": Status.CRIT, "dt-truong": Status.OK, "qt-cau-01": Status.
         ("status:unknown", set()),  # never checked is not "unknown"
         ("site:dong-tien !status:ok tag:market", {"dt-cho-01"}),
     ],
+    ids=cell,
 )
 def test_matches(expr: str, expected: set[str]) -> None:
     sel = parse_selection(expr)
