@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -37,6 +38,7 @@ COMMANDS = [
     "audit",
     "firmware",
     "backup",
+    "footage",
     "serve",
     "inventory",
     "sim",
@@ -154,8 +156,23 @@ def entry() -> int:
     return main()
 
 
+_RELATIVE_TIME = re.compile(r"^-\d+(\.\d+)?(s|m|min|h|d|w)$")
+
+
+def join_relative_times(argv: Sequence[str]) -> list[str]:
+    """``--from -2h`` as ``--from=-2h``: argparse takes a value that starts with ``-`` for an
+    option, and ``-2h`` is how people write "two hours ago"."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in ("--from", "--to") and _RELATIVE_TIME.match(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = join_relative_times(sys.argv[1:] if argv is None else argv)
     # Before the parser exists: its help texts are translated as they are added.
     lang = lang_from_argv(argv)
     set_language(lang if lang in LANGUAGES else None)  # a bad value: argparse says so, below

@@ -23,7 +23,16 @@ from typing import IO, Any, Literal
 from fleetctl.core.secret import Secret
 
 MASK = "********"
-STATUS_STYLE = {"ok": "green", "warn": "yellow", "crit": "bold red", "unknown": "magenta"}
+STATUS_STYLE = {
+    "ok": "green",
+    "warn": "yellow",
+    "crit": "bold red",
+    "unknown": "magenta",
+    # footage coverage
+    "full": "green",
+    "partial": "yellow",
+    "none": "bold red",
+}
 
 
 @dataclasses.dataclass(frozen=True)

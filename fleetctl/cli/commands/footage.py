@@ -1,0 +1,45 @@
+"""`fleetctl footage`: which cameras recorded a past window (docs/commands.md#footage)."""
+
+from __future__ import annotations
+
+import argparse
+
+from fleetctl.base.i18n import _
+from fleetctl.cli import options
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "footage",
+        help=_("which cameras recorded a past window, with the gaps"),
+        description=_(
+            "Ask each selected camera (ONVIF Profile G search) whether it holds recorded video "
+            "for the window: full, partial (with the gaps) or none, the earliest and latest "
+            "recorded instants and where the answer came from; unknown (with the reason) when "
+            "the camera cannot be asked. Times without a zone are local time of --tz. Each "
+            "camera's recording times are on its own clock: they are converted to true time "
+            "with the clock offset measured in the same conversation."
+        ),
+        epilog=_(
+            "T: ISO 8601 with or without a zone (2026-12-06T21:00, 2026-12-06T14:00Z), -2h, "
+            "-90m, now, yesterday 21:00, today 08:00. "
+            "exit status: 0 every camera holds the whole window, 1 some hold part or none of "
+            "it, 3 some could not be asked; 64 and up: usage"
+        ),
+    )
+    p.add_argument("--from", dest="start", required=True, metavar="T", help=_("window start"))
+    p.add_argument(
+        "--to", dest="end", default="now", metavar="T", help=_("window end (default: now)")
+    )
+    p.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help=_(
+            "time zone of times written without one (default: this machine's, e.g. Asia/Ho_Chi_Minh)"
+        ),
+    )
+    options.add_inventory(p)
+    options.add_select(p)
+    options.add_format(p)
+    options.add_run_limits(p, timeout=10.0, concurrency=128)
+    p.set_defaults(run="fleetctl.cli.run.footage:run_footage")

@@ -1,0 +1,169 @@
+"""`fleetctl footage`: parse the window, ask the engine, render table/JSON/CSV."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from fleetctl.base import aio
+from fleetctl.base.i18n import _
+from fleetctl.cli.render import common as render
+from fleetctl.cli.render.common import Column
+from fleetctl.core.errors import UsageError
+from fleetctl.core.exitcodes import ExitCode
+from fleetctl.core.footage.coverage import Coverage, Span, retention_days
+from fleetctl.core.footage.model import CameraFootage
+from fleetctl.core.footage.timespec import parse_when
+
+
+def zone(name: str | None) -> tuple[tzinfo, str]:
+    """The zone of times written without one, and its name for the output."""
+    if name:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            return ZoneInfo(name), name
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UsageError(_("unknown time zone %(zone)r") % {"zone": name}) from None
+    local = datetime.now().astimezone().tzinfo or UTC
+    key = getattr(local, "key", None) or datetime.now(local).strftime("UTC%z")
+    return local, str(key)
+
+
+def window(start: str, end: str, tz: tzinfo, now: datetime) -> Span:
+    try:
+        a = parse_when(start, now, tz)
+    except ValueError:
+        raise UsageError(_("not a time: %(text)r (see --help)") % {"text": start}) from None
+    try:
+        b = parse_when(end, now, tz)
+    except ValueError:
+        raise UsageError(_("not a time: %(text)r (see --help)") % {"text": end}) from None
+    if a >= b:
+        raise UsageError(_("the window is empty: --from must be before --to"))
+    return Span(a.astimezone(UTC), b.astimezone(UTC))
+
+
+def _z(when: datetime | None) -> str | None:
+    return (
+        None
+        if when is None
+        else when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    )
+
+
+def to_json(win: Span, zone_name: str, lines: Sequence[CameraFootage]) -> dict[str, Any]:
+    return {
+        "window": {"from": _z(win.start), "to": _z(win.end), "zone": zone_name},
+        "cameras": [
+            {
+                "name": f.name,
+                "site": f.site,
+                "coverage": f.coverage.value,
+                "covered_s": f.covered_s,
+                "gaps": [{"from": _z(g.start), "to": _z(g.end)} for g in f.gaps],
+                "gaps_known": f.gaps_known,
+                "earliest": _z(f.earliest),
+                "latest": _z(f.latest),
+                "days_kept": retention_days(f.earliest, f.latest),
+                "clock_offset_s": f.clock_offset_s,
+                "source": f.source,
+                "reason": f.reason,
+            }
+            for f in lines
+        ],
+    }
+
+
+def _columns() -> tuple[Column, ...]:
+    return (
+        Column("name", _("Camera"), no_wrap=True),
+        Column("site", _("Site")),
+        Column("coverage", _("Coverage"), status=True),
+        Column("covered", _("Recorded"), justify="right"),
+        Column("gaps", _("Gaps")),
+        Column("kept", _("Days kept"), justify="right"),
+        Column("source", _("Source")),
+        Column("reason", _("Why")),
+    )
+
+
+def _local(when: datetime, tz: tzinfo, win: Span) -> str:
+    local = when.astimezone(tz)
+    same_day = local.date() == win.start.astimezone(tz).date()
+    return local.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")
+
+
+def rows(lines: Sequence[CameraFootage], tz: tzinfo, win: Span, fmt: str) -> list[dict[str, Any]]:
+    out = []
+    total = (win.end - win.start).total_seconds()
+    for f in lines:
+        gaps = ", ".join(f"{_local(g.start, tz, win)}–{_local(g.end, tz, win)}" for g in f.gaps)
+        if fmt == "csv":
+            gaps = " ".join(f"{_z(g.start)}/{_z(g.end)}" for g in f.gaps)
+        covered = "" if f.covered_s is None else f"{f.covered_s / 60:.0f}/{total / 60:.0f} min"
+        kept = retention_days(f.earliest, f.latest)
+        out.append(
+            {
+                "name": f.name,
+                "site": f.site,
+                "coverage": f.coverage.value,
+                "covered": f.covered_s if fmt == "csv" else covered,
+                "gaps": gaps if f.gaps_known or fmt == "csv" else _("unknown (range only)"),
+                "kept": kept if fmt == "csv" else ("" if kept is None else f"{kept:.1f}"),
+                "source": f.source,
+                "reason": f.reason or "",
+            }
+        )
+    return out
+
+
+def exit_code(lines: Sequence[CameraFootage]) -> int:
+    kinds = {f.coverage for f in lines}
+    if Coverage.UNKNOWN in kinds:
+        return ExitCode.UNKNOWN
+    if kinds - {Coverage.FULL}:
+        return ExitCode.WARN
+    return ExitCode.OK
+
+
+def run_footage(args: argparse.Namespace) -> int:
+    from fleetctl.core.selection import select_cameras
+    from fleetctl.engine.footage import FootageOptions, footage_fleet
+    from fleetctl.engine.workspace import load_workspace
+
+    tz, zone_name = zone(args.tz)
+    win = window(args.start, args.end, tz, datetime.now(UTC))
+    workspace = load_workspace(args.inventory, args.secrets)
+    cameras = select_cameras(workspace.inventory, args.select, None)
+    if not cameras:
+        raise UsageError(_("no camera matches --select %(expr)r") % {"expr": args.select})
+    opts = FootageOptions(timeout_s=args.timeout, concurrency=args.concurrency)
+    lines = aio.run(footage_fleet(workspace, cameras, win, opts))
+    counts = {c: sum(1 for f in lines if f.coverage is c) for c in Coverage}
+    render.emit(
+        rows(lines, tz, win, args.format),
+        _columns(),
+        args.format,
+        title=_("Recorded footage %(start)s to %(end)s (%(zone)s)")
+        % {
+            "start": win.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "end": win.end.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "zone": zone_name,
+        },
+        caption=_(
+            "%(full)d full, %(partial)d partial, %(none)d none, %(unknown)d unknown; times in "
+            "%(zone)s, each camera's clock offset taken out"
+        )
+        % {
+            "full": counts[Coverage.FULL],
+            "partial": counts[Coverage.PARTIAL],
+            "none": counts[Coverage.NONE],
+            "unknown": counts[Coverage.UNKNOWN],
+            "zone": zone_name,
+        },
+        json_obj=to_json(win, zone_name, lines),
+    )
+    return exit_code(lines)

@@ -1,0 +1,52 @@
+"""What a source says about one camera's footage, and the answer `fleetctl footage` gives.
+
+``FootageReading`` is on the camera's clock (as the camera answered); ``CameraFootage`` is on
+true UTC, after the clock offset was taken out. Where the answer came from is ``source``:
+
+    onvif-events    Profile G recording-history events (gaps known) and the recording summary
+    onvif-summary   the recording summary alone (range only: gaps inside it are not known)
+    none            the camera could not be asked (``reason`` says why; coverage ``unknown``)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fleetctl.core.footage.coverage import Coverage, Span
+from fleetctl.core.probes import Failure
+
+SOURCE_EVENTS = "onvif-events"
+SOURCE_SUMMARY = "onvif-summary"
+SOURCE_NONE = "none"
+
+
+@dataclass(frozen=True)
+class FootageReading:
+    """One camera's answer, on its own clock. ``failure`` set: it could not be asked."""
+
+    source: str
+    earliest: datetime | None = None  # DataFrom of the recording summary
+    latest: datetime | None = None  # DataUntil
+    events: tuple[tuple[datetime, bool], ...] | None = None  # (instant, data present)
+    clock_offset_s: float | None = None  # camera minus true time, measured before the search
+    failure: Failure | None = None
+    error: str | None = None
+    searches_ended: int = 0  # search sessions opened and ended (never left open)
+
+
+@dataclass(frozen=True)
+class CameraFootage:
+    """One camera's line in `fleetctl footage` (docs/json.md), on true UTC."""
+
+    name: str
+    site: str
+    coverage: Coverage
+    covered_s: float | None
+    gaps: tuple[Span, ...]
+    earliest: datetime | None
+    latest: datetime | None
+    source: str
+    reason: str | None = None
+    clock_offset_s: float | None = None
+    gaps_known: bool = True

@@ -1,0 +1,139 @@
+"""`fleetctl footage`: which cameras hold a past window, fleet-wide, and where the gaps are.
+
+    footage_fleet(workspace, cameras, window, options, pool=None) -> list[CameraFootage]
+    judge(camera, reading, window) -> CameraFootage                          pure
+
+Every camera is asked at once up to ``options.concurrency`` (``FOOTAGE_CONCURRENCY``), each
+under its own deadline (``options.timeout_s``, the whole conversation, search sessions ended
+included); one camera's failure is its line (coverage ``unknown`` with the reason), never an
+exception. The run owns its HTTP pool unless the caller passes one.
+
+Times: the window is true UTC; each camera answers on its own clock; the clock offset measured
+in the same conversation converts its answer (``core.footage.coverage.to_true``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fleetctl.adapters.http.pool import HttpPool, borrowed
+from fleetctl.core.errors import SecretsError
+from fleetctl.core.footage.coverage import (
+    Coverage,
+    Recorded,
+    Span,
+    cover,
+    intervals_from_events,
+    to_true,
+)
+from fleetctl.core.footage.model import SOURCE_NONE, CameraFootage, FootageReading
+from fleetctl.core.models import Camera
+from fleetctl.core.probes import Failure
+from fleetctl.engine.workspace import Workspace
+
+FOOTAGE_CONCURRENCY = 128  # cameras searched at once: each holds one socket and one session
+
+# Why a camera could not be asked, in the words of docs/commands.md (English, stable: scripts
+# read ``reason``'s first word).
+_WHY = {
+    Failure.REFUSED: "offline",
+    Failure.UNREACHABLE: "offline",
+    Failure.TIMEOUT: "timeout",
+    Failure.AUTH: "auth",
+    Failure.UNSUPPORTED: "no search support",
+    Failure.PROTOCOL: "onvif",
+    Failure.MALFORMED: "onvif",
+    Failure.OVERSIZED: "onvif",
+}
+
+
+@dataclass(frozen=True)
+class FootageOptions:
+    timeout_s: float = 10.0
+    concurrency: int = FOOTAGE_CONCURRENCY
+
+
+def _unknown(camera: Camera, reason: str, offset_s: float | None = None) -> CameraFootage:
+    return CameraFootage(
+        camera.name,
+        camera.site,
+        Coverage.UNKNOWN,
+        None,
+        (),
+        None,
+        None,
+        SOURCE_NONE,
+        reason,
+        offset_s,
+    )
+
+
+def judge(camera: Camera, reading: FootageReading, window: Span) -> CameraFootage:
+    """A camera's answer on its clock -> its line on true UTC."""
+    if reading.failure is not None:
+        why = _WHY.get(reading.failure, reading.failure.value)
+        return _unknown(camera, f"{why}: {reading.error or ''}".strip(), reading.clock_offset_s)
+    offset = reading.clock_offset_s
+    earliest = to_true(reading.earliest, offset) if reading.earliest else None
+    latest = to_true(reading.latest, offset) if reading.latest else None
+    spans = None
+    if reading.events is not None:
+        events = [(to_true(at, offset), present) for at, present in reading.events]
+        spans = tuple(intervals_from_events(events, latest))
+    answer = cover(window, Recorded(earliest, latest, spans))
+    reason = None if answer.gaps_known else "gaps unknown: the camera gave its recorded range only"
+    return CameraFootage(
+        camera.name,
+        camera.site,
+        answer.coverage,
+        answer.covered_s,
+        answer.gaps,
+        earliest,
+        latest,
+        reading.source,
+        reason,
+        offset,
+        answer.gaps_known,
+    )
+
+
+async def _one(
+    camera: Camera, workspace: Workspace, window: Span, options: FootageOptions, pool: HttpPool
+) -> CameraFootage:
+    from fleetctl.adapters.onvif.search import read_footage
+
+    if not camera.onvif:
+        return _unknown(camera, "no search support: no ONVIF (rtsp-only camera)")
+    try:
+        credential = workspace.credential_for(camera)
+    except SecretsError as err:
+        return _unknown(camera, f"auth: {err}")
+    if credential is None:
+        return _unknown(camera, "auth: no credentials")
+    reading = await read_footage(
+        camera, credential, window.start, window.end, timeout_s=options.timeout_s, pool=pool
+    )
+    return judge(camera, reading, window)
+
+
+async def footage_fleet(
+    workspace: Workspace,
+    cameras: Sequence[Camera],
+    window: Span,
+    options: FootageOptions,
+    pool: HttpPool | None = None,
+) -> list[CameraFootage]:
+    """Every camera's coverage of ``window``; results in input order. Never raises per camera."""
+    gate = asyncio.Semaphore(max(1, options.concurrency))
+    async with borrowed(pool) as http:
+
+        async def bounded(cam: Camera) -> CameraFootage:
+            async with gate:
+                try:
+                    return await _one(cam, workspace, window, options, http)
+                except Exception as err:  # a bug for one camera is that camera's line
+                    return _unknown(cam, f"internal error: {type(err).__name__}")
+
+        return list(await asyncio.gather(*(bounded(c) for c in cameras)))
