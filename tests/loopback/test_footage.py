@@ -17,7 +17,6 @@ from fleetctl.core.footage.coverage import Coverage, Span
 from fleetctl.engine.footage import FootageOptions, footage_fleet
 from fleetctl.engine.workspace import Workspace, load_workspace
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.history import power_cut
 from fleetctl.sim.model import SimCamera
 
 HANG = 3  # never answers for search results
