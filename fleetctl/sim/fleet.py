@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import math
 import os
 import random
 import resource
@@ -29,6 +30,7 @@ from typing import Any
 
 from fleetctl.sim import faults as faultlib
 from fleetctl.sim import history
+from fleetctl.sim import firmware as simfirmware
 from fleetctl.sim.discovery import DiscoveryService, start_discovery
 from fleetctl.sim.http import Listener, serve
 from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, User, Vendor, address_for
@@ -307,7 +309,10 @@ class SimFleet:
 
     async def _do_reboot(self, cam: SimCamera) -> None:
         await asyncio.sleep(0.2)  # the reply to SystemReboot leaves first
-        await self.outage(cam, cam.fault_params.get("reboot_s", self.reboot_s), reboot=True)
+        seconds = cam.fault_params.get("reboot_s", self.reboot_s)
+        if cam.pending_firmware is not None and cam.upgrade_fault == "bricked":
+            seconds = math.inf  # a flash that failed for good: a site visit
+        await self.outage(cam, seconds, reboot=True)
 
     async def outage(self, cam: SimCamera, seconds: float, *, reboot: bool = False) -> None:
         """Take ``cam`` off the network for ``seconds`` (refused), then bring it back.
@@ -326,6 +331,7 @@ class SimFleet:
             if cam.history is not None and cam.now() > went:  # nothing recorded while away
                 cam.history.gaps.append((went, cam.now(), "reboot" if reboot else "outage"))
             if reboot:
+                simfirmware.after_reboot(cam)
                 cam.boot_time = time.time()
                 if FLAVOURS[cam.vendor].loses_time_on_reboot and cam.datetime_type == "Manual":
                     cam.clock_offset_s = FIRMWARE_EPOCH - time.time()

@@ -156,6 +156,7 @@ class Counters:
     basic_auth_headers: int = 0  # requests that carried ``Authorization: Basic`` (any protocol)
     searches_opened: int = 0  # Profile G search sessions opened (FindRecordings/FindEvents)
     searches_ended: int = 0  # ... ended by the client (EndSearch), not left to expire
+    upgrades: int = 0  # firmware images accepted
 
 
 @dataclass
@@ -209,6 +210,13 @@ class SimCamera:
     # without a login), "no_device_info" (GetDeviceInformation: an HTML 500 page),
     # "no_services" (GetServices: ActionNotSupported), "soap11" (every reply in SOAP 1.1).
     onvif_quirks: set[str] = field(default_factory=set)
+    # Firmware upgrade (sim/firmware.py): the path StartFirmwareUpgrade handed out, and the
+    # version an accepted image installs at the next reboot.
+    upload_token: str | None = None
+    pending_firmware: str | None = None
+    # How an upgrade goes wrong (invisible to a health check until one runs, so not in FAULTS):
+    # "rollback" boots the old version again (a failed flash), "bricked" never comes back.
+    upgrade_fault: str | None = None
     boot_time: float = field(default_factory=time.time)  # host epoch seconds
     online: bool = True  # False while rebooting (or flapped down)
     failed_logins: int = 0

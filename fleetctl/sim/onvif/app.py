@@ -20,6 +20,7 @@ import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from fleetctl.sim import firmware as simfirmware
 from fleetctl.sim import vendor_storage
 from fleetctl.sim.http import Request, Response
 from fleetctl.sim.model import SimCamera
@@ -129,6 +130,9 @@ async def _never() -> Response:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+UPLOAD_PREFIX = "/upload/firmware/"
+
+
 class CameraApp:
     """The HTTP handler of one SimCamera. ``on_reboot`` is called when SystemReboot is accepted."""
 
@@ -166,6 +170,8 @@ class CameraApp:
             resp = self._soap(req)
             if resp is _HANG:
                 return _never()  # this write is accepted and never answered
+        elif req.path.startswith(UPLOAD_PREFIX):
+            resp = self._upload(req)
         else:
             resp = self._vendor(req)
         if cam.faults and cam.has("drip") and resp.stream is None:
@@ -177,6 +183,19 @@ class CameraApp:
                 drip_s=cam.fault_params.get("drip_s", 0.1),
             )
         return resp
+
+    def _upload(self, req: Request) -> Response:
+        """A firmware image POSTed to the path StartFirmwareUpgrade gave (Digest, as the web UI's
+        own upload); accepted, the camera restarts onto it."""
+        if req.method != "POST":
+            return Response(405, b"", content_type="text/plain", headers=(("Allow", "POST"),))
+        result = self._digest(req)
+        if not result.ok:
+            return self._challenge(result)
+        status, text = simfirmware.accept(self.cam, req.path[len(UPLOAD_PREFIX) :], req.body)
+        if status == 200:
+            self._on_reboot(self.cam)
+        return Response(status, text.encode(), content_type="text/plain")
 
     def _vendor(self, req: Request) -> Response:
         if (

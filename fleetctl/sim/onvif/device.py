@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from fleetctl.sim import firmware as simfirmware
 from fleetctl.sim.onvif.soap import (
     DEVICE,
     MEDIA,
@@ -185,6 +186,18 @@ def get_system_uris(ctx: Ctx, req: Any) -> str:
     return (
         f"<tds:GetSystemUrisResponse><tds:SupportInfoUri>{b}/onvif/support</tds:SupportInfoUri>"
         f"<tds:SystemBackupUri>{b}/onvif/backup</tds:SystemBackupUri></tds:GetSystemUrisResponse>"
+    )
+
+
+@op(DEVICE, "StartFirmwareUpgrade", write=True)
+def start_firmware_upgrade(ctx: Ctx, req: Any) -> str:
+    # The upload goes to the address the camera reports (behind NAT, the client must pin it
+    # to the one it knows), no delay, and a minute of expected downtime, as cameras say.
+    path = simfirmware.start_upload(ctx.cam)
+    return (
+        f"<tds:StartFirmwareUpgradeResponse><tds:UploadUri>{x(ctx.base)}{path}</tds:UploadUri>"
+        "<tds:UploadDelay>PT0S</tds:UploadDelay><tds:ExpectedDownTime>PT60S</tds:ExpectedDownTime>"
+        "</tds:StartFirmwareUpgradeResponse>"
     )
 
 
