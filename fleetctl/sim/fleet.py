@@ -29,8 +29,8 @@ from types import TracebackType
 from typing import Any
 
 from fleetctl.sim import faults as faultlib
-from fleetctl.sim import history
 from fleetctl.sim import firmware as simfirmware
+from fleetctl.sim import history
 from fleetctl.sim.discovery import DiscoveryService, start_discovery
 from fleetctl.sim.http import Listener, serve
 from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, User, Vendor, address_for

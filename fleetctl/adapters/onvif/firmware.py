@@ -128,7 +128,9 @@ async def upload_image(
                     chosen = choose(parse_challenges(resp.headers.getall("WWW-Authenticate")))
                     if chosen is None:
                         return f"{where}: the upload asks for Basic authentication: not sent"
-                    auth = Authorizer(chosen, credential.username, credential.password or Secret(""))
+                    auth = Authorizer(
+                        chosen, credential.username, credential.password or Secret("")
+                    )
                     continue
                 if 200 <= resp.status < 300:
                     return None

@@ -24,6 +24,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "published advisory; 64 and up: usage, inventory or secrets errors."
         ),
     )
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("upgrade",),
+        help=_("upgrade: install --image on the selected cameras, staged like a push"),
+    )
     options.add_inventory(p)
     options.add_select(p)
     options.add_format(p)
@@ -40,5 +46,53 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--db",
         metavar="PATH",
         help=_("history store (default: history.sqlite in the user data dir)"),
+    )
+    up = p.add_argument_group(_("upgrade"))
+    up.add_argument("--image", metavar="PATH", help=_("the firmware image to install"))
+    up.add_argument(
+        "--version",
+        dest="target_version",
+        metavar="V",
+        help=_("the version the image installs (how success is proven)"),
+    )
+    up.add_argument(
+        "--sha256", metavar="HEX", help=_("refuse the image unless its SHA-256 is this")
+    )
+    up.add_argument(
+        "--models",
+        metavar="PATTERNS",
+        help=_("comma-separated model patterns the image is for (other models are skipped)"),
+    )
+    up.add_argument(
+        "--canary",
+        type=int,
+        default=1,
+        metavar="N",
+        help=_("cameras upgraded first, alone (default: 1)"),
+    )
+    up.add_argument(
+        "--batch", metavar="N|P%", help=_("cameras per batch after the canary (default: all)")
+    )
+    up.add_argument(
+        "--max-fail",
+        type=float,
+        default=0.0,
+        metavar="PCT",
+        help=_("stop when more than PCT%% of a batch fails (default: 0)"),
+    )
+    up.add_argument(
+        "--wait",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help=_("how long a camera may take to flash and answer again (default: 600)"),
+    )
+    up.add_argument("--dry-run", action="store_true", help=_("the plan only: nothing is sent"))
+    up.add_argument("--yes", action="store_true", help=_("upgrade without asking"))
+    up.add_argument("--resume", action="store_true", help=_("finish an interrupted upgrade"))
+    up.add_argument(
+        "--journal",
+        metavar="PATH",
+        help=_("upgrade journal (default: firmware-journal.sqlite in the user data dir)"),
     )
     p.set_defaults(run="fleetctl.cli.run.firmware:run_firmware")

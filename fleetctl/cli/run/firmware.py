@@ -88,6 +88,10 @@ def _refresh(
 
 
 def run_firmware(args: argparse.Namespace) -> int:
+    if args.action == "upgrade":
+        from fleetctl.cli.run.firmware_upgrade import run_upgrade
+
+        return run_upgrade(args)
     from fleetctl.core.selection import select_cameras
     from fleetctl.engine.firmware import advisory_rules, summarise_fleet
     from fleetctl.engine.history import HistoryStore
