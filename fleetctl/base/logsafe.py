@@ -283,4 +283,12 @@ def setup_logging(verbosity: int = 0) -> None:
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root.addHandler(handler)
-    root.setLevel(level)
+    # -v is fleetctl's own story (where the time went); libraries' INFO chatter (asyncssh logs
+    # every SSH channel) would bury it: they stay at WARNING unless -vv asks for everything.
+    ours = logging.getLogger("fleetctl")
+    if verbosity == 1:
+        root.setLevel(logging.WARNING)
+        ours.setLevel(logging.INFO)
+    else:
+        root.setLevel(level)
+        ours.setLevel(logging.NOTSET)

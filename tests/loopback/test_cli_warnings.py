@@ -53,6 +53,9 @@ async def test_check_prints_no_library_warning(command: list[str], tmp_path: Pat
         code, err = await _run(check, tmp_path)
         assert code in (0, 1), err
         assert "Warning" not in err, err
+        # -v is fleetctl's own account; asyncssh's per-channel INFO lines stay out of it.
+        code, verbose = await _run([*command, "-v", *check[len(command) :]], tmp_path)
+        assert "INFO fleetctl" in verbose and "asyncssh" not in verbose, verbose
         # The filter is ours, not a pinned library: asked for, the warnings are still there.
         code, loud = await _run(check, tmp_path, PYTHONWARNINGS="default")
         assert "DeprecationWarning" in loud, loud
