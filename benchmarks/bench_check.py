@@ -4,6 +4,12 @@
     python benchmarks/bench_check.py --cameras 200   # quicker
     python benchmarks/bench_check.py --scale         # also fleetctl alone at 1,000 and 10,000
     python benchmarks/bench_check.py --sim-rev 8388260   # against that revision's simulator
+    python benchmarks/bench_check.py --no-versus --scale --scale-sizes 500 --picture --check-rev aef094b
+        # at 500 cameras: check, check --picture, and that revision's check, on one fleet
+
+``--picture`` adds a row per size with the picture probe on (one keyframe per camera decoded);
+``--check-rev REV`` a row with the ``fleetctl check`` of git revision REV (before a change),
+measured on the same simulated fleet in the same run. Each row says its CPU per camera.
 
 Baseline (issue 4): per camera, onvif-zeep-async's ``ONVIFCamera`` (update_xaddrs,
 GetDeviceInformation, GetProfiles, GetStreamUri), then an ffprobe-like look at the main stream:
@@ -250,7 +256,9 @@ def baseline_inventory(inventory: Path, out: Path) -> None:
     out.write_text(json.dumps(cams))
 
 
-def fleetctl_check(inventory: Path, label: str, extra: tuple[str, ...] = ()) -> Measure:
+def fleetctl_check(
+    inventory: Path, label: str, extra: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> Measure:
     """One `fleetctl check` run, measured; prints its own phase timeline (``-v``) as it ends."""
     log = inventory.parent / "fleetctl-check.stderr"
     m, out = run_measured(
@@ -269,6 +277,7 @@ def fleetctl_check(inventory: Path, label: str, extra: tuple[str, ...] = ()) -> 
             "-q",
             *extra,
         ],
+        env=dict(os.environ, **env) if env else None,
         stderr=log,
     )
     for line in log.read_text(errors="replace").splitlines():
@@ -308,21 +317,35 @@ def versus(cameras: int, seed: int, workdir: Path) -> None:
     print_table([base, ours], base)
 
 
-def scaling(sizes: list[int], seed: int, workdir: Path) -> None:
+def scaling(
+    sizes: list[int],
+    seed: int,
+    workdir: Path,
+    picture: bool = False,
+    check_rev: Path | None = None,
+    rev: str = "",
+) -> None:
     rows = []
+    per_camera: list[tuple[str, float]] = []
     for n in sizes:
         with SimGroup(n, seed, workdir) as group:
             assert group.secrets is not None
-            rows.append(
-                fleetctl_check(
-                    group.folder,
-                    f"fleetctl check, {n:,} cameras",
-                    ("--secrets", str(group.secrets)),
-                )
-            )
+            secrets = ("--secrets", str(group.secrets))
+            variants: list[tuple[str, tuple[str, ...], dict[str, str] | None]] = []
+            if check_rev is not None:
+                variants.append((f"check @{rev}, {n:,}", secrets, {"PYTHONPATH": str(check_rev)}))
+            variants.append((f"fleetctl check, {n:,} cameras", secrets, None))
+            if picture:
+                variants.append((f"check --picture, {n:,}", (*secrets, "--picture"), None))
+            for label, extra, env in variants:
+                m = fleetctl_check(group.folder, label, extra, env)
+                rows.append(m)
+                per_camera.append((label, m.cpu_s / n * 1000))
     print("== scaling (fleetctl check alone; sims in their own processes)")
     print_table(rows)
-    if len(rows) == 2:
+    for label, ms in per_camera:
+        print(f"  CPU per camera, {label}: {ms:.1f} ms")
+    if len(rows) == 2 and not picture and check_rev is None:
         a, b = rows
         print(
             f"time x{b.wall_s / a.wall_s:.1f}, CPU x{b.cpu_s / a.cpu_s:.1f} for cameras x{sizes[1] / sizes[0]:.0f}"
@@ -340,6 +363,12 @@ def main() -> None:
     )
     ap.add_argument("--scale-sizes", default="1000,10000")
     ap.add_argument("--no-versus", action="store_true", help="skip the baseline comparison")
+    ap.add_argument("--picture", action="store_true", help="also check --picture (scaling)")
+    ap.add_argument(
+        "--check-rev",
+        metavar="REV",
+        help="also the check of this git revision, on the same fleet (scaling)",
+    )
     ap.add_argument(
         "--sim-rev",
         metavar="REV",
@@ -357,7 +386,19 @@ def main() -> None:
         if not args.no_versus:
             versus(args.cameras, args.seed, workdir)
         if args.scale:
-            scaling([int(s) for s in args.scale_sizes.split(",")], args.seed, workdir)
+            check_rev = None
+            if args.check_rev:
+                from bench_sim import export
+
+                check_rev = export(args.check_rev, workdir / "check-rev")
+            scaling(
+                [int(s) for s in args.scale_sizes.split(",")],
+                args.seed,
+                workdir,
+                args.picture,
+                check_rev,
+                args.check_rev or "",
+            )
 
 
 if __name__ == "__main__":

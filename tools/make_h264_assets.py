@@ -81,7 +81,51 @@ def _frame(width: int, height: int, n: int) -> av.VideoFrame:
     return frame
 
 
-def encode(codec: str, width: int, height: int, path: Path) -> int:
+# Unusable pictures from a healthy stream (``assets/picture/``), at one small size: a covered lens
+# or a dead IR at night (black, with the camera's burned-in clock still ticking), a "no signal"
+# screen of one flat colour, a fogged or defocused lens (the bars, blurred, panning slowly so that
+# every frame still differs). The picture probe must call each of them out; the stream is fine.
+PICTURE_SIZE = (640, 360)
+PICTURES = ("black", "flat", "blurred")
+
+
+def _blur_row(row: bytes, radius: int) -> bytes:
+    """A box blur of one row (repeated three times: close to a Gaussian)."""
+    values = list(row)
+    for _ in range(3):
+        n = len(values)
+        values = [
+            sum(values[max(0, i - radius) : min(n, i + radius + 1)])
+            // (min(n, i + radius + 1) - max(0, i - radius))
+            for i in range(n)
+        ]
+    return bytes(values)
+
+
+def _picture_frame(kind: str, width: int, height: int, n: int) -> av.VideoFrame:
+    frame = av.VideoFrame(width, height, "yuv420p")
+    for index, plane in enumerate(frame.planes):
+        scale = 1 if index == 0 else 2
+        w, h = width // scale, height // scale
+        if kind == "blurred":
+            bars = _blur_row(_plane_rows(w, index), 24 // scale)
+            shift = (n // scale) % w
+            row = bars[shift:] + bars[:shift]
+            rows = [row] * h
+        else:
+            level = {"black": (17, 128, 128), "flat": (41, 240, 110)}[kind][index]
+            rows = [bytes([level]) * w] * h
+            # The burned-in clock: a small bright block whose pattern changes every frame.
+            if index == 0:
+                clock = bytes(200 if (x + n) % 7 < 3 else 60 for x in range(48))
+                for y in range(8 // scale, 20 // scale):
+                    rows[y] = rows[y][: 8 // scale] + clock + rows[y][8 // scale + len(clock) :]
+        pad = plane.line_size - w
+        plane.update(b"".join(r[:w] + bytes(pad) for r in rows))
+    return frame
+
+
+def encode(codec: str, width: int, height: int, path: Path, picture: str | None = None) -> int:
     container = av.open(str(path), "w", format="h264" if codec == "libx264" else "hevc")
     stream = container.add_stream(codec, rate=FPS)
     assert isinstance(stream, VideoStream)
@@ -100,7 +144,12 @@ def encode(codec: str, width: int, height: int, path: Path) -> int:
             "x265-params": f"bframes=0:keyint={GOP}:min-keyint={GOP}:scenecut=0:repeat-headers=1:log-level=error",
         }
     for n in range(FPS * SECONDS):
-        for packet in stream.encode(_frame(width, height, n)):
+        frame = (
+            _frame(width, height, n)
+            if picture is None
+            else _picture_frame(picture, width, height, n)
+        )
+        for packet in stream.encode(frame):
             container.mux(packet)
     for packet in stream.encode(None):
         container.mux(packet)
@@ -111,6 +160,9 @@ def encode(codec: str, width: int, height: int, path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--pictures-only", action="store_true", help="only the unusable pictures (picture/)"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     total = 0
@@ -118,7 +170,16 @@ def main() -> None:
     if "libx265" in av.codecs_available:
         jobs += [("libx265", w, h, f"{w}x{h}.h265") for w, h in H265_SIZES]
     for codec, width, height, name in jobs:
+        if args.pictures_only:
+            break
         size = encode(codec, width, height, args.out / name)
+        total += size
+        print(f"{name:>16}  {size / 1024:8.1f} KiB")
+    (args.out / "picture").mkdir(exist_ok=True)
+    for kind in PICTURES:
+        w, h = PICTURE_SIZE
+        name = f"picture/{kind}.{w}x{h}.h264"
+        size = encode("libx264", w, h, args.out / name, picture=kind)
         total += size
         print(f"{name:>16}  {size / 1024:8.1f} KiB")
     print(f"{'total':>16}  {total / 1024:8.1f} KiB")

@@ -58,6 +58,8 @@ class Policy:
     # Send an SSH password to a recorder whose host key was never recorded (trust on first use).
     # Off: pre-seed keys (`fleetctl inventory trust HOST`, `known_hosts:`) or use key-only auth.
     ssh_tofu: bool = False
+    # The same picture (a coarse fingerprint) for this long: "picture unchanged" (warn).
+    picture_unchanged_s: float = 2 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,7 @@ class ProblemKind(StrEnum):
     STREAM = "stream"
     STORAGE = "storage"
     SECURITY = "security"
+    PICTURE = "picture"
     CONFIG = "config"
 
 

@@ -7,7 +7,7 @@ and ``error`` instead. ``error`` is in words, carries the camera address, never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -90,6 +90,9 @@ class OnvifProbe:
     unsupported: tuple[str, ...] = ()
 
 
+AnnexB = bytes  # (``StreamProbe`` has a field named ``bytes``)
+
+
 @dataclass(frozen=True)
 class StreamProbe:
     """What our RTSP client saw in its measuring window."""
@@ -111,6 +114,9 @@ class StreamProbe:
     distinct_payloads: int = 0  # frames whose payload differs from the previous: frozen -> ~1
     first_rtp_ms: float | None = None
     unauthenticated: bool = False  # it played with no credentials at all
+    # The first keyframe seen, Annex B with its parameter sets (only when asked: the picture
+    # probe decodes it); None when not asked or none came in the window.
+    keyframe: AnnexB | None = field(default=None, repr=False)
     basic_only: bool = False  # it offered only Basic and policy forbids it: password not sent
 
     @property
@@ -150,3 +156,15 @@ class SecurityProbe:
     default_username: str | None = None  # which factory account (never the password)
     fleet_credential_is_default: bool = False
     rtsp_plays_without_auth: bool | None = None
+
+
+@dataclass(frozen=True)
+class PictureProbe:
+    """One decoded picture, shrunk: its luma (grey levels 0-255, ``width`` x ``height``, row by
+    row). ``failure``/``error`` when no picture could be had (no keyframe, no decoder)."""
+
+    width: int = 0
+    height: int = 0
+    luma: bytes = field(default=b"", repr=False)
+    failure: Failure | None = None
+    error: str | None = None

@@ -55,6 +55,9 @@ FAMILIES: dict[str, str] = {
     "factory_password": "security",
     "basic_only": "auth_scheme",
     "slow": "slow",
+    "picture_black": "stream",
+    "picture_flat": "stream",
+    "picture_blurred": "stream",
     "vulnerable_firmware": "firmware",
 }
 

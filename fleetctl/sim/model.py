@@ -88,6 +88,19 @@ FAULTS: dict[str, FaultSpec] = {
         FaultSpec("recording_stopped", "storage", "crit", "the recording job stopped"),
         FaultSpec("flapping", "offline", "crit", "goes down and up every few seconds"),
         FaultSpec(
+            "picture_black",
+            "picture",
+            "crit",
+            "the stream is fine, the picture black (a covered lens, a dead IR at night)",
+        ),
+        FaultSpec(
+            "picture_flat",
+            "picture",
+            "crit",
+            'the picture is one flat colour (a "no signal" screen)',
+        ),
+        FaultSpec("picture_blurred", "picture", "warn", "the picture is blurred (fog, focus lost)"),
+        FaultSpec(
             "vulnerable_firmware", "security", "warn", "runs a build with a published advisory"
         ),
     )

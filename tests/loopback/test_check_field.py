@@ -200,3 +200,35 @@ async def test_factory_logins_within_a_budget_and_never_again_within_the_lockout
     assert oem.counters.logins_failed == failed + 1  # one attempt, refused: no finding
     assert new_hik.counters.logins_failed == 0  # no login spent where none can exist
     assert one_try.cameras[0].status is Status.OK  # its one attempt (admin/admin) was refused
+
+
+async def test_the_picture_probe_calls_out_unusable_pictures_of_healthy_streams() -> None:
+    faults = {1: {"picture_black"}, 2: {"picture_flat"}, 3: {"picture_blurred"}}
+    fleet = SimFleet(cameras=5, faults="none", seed=6, discovery=False, assign=faults)
+    opts = replace(OPTIONS, picture=True)
+    async with fleet:
+        workspace, cameras = workspace_for(fleet, fleet.cameras)
+        first = {r.name: r for r in (await check_cameras(cameras, workspace, opts)).cameras}
+        # the same picture, first seen three days ago: unchanged for days
+        stuck = fleet.cameras[4]
+        learned = {s: {k: v} for s, k, v in first[stuck.name].learned if k == "picture"}
+        assert learned, [(c.name, c.detail) for c in first[stuck.name].checks]
+        fingerprint = learned[f"cam:{stuck.name}"]["picture"].split("|")[0]
+        recall = {f"cam:{stuck.name}": {"picture": f"{fingerprint}|2026-01-01T00:00:00+00:00"}}
+        again = await check_cameras([cameras[4]], workspace, replace(opts, recall=recall))
+    healthy = first[fleet.cameras[0].name]
+    assert healthy.status is Status.OK, words(healthy)
+    assert "edges" in step(healthy, "picture")
+    expected = {
+        1: (Status.CRIT, "black"),
+        2: (Status.CRIT, "flat colour"),
+        3: (Status.WARN, "blurred"),
+    }
+    for index, (severity, text) in expected.items():
+        r = first[fleet.cameras[index].name]
+        pictures = [p for p in r.problems if p.kind is ProblemKind.PICTURE]
+        assert [p.severity for p in pictures] == [severity], words(r)
+        assert text in pictures[0].message
+        assert r.streams[0].status is Status.OK  # the stream itself is healthy
+    (p,) = again.cameras[0].problems
+    assert p.kind is ProblemKind.PICTURE and "unchanged for" in p.message

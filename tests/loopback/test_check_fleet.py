@@ -26,7 +26,7 @@ from fleetctl.sim.model import FAULTS, SimCamera
 # Long enough for the "slow" camera (2.5 s per ONVIF answer) to show two answers, short enough
 # that the hostile cameras' deadlines keep the test quick.
 OPTIONS = CheckOptions(
-    timeout_s=9.0, stream_window_s=0.5, check_default_passwords=True, concurrency=64
+    timeout_s=9.0, stream_window_s=0.5, check_default_passwords=True, concurrency=64, picture=True
 )
 HOSTILE = ("huge_reply", "entity_bomb", "malformed_xml", "drip", "hang")
 

@@ -48,6 +48,9 @@ PLACEMENT = {
     26: "flapping",
     27: "web_hang",
     28: "partial_onvif",
+    29: "picture_black",
+    30: "picture_flat",
+    31: "picture_blurred",
 }
 
 
@@ -58,7 +61,7 @@ def test_placement_covers_the_whole_catalogue() -> None:
 @pytest.fixture
 async def fleet() -> AsyncIterator[SimFleet]:
     f = SimFleet(
-        cameras=29, seed=5, discovery=False, assign={i: {name} for i, name in PLACEMENT.items()}
+        cameras=32, seed=5, discovery=False, assign={i: {name} for i, name in PLACEMENT.items()}
     )
     by_fault = {name: f.cameras[i] for i, name in PLACEMENT.items()}
     by_fault["slow"].fault_params["slow_s"] = 0.3
@@ -146,6 +149,22 @@ async def test_partial_onvif_device_information_is_an_html_500(fleet: SimFleet) 
         cam.host, cam.onvif_port, "<tds:GetDeviceInformation/>", user=user, password=password
     )
     assert reply.status == 500 and reply.headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("fault", ["picture_black", "picture_flat", "picture_blurred"])
+async def test_picture_faults_stream_a_healthy_stream_of_an_unusable_picture(
+    fleet: SimFleet, fault: str
+) -> None:
+    from fleetctl.adapters.rtsp.client import probe_stream
+
+    cam = next(c for c in fleet.cameras if c.has(fault))
+    user, password = fleet.credentials
+    uri = f"rtsp://{cam.host}:{cam.rtsp_port}{cam.profiles[0].stream_path}"
+    probe = await probe_stream(
+        uri, Credential("f", user, Secret(password)), window_s=0.5, timeout_s=5.0, keyframe=True
+    )
+    assert probe.ok and probe.frames > 5 and probe.distinct_payloads > probe.frames // 2
+    assert probe.keyframe is not None and probe.width == 640  # the picture clip's own size
 
 
 async def test_slow_answers_but_late(fleet: SimFleet) -> None:
@@ -408,7 +427,7 @@ def test_parse_spec_refuses_with_a_reason(spec: str) -> None:
         faultlib.parse_spec(spec)
 
 
-@pytest.mark.parametrize("cameras", [16, 30])
+@pytest.mark.parametrize("cameras", [20, 40])  # every fault fits in 20 (lone ones need one each)
 def test_every_puts_each_fault_somewhere_without_masking(cameras: int) -> None:
     fleet = SimFleet(cameras=cameras, faults="every", seed=3)
     seen = Counter(f for faults in fleet.injected.values() for f in faults)

@@ -23,6 +23,7 @@ import re
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from fleetctl.adapters.rtsp.keyframe import KeyframeCatcher, params_from_fmtp
 from fleetctl.adapters.rtsp.rtp import VideoCounter
 from fleetctl.adapters.rtsp.sdp import VideoMedia, parse_sdp, resolve_control
 from fleetctl.adapters.rtsp.sps import parse_sps, sps_from_fmtp
@@ -108,7 +109,11 @@ def _play_url(base: str, session_control: str | None) -> str:
 
 
 async def _play(
-    s: RtspConnection, base: str, video: VideoMedia, session_control: str | None
+    s: RtspConnection,
+    base: str,
+    video: VideoMedia,
+    session_control: str | None,
+    keyframe: bool = False,
 ) -> None:
     s.stage = "setup"
     setup_url = strip_userinfo(resolve_control(base, video.control))[0]
@@ -130,6 +135,9 @@ async def _play(
     # wins (some firmwares keep announcing the size they booted with after a change).
     sps = sps_from_fmtp(video.fmtp or "", video.codec or "")
     s.sdp_size = parse_sps(sps, video.codec or "") if sps is not None else None
+    if keyframe and (video.codec or "").upper() in ("H264", "H265"):
+        s.catcher = KeyframeCatcher(video.codec or "")
+        s.catcher.seed(params_from_fmtp(video.fmtp or "", video.codec or ""))
     s.stage = "play"
     s.play_sent = asyncio.get_running_loop().time()
     reply = await s.call("PLAY", _play_url(base, session_control), {"Range": "npt=0.000-"})
@@ -161,6 +169,7 @@ async def probe_stream(
     host_override: str | None = None,
     port_override: int | None = None,
     allow_basic: bool = False,
+    keyframe: bool = False,
 ) -> StreamProbe:
     """Play ``uri`` for ``window_s`` and say what arrived; the whole call ends by ``timeout_s``.
 
@@ -189,7 +198,7 @@ async def probe_stream(
             video = next((v for v in videos if v.codec in ("H264", "H265")), videos[0])
             codec = video.codec
             play_url = _play_url(base, session_control)
-            await _play(s, base, video, session_control)
+            await _play(s, base, video, session_control, keyframe)
             window = await _measure(s, window_s, measure_deadline)
     except RtspFailure as fail:
         failure, error, basic_only = fail.failure, str(fail), fail.basic_only
@@ -211,6 +220,8 @@ async def probe_stream(
     if s is not None and s.counter is not None and failure is None:
         window = _stream_time(s.counter, window)
     result = _result(clean, s, stage, codec, window, failure, error, started)
+    if s is not None and s.catcher is not None and s.catcher.done and result.ok:
+        result = replace(result, keyframe=s.catcher.annexb)
     return replace(result, basic_only=True) if basic_only else result
 
 

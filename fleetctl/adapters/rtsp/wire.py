@@ -23,6 +23,7 @@ from collections.abc import Callable
 from fleetctl import __version__
 from fleetctl.adapters.errors import RtspFailure
 from fleetctl.adapters.http.digest import Authorizer, choose, only_basic, parse_challenges
+from fleetctl.adapters.rtsp.keyframe import KeyframeCatcher
 from fleetctl.adapters.rtsp.message import (
     MAX_BODY_BYTES,
     MAX_HEADER_BYTES,
@@ -80,6 +81,9 @@ class RtspConnection:
         self.session_id: str | None = None
         self.video_channel: int | None = None
         self.counter: VideoCounter | None = None
+        # The picture probe's keyframe catcher: while it waits, video frames take the
+        # per-frame path so it sees each packet; once it has its keyframe, the fast path again.
+        self.catcher: KeyframeCatcher | None = None
         self.first_rtp: float | None = None
         self.play_sent: float | None = None
         self.sdp_size: tuple[int, int] | None = None  # width, height from the SDP's SPS
@@ -244,7 +248,15 @@ class RtspConnection:
         while pos < n:
             # '$' channel len16: an interleaved frame (its 16-bit length caps it at 64 KiB)
             if buf[pos] == 0x24:
-                if counter is not None and channel is not None and self.first_rtp is not None:
+                catcher = self.catcher
+                if catcher is not None and (catcher.done or catcher.gave_up):
+                    catcher = None
+                if (
+                    counter is not None
+                    and channel is not None
+                    and self.first_rtp is not None
+                    and catcher is None
+                ):
                     # The stream runs: every complete frame in one synchronous loop.
                     pos = counter.feed_interleaved(buf, pos, n, channel)
                     if pos < n and buf[pos] != 0x24:
@@ -259,6 +271,8 @@ class RtspConnection:
                     if self.first_rtp is None:
                         self.first_rtp = self._clock()
                     counter.feed(buf, pos + 4, end)
+                    if catcher is not None:
+                        catcher.feed(buf, pos + 4, end)
                 pos = end
                 continue
             if not _RTSP_START.match(buf, pos, pos + 17) and n - pos >= 17:

@@ -52,6 +52,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     p.add_argument(
+        "--picture",
+        action="store_true",
+        help=_(
+            "also judge the picture: one keyframe per camera decoded small (black, one flat "
+            "colour, blurred, unchanged for days); needs PyAV"
+        ),
+    )
+    p.add_argument(
         "--db",
         metavar="PATH",
         help=_("history store (default: history.sqlite in the user data dir)"),

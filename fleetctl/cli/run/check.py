@@ -85,6 +85,7 @@ def run_check(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             stream_window_s=args.window,
             check_default_passwords=args.check_default_passwords,
+            picture=args.picture,
             recall=history.recall() if history is not None else {},
         )
 

@@ -58,6 +58,7 @@ STAGE_KIND = {
     "stream": ProblemKind.STREAM,
     "storage": ProblemKind.STORAGE,
     "security": ProblemKind.SECURITY,
+    "picture": ProblemKind.PICTURE,
 }
 
 

@@ -31,6 +31,7 @@ from fleetctl.engine.check.camera_run import (
     retry_read,
 )
 from fleetctl.engine.check.memory import model_subject, well_known_uri
+from fleetctl.engine.check.picture_step import judge_picture
 from fleetctl.engine.check.side_probes import security, storage
 
 log = logging.getLogger(__name__)
@@ -334,6 +335,7 @@ async def _stream(
                 host_override=run.camera.host,
                 port_override=None,
                 allow_basic=run.camera.policy.allow_basic_auth,
+                keyframe=opts.picture,
             )
         )
         return (probe, *verdicts.judge_stream(profile, probe, run.camera.policy))
@@ -382,6 +384,8 @@ async def _stream(
         twice = M_(" (measured twice)")
         detail = detail.plus(twice) if isinstance(detail, Msg) else detail + twice.en()
     run.step("stream", found, detail, t0)
+    if opts.picture and not guess_failed:
+        await judge_picture(run, probe, found)
     return probe
 
 

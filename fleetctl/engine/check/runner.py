@@ -67,6 +67,9 @@ class CheckOptions:
     per_host: int = 2  # connections to one host at once
     stream_window_s: float = 1.0  # RTP measuring window
     check_default_passwords: bool = False
+    # The picture probe: one keyframe of the main stream decoded and judged (black, flat,
+    # blurred, unchanged for days). Off by default (CPU: see benchmarks/bench_check.py).
+    picture: bool = False
     probes: frozenset[str] = ALL_PROBES
     # The advisory rows firmware is matched against; None: the table shipped with fleetctl.
     advisories: tuple[Rule, ...] | None = None

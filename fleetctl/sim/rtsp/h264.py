@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 
+from fleetctl.sim.model import EncoderConfig, SimCamera
+
 H264, H265 = "H264", "H265"
 RTP_PAYLOAD_TYPE = 96
 # Cameras keep RTP packets under a typical Ethernet MTU even over TCP interleaved.
@@ -146,7 +148,9 @@ class Clip:
 
     @classmethod
     def parse(cls, name: str, data: bytes) -> Clip:
-        size, _, ext = name.partition(".")
+        # "640x360.h264", or a picture clip's "picture/black.640x360.h264"
+        stem, _, ext = name.rpartition("/")[2].rpartition(".")
+        size = stem.rpartition(".")[2]
         width, height = (int(v) for v in size.split("x"))
         codec = H265 if ext == "h265" else H264
         units = access_units(split_annexb(data), codec)
@@ -296,10 +300,18 @@ class MediaLibrary:
         clip = self._closest[key] = self._clip(min(names, key=distance))
         return clip
 
+    def picture(self, kind: str) -> Clip:
+        """The clip of an unusable picture (``black``, ``flat``, ``blurred``): a healthy stream
+        whose picture a camera with a covered, dark, blank or fogged view would send."""
+        return self._clip(f"picture/{kind}.640x360.h264")
+
     def _clip(self, name: str) -> Clip:
         clip = self._clips.get(name)
         if clip is None:
-            data = (resources.files("fleetctl.sim") / "assets" / name).read_bytes()
+            root = resources.files("fleetctl.sim") / "assets"
+            for part in name.split("/"):
+                root = root / part
+            data = root.read_bytes()
             clip = self._clips[name] = Clip.parse(name, data)
         return clip
 
@@ -315,6 +327,19 @@ class MediaLibrary:
                 self._tracks.pop(next(iter(self._tracks)))
             track = self._tracks[key] = Track.build(clip, filler, channel)
         return track
+
+
+# The picture faults and the clip each streams instead of the live test pattern.
+PICTURE_FAULTS = {"picture_black": "black", "picture_flat": "flat", "picture_blurred": "blurred"}
+
+
+def clip_of(media: MediaLibrary, cam: SimCamera, enc: EncoderConfig) -> Clip:
+    """What ``cam`` streams for ``enc``: its picture fault's clip, else the closest live one."""
+    if cam.faults:
+        for fault, kind in PICTURE_FAULTS.items():
+            if fault in cam.faults:
+                return media.picture(kind)
+    return media.clip_for(enc.encoding, enc.width, enc.height)
 
 
 _DEFAULT: MediaLibrary | None = None

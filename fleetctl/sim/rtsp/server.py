@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 from fleetctl.sim.model import MediaProfile, SimCamera
 from fleetctl.sim.rtsp.auth import authorized, challenges
 from fleetctl.sim.rtsp.flavours import RtspFlavour, flavour_for
-from fleetctl.sim.rtsp.h264 import MediaLibrary, default_library
+from fleetctl.sim.rtsp.h264 import MediaLibrary, clip_of, default_library
 from fleetctl.sim.rtsp.stream import RtpSender, reset
 
 __all__ = ["MediaLibrary", "RtspProtocol", "default_library", "start_rtsp"]
@@ -212,7 +212,7 @@ class RtspProtocol(asyncio.Protocol):
             self._reply(404, cseq)
             return
         enc = profile.encoder
-        clip = self.media.clip_for(enc.encoding, enc.width, enc.height)
+        clip = clip_of(self.media, self.cam, enc)
         host = self.transport.get_extra_info("sockname")[0] if self.transport else self.cam.host
         rtpmap = "H265/90000" if clip.codec == "H265" else "H264/90000"
         session_version = int(self.cam.boot_time)

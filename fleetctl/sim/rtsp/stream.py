@@ -32,7 +32,7 @@ import socket
 import struct
 
 from fleetctl.sim.model import MediaProfile, SimCamera
-from fleetctl.sim.rtsp.h264 import Clip, MediaLibrary, Track
+from fleetctl.sim.rtsp.h264 import Clip, MediaLibrary, Track, clip_of
 
 RTP_CLOCK = 90_000  # Hz, RFC 6184 §8.2.1
 RTCP_SR_INTERVAL_S = 5.0  # cameras send a sender report every few seconds
@@ -114,7 +114,7 @@ class RtpSender:
         key = (enc.encoding, enc.width, enc.height, kbps, enc.fps)
         if key == self._key:
             return self._track  # the common case, every frame: one tuple compare
-        clip = self.media.clip_for(enc.encoding, enc.width, enc.height)
+        clip = clip_of(self.media, self.cam, enc)
         if self._clip is not None and clip is not self._clip:
             return None  # encoder restarted with another resolution/codec: session ends
         self._clip, self._key = clip, key
