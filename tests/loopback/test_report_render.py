@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support.report import assert_self_contained, fleetctl, not_blank
+from support.report import assert_self_contained, fleetctl, not_blank, weasyprint_works
 
 from fleetctl.core.models import (
     CameraReport,
@@ -103,8 +103,8 @@ def _history(db: Path, cams: list[tuple[str, str]], end: datetime) -> None:
 
 
 async def test_the_page_and_the_pdf_draw_something(tmp_path: Path) -> None:
-    if not os.path.exists(CHROMIUM) or not shutil.which("pdftoppm"):
-        pytest.skip("needs Debian's chromium and poppler-utils (pdftoppm): .ci/run installs them")
+    if not os.path.exists(CHROMIUM) or not shutil.which("pdftoppm") or not weasyprint_works():
+        pytest.skip("needs chromium, poppler-utils (pdftoppm) and Pango: .ci/run installs them")
     cams = _inventory(tmp_path / "inv.yaml")
     end = datetime.now(UTC).replace(microsecond=0)
     _history(tmp_path / "h.sqlite", cams, end)

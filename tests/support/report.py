@@ -26,6 +26,15 @@ def assert_self_contained(html: str) -> None:
     assert "http://" not in without_ns and "https://" not in without_ns
 
 
+def weasyprint_works() -> bool:
+    """WeasyPrint imports (it loads the system's Pango: .ci/run installs it with apt)."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
 def not_blank(png: Path, min_colours: int = 8) -> int:
     """The number of distinct colours in the image; asserts it is more than a blank page has."""
     from PIL import Image

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from fleetctl import __version__
-from fleetctl.core.errors import UsageError
+from fleetctl.core.errors import FleetctlError, UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.core.models import Camera, Inventory
 from fleetctl.core.report.export import CSV_FIELDS, csv_rows, to_json
@@ -85,7 +85,13 @@ def write_pdf(html: str, path: str) -> None:
     """The same page through WeasyPrint (HTML/CSS to PDF in Python: no browser needed)."""
     import logging
 
-    from weasyprint import HTML
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as err:  # OSError: the system's Pango could not be loaded
+        raise FleetctlError(
+            f"--pdf needs WeasyPrint and the system's Pango (Debian: apt install libpango-1.0-0 "
+            f"libpangoft2-1.0-0): {err}; the HTML page prints to PDF from any browser too"
+        ) from err
 
     # WeasyPrint warns about every CSS property it does not implement (e.g. user-select in the
     # charts' SVG): noise for the user, the page prints fine without them.
