@@ -49,6 +49,9 @@ tr.fleet td { font-weight: bold; background: #fafafa; }
   h2 { break-after: avoid; page-break-after: avoid; }
   .chart, tr, .card { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
+  table { font-size: 7pt; }
+  th, td { padding: 2px 3px; }
+  th { overflow-wrap: anywhere; }
   .chart { max-width: 100%%; }
 }
 """
