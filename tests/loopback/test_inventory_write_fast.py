@@ -324,7 +324,7 @@ path, limit = sys.argv[1], int(sys.argv[2])
 # replaced the inventory.
 signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-upsert_camera(path, "a", {"name": "a9", "host": "10.0.0.9", "location": "x" * 5000})
+upsert_camera(path, "a", {"name": "a9", "host": "10.0.0.9", "location": "x" * 4000})  # < value cap
 """
 
 
