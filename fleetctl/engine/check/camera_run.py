@@ -33,7 +33,7 @@ from fleetctl.engine.check.memory import Memory
 if TYPE_CHECKING:
     from fleetctl.adapters.http.pool import HttpPool
     from fleetctl.engine.check.admission import Admission
-    from fleetctl.engine.check.runner import CheckOptions
+    from fleetctl.engine.check.options import CheckOptions
     from fleetctl.engine.workspace import Workspace
 
 T = TypeVar("T")

@@ -21,15 +21,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from fleetctl import __version__
 from fleetctl.adapters.http.pool import borrowed, camera_pool
 from fleetctl.base.i18n import M_
-from fleetctl.core.firmware.advisories import Rule
 from fleetctl.core.models import (
     Camera,
     CameraReport,
@@ -42,6 +41,7 @@ from fleetctl.core.models import (
 from fleetctl.core.verdicts import rules as verdicts
 from fleetctl.engine.check.admission import Admission, start_order
 from fleetctl.engine.check.camera_run import STAGE_KIND, CameraRun, HostLimits
+from fleetctl.engine.check.options import ALL_PROBES, CheckOptions
 from fleetctl.engine.check.probing import run_probes
 
 if TYPE_CHECKING:
@@ -51,38 +51,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALL_PROBES = frozenset({"reach", "onvif", "stream", "storage", "security"})
-
-
-@dataclass(frozen=True)
-class CheckOptions:
-    """How a check runs. ``concurrency`` is a ceiling: fewer cameras are in flight while this
-    process's event loop lags (``engine.check.admission``). ``probes`` selects among ALL_PROBES."""
-
-    timeout_s: float = 10.0  # hard per-camera deadline
-    # Cameras at once, at most. The CPU-heavy part of each (stream, storage) is admitted by
-    # the loop's lag (engine.check.admission); this bounds the cheap part: a silent or slow camera's
-    # wait must start with the run, not when a place frees up.
-    concurrency: int = 512
-    per_host: int = 2  # connections to one host at once
-    stream_window_s: float = 1.0  # RTP measuring window
-    check_default_passwords: bool = False
-    # The picture probe: one keyframe of the main stream decoded and judged (black, flat,
-    # blurred, unchanged for days). Off by default (CPU: see benchmarks/bench_check.py).
-    picture: bool = False
-    probes: frozenset[str] = ALL_PROBES
-    # The advisory rows firmware is matched against; None: the table shipped with fleetctl.
-    advisories: tuple[Rule, ...] | None = None
-    # What earlier checks learned (``HistoryStore.recall()``: subject -> key -> value): the
-    # stream URI of the last good check, ONVIF calls a model does not support, ...
-    recall: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+DEFAULT_OPTIONS = CheckOptions()
 
 
 # The probe in progress when the camera's deadline hits decides what the problem is about.
 async def check_camera(
     camera: Camera,
     workspace: Workspace,
-    options: CheckOptions = CheckOptions(),
+    options: CheckOptions = DEFAULT_OPTIONS,
     pool: HttpPool | None = None,
 ) -> CameraReport:
     """Check one camera. Never raises (except CancelledError): every outcome is in the report.
@@ -162,7 +138,7 @@ def _deadline_problem(run: CameraRun, timeout_s: float) -> None:
 async def check_cameras(
     cameras: Sequence[Camera],
     workspace: Workspace,
-    options: CheckOptions = CheckOptions(),
+    options: CheckOptions = DEFAULT_OPTIONS,
     on_result: Callable[[CameraReport], None] | None = None,
     history: HistoryStore | None = None,
     pool: HttpPool | None = None,
