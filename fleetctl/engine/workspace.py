@@ -6,8 +6,9 @@ here: ``load_workspace(inventory_path, secrets_path)``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fleetctl.adapters.secrets import SecretStore, load_secrets
 from fleetctl.base.i18n import _
@@ -15,6 +16,8 @@ from fleetctl.base.logsafe import register_secret
 from fleetctl.core.errors import InventoryIssue, SecretsError
 from fleetctl.core.inventory.load import load_inventory
 from fleetctl.core.models import Camera, Credential, Inventory
+from fleetctl.engine.push.journal import Journal, default_path
+from fleetctl.engine.push.pending import verified_credentials
 
 
 @dataclass(frozen=True)
@@ -143,11 +146,6 @@ def _with_rotations(workspace: Workspace) -> Workspace:
     Otherwise `check`, the TUI and `serve` would log into rotated cameras with the old password
     and report them as auth failures (and spend their lockout budget) until promotion.
     """
-    import os
-
-    from fleetctl.engine.push.journal import Journal, default_path
-    from fleetctl.engine.push.rotate import from_journal
-
     path = default_path()
     if not os.path.exists(path):
         return workspace
@@ -156,6 +154,16 @@ def _with_rotations(workspace: Workspace) -> Workspace:
         return from_journal(workspace, journal)
     finally:
         journal.close()
+
+
+def from_journal(workspace: Workspace, journal: Journal) -> Workspace:
+    """``workspace`` with each camera the journal knows is on a pending new password overridden.
+
+    No network: cameras in doubt keep the old password here (``rotate.reconcile`` asks them).
+    Any command that reads the push journal can use this while a rotation is pending.
+    """
+    verified = verified_credentials(workspace.inventory, workspace.secrets, journal)
+    return replace(workspace, overrides={**workspace.overrides, **verified})
 
 
 @dataclass(frozen=True)

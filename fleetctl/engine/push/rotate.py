@@ -45,7 +45,8 @@ from fleetctl.core.models import Camera, Credential
 from fleetctl.core.push.plan import Change
 from fleetctl.core.secret import Secret
 from fleetctl.engine.push.journal import Journal
-from fleetctl.engine.workspace import Workspace
+from fleetctl.engine.push.pending import Rotation, cameras_of, pending_rotations
+from fleetctl.engine.workspace import Workspace, from_journal
 
 KILL_ENV = "FLEETCTL_TEST_KILL_AT"
 KILL_STEPS = ("secrets", "intent", "sent", "verified", "promote")
@@ -72,26 +73,6 @@ def new_password(length: int = PASSWORD_LEN) -> Secret:
 
 
 @dataclass(frozen=True)
-class Rotation:
-    name: str  # the credential's name in the secrets file
-    username: str
-    old: Secret
-    new: Secret
-    rotation: str  # random id, not secret
-
-    @property
-    def setting(self) -> str:
-        return f"password:{self.name}"
-
-    @property
-    def marker(self) -> str:
-        return f"rotation:{self.rotation}"
-
-    def credential(self, *, new: bool) -> Credential:
-        return Credential(self.name, self.username, self.new if new else self.old)
-
-
-@dataclass(frozen=True)
 class RotateResult:
     state: str  # rotated | already (verified by an earlier run) | kept-old | unknown
     credential: Credential | None  # what the camera has now (None: unknown)
@@ -105,21 +86,12 @@ def planned_change(name: str) -> Change:
 
 def rotated_cameras(workspace: Workspace, name: str) -> list[Camera]:
     """Inventory cameras whose ONVIF login is credential ``name`` (inline passwords excluded)."""
-    return [
-        c
-        for c in workspace.inventory.cameras
-        if c.credentials == name and c.username is None and c.password is None
-    ]
+    return cameras_of(workspace.inventory, name)
 
 
 def pending(workspace: Workspace) -> dict[str, Rotation]:
     """Rotations under way, from the secrets file's pending entries."""
-    out = {}
-    for name, p in workspace.secrets.pending.items():
-        cred = workspace.secrets.credentials[name]
-        if cred.password is not None:
-            out[name] = Rotation(name, cred.username, cred.password, p.password, p.rotation)
-    return out
+    return pending_rotations(workspace.secrets)
 
 
 def begin(workspace: Workspace, names: Sequence[str]) -> dict[str, Rotation]:
@@ -156,21 +128,6 @@ def verified_cameras(workspace: Workspace, journal: Journal) -> set[str]:
             c.name for c in rotated_cameras(workspace, rot.name) if states.get(c.name) == "verified"
         }
     return done
-
-
-def from_journal(workspace: Workspace, journal: Journal) -> Workspace:
-    """``workspace`` with each camera the journal knows is on a pending new password overridden.
-
-    No network: cameras in doubt keep the old password here (``reconcile`` asks them). Any
-    command that reads the push journal can use this while a rotation is pending.
-    """
-    overrides = dict(workspace.overrides)
-    for rot in pending(workspace).values():
-        states = journal.latest_states(rot.setting, rot.marker)
-        for cam in rotated_cameras(workspace, rot.name):
-            if states.get(cam.name) == "verified":
-                overrides[cam.name] = rot.credential(new=True)
-    return replace(workspace, overrides=overrides)
 
 
 async def reconcile(
@@ -271,3 +228,22 @@ def promote_if_done(workspace: Workspace, journal: Journal, rot: Rotation) -> in
         kill_point("promote")
         promote_pending_password(workspace.secrets.path, rot.name, rot.rotation)
     return left
+
+
+__all__ = [
+    "KILL_ENV",
+    "KILL_STEPS",
+    "RotateResult",
+    "Rotation",
+    "begin",
+    "from_journal",
+    "kill_point",
+    "new_password",
+    "pending",
+    "planned_change",
+    "promote_if_done",
+    "reconcile",
+    "rotate_camera",
+    "rotated_cameras",
+    "verified_cameras",
+]
