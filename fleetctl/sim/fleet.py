@@ -33,6 +33,7 @@ from fleetctl.sim import firmware as simfirmware
 from fleetctl.sim import history
 from fleetctl.sim.discovery import DiscoveryService, start_discovery
 from fleetctl.sim.http import Listener, serve
+from fleetctl.sim.inventory import write_inventory
 from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, User, Vendor, address_for
 from fleetctl.sim.onvif.app import CameraApp
 from fleetctl.sim.rtsp.h264 import default_library
@@ -220,8 +221,6 @@ class SimFleet:
 
         Call it once the fleet is started: an automatic address block may move at startup.
         """
-        from fleetctl.sim.inventory import write_inventory
-
         return write_inventory(self, Path(path))
 
     # -- lifecycle ------------------------------------------------------------------------------

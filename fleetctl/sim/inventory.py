@@ -10,18 +10,33 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from fleetctl.sim.model import SimCamera
 from fleetctl.sim.sites import slug
 
-if TYPE_CHECKING:
-    from fleetctl.sim.fleet import SimFleet
-
 CREDENTIAL = "sim"  # the secrets entry every simulated camera's fleet account is stored under
+
+
+class FleetLayout(Protocol):
+    """What an inventory is written from: ``sim.fleet.SimFleet`` (which calls this module)."""
+
+    @property
+    def seed(self) -> int: ...
+    @property
+    def cameras(self) -> Sequence[SimCamera]: ...
+    @property
+    def sites(self) -> Sequence[tuple[str, str]]: ...
+    @property
+    def credentials(self) -> tuple[str, str]: ...
+    def tags(self, cam: SimCamera) -> list[str]: ...
+    def location(self, cam: SimCamera) -> str: ...
+    def ssh_host_key(self) -> str | None: ...
 
 
 def _flow(items: list[str]) -> CommentedSeq:
@@ -30,7 +45,7 @@ def _flow(items: list[str]) -> CommentedSeq:
     return seq
 
 
-def build(fleet: SimFleet, secrets_name: str, known_hosts: str | None = None) -> CommentedMap:
+def build(fleet: FleetLayout, secrets_name: str, known_hosts: str | None = None) -> CommentedMap:
     """The inventory document for ``fleet`` (ruamel types, so key order and flow lists stay)."""
     doc = CommentedMap()
     doc["defaults"] = CommentedMap(
@@ -86,7 +101,7 @@ def dump(doc: Any) -> str:
     return buf.getvalue()
 
 
-def write_inventory(fleet: SimFleet, path: Path) -> tuple[Path, Path]:
+def write_inventory(fleet: FleetLayout, path: Path) -> tuple[Path, Path]:
     """Write ``path`` and ``<stem>-secrets.yaml`` beside it. Returns (inventory, secrets)."""
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +133,7 @@ def write_inventory(fleet: SimFleet, path: Path) -> tuple[Path, Path]:
     return path, secrets
 
 
-def _span(fleet: SimFleet) -> str:
+def _span(fleet: FleetLayout) -> str:
     if not fleet.cameras:
         return ""
     return f" on {fleet.cameras[0].host} .. {fleet.cameras[-1].host}"
