@@ -26,6 +26,19 @@ from textual.timer import Timer
 
 from fleetctl.base.i18n import N_, _, ngettext
 from fleetctl.core.models import Camera, CameraReport
+from fleetctl.tui.push_view import PushSetup
+from fleetctl.tui.screens.confirm import ConfirmScreen, target_words
+from fleetctl.tui.screens.fleet import FleetScreen
+from fleetctl.tui.screens.help import HelpScreen
+from fleetctl.tui.screens.push import PushScreen
+from fleetctl.tui.screens.sites import SitesScreen
+from fleetctl.tui.shell import (
+    BulkRequested,
+    CheckRequested,
+    PushSetupChanged,
+    Timeline,
+    ViewRequested,
+)
 from fleetctl.tui.source import ActionRunner, SweepSource
 from fleetctl.tui.state import FleetModel
 from fleetctl.tui.widgets.header import SweepProgress
@@ -38,10 +51,7 @@ MUTATING = {"sync_time": N_("sync time"), "reboot": N_("reboot")}  # shown with 
 
 if TYPE_CHECKING:
     from fleetctl.core.report.model import Report
-    from fleetctl.engine.history import TimelineEntry
-    from fleetctl.tui.screens.push import PushSetup
 
-Timeline = Callable[[str], "Sequence[TimelineEntry]"]
 ReportMaker = Callable[[], "Report | None"]  # the last 24 h from history (called in a thread)
 
 
@@ -99,8 +109,6 @@ class FleetApp(App[None]):
         self._close_messages_no_wait()
 
     def on_mount(self) -> None:
-        from fleetctl.tui.screens.fleet import FleetScreen
-
         self.push_screen(FleetScreen())
         self.sweep_loop()
 
@@ -190,14 +198,10 @@ class FleetApp(App[None]):
             )
 
     def action_help(self) -> None:
-        from fleetctl.tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.active_bindings))
 
     def action_command(self) -> None:
-        from fleetctl.tui.screens.fleet import FleetScreen
-
         # `:` works from any view: back to the fleet view, whose command line it is.
         fleets = [s for s in self.screen_stack if isinstance(s, FleetScreen)]
         if fleets:
@@ -207,8 +211,6 @@ class FleetApp(App[None]):
 
     def switch_view(self, view: str) -> bool:
         """``:sites``, ``:cameras`` (or ``:cam``, ``:fleet``), ``:report``, ``:help``, ``:q``."""
-        from fleetctl.tui.screens.sites import SitesScreen
-
         view = view.strip().lower()
         if view in ("sites", "site"):
             self.push_screen(SitesScreen())
@@ -226,10 +228,63 @@ class FleetApp(App[None]):
             return False
         return True
 
+    def on_view_requested(self, message: ViewRequested) -> None:
+        if not self.switch_view(message.view):
+            self.notify(
+                _("unknown view %(view)r: try sites, cameras, report, help, q")
+                % {"view": message.view},
+                severity="error",
+                markup=False,
+            )
+
+    def on_check_requested(self, message: CheckRequested) -> None:
+        self.check_now(message.names)
+
+    def on_push_setup_changed(self, message: PushSetupChanged) -> None:
+        self.push_setup = message.setup  # the next push starts here
+
+    def on_bulk_requested(self, message: BulkRequested) -> None:
+        """From the fleet and camera views: check at once; confirm anything that mutates."""
+        action, names, hidden = message.action, message.names, message.hidden
+        if action == "check":
+            self.check_now(names)
+            self.notify(
+                _("checking %(targets)s") % {"targets": target_words(len(names), hidden)},
+                markup=False,
+            )
+            return
+        if action == "push":  # its own screen: choose, plan, review, then confirm with the count
+            self.open_push(names, hidden)
+            return
+        if action not in MUTATING:
+            self.notify(
+                _("%(action)s: not available yet") % {"action": action},
+                severity="warning",
+                markup=False,
+            )
+            return
+        what = _(MUTATING[action])
+        if self.read_only:
+            self.notify(
+                _("%(action)s: disabled, fleetctl tui was started with --read-only")
+                % {"action": what},
+                severity="error",
+                markup=False,
+            )
+            return
+        question = _("%(action)s %(targets)s?") % {
+            "action": what[:1].upper() + what[1:],
+            "targets": target_words(len(names), hidden),
+        }
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self.apply_action(action, names), group="actions")
+
+        self.push_screen(ConfirmScreen(question), answered)
+
     def open_push(self, names: Sequence[str], hidden: int = 0) -> None:
         """The push screen on ``names`` (the menu refuses it when read-only)."""
-        from fleetctl.tui.screens.push import PushScreen
-
         if self.read_only:
             self.notify(
                 _("push: disabled, fleetctl tui was started with --read-only"),

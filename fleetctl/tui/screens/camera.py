@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -19,11 +19,8 @@ from textual.widgets import Footer, Static
 from fleetctl.base.i18n import N_, _, from_english, language
 from fleetctl.core.models import Camera, CameraReport
 from fleetctl.tui import cells
-from fleetctl.tui.screens.fleet import request_bulk
+from fleetctl.tui.shell import BulkRequested, FleetHost, host
 from fleetctl.tui.words import translate_bindings
-
-if TYPE_CHECKING:
-    from fleetctl.tui.app import FleetApp
 
 _STATUS_STYLE = {"crit": "bold red", "unknown": "magenta", "warn": "yellow", "ok": "green"}
 
@@ -78,8 +75,8 @@ class CameraScreen(Screen[None]):
         self._shown: CameraReport | None = None
 
     @property
-    def fleet(self) -> FleetApp:
-        return cast("FleetApp", self.app)
+    def fleet(self) -> FleetHost:
+        return host(self)
 
     @property
     def camera(self) -> Camera:
@@ -224,7 +221,7 @@ class CameraScreen(Screen[None]):
         self.dismiss(None)
 
     def action_do(self, action: str) -> None:
-        request_bulk(self.fleet, action, [self.camera_name])
+        self.post_message(BulkRequested(action, [self.camera_name]))
 
     def action_copy_url(self) -> None:
         url = rtsp_url(self.camera, self.fleet.model.reports.get(self.camera_name))

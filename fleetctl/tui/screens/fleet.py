@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,14 +11,13 @@ from textual.widgets import Footer, Input
 
 from fleetctl.base.i18n import N_, _
 from fleetctl.core.errors import UsageError
-from fleetctl.tui.screens.confirm import ActionMenu, ConfirmScreen, target_words
+from fleetctl.tui.screens.camera import CameraScreen
+from fleetctl.tui.screens.confirm import ActionMenu
+from fleetctl.tui.shell import BulkRequested, FleetHost, ViewRequested, host
 from fleetctl.tui.state import SortKey
 from fleetctl.tui.widgets.fleet_table import FleetTable
 from fleetctl.tui.widgets.header import FleetHeader
 from fleetctl.tui.words import translate_bindings
-
-if TYPE_CHECKING:
-    from fleetctl.tui.app import FleetApp
 
 
 class FleetScreen(Screen[None]):
@@ -51,8 +50,8 @@ class FleetScreen(Screen[None]):
         self._last_mark: str | None = None  # a name: the range survives re-sorting
 
     @property
-    def fleet(self) -> FleetApp:
-        return cast("FleetApp", self.app)
+    def fleet(self) -> FleetHost:
+        return host(self)
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
@@ -112,13 +111,8 @@ class FleetScreen(Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.input.remove_class("-open")
         self.table.focus()
-        if event.input.id == "command" and not self.fleet.switch_view(event.value):
-            self.notify(
-                _("unknown view %(view)r: try sites, cameras, report, help, q")
-                % {"view": event.value},
-                severity="error",
-                markup=False,
-            )
+        if event.input.id == "command":
+            self.post_message(ViewRequested(event.value))
 
     def action_back(self) -> None:
         """esc: leave an open filter or command line; k9s-like, esc also clears the filter."""
@@ -142,8 +136,6 @@ class FleetScreen(Screen[None]):
         self.refresh_data()
 
     def action_open(self) -> None:
-        from fleetctl.tui.screens.camera import CameraScreen
-
         if self.table.current is not None:
             self.app.push_screen(CameraScreen(self.table.current))
 
@@ -181,44 +173,4 @@ class FleetScreen(Screen[None]):
         names, hidden = self.fleet.model.targets(self.table.current)
         if not names:
             return
-        request_bulk(self.fleet, action, names, hidden)
-
-
-def request_bulk(app: FleetApp, action: str, names: list[str], hidden: int = 0) -> None:
-    """Shared by the fleet and camera views: check at once; confirm anything that mutates."""
-    if action == "check":
-        app.check_now(names)
-        app.notify(
-            _("checking %(targets)s") % {"targets": target_words(len(names), hidden)}, markup=False
-        )
-        return
-    from fleetctl.tui.app import MUTATING
-
-    if action == "push":  # its own screen: choose, plan, review, then confirm with the count
-        app.open_push(names, hidden)
-        return
-    if action not in MUTATING:
-        app.notify(
-            _("%(action)s: not available yet") % {"action": action},
-            severity="warning",
-            markup=False,
-        )
-        return
-    what = _(MUTATING[action])
-    if app.read_only:
-        app.notify(
-            _("%(action)s: disabled, fleetctl tui was started with --read-only") % {"action": what},
-            severity="error",
-            markup=False,
-        )
-        return
-    question = _("%(action)s %(targets)s?") % {
-        "action": what[:1].upper() + what[1:],
-        "targets": target_words(len(names), hidden),
-    }
-
-    def answered(yes: bool | None) -> None:
-        if yes:
-            app.run_worker(app.apply_action(action, names), group="actions")
-
-    app.push_screen(ConfirmScreen(question), answered)
+        self.post_message(BulkRequested(action, names, hidden))

@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.markup import escape
 from rich.text import Text
@@ -40,11 +40,11 @@ from fleetctl.tui.push_view import (
     summary_text,
 )
 from fleetctl.tui.screens.confirm import _DIALOG_CSS, target_words
+from fleetctl.tui.shell import CheckRequested, FleetHost, PushSetupChanged, host
 
 if TYPE_CHECKING:
     from fleetctl.core.push.profile import Profile
     from fleetctl.engine.push.journal import Journal
-    from fleetctl.tui.app import FleetApp
 
 __all__ = ["PushConfirm", "PushScreen", "PushSetup"]
 
@@ -131,8 +131,8 @@ class PushScreen(Screen[None]):
         self._workspace = setup.workspace  # reconciled with a rotation under way when planning
 
     @property
-    def fleet(self) -> FleetApp:
-        return cast("FleetApp", self.app)
+    def fleet(self) -> FleetHost:
+        return host(self)
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -336,7 +336,7 @@ class PushScreen(Screen[None]):
             return
         finally:
             self.stage = "done"
-            self.fleet.check_now([p.camera.name for p in todo if p.plan.changes])
+            self.post_message(CheckRequested([p.camera.name for p in todo if p.plan.changes]))
         self.query_one("#summary", Static).update(escape(summary_text(self.report)))
         self._title(f"Push of {Path(self.profile.source).name}: done")
         self._show("outcomes", "summary")
@@ -350,7 +350,7 @@ class PushScreen(Screen[None]):
 
         fresh = self.setup.reload() if self.setup.reload is not None else self.setup.workspace
         fresh = from_journal(fresh, journal)  # cameras already on a still-pending new password
-        self.fleet.push_setup = replace(self.setup, workspace=fresh)  # the next push starts here
+        self.post_message(PushSetupChanged(replace(self.setup, workspace=fresh)))
         if self.setup.rewire is not None:
             self.setup.rewire(fresh)
 

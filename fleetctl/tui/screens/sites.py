@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,10 +12,8 @@ from textual.widgets import DataTable, Footer, Static
 
 from fleetctl.base.i18n import N_, _
 from fleetctl.tui.cells import state_word
+from fleetctl.tui.shell import FleetHost, host
 from fleetctl.tui.words import translate_bindings
-
-if TYPE_CHECKING:
-    from fleetctl.tui.app import FleetApp
 
 _COLS = ("site", "total", "crit", "unknown", "warn", "ok", "pending")
 _HEADERS = {"site": N_("SITE"), "total": N_("TOTAL")}  # the statuses: cells.state_word
@@ -43,8 +41,8 @@ class SitesScreen(Screen[None]):
         yield Footer()
 
     @property
-    def fleet(self) -> FleetApp:
-        return cast("FleetApp", self.app)
+    def fleet(self) -> FleetHost:
+        return host(self)
 
     def on_mount(self) -> None:
         self.fleet.fleet_changed.subscribe(self, self.refresh_data)
