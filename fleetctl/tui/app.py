@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -31,11 +31,13 @@ from fleetctl.tui.screens.confirm import ConfirmScreen, target_words
 from fleetctl.tui.screens.fleet import FleetScreen
 from fleetctl.tui.screens.help import HelpScreen
 from fleetctl.tui.screens.push import PushScreen
+from fleetctl.tui.screens.report import ReportScreen
 from fleetctl.tui.screens.sites import SitesScreen
 from fleetctl.tui.shell import (
     BulkRequested,
     CheckRequested,
     PushSetupChanged,
+    ReportMaker,
     Timeline,
     ViewRequested,
 )
@@ -48,11 +50,6 @@ log = logging.getLogger(__name__)
 
 FLUSH_S = 0.1  # results applied at most this long after they arrive: ~10 table refreshes/s
 MUTATING = {"sync_time": N_("sync time"), "reboot": N_("reboot")}  # shown with _()
-
-if TYPE_CHECKING:
-    from fleetctl.core.report.model import Report
-
-ReportMaker = Callable[[], "Report | None"]  # the last 24 h from history (called in a thread)
 
 
 class FleetApp(App[None]):
@@ -215,8 +212,6 @@ class FleetApp(App[None]):
         if view in ("sites", "site"):
             self.push_screen(SitesScreen())
         elif view in ("report", "rep"):
-            from fleetctl.tui.screens.report import ReportScreen
-
             self.push_screen(ReportScreen())
         elif view in ("cameras", "camera", "cam", "fleet", ""):
             pass  # the command line lives on the fleet view: already there

@@ -22,9 +22,11 @@ from fleetctl.tui.state import FleetModel
 from fleetctl.tui.widgets.header import SweepProgress
 
 if TYPE_CHECKING:
+    from fleetctl.core.report.model import Report
     from fleetctl.engine.history import TimelineEntry
 
 Timeline = Callable[[str], "Sequence[TimelineEntry]"]
+ReportMaker = Callable[[], "Report | None"]  # the last 24 h from history (called in a thread)
 
 
 class FleetHost(Protocol):
@@ -40,6 +42,8 @@ class FleetHost(Protocol):
     def timeline(self) -> Timeline | None: ...
     @property
     def fleet_changed(self) -> Signal[None]: ...
+    @property
+    def report(self) -> ReportMaker | None: ...
 
 
 def host(node: DOMNode) -> FleetHost:

@@ -7,7 +7,7 @@ month of history is a few hundred milliseconds of SQL), so the screen opens at o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
@@ -19,9 +19,7 @@ from textual.widgets import DataTable, Footer, Static
 from fleetctl.base import l10n
 from fleetctl.base.i18n import N_, _
 from fleetctl.core.report.model import Report, Scope
-
-if TYPE_CHECKING:
-    from fleetctl.tui.app import FleetApp
+from fleetctl.tui.shell import FleetHost, host
 
 _COLS = (
     N_("site"),
@@ -59,8 +57,8 @@ class ReportScreen(Screen[None]):
         yield Footer()
 
     @property
-    def fleet(self) -> FleetApp:
-        return cast("FleetApp", self.app)
+    def fleet(self) -> FleetHost:
+        return host(self)
 
     def on_mount(self) -> None:
         self.load()
