@@ -31,67 +31,31 @@ msgids), never to an error: a broken install still speaks. Standard library only
 
 from __future__ import annotations
 
-import gettext
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-DOMAIN = "fleetctl"
-LANGUAGES = ("en", "vi")
-DEFAULT = "en"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-
-_current = DEFAULT
-
-
-def pick(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
-    """The language to speak: ``explicit`` (``--lang``), then ``FLEETCTL_LANG``, then the locale
-    variables in gettext's order (``LANGUAGE`` may list several, ``vi:en``); ``vi_VN.UTF-8``
-    means Vietnamese. Anything unknown, ``C`` or ``POSIX`` is English."""
-    env = os.environ if environ is None else environ
-    candidates = [explicit, env.get("FLEETCTL_LANG")]
-    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(var)
-        if value:
-            candidates.extend(value.split(":"))
-            break
-    for raw in candidates:
-        if not raw:
-            continue
-        code = raw.split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
-        if code in LANGUAGES:
-            return code
-    return DEFAULT
-
-
-@cache
-def translations(lang: str) -> gettext.NullTranslations:
-    """The catalogue of ``lang`` (English: none, the msgids are English)."""
-    if lang == DEFAULT:
-        return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
-
-
-def set_language(lang: str | None = None) -> str:
-    """Choose the language for this process (see ``pick``); returns the one chosen."""
-    global _current
-    _current = pick(lang)
-    return _current
-
-
-def language() -> str:
-    return _current
+from fleetctl.base.lang import (
+    DEFAULT,
+    DOMAIN,
+    LANGUAGES,
+    LOCALE_DIR,
+    Duration,
+    compact_duration,
+    language,
+    pick,
+    set_language,
+    translations,
+)
 
 
 def _(message: str) -> str:
-    return translations(_current).gettext(message)
+    return translations(language()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(_current).ngettext(singular, plural, n)
+    return translations(language()).ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:
@@ -100,17 +64,6 @@ def N_(message: str) -> str:
 
 
 # --------------------------------------------------------------------------- messages with values
-
-
-@dataclass(frozen=True)
-class Duration:
-    """A length of time as a message parameter: "3h12m" in English (the JSON text), "3 giờ 12
-    phút" in Vietnamese. Keeps the seconds, so each language formats them its own way."""
-
-    seconds: float
-
-    def __str__(self) -> str:
-        return compact_duration(self.seconds)
 
 
 @dataclass(frozen=True)
@@ -148,7 +101,7 @@ class Msg:
         return render(self.template, self.params, "en") + "".join(t.en() for t in self.tail)
 
     def text(self, lang: str | None = None) -> str:
-        lang = lang or _current
+        lang = lang or language()
         return render(self.template, self.params, lang) + "".join(t.text(lang) for t in self.tail)
 
     def plus(self, more: Msg) -> Msg:
@@ -170,7 +123,7 @@ def render(template: str, params: Params | Mapping[str, Param], lang: str | None
     Other languages format numbers and durations with the locale's conventions (``12,5``).
     A translation whose placeholders do not fit the values falls back to English, never raises.
     """
-    lang = lang or _current
+    lang = lang or language()
     values = dict(params)
     text = template if lang == DEFAULT else translations(lang).gettext(template)
     try:
@@ -197,18 +150,6 @@ def _fill(text: str, values: Mapping[str, Param], lang: str) -> str:
     return _PLACEHOLDER.sub(one, text)
 
 
-def compact_duration(seconds: float) -> str:
-    """3 -> "3s", 150 -> "2m30s", 11520 -> "3h12m", 200000 -> "2d7h" (sign dropped)."""
-    s = round(abs(seconds))
-    if s < 90:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600}h"
-
-
 # --------------------------------------------------------------------------- stored English text
 
 _COMPACT = re.compile(r"^(\d+)(?:s|m(\d\d)s|h(\d\d)m|d(\d+)h)$")
@@ -221,7 +162,7 @@ def from_english(text: str, lang: str | None = None) -> str:
     ("clock 2h05m ahead") is translated with the values read back from the English (durations
     and numbers reformatted for the language). Anything else is shown as it is.
     """
-    lang = lang or _current
+    lang = lang or language()
     if lang == DEFAULT or not text:
         return text
     catalog: dict[object, str] = getattr(translations(lang), "_catalog", {})
@@ -277,3 +218,27 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern[str], list[tuple[str, str
     # Most specific first: the template with the most literal text wins.
     out.sort(key=lambda t: -len(_PLACEHOLDER.sub("", t[0])))
     return out
+
+
+__all__ = [
+    "DEFAULT",
+    "DOMAIN",
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "M_",
+    "N_",
+    "Duration",
+    "Msg",
+    "Param",
+    "Params",
+    "Word",
+    "_",
+    "compact_duration",
+    "from_english",
+    "language",
+    "ngettext",
+    "pick",
+    "render",
+    "set_language",
+    "translations",
+]

@@ -26,7 +26,7 @@ from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
-from fleetctl.base.i18n import DEFAULT, Duration, language, translations
+from fleetctl.base.lang import DEFAULT, Duration, language, translations
 
 _DATE_PATTERN = {"en": "yyyy-MM-dd HH:mm", "vi": "dd/MM/yyyy HH:mm"}
 
