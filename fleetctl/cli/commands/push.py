@@ -1,4 +1,4 @@
-"""`fleetctl push` and `fleetctl audit`."""
+"""`fleetctl push`."""
 
 from __future__ import annotations
 
@@ -70,10 +70,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=_("with `reboot: always`: how long a camera may take to go down and answer again"),
     )
     p.set_defaults(run="fleetctl.cli.run.push:run_push")
-
-    a = sub.add_parser("audit", help=_("what pushes changed, camera by camera (from the journal)"))
-    a.add_argument("name", nargs="?", help=_("one camera (default: all)"))
-    a.add_argument("--journal", metavar="PATH", help=_("push journal (default: user data dir)"))
-    a.add_argument("--limit", type=int, default=200, metavar="N", help=_("newest N writes"))
-    options.add_format(a, ("table", "json"))
-    a.set_defaults(run="fleetctl.cli.run.push:run_audit")
