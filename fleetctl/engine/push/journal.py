@@ -22,6 +22,7 @@ from typing import Any
 from fleetctl.base.i18n import _
 from fleetctl.base.private import private_file
 from fleetctl.core.errors import HistoryError
+from fleetctl.engine.push.outcome import FAILED_RESULTS
 from fleetctl.engine.push.runlock import PushBusy, RunLock, owner_alive, this_host
 
 SCHEMA = """
@@ -42,7 +43,6 @@ CREATE TABLE IF NOT EXISTS push_writes (
 CREATE INDEX IF NOT EXISTS push_writes_camera ON push_writes (camera, id);
 """
 
-FAILED_RESULTS = ("failed", "restored", "not-restorable", "unreachable")
 # Added to push_runs after the first release: who runs it (pid, host), with which options.
 RUN_COLUMNS = (("owner_pid", "INTEGER"), ("owner_host", "TEXT"), ("options", "TEXT"))
 
@@ -239,7 +239,7 @@ class Journal:
             r[0]
             for r in self._exec(
                 f"SELECT camera FROM push_cameras WHERE run_id = ? AND result IN ({marks}) ORDER BY camera",
-                (row[0], *FAILED_RESULTS),
+                (row[0], *(str(r) for r in FAILED_RESULTS)),
             )
         ]
 

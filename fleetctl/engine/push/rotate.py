@@ -37,6 +37,7 @@ import signal
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from fleetctl.adapters.onvif.client import try_login
 from fleetctl.adapters.onvif.users import get_users, set_password
@@ -72,9 +73,26 @@ def new_password(length: int = PASSWORD_LEN) -> Secret:
             return Secret(pw)
 
 
+class Holds(StrEnum):
+    """Which of a rotation's two passwords a camera has now."""
+
+    NEW = "new"
+    OLD = "old"
+    UNKNOWN = "unknown"  # no answer to either login
+
+
+class RotationState(StrEnum):
+    """How steps 2-4 ended on one camera."""
+
+    ROTATED = "rotated"  # on the new password, verified
+    ALREADY = "already"  # verified on it by an earlier run: nothing sent
+    KEPT_OLD = "kept-old"  # still on the old password, verified
+    UNKNOWN = "unknown"  # neither login answered: the journal row stays `intent`
+
+
 @dataclass(frozen=True)
 class RotateResult:
-    state: str  # rotated | already (verified by an earlier run) | kept-old | unknown
+    state: RotationState
     credential: Credential | None  # what the camera has now (None: unknown)
     error: str | None = None
 
@@ -110,13 +128,13 @@ def begin(workspace: Workspace, names: Sequence[str]) -> dict[str, Rotation]:
     return {n: r for n, r in out.items() if n in names}
 
 
-async def _which(cam: Camera, rot: Rotation, timeout_s: float) -> str:
-    """new | old | unknown, by one login attempt with each (new first: the likelier after SetUser)."""
+async def _which(cam: Camera, rot: Rotation, timeout_s: float) -> Holds:
+    """By one login attempt with each (new first: the likelier after SetUser)."""
     if await try_login(cam, rot.username, rot.new.reveal(), timeout_s=timeout_s) is True:
-        return "new"
+        return Holds.NEW
     if await try_login(cam, rot.username, rot.old.reveal(), timeout_s=timeout_s) is True:
-        return "old"
-    return "unknown"
+        return Holds.OLD
+    return Holds.UNKNOWN
 
 
 def verified_cameras(workspace: Workspace, journal: Journal) -> set[str]:
@@ -132,14 +150,14 @@ def verified_cameras(workspace: Workspace, journal: Journal) -> set[str]:
 
 async def reconcile(
     workspace: Workspace, journal: Journal, *, timeout_s: float, concurrency: int = 32
-) -> tuple[Workspace, dict[str, str]]:
+) -> tuple[Workspace, dict[str, Holds]]:
     """Each rotated camera's current credential, as ``Workspace.overrides``; camera -> new|old|unknown.
 
     The journal decides; only cameras left in doubt (``intent``) are asked, with single logins.
     """
     workspace = from_journal(workspace, journal)
     overrides = dict(workspace.overrides)
-    where: dict[str, str] = {}
+    where: dict[str, Holds] = {}
     sem = asyncio.Semaphore(max(1, concurrency))
 
     async def settle(cam: Camera, rot: Rotation) -> None:
@@ -152,35 +170,35 @@ async def reconcile(
         for cam in rotated_cameras(workspace, rot.name):
             state = states.get(cam.name)
             if state == "verified":
-                where[cam.name] = "new"
+                where[cam.name] = Holds.NEW
             elif state == "intent":
                 doubt.append(settle(cam, rot))
             else:
-                where[cam.name] = "old"
+                where[cam.name] = Holds.OLD
     await asyncio.gather(*doubt)
     rots = pending(workspace)
     for rot in rots.values():
         for cam in rotated_cameras(workspace, rot.name):
-            if where.get(cam.name) == "new":
+            if where.get(cam.name) is Holds.NEW:
                 overrides[cam.name] = rot.credential(new=True)
     return replace(workspace, overrides=overrides), where
 
 
 async def rotate_camera(
-    cam: Camera, rot: Rotation, current: str, journal: Journal, run_id: int, *, timeout_s: float
+    cam: Camera, rot: Rotation, current: Holds, journal: Journal, run_id: int, *, timeout_s: float
 ) -> RotateResult:
     """Steps 2-4 on one camera that has ``current`` (new|old|unknown). Never raises for the camera."""
     states = journal.latest_states(rot.setting, rot.marker)
-    if current == "new" and states.get(cam.name) == "verified":
-        return RotateResult("already", rot.credential(new=True))
-    if current == "unknown":
+    if current is Holds.NEW and states.get(cam.name) == "verified":
+        return RotateResult(RotationState.ALREADY, rot.credential(new=True))
+    if current is Holds.UNKNOWN:
         return RotateResult(
-            "unknown", None, "cannot tell which password the camera has (no answer)"
+            RotationState.UNKNOWN, None, "cannot tell which password the camera has (no answer)"
         )
     wid = journal.intent(run_id, cam.name, rot.setting, "current", rot.marker)
     kill_point("intent")
     why: str | None = None
-    if current == "old":
+    if current is Holds.OLD:
         old = rot.credential(new=False)
         users = await get_users(cam, old, timeout_s=timeout_s)
         if isinstance(users, str):
@@ -204,19 +222,21 @@ async def rotate_camera(
         note = None if opens_old is False else "the old password was not refused after the change"
         journal.mark(wid, "verified", note)
         kill_point("verified")
-        return RotateResult("rotated", rot.credential(new=True), note)
+        return RotateResult(RotationState.ROTATED, rot.credential(new=True), note)
     opens_old = await try_login(cam, rot.username, rot.old.reveal(), timeout_s=timeout_s)
     if opens_old is True:
         why = why or "the camera answered SetUser but did not keep the new password"
         journal.mark(wid, "failed", why)
         return RotateResult(
-            "kept-old",
+            RotationState.KEPT_OLD,
             rot.credential(new=False),
             f"password not rotated: {why}; the old one still opens",
         )
     # Neither opened (no answer): the row stays `intent`, so a rerun asks the camera again.
     return RotateResult(
-        "unknown", None, f"password rotation unverified: {why or 'no answer to the login checks'}"
+        RotationState.UNKNOWN,
+        None,
+        f"password rotation unverified: {why or 'no answer to the login checks'}",
     )
 
 
@@ -233,8 +253,10 @@ def promote_if_done(workspace: Workspace, journal: Journal, rot: Rotation) -> in
 __all__ = [
     "KILL_ENV",
     "KILL_STEPS",
+    "Holds",
     "RotateResult",
     "Rotation",
+    "RotationState",
     "begin",
     "from_journal",
     "kill_point",

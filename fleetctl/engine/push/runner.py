@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from fleetctl.adapters.onvif.config import read_settings, write_group
@@ -31,56 +31,16 @@ from fleetctl.core.push.profile import Profile
 from fleetctl.core.push.rollout import batches, exceeds
 from fleetctl.engine.push import rotate
 from fleetctl.engine.push.journal import Journal
+from fleetctl.engine.push.outcome import (
+    FAILED_RESULTS,
+    CameraOutcome,
+    PlannedCamera,
+    PushOptions,
+    PushReport,
+    PushResult,
+)
 from fleetctl.engine.push.reboot import SiteThrottle, needs_reboot, reboot_and_wait
 from fleetctl.engine.workspace import Workspace
-
-RESULTS = ("changed", "unchanged", "failed", "restored", "not-restorable", "unreachable", "skipped")
-FAILED = ("failed", "restored", "not-restorable", "unreachable")
-
-
-@dataclass(frozen=True)
-class PushOptions:
-    timeout_s: float = 20.0  # per camera transaction
-    concurrency: int = 32  # cameras at once within a batch
-    canary: int = 0
-    batch_size: int | None = None  # None: everything after the canary in one batch
-    max_fail_pct: float = 100.0
-    reboot_wait_s: float = 180.0  # a rebooted camera must go away and answer again within this
-
-
-@dataclass(frozen=True)
-class PlannedCamera:
-    camera: Camera
-    n: int  # position within its site, from 1 (hostname patterns)
-    plan: CameraPlan
-
-
-@dataclass(frozen=True)
-class CameraOutcome:
-    name: str
-    result: str  # one of RESULTS
-    changes: tuple[Change, ...] = ()
-    unsupported: tuple[str, ...] = ()
-    error: str | None = None
-    rebooted: bool = False
-
-
-@dataclass
-class PushReport:
-    outcomes: list[CameraOutcome] = field(default_factory=list)
-    aborted: str | None = None  # why the rollout stopped early
-    run_id: int | None = None
-    # Credential name -> cameras not yet on its new password (0: promoted in the secrets file).
-    rotations: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def summary(self) -> dict[str, int]:
-        counts = {"changed": 0, "unchanged": 0, "failed": 0, "restored": 0, "unreachable": 0}
-        for o in self.outcomes:
-            key = {"not-restorable": "failed", "skipped": None}.get(o.result, o.result)
-            if key is not None:
-                counts[key] += 1
-        return counts
 
 
 def site_positions(cameras: Sequence[Camera], everyone: Sequence[Camera]) -> dict[str, int]:
@@ -193,14 +153,14 @@ async def _transaction(
     cam = pc.camera
     cred = workspace.credential_for(cam)
     if cred is None:
-        return CameraOutcome(cam.name, "unreachable", error="no credentials configured")
+        return CameraOutcome(cam.name, PushResult.UNREACHABLE, error="no credentials configured")
     snapshot = await read_settings(cam, cred, timeout_s=timeout_s)
     if isinstance(snapshot, str):
-        return CameraOutcome(cam.name, "unreachable", error=snapshot)
+        return CameraOutcome(cam.name, PushResult.UNREACHABLE, error=snapshot)
     # Plan again on the fresh snapshot: someone may have changed the camera since the plan.
     plan = plan_camera(profile, snapshot, camera=cam.name, site=cam.site, n=pc.n)
     if not plan.changes:
-        return CameraOutcome(cam.name, "unchanged", unsupported=plan.unsupported)
+        return CameraOutcome(cam.name, PushResult.UNCHANGED, unsupported=plan.unsupported)
     touched: list[str] = []
     error: str | None = None
     for group in plan.groups:
@@ -224,7 +184,7 @@ async def _transaction(
         else:
             wrong = _mismatches(plan.changes, after, new=True)
             if not wrong:
-                return CameraOutcome(cam.name, "changed", plan.changes, plan.unsupported)
+                return CameraOutcome(cam.name, PushResult.CHANGED, plan.changes, plan.unsupported)
             error = "the camera did not keep: " + "; ".join(wrong)
     return await _restore(cam, cred, plan, touched, snapshot, journal, run_id, error, timeout_s)
 
@@ -268,12 +228,12 @@ async def _restore(
     if problems:
         return CameraOutcome(
             cam.name,
-            "not-restorable",
+            PushResult.NOT_RESTORABLE,
             plan.changes,
             plan.unsupported,
             f"{error}; RESTORE FAILED: {'; '.join(problems)}",
         )
-    return CameraOutcome(cam.name, "restored", plan.changes, plan.unsupported, error)
+    return CameraOutcome(cam.name, PushResult.RESTORED, plan.changes, plan.unsupported, error)
 
 
 async def apply_push(
@@ -292,7 +252,7 @@ async def apply_push(
     for p in planned:
         if not (p.plan.changes or p.plan.error):
             report.outcomes.append(
-                CameraOutcome(p.camera.name, "unchanged", unsupported=p.plan.unsupported)
+                CameraOutcome(p.camera.name, PushResult.UNCHANGED, unsupported=p.plan.unsupported)
             )
     run_id = report.run_id = journal.start_run(
         profile.source,
@@ -319,17 +279,20 @@ async def apply_push(
                     )
             except TimeoutError:
                 out = CameraOutcome(
-                    pc.camera.name, "failed", pc.plan.changes, error="transaction deadline reached"
+                    pc.camera.name,
+                    PushResult.FAILED,
+                    pc.plan.changes,
+                    error="transaction deadline reached",
                 )
             name = _rotated_name(pc.camera, profile)
             cred = workspace.credential_for(pc.camera)
-            if name in rotations and out.result in ("changed", "unchanged"):
+            if name in rotations and out.result in (PushResult.CHANGED, PushResult.UNCHANGED):
                 out, cred = await _rotate(
                     pc, out, rotations[name], workspace, journal, run_id, options.timeout_s
                 )
         # Outside the concurrency slot: cameras queued behind their site's reboot must not keep
         # other sites' cameras from being worked on.
-        if needs_reboot(profile.reboot, out.result == "changed") and cred is not None:
+        if needs_reboot(profile.reboot, out.result is PushResult.CHANGED) and cred is not None:
             async with throttle.site(pc.camera.site):
                 why = await reboot_and_wait(
                     pc.camera, cred, timeout_s=options.timeout_s, wait_s=options.reboot_wait_s
@@ -337,7 +300,7 @@ async def apply_push(
             out = (
                 replace(out, rebooted=True)
                 if why is None
-                else replace(out, result="failed", rebooted=True, error=f"changed; {why}")
+                else replace(out, result=PushResult.FAILED, rebooted=True, error=f"changed; {why}")
             )
         journal.camera_result(run_id, out.name, out.result, out.error)
         if on_result is not None:
@@ -349,7 +312,7 @@ async def apply_push(
     for number, idx in enumerate(plan_batches):
         outcomes = await asyncio.gather(*(one(todo[i]) for i in idx))
         report.outcomes.extend(outcomes)
-        failures = sum(o.result in FAILED for o in outcomes)
+        failures = sum(o.result in FAILED_RESULTS for o in outcomes)
         if exceeds(failures, len(outcomes), options.max_fail_pct):
             label = "canary" if number == 0 and options.canary else f"batch {number + 1}"
             report.aborted = (
@@ -358,9 +321,11 @@ async def apply_push(
             )
             rest = [todo[i] for later in plan_batches[number + 1 :] for i in later]
             for p in rest:
-                journal.camera_result(run_id, p.camera.name, "skipped", "rollout aborted")
+                journal.camera_result(run_id, p.camera.name, PushResult.SKIPPED, "rollout aborted")
                 report.outcomes.append(
-                    CameraOutcome(p.camera.name, "skipped", p.plan.changes, error="rollout aborted")
+                    CameraOutcome(
+                        p.camera.name, PushResult.SKIPPED, p.plan.changes, error="rollout aborted"
+                    )
                 )
             break
     for name, rot in rotations.items():
@@ -382,17 +347,34 @@ async def _rotate(
     """Rotation steps 2-4 on a camera whose settings transaction ended well; the outcome merged."""
     cam = pc.camera
     cred = workspace.credential_for(cam)
-    current = "new" if cred is not None and cred.password == rot.new else "old"
+    current = (
+        rotate.Holds.NEW if cred is not None and cred.password == rot.new else rotate.Holds.OLD
+    )
     try:
         async with asyncio.timeout(timeout_s * 5):  # GetUsers, SetUser, two logins: each bounded
             r = await rotate.rotate_camera(cam, rot, current, journal, run_id, timeout_s=timeout_s)
     except TimeoutError:  # the journal row stays `intent`: a rerun asks the camera which it has
-        r = rotate.RotateResult("unknown", None, "password rotation: deadline reached")
-    if r.state == "already":
+        r = rotate.RotateResult(
+            rotate.RotationState.UNKNOWN, None, "password rotation: deadline reached"
+        )
+    if r.state is rotate.RotationState.ALREADY:
         return out, r.credential
     changes = (*out.changes, rotate.planned_change(rot.name))
-    if r.state == "rotated":
-        return replace(out, result="changed", changes=changes, error=r.error), r.credential
+    if r.state is rotate.RotationState.ROTATED:
+        return replace(out, result=PushResult.CHANGED, changes=changes, error=r.error), r.credential
     # Settings untouched and the old password verified: the camera is exactly as it was.
-    result = "restored" if r.state == "kept-old" and out.result == "unchanged" else "failed"
+    kept = r.state is rotate.RotationState.KEPT_OLD and out.result is PushResult.UNCHANGED
+    result = PushResult.RESTORED if kept else PushResult.FAILED
     return replace(out, result=result, changes=changes, error=r.error), r.credential
+
+
+__all__ = [
+    "CameraOutcome",
+    "PlannedCamera",
+    "PushOptions",
+    "PushReport",
+    "PushResult",
+    "apply_push",
+    "plan_push",
+    "site_positions",
+]
