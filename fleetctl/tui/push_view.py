@@ -1,7 +1,7 @@
 """The push screen's pure parts: its setup, the plan as a diff, the count, the rollout fields.
 
 Kept apart from the widgets so the words an operator reads are plain functions of the engine's
-values (engine/push/runner.py), testable without a terminal.
+values (engine/push/outcome.py), testable without a terminal.
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ from rich.text import Text
 
 from fleetctl.core.errors import UsageError
 from fleetctl.core.push.rollout import batch_size
-from fleetctl.engine.push.runner import PlannedCamera, PushOptions, PushReport
+from fleetctl.engine.push.outcome import PlannedCamera, PushOptions, PushReport, PushResult
 from fleetctl.tui.screens.confirm import target_words
 
 if TYPE_CHECKING:
     from fleetctl.engine.workspace import Workspace
 
 RESULT_STYLE = {
-    "changed": "green",
-    "unchanged": "dim",
-    "restored": "yellow",
-    "failed": "bold red",
-    "not-restorable": "bold white on red",
-    "unreachable": "magenta",
-    "skipped": "dim",
+    PushResult.CHANGED: "green",
+    PushResult.UNCHANGED: "dim",
+    PushResult.RESTORED: "yellow",
+    PushResult.FAILED: "bold red",
+    PushResult.NOT_RESTORABLE: "bold white on red",
+    PushResult.UNREACHABLE: "magenta",
+    PushResult.SKIPPED: "dim",
 }
 
 
@@ -117,7 +117,7 @@ def summary_text(report: PushReport) -> str:
         f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
         f"restored {s['restored']} · unreachable {s['unreachable']}"
     )
-    lost = sum(1 for o in report.outcomes if o.result == "not-restorable")
+    lost = sum(1 for o in report.outcomes if o.result is PushResult.NOT_RESTORABLE)
     if lost:
         out += f"\n{lost} NOT RESTORABLE: check these cameras by hand (fleetctl audit)"
     if report.aborted:

@@ -16,14 +16,15 @@ from fleetctl.core.push.profile import load_profile
 from fleetctl.core.push.rollout import batch_size
 from fleetctl.core.selection import select_cameras
 from fleetctl.engine.push.journal import Journal
-from fleetctl.engine.push.reboot import reboot_note
-from fleetctl.engine.push.runner import (
+from fleetctl.engine.push.outcome import (
+    FAILED_RESULTS,
     PlannedCamera,
     PushOptions,
     PushReport,
-    apply_push,
-    plan_push,
+    PushResult,
 )
+from fleetctl.engine.push.reboot import reboot_note
+from fleetctl.engine.push.session import PushSession
 from fleetctl.engine.workspace import load_workspace
 
 
@@ -73,9 +74,9 @@ def _report_json(
         cams = [
             {
                 "name": p.camera.name,
-                "result": "unreachable"
+                "result": PushResult.UNREACHABLE
                 if p.plan.error
-                else ("planned" if p.plan.changes else "unchanged"),
+                else (PushResult.PLANNED if p.plan.changes else PushResult.UNCHANGED),
                 "changes": [_change_json(c) for c in p.plan.changes],
                 "unsupported": list(p.plan.unsupported),
                 "error": p.plan.error,
@@ -113,9 +114,9 @@ def _report_json(
 
 
 def _exit(report: PushReport) -> int:
-    if report.aborted or any(o.result == "not-restorable" for o in report.outcomes):
+    if report.aborted or any(o.result is PushResult.NOT_RESTORABLE for o in report.outcomes):
         return ExitCode.CRIT
-    if any(o.result in ("failed", "restored", "unreachable") for o in report.outcomes):
+    if any(o.result in FAILED_RESULTS for o in report.outcomes):
         return ExitCode.WARN
     return ExitCode.OK
 
@@ -129,14 +130,15 @@ def _confirm(n_changes: int, n_cams: int) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _nothing_to_resume(journal: Journal) -> str:
-    last = journal.last_run()
+def _nothing_to_resume(session: PushSession) -> str:
+    last = session.last_run()
     if last is None:
-        return _("nothing to resume: the journal {path} records no push").format(path=journal.path)
-    run, _state, finished = last
-    when = (finished or "?").replace("T", " ").replace("Z", " UTC")
+        return _("nothing to resume: the journal {path} records no push").format(
+            path=session.journal_path
+        )
+    when = (last.finished or "?").replace("T", " ").replace("Z", " UTC")
     return _("nothing to resume: the last push (run {run}) finished at {when}").format(
-        run=run, when=when
+        run=last.run_id, when=when
     )
 
 
@@ -158,27 +160,34 @@ def _reuse_options(args: argparse.Namespace, stored: dict[str, object]) -> None:
         args.batch = str(batch)
 
 
-async def _push(args: argparse.Namespace) -> int:
-    journal = Journal(args.journal)
+async def _run(args: argparse.Namespace, session: PushSession) -> PushReport | None:
+    """Parse, plan, confirm, apply. None: nothing was applied (and that is not an error)."""
     profile_path, selection, only = args.profile, args.select, None
     resumed: int | None = None
     if args.resume:
-        found = journal.interrupted_run()
+        found = session.interrupted()
         if found is None:
             # Nothing interrupted is a fine state (a cron's `--resume` after a clean push).
-            print(_nothing_to_resume(journal), file=sys.stderr)
-            return ExitCode.OK
-        resumed, profile_path, selection, only = found
+            print(_nothing_to_resume(session), file=sys.stderr)
+            return None
+        resumed, profile_path, selection, only = (
+            found.run_id,
+            found.profile,
+            found.selection,
+            found.cameras,
+        )
         # The interrupted push's own rollout (canary, batches, abort threshold), not defaults.
-        _reuse_options(args, journal.run_options(resumed))
+        _reuse_options(args, found.options)
     if profile_path is None:
         raise UsageError("--profile FILE is required")
     if args.limit is not None:
         if args.limit != "@failed":
             raise UsageError("--limit takes @failed")
-        only = journal.failed_last_run()
+        only = session.failed_last_run()
     if not 0 <= args.max_fail <= 100:
         raise UsageError("--max-fail is a percentage from 0 to 100")
+    # Per step and at once, as given (or as the resumed push had them).
+    session.timeout_s, session.concurrency = args.timeout, args.concurrency
     profile = load_profile(profile_path)
     workspace = load_workspace(args.inventory, args.secrets)
     for name in profile.rotate:
@@ -188,64 +197,52 @@ async def _push(args: argparse.Namespace) -> int:
         cameras = [c for c in cameras if c.name in set(only)]
     if not cameras and resumed is None:
         print("push: no cameras selected", file=sys.stderr)
-        return ExitCode.OK
-    from fleetctl.engine.push.rotate import pending, reconcile, rotated_cameras, verified_cameras
-
-    try:
-        # A rotation under way: reach each camera with the password the journal says it has.
-        workspace, where = await reconcile(
-            workspace, journal, timeout_s=args.timeout, concurrency=args.concurrency
-        )
-        planned = await plan_push(
-            cameras,
-            workspace,
-            profile,
+        return None
+    await session.reconcile(workspace)
+    planned = await session.plan(cameras, profile)
+    if args.format == "table":
+        _print_plan(planned, profile.reboot)
+        for rot in session.under_way():
+            console().print(
+                f"password `{rot.name}`: a rotation is under way ({rot.on_new} cameras already on the new "
+                "password): it is finished with the same password, not restarted"
+            )
+    if args.dry_run:
+        if args.format == "json":
+            print_json(_report_json(PushReport(), planned, profile.reboot))
+        return None
+    n_changes = sum(len(p.plan.changes) for p in planned)
+    n_cams = sum(1 for p in planned if p.plan.changes or p.plan.error)
+    if n_cams == 0:
+        # Nothing left to write (or a resume killed just before promotion): this still
+        # promotes a rotation whose cameras are all verified.
+        opts = PushOptions()
+    else:
+        if not args.yes and not _confirm(n_changes, n_cams):
+            print("push: nothing applied", file=sys.stderr)
+            return None
+        todo = n_cams - min(args.canary, n_cams)
+        opts = PushOptions(
             timeout_s=args.timeout,
             concurrency=args.concurrency,
-            rotated=verified_cameras(workspace, journal),
+            canary=args.canary,
+            batch_size=batch_size(args.batch, todo) if args.batch else None,
+            max_fail_pct=args.max_fail,
+            reboot_wait_s=args.reboot_wait,
         )
-        if args.format == "table":
-            _print_plan(planned, profile.reboot)
-            for name in pending(workspace):
-                on_new = sum(
-                    1 for c in rotated_cameras(workspace, name) if where.get(c.name) == "new"
-                )
-                console().print(
-                    f"password `{name}`: a rotation is under way ({on_new} cameras already on the new "
-                    "password): it is finished with the same password, not restarted"
-                )
-        if args.dry_run:
-            if args.format == "json":
-                print_json(_report_json(PushReport(), planned, profile.reboot))
-            return ExitCode.OK
-        n_changes = sum(len(p.plan.changes) for p in planned)
-        n_cams = sum(1 for p in planned if p.plan.changes or p.plan.error)
-        if n_cams == 0:
-            # Nothing left to write (or a resume killed just before promotion): this still
-            # promotes a rotation whose cameras are all verified.
-            report = await apply_push(
-                planned, workspace, profile, PushOptions(), journal, selection=selection
-            )
-        else:
-            if not args.yes and not _confirm(n_changes, n_cams):
-                print("push: nothing applied", file=sys.stderr)
-                return ExitCode.OK
-            todo = n_cams - min(args.canary, n_cams)
-            opts = PushOptions(
-                timeout_s=args.timeout,
-                concurrency=args.concurrency,
-                canary=args.canary,
-                batch_size=batch_size(args.batch, todo) if args.batch else None,
-                max_fail_pct=args.max_fail,
-                reboot_wait_s=args.reboot_wait,
-            )
-            report = await apply_push(
-                planned, workspace, profile, opts, journal, selection=selection
-            )
-        if resumed is not None:
-            journal.finish_run(resumed, "resumed")  # finished by report.run_id
-    finally:
-        journal.close()
+    report = await session.apply(planned, profile, opts, selection=selection)
+    if resumed is not None:
+        session.finish_resumed(resumed)  # finished by report.run_id
+    return report
+
+
+async def _push(args: argparse.Namespace) -> int:
+    async with PushSession(
+        args.journal, timeout_s=args.timeout, concurrency=args.concurrency
+    ) as session:
+        report = await _run(args, session)
+    if report is None:
+        return ExitCode.OK
     if args.format == "json":
         print_json(_report_json(report))
     else:
@@ -258,7 +255,7 @@ async def _push(args: argparse.Namespace) -> int:
                 "error": o.error or "",
             }
             for o in report.outcomes
-            if o.result != "unchanged"
+            if o.result is not PushResult.UNCHANGED
         ]
         if rows:
             print_table(

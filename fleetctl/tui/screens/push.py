@@ -3,7 +3,8 @@
 One screen, four stages (``stage``): ``pick`` a profile -> ``plan`` (a worker reads every
 target, nothing is written) -> ``review`` the per-camera diff -> ``apply`` (rows update as each
 camera's outcome arrives) -> ``done`` (a summary; the pushed cameras are re-checked). The engine
-does the work (engine/push/runner.py); this module only drives and renders it.
+does the work in one push session (engine/push/session.py, the same as `fleetctl push`); this
+module only drives and renders it.
 
 esc leaves at any stage but ``apply``: a push is never cancelled from here, because a camera
 interrupted between its write and its restore would be left half-configured. The apply worker
@@ -12,11 +13,10 @@ belongs to this screen, so the screen stays until the engine has reported every 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
 from rich.markup import escape
 from rich.text import Text
@@ -30,7 +30,9 @@ from textual.widgets import DataTable, Footer, Input, Label, OptionList, Progres
 from textual.widgets.option_list import Option
 
 from fleetctl.core.errors import FleetctlError, InventoryError, UsageError
-from fleetctl.engine.push.runner import CameraOutcome, PlannedCamera, PushOptions, PushReport
+from fleetctl.core.push.profile import Profile, load_profile
+from fleetctl.engine.push.outcome import CameraOutcome, PlannedCamera, PushOptions, PushReport
+from fleetctl.engine.push.session import PushSession
 from fleetctl.tui.push_view import (
     RESULT_STYLE,
     PushSetup,
@@ -41,10 +43,6 @@ from fleetctl.tui.push_view import (
 )
 from fleetctl.tui.screens.confirm import _DIALOG_CSS, target_words
 from fleetctl.tui.shell import CheckRequested, FleetHost, PushSetupChanged, host
-
-if TYPE_CHECKING:
-    from fleetctl.core.push.profile import Profile
-    from fleetctl.engine.push.journal import Journal
 
 __all__ = ["PushConfirm", "PushScreen", "PushSetup"]
 
@@ -128,7 +126,9 @@ class PushScreen(Screen[None]):
         self.profile: Profile | None = None
         self.planned: list[PlannedCamera] = []
         self.report: PushReport | None = None
-        self._workspace = setup.workspace  # reconciled with a rotation under way when planning
+        # From planning to the end of the push: the journal and the workspace reconciled with
+        # a rotation under way (engine/push/session.py).
+        self._session: PushSession | None = None
 
     @property
     def fleet(self) -> FleetHost:
@@ -178,13 +178,11 @@ class PushScreen(Screen[None]):
     # ------------------------------------------------------------------ 1. profile
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        from fleetctl.core.push.profile import load_profile
-
         path = str(event.option.id)
         try:
             profile = load_profile(path)
             for name in profile.rotate:  # a missing rotation password is said now, not mid-push
-                self._workspace.secrets.get(name)
+                self.setup.workspace.secrets.get(name)
         except InventoryError as err:
             lines = "\n".join(escape(str(i)) for i in err.issues)
             self.query_one("#errors", Static).update(f"{Path(path).name} cannot be used:\n{lines}")
@@ -204,44 +202,27 @@ class PushScreen(Screen[None]):
 
     @work(group="push-plan", exclusive=True)
     async def plan_worker(self, profile: Profile) -> None:
-        from fleetctl.engine.push.journal import Journal
-        from fleetctl.engine.push.rotate import reconcile, verified_cameras
-        from fleetctl.engine.push.runner import plan_push
-
         cams = [self.fleet.model.cameras[n] for n in self.names if n in self.fleet.model.cameras]
         bar = self.query_one("#planning", ProgressBar)
+        self._close_session()
         try:
-            journal = Journal(self.setup.journal_path)
+            session = PushSession(
+                self.setup.journal_path,
+                timeout_s=self.setup.timeout_s,
+                concurrency=self.setup.concurrency,
+            )
             try:
-                # A rotation under way: reach each camera with the password the journal says it has.
-                ws, _ = await reconcile(
-                    self._workspace,
-                    journal,
-                    timeout_s=self.setup.timeout_s,
-                    concurrency=self.setup.concurrency,
-                )
-                rotated = verified_cameras(ws, journal)
-            finally:
-                journal.close()
+                await session.reconcile(self.setup.workspace)
+            except BaseException:
+                session.close()
+                raise
         except FleetctlError as err:  # an unusable journal: say so on the screen, keep the app
             self.stage = "pick"
             self._show("profiles", "errors")
             self.query_one("#errors", Static).update(escape(f"cannot plan: {err}"))
             return
-        self._workspace = ws
-        sem = asyncio.Semaphore(self.setup.concurrency)
-
-        async def one(cam: Any) -> PlannedCamera:
-            # One camera per call so the bar moves as each is read (positions come from the
-            # whole inventory, so {n} in a hostname pattern is the same as a fleet-wide plan).
-            async with sem:
-                (p,) = await plan_push(
-                    [cam], ws, profile, timeout_s=self.setup.timeout_s, rotated=rotated
-                )
-            bar.advance(1)
-            return p
-
-        self.planned = list(await asyncio.gather(*(one(c) for c in cams)))
+        self._session = session
+        self.planned = await session.plan(cams, profile, on_planned=lambda _: bar.advance(1))
         self._review()
 
     def _review(self) -> None:
@@ -284,10 +265,8 @@ class PushScreen(Screen[None]):
 
     @work(group="push-apply", exclusive=True)
     async def apply_worker(self, options: PushOptions) -> None:
-        from fleetctl.engine.push.journal import Journal
-        from fleetctl.engine.push.runner import apply_push
-
-        assert self.profile is not None
+        assert self.profile is not None and self._session is not None
+        session = self._session
         self.stage = "apply"
         todo = [p for p in self.planned if not p.plan.error]  # unchanged ones are reported as such
         table = self.query_one("#outcomes", DataTable)
@@ -312,29 +291,20 @@ class PushScreen(Screen[None]):
         self._title(f"Pushing {Path(self.profile.source).name} to {len(todo)} cameras…")
         self._show("outcomes")
         try:
-            journal = Journal(self.setup.journal_path)
-            try:
-                # The journal records what was targeted in the selection language, so
-                # `fleetctl push --resume` after an interrupted TUI push stays on these cameras.
-                selection = "name:" + ",".join(p.camera.name for p in todo)
-                self.report = await apply_push(
-                    todo,
-                    self._workspace,
-                    self.profile,
-                    options,
-                    journal,
-                    selection=selection,
-                    on_result=self._arrived,
-                )
-                if self.report.rotations:
-                    self._after_rotation(journal)
-            finally:
-                journal.close()
+            # The journal records what was targeted in the selection language, so
+            # `fleetctl push --resume` after an interrupted TUI push stays on these cameras.
+            selection = "name:" + ",".join(p.camera.name for p in todo)
+            self.report = await session.apply(
+                todo, self.profile, options, selection=selection, on_result=self._arrived
+            )
+            if self.report.rotations:
+                self._after_rotation(session)
         except FleetctlError as err:  # the journal cannot be written: nothing was sent unrecorded
             self.query_one("#summary", Static).update(escape(f"push failed: {err}"))
             self._show("outcomes", "summary")
             return
         finally:
+            self._close_session()
             self.stage = "done"
             self.post_message(CheckRequested([p.camera.name for p in todo if p.plan.changes]))
         self.query_one("#summary", Static).update(escape(summary_text(self.report)))
@@ -345,14 +315,20 @@ class PushScreen(Screen[None]):
         ):  # skipped cameras get no on_result: set every row from the report
             self._set_row(o)
 
-    def _after_rotation(self, journal: Journal) -> None:
-        from fleetctl.engine.push.rotate import from_journal
-
+    def _after_rotation(self, session: PushSession) -> None:
         fresh = self.setup.reload() if self.setup.reload is not None else self.setup.workspace
-        fresh = from_journal(fresh, journal)  # cameras already on a still-pending new password
+        fresh = session.after_rotation(fresh)  # cameras already on a still-pending new password
         self.post_message(PushSetupChanged(replace(self.setup, workspace=fresh)))
         if self.setup.rewire is not None:
             self.setup.rewire(fresh)
+
+    def _close_session(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def on_unmount(self) -> None:
+        self._close_session()
 
     def _arrived(self, outcome: CameraOutcome) -> None:
         self.post_message(self.Outcome(outcome))
