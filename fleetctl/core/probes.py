@@ -28,6 +28,19 @@ class Failure(StrEnum):
 
 
 @dataclass(frozen=True)
+class CallFailure:
+    """Why a call that acts on a camera (read or write its settings, manage its accounts) did
+    not happen: ``failure`` the kind, ``message`` in words (the camera's address, never a
+    secret). Returned, not raised, as the probes below return theirs."""
+
+    failure: Failure
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
 class ReachProbe:
     port: int
     ok: bool

@@ -58,9 +58,10 @@ async def run_action(
             gate,
             asyncio.timeout(timeout_s + REBOOT_WAIT_S + 1.0),
         ):
-            return await reboot_and_wait(
+            failed = await reboot_and_wait(
                 camera, credential, timeout_s=timeout_s, wait_s=REBOOT_WAIT_S
             )
+        return failed.message if failed else None
 
     mutate = sync_time if action == "sync_time" else reboot
 

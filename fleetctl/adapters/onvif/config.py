@@ -1,7 +1,7 @@
 """ONVIF configuration reads and writes for `fleetctl push` (and onboarding).
 
-    read_settings(camera, credential, *, timeout_s, pool) -> DeviceSettings | str (why not)
-    write_group(camera, credential, group, values, *, timeout_s, pool) -> str | None (why not)
+    read_settings(camera, credential, *, timeout_s, pool) -> DeviceSettings | CallFailure (why not)
+    write_group(camera, credential, group, values, *, timeout_s, pool) -> CallFailure | None
 
 ``pool`` (optional) is the caller's connection pool; without one each call opens its own.
 
@@ -31,7 +31,7 @@ from fleetctl.adapters.onvif.parse import (
 )
 from fleetctl.adapters.onvif.session import NAMESPACES, Conversation, OnvifCallError, pin_xaddr
 from fleetctl.core.models import Camera, Credential
-from fleetctl.core.probes import Failure
+from fleetctl.core.probes import CallFailure, Failure
 from fleetctl.core.push.plan import DeviceSettings, EncoderState
 
 STREAMS = ("main", "sub")  # media profiles in camera order: first = main, second = sub
@@ -158,15 +158,17 @@ async def _read(conv: Conversation) -> DeviceSettings:
 
 async def read_settings(
     camera: Camera, credential: Credential, *, timeout_s: float, pool: HttpPool | None = None
-) -> DeviceSettings | str:
+) -> DeviceSettings | CallFailure:
     """What the camera has now, or why it could not be read (in words, never a secret)."""
     try:
         async with borrowed(pool) as http, asyncio.timeout(timeout_s):
             return await _read(await _open(camera, credential, timeout_s, http))
     except TimeoutError:
-        return f"{camera.host}:{camera.port}: no answer within {timeout_s:g} s"
+        return CallFailure(
+            Failure.TIMEOUT, f"{camera.host}:{camera.port}: no answer within {timeout_s:g} s"
+        )
     except OnvifCallError as err:
-        return str(err)
+        return CallFailure(err.failure, str(err))
 
 
 def _network_host(value: str) -> dict[str, Any]:
@@ -256,13 +258,16 @@ async def write_group(
     *,
     timeout_s: float,
     pool: HttpPool | None = None,
-) -> str | None:
+) -> CallFailure | None:
     """One Set call for a group of settings (e.g. all of ``ntp.*``); None on success, else why."""
     try:
         async with borrowed(pool) as http, asyncio.timeout(timeout_s):
             await _write(await _open(camera, credential, timeout_s, http), group, values)
     except TimeoutError:
-        return f"{camera.host}:{camera.port}: {group}: no answer within {timeout_s:g} s"
+        return CallFailure(
+            Failure.TIMEOUT,
+            f"{camera.host}:{camera.port}: {group}: no answer within {timeout_s:g} s",
+        )
     except OnvifCallError as err:
-        return str(err)
+        return CallFailure(err.failure, str(err))
     return None

@@ -1,9 +1,9 @@
 """ONVIF account management (device service): what onboarding needs to take a camera over.
 
-    get_users(camera, credential, *, timeout_s) -> tuple[OnvifUser, ...] | str (why not)
-    ensure_user(camera, credential, username, password, *, level, timeout_s) -> str | None
-    set_password(camera, credential, username, password, *, level, timeout_s) -> str | None
-    delete_users(camera, credential, usernames, *, timeout_s) -> str | None
+    get_users(camera, credential, *, timeout_s) -> tuple[OnvifUser, ...] | CallFailure
+    ensure_user(camera, credential, username, password, *, level, timeout_s) -> CallFailure | None
+    set_password(camera, credential, username, password, *, level, timeout_s) -> CallFailure | None
+    delete_users(camera, credential, usernames, *, timeout_s) -> CallFailure | None
 
 Camera facts that shape this (what real firmware does):
 - SetUser is all-or-nothing and a user entry without ``Password`` may *clear* the password on
@@ -12,7 +12,8 @@ Camera facts that shape this (what real firmware does):
   SetUser is the last call of its conversation, and the caller logs in again to verify.
 - Many firmwares (Hikvision, Dahua) refuse to delete their built-in ``admin``: retiring a
   factory account means giving it a new password, not deleting it.
-Nothing here raises for a camera's failure; messages never contain a password.
+Nothing here raises for a camera's failure: it returns a ``CallFailure`` (core.probes), whose
+message never contains a password.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fleetctl.adapters.onvif.clock import field
 from fleetctl.adapters.onvif.parse import items, text
 from fleetctl.adapters.onvif.session import Conversation, OnvifCallError
 from fleetctl.core.models import Camera, Credential
+from fleetctl.core.probes import CallFailure, Failure
 
 LEVELS = ("Administrator", "Operator", "User")
 T = TypeVar("T")
@@ -44,8 +46,8 @@ async def _converse(
     timeout_s: float,
     what: str,
     body: Callable[[Conversation], Awaitable[T]],
-) -> T | str:
-    """Clock first (WS-Security offset), then ``body``; the result, or why not in words."""
+) -> T | CallFailure:
+    """Clock first (WS-Security offset), then ``body``; the result, or why not."""
     await load_wsdls()
     conv = Conversation(
         camera, credential, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=_read_timeout(timeout_s)
@@ -55,9 +57,11 @@ async def _converse(
             await conv.measure_clock()
             return await body(conv)
     except TimeoutError:
-        return f"{conv.where}: {what}: no answer within {timeout_s:g} s"
+        return CallFailure(
+            Failure.TIMEOUT, f"{conv.where}: {what}: no answer within {timeout_s:g} s"
+        )
     except OnvifCallError as err:
-        return str(err)
+        return CallFailure(err.failure, str(err))
     finally:
         await conv.aclose()
 
@@ -79,7 +83,7 @@ def _entry(username: str, password: str, level: str) -> dict[str, Any]:
 
 async def get_users(
     camera: Camera, credential: Credential, *, timeout_s: float
-) -> tuple[OnvifUser, ...] | str:
+) -> tuple[OnvifUser, ...] | CallFailure:
     """The camera's accounts (names and levels; cameras never return passwords)."""
 
     async def body(conv: Conversation) -> tuple[OnvifUser, ...]:
@@ -96,7 +100,7 @@ async def ensure_user(
     *,
     level: str = "Administrator",
     timeout_s: float,
-) -> str | None:
+) -> CallFailure | None:
     """Make account ``username`` exist with ``password`` and ``level``: CreateUsers when it is
     absent, else SetUser (a rerun after a half-done onboarding). None on success, else why."""
     entry = _entry(username, password, level)
@@ -110,7 +114,7 @@ async def ensure_user(
             await conv.authed("devicemgmt", "CreateUsers", User=[entry])
 
     result = await _converse(camera, credential, timeout_s, "CreateUsers/SetUser", body)
-    return result if isinstance(result, str) else None
+    return result if isinstance(result, CallFailure) else None
 
 
 async def set_password(
@@ -121,7 +125,7 @@ async def set_password(
     *,
     level: str = "Administrator",
     timeout_s: float,
-) -> str | None:
+) -> CallFailure | None:
     """SetUser for one existing account, password and level both sent (never a partial entry)."""
     entry = _entry(username, password, level)
 
@@ -129,16 +133,16 @@ async def set_password(
         await conv.authed("devicemgmt", "SetUser", User=[entry])
 
     result = await _converse(camera, credential, timeout_s, "SetUser", body)
-    return result if isinstance(result, str) else None
+    return result if isinstance(result, CallFailure) else None
 
 
 async def delete_users(
     camera: Camera, credential: Credential, usernames: Sequence[str], *, timeout_s: float
-) -> str | None:
+) -> CallFailure | None:
     """DeleteUsers (cameras refuse to delete the account in use and, often, built-in admins)."""
 
     async def body(conv: Conversation) -> None:
         await conv.authed("devicemgmt", "DeleteUsers", Username=list(usernames))
 
     result = await _converse(camera, credential, timeout_s, "DeleteUsers", body)
-    return result if isinstance(result, str) else None
+    return result if isinstance(result, CallFailure) else None

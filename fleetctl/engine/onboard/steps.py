@@ -19,6 +19,7 @@ from fleetctl.adapters.onvif.config import read_settings, write_group
 from fleetctl.adapters.secrets import SecretStore, load_secret_file, set_credential
 from fleetctl.core.errors import InventoryError, SecretsError
 from fleetctl.core.models import Camera, Credential, Inventory, ProblemKind, Status
+from fleetctl.core.probes import CallFailure
 from fleetctl.core.push.plan import CameraPlan, DeviceSettings, plan_camera
 from fleetctl.core.push.profile import Profile
 from fleetctl.core.secret import Secret
@@ -136,8 +137,8 @@ async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
                 f"as `factory-{vendor}` in the secrets file, or reset the camera",
             )
     settings = await read_settings(d.camera, d.login, timeout_s=options.timeout_s)
-    if isinstance(settings, str):
-        raise StepFailed(Step.LOGIN, f"logged in, but settings unreadable: {settings}")
+    if isinstance(settings, CallFailure):
+        raise StepFailed(Step.LOGIN, f"logged in, but settings unreadable: {settings.message}")
     d.settings = settings
 
 
@@ -207,7 +208,7 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
             d.camera, factory, fleet.username, password, timeout_s=options.timeout_s
         )
     if err is not None:
-        raise StepFailed(Step.ACCOUNT, err)
+        raise StepFailed(Step.ACCOUNT, err.message)
     if await _attempt(d, fleet, options) is not True:
         raise StepFailed(
             Step.ACCOUNT,
@@ -230,7 +231,7 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
         timeout_s=options.timeout_s,
     )
     if err is not None:
-        raise StepFailed(Step.ACCOUNT, f"factory account not retired: {err}")
+        raise StepFailed(Step.ACCOUNT, f"factory account not retired: {err.message}")
     _did(d, f"factory account {factory.username} retired (password in `{recovery.name}`)")
 
 
@@ -248,12 +249,12 @@ async def _baseline(d: Device, options: OnboardOptions, profile: Profile) -> Non
             d.camera, fleet, group, _values(plan, group), timeout_s=options.timeout_s
         )
         if err is not None:
-            raise StepFailed(Step.BASELINE, err)
+            raise StepFailed(Step.BASELINE, err.message)
     if not plan.changes:
         return
     after = await read_settings(d.camera, fleet, timeout_s=options.timeout_s)
-    if isinstance(after, str):
-        raise StepFailed(Step.BASELINE, f"read-back failed: {after}")
+    if isinstance(after, CallFailure):
+        raise StepFailed(Step.BASELINE, f"read-back failed: {after.message}")
     left = plan_camera(profile, after, camera=d.name, site=options.site, n=d.n).changes
     if left:
         kept = ", ".join(f"{c.setting} is {c.old!r}, not {c.new!r}" for c in left)

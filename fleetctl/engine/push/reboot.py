@@ -3,7 +3,7 @@
     needs_reboot(mode, changed) -> bool
     reboot_note(mode) -> str                        what the plan says about reboots
     SiteThrottle                                    one camera per site rebooting at a time
-    reboot_and_wait(camera, credential, *, timeout_s, wait_s) -> str | None (why not)
+    reboot_and_wait(camera, credential, *, timeout_s, wait_s) -> RebootFailure | None
 
 SystemReboot answers *before* the camera goes down, so an answer proves nothing:
 we poll an unauthenticated GetSystemDateAndTime until it stops answering and then until it
@@ -16,11 +16,32 @@ site dark at once loses its evidence.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from enum import StrEnum
 
 from fleetctl.adapters.onvif.client import clock_answers, reboot
 from fleetctl.core.models import Camera, Credential
 
 POLL_S = 0.25  # between two clock polls: cheap for the camera, a small fraction of a boot
+
+
+class RebootStage(StrEnum):
+    """Where a reboot stopped short of its proof."""
+
+    REFUSED = "refused"  # SystemReboot was not accepted: the camera did not reboot
+    GO_DOWN = "go down"  # accepted, but the camera kept answering
+    COME_BACK = "come back"  # it went away and did not answer again in time
+
+
+@dataclass(frozen=True)
+class RebootFailure:
+    """Why a reboot is not proven: the stage it stopped at, and the reason in words."""
+
+    stage: RebootStage
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def needs_reboot(mode: str, changed: bool) -> bool:
@@ -54,18 +75,18 @@ async def _until(camera: Camera, answering: bool, timeout_s: float) -> None:
 
 async def reboot_and_wait(
     camera: Camera, credential: Credential, *, timeout_s: float, wait_s: float
-) -> str | None:
+) -> RebootFailure | None:
     """SystemReboot, then proof: the camera went away and answers again within ``wait_s``."""
     why = await reboot(camera, credential, timeout_s=timeout_s)
     if why is not None:
-        return f"reboot refused: {why}"
+        return RebootFailure(RebootStage.REFUSED, f"reboot refused: {why}")
     poll_timeout = min(timeout_s, 2.0)
-    phase = "go down"
+    stage = RebootStage.GO_DOWN
     try:
         async with asyncio.timeout(wait_s):
             await _until(camera, False, poll_timeout)
-            phase = "come back"
+            stage = RebootStage.COME_BACK
             await _until(camera, True, poll_timeout)
     except TimeoutError:
-        return f"rebooted, but did not {phase} within {wait_s:g} s"
+        return RebootFailure(stage, f"rebooted, but did not {stage} within {wait_s:g} s")
     return None

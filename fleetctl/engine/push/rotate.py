@@ -43,6 +43,7 @@ from fleetctl.adapters.onvif.client import try_login
 from fleetctl.adapters.onvif.users import get_users, set_password
 from fleetctl.adapters.secrets import promote_pending_password, set_pending_password
 from fleetctl.core.models import Camera, Credential
+from fleetctl.core.probes import CallFailure
 from fleetctl.core.push.plan import Change
 from fleetctl.core.secret import Secret
 from fleetctl.engine.push.journal import Journal
@@ -201,11 +202,11 @@ async def rotate_camera(
     if current is Holds.OLD:
         old = rot.credential(new=False)
         users = await get_users(cam, old, timeout_s=timeout_s)
-        if isinstance(users, str):
-            why = users
+        if isinstance(users, CallFailure):
+            why = users.message
         else:
             level = next((u.level for u in users if u.username == rot.username), None)
-            why = await set_password(
+            refused = await set_password(
                 cam,
                 old,
                 rot.username,
@@ -213,6 +214,7 @@ async def rotate_camera(
                 level=level if level in ("Administrator", "Operator", "User") else "Administrator",
                 timeout_s=timeout_s,
             )
+            why = refused.message if refused else None
         kill_point("sent")
     # Verify, whatever SetUser said: a write can land and its answer be lost, or be answered
     # and silently not kept. One attempt each, so a lockout budget is never spent twice.

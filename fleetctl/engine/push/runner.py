@@ -26,6 +26,7 @@ from typing import Any
 
 from fleetctl.adapters.onvif.config import read_settings, write_group
 from fleetctl.core.models import Camera
+from fleetctl.core.probes import CallFailure
 from fleetctl.core.push.plan import CameraPlan, Change, DeviceSettings, group_of, plan_camera
 from fleetctl.core.push.profile import Profile
 from fleetctl.core.push.rollout import batches, exceeds
@@ -80,8 +81,10 @@ async def plan_push(
                     CameraPlan(cam.name, error="no credentials configured"),
                 )
             current = await read_settings(cam, cred, timeout_s=timeout_s)
-        if isinstance(current, str):
-            return PlannedCamera(cam, positions[cam.name], CameraPlan(cam.name, error=current))
+        if isinstance(current, CallFailure):
+            return PlannedCamera(
+                cam, positions[cam.name], CameraPlan(cam.name, error=current.message)
+            )
         return PlannedCamera(
             cam,
             positions[cam.name],
@@ -155,8 +158,8 @@ async def _transaction(
     if cred is None:
         return CameraOutcome(cam.name, PushResult.UNREACHABLE, error="no credentials configured")
     snapshot = await read_settings(cam, cred, timeout_s=timeout_s)
-    if isinstance(snapshot, str):
-        return CameraOutcome(cam.name, PushResult.UNREACHABLE, error=snapshot)
+    if isinstance(snapshot, CallFailure):
+        return CameraOutcome(cam.name, PushResult.UNREACHABLE, error=snapshot.message)
     # Plan again on the fresh snapshot: someone may have changed the camera since the plan.
     plan = plan_camera(profile, snapshot, camera=cam.name, site=cam.site, n=pc.n)
     if not plan.changes:
@@ -170,17 +173,18 @@ async def _transaction(
             if c.group == group
         ]
         touched.append(group)  # a failed Set may still have half-applied: restore it too
-        error = await write_group(
+        failed = await write_group(
             cam, cred, group, _values(plan.changes, group, new=True), timeout_s=timeout_s
         )
+        error = failed.message if failed else None
         for i in ids:
             journal.mark(i, "failed" if error else "written", error)
         if error:
             break
     if error is None:
         after = await read_settings(cam, cred, timeout_s=timeout_s)
-        if isinstance(after, str):
-            error = f"read-back failed: {after}"
+        if isinstance(after, CallFailure):
+            error = f"read-back failed: {after.message}"
         else:
             wrong = _mismatches(plan.changes, after, new=True)
             if not wrong:
@@ -207,7 +211,9 @@ async def _restore(
     now = await read_settings(cam, cred, timeout_s=timeout_s)
     for group in reversed(touched):
         old = {s: snapshot.value(s) for s in _values(changes, group, new=False)}
-        if not isinstance(now, str) and all(_equal(now.value(s), v) for s, v in old.items()):
+        if not isinstance(now, CallFailure) and all(
+            _equal(now.value(s), v) for s, v in old.items()
+        ):
             continue
         if any(v is None for v in old.values()):
             problems.append(f"{group}: previous value unknown")
@@ -217,14 +223,19 @@ async def _restore(
             for c in changes
             if c.group == group
         ]
-        why = await write_group(cam, cred, group, old, timeout_s=timeout_s)
+        failed = await write_group(cam, cred, group, old, timeout_s=timeout_s)
+        why = failed.message if failed else None
         for i in ids:
             journal.mark(i, "failed" if why else "restored", why)
         if why:
             problems.append(f"{group}: {why}")
     if not problems:
         after = await read_settings(cam, cred, timeout_s=timeout_s)
-        problems = [after] if isinstance(after, str) else _mismatches(changes, after, new=False)
+        problems = (
+            [after.message]
+            if isinstance(after, CallFailure)
+            else _mismatches(changes, after, new=False)
+        )
     if problems:
         return CameraOutcome(
             cam.name,
@@ -300,7 +311,9 @@ async def apply_push(
             out = (
                 replace(out, rebooted=True)
                 if why is None
-                else replace(out, result=PushResult.FAILED, rebooted=True, error=f"changed; {why}")
+                else replace(
+                    out, result=PushResult.FAILED, rebooted=True, error=f"changed; {why.message}"
+                )
             )
         journal.camera_result(run_id, out.name, out.result, out.error)
         if on_result is not None:
