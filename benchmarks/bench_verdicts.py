@@ -5,7 +5,7 @@
     python benchmarks/bench_verdicts.py --passes 1       # first check only (no history yet)
 
 `fleetctl sim --write-truth` says what each camera's faults imply (kind and severity, and kinds
-it may rightly also show); `fleetctl check -f json --check-default-passwords` is run ``--passes`` times on one history
+it may rightly also show); `fleetctl check -f json --check-default-passwords --picture` is run ``--passes`` times on one history
 store (later checks know what earlier ones learned: stream addresses, ONVIF calls a model
 leaves out) and each pass is scored:
 
@@ -98,6 +98,7 @@ def check(inventory: Path, db: Path) -> dict[str, Any]:
             "json",
             "-q",
             "--check-default-passwords",
+            "--picture",
         ],
         capture_output=True,
         text=True,

@@ -236,3 +236,29 @@ def test_metrics_render_from_a_view_taken_on_the_loop_thread() -> None:
     assert b'name="c1",site="s",status="ok",vendor="unknown"} 1.0' in body and c2_ok not in body
     body, _ = exposition.render(False)  # a fresh view: the new report is there
     assert c2_ok in body
+
+
+async def test_the_picture_is_judged_on_a_slower_cadence(tmp_path: Path) -> None:
+    async with SimFleet(
+        cameras=2, faults="none", seed=2, discovery=False, assign={1: {"picture_black"}}
+    ) as fleet:
+        inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+        ws = load_workspace(str(inv), str(secrets))
+        opts = MonitorOptions(
+            interval_s=1.0,
+            picture_every=2,
+            check=CheckOptions(timeout_s=5.0, stream_window_s=0.3),
+        )
+        mon = Monitor(ws, select_cameras(ws.inventory, ""), opts)
+        try:
+            cycles = [await mon.run_cycle() for _ in range(3)]
+        finally:
+            await mon.close()
+    judged = [
+        sorted(r.name for r in c.cameras if any(s.name == "picture" for s in r.checks))
+        for c in cycles
+    ]
+    names = sorted(c.name for c in fleet.cameras)
+    assert judged == [[], names, []]  # not in the first cycle, then every second one
+    black = next(r for r in cycles[1].cameras if r.name == fleet.cameras[1].name)
+    assert any(p.kind.value == "picture" for p in black.problems)

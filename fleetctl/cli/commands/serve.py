@@ -61,6 +61,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "(each on its own --listen port) when one core cannot keep up"
         ),
     )
+    p.add_argument(
+        "--picture-every",
+        type=int,
+        default=10,
+        metavar="N",
+        help=_(
+            "judge each camera's picture every N-th cycle (one keyframe decoded; needs PyAV); "
+            "0: never (default: 10)"
+        ),
+    )
     p.add_argument("--db", metavar="PATH", help=_("history store (default: user data dir)"))
     p.add_argument("--no-history", action="store_true", help=_("keep no history"))
     p.set_defaults(run="fleetctl.cli.run.serve:run")

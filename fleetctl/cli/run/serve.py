@@ -144,6 +144,7 @@ async def serve(args: argparse.Namespace) -> int:
     opts = MonitorOptions(
         interval_s=interval,
         flap_checks=args.flap_checks,
+        picture_every=args.picture_every,
         check=CheckOptions(
             timeout_s=args.timeout, concurrency=args.concurrency, stream_window_s=args.window
         ),

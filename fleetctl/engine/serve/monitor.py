@@ -38,6 +38,9 @@ class MonitorOptions:
     interval_s: float = 60.0
     flap_checks: int = 1  # consecutive crit checks before a camera is reported crit
     check: CheckOptions = field(default_factory=CheckOptions)
+    # Judge the picture (``CheckOptions.picture``) every N-th cycle (0: as ``check`` says): the
+    # picture changes slowly and its decode costs CPU, so a slower cadence is enough.
+    picture_every: int = 0
 
     @property
     def spread_s(self) -> float:
@@ -169,6 +172,7 @@ class Monitor:
         # at each cycle's end).
         self._recall: dict[str, dict[str, str]] = _recall(history)
         self._check_options = replace(options.check, recall=self._recall)
+        self._picture_options = replace(self._check_options, picture=True)
         self._notify_tasks: set[asyncio.Task[None]] = set()
         # Camera HTTP connections for every check of this monitor, opened on its loop by the
         # first check and closed by ``close()``.
@@ -248,7 +252,14 @@ class Monitor:
         try:
             if self._pool is None:
                 self._pool = open_pool()
-            measured = await check_camera(cam, self.workspace, self._check_options, self._pool)
+            every = self.options.picture_every
+            opts = (
+                self._picture_options
+                # not in the first cycle (it checks the whole fleet at once): from the second on
+                if every > 0 and self.cycles >= 1 and (self.cycles - 1) % every == 0
+                else self._check_options
+            )
+            measured = await check_camera(cam, self.workspace, opts, self._pool)
         finally:
             self._sem.release()
         for subject, key, value in measured.learned:  # what later checks of this run know
