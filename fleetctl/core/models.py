@@ -48,6 +48,8 @@ class Policy:
     slow_s: float = 2.0  # answers, but slower than this: warn
     storage_full_warn: bool = True  # full *without* overwrite is warn
     recording_stale_s: float = 600.0  # DataUntil older than this: recording stopped
+    # Fewer days of footage than this (recording summary DataFrom..DataUntil): storage warn.
+    min_retention_days: float = 7.0
     flap_checks: int = 1  # consecutive failing checks before crit (serve)
     # Answer a Basic challenge (RTSP, vendor storage pages) with the password: only for TLS or
     # cameras with their own password. Off: such a camera is a `security` finding instead.
@@ -330,6 +332,8 @@ class CameraReport:
     storage: tuple[StorageResult, ...] = ()
     checks: tuple[CheckStep, ...] = ()
     checked_at: datetime | None = None
+    # Days of footage the camera's recording holds (ONVIF recording summary), None if not read.
+    days_kept: float | None = None
     # Wall time of this camera's whole check (None when not measured). The history keeps the
     # last one so the next run can start the slowest cameras first (engine.check.admission.schedule).
     duration_s: float | None = None

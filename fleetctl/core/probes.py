@@ -76,6 +76,14 @@ class RecordingInfo:
     job_state: str | None  # Idle | Active | Error | None (not readable)
     data_until: datetime | None  # from the search service's recording summary
     camera_now: datetime | None = None  # the camera's clock when read (to judge staleness)
+    data_from: datetime | None = None  # the oldest recorded instant (recording summary)
+
+    @property
+    def days_kept(self) -> float | None:
+        """Days of footage the recording holds (oldest to newest), None when not known."""
+        if self.data_from is None or self.data_until is None or self.data_until < self.data_from:
+            return None
+        return round((self.data_until - self.data_from).total_seconds() / 86400, 2)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ another, or it would hide it. Storage faults go only to cameras whose vendor exp
 Each fault is implemented where a real camera shows it: listeners (offline, flapping: sim/fleet),
 the HTTP/SOAP layer (hang, slow, drip, soap_fault, malformed_xml, huge_reply, entity_bomb:
 sim/onvif_app), accounts and clock (``apply()`` below), storage state (``apply()``, read by the
-ONVIF recording service and the vendor APIs), and the stream (read by sim/rtsp).
+ONVIF recording service and the vendor APIs; ``short_retention``: sim/history), and the stream
+(read by sim/rtsp).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ FAMILIES: dict[str, str] = {
     "storage_failed": "storage",
     "storage_unformatted": "storage",
     "recording_stopped": "storage",
+    "short_retention": "storage",
     "factory_password": "security",
     "basic_only": "auth_scheme",
     "slow": "slow",
@@ -85,6 +87,7 @@ REALISTIC: dict[str, float] = {
     "storage_failed": 0.003,
     "storage_unformatted": 0.002,
     "recording_stopped": 0.004,
+    "short_retention": 0.003,
     "flapping": 0.002,
     "vulnerable_firmware": 0.01,
 }
@@ -165,7 +168,8 @@ def eligible(cam: SimCamera, fault: str) -> bool:
         return fl.storage_api == "isapi" and not cam.is_recorder
     if fault in ("storage_failed", "storage_unformatted"):
         return bool(fl.storage_api) and not cam.is_recorder
-    if fault == "recording_stopped":
+    if fault in ("recording_stopped", "short_retention"):
+        # Both show in Profile G's recording summary (DataUntil stale; DataFrom recent).
         return fl.recording and not cam.is_recorder
     if fault == "vulnerable_firmware":
         return cam.vendor in VULNERABLE_FIRMWARE and not cam.is_recorder
@@ -234,7 +238,11 @@ def apply(cam: SimCamera, faults: Iterable[str], rng: random.Random, fleet_user:
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}")
         cam.faults.add(fault)
-        card = _card(cam) if fault.startswith(("storage_", "recording_")) else None
+        card = (
+            _card(cam)
+            if fault.startswith(("storage_", "recording_")) or fault == "short_retention"
+            else None
+        )
         if fault == "wrong_credentials" and fleet_user in cam.users:
             cam.users[fleet_user].password = f"other-{rng.randrange(16**10):010x}"
         elif fault == "factory_password":

@@ -9,8 +9,8 @@ and its faults, anchored at the moment the fleet was built:
   local time (UTC+7); every camera of the site has the same gap, seen on its own clock;
 - a card that died (``storage_failed``) or a job that stopped (``recording_stopped``): nothing
   is recorded after that instant (``stopped_at``), which stays put as time goes on;
-- retention: a card keeps ``keep_s`` (7 days; about 3 % of cameras only 2 days, a small card
-  at a high bitrate); the oldest footage is overwritten as time passes;
+- retention: a card keeps ``keep_s`` (7 days; the ``short_retention`` fault: 2 days, a small
+  card at a high bitrate); the oldest footage is overwritten as time passes;
 - an unformatted card or no card: nothing at all.
 
 Every instant is on the camera's own clock (epoch seconds), as the camera stamps its footage:
@@ -29,7 +29,6 @@ from fleetctl.sim.model import SimCamera
 DAY = 86400.0
 KEEP_S = 7 * DAY
 SHORT_KEEP_S = 2 * DAY
-SHORT_SHARE = 0.03  # of cameras with a card: keep only two days
 SITE_UTC_OFFSET_S = 7 * 3600  # the simulated district's local time (Vietnam, UTC+7)
 
 
@@ -74,7 +73,7 @@ def build(cam: SimCamera, seed: int, anchor: float | None = None) -> RecordingHi
         return RecordingHistory(empty=True)
     rng = random.Random(f"history:{seed}:{cam.serial}")
     offset = cam.clock_offset_s
-    hist = RecordingHistory(keep_s=SHORT_KEEP_S if rng.random() < SHORT_SHARE else KEEP_S)
+    hist = RecordingHistory(keep_s=SHORT_KEEP_S if cam.has("short_retention") else KEEP_S)
     if card.state == "failed" or not card.recording:
         hist.stopped_at = anchor + offset - card.data_until_offset_s
     # Reboots (firmware watchdog, a technician, a brown-out): short gaps.

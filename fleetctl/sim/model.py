@@ -86,6 +86,12 @@ FAULTS: dict[str, FaultSpec] = {
         FaultSpec("storage_failed", "storage", "crit", "the card failed"),
         FaultSpec("storage_unformatted", "storage", "crit", "the card is unformatted"),
         FaultSpec("recording_stopped", "storage", "crit", "the recording job stopped"),
+        FaultSpec(
+            "short_retention",
+            "storage",
+            "warn",
+            "the card keeps only 2 days of footage (a small card at a high bitrate)",
+        ),
         FaultSpec("flapping", "offline", "crit", "goes down and up every few seconds"),
         FaultSpec(
             "picture_black",

@@ -33,6 +33,7 @@ PLACEMENT = {
     8: "basic_only",
     9: "huge_reply",
     10: "entity_bomb",
+    0: "short_retention",
     12: "wrong_credentials",
     13: "factory_password",
     14: "clock_drift",
@@ -330,6 +331,22 @@ async def test_recording_stopped_in_profile_g(fleet: SimFleet) -> None:
     )
     until = datetime.fromisoformat(reply.find("tse:Summary/tt:DataUntil") or "")
     assert datetime.now(UTC).timestamp() - until.timestamp() > 3600
+
+
+async def test_short_retention_in_the_profile_g_summary(fleet: SimFleet) -> None:
+    host, port = cam_with(fleet, "short_retention")
+    user, pw = fleet.credentials
+    reply = await call(
+        host,
+        port,
+        "<tse:GetRecordingSummary/>",
+        user=user,
+        password=pw,
+        path="/onvif/search_service",
+    )
+    since = datetime.fromisoformat(reply.find("tse:Summary/tt:DataFrom") or "")
+    until = datetime.fromisoformat(reply.find("tse:Summary/tt:DataUntil") or "")
+    assert 1.9 * 86400 < (until - since).total_seconds() <= 2 * 86400
 
 
 async def test_basic_only_offers_basic_alone_on_rtsp(fleet: SimFleet) -> None:

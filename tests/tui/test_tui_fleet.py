@@ -361,3 +361,17 @@ async def test_copied_rtsp_url_never_carries_a_password() -> None:
         assert copied == ["rtsp://127.253.0.1:554/Streaming/Channels/101"]
         shown = body + "".join(n.message for n in app._notifications)
         assert "S3cr" not in shown and "admin" not in shown
+
+
+async def test_camera_screen_shows_the_days_of_footage_kept() -> None:
+    from support.tui import ScriptedSource, fleet
+
+    cams, reps = fleet()
+    reps = [replace(r, days_kept=2.04) for r in reps]
+    app = FleetApp(cams, ScriptedSource(reps), interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        await pilot.press("enter")
+        assert isinstance(app.screen, CameraScreen)
+        body = text_of(app.screen.query_one("#body", Static))
+        assert "Footage kept: 2.0 days (policy 7)" in body

@@ -331,6 +331,11 @@ FRESH = RecordingInfo("r1", "Active", NOW - timedelta(seconds=20), NOW)
 STALE = RecordingInfo("r1", "Active", NOW - timedelta(hours=2), NOW)
 
 
+def kept(days: float) -> RecordingInfo:
+    until = NOW - timedelta(seconds=20)
+    return RecordingInfo("r1", "Active", until, NOW, until - timedelta(days=days))
+
+
 def medium(
     state: str | None, overwrite: bool | None = True, recording: bool | None = True
 ) -> StorageReadout:
@@ -393,6 +398,29 @@ def medium(
         ),
         ([], (RecordingInfo("r1", "Error", None),), P, [(K.STORAGE, S.CRIT)], "in error"),
         ([], (RecordingInfo("r1", "Idle", None),), P, [(K.STORAGE, S.CRIT)], "idle"),
+        # retention: two days kept against the default policy of seven is a warning
+        (
+            [],
+            (kept(2),),
+            P,
+            [(K.STORAGE, S.WARN)],
+            "keeps 2 days, policy 7",
+        ),
+        ([], (kept(7),), P, [], None),  # a week kept: fine
+        ([], (kept(6.99),), P, [], None),  # minutes short (overwrite goes a file at a time)
+        ([], (kept(3),), Policy(min_retention_days=2), [], None),  # the site's own policy
+        # a stopped recording is crit for that, not also warned about its retention
+        (
+            [],
+            (
+                RecordingInfo(
+                    "r1", "Active", NOW - timedelta(hours=2), NOW, NOW - timedelta(days=3)
+                ),
+            ),
+            P,
+            [(K.STORAGE, S.CRIT)],
+            "last recorded",
+        ),
         # the camera's clock is 3 h behind ours: judged on its clock, the recording is fresh
         (
             [],

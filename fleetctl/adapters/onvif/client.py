@@ -358,23 +358,26 @@ async def _recordings(conv: Conversation) -> tuple[RecordingInfo, ...] | None:
             return None
         return text(field(reply, "State", "State"))
 
-    async def data_until() -> datetime | None:
+    async def summary() -> tuple[datetime | None, datetime | None]:
         if "search" not in conv.xaddrs:
-            return None
+            return None, None
         try:
             reply = await conv.soap(_RECORDING_SUMMARY, "search")
         except OnvifCallError:
-            return None
-        return xs_datetime(text(field(reply, "Summary", "DataUntil")))
+            return None, None
+        until = xs_datetime(text(field(reply, "Summary", "DataUntil")))
+        since = xs_datetime(text(field(reply, "Summary", "DataFrom")))
+        # An empty card answers 1970-01-01 for both: nothing recorded, no range.
+        return (since if since is not None and since.year > 1970 else None), until
 
-    states, until = await asyncio.gather(
-        asyncio.gather(*(state_of(j) for j, _ in jobs)), data_until()
+    states, (since, until) = await asyncio.gather(
+        asyncio.gather(*(state_of(j) for j, _ in jobs)), summary()
     )
     camera_now = utc_now()
     if conv.offset_s is not None:
         camera_now += timedelta(seconds=conv.offset_s)
     return tuple(
-        RecordingInfo(recording, state, until, camera_now)
+        RecordingInfo(recording, state, until, camera_now, since)
         for (_, recording), state in zip(jobs, states, strict=True)
     )
 

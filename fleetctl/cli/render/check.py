@@ -90,6 +90,7 @@ def camera_json(c: CameraReport) -> dict[str, Any]:
             }
             for m in c.storage
         ],
+        "days_kept": c.days_kept,
         "checks": [
             {
                 "name": s.name,

@@ -357,7 +357,31 @@ def _recording_problems(rec: RecordingInfo, policy: Policy, now: datetime) -> Pr
                 ProblemKind.STORAGE, Status.CRIT, M_("recording stopped (recording job idle)")
             )
         ]
-    return []
+    return _retention_problems(rec, policy)
+
+
+# A card a few minutes short of its policy is the same card: the oldest footage is overwritten
+# in steps (a file at a time), and the newest is as old as the last flush.
+_RETENTION_SLACK_DAYS = 0.05
+
+
+def _retention_problems(rec: RecordingInfo, policy: Policy) -> Problems:
+    """A recording that keeps fewer days than ``policy.min_retention_days``: footage asked for
+    a week later will be gone. Judged only on a live recording (a stopped one is crit already)."""
+    days = rec.days_kept
+    if days is None or days + _RETENTION_SLACK_DAYS >= policy.min_retention_days:
+        return []
+    return [
+        Problem.of(
+            ProblemKind.STORAGE,
+            Status.WARN,
+            M_(
+                "keeps %(days)g days, policy %(policy)g",
+                days=round(days, 1),
+                policy=policy.min_retention_days,
+            ),
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- security

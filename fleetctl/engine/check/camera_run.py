@@ -96,6 +96,7 @@ class CameraRun:
     clock_offset_s: float | None = None
     streams: list[StreamResult] = field(default_factory=list)
     storage: tuple[StorageResult, ...] = ()
+    days_kept: float | None = None  # the recording summary's oldest to newest, in days
 
     # Admission (engine.check.admission) is taken after the ONVIF conversation, before the stream,
     # storage and security probes (the CPU of a check is there): a silent or slow camera waits
@@ -193,6 +194,7 @@ class CameraRun:
             clock_offset_s=None if self.clock_offset_s is None else round(self.clock_offset_s, 3),
             streams=tuple(self.streams),
             storage=self.storage,
+            days_kept=self.days_kept,
             checks=tuple(self.steps),
             checked_at=now,
             learned=tuple(self.memory.learned),

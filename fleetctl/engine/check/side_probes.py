@@ -66,6 +66,10 @@ async def storage(run: CameraRun, onvif: OnvifProbe | None, credential: Credenti
     parts += [Msg(r.error) for r in readouts if r.error]  # the camera's words: not translated
     if recordings:
         parts.append(M_("%(n)d recording(s)", n=len(recordings)))
+        kept = [r.days_kept for r in recordings if r.days_kept is not None]
+        if kept:
+            run.days_kept = max(kept)
+            parts.append(M_("footage kept %(days)g days", days=round(max(kept), 1)))
     detail = M_("no storage exposed")
     if parts:
         detail = parts[0]

@@ -194,6 +194,16 @@ class CameraScreen(Screen[None]):
                 st.source or cells.NOT_READ,
             )
         parts.append(storage if rep.storage else Text(_("Storage: none reported"), style="dim"))
+        if rep.days_kept is not None:
+            parts.append(
+                Text(
+                    _("Footage kept: %(days)s days (policy %(policy)s)")
+                    % {
+                        "days": f"{rep.days_kept:.1f}",
+                        "policy": f"{self.camera.policy.min_retention_days:g}",
+                    }
+                )
+            )
         parts.append(self._timeline())
         return Group(*(Group(p, Text()) for p in parts))
 
