@@ -29,6 +29,7 @@ async def judge_picture(run: CameraRun, probe: StreamProbe, stream_found: list[P
     if probe.keyframe is None:
         run.step("picture", [], M_("no keyframe in the window: the picture was not judged"), t0)
         return
+    run.begin("picture")
     decoded = await decode_keyframe(probe.codec or "H264", probe.keyframe)
     stats = picture_stats(decoded)
     if stats is None:

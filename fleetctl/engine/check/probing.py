@@ -144,6 +144,8 @@ async def _streams_then_security(
                 # need for a second, credential-less connection to find that out.
                 played_without_auth = probe.unauthenticated
     if "security" in run.options.probes:
+        if run.stage in ("stream", "picture"):
+            run.begin("security")  # past this, a deadline is the logins', not the video's
         await security(run, credential, uris[0][1] if uris else None, played_without_auth)
 
 

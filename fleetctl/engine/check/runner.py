@@ -105,12 +105,16 @@ async def _check_camera(
 
 def _deadline_problem(run: CameraRun, timeout_s: float) -> None:
     stage = run.stage
+    if stage == "stream" and any(step.name == "stream" for step in run.steps):
+        # The stream was measured and judged: what ran out of time came after it (the picture
+        # decode, or the security logins beside storage), not the video.
+        stage = "picture" if any(step.name == "picture" for step in run.steps) else "security"
     kind = STAGE_KIND.get(stage, ProblemKind.ONVIF)
     if stage in ("reach", "onvif") and not run.answered and not run.reached:
         kind = ProblemKind.OFFLINE
     # Past the deadline we know the camera is unwell only where it stalled the conversation;
     # a stuck storage or security read does not make the video unavailable.
-    sev = Status.UNKNOWN if stage in ("storage", "security") else Status.CRIT
+    sev = Status.UNKNOWN if stage in ("storage", "security", "picture") else Status.CRIT
     # A stuck storage or security read says little when the camera already has problems.
     minor = sev is Status.UNKNOWN and bool(run.problems)
     if not minor and not any(p.kind is kind for p in run.problems):
