@@ -117,7 +117,7 @@ def _resolve(
 ) -> Callable[[argparse.Namespace], int]:
     if callable(target):
         return target
-    module, _, func = target.partition(":")
+    module, _sep, func = target.partition(":")
     fn: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), func)
     return fn
 

@@ -38,7 +38,7 @@ from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, User, Vendor, addre
 from fleetctl.sim.onvif.app import CameraApp
 from fleetctl.sim.rtsp.h264 import default_library
 from fleetctl.sim.rtsp.server import start_rtsp
-from fleetctl.sim.sites import PLACES, SITES, slug
+from fleetctl.sim.sites import PLACES, SITES, kind, slug
 from fleetctl.sim.vendors import FLAVOURS, make_camera
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ class SimFleet:
             self.password,
             digest=i % 20 in DIGEST_SLOTS,
         )
-        self._locations[name] = location.format(site=site_name)
+        self._locations[name] = location.format(site=site_name, kind=kind(site_name).lower())
         self._tags[name] = [cam.vendor.value, place]
         return cam
 
@@ -172,7 +172,7 @@ class SimFleet:
             Storage(f"HDD{k}", total_mb=3_815_447, used_mb=int(3_815_447 * rng.uniform(0.5, 0.95)))
             for k in (1, 2)
         ]
-        self._locations[cam.name] = f"Phòng máy UBND xã {site_name}"
+        self._locations[cam.name] = f"Phòng máy UBND {kind(site_name).lower()} {site_name}"
         self._tags[cam.name] = ["recorder", "nvr"]
         return cam
 

@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from fleetctl.sim.model import SimCamera
-from fleetctl.sim.sites import slug
+from fleetctl.sim.sites import GROUP, kind, slug
 
 CREDENTIAL = "sim"  # the secrets entry every simulated camera's fleet account is stored under
 
@@ -60,7 +60,9 @@ def build(fleet: FleetLayout, secrets_name: str, known_hosts: str | None = None)
         if not members:
             continue
         site = CommentedMap()
-        site["location"] = name
+        site["location"] = f"{kind(name)} {name}"  # "Xã Đông Tiến": a commune or a ward
+        if name in GROUP:
+            site["group"] = GROUP[name]  # the old district: a grouping, not a site
         plain = [c for c in members if not c.is_recorder]
         ranges = []
         if plain:

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.text import Text
 
+from fleetctl.base.i18n import _, ngettext
 from fleetctl.core.errors import UsageError
 from fleetctl.core.push.rollout import batch_size
 from fleetctl.engine.push.outcome import PlannedCamera, PushOptions, PushReport, PushResult
+from fleetctl.engine.push.words import push_summary
 from fleetctl.tui.screens.confirm import target_words
 
 if TYPE_CHECKING:
@@ -61,8 +63,8 @@ class PushSetup:
 
 def _fmt(v: Any) -> str:
     if isinstance(v, list | tuple):
-        return ", ".join(map(str, v)) or "(none)"
-    return "(unknown)" if v is None else str(v)
+        return ", ".join(map(str, v)) or _("(none)")
+    return _("(unknown)") if v is None else str(v)
 
 
 def plan_text(planned: Sequence[PlannedCamera]) -> Text:
@@ -71,9 +73,12 @@ def plan_text(planned: Sequence[PlannedCamera]) -> Text:
     for p in planned:
         name, plan = escape(p.camera.name), p.plan
         if plan.error:
-            lines.append(f"[bold red]{name}[/]: cannot read, not pushed: {escape(plan.error)}")
+            why = escape(_("cannot read, not pushed: %(error)s") % {"error": plan.error})
+            lines.append(f"[bold red]{name}[/]: {why}")
         elif not plan.changes and not plan.unsupported:
-            lines.append(f"[green]{name}[/]: already right ({len(plan.unchanged)} settings)")
+            n = len(plan.unchanged)
+            right = ngettext("already right (%(n)d setting)", "already right (%(n)d settings)", n)
+            lines.append(f"[green]{name}[/]: {escape(right % {'n': n})}")
         else:
             lines.append(f"[bold]{name}[/] ({escape(p.camera.site)}):")
             lines += [
@@ -89,7 +94,9 @@ def question(planned: Sequence[PlannedCamera], hidden: set[str]) -> str:
     todo = [p for p in planned if p.plan.changes]
     n_changes = sum(len(p.plan.changes) for p in todo)
     n_hidden = sum(1 for p in todo if p.camera.name in hidden)
-    return f"Push {n_changes} change{'s' if n_changes != 1 else ''} to {target_words(len(todo), n_hidden)}?"
+    return ngettext(
+        "Push %(n)d change to %(targets)s?", "Push %(n)d changes to %(targets)s?", n_changes
+    ) % {"n": n_changes, "targets": target_words(len(todo), n_hidden)}
 
 
 def rollout(canary: str, batch: str, max_fail: str, todo: int, setup: PushSetup) -> PushOptions:
@@ -98,9 +105,9 @@ def rollout(canary: str, batch: str, max_fail: str, todo: int, setup: PushSetup)
         n_canary = int(canary.strip() or "0")
         pct = float(max_fail.strip() or "0")
     except ValueError:
-        raise UsageError("canary is a camera count and max-fail a percentage") from None
+        raise UsageError(_("canary is a camera count and max-fail a percentage")) from None
     if n_canary < 0 or not 0 <= pct <= 100:
-        raise UsageError("canary must be 0 or more; max-fail a percentage from 0 to 100")
+        raise UsageError(_("canary must be 0 or more; max-fail a percentage from 0 to 100"))
     rest = todo - min(n_canary, todo)
     return PushOptions(
         timeout_s=setup.timeout_s,
@@ -112,18 +119,20 @@ def rollout(canary: str, batch: str, max_fail: str, todo: int, setup: PushSetup)
 
 
 def summary_text(report: PushReport) -> str:
-    s = report.summary
-    out = (
-        f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
-        f"restored {s['restored']} · unreachable {s['unreachable']}"
-    )
+    out = push_summary(report.summary)
     lost = sum(1 for o in report.outcomes if o.result is PushResult.NOT_RESTORABLE)
     if lost:
-        out += f"\n{lost} NOT RESTORABLE: check these cameras by hand (fleetctl audit)"
+        out += "\n" + _("%(n)d NOT RESTORABLE: check these cameras by hand (fleetctl audit)") % {
+            "n": lost
+        }
     if report.aborted:
-        out += f"\naborted: {report.aborted}"
+        out += "\n" + _("aborted: %(why)s") % {"why": report.aborted}
     for name, left in report.rotations.items():
-        out += f"\npassword `{name}`: " + (
-            "rotated everywhere" if left == 0 else f"{left} cameras not on it yet"
-        )
-    return out + "\nesc: back to the fleet view (the pushed cameras are being re-checked)"
+        if left == 0:
+            out += "\n" + _("password `%(name)s`: rotated everywhere") % {"name": name}
+        else:
+            out += "\n" + _("password `%(name)s`: %(n)d cameras not on it yet") % {
+                "name": name,
+                "n": left,
+            }
+    return out + "\n" + _("esc: back to the fleet view (the pushed cameras are being re-checked)")

@@ -30,6 +30,17 @@ TEXTUAL_WORDS = (
     N_("Focus Next"),
     N_("Focus Previous"),
     N_("Copy selected text"),
+    # scrolling (ScrollView and the scrollable containers)
+    N_("Scroll Up"),
+    N_("Scroll Down"),
+    N_("Scroll Left"),
+    N_("Scroll Right"),
+    N_("Scroll Home"),
+    N_("Scroll End"),
+    N_("Page Up"),
+    N_("Page Down"),
+    N_("Page Left"),
+    N_("Page Right"),
     # the command palette
     N_("Search for commands…"),
     N_("Search for themes…"),

@@ -50,7 +50,7 @@ def test_lint_warns_about_credentials_missing_from_the_secrets_file(
     (tmp_path / "inv.yaml").write_text(
         "secrets: s.yaml\nsites: {a: {cameras: [{name: x, host: 10.0.0.1, credentials: nope}]}}\n"
     )
-    (tmp_path / "s.yaml").write_text("district: {username: u, password: pppp}\n")
+    (tmp_path / "s.yaml").write_text("fleet: {username: u, password: pppp}\n")
     (tmp_path / "s.yaml").chmod(0o600)
     assert main(["inventory", "lint", "-i", str(tmp_path / "inv.yaml")]) == ExitCode.OK
     out = capsys.readouterr().out
@@ -106,6 +106,7 @@ def test_list_table_json_csv_and_select(capsys: pytest.CaptureFixture[str]) -> N
             "kind": "rtsp",
             "tags": "dong-tien; market",
             "location": "Bãi xe chợ",
+            "group": "Đông Sơn",  # added last: the columns before it are where they were
         }
     ]
 
@@ -119,12 +120,12 @@ def test_bad_selection_is_exit_64_with_a_pointer(capsys: pytest.CaptureFixture[s
 def test_show_every_inherited_value(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inventory", "show", "qt-dinh-01", "-i", DISTRICT, "-f", "json"]) == 0
     cam = json.loads(capsys.readouterr().out)
-    assert (cam["credentials"], cam["port"], cam["site"]) == ("district", 8080, "quang-thinh")
+    assert (cam["credentials"], cam["port"], cam["site"]) == ("fleet", 8080, "quang-thinh")
     assert cam["tags"] == ["quang-thinh", "heritage", "generic"]
     assert (cam["policy"]["slow_s"], cam["policy"]["clock_warn_s"]) == (3.0, 30.0)
-    assert cam["source"].endswith("district.yaml:81")
+    assert cam["source"].endswith("district.yaml:83")
     origins = cam["origins"]
-    assert origins["port"].startswith("camera (") and origins["port"].endswith("district.yaml:83)")
+    assert origins["port"].startswith("camera (") and origins["port"].endswith("district.yaml:85)")
     assert origins["policy.slow_s"].startswith("site quang-thinh policy (")
     assert origins["credentials"].startswith("defaults (")
     assert "site quang-thinh defaults" in origins["tags"] and "camera" in origins["tags"]

@@ -27,7 +27,18 @@ async def test_inventory_and_secrets_load_with_fleetctls_own_loaders(tmp_path: P
     assert stat.S_IMODE(secrets_path.stat().st_mode) == 0o600
     inv = load_inventory(str(inv_path))
     assert sorted(c.name for c in inv.cameras) == sorted(c.name for c in fleet.cameras)
-    assert {c.site for c in inv.cameras} == {"dong-tien", "quang-thinh", "hoang-hoa"}
+    # Sites are communes and wards; the old district is only their group.
+    assert {c.site for c in inv.cameras} == {"dong-tien", "quang-thinh", "hoang-quang"}
+    assert {(c.site, c.group) for c in inv.cameras} == {
+        ("dong-tien", "Đông Sơn"),
+        ("quang-thinh", "TP Thanh Hóa"),
+        ("hoang-quang", "Hoằng Hóa"),
+    }
+    assert {s.location for s in inv.sites} == {
+        "Xã Đông Tiến",
+        "Phường Quảng Thịnh",
+        "Xã Hoằng Quang",
+    }
     first = inv.cameras[0]
     assert (first.host, first.port, first.credentials) == (fleet.cameras[0].host, 8080, "sim")
     assert first.location == "Chợ Đông Tiến, cổng chính"

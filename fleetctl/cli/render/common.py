@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import IO, Any, Literal
 
+from fleetctl.base.i18n import _
 from fleetctl.core.secret import Secret
 
 MASK = "********"
@@ -38,7 +39,7 @@ STATUS_STYLE = {
 @dataclasses.dataclass(frozen=True)
 class Column:
     key: str
-    header: str
+    header: str  # English, marked N_ where declared; the table shows _(header)
     justify: Literal["left", "right", "center"] = "left"
     status: bool = False  # colour the cell by its ok/warn/crit/unknown value
     no_wrap: bool = False
@@ -66,20 +67,25 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def cell_text(value: Any) -> str:
-    """One value as table/CSV text: None is empty, sequences joined, floats trimmed."""
+def cell_text(value: Any, shown: bool = True) -> str:
+    """One value as table/CSV text: None is empty, sequences joined, floats trimmed.
+
+    ``shown``: for a person (a table): yes/no in the chosen language; CSV (``shown=False``) is
+    for scripts and keeps the English words whatever the language."""
     if value is None:
         return ""
     if isinstance(value, Secret):
         return MASK
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        if not shown:
+            return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list | tuple | set | frozenset):
-        return ", ".join(cell_text(v) for v in value)
+        return ", ".join(cell_text(v, shown) for v in value)
     return str(value)
 
 
@@ -99,7 +105,9 @@ def print_csv(
     for row in rows:
         writer.writerow(
             [
-                "; ".join(map(cell_text, v)) if isinstance(v, list | tuple) else cell_text(v)
+                "; ".join(cell_text(x, False) for x in v)
+                if isinstance(v, list | tuple)
+                else cell_text(v, False)
                 for v in (row.get(c.key) for c in columns)
             ]
         )
@@ -129,7 +137,8 @@ def print_table(
         title=title, caption=caption, header_style="bold", show_edge=False, pad_edge=False
     )
     for col in columns:
-        table.add_column(col.header, justify=col.justify, no_wrap=col.no_wrap)
+        # Headers are msgids (marked N_ where the columns are declared); CSV keeps the keys.
+        table.add_column(_(col.header), justify=col.justify, no_wrap=col.no_wrap)
     for row in rows:
         cells = []
         for col in columns:

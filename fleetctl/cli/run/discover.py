@@ -15,7 +15,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import N_, _
+from fleetctl.cli.render.check import number
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.core.models import Inventory
@@ -36,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if args.no_sweep:
         ranges = ()
     if args.no_multicast and not ranges:
-        raise UsageError("nothing to do: --no-multicast needs --range or sites with `ranges:`")
+        raise UsageError(_("nothing to do: --no-multicast needs --range or sites with `ranges:`"))
     if args.rate <= 0 or args.repeats < 1 or args.wait < 0:
-        raise UsageError("--rate must be > 0, --repeats >= 1 and --wait >= 0")
+        raise UsageError(_("--rate must be > 0, --repeats >= 1 and --wait >= 0"))
     opts = DiscoverOptions(
         ranges=ranges,
         interfaces=tuple(args.interfaces) if args.interfaces else None,
@@ -81,13 +82,13 @@ def _inventory(path: str) -> Inventory | None:
 def _site_ranges(inventory: Inventory | None, site: str | None) -> tuple[str, ...]:
     if inventory is None:
         if site:
-            raise UsageError(f"--site {site}: no inventory loaded")
+            raise UsageError(_("--site %(site)s: no inventory loaded") % {"site": site})
         return ()
     sites = inventory.sites
     if site:
         found = inventory.site(site)
         if found is None:
-            raise UsageError(f"no site named {site!r} in the inventory")
+            raise UsageError(_("no site named %(site)r in the inventory") % {"site": site})
         sites = (found,)
     return tuple(r for s in sites for r in s.ranges)
 
@@ -96,15 +97,34 @@ def summary(report: DiscoveryReport) -> str:
     counts = {s: 0 for s in DeviceStatus}
     for d in report.devices:
         counts[d.status] += 1
-    parts = ", ".join(f"{n} {s.value}" for s, n in counts.items())
+    parts = ", ".join(f"{n} {device_word(s.value)}" for s, n in counts.items())
     where = []
     if report.interfaces:
-        where.append(f"multicast from {', '.join(report.interfaces)}")
+        where.append(_("multicast from %(ifs)s") % {"ifs": ", ".join(report.interfaces)})
     if report.swept:
-        where.append(f"{report.swept} addresses swept with {report.packets} probes")
-    return (
-        f"discover: {parts} ({'; '.join(where) or 'nothing probed'}) in {report.duration_s:.1f} s"
-    )
+        where.append(
+            _("%(n)d addresses swept with %(probes)d probes")
+            % {"n": report.swept, "probes": report.packets}
+        )
+    return _("discover: %(counts)s (%(where)s) in %(seconds)s s") % {
+        "counts": parts,
+        "where": "; ".join(where) or _("nothing probed"),
+        "seconds": number(report.duration_s, 1),
+    }
+
+
+# Device statuses (JSON keywords) as a person reads them.
+_DEVICE_WORDS = {
+    "new": N_("new"),
+    "known": N_("known"),
+    "moved": N_("moved"),
+    "missing": N_("missing"),
+}
+
+
+def device_word(status: str) -> str:
+    word = _DEVICE_WORDS.get(status)
+    return _(word) if word else status
 
 
 def render(report: DiscoveryReport, fmt: str, out: TextIO) -> None:
@@ -155,15 +175,16 @@ def _csv(devices: Sequence[DiscoveredDevice], out: TextIO) -> None:
 
 
 def _table(devices: Sequence[DiscoveredDevice], out: TextIO) -> None:
-    cols = ("STATUS", "ADDRESS", "PORT", "CAMERA", "DEVICE", "MAC", "VIA")
+    cols = (_("STATUS"), _("ADDRESS"), _("PORT"), _("CAMERA"), _("DEVICE"), "MAC", _("VIA"))
     rows = []
     for d in devices:
         r = _row(d)
         what = " ".join(filter(None, (r["manufacturer"], r["model"]))) or r["name"] or r["hardware"]
-        camera = r["camera"] + (f" (was {r['previous_address']})" if r["previous_address"] else "")
+        was = r["previous_address"]
+        camera = r["camera"] + (" " + _("(was %(address)s)") % {"address": was} if was else "")
         rows.append(
             (
-                r["status"],
+                device_word(r["status"]),
                 r["address"],
                 r["port"],
                 camera or "-",

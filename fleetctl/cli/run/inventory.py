@@ -15,7 +15,7 @@ import difflib
 import sys
 from typing import TYPE_CHECKING, Any
 
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import N_, _, ngettext
 from fleetctl.cli.render import common as render
 from fleetctl.cli.render.common import Column
 from fleetctl.core.errors import UsageError
@@ -26,13 +26,14 @@ if TYPE_CHECKING:
     from fleetctl.engine.workspace import CredentialSource
 
 LIST_COLUMNS = (
-    Column("name", "Name", no_wrap=True),
-    Column("site", "Site"),
-    Column("host", "Host", no_wrap=True),
-    Column("port", "Port", justify="right"),
-    Column("kind", "Kind"),
-    Column("tags", "Tags"),
-    Column("location", "Location"),
+    Column("name", N_("Name"), no_wrap=True),
+    Column("site", N_("Site")),
+    Column("host", N_("Host"), no_wrap=True),
+    Column("port", N_("Port"), justify="right"),
+    Column("kind", N_("Kind")),
+    Column("tags", N_("Tags")),
+    Column("location", N_("Location")),
+    Column("group", N_("Group")),  # last: CSV readers that count columns keep working
 )
 
 
@@ -46,20 +47,29 @@ def run_lint(args: argparse.Namespace) -> int:
     for issue in issues:
         # str(issue) is also how every other command reports a broken inventory (cli/main.py).
         if issue.severity == "warning":
-            issue = dataclasses.replace(issue, message=f"warning: {issue.message}")
+            issue = dataclasses.replace(
+                issue, message=_("warning: %(message)s") % {"message": issue.message}
+            )
         print(issue)
     errors = sum(1 for i in issues if i.severity == "error")
     warnings = len(issues) - errors
     if inventory is None:
         print(
-            f"fleetctl: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}: nothing will run "
-            "on this inventory",
+            "fleetctl: "
+            + _("%(errors)s, %(warnings)s: nothing will run on this inventory")
+            % {"errors": _errors(errors), "warnings": _warnings(warnings)},
             file=sys.stderr,
         )
         return ExitCode.INVENTORY
+    cams, sites, files = len(inventory.cameras), len(inventory.sites), len(inventory.files)
     print(
-        f"inventory ok: {_plural(len(inventory.cameras), 'camera')} in {_plural(len(inventory.sites), 'site')}"
-        f" ({_plural(len(inventory.files), 'file')}), {_plural(warnings, 'warning')}",
+        _("inventory ok: %(cameras)s in %(sites)s (%(files)s), %(warnings)s")
+        % {
+            "cameras": ngettext("%(n)d camera", "%(n)d cameras", cams) % {"n": cams},
+            "sites": ngettext("%(n)d site", "%(n)d sites", sites) % {"n": sites},
+            "files": ngettext("%(n)d file", "%(n)d files", files) % {"n": files},
+            "warnings": _warnings(warnings),
+        },
         file=sys.stderr,
     )
     return ExitCode.OK
@@ -83,10 +93,14 @@ def run_list(args: argparse.Namespace) -> int:
     rows = [_row(c) for c in cameras]
     columns: tuple[Column, ...] = LIST_COLUMNS
     if last is not None:
-        columns = (*LIST_COLUMNS[:1], Column("status", "Last", status=True), *LIST_COLUMNS[1:])
+        columns = (*LIST_COLUMNS[:1], Column("status", N_("Last"), status=True), *LIST_COLUMNS[1:])
         for row in rows:
             row["status"] = last.get(row["name"])
-    caption = f"{len(cameras)} of {_plural(len(inventory.cameras), 'camera')}"
+    total = len(inventory.cameras)
+    caption = ngettext("%(n)d of %(total)d camera", "%(n)d of %(total)d cameras", total) % {
+        "n": len(cameras),
+        "total": total,
+    }
     render.emit(
         rows,
         columns,
@@ -103,7 +117,10 @@ def run_show(args: argparse.Namespace) -> int:
     inventory = load_inventory(args.inventory)
     camera = inventory.camera(args.name)
     if camera is None:
-        raise UsageError(f"no camera named `{args.name}`{_did_you_mean(args.name, inventory)}")
+        raise UsageError(
+            _("no camera named `%(name)s`") % {"name": args.name}
+            + _did_you_mean(args.name, inventory)
+        )
     from fleetctl.engine.workspace import credential_source
 
     data = camera_dict(camera)
@@ -123,9 +140,9 @@ def run_show(args: argparse.Namespace) -> int:
     if source is not None:
         _show_credential(rows, camera, source)
     columns = (
-        Column("key", "Field", no_wrap=True),
-        Column("value", "Value"),
-        Column("from", "From"),
+        Column("key", N_("Field"), no_wrap=True),
+        Column("value", N_("Value")),
+        Column("from", N_("From")),
     )
     render.print_table(rows, columns, title=camera.name)
     return ExitCode.OK
@@ -214,6 +231,7 @@ def _row(camera: Camera) -> dict[str, Any]:
     return {
         "name": camera.name,
         "site": camera.site,
+        "group": camera.group,
         "host": camera.host,
         "port": camera.port,
         "kind": kind,
@@ -234,8 +252,12 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 
 def _did_you_mean(name: str, inventory: Inventory) -> str:
     close = difflib.get_close_matches(name, [c.name for c in inventory.cameras], n=3)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
+    return " " + _("(did you mean %(names)s?)") % {"names": ", ".join(close)} if close else ""
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _errors(n: int) -> str:
+    return ngettext("%(n)d error", "%(n)d errors", n) % {"n": n}
+
+
+def _warnings(n: int) -> str:
+    return ngettext("%(n)d warning", "%(n)d warnings", n) % {"n": n}

@@ -12,7 +12,8 @@ import json
 import sys
 from typing import TextIO
 
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import N_, _
+from fleetctl.cli.render.check import number
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.engine.onboard.runner import OnboardReport, Result
@@ -27,26 +28,33 @@ def run(args: argparse.Namespace) -> int:
     ws = load_workspace(args.inventory, args.secrets)
     site = ws.inventory.site(args.site)
     if site is None and not args.inventory_file:
-        known = ", ".join(s.name for s in ws.inventory.sites) or "none"
+        known = ", ".join(s.name for s in ws.inventory.sites) or _("none")
         raise UsageError(
-            f"no site named {args.site!r} (known: {known}); to start a new one, "
-            "give --inventory-file and --credentials"
+            _(
+                "no site named %(site)r (known: %(known)s); to start a new one, "
+                "give --inventory-file and --credentials"
+            )
+            % {"site": args.site, "known": known}
         )
     ranges = tuple(args.ranges) + tuple(args.addresses) or (site.ranges if site else ())
     if not ranges:
-        raise UsageError(f"site {args.site!r} has no `ranges:`: give --range or --address")
+        raise UsageError(
+            _("site %(site)r has no `ranges:`: give --range or --address") % {"site": args.site}
+        )
     credentials = args.credentials or (site.credentials if site else None)
     unique = args.unique_passwords or bool(site and site.unique_passwords)
     if not credentials and not unique:
         raise UsageError(
-            f"site {args.site!r} names no `credentials:`: give --credentials NAME "
-            "or --unique-passwords"
+            _(
+                "site %(site)r names no `credentials:`: give --credentials NAME or --unique-passwords"
+            )
+            % {"site": args.site}
         )
     inventory_file = args.inventory_file or (site.source.file if site and site.source else None)
     if inventory_file is None:
-        raise UsageError("give --inventory-file: the site's file is unknown")
+        raise UsageError(_("give --inventory-file: the site's file is unknown"))
     if args.timeout <= 0 or args.wait < 0 or args.stream_window <= 0:
-        raise UsageError("--timeout and --stream-window must be > 0, --wait >= 0")
+        raise UsageError(_("--timeout and --stream-window must be > 0, --wait >= 0"))
     opts = OnboardOptions(
         site=args.site,
         inventory_file=inventory_file,
@@ -83,9 +91,40 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary(report: OnboardReport) -> str:
-    parts = ", ".join(f"{n} {k}" for k, n in report.summary.items() if n or k == "failed")
-    mode = " (dry run: nothing was written)" if report.dry_run else ""
-    return f"onboard {report.site}: {parts} in {report.duration_s:.1f} s{mode}"
+    parts = ", ".join(
+        f"{n} {onboard_word(k)}" for k, n in report.summary.items() if n or k == "failed"
+    )
+    mode = " " + _("(dry run: nothing was written)") if report.dry_run else ""
+    return (
+        _("onboard %(site)s: %(counts)s in %(seconds)s s")
+        % {
+            "site": report.site,
+            "counts": parts,
+            "seconds": number(report.duration_s, 1),
+        }
+        + mode
+    )
+
+
+# Results and steps (JSON keywords) as a person reads them.
+_ONBOARD_WORDS = {
+    "onboarded": N_("onboarded"),
+    "planned": N_("planned"),
+    "failed": N_("failed"),
+    "skipped": N_("skipped"),
+    "find": N_("find"),
+    "login": N_("login"),
+    "account": N_("account"),
+    "baseline": N_("baseline"),
+    "verify": N_("verify"),
+    "inventory": N_("inventory"),
+    "done": N_("done"),
+}
+
+
+def onboard_word(word: str) -> str:
+    known = _ONBOARD_WORDS.get(word)
+    return _(known) if known else word
 
 
 def render(report: OnboardReport, fmt: str, out: TextIO) -> None:
@@ -93,13 +132,22 @@ def render(report: OnboardReport, fmt: str, out: TextIO) -> None:
         json.dump(report.to_json(), out, ensure_ascii=False, indent=2)
         out.write("\n")
         return
-    cols = ("ADDRESS", "RESULT", "STEP", "NAME", "DEVICE", "DETAIL")
+    cols = (_("ADDRESS"), _("RESULT"), _("STEP"), _("NAME"), _("DEVICE"), _("DETAIL"))
     rows, notes = [], []
     for d in report.devices:
         j = d.to_json()
         device = " ".join(filter(None, (j["manufacturer"], j["model"]))) or j["mac"] or "-"
         detail = d.reason or (d.actions[-1] if d.actions else "")
-        rows.append((d.address, d.result.value, d.step.value, d.name or "-", device, detail))
+        rows.append(
+            (
+                d.address,
+                onboard_word(d.result.value),
+                onboard_word(d.step.value),
+                d.name or "-",
+                device,
+                detail,
+            )
+        )
         # A plan is read in full; a failure keeps what was done before it (to resume by hand).
         notes.append(d.actions if d.result in (Result.PLANNED, Result.FAILED) else ())
     widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(cols[:-1])]

@@ -7,7 +7,9 @@ import asyncio
 import sys
 from typing import Any
 
-from fleetctl.base.i18n import _
+from rich.markup import escape
+
+from fleetctl.base.i18n import N_, _, ngettext
 from fleetctl.cli.render.common import Column, console, print_json, print_table
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
@@ -25,15 +27,14 @@ from fleetctl.engine.push.outcome import (
 )
 from fleetctl.engine.push.reboot import reboot_note
 from fleetctl.engine.push.session import PushSession
+from fleetctl.engine.push.words import push_summary, result_word
 from fleetctl.engine.workspace import load_workspace
 
 
 def _fmt(v: Any) -> str:
-    from rich.markup import escape
-
     if isinstance(v, list):
-        return escape(", ".join(map(str, v))) or "(none)"
-    return "(unknown)" if v is None else escape(str(v))
+        return escape(", ".join(map(str, v))) or _("(none)")
+    return _("(unknown)") if v is None else escape(str(v))
 
 
 def _change_json(c: Change) -> dict[str, Any]:
@@ -45,12 +46,15 @@ def _print_plan(planned: list[PlannedCamera], reboot: str) -> None:
     for p in planned:
         plan = p.plan
         if plan.error:
-            out.print(f"[bold red]{p.camera.name}[/]: cannot read: {_fmt(plan.error)}")
+            why = _("cannot read: %(error)s") % {"error": _fmt(plan.error)}
+            out.print(f"[bold red]{escape(p.camera.name)}[/]: {why}")
             continue
         if not plan.changes and not plan.unsupported:
-            out.print(f"[green]{p.camera.name}[/]: already right ({len(plan.unchanged)} settings)")
+            n = len(plan.unchanged)
+            right = ngettext("already right (%(n)d setting)", "already right (%(n)d settings)", n)
+            out.print(f"[green]{escape(p.camera.name)}[/]: {right % {'n': n}}")
             continue
-        out.print(f"[bold]{p.camera.name}[/] ({p.camera.site}):")
+        out.print(f"[bold]{escape(p.camera.name)}[/] ({escape(p.camera.site)}):")
         for c in plan.changes:
             out.print(
                 f"  [yellow]~[/] {c.setting}: {_fmt(c.old)} [yellow]->[/] {_fmt(c.new)}",
@@ -61,10 +65,17 @@ def _print_plan(planned: list[PlannedCamera], reboot: str) -> None:
     n_changes = sum(len(p.plan.changes) for p in planned)
     n_cams = sum(1 for p in planned if p.plan.changes)
     n_err = sum(1 for p in planned if p.plan.error)
-    out.print(
-        f"\nPlan: {n_changes} changes on {n_cams} cameras; {len(planned) - n_cams - n_err} already right; "
-        f"{n_err} unreadable; {reboot_note(reboot)}."
-    )
+    words = _(
+        "Plan: %(changes)d changes on %(cameras)d cameras; %(right)d already right; "
+        "%(unreadable)d unreadable; %(reboot)s."
+    ) % {
+        "changes": n_changes,
+        "cameras": n_cams,
+        "right": len(planned) - n_cams - n_err,
+        "unreadable": n_err,
+        "reboot": _(reboot_note(reboot)),
+    }
+    out.print("\n" + escape(words))
 
 
 def _report_json(
@@ -124,10 +135,15 @@ def _exit(report: PushReport) -> int:
 def _confirm(n_changes: int, n_cams: int) -> bool:
     if not sys.stdin.isatty():
         raise UsageError(
-            "not a terminal: add --yes to apply without a prompt, or --dry-run to only plan"
+            _("not a terminal: add --yes to apply without a prompt, or --dry-run to only plan")
         )
-    answer = input(f"Apply {n_changes} changes to {n_cams} cameras? [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
+    answer = input(
+        _("Apply %(changes)d changes to %(cameras)d cameras? [y/N] ")
+        % {"changes": n_changes, "cameras": n_cams}
+    )
+    # y/yes always work; the translation's own word for yes too ("c", "có").
+    yes = {"y", "yes", _("y"), _("yes")}
+    return answer.strip().lower() in yes
 
 
 def _nothing_to_resume(session: PushSession) -> str:
@@ -179,13 +195,13 @@ async def _run(args: argparse.Namespace, session: PushSession) -> PushReport | N
         # The interrupted push's own rollout (canary, batches, abort threshold), not defaults.
         _reuse_options(args, found.options)
     if profile_path is None:
-        raise UsageError("--profile FILE is required")
+        raise UsageError(_("--profile FILE is required"))
     if args.limit is not None:
         if args.limit != "@failed":
-            raise UsageError("--limit takes @failed")
+            raise UsageError(_("--limit takes @failed"))
         only = session.failed_last_run()
     if not 0 <= args.max_fail <= 100:
-        raise UsageError("--max-fail is a percentage from 0 to 100")
+        raise UsageError(_("--max-fail is a percentage from 0 to 100"))
     # Per step and at once, as given (or as the resumed push had them).
     session.timeout_s, session.concurrency = args.timeout, args.concurrency
     profile = load_profile(profile_path)
@@ -196,7 +212,7 @@ async def _run(args: argparse.Namespace, session: PushSession) -> PushReport | N
     if only is not None:
         cameras = [c for c in cameras if c.name in set(only)]
     if not cameras and resumed is None:
-        print("push: no cameras selected", file=sys.stderr)
+        print(_("push: no cameras selected"), file=sys.stderr)
         return None
     await session.reconcile(workspace)
     planned = await session.plan(cameras, profile)
@@ -204,8 +220,14 @@ async def _run(args: argparse.Namespace, session: PushSession) -> PushReport | N
         _print_plan(planned, profile.reboot)
         for rot in session.under_way():
             console().print(
-                f"password `{rot.name}`: a rotation is under way ({rot.on_new} cameras already on the new "
-                "password): it is finished with the same password, not restarted"
+                escape(
+                    _(
+                        "password `%(name)s`: a rotation is under way (%(n)d cameras already "
+                        "on the new password): it is finished with the same password, not "
+                        "restarted"
+                    )
+                    % {"name": rot.name, "n": rot.on_new}
+                )
             )
     if args.dry_run:
         if args.format == "json":
@@ -219,7 +241,7 @@ async def _run(args: argparse.Namespace, session: PushSession) -> PushReport | N
         opts = PushOptions()
     else:
         if not args.yes and not _confirm(n_changes, n_cams):
-            print("push: nothing applied", file=sys.stderr)
+            print(_("push: nothing applied"), file=sys.stderr)
             return None
         todo = n_cams - min(args.canary, n_cams)
         opts = PushOptions(
@@ -249,9 +271,9 @@ async def _push(args: argparse.Namespace) -> int:
         rows = [
             {
                 "name": o.name,
-                "result": o.result,
+                "result": result_word(o.result),
                 "changes": len(o.changes),
-                "rebooted": "yes" if o.rebooted else "",
+                "rebooted": _("yes") if o.rebooted else "",
                 "error": o.error or "",
             }
             for o in report.outcomes
@@ -261,30 +283,27 @@ async def _push(args: argparse.Namespace) -> int:
             print_table(
                 rows,
                 [
-                    Column("name", "Camera"),
-                    Column("result", "Result", status=True),
-                    Column("changes", "Changes", "right"),
-                    Column("rebooted", "Rebooted"),
-                    Column("error", "Why"),
+                    Column("name", N_("Camera")),
+                    Column("result", N_("Result"), status=True),
+                    Column("changes", N_("Changes"), "right"),
+                    Column("rebooted", N_("Rebooted")),
+                    Column("error", N_("Why")),
                 ],
             )
         for name, left in report.rotations.items():
-            console().print(
-                f"password `{name}`: "
-                + (
-                    "rotated on every camera; the secrets file has the new one"
-                    if left == 0
-                    else f"{left} cameras not on the new password yet: both are kept in the secrets file; "
-                    "push again (or --limit @failed) to finish"
+            done = (
+                _("password `%(name)s`: rotated on every camera; the secrets file has the new one")
+                if left == 0
+                else _(
+                    "password `%(name)s`: %(n)d cameras not on the new password yet: both are "
+                    "kept in the secrets file; push again (or --limit @failed) to finish"
                 )
             )
-        s = report.summary
-        console().print(
-            f"changed {s['changed']} · unchanged {s['unchanged']} · failed {s['failed']} · "
-            f"restored {s['restored']} · unreachable {s['unreachable']}"
-        )
+            console().print(escape(done % {"name": name, "n": left}))
+        console().print(escape(push_summary(report.summary)))
         if report.aborted:
-            console(sys.stderr).print(f"[bold red]aborted[/]: {report.aborted}")
+            aborted = escape(_("aborted"))
+            console(sys.stderr).print(f"[bold red]{aborted}[/]: {escape(report.aborted)}")
     return _exit(report)
 
 
@@ -322,14 +341,14 @@ def run_audit(args: argparse.Namespace) -> int:
                 for r in rows
             ],
             [
-                Column("at", "When"),
-                Column("run", "Run"),
-                Column("camera", "Camera"),
-                Column("setting", "Setting"),
-                Column("from", "From"),
-                Column("to", "To"),
-                Column("state", "State"),
-                Column("error", "Error"),
+                Column("at", N_("When")),
+                Column("run", N_("Run")),
+                Column("camera", N_("Camera")),
+                Column("setting", N_("Setting")),
+                Column("from", N_("From")),
+                Column("to", N_("To")),
+                Column("state", N_("State")),
+                Column("error", N_("Error")),
             ],
         )
     return ExitCode.OK

@@ -11,6 +11,9 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
+from fleetctl.base.i18n import _
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
 
@@ -77,7 +80,7 @@ async def _main(args: argparse.Namespace) -> int:
         _summary(fleet, time.monotonic() - started, written)
         await stop.wait()
     finally:
-        print("fleetctl sim: stopping", file=sys.stderr)
+        print("fleetctl sim: " + _("stopping"), file=sys.stderr)
         await fleet.aclose()
     return ExitCode.OK
 
@@ -93,21 +96,49 @@ def _summary(fleet: SimFleet, seconds: float, written: tuple[object, object] | N
     recorders = len(fleet.cameras) - len(cams)
     vendors = Counter(c.vendor.value for c in cams)
     con.print(
-        f"[bold]fleetctl sim[/]: {len(cams)} cameras and {recorders} recorders listening "
-        f"in {seconds:.1f} s, seed {fleet.seed}"
+        "[bold]fleetctl sim[/]: "
+        + escape(
+            _(
+                "%(cameras)d cameras and %(recorders)d recorders listening in %(seconds).1f s, seed %(seed)s"
+            )
+            % {"cameras": len(cams), "recorders": recorders, "seconds": seconds, "seed": fleet.seed}
+        )
     )
     con.print(
-        f"  addresses  {fleet.cameras[0].host} .. {fleet.cameras[-1].host} "
-        f"(ONVIF :{fleet.cameras[0].onvif_port}, RTSP :{fleet.cameras[0].rtsp_port}, "
-        f"SSH :{fleet.cameras[-1].ssh_port} on recorders)"
+        "  "
+        + escape(
+            _(
+                "addresses  %(first)s .. %(last)s (ONVIF :%(onvif)s, RTSP :%(rtsp)s, SSH :%(ssh)s on recorders)"
+            )
+            % {
+                "first": fleet.cameras[0].host,
+                "last": fleet.cameras[-1].host,
+                "onvif": fleet.cameras[0].onvif_port,
+                "rtsp": fleet.cameras[0].rtsp_port,
+                "ssh": fleet.cameras[-1].ssh_port,
+            }
+        )
     )
-    con.print(f"  sites      {', '.join(name for name, _ in fleet.sites)}")
-    con.print("  vendors    " + ", ".join(f"{v} {n}" for v, n in vendors.most_common()))
-    con.print(f"  account    {fleet.username} (password in the secrets file)")
+    con.print(
+        "  "
+        + escape(_("sites      %(sites)s") % {"sites": ", ".join(n for n, *_rest in fleet.sites)})
+    )
+    con.print(
+        "  "
+        + escape(
+            _("vendors    %(vendors)s")
+            % {"vendors": ", ".join(f"{v} {n}" for v, n in vendors.most_common())}
+        )
+    )
+    con.print(
+        "  "
+        + escape(_("account    %(user)s (password in the secrets file)") % {"user": fleet.username})
+    )
     by_fault = Counter(f for faults in fleet.injected.values() for f in faults)
     if by_fault:
-        table = Table(title=f"injected faults: {len(fleet.injected)} devices", title_justify="left")
-        for col in ("fault", "kind", "severity", "cameras", "e.g."):
+        title = _("injected faults: %(n)d devices") % {"n": len(fleet.injected)}
+        table = Table(title=escape(title), title_justify="left")
+        for col in (_("fault"), _("kind"), _("severity"), _("cameras"), _("e.g.")):
             table.add_column(col)
         for name, count in sorted(by_fault.items(), key=lambda kv: FAULTS[kv[0]].kind):
             example = next(n for n, f in fleet.injected.items() if name in f)
@@ -115,21 +146,27 @@ def _summary(fleet: SimFleet, seconds: float, written: tuple[object, object] | N
             table.add_row(name, spec.kind, spec.severity, str(count), example)
         con.print(table)
     else:
-        con.print("  faults     none")
+        con.print("  " + escape(_("faults     none")))
     missing = sorted(set(FAULTS) - set(by_fault)) if fleet.plan.preset == "every" else []
     if missing:
-        con.print(
-            f"[yellow]  too few cameras to show every fault without one hiding another: "
-            f"not injected: {', '.join(missing)}[/]"
-        )
+        note = _(
+            "too few cameras to show every fault without one hiding another: not injected: %(faults)s"
+        ) % {"faults": ", ".join(missing)}
+        con.print(f"[yellow]  {escape(note)}[/]")
     fresh = [c for c in fleet.cameras if c.fresh]
     if fresh:
-        con.print(
-            f"  fresh      {len(fresh)} factory-fresh cameras, not in the inventory "
-            f"({fresh[0].host} .. {fresh[-1].host}): `fleetctl discover` finds them"
-        )
+        fresh_note = _(
+            "fresh      %(n)d factory-fresh cameras, not in the inventory (%(first)s .. %(last)s): "
+            "`fleetctl discover` finds them"
+        ) % {"n": len(fresh), "first": fresh[0].host, "last": fresh[-1].host}
+        con.print("  " + escape(fresh_note))
     if written is not None:
         inv, secrets = written
-        con.print(f"  inventory  {inv}\n  secrets    {secrets}")
-        con.print(f"\ncheck it:   [bold]fleetctl check -i {inv}[/]")
-    con.print("Ctrl-C stops the fleet.")
+        con.print(
+            "  " + escape(_("inventory  %(path)s") % {"path": inv}),
+            "\n  " + escape(_("secrets    %(path)s") % {"path": secrets}),
+            sep="",
+        )
+        check_it = escape(_("check it:   %(command)s") % {"command": ""})
+        con.print(f"\n{check_it}[bold]fleetctl check -i {escape(str(inv))}[/]")
+    con.print(escape(_("Ctrl-C stops the fleet.")))

@@ -77,7 +77,12 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
         actions=actions,
         timeline=source.timeline,
         push=push,
-        site_names={s.name: s.location for s in workspace.inventory.sites if s.location},
+        # "Xã Đông Tiến (Đông Sơn)": the commune or ward, and its group (the old district).
+        site_names={
+            s.name: f"{s.location} ({s.group})" if s.group else s.location
+            for s in workspace.inventory.sites
+            if s.location
+        },
         report=(lambda: source.report(cameras)) if history is not None else None,
     )
 

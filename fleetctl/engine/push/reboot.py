@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from fleetctl.adapters.onvif.client import clock_answers, reboot
+from fleetctl.base.i18n import N_
 from fleetctl.core.models import Camera, Credential
 
 POLL_S = 0.25  # between two clock polls: cheap for the camera, a small fraction of a boot
@@ -51,10 +52,13 @@ def needs_reboot(mode: str, changed: bool) -> bool:
 
 
 def reboot_note(mode: str) -> str:
+    """English, marked: a front-end shows ``_(reboot_note(mode))``."""
     return {
-        "always": "reboot: each changed camera after its change, one camera per site at a time",
-        "if-needed": "reboot: not needed (no setting in this profile needs one on ONVIF cameras)",
-        "never": "reboot: never (profile)",
+        "always": N_("reboot: each changed camera after its change, one camera per site at a time"),
+        "if-needed": N_(
+            "reboot: not needed (no setting in this profile needs one on ONVIF cameras)"
+        ),
+        "never": N_("reboot: never (profile)"),
     }[mode]
 
 

@@ -29,10 +29,12 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from fleetctl.base.i18n import N_, _
 from fleetctl.core.errors import FleetctlError, InventoryError, UsageError
 from fleetctl.core.push.profile import Profile, load_profile
 from fleetctl.engine.push.outcome import CameraOutcome, PlannedCamera, PushOptions, PushReport
 from fleetctl.engine.push.session import PushSession
+from fleetctl.engine.push.words import result_word
 from fleetctl.tui.push_view import (
     RESULT_STYLE,
     PushSetup,
@@ -43,6 +45,7 @@ from fleetctl.tui.push_view import (
 )
 from fleetctl.tui.screens.confirm import _DIALOG_CSS, target_words
 from fleetctl.tui.shell import CheckRequested, FleetHost, PushSetupChanged, host
+from fleetctl.tui.words import translate_bindings
 
 __all__ = ["PushConfirm", "PushScreen", "PushSetup"]
 
@@ -61,26 +64,28 @@ class PushConfirm(ModalScreen[PushOptions | None]):
     PushConfirm #why { color: $error; }
     """
     )
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("cancel"))]
 
     def __init__(self, question: str, todo: int, setup: PushSetup) -> None:
         super().__init__()
+        translate_bindings(self)
         self.question, self.todo, self.setup = question, todo, setup
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, id="question")
+            yield Label(self.question, id="question", markup=False)
             with Horizontal():
                 for key, label, value, hint in (
-                    ("canary", "canary", "1", "cameras first"),
-                    ("batch", "batch: n or n%", "", "all"),
-                    ("max-fail", "max-fail %", "0", "abort above"),
+                    ("canary", N_("canary"), "1", N_("cameras first")),
+                    ("batch", N_("batch: n or n%"), "", N_("all")),
+                    ("max-fail", N_("max-fail %"), "0", N_("abort above")),
                 ):
                     with Vertical():
-                        yield Label(label)
-                        yield Input(value, placeholder=hint, id=key)
+                        yield Label(_(label), markup=False)
+                        yield Input(value, placeholder=_(hint), id=key)
             yield Label("", id="why")
-            yield Label("[b]enter[/] push    [b]esc[/] cancel", id="keys")
+            push, cancel = escape(_("push")), escape(_("cancel"))
+            yield Label(f"[b]enter[/] {push}    [b]esc[/] {cancel}", id="keys")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         values = {i.id: i.value for i in self.query(Input)}
@@ -110,9 +115,9 @@ class PushScreen(Screen[None]):
     PushScreen #summary { height: auto; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "back"),
-        Binding("p", "confirm", "push…"),
-        Binding("q", "quit", "quit"),  # the app's quit, held while a push runs
+        Binding("escape", "back", N_("back")),
+        Binding("p", "confirm", N_("push…")),
+        Binding("q", "quit", N_("quit")),  # the app's quit, held while a push runs
     ]
 
     @dataclass
@@ -121,6 +126,7 @@ class PushScreen(Screen[None]):
 
     def __init__(self, names: Sequence[str], hidden: int, setup: PushSetup) -> None:
         super().__init__()
+        translate_bindings(self)
         self.names, self.hidden, self.setup = list(names), hidden, setup
         self.stage = "pick"
         self.profile: Profile | None = None
@@ -136,8 +142,10 @@ class PushScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            f"Push a profile to {target_words(len(self.names), self.hidden)}: choose one",
+            _("Push a profile to %(targets)s: choose one")
+            % {"targets": target_words(len(self.names), self.hidden)},
             id="title",
+            markup=False,
         )
         with VerticalScroll(id="body"):
             paths = self.setup.profiles()
@@ -145,8 +153,10 @@ class PushScreen(Screen[None]):
             yield Static(
                 ""
                 if paths
-                else f"no profiles (*.yaml) in {escape(str(self.setup.profiles_dir))}: "
-                "fleetctl tui --profiles DIR",
+                else escape(
+                    _("no profiles (*.yaml) in %(dir)s: fleetctl tui --profiles DIR")
+                    % {"dir": self.setup.profiles_dir}
+                ),
                 id="errors",
             )
             yield ProgressBar(
@@ -154,8 +164,13 @@ class PushScreen(Screen[None]):
             )
             yield Static("", id="plan", classes="-hidden")
             table: DataTable[str] = DataTable(cursor_type="row", id="outcomes", classes="-hidden")
-            for col in ("camera", "result", "changes", "why"):
-                table.add_column(col.upper(), key=col)
+            for col, header in (
+                ("camera", N_("CAMERA")),
+                ("result", N_("RESULT")),
+                ("changes", N_("CHANGES")),
+                ("why", N_("WHY")),
+            ):
+                table.add_column(_(header), key=col)
             yield table
         yield Static("", id="summary", classes="-hidden")
         yield Footer()
@@ -173,7 +188,7 @@ class PushScreen(Screen[None]):
             self.query_one(f"#{wid}").set_class(wid not in ids, "-hidden")
 
     def _title(self, text: str) -> None:
-        self.query_one("#title", Static).update(text)
+        self.query_one("#title", Static).update(Text(text))  # may quote a file name: not markup
 
     # ------------------------------------------------------------------ 1. profile
 
@@ -185,7 +200,8 @@ class PushScreen(Screen[None]):
                 self.setup.workspace.secrets.get(name)
         except InventoryError as err:
             lines = "\n".join(escape(str(i)) for i in err.issues)
-            self.query_one("#errors", Static).update(f"{Path(path).name} cannot be used:\n{lines}")
+            head = escape(_("%(file)s cannot be used:") % {"file": Path(path).name})
+            self.query_one("#errors", Static).update(f"{head}\n{lines}")
             return
         except FleetctlError as err:
             self.query_one("#errors", Static).update(escape(f"{Path(path).name}: {err}"))
@@ -193,7 +209,8 @@ class PushScreen(Screen[None]):
         self.profile = profile
         self.stage = "plan"
         self._title(
-            f"Planning {Path(path).name}: reading {len(self.names)} cameras (nothing is written)"
+            _("Planning %(file)s: reading %(n)d cameras (nothing is written)")
+            % {"file": Path(path).name, "n": len(self.names)}
         )
         self._show("planning")
         self.plan_worker(profile)
@@ -219,7 +236,9 @@ class PushScreen(Screen[None]):
         except FleetctlError as err:  # an unusable journal: say so on the screen, keep the app
             self.stage = "pick"
             self._show("profiles", "errors")
-            self.query_one("#errors", Static).update(escape(f"cannot plan: {err}"))
+            self.query_one("#errors", Static).update(
+                escape(_("cannot plan: %(error)s") % {"error": err})
+            )
             return
         self._session = session
         self.planned = await session.plan(cams, profile, on_planned=lambda _: bar.advance(1))
@@ -230,15 +249,20 @@ class PushScreen(Screen[None]):
         self.query_one("#plan", Static).update(plan_text(self.planned))
         todo = [p for p in self.planned if p.plan.changes]
         unreadable = sum(1 for p in self.planned if p.plan.error)
-        tail = f"; {unreadable} unreadable (not pushed)" if unreadable else ""
+        tail = _("; %(n)d unreadable (not pushed)") % {"n": unreadable} if unreadable else ""
         if todo:
             self._title(
-                f"Plan: {sum(len(p.plan.changes) for p in todo)} changes on {len(todo)} cameras"
-                f"{tail}. p: push…  esc: back"
+                _("Plan: %(changes)d changes on %(cameras)d cameras%(tail)s. p: push…  esc: back")
+                % {
+                    "changes": sum(len(p.plan.changes) for p in todo),
+                    "cameras": len(todo),
+                    "tail": tail,
+                }
             )
         else:
             self._title(
-                f"Nothing to change: every camera already has this profile{tail}. esc: back"
+                _("Nothing to change: every camera already has this profile%(tail)s. esc: back")
+                % {"tail": tail}
             )
         self._show("plan")
 
@@ -249,7 +273,9 @@ class PushScreen(Screen[None]):
         if self.stage != "review" or not todo:
             return
         if self.fleet.read_only:  # the menu refuses already; a screen reached otherwise refuses too
-            self.notify("push: refused, fleetctl tui runs --read-only", severity="error")
+            self.notify(
+                _("push: refused, fleetctl tui runs --read-only"), severity="error", markup=False
+            )
             return
         shown = set(self.fleet.model.visible)
         hidden = {n for n in self.names if n not in shown}
@@ -275,20 +301,23 @@ class PushScreen(Screen[None]):
             if p.plan.error:  # said at the review; kept in view so the count adds up
                 table.add_row(
                     p.camera.name,
-                    Text("not pushed", style="magenta"),
+                    Text(result_word("not pushed"), style="magenta"),
                     "0",
-                    Text(f"unreadable: {p.plan.error}"),
+                    Text(_("unreadable: %(error)s") % {"error": p.plan.error}),
                     key=p.camera.name,
                 )
             else:
                 table.add_row(
                     p.camera.name,
-                    "pending" if p.plan.changes else "unchanged",
+                    Text(result_word("pending" if p.plan.changes else "unchanged")),
                     str(len(p.plan.changes)),
                     "",
                     key=p.camera.name,
                 )
-        self._title(f"Pushing {Path(self.profile.source).name} to {len(todo)} cameras…")
+        self._title(
+            _("Pushing %(file)s to %(n)d cameras…")
+            % {"file": Path(self.profile.source).name, "n": len(todo)}
+        )
         self._show("outcomes")
         try:
             # The journal records what was targeted in the selection language, so
@@ -300,7 +329,9 @@ class PushScreen(Screen[None]):
             if self.report.rotations:
                 self._after_rotation(session)
         except FleetctlError as err:  # the journal cannot be written: nothing was sent unrecorded
-            self.query_one("#summary", Static).update(escape(f"push failed: {err}"))
+            self.query_one("#summary", Static).update(
+                escape(_("push failed: %(error)s") % {"error": err})
+            )
             self._show("outcomes", "summary")
             return
         finally:
@@ -308,7 +339,7 @@ class PushScreen(Screen[None]):
             self.stage = "done"
             self.post_message(CheckRequested([p.camera.name for p in todo if p.plan.changes]))
         self.query_one("#summary", Static).update(escape(summary_text(self.report)))
-        self._title(f"Push of {Path(self.profile.source).name}: done")
+        self._title(_("Push of %(file)s: done") % {"file": Path(self.profile.source).name})
         self._show("outcomes", "summary")
         for o in (
             self.report.outcomes
@@ -340,7 +371,8 @@ class PushScreen(Screen[None]):
         table = self.query_one("#outcomes", DataTable)
         if o.name not in table.rows:
             return
-        table.update_cell(o.name, "result", Text(o.result, style=RESULT_STYLE.get(o.result, "")))
+        shown = Text(result_word(o.result), style=RESULT_STYLE.get(o.result, ""))
+        table.update_cell(o.name, "result", shown)
         table.update_cell(o.name, "changes", str(len(o.changes)))
         table.update_cell(o.name, "why", Text(o.error or ""))  # the camera's words: never markup
 
@@ -352,9 +384,12 @@ class PushScreen(Screen[None]):
     def _busy_pushing(self) -> bool:
         if self.stage == "apply":
             self.notify(
-                "push running: it is not cancelled midway (a camera could be left "
-                "half-configured); wait for it to finish",
+                _(
+                    "push running: it is not cancelled midway (a camera could be left "
+                    "half-configured); wait for it to finish"
+                ),
                 severity="warning",
+                markup=False,
             )
         return self.stage == "apply"
 

@@ -20,6 +20,7 @@ from fleetctl.base import l10n
 from fleetctl.base.i18n import N_, _
 from fleetctl.core.report.model import Report, Scope
 from fleetctl.tui.shell import FleetHost, host
+from fleetctl.tui.words import translate_bindings
 
 _COLS = (
     N_("site"),
@@ -43,9 +44,13 @@ class ReportScreen(Screen[None]):
     """The last 24 hours of the fleet, per site (esc goes back, r reloads)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "back"),
-        Binding("r", "reload", "reload"),
+        Binding("escape", "back", N_("back")),
+        Binding("r", "reload", N_("reload")),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Static(_("Report: the last 24 hours, from history (loading…)"), id="title")

@@ -22,10 +22,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from fleetctl.base.i18n import _, language
+from fleetctl.base.i18n import N_, _, language
 from fleetctl.core.models import Status
 from fleetctl.tui.cells import COLUMNS, FIXED_COLUMNS, PENDING, Column
 from fleetctl.tui.state import FleetModel
+from fleetctl.tui.words import translate_bindings
 
 _SEP = 1  # one blank cell between columns
 # How wide the problem column would like to be: Vietnamese says the same in about a third more
@@ -95,14 +96,14 @@ class FleetTable(ScrollView, can_focus=True):
         "fleet-table--pending",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "move(-1)", "up", show=False),
-        Binding("down,j", "move(1)", "down", show=False),
-        Binding("pageup", "page(-1)", "page up", show=False),
-        Binding("pagedown", "page(1)", "page down", show=False),
-        Binding("home,g", "edge(0)", "first", show=False),
-        Binding("end,G", "edge(1)", "last", show=False),
-        Binding("left", "scroll_left", "scroll left", show=False),
-        Binding("right", "scroll_right", "scroll right", show=False),
+        Binding("up,k", "move(-1)", N_("up"), show=False),
+        Binding("down,j", "move(1)", N_("down"), show=False),
+        Binding("pageup", "page(-1)", N_("page up"), show=False),
+        Binding("pagedown", "page(1)", N_("page down"), show=False),
+        Binding("home,g", "edge(0)", N_("first"), show=False),
+        Binding("end,G", "edge(1)", N_("last"), show=False),
+        Binding("left", "scroll_left", N_("scroll left"), show=False),
+        Binding("right", "scroll_right", N_("scroll right"), show=False),
     ]
 
     cursor: reactive[int] = reactive(0)
@@ -113,6 +114,7 @@ class FleetTable(ScrollView, can_focus=True):
 
     def __init__(self, model: FleetModel, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        translate_bindings(self)
         self.model = model
         self._layout(80)
 
