@@ -22,13 +22,19 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.sax.saxutils import escape
 
 from fleetctl.adapters.http.pool import HttpPool
 from fleetctl.adapters.onvif.client import DEFAULT_MAX_BYTES, xs_datetime
 from fleetctl.adapters.onvif.clock import field
 from fleetctl.adapters.onvif.parse import parse_capabilities, parse_services, text
-from fleetctl.adapters.onvif.session import Conversation, OnvifCallError, pin_xaddr
-from fleetctl.adapters.onvif.soap import NAMESPACES, Request, request
+from fleetctl.adapters.onvif.session import (
+    Conversation,
+    OnvifCallError,
+    pin_stream_uri,
+    pin_xaddr,
+)
+from fleetctl.adapters.onvif.soap import NAMESPACES, SERVICE_NS, Request, request
 from fleetctl.core.footage.model import (
     SOURCE_EVENTS,
     SOURCE_NONE,
@@ -38,7 +44,7 @@ from fleetctl.core.footage.model import (
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure
 
-__all__ = ["END_SEARCH_S", "MAX_PAGES", "read_footage"]
+__all__ = ["END_SEARCH_S", "MAX_PAGES", "read_footage", "replay_uri"]
 
 SEARCH_NS = NAMESPACES["search"]
 TOPIC = "tns1:RecordingHistory/Track/State"
@@ -109,7 +115,7 @@ async def _services(conv: Conversation) -> None:
         services = parse_capabilities(
             (await conv.authed_soap(_CAPABILITIES)).find("{*}Capabilities")
         )
-    for name, ns in NAMESPACES.items():
+    for name, ns in (*NAMESPACES.items(), ("replay", SERVICE_NS["replay"])):
         if ns in services and name != "devicemgmt":
             conv.xaddrs[name] = pin_xaddr(services[ns], conv.base)
 
@@ -220,3 +226,53 @@ async def _read(
             raise
         return  # no event search: the summary's range alone
     values.update(source=SOURCE_EVENTS, events=tuple(events))
+
+
+_RECORDINGS = request("recording", "GetRecordings")
+
+
+async def replay_uri(
+    camera: Camera,
+    credential: Credential | None,
+    *,
+    timeout_s: float,
+    pool: HttpPool | None = None,
+) -> tuple[str, float | None]:
+    """(the replay URI of the camera's first recording, pinned to the inventory host and
+    without userinfo; the clock offset measured first). Raises ``OnvifCallError``; a camera
+    without a replay service is UNSUPPORTED."""
+    conv = Conversation(
+        camera, credential, max_bytes=DEFAULT_MAX_BYTES, read_timeout_s=max(0.5, timeout_s),
+        pool=pool,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(timeout_s):
+            try:
+                await conv.measure_clock()
+            except OnvifCallError as err:
+                if err.failure not in (Failure.PROTOCOL, Failure.UNSUPPORTED):
+                    raise
+            await _services(conv)
+            if "replay" not in conv.xaddrs or "recording" not in conv.xaddrs:
+                raise OnvifCallError(Failure.UNSUPPORTED, f"{conv.where}: no ONVIF replay service")
+            items = (await conv.soap(_RECORDINGS, "recording")).findall("{*}RecordingItem")
+            token = text(items[0].find("{*}RecordingToken")) if items else ""
+            if not token:
+                raise OnvifCallError(Failure.UNSUPPORTED, f"{conv.where}: no recording to replay")
+            req = Request(
+                SERVICE_NS["replay"],
+                "GetReplayUri",
+                "<m:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport><tt:Protocol>"
+                "RTSP</tt:Protocol></tt:Transport></m:StreamSetup>"
+                f"<m:RecordingToken>{escape(token)}</m:RecordingToken>",
+            )
+            uri = text((await conv.soap(req, "replay")).find("{*}Uri"))
+    except TimeoutError:
+        raise OnvifCallError(
+            Failure.TIMEOUT, f"{conv.where}: no replay address within {timeout_s:g} s"
+        ) from None
+    finally:
+        await conv.aclose()
+    if not uri:
+        raise OnvifCallError(Failure.PROTOCOL, f"{conv.where}: GetReplayUri gave no URI")
+    return pin_stream_uri(uri, camera.host), conv.offset_s

@@ -84,6 +84,9 @@ class RtspConnection:
         # The picture probe's keyframe catcher: while it waits, video frames take the
         # per-frame path so it sees each packet; once it has its keyframe, the fast path again.
         self.catcher: KeyframeCatcher | None = None
+        # Every interleaved frame (channel, bytes) when set, instead of counting: ONVIF replay
+        # (``rtsp.replay``) keeps the access units. Only the slow per-frame path runs then.
+        self.frame_sink: Callable[[int, bytes], None] | None = None
         self.first_rtp: float | None = None
         self.play_sent: float | None = None
         self.sdp_size: tuple[int, int] | None = None  # width, height from the SDP's SPS
@@ -267,7 +270,9 @@ class RtspConnection:
                 end = pos + 4 + ((buf[pos + 2] << 8) | buf[pos + 3])
                 if end > n:
                     break
-                if buf[pos + 1] == channel and counter is not None:
+                if self.frame_sink is not None:
+                    self.frame_sink(buf[pos + 1], bytes(buf[pos + 4 : end]))
+                elif buf[pos + 1] == channel and counter is not None:
                     if self.first_rtp is None:
                         self.first_rtp = self._clock()
                     counter.feed(buf, pos + 4, end)

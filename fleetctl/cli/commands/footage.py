@@ -23,9 +23,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=_(
             "T: ISO 8601 with or without a zone (2026-12-06T21:00, 2026-12-06T14:00Z), -2h, "
             "-90m, now, yesterday 21:00, today 08:00. "
+            "`footage export CAM --from T --to T -o clip.mp4`: the window through the camera's "
+            "ONVIF replay, muxed into MP4 without re-encoding, with clip.mp4.json beside it "
+            "(camera, window, clock offset, SHA-256); exit 1 and no file when it fails. "
             "exit status: 0 every camera holds the whole window, 1 some hold part or none of "
             "it, 3 some could not be asked; 64 and up: usage"
         ),
+    )
+    p.add_argument(
+        "action", nargs="?", choices=("export",), help=_("export: the window of one camera as MP4")
+    )
+    p.add_argument("camera", nargs="?", help=_("export: the camera's name"))
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help=_("export: the clip to write (MP4; a FILE.json beside it records its SHA-256)"),
     )
     p.add_argument("--from", dest="start", required=True, metavar="T", help=_("window start"))
     p.add_argument(

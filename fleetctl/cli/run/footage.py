@@ -130,6 +130,12 @@ def exit_code(lines: Sequence[CameraFootage]) -> int:
 
 
 def run_footage(args: argparse.Namespace) -> int:
+    if args.action == "export":
+        from fleetctl.cli.run.footage_export import run_export
+
+        return run_export(args)
+    if args.camera or args.output:
+        raise UsageError(_("a camera name and -o go with `footage export`"))
     from fleetctl.core.selection import select_cameras
     from fleetctl.engine.footage import FootageOptions, footage_fleet
     from fleetctl.engine.workspace import load_workspace

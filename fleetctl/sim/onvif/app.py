@@ -42,6 +42,7 @@ from fleetctl.sim.onvif.soap import (
     NS,
     OPS,
     RECORDING,
+    REPLAY,
     SEARCH,
     WSSE,
     Ctx,
@@ -144,6 +145,7 @@ class CameraApp:
             MEDIA2: self.flavour.media2,
             RECORDING: self.flavour.recording,
             SEARCH: self.flavour.recording,
+            REPLAY: self.flavour.recording,
         }
 
     def __call__(self, req: Request) -> Response | Awaitable[Response]:

@@ -17,6 +17,7 @@ from fleetctl.sim.onvif.soap import (
     MEDIA,
     MEDIA2,
     RECORDING,
+    REPLAY,
     SEARCH,
     Ctx,
     SoapFault,
@@ -116,6 +117,7 @@ def services(ctx: Ctx) -> list[tuple[str, str, int, int]]:
         out += [
             (RECORDING, f"{b}/onvif/recording_service", 2, 40),
             (SEARCH, f"{b}/onvif/search_service", 2, 40),
+            (REPLAY, f"{b}/onvif/replay_service", 2, 40),
         ]
     return out
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from fleetctl.sim.history import history_of
 from fleetctl.sim.model import SimCamera
-from fleetctl.sim.onvif.soap import SEARCH, Ctx, SoapFault, op, x
+from fleetctl.sim.onvif.soap import REPLAY, SEARCH, Ctx, SoapFault, op, x
 
 RECORDING_TOKEN, TRACK_TOKEN = "Recording_1", "VIDEO001"
 PAGE_CAP = 8
@@ -251,3 +251,14 @@ def end_search(ctx: Ctx, req: Any) -> str:
         f"<tse:EndSearchResponse><tse:Endpoint>{iso(ctx.cam.now())}</tse:Endpoint>"
         "</tse:EndSearchResponse>"
     )
+
+
+REPLAY_PATH = "/onvif-replay/"  # + recording token: served by sim/rtsp/replay.py
+
+
+@op(REPLAY, "GetReplayUri")
+def get_replay_uri(ctx: Ctx, req: Any) -> str:
+    if _value(req, "RecordingToken") != RECORDING_TOKEN or not ctx.cam.storage:
+        raise SoapFault("ter:InvalidToken", "no such recording")
+    uri = f"rtsp://{ctx.cam.reported_host}:{ctx.cam.rtsp_port}{REPLAY_PATH}{RECORDING_TOKEN}"
+    return f"<trp:GetReplayUriResponse><trp:Uri>{x(uri)}</trp:Uri></trp:GetReplayUriResponse>"

@@ -28,13 +28,14 @@ NS = {
     "tr2": "http://www.onvif.org/ver20/media/wsdl",
     "trc": "http://www.onvif.org/ver10/recording/wsdl",
     "tse": "http://www.onvif.org/ver10/search/wsdl",
+    "trp": "http://www.onvif.org/ver10/replay/wsdl",
     "tev": "http://www.onvif.org/ver10/events/wsdl",
     "ter": "http://www.onvif.org/ver10/error",
     "wsnt": "http://docs.oasis-open.org/wsn/b-2",
     "tns1": "http://www.onvif.org/ver10/topics",
 }
 DEVICE, MEDIA, MEDIA2 = NS["tds"], NS["trt"], NS["tr2"]
-RECORDING, SEARCH, EVENTS = NS["trc"], NS["tse"], NS["tev"]
+RECORDING, SEARCH, EVENTS, REPLAY = NS["trc"], NS["tse"], NS["tev"], NS["trp"]
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
 # Requests are small and come from strangers: no DTDs, no entities, no network, no huge nodes.

@@ -28,6 +28,7 @@ from fleetctl.sim.model import MediaProfile, SimCamera
 from fleetctl.sim.rtsp.auth import authorized, challenges
 from fleetctl.sim.rtsp.flavours import RtspFlavour, flavour_for
 from fleetctl.sim.rtsp.h264 import MediaLibrary, clip_of, default_library
+from fleetctl.sim.rtsp.replay import ReplaySender, first_recorded, parse_clock_range
 from fleetctl.sim.rtsp.stream import RtpSender, reset
 
 __all__ = ["MediaLibrary", "RtspProtocol", "default_library", "start_rtsp"]
@@ -53,7 +54,9 @@ _REASONS = {
     455: "Method Not Valid in This State",
     459: "Aggregate Operation Not Allowed",
     461: "Unsupported Transport",
+    457: "Invalid Range",
     501: "Not Implemented",
+    551: "Option not supported",
     505: "RTSP Version Not Supported",
 }
 
@@ -77,12 +80,21 @@ async def start_rtsp(cam: SimCamera, media: MediaLibrary) -> asyncio.AbstractSer
     )
 
 
+REPLAY_PATH = "/onvif-replay/"  # GetReplayUri's path (sim/onvif/search.py)
+
+
+def is_replay(url: str) -> bool:
+    return urlsplit(url).path.startswith(REPLAY_PATH)
+
+
 def match_profile(cam: SimCamera, url: str, control: str) -> MediaProfile | None:
     """The profile whose ``stream_path`` this request URL names (``/<control>`` suffix allowed).
 
     Paths compare case-insensitively without a trailing slash; the profile's query parameters
     must all be present (clients append their own, e.g. Dahua's ``&unicast=true&proto=Onvif``).
     """
+    if is_replay(url):
+        return cam.profiles[0] if cam.profiles and cam.storage else None  # the main stream
     suffix = "/" + control
     if url.endswith(suffix):
         url = url[: -len(suffix)]
@@ -120,6 +132,8 @@ class RtspProtocol(asyncio.Protocol):
         self.session_id = ""
         self.profile: MediaProfile | None = None
         self.sender: RtpSender | None = None
+        self.replay: ReplaySender | None = None
+        self.replay_channels: tuple[int, int | None] | None = None  # SETUP of a replay
 
     # -- asyncio.Protocol -----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -135,6 +149,8 @@ class RtspProtocol(asyncio.Protocol):
         transport.set_write_buffer_limits(high=512 * 1024, low=128 * 1024)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.replay is not None:
+            self.replay.stop()
         if self.sender is not None:
             self.sender.stop()
         self.transport = None
@@ -142,10 +158,14 @@ class RtspProtocol(asyncio.Protocol):
     def pause_writing(self) -> None:
         if self.sender is not None:
             self.sender.paused = True
+        if self.replay is not None:
+            self.replay.paused = True
 
     def resume_writing(self) -> None:
         if self.sender is not None:
             self.sender.paused = False
+        if self.replay is not None:
+            self.replay.resume()
 
     def data_received(self, data: bytes) -> None:
         if self.silent or self.transport is None:
@@ -252,6 +272,11 @@ class RtspProtocol(asyncio.Protocol):
         granted = self.cam.rtsp_interleaved or self.flavour.interleaved or f"{asked}-{asked + 1}"
         first, _, second = granted.partition("-")
         channel, rtcp_channel = int(first), int(second) if second else None
+        if is_replay(url):
+            if "onvif-replay" not in headers.get("require", ""):
+                self._reply(551, cseq, {"Unsupported": "onvif-replay"})
+                return
+            self.replay_channels = (channel, rtcp_channel)
         self.profile = profile
         self.session_id = os.urandom(4).hex().upper()
         assert self.transport is not None
@@ -278,6 +303,9 @@ class RtspProtocol(asyncio.Protocol):
     def _play(self, url: str, cseq: str, headers: dict[str, str]) -> None:
         if not self._session_ok(cseq, headers):
             return
+        if self.replay_channels is not None:
+            self._play_replay(url, cseq, headers)
+            return
         assert self.sender is not None
         seq, rtptime = self.sender.next_seq, self.sender.next_timestamp
         self._reply(
@@ -290,6 +318,39 @@ class RtspProtocol(asyncio.Protocol):
         )
         self.sender.start()  # the first keyframe follows the reply at once
 
+    def _play_replay(self, url: str, cseq: str, headers: dict[str, str]) -> None:
+        """PLAY of recorded footage: ``Require: onvif-replay`` and ``Range: clock=...``."""
+        if "onvif-replay" not in headers.get("require", ""):
+            self._reply(551, cseq, {"Unsupported": "onvif-replay"})
+            return
+        asked = parse_clock_range(headers.get("range", ""))
+        if asked is None:
+            self._reply(457, cseq)
+            return
+        start, end = asked[0], asked[1] if asked[1] is not None else self.cam.now()
+        begin = first_recorded(self.cam, start, end)
+        if begin is None or self.profile is None or self.transport is None:
+            self._reply(457, cseq)  # nothing recorded in the range
+            return
+        assert self.replay_channels is not None and self.sender is not None
+        if self.replay is not None:
+            self.replay.stop()
+        channel, rtcp = self.replay_channels
+        self.replay = ReplaySender(
+            self.cam, self.media, self.profile, self.transport, channel, rtcp,
+            self.sender.ssrc, start, end,
+        )  # fmt: skip
+        self._reply(
+            200,
+            cseq,
+            {
+                "Range": headers.get("range", ""),
+                "RTP-Info": f"url={url.rstrip('/')};seq={self.replay.seq};"
+                f"rtptime={self.replay.base_ts}",
+            },
+        )
+        self.replay.start_sending()
+
     def _pause(self, url: str, cseq: str, headers: dict[str, str]) -> None:
         if self._session_ok(cseq, headers):
             assert self.sender is not None
@@ -300,6 +361,9 @@ class RtspProtocol(asyncio.Protocol):
         if self._session_ok(cseq, headers):
             assert self.sender is not None
             self.sender.stop()
+            if self.replay is not None:
+                self.replay.stop()
+                self.replay, self.replay_channels = None, None
             self._reply(200, cseq)
             self.sender, self.session_id = None, ""
 

@@ -1,0 +1,165 @@
+"""`fleetctl footage export CAM`: a recorded window as an MP4 clip, with a chain-of-custody note.
+
+    export_clip(workspace, camera, window, out, options, progress) -> ExportResult   never raises
+
+ONVIF replay, end to end: the camera's replay address (GetReplayUri, clock offset measured in
+the same conversation), then our RTSP client plays the window moved onto the camera's clock
+(``Range: clock=``, ``Require: onvif-replay``), and the access units are muxed into ``out``
+without re-encoding. Beside the clip, ``out`` + ``.json`` records the camera, the window asked
+(true UTC and the camera's clock), the clock offset, the first and last frame's times, the frame
+count and the SHA-256 of the clip's bytes. On any failure nothing is left at ``out``: no partial
+clip, no sidecar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fleetctl import __version__
+from fleetctl.adapters.errors import AdapterError
+from fleetctl.core.atomicfile import atomic_write
+from fleetctl.core.errors import SecretsError
+from fleetctl.core.footage.coverage import Span
+from fleetctl.core.models import Camera
+from fleetctl.engine.workspace import Workspace
+
+SIDECAR_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    timeout_s: float = 600.0  # the whole export (a 5-minute clip at full speed: seconds)
+    onvif_timeout_s: float = 10.0
+    idle_s: float = 10.0  # the camera silent this long mid-replay: the export fails
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    name: str
+    ok: bool
+    path: str | None = None
+    sidecar: str | None = None
+    sha256: str | None = None
+    frames: int = 0
+    duration_s: float | None = None
+    first_frame: datetime | None = None
+    clock_offset_s: float | None = None
+    error: str | None = None
+
+
+def _z(when: datetime | None) -> str | None:
+    return (
+        None
+        if when is None
+        else when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def _fail(camera: Camera, error: str, offset: float | None = None) -> ExportResult:
+    return ExportResult(camera.name, False, error=error, clock_offset_s=offset)
+
+
+async def export_clip(
+    workspace: Workspace,
+    camera: Camera,
+    window: Span,
+    out: Path,
+    options: ExportOptions,
+    progress: Callable[[int, float], None] | None = None,
+) -> ExportResult:
+    """Export [window] of ``camera`` into ``out``; ``progress(frames, seconds of footage)``."""
+    from fleetctl.adapters.onvif.search import replay_uri
+    from fleetctl.adapters.rtsp.mp4 import Mp4Writer
+    from fleetctl.adapters.rtsp.replay import AccessUnit, ReplayStream, fetch_replay
+
+    try:
+        credential = workspace.credential_for(camera)
+    except SecretsError as err:
+        return _fail(camera, f"auth: {err}")
+    try:
+        uri, offset = await replay_uri(camera, credential, timeout_s=options.onvif_timeout_s)
+    except AdapterError as err:
+        return _fail(camera, str(err))
+    shift = timedelta(seconds=offset or 0.0)
+    cam_start, cam_end = window.start + shift, window.end + shift
+    writer: Mp4Writer | None = None
+    first: list[float] = []
+
+    def described(stream: ReplayStream) -> None:
+        nonlocal writer
+        writer = Mp4Writer(out, stream.params, stream.codec, window.start)
+
+    def sink(unit: AccessUnit) -> None:
+        if writer is None:
+            return
+        writer.add(unit)
+        if unit.at is not None and writer.frames:
+            if not first:
+                first.append(unit.at)
+            if progress is not None:
+                progress(writer.frames, unit.at - first[0])
+
+    try:
+        async with asyncio.timeout(options.timeout_s):
+            replay = await fetch_replay(
+                uri, credential, cam_start, cam_end, sink,
+                idle_s=options.idle_s, host=camera.host, on_describe=described,
+            )  # fmt: skip
+        if writer is None or not writer.frames:
+            raise ValueError("the camera sent no decodable video for the window")
+        clip = await asyncio.to_thread(writer.finish)
+    except (AdapterError, ValueError, OSError, TimeoutError) as err:
+        if writer is not None:
+            writer.abort()  # the clip is renamed into place last: nothing at ``out`` yet
+        why = str(err) or f"no end of the replay within {options.timeout_s:g} s"
+        return _fail(camera, why, offset)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    first_frame = (
+        datetime.fromtimestamp(replay.first_at, UTC) - shift
+        if replay.first_at is not None
+        else None
+    )
+    data_sha = await asyncio.to_thread(_sha256, out)
+    sidecar = out.with_name(out.name + ".json")
+    doc: dict[str, Any] = {
+        "fleetctl_export": SIDECAR_FORMAT,
+        "fleetctl_version": __version__,
+        "camera": {"name": camera.name, "site": camera.site, "host": camera.host},
+        "window": {"from": _z(window.start), "to": _z(window.end)},
+        "camera_window": {"from": _z(cam_start), "to": _z(cam_end)},
+        "clock_offset_s": offset,
+        "first_frame": _z(first_frame),
+        "frames": clip.frames,
+        "duration_s": clip.duration_s,
+        "source": "onvif-replay",
+        "file": out.name,
+        "sha256": data_sha,
+        "exported_at": _z(datetime.now(UTC)),
+    }
+    try:
+        atomic_write(str(sidecar), (json.dumps(doc, indent=2) + "\n").encode(), mode=0o644)
+    except OSError as err:
+        out.unlink(missing_ok=True)
+        return _fail(camera, f"cannot write {sidecar}: {err}", offset)
+    return ExportResult(
+        camera.name, True, str(out), str(sidecar), data_sha, clip.frames, clip.duration_s,
+        first_frame, offset,
+    )  # fmt: skip
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
