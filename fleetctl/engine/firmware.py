@@ -10,7 +10,7 @@ release, or without one through ``--advisories FILE`` (rows with the same id rep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,7 +20,7 @@ from ruamel.yaml.error import YAMLError
 
 from fleetctl.core.firmware.advisories import Rule, RulesError, merge_rules, parse_rules
 from fleetctl.core.firmware.compliance import Device, ModelSummary, summarise
-from fleetctl.core.models import Camera, DeviceInfo, Inventory
+from fleetctl.core.models import Camera, DeviceInfo, FirmwarePolicy, Inventory
 
 MAX_RULES_BYTES = 4 * 1024 * 1024
 
@@ -52,12 +52,26 @@ def advisory_rules(extra_file: str | None = None) -> tuple[Rule, ...]:
 def summarise_fleet(
     inventory: Inventory,
     cameras: Sequence[Camera],
-    devices: dict[str, DeviceInfo],
+    devices: Mapping[str, DeviceInfo],
     rules: Sequence[Rule],
 ) -> tuple[ModelSummary, ...]:
     """Per (manufacturer, model, firmware): cameras, advisories, policy. A camera never read
     counts under an unknown model (it is in the fleet; what it runs is not known)."""
-    policies = {site.name: site.firmware for site in inventory.sites}
+    return summarise_cameras(site_policies(inventory), cameras, devices, rules)
+
+
+def site_policies(inventory: Inventory) -> dict[str, FirmwarePolicy | None]:
+    """Site -> its effective firmware policy (the fleet's merged into it by the loader)."""
+    return {site.name: site.firmware for site in inventory.sites}
+
+
+def summarise_cameras(
+    policies: Mapping[str, FirmwarePolicy | None],
+    cameras: Sequence[Camera],
+    devices: Mapping[str, DeviceInfo],
+    rules: Sequence[Rule],
+) -> tuple[ModelSummary, ...]:
+    """``summarise_fleet`` with the site policies given (the TUI holds them, not the inventory)."""
     rows = []
     for cam in cameras:
         d = devices.get(cam.name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from fleetctl.base.i18n import N_, _, ngettext
 from fleetctl.core.models import Camera, CameraReport
 from fleetctl.tui.push_view import PushSetup
 from fleetctl.tui.screens.confirm import ConfirmScreen, target_words
+from fleetctl.tui.screens.firmware import FirmwareScreen
 from fleetctl.tui.screens.fleet import FleetScreen
 from fleetctl.tui.screens.help import HelpScreen
 from fleetctl.tui.screens.push import PushScreen
@@ -41,6 +43,7 @@ from fleetctl.tui.shell import (
     Timeline,
     ViewRequested,
 )
+from fleetctl.tui.firmware import FirmwareContext
 from fleetctl.tui.source import ActionRunner, SweepSource
 from fleetctl.tui.state import FleetModel
 from fleetctl.tui.widgets.header import SweepProgress
@@ -50,6 +53,17 @@ log = logging.getLogger(__name__)
 
 FLUSH_S = 0.1  # results applied at most this long after they arrive: ~10 table refreshes/s
 MUTATING = {"sync_time": N_("sync time"), "reboot": N_("reboot")}  # shown with _()
+
+# The views in the command palette (ctrl+p): (view, title, help), shown with _().
+_VIEWS = (
+    ("sites", N_("Sites view"), N_("One row per site with totals (:sites)")),
+    (
+        "firmware",
+        N_("Firmware view"),
+        N_("Models and firmware versions, advisories and policy; mark by version (:firmware)"),
+    ),
+    ("report", N_("Report view"), N_("The last 24 hours from the history (:report)")),
+)
 
 
 class FleetApp(App[None]):
@@ -74,6 +88,7 @@ class FleetApp(App[None]):
         push: PushSetup | None = None,
         site_names: Mapping[str, str] | None = None,
         report: ReportMaker | None = None,
+        firmware: FirmwareContext | None = None,
     ) -> None:
         super().__init__()
         translate_bindings(self)
@@ -84,6 +99,9 @@ class FleetApp(App[None]):
         self.actions = actions
         self.timeline = timeline
         self.report = report  # None: no history behind the app, `:report` says so
+        # Advisories, policies, identities from history, the backup folder: `:firmware` and
+        # the camera view (the shipped advisories and nothing else when not given).
+        self.firmware = firmware or FirmwareContext()
         self.push_setup = push  # None: no workspace behind the app (scripted), push unavailable
         self.progress = SweepProgress()
         self.fleet_changed: Signal[None] = Signal(self, "fleet-changed")
@@ -187,6 +205,16 @@ class FleetApp(App[None]):
         """Textual's command palette entries, in the chosen language."""
         for cmd in super().get_system_commands(screen):
             yield SystemCommand(_(cmd.title), _(cmd.help), cmd.callback, cmd.discover)
+        for view, title, help_text in _VIEWS:
+            yield SystemCommand(_(title), _(help_text), partial(self._palette_view, view))
+
+    def _palette_view(self, view: str) -> None:
+        # As `:VIEW` does: from the fleet view, whose command line it is.
+        fleets = [s for s in self.screen_stack if isinstance(s, FleetScreen)]
+        if fleets:
+            while self.screen is not fleets[0]:
+                self.pop_screen()
+        self.switch_view(view)
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
@@ -207,10 +235,13 @@ class FleetApp(App[None]):
             fleets[0].open_command()
 
     def switch_view(self, view: str) -> bool:
-        """``:sites``, ``:cameras`` (or ``:cam``, ``:fleet``), ``:report``, ``:help``, ``:q``."""
+        """``:sites``, ``:cameras`` (or ``:cam``, ``:fleet``), ``:firmware`` (``:fw``),
+        ``:report``, ``:help``, ``:q``."""
         view = view.strip().lower()
         if view in ("sites", "site"):
             self.push_screen(SitesScreen())
+        elif view in ("firmware", "fw"):
+            self.push_screen(FirmwareScreen())
         elif view in ("report", "rep"):
             self.push_screen(ReportScreen())
         elif view in ("cameras", "camera", "cam", "fleet", ""):
@@ -226,7 +257,7 @@ class FleetApp(App[None]):
     def on_view_requested(self, message: ViewRequested) -> None:
         if not self.switch_view(message.view):
             self.notify(
-                _("unknown view %(view)r: try sites, cameras, report, help, q")
+                _("unknown view %(view)r: try sites, cameras, firmware, report, help, q")
                 % {"view": message.view},
                 severity="error",
                 markup=False,

@@ -17,6 +17,7 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.signal import Signal
 
+from fleetctl.tui.firmware import FirmwareContext
 from fleetctl.tui.push_view import PushSetup
 from fleetctl.tui.state import FleetModel
 from fleetctl.tui.widgets.header import SweepProgress
@@ -44,6 +45,8 @@ class FleetHost(Protocol):
     def fleet_changed(self) -> Signal[None]: ...
     @property
     def report(self) -> ReportMaker | None: ...
+    @property
+    def firmware(self) -> FirmwareContext: ...
 
 
 def host(node: DOMNode) -> FleetHost:
@@ -70,7 +73,7 @@ class CheckRequested(Message):
 
 @dataclass
 class ViewRequested(Message):
-    """The `:` command line's text: ``sites``, ``cameras``, ``help``, ``q``."""
+    """The `:` command line's text: ``sites``, ``cameras``, ``firmware``, ``help``, ``q``."""
 
     view: str
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fleetctl.core.models import (
     Camera,
     CameraReport,
     DeviceInfo,
+    FirmwarePolicy,
     Problem,
     ProblemKind,
     Status,
     StreamResult,
 )
 from fleetctl.tui.app import FleetApp
+from fleetctl.tui.firmware import FirmwareContext
 from fleetctl.tui.source import ScriptedSource
 
 
@@ -73,3 +77,30 @@ def make_app(
     cams, reps = fleet()
     source = ScriptedSource(reps, hold=hold)
     return FleetApp(cams, source, read_only=read_only, interval=0, site_names=site_names), source
+
+
+VULNERABLE = "V5.5.800 build 210520"  # HSRC-202109-01: built before 2021-06-28
+FIXED = "V5.7.3 build 220112"
+HIK = "DS-2CD2143G2-I"
+
+
+def firmware_fleet(
+    tmp: Path | None = None, *, hostile: str | None = None
+) -> tuple[FleetApp, ScriptedSource]:
+    """dt-* on the vulnerable build, ht-* on the fixed one; ht-ga-03 never checked (its
+    identity only in the history); dong-tien's policy wants at least V5.7.0."""
+    cams, reps = fleet()
+    out: list[CameraReport] = []
+    for r in reps:
+        firmware = VULNERABLE if r.site == "dong-tien" else FIXED
+        if hostile and r.name == "dt-cau-04":
+            out.append(replace(r, device=DeviceInfo("HIKVISION", hostile, firmware)))
+        elif r.name != "ht-ga-03":
+            out.append(replace(r, device=DeviceInfo("HIKVISION", HIK, firmware)))
+    ctx = FirmwareContext(
+        policies={"dong-tien": FirmwarePolicy((("DS-2CD2*", "V5.7.0"),))},
+        devices={"ht-ga-03": DeviceInfo("HIKVISION", HIK, FIXED)},
+        backup_dir=tmp,
+    )
+    source = ScriptedSource(out)
+    return FleetApp(cams, source, interval=0, firmware=ctx), source

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from support.tui import fleet
+from support.tui import firmware_fleet, fleet
 from textual.pilot import Pilot
 
 from fleetctl.tui.app import FleetApp
@@ -83,3 +83,10 @@ def test_help_screen(snap_compare: SnapCompare) -> None:
 def test_confirm_counts_hidden_marks(snap_compare: SnapCompare) -> None:
     keys = ("space", "space", "slash", *"site:dong-tien", "enter", "R")
     assert snap_compare(app(), run_before=settle(*keys))
+
+
+def test_firmware_view(snap_compare: SnapCompare) -> None:
+    """Two versions, the vulnerable one marked by version (space): counts, advisory, policy."""
+    app, _ = firmware_fleet()
+    keys = ("colon", *"firmware", "enter", "down", "space")
+    assert snap_compare(app, terminal_size=(140, 24), run_before=settle(*keys))

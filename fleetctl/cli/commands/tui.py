@@ -9,7 +9,7 @@ from fleetctl.cli import options
 
 KEYS = N_(
     """\
-keys: / filter (!term negates)  : view (sites, cameras)  enter open  esc back
+keys: / filter (!term negates)  : view (sites, cameras, firmware, report)  enter open  esc back
       space mark  V mark range  u clear marks  ctrl+z faults only  a actions
       c check now  t sync time  R reboot  W/N/S/O/F sort  ? help  q quit
 push: a, then "push a profile" (profiles/*.yaml next to the inventory, or --profiles DIR)"""
@@ -91,5 +91,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--journal",
         metavar="PATH",
         help=_("push journal (default: $FLEETCTL_JOURNAL or user data dir)"),
+    )
+    p.add_argument(
+        "--backup-dir",
+        metavar="DIR",
+        help=_(
+            "where `fleetctl backup` writes: the camera view shows each camera's last backup "
+            "(default: ./backups if it exists)"
+        ),
     )
     p.set_defaults(run="fleetctl.cli.run.tui:run_tui")

@@ -29,9 +29,11 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
     from fleetctl.core.selection import parse_selection, select_cameras
     from fleetctl.engine.actions import EngineActions
     from fleetctl.engine.check.runner import CheckOptions
+    from fleetctl.engine.firmware import site_policies
     from fleetctl.engine.history import HistoryStore
     from fleetctl.engine.workspace import load_workspace
     from fleetctl.tui.app import FleetApp
+    from fleetctl.tui.firmware import FirmwareContext
     from fleetctl.tui.push_view import PushSetup
     from fleetctl.tui.source import EngineSource
 
@@ -69,6 +71,11 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
         reload=lambda: load_workspace(inventory, secrets),
         rewire=rewire,
     )
+    firmware = FirmwareContext(
+        policies=site_policies(workspace.inventory),
+        devices=history.devices() if history is not None else {},
+        backup_dir=backup_folder(getattr(args, "backup_dir", None)),
+    )
     return FleetApp(
         cameras,
         source,
@@ -84,7 +91,19 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
             if s.location
         },
         report=(lambda: source.report(cameras)) if history is not None else None,
+        firmware=firmware,
     )
+
+
+DEFAULT_BACKUP_DIR = "backups"
+
+
+def backup_folder(given: str | None) -> Path | None:
+    """--backup-dir, else ./backups when it exists; None: the TUI shows no backups."""
+    if given is not None:
+        return Path(given)
+    default = Path(DEFAULT_BACKUP_DIR)
+    return default if default.is_dir() else None
 
 
 def serve_web(args: argparse.Namespace, argv: list[str]) -> int:

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static
 from fleetctl.base.i18n import N_, _, from_english, language
 from fleetctl.core.models import Camera, CameraReport
 from fleetctl.tui import cells
+from fleetctl.tui.firmware import camera_firmware, last_backup
 from fleetctl.tui.shell import BulkRequested, FleetHost, host
 from fleetctl.tui.words import translate_bindings
 
@@ -109,7 +110,8 @@ class CameraScreen(Screen[None]):
 
     def _body(self, cam: Camera, rep: CameraReport | None) -> RenderableType:
         if rep is None:
-            return Text(_("not checked yet: results appear here as they arrive"), style="dim")
+            waiting = Text(_("not checked yet: results appear here as they arrive"), style="dim")
+            return Group(waiting, Text(), self._firmware_and_backup())
         parts: list[RenderableType] = []
         problems = _table(N_("Problems"), N_("severity"), N_("kind"), N_("problem"), N_("since"))
         for p in rep.problems:
@@ -137,6 +139,7 @@ class CameraScreen(Screen[None]):
             cells.clock_offset(rep.clock_offset_s),
         )
         parts.append(info)
+        parts.append(self._firmware_and_backup())
         steps = _table(N_("Checks"), N_("probe"), N_("status"), N_("ms"), N_("detail"))
         for step in rep.checks:
             ms = cells.number(step.duration_ms, 0)
@@ -206,6 +209,42 @@ class CameraScreen(Screen[None]):
             )
         parts.append(self._timeline())
         return Group(*(Group(p, Text()) for p in parts))
+
+    def _firmware_and_backup(self) -> RenderableType:
+        """Advisories matching this camera or its policy minimum; its newest backup file."""
+        table = _table(N_("Firmware and backup"), N_("what"), N_("status"))
+        fw = camera_firmware(self.fleet.model, self.fleet.firmware, self.camera_name)
+        if fw.firmware is None:
+            status = Text(cells.NOT_READ, style="dim")
+        elif not fw.advisories and fw.below is None:
+            status = Text(_("no known advisory"), style="green")
+        else:
+            lines = []
+            for rule in fw.advisories:
+                line = Text(rule.label, style="bold red")
+                fixed = rule.fixed_in or _("a newer firmware")
+                line.append(
+                    " "
+                    + _("%(severity)s, fixed in %(fixed)s")
+                    % {"severity": rule.severity, "fixed": fixed}
+                )
+                lines.append(line)
+            if fw.below is not None:
+                below = _("below the fleet minimum %(minimum)s") % {"minimum": fw.below}
+                lines.append(Text(below, style="yellow"))
+            status = Text("\n").join(lines)
+        table.add_row(_("firmware"), status)
+        folder = self.fleet.firmware.backup_dir
+        last = last_backup(folder, self.camera_name)
+        if folder is None:
+            backup = Text(_("no backup folder: start with --backup-dir DIR"), style="dim")
+        elif last is None:
+            backup = Text(_("none in %(folder)s") % {"folder": folder}, style="yellow")
+        else:
+            backup = Text(_when(last.taken) + "  " if last.taken else "")
+            backup.append(str(last.path), style="dim")
+        table.add_row(_("last backup"), backup)
+        return table
 
     def _timeline(self) -> RenderableType:
         entries = self.fleet.timeline(self.camera_name)[:20] if self.fleet.timeline else []

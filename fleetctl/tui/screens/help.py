@@ -21,6 +21,11 @@ FILTER_HELP = N_(
     "terms AND, commas OR; !TERM negates (/!status:ok); a bare word matches inside names."
 )
 
+VIEWS_HELP = N_(
+    "Views (:, or ctrl+p): sites, cameras, firmware (models and versions, advisories, "
+    "mark by version), report, help, q."
+)
+
 
 def binding_rows(bindings: Mapping[str, ActiveBinding]) -> list[tuple[str, str, str]]:
     """(keys, what it does, where) per action, keys of one action joined: ``up, k``."""
@@ -86,6 +91,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(table, id="keys")
             yield Static(_(FILTER_HELP), id="filter-help", markup=False)
+            yield Static(_(VIEWS_HELP), id="views-help", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
