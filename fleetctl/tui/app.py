@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from functools import partial
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 
 from textual import work
@@ -27,6 +27,7 @@ from textual.timer import Timer
 
 from fleetctl.base.i18n import N_, _, ngettext
 from fleetctl.core.models import Camera, CameraReport
+from fleetctl.tui.firmware import FirmwareContext
 from fleetctl.tui.push_view import PushSetup
 from fleetctl.tui.screens.confirm import ConfirmScreen, target_words
 from fleetctl.tui.screens.firmware import FirmwareScreen
@@ -43,7 +44,6 @@ from fleetctl.tui.shell import (
     Timeline,
     ViewRequested,
 )
-from fleetctl.tui.firmware import FirmwareContext
 from fleetctl.tui.source import ActionRunner, SweepSource
 from fleetctl.tui.state import FleetModel
 from fleetctl.tui.widgets.header import SweepProgress

@@ -62,7 +62,9 @@ class FleetScreen(Screen[None]):
             ),
             id="filter",
         )
-        yield Input(placeholder=_("view: sites | cameras | firmware | report | help | q"), id="command")
+        yield Input(
+            placeholder=_("view: sites | cameras | firmware | report | help | q"), id="command"
+        )
         yield Footer()
 
     def on_mount(self) -> None:
