@@ -14,11 +14,6 @@ import time
 
 from fleetctl.core.probes import Failure, ReachProbe
 
-# errno values that mean "there is no way to this host" rather than "nothing listens there".
-_UNREACHABLE_ERRNOS = frozenset(
-    {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN, errno.EADDRNOTAVAIL}
-)
-
 
 def classify_os_error(err: OSError) -> Failure:
     """Map a connect error to a Failure: RST -> refused, anything else -> unreachable."""

@@ -135,23 +135,6 @@ FLAVOURS: dict[Vendor, Flavour] = {
     ),
 }
 
-# A district's mix: Hikvision and Dahua dominate, a few Axis where someone paid for them.
-VENDOR_MIX = (
-    (Vendor.HIKVISION, 0.45),
-    (Vendor.DAHUA, 0.35),
-    (Vendor.AXIS, 0.1),
-    (Vendor.GENERIC, 0.1),
-)
-
-
-def pick_vendor(rng: random.Random) -> Vendor:
-    r = rng.random()
-    for vendor, share in VENDOR_MIX:
-        if r < share:
-            return vendor
-        r -= share
-    return Vendor.GENERIC
-
 
 def stream_path(flavour: Flavour, sub: bool, channel: int = 1) -> str:
     return (flavour.sub_path if sub else flavour.main_path).format(ch=channel)

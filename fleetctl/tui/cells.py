@@ -140,10 +140,6 @@ def storage_words(report: CameraReport) -> str:
     return f"{worst.name} {state}{more}"
 
 
-def status_word(report: CameraReport | None) -> str:
-    return PENDING if report is None else report.status.label()
-
-
 def row_cells(
     camera: Camera, report: CameraReport | None, now: datetime | None = None
 ) -> tuple[str, ...]:

@@ -25,7 +25,6 @@ from functools import lru_cache
 
 from fleetctl.sim.model import SimCamera
 
-WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 DIGEST_TYPE_SUFFIX = "#PasswordDigest"
 NONCE_TTL_S = 300.0
