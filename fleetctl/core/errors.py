@@ -41,12 +41,22 @@ class InventoryIssue:
 class InventoryError(FleetctlError):
     """The inventory cannot be used; ``issues`` lists every problem found, not just the first."""
 
+    WHAT = "inventory"  # what the problems are in, as the message says it
+
     def __init__(self, issues: list[InventoryIssue]) -> None:
         self.issues = issues
         n = len(issues)
         super().__init__(
-            f"{n} problem{'s' if n != 1 else ''} in the inventory:\n" + "\n".join(map(str, issues))
+            f"{n} problem{'s' if n != 1 else ''} in the {self.WHAT}:\n"
+            + "\n".join(map(str, issues))
         )
+
+
+class ProfileError(InventoryError):
+    """A push profile that cannot be used: an InventoryError (same exit code, same issues) that
+    says "in the profile"."""
+
+    WHAT = "profile"
 
 
 class SecretsError(FleetctlError):

@@ -50,7 +50,8 @@ class Policy:
     recording_stale_s: float = 600.0  # DataUntil older than this: recording stopped
     # Fewer days of footage than this (recording summary DataFrom..DataUntil): storage warn.
     min_retention_days: float = 7.0
-    flap_checks: int = 1  # consecutive failing checks before crit (serve)
+    # Consecutive crit checks before serve reports crit; None: serve's --flap-checks decides.
+    flap_checks: int | None = None
     # Answer a Basic challenge (RTSP, vendor storage pages) with the password: only for TLS or
     # cameras with their own password. Off: such a camera is a `security` finding instead.
     allow_basic_auth: bool = False

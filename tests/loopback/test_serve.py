@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -89,6 +90,25 @@ async def test_flap_damping_and_notifications(tmp_path: Path) -> None:
         await mon.run_cycle()
         await mon.close()
         assert len(notes) == 1  # still down: reported once, not every cycle
+
+
+async def test_a_cameras_policy_flap_checks_wins_over_the_flag(tmp_path: Path) -> None:
+    async with SimFleet(
+        cameras=3, faults="none", seed=4, assign={0: {"offline"}, 1: {"offline"}}, discovery=False
+    ) as fleet:
+        inv, secrets = fleet.write_inventory(tmp_path / "sim.yaml")
+        ws = load_workspace(str(inv), str(secrets))
+        own, default = fleet.cameras[0].name, fleet.cameras[1].name
+        cams = [
+            replace(c, policy=replace(c.policy, flap_checks=1)) if c.name == own else c
+            for c in select_cameras(ws.inventory, "")
+        ]
+        mon = Monitor(ws, cams, MonitorOptions(interval_s=0.2, flap_checks=2, check=FAST))
+        await mon.run_cycle()
+        await mon.close()
+        assert mon.latest[own].status is Status.CRIT  # policy.flap_checks: 1, no damping
+        assert mon.latest[default].status is Status.WARN  # --flap-checks 2: pending 1/2
+        assert "pending 1/2" in mon.latest[default].problems[0].message
 
 
 async def test_serve_process_endpoints_and_sigterm(tmp_path: Path) -> None:

@@ -261,3 +261,12 @@ def test_any_camera_loads_or_reports_never_crashes(
     YAML(typ="safe", pure=True).dump(doc, buf)
     inventory, issues = check_documents([("fuzz.yaml", buf.getvalue())])
     assert (inventory is None) == any(i.severity == "error" for i in issues)
+
+
+def test_flap_checks_is_unset_unless_the_inventory_says() -> None:
+    text = INHERIT.replace("policy: {slow_s: 4}", "policy: {slow_s: 4, flap_checks: 3}")
+    inv, _ = load_documents([("inv.yaml", text)])
+    a, c = inv.camera("a"), inv.camera("c")
+    assert a is not None and c is not None
+    assert a.policy.flap_checks == 3  # the site's: serve damps this camera over 3 checks
+    assert c.policy.flap_checks is None  # serve's --flap-checks decides

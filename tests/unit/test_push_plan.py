@@ -87,6 +87,7 @@ def test_bad_profile_reports_every_problem_with_line(tmp_path: Path) -> None:
         (9, "reboot"),
     }
     assert "did you mean `servers`" in str(err.value)
+    assert str(err.value).startswith("7 problems in the profile:")  # not "in the inventory"
 
 
 def _settings(**kw: object) -> DeviceSettings:

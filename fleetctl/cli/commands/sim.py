@@ -73,7 +73,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--write-inventory",
         metavar="PATH",
         default=None,
-        help=_("write the fleet's inventory here, and PATH-secrets.yaml beside it"),
+        help=_(
+            "write the fleet's inventory here (NAME.yaml), and its secrets beside it as "
+            "NAME-secrets.yaml"
+        ),
     )
     p.add_argument(
         "--write-truth",

@@ -365,7 +365,12 @@ def _count(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 
 
 # Policy fields come from core.models.Policy itself, so a new threshold needs no schema edit.
-_BY_TYPE: dict[str, Checker] = {"float": _number, "bool": check_bool, "int": _count}
+_BY_TYPE: dict[str, Checker] = {
+    "float": _number,
+    "bool": check_bool,
+    "int": _count,
+    "int | None": _count,  # unset: the command's own default decides
+}
 POLICY_FIELDS: dict[str, Checker] = {f.name: _BY_TYPE[str(f.type)] for f in fields(Policy)}
 
 

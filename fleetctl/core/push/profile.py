@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fleetctl.base.i18n import _
-from fleetctl.core.errors import InventoryError, InventoryIssue
+from fleetctl.core.errors import InventoryIssue, ProfileError
 from fleetctl.core.inventory.schema import (
     INVALID,
     MAX_FILE_BYTES,
@@ -199,11 +199,11 @@ def load_profile(path: str) -> Profile:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
-            raise InventoryError([InventoryIssue(path, None, "", _("the profile is too large"))])
+            raise ProfileError([InventoryIssue(path, None, "", _("the profile is too large"))])
         doc = YAML(typ="rt").load(raw.decode("utf-8"))
     except MarkedYAMLError as err:
         mark = err.problem_mark
-        raise InventoryError(
+        raise ProfileError(
             [
                 InventoryIssue(
                     path, mark.line + 1 if mark else None, "", f"YAML syntax error: {err.problem}"
@@ -219,7 +219,7 @@ def load_profile(path: str) -> Profile:
         if "servers" in ntp and ntp.get("from_dhcp"):
             sink.error(key_line(doc, "ntp"), "ntp", "give servers or from_dhcp: true, not both")
     if sink.issues:
-        raise InventoryError(sink.issues)
+        raise ProfileError(sink.issues)
     assert top is not None
     ntp, tm, dns = top.get("ntp") or {}, top.get("time") or {}, top.get("dns") or {}
     return Profile(

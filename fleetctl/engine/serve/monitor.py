@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class MonitorOptions:
     interval_s: float = 60.0
-    flap_checks: int = 1  # consecutive crit checks before a camera is reported crit
+    # Consecutive crit checks before a camera is reported crit, for cameras whose inventory
+    # policy does not set `flap_checks` (a camera's own value wins: flappy radio links).
+    flap_checks: int = 1
     check: CheckOptions = field(default_factory=CheckOptions)
     # Judge the picture (``CheckOptions.picture``) every N-th cycle (0: as ``check`` says): the
     # picture changes slowly and its decode costs CPU, so a slower cadence is enough.
@@ -266,7 +268,7 @@ class Monitor:
             self._recall.setdefault(subject, {})[key] = value
         results.append(measured)
         state, shown, transition = damp_report(
-            self._damp.get(cam.name, DampState()), measured, self.options.flap_checks
+            self._damp.get(cam.name, DampState()), measured, self.flap_checks(cam)
         )
         self._damp[cam.name] = state
         if self.history is not None:
@@ -280,6 +282,11 @@ class Monitor:
             )
             self._notify_tasks.add(task)
             task.add_done_callback(self._notify_tasks.discard)
+
+    def flap_checks(self, cam: Camera) -> int:
+        """The camera's inventory ``policy.flap_checks`` when set, else ``--flap-checks``."""
+        own = cam.policy.flap_checks
+        return own if own is not None else self.options.flap_checks
 
     async def close(self) -> None:
         """Wait for notifications in flight and close the monitor's connection pool."""
