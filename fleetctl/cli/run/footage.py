@@ -11,39 +11,11 @@ from fleetctl.base import aio
 from fleetctl.base.i18n import _
 from fleetctl.cli.render import common as render
 from fleetctl.cli.render.common import Column
+from fleetctl.cli.run.footage_window import window, zone
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.core.footage.coverage import Coverage, Span, retention_days
 from fleetctl.core.footage.model import CameraFootage
-from fleetctl.core.footage.timespec import parse_when
-
-
-def zone(name: str | None) -> tuple[tzinfo, str]:
-    """The zone of times written without one, and its name for the output."""
-    if name:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            return ZoneInfo(name), name
-        except (ZoneInfoNotFoundError, ValueError):
-            raise UsageError(_("unknown time zone %(zone)r") % {"zone": name}) from None
-    local = datetime.now().astimezone().tzinfo or UTC
-    key = getattr(local, "key", None) or datetime.now(local).strftime("UTC%z")
-    return local, str(key)
-
-
-def window(start: str, end: str, tz: tzinfo, now: datetime) -> Span:
-    try:
-        a = parse_when(start, now, tz)
-    except ValueError:
-        raise UsageError(_("not a time: %(text)r (see --help)") % {"text": start}) from None
-    try:
-        b = parse_when(end, now, tz)
-    except ValueError:
-        raise UsageError(_("not a time: %(text)r (see --help)") % {"text": end}) from None
-    if a >= b:
-        raise UsageError(_("the window is empty: --from must be before --to"))
-    return Span(a.astimezone(UTC), b.astimezone(UTC))
 
 
 def _z(when: datetime | None) -> str | None:

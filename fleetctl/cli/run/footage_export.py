@@ -16,7 +16,7 @@ from fleetctl.core.exitcodes import ExitCode
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from fleetctl.cli.run.footage import window, zone
+    from fleetctl.cli.run.footage_window import window, zone
     from fleetctl.engine.footage_export import ExportOptions, export_clip
     from fleetctl.engine.workspace import load_workspace
 
