@@ -20,8 +20,17 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from fleetctl.adapters.discovery import sweep, wsdiscovery
+from fleetctl.adapters.discovery import sadp, sweep, wsdiscovery
 from fleetctl.core.models import Camera, DeviceInfo, Inventory
+
+
+class DeviceState(StrEnum):
+    """Where a device is in its vendor's first-time set-up (vendor discovery says so)."""
+
+    INACTIVE = "inactive"  # Hikvision: no password until activated
+    UNINITIALISED = "uninitialised"  # Dahua: no account until initialised
+    NEEDS_SETUP = "needs-setup"  # Axis: no account until the first administrator is made
+    READY = "ready"  # past that step: accounts exist
 
 
 class DeviceStatus(StrEnum):
@@ -56,6 +65,7 @@ class DiscoveredDevice:
     via: tuple[str, ...] = ()  # multicast | unicast | tcp
     alive: bool | None = None  # answered an unauthenticated GetSystemDateAndTime
     clock_offset_s: float | None = None
+    state: DeviceState | None = None  # None: no vendor discovery answered for it
 
     @property
     def serial(self) -> str | None:
@@ -89,6 +99,7 @@ class DiscoveredDevice:
             "via": list(self.via),
             "alive": self.alive,
             "clock_offset_s": self.clock_offset_s,
+            "state": self.state.value if self.state is not None else None,
         }
 
 
@@ -103,6 +114,7 @@ class DiscoverOptions:
     wait_s: float = 2.0  # how long to listen for late replies
     tcp_ports: tuple[int, ...] = sweep.CAMERA_PORTS  # (): no TCP sweep
     enrich: bool = True  # pre-auth ONVIF calls per device
+    vendor: bool = True  # vendors' own discovery (Hikvision SADP) alongside WS-Discovery
     timeout_s: float = 3.0  # per device, for the pre-auth calls and each TCP connect
     concurrency: int = 128
     bind: str = "0.0.0.0"  # source address of the unicast sweep
@@ -175,6 +187,53 @@ def merge_matches(matches: Iterable[wsdiscovery.ProbeMatch]) -> list[DiscoveredD
             via=(m.via,),
         )
     return list(merged.values())
+
+
+def merge_vendor(
+    found: Sequence[DiscoveredDevice], heard: Iterable[sadp.SadpDevice]
+) -> list[DiscoveredDevice]:
+    """Add what vendor discovery said (state, model, serial, MAC, firmware) to the device at
+    the answering address, or add the device: an inactive one has no ONVIF to answer with."""
+    out = list(found)
+    at = {d.address: i for i, d in enumerate(out)}
+    for h in heard:
+        state = (
+            None
+            if h.activated is None
+            else (DeviceState.READY if h.activated else DeviceState.INACTIVE)
+        )
+        prior = out[at[h.address]] if h.address in at else None
+        info = prior.device if prior is not None and prior.device else DeviceInfo()
+        device = replace(
+            info,
+            manufacturer=info.manufacturer or "HIKVISION",
+            model=h.model or info.model,
+            firmware=h.firmware or info.firmware,
+            serial=h.serial or info.serial,
+        )
+        if prior is not None:
+            out[at[h.address]] = replace(
+                prior,
+                device=device,
+                state=state,
+                scopes=replace(prior.scopes, mac=prior.scopes.mac or h.mac),
+                via=(*prior.via, "sadp"),
+            )
+            continue
+        at[h.address] = len(out)
+        out.append(
+            DiscoveredDevice(
+                address=h.address,
+                port=h.http_port or 80,
+                status=DeviceStatus.NEW,
+                scopes=DeviceScopes(name=f"HIKVISION {h.model}" if h.model else None, mac=h.mac),
+                device=device,
+                via=("sadp",),
+                alive=True,
+                state=state,
+            )
+        )
+    return out
 
 
 def classify(
@@ -273,6 +332,11 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
         if sources
         else None
     )
+    vendor_heard = (
+        asyncio.create_task(sadp.sadp_probe(sources, repeats=options.repeats, wait=options.wait_s))
+        if sources and options.vendor
+        else None
+    )
     try:
         result = await sweep.unicast_sweep(
             addresses,
@@ -282,11 +346,14 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
             bind=options.bind,
         )
     except BaseException:
-        if heard is not None:
-            heard.cancel()
+        for task in (heard, vendor_heard):
+            if task is not None:
+                task.cancel()
         raise
     matches = await heard if heard is not None else wsdiscovery.Heard()
     found = merge_matches([*matches, *result.matches])
+    if vendor_heard is not None:
+        found = merge_vendor(found, await vendor_heard)
     slip_s = round(max(matches.slip_s, result.slip_s), 3)  # the two windows ran side by side
 
     async with sweep.http_session(options.timeout_s, options.concurrency) as session:
@@ -357,4 +424,16 @@ async def _enrich(
     if xaddr is None:
         return replace(dev, alive=False)
     pre = await sweep.preauth(session, xaddr, options.timeout_s)
-    return replace(dev, alive=pre.alive, device=pre.device, clock_offset_s=pre.clock_offset_s)
+    device = pre.device
+    if dev.device is not None:  # vendor discovery said it first: its words stay, gaps filled
+        device = dev.device
+        if pre.device is not None:
+            device = replace(
+                device,
+                **{
+                    k: getattr(pre.device, k)
+                    for k in ("manufacturer", "model", "firmware", "serial", "hardware_id")
+                    if getattr(device, k) is None
+                },
+            )
+    return replace(dev, alive=pre.alive, device=device, clock_offset_s=pre.clock_offset_s)

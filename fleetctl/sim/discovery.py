@@ -162,6 +162,8 @@ class _CameraEndpoint(asyncio.DatagramProtocol):
         cam = self.cam
         if probe is None or not cam.online or cam.faults & SILENT_FAULTS:
             return
+        if cam.factory is not None and not cam.factory.onvif_enabled:
+            return  # ONVIF (WS-Discovery with it) is off until the device's setup turns it on
         cam.counters.discovery_probes += 1
         mid, wanted = probe
         if not wanted <= advertised(cam):

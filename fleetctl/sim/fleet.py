@@ -34,10 +34,19 @@ from fleetctl.sim import history
 from fleetctl.sim.discovery import DiscoveryService, start_discovery
 from fleetctl.sim.http import Listener, serve
 from fleetctl.sim.inventory import write_inventory
-from fleetctl.sim.model import NAT_BASE, SimCamera, Storage, User, Vendor, address_for
+from fleetctl.sim.model import (
+    NAT_BASE,
+    FactoryState,
+    SimCamera,
+    Storage,
+    User,
+    Vendor,
+    address_for,
+)
 from fleetctl.sim.onvif.app import CameraApp
 from fleetctl.sim.rtsp.h264 import default_library
 from fleetctl.sim.rtsp.server import start_rtsp
+from fleetctl.sim.sadp import start_sadp
 from fleetctl.sim.sites import PLACES, SITES, kind, slug
 from fleetctl.sim.vendors import FLAVOURS, make_camera
 
@@ -126,6 +135,7 @@ class SimFleet:
         self._rtsp_servers: dict[int, asyncio.AbstractServer] = {}
         self._ssh_servers: dict[int, Any] = {}  # asyncssh.SSHAcceptor (asyncssh imported lazily)
         self._discovery_service: DiscoveryService | None = None
+        self._sadp_service: DiscoveryService | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._down: set[int] = set()  # cameras in an outage (reboot, flap) right now
         self._host_key: Any = None
@@ -260,6 +270,7 @@ class SimFleet:
             await asyncio.gather(*(self._bring_up(c) for c in live[k : k + BIND_BATCH]))
         if self._discovery:
             self._discovery_service = await start_discovery(live)
+            self._sadp_service = await start_sadp(live)
         for cam in live:
             if cam.has("flapping"):
                 self._spawn(self._flap(cam))
@@ -288,10 +299,11 @@ class SimFleet:
                 server.close()
 
     async def _stop_all(self) -> None:
-        if self._discovery_service is not None:
-            self._discovery_service.close()
-            await self._discovery_service.wait_closed()
-            self._discovery_service = None
+        for service in (self._discovery_service, self._sadp_service):
+            if service is not None:
+                service.close()
+                await service.wait_closed()
+        self._discovery_service = self._sadp_service = None
         indexes = set(self._http) | set(self._rtsp_servers) | set(self._ssh_servers)
         await asyncio.gather(*(self._take_down(self.cameras[i]) for i in indexes))
 
@@ -355,6 +367,14 @@ def _factory_fresh(cam: SimCamera) -> None:
     cam.ntp_servers, cam.dns_servers, cam.dns_search = [], [], []
     cam.datetime_type, cam.timezone = "Manual", "CST-8"
     cam.link_local = False
+    if cam.vendor is Vendor.HIKVISION and not cam.is_recorder:
+        if cam.index // 2 % 2 == 0:
+            # Firmware of the last ten years: no password until activated, ONVIF off and its
+            # user list empty until enabled (sim/hikvision.py).
+            cam.factory = FactoryState()
+            cam.users = {}
+        else:  # firmware from before activation existed: the factory password still opens it
+            cam.firmware = "V5.2.5 build 141201"
 
 
 CLI_BLOCKS = 100  # blocks 0..99 are for `fleetctl sim --block K`; automatic ones start above

@@ -179,6 +179,24 @@ class Counters:
 
 
 @dataclass
+class FactoryState:
+    """A device's vendor provisioning state (Hikvision: activation, ONVIF switch, RTSP auth).
+
+    The device's own web/ISAPI administrator lives here; ``SimCamera.users`` is then the ONVIF
+    user list, which such firmware keeps separately (empty out of the box).
+    """
+
+    activated: bool = False
+    admin_password: str | None = None
+    onvif_enabled: bool = False
+    rtsp_auth: str = "digestBasic"  # basic | digest | digestBasic (/ISAPI/Security/RTSPCertificate)
+    challenges: dict[str, str] = field(default_factory=dict)  # client address -> random key
+    failures: dict[str, int] = field(default_factory=dict)  # client address -> failed logins
+    locked_until: dict[str, float] = field(default_factory=dict)  # client address -> monotonic
+    activations: int = 0  # PUT /ISAPI/System/activate requests (tests: never retried)
+
+
+@dataclass
 class SimCamera:
     index: int
     name: str
@@ -253,6 +271,9 @@ class SimCamera:
     # Factory-fresh (SimFleet ``fresh``): only the factory account, vendor default settings, in
     # no inventory yet: what a technician unboxes and `fleetctl onboard` takes in.
     fresh: bool = False
+    # Set on a factory-fresh device whose firmware has a provisioning step (a Hikvision that is
+    # not yet activated): sim/hikvision.py serves it. None: no such step (old firmware).
+    factory: FactoryState | None = None
     # What the card holds (sim/history.py), built with the fleet; None: built on first use.
     history: RecordingHistory | None = None
     # Open Profile G search sessions (sim/onvif/search.py): token -> session.

@@ -82,7 +82,18 @@ def test_csv_has_one_row_per_device_and_a_stable_header() -> None:
 
 def test_table_names_the_camera_and_where_it_was() -> None:
     lines = rendered("table").splitlines()
-    assert lines[0].split() == ["STATUS", "ADDRESS", "PORT", "CAMERA", "DEVICE", "MAC", "VIA"]
+    assert lines[0].split() == [
+        "STATUS",
+        "STATE",
+        "ADDRESS",
+        "PORT",
+        "CAMERA",
+        "DEVICE",
+        "SERIAL",
+        "FIRMWARE",
+        "MAC",
+        "VIA",
+    ]
     assert len(lines) == 5
     assert "dt-cho-01 (was 10.20.1.11)" in lines[3]
     assert "HIKVISION DS-2CD2143G2-I" in lines[1]

@@ -158,6 +158,7 @@ CSV_FIELDS = (
     "via",
     "alive",
     "previous_address",
+    "state",
 )
 
 
@@ -175,7 +176,18 @@ def _csv(devices: Sequence[DiscoveredDevice], out: TextIO) -> None:
 
 
 def _table(devices: Sequence[DiscoveredDevice], out: TextIO) -> None:
-    cols = (_("STATUS"), _("ADDRESS"), _("PORT"), _("CAMERA"), _("DEVICE"), "MAC", _("VIA"))
+    cols = (
+        _("STATUS"),
+        _("STATE"),
+        _("ADDRESS"),
+        _("PORT"),
+        _("CAMERA"),
+        _("DEVICE"),
+        _("SERIAL"),
+        _("FIRMWARE"),
+        "MAC",
+        _("VIA"),
+    )
     rows = []
     for d in devices:
         r = _row(d)
@@ -185,10 +197,13 @@ def _table(devices: Sequence[DiscoveredDevice], out: TextIO) -> None:
         rows.append(
             (
                 device_word(r["status"]),
+                r["state"] or "-",
                 r["address"],
                 r["port"],
                 camera or "-",
                 what or "-",
+                r["serial"] or "-",
+                r["firmware"] or "-",
                 r["mac"] or "-",
                 r["via"] or "-",
             )

@@ -22,6 +22,7 @@ _ALPHABET = string.ascii_letters + string.digits
 
 class Step(StrEnum):
     FIND = "find"
+    ACTIVATE = "activate"  # vendor first-time set-up (Hikvision: activation, ONVIF, its user)
     LOGIN = "login"
     ACCOUNT = "account"
     BASELINE = "baseline"

@@ -25,6 +25,7 @@ from fleetctl.core.push.profile import Profile
 from fleetctl.core.secret import Secret
 from fleetctl.engine.check.runner import CheckOptions, check_camera
 from fleetctl.engine.discover import DiscoveredDevice
+from fleetctl.engine.onboard.activate import setup_hikvision, wants_setup
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
 from fleetctl.engine.onboard.writes import write_camera
 from fleetctl.engine.workspace import Workspace
@@ -60,6 +61,8 @@ class Device:
     fleet: Credential | None = None
     actions: list[str] = field(default_factory=list)
     step: Step = Step.LOGIN  # the step under way
+    provisioned: bool = False  # the vendor set-up step (engine/onboard/activate.py) ran
+    activations: int = 0  # activation requests sent to it this run (at most one)
 
 
 def _values(plan: CameraPlan, group: str) -> dict[str, Any]:
@@ -107,6 +110,14 @@ async def _attempt(d: Device, cred: Credential, options: OnboardOptions) -> bool
 async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
     """Step 1: one attempt per configured factory credential, then, only where a previous run
     retired the factory password, the fleet credential (a wrong guess counts towards lockout)."""
+    if wants_setup(d.dev.state, d.dev.via, device_id(d.dev), store):
+        await setup_hikvision(d, store, options)
+        d.step = Step.LOGIN
+        if d.provisioned:
+            if d.login is None:  # --dry-run: nothing was sent, nothing to read
+                return
+            await _read_settings(d, options)
+            return
     tried = []
     candidates = _factory_candidates(d, store, options)
     for cred in candidates:
@@ -136,6 +147,11 @@ async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
                 f"factory login rejected ({', '.join(tried)}): store the device's password "
                 f"as `factory-{vendor}` in the secrets file, or reset the camera",
             )
+    await _read_settings(d, options)
+
+
+async def _read_settings(d: Device, options: OnboardOptions) -> None:
+    assert d.login is not None
     settings = await read_settings(d.camera, d.login, timeout_s=options.timeout_s)
     if isinstance(settings, CallFailure):
         raise StepFailed(Step.LOGIN, f"logged in, but settings unreadable: {settings.message}")
@@ -237,7 +253,10 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
 
 async def _baseline(d: Device, options: OnboardOptions, profile: Profile) -> None:
     """Step 3: write what the profile changes, group by group, then read it all back."""
-    assert d.settings is not None and d.name is not None
+    assert d.name is not None
+    if d.settings is None:  # --dry-run on a device the set-up step has not opened yet
+        _did(d, "baseline: the profile's settings, once the device is set up")
+        return
     plan = plan_camera(profile, d.settings, camera=d.name, site=options.site, n=d.n)
     if options.dry_run:
         d.actions.extend(_change_text(plan) or ["baseline: nothing to change"])

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fleetctl.sim import firmware as simfirmware
+from fleetctl.sim import hikvision as sim_hikvision
 from fleetctl.sim import vendor_storage
 from fleetctl.sim.http import Request, Response
 from fleetctl.sim.model import SimCamera
@@ -166,6 +167,11 @@ class CameraApp:
 
     def _respond(self, req: Request) -> Response | Awaitable[Response]:
         cam = self.cam
+        if cam.factory is not None:
+            if sim_hikvision.handles(cam, req.path):
+                return sim_hikvision.route(cam, req)
+            if req.path.startswith("/onvif/") and not cam.factory.onvif_enabled:
+                return Response(404, b"Not Found", content_type="text/plain")  # service off
         if req.path.startswith("/onvif/"):
             if req.method != "POST":
                 return Response(405, b"", content_type="text/plain", headers=(("Allow", "POST"),))

@@ -19,6 +19,7 @@ import hmac
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -128,8 +129,15 @@ def _ha1(username: str, realm: str, password: str) -> str:
     return _md5(f"{username}:{realm}:{password}")  # constant per account: once, not per request
 
 
-def check_digest(cam: SimCamera, authorization: str, method: str, target: str) -> AuthResult:
-    """Verify an ``Authorization: Digest ...`` header for this request."""
+def check_digest(
+    cam: SimCamera,
+    authorization: str,
+    method: str,
+    target: str,
+    password_of: Callable[[str], str | None] | None = None,
+) -> AuthResult:
+    """Verify an ``Authorization: Digest ...`` header for this request (against ``cam.users``,
+    or the accounts ``password_of`` knows)."""
     if not authorization.lower().startswith("digest "):
         return AuthResult(False, "", "no digest")
     p = {m[0].lower(): (m[1] if m[1] else m[2]) for m in _PARAM.findall(authorization[7:])}
@@ -146,7 +154,7 @@ def check_digest(cam: SimCamera, authorization: str, method: str, target: str) -
         return AuthResult(False, username, "stale nonce")
     if p.get("uri") != target:
         return AuthResult(False, username, "uri mismatch")  # Hikvision compares it exactly
-    expected = _password(cam, username)
+    expected = (password_of or (lambda u: _password(cam, u)))(username)
     if expected is None or p.get("realm") != realm(cam):
         return AuthResult(False, username, "no such user or wrong realm")
     ha1 = _ha1(username, realm(cam), expected)

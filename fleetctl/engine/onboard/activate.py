@@ -1,0 +1,185 @@
+"""Onboarding's first step for factory-fresh devices: the vendor's own set-up, before any login.
+
+Hikvision (found by SADP): a device that is not activated has no password at all, and after
+activation its ONVIF service is off and its ONVIF users are a list of their own. Per device:
+
+1. read ``/SDK/activateStatus`` from the device (never trust what discovery said earlier);
+2. inactive: generate the administrator password to the vendor's rules (16 letters and digits:
+   8-16 characters, several kinds, never the user name), store it as ``recovery-<id>`` in the
+   secrets file FIRST, then activate ONCE with the device's challenge. A refusal stops the
+   device with the device's reason; the password is never sent again;
+3. read the lockout policy where the device offers it (it is reported, never probed);
+4. as ``admin`` (one Digest attempt per call; a refused password stops the device): ONVIF on,
+   the fleet credential as ONVIF administrator, RTSP authentication Digest, each read back;
+5. an ONVIF login with the fleet credential proves it before the usual steps go on with it.
+
+Resumable: every part re-reads the device first, so a run killed between activation and the
+ONVIF switch finishes on the next run (the device is activated, ``recovery-<id>`` opens it).
+Devices without this step (old firmware, which still has a factory password) go on as before.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fleetctl.adapters.onvif.client import try_login
+from fleetctl.adapters.provision import hikvision
+from fleetctl.adapters.secrets import SecretStore
+from fleetctl.base.i18n import _
+from fleetctl.core.models import Credential
+from fleetctl.core.secret import Secret
+from fleetctl.engine.discover import DeviceState
+from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
+
+if TYPE_CHECKING:
+    from fleetctl.engine.onboard.steps import Device
+
+HIKVISION_PASSWORD_LENGTH = 16  # the vendor's maximum
+
+
+def hikvision_password() -> str:
+    while True:
+        pw = new_password(HIKVISION_PASSWORD_LENGTH)
+        if hikvision.password_ok(pw):
+            return pw
+
+
+def wants_setup(
+    dev_state: DeviceState | None, via: tuple[str, ...], ident: str, store: SecretStore
+) -> bool:
+    """Whether this device goes through the vendor set-up step: an inactive Hikvision, or one a
+    previous run activated (its ``recovery-<id>`` entry exists)."""
+    if "sadp" not in via:
+        return False
+    return dev_state is DeviceState.INACTIVE or f"recovery-{ident}" in store.credentials
+
+
+async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions) -> None:
+    """Steps 1-5 of the module docstring; raises StepFailed, never anything else for the device."""
+    from fleetctl.engine.onboard.steps import StepFailed, _did, _fleet_credential, _store
+
+    d.step = Step.ACTIVATE
+    ident = device_id(d.dev)
+    host, port = d.camera.host, d.camera.port
+    async with hikvision.connect(host, port, timeout_s=options.timeout_s) as isapi:
+        try:
+            activated = await isapi.activated()
+            if activated is None:
+                return  # no activation on this firmware: the factory login decides
+            admin = store.credentials.get(f"recovery-{ident}")
+            if not activated:
+                if options.dry_run:
+                    _did(
+                        d,
+                        _(
+                            "activate: generate a password, store it as `recovery-{id}`, "
+                            "activate once; then ONVIF on, fleet ONVIF user, RTSP Digest"
+                        ).format(id=ident),
+                    )
+                    d.provisioned = True
+                    return
+                admin = await _store(
+                    options.secrets_path,
+                    f"recovery-{ident}",
+                    hikvision.ADMIN,
+                    hikvision_password(),
+                    Step.ACTIVATE,
+                )
+                d.activations += 1
+                await isapi.activate(admin.password or Secret(""))
+                _did(
+                    d,
+                    _("activated; administrator password stored as `{name}`").format(
+                        name=admin.name
+                    ),
+                )
+            elif admin is None:
+                raise StepFailed(
+                    Step.ACTIVATE,
+                    _(
+                        "{where}: already activated by someone else; onboard it with its "
+                        "administrator password as `factory-hikvision`"
+                    ).format(where=f"{host}:{port}"),
+                )
+            policy = await isapi.lock_policy()
+            if policy is not None and policy.enabled:
+                _did(
+                    d,
+                    _("the device locks an address after {n} failed logins for {m} min").format(
+                        n=policy.max_failures or "?", m=policy.minutes or "?"
+                    ),
+                )
+            if options.dry_run:
+                _did(d, _("ONVIF on, fleet ONVIF user, RTSP Digest"))
+                d.provisioned = True
+                return
+            isapi.login_as(admin.password or Secret(""))
+            if not await isapi.onvif_enabled():
+                await isapi.enable_onvif()
+                if not await isapi.onvif_enabled():
+                    raise StepFailed(
+                        Step.ACTIVATE, _("{where}: ONVIF stays off").format(where=f"{host}:{port}")
+                    )
+                _did(d, _("ONVIF service enabled"))
+            fleet = _fleet_credential(d, store, options)
+            if fleet is None:
+                site = store.credentials.get(options.credentials or "")
+                fleet = await _store(
+                    options.secrets_path,
+                    f"onboard-{ident}",
+                    site.username if site else options.username,
+                    hikvision_password(),
+                    Step.ACTIVATE,
+                )
+                _did(d, _("stored a generated password as `{name}`").format(name=fleet.name))
+            await _onvif_user(d, isapi, fleet, options)
+            if await isapi.rtsp_auth() != "digest":
+                await isapi.set_rtsp_auth("digest")
+                if await isapi.rtsp_auth() != "digest":
+                    raise StepFailed(
+                        Step.ACTIVATE,
+                        _("{where}: RTSP authentication stays {kind}").format(
+                            where=f"{host}:{port}", kind="basic"
+                        ),
+                    )
+                _did(d, _("RTSP authentication set to Digest"))
+        except hikvision.ProvisionError as err:
+            raise StepFailed(Step.ACTIVATE, err.reason) from None
+    d.login = d.fleet = fleet
+    d.provisioned = True
+
+
+async def _onvif_user(
+    d: Device, isapi: hikvision.HikvisionSetup, fleet: Credential, options: OnboardOptions
+) -> None:
+    """The fleet credential as ONVIF administrator, proven by an ONVIF login with it."""
+    from fleetctl.engine.onboard.steps import StepFailed, _did
+
+    password = fleet.password or Secret("")
+    if not hikvision.password_ok(password.reveal(), fleet.username):
+        raise StepFailed(
+            Step.ACTIVATE,
+            _(
+                "credential `{name}` breaks the device's password rules (8-16 characters, two "
+                "kinds, not the user name)"
+            ).format(name=fleet.name),
+        )
+    users = await isapi.onvif_users()
+    # Ours from a previous run, or someone's: one ONVIF login says whether it is ours.
+    if fleet.username in users and await try_login(
+        d.camera, fleet.username, password.reveal(), timeout_s=options.timeout_s
+    ):
+        _did(d, _("ONVIF user {user} already set").format(user=fleet.username))
+        return
+    await isapi.set_onvif_user(fleet.username, password, users.get(fleet.username))
+    opened = await try_login(
+        d.camera, fleet.username, password.reveal(), timeout_s=options.timeout_s
+    )
+    if opened is not True:
+        raise StepFailed(
+            Step.ACTIVATE,
+            _("{where}: the new ONVIF user {user} does not log in").format(
+                where=f"{d.camera.host}:{d.camera.port}", user=fleet.username
+            ),
+        )
+    _did(d, _("ONVIF user {user} created and verified").format(user=fleet.username))

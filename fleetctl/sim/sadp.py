@@ -1,0 +1,127 @@
+"""The simulator's SADP responder: factory-fresh Hikvision cameras answer the vendor's discovery.
+
+SADP is multicast only (239.255.255.250, UDP 37020; devices ignore unicast). A Probe is
+``<Probe><Uuid>U</Uuid><Types>inquiry</Types></Probe>``; each device answers with a ProbeMatch
+that says what it is and whether it is activated. As in sim/discovery.py: one socket per camera
+bound to ``cam.host:37020`` (so the answer comes from the camera's own address) plus ONE socket
+joined to the group on loopback. Answers go to the prober's address. Offline cameras are silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import random
+import re
+import socket
+from collections.abc import Sequence
+from typing import cast
+from xml.sax.saxutils import escape
+
+from fleetctl.sim.discovery import SILENT_FAULTS, DiscoveryService
+from fleetctl.sim.model import SimCamera
+
+PORT = 37020
+GROUP = "239.255.255.250"
+_UUID = re.compile(rb"<Uuid>([0-9A-Za-z-]{1,64})</Uuid>")
+
+
+def probe_match(cam: SimCamera, uuid: str) -> bytes:
+    activated = cam.factory is None or cam.factory.activated
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><ProbeMatch>'
+        f"<Uuid>{escape(uuid)}</Uuid><Types>inquiry</Types>"
+        "<DeviceType>139913</DeviceType>"
+        f"<DeviceDescription>{escape(cam.model)}</DeviceDescription>"
+        f"<DeviceSN>{escape(cam.serial)}</DeviceSN>"
+        "<CommandPort>8000</CommandPort>"
+        f"<HttpPort>{cam.onvif_port}</HttpPort>"
+        f"<MAC>{escape(cam.mac.replace(':', '-'))}</MAC>"
+        f"<IPv4Address>{cam.host}</IPv4Address><IPv4SubnetMask>255.255.255.0</IPv4SubnetMask>"
+        "<IPv4Gateway>0.0.0.0</IPv4Gateway><DHCP>false</DHCP>"
+        "<AnalogChannelNum>0</AnalogChannelNum><DigitalChannelNum>1</DigitalChannelNum>"
+        f"<SoftwareVersion>{escape(cam.firmware)}</SoftwareVersion>"
+        f"<Activated>{'true' if activated else 'false'}</Activated>"
+        "<PasswordResetAbility>true</PasswordResetAbility></ProbeMatch>"
+    ).encode()
+
+
+def parse_probe(data: bytes) -> str | None:
+    """The Probe's Uuid, or None for anything that is not an inquiry."""
+    if len(data) > 4096 or b"<Probe>" not in data or b"<Types>inquiry</Types>" not in data:
+        return None
+    m = _UUID.search(data)
+    return m.group(1).decode() if m else None
+
+
+class _CameraSocket(asyncio.DatagramProtocol):
+    def __init__(self, cam: SimCamera) -> None:
+        self.cam = cam
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def answer(self, uuid: str, addr: tuple[str | int, int]) -> None:
+        cam = self.cam
+        if self.transport is None or self.transport.is_closing():
+            return
+        if cam.online and not cam.faults & SILENT_FAULTS:
+            cam.counters.requests["SADP inquiry"] += 1
+            self.transport.sendto(probe_match(cam, uuid), addr)
+
+
+class _Group(asyncio.DatagramProtocol):
+    def __init__(self, cameras: list[_CameraSocket], max_delay: float) -> None:
+        self.cameras, self.max_delay = cameras, max_delay
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, int]) -> None:
+        uuid = parse_probe(data)
+        if uuid is None:
+            return
+        loop = asyncio.get_running_loop()
+        for cam in self.cameras:
+            loop.call_later(random.uniform(0.0, self.max_delay), cam.answer, uuid, addr)
+
+
+def _same(endpoint: _CameraSocket) -> _CameraSocket:
+    return endpoint
+
+
+def answers_sadp(cam: SimCamera) -> bool:
+    return cam.fresh and cam.vendor.value == "hikvision"
+
+
+async def start_sadp(cameras: Sequence[SimCamera], max_delay: float = 0.1) -> DiscoveryService:
+    """Answer SADP inquiries for the Hikvision cameras among ``cameras`` that are fresh."""
+    loop = asyncio.get_running_loop()
+    transports: list[asyncio.DatagramTransport] = []
+    sockets: list[_CameraSocket] = []
+    try:
+        for cam in cameras:
+            if not answers_sadp(cam):
+                continue
+            endpoint = _CameraSocket(cam)
+            transport, _ = await loop.create_datagram_endpoint(
+                functools.partial(_same, endpoint), local_addr=(cam.host, PORT)
+            )
+            transports.append(transport)
+            sockets.append(endpoint)
+        if sockets:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((GROUP, PORT))
+            member = socket.inet_aton(GROUP) + socket.inet_aton("127.0.0.1")
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, member)
+            sock.setblocking(False)
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Group(sockets, max_delay), sock=sock
+            )
+            transports.append(transport)
+    except BaseException:
+        for transport in transports:
+            with contextlib.suppress(Exception):
+                transport.close()
+        raise
+    return DiscoveryService(transports)
