@@ -71,6 +71,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "0: never (default: 10)"
         ),
     )
+    p.add_argument(
+        "--backup-dir",
+        metavar="DIR",
+        help=_(
+            "back up every served camera's configuration here once a day (as `fleetctl backup "
+            "-o DIR`); off without it"
+        ),
+    )
+    p.add_argument(
+        "--backup-at",
+        default="02:30",
+        metavar="HH:MM",
+        help=_("--backup-dir: local time of the daily backup (default: 02:30)"),
+    )
     p.add_argument("--db", metavar="PATH", help=_("history store (default: user data dir)"))
     p.add_argument("--no-history", action="store_true", help=_("keep no history"))
     p.set_defaults(run="fleetctl.cli.run.serve:run")

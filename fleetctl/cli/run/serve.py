@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 from aiohttp import web
@@ -22,10 +23,12 @@ from fleetctl.cli.render.check import render_json
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.core.selection import select_cameras
+from fleetctl.engine.backup import BackupOptions
 from fleetctl.engine.check.runner import CheckOptions
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.serve.metrics import Exposition
 from fleetctl.engine.serve.monitor import Monitor, MonitorOptions, in_shard
+from fleetctl.engine.serve.nightly import BACKUP_CONCURRENCY, NightlyBackup
 from fleetctl.engine.serve.notify import webhook_notifier
 from fleetctl.engine.workspace import load_workspace
 
@@ -132,6 +135,7 @@ async def serve(args: argparse.Namespace) -> int:
     host, port = parse_listen(args.listen)
     if args.flap_checks < 1:
         raise UsageError("--flap-checks must be 1 or more")
+    at = parse_clock(args.backup_at)
     workspace = load_workspace(args.inventory, args.secrets)
     shard, shards = parse_shard(args.shard)
     cameras = [
@@ -156,7 +160,19 @@ async def serve(args: argparse.Namespace) -> int:
         history=history,
         notifier=webhook_notifier(webhooks) if webhooks else None,
     )
-    runner = web.AppRunner(build_app(monitor, Exposition(monitor)), access_log=None)
+    nightly = None
+    if args.backup_dir is not None:
+        nightly = NightlyBackup(
+            workspace,
+            cameras,
+            args.backup_dir,
+            at,
+            options=BackupOptions(timeout_s=args.timeout, concurrency=BACKUP_CONCURRENCY),
+            on_done=lambda run: print(
+                f"fleetctl serve: {run.summary(args.backup_dir)}", file=sys.stderr, flush=True
+            ),
+        )
+    runner = web.AppRunner(build_app(monitor, Exposition(monitor, nightly)), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -172,12 +188,28 @@ async def serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await monitor.run(stop)
+        if nightly is None:
+            await monitor.run(stop)
+        else:
+            try:
+                await asyncio.gather(monitor.run(stop), nightly.run(stop))
+            finally:
+                stop.set()  # one of them failed: the other ends too
     finally:
         await runner.cleanup()
         if history is not None:
             history.close()
     return ExitCode.OK
+
+
+def parse_clock(text: str) -> clock_time:
+    """``--backup-at HH:MM`` (local time, 24 h)."""
+    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text.strip())
+    if m is None:
+        raise UsageError(
+            _("--backup-at %(value)r: give a local time as HH:MM, e.g. 02:30") % {"value": text}
+        )
+    return clock_time(int(m.group(1)), int(m.group(2)))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from fleetctl.core.models import Camera, CameraReport, ProblemKind, Status
 from fleetctl.engine.serve.monitor import Monitor
+from fleetctl.engine.serve.nightly import BackupRun, NightlyBackup
 
 CAMERA_LABELS = ["site", "name", "vendor", "model"]
 STATUSES = [s.value for s in Status]
@@ -47,9 +48,11 @@ class MetricsView:
     overruns: int
     last_cycle_s: float | None
     version: int
+    backup: BackupRun | None = None  # the nightly backup's last run (serve --backup-dir)
+    backup_last_success: float | None = None
 
     @classmethod
-    def of(cls, m: Monitor) -> MetricsView:
+    def of(cls, m: Monitor, nightly: NightlyBackup | None = None) -> MetricsView:
         """A copy of ``m``'s state; call it on the thread that changes ``m`` (the loop's)."""
         return cls(
             dict(m.latest),
@@ -59,16 +62,24 @@ class MetricsView:
             m.overruns,
             m.last_cycle_s,
             m.version,
+            nightly.last if nightly is not None else None,
+            nightly.last_success if nightly is not None else None,
         )
+
+    @property
+    def key(self) -> tuple[int, float | None]:
+        """What the rendering depends on: the monitor's version, the backup's last run."""
+        return self.version, self.backup.finished if self.backup is not None else None
 
 
 class FleetCollector(Collector):
-    def __init__(self, monitor: Monitor) -> None:
+    def __init__(self, monitor: Monitor, nightly: NightlyBackup | None = None) -> None:
         self.monitor = monitor
+        self.nightly = nightly
         self.view: MetricsView | None = None  # set by Exposition.render for one rendering
 
     def collect(self) -> Iterator[Metric]:
-        m = self.view if self.view is not None else MetricsView.of(self.monitor)
+        m = self.view if self.view is not None else MetricsView.of(self.monitor, self.nightly)
         up = GaugeMetricFamily(
             "fleetctl_camera_up", "1 if the camera answered its last check", labels=CAMERA_LABELS
         )
@@ -181,33 +192,59 @@ class FleetCollector(Collector):
                 "Duration of the last cycle",
                 value=m.last_cycle_s,
             )
+        yield from _backup_metrics(m)
+
+
+def _backup_metrics(m: MetricsView) -> Iterator[Metric]:
+    """The nightly backup (serve --backup-dir): absent until it has run once."""
+    if m.backup_last_success is not None:
+        yield GaugeMetricFamily(
+            "fleetctl_backup_last_success_timestamp_seconds",
+            "When the last nightly backup that read cameras finished",
+            value=m.backup_last_success,
+        )
+    if m.backup is not None:
+        cams = GaugeMetricFamily(
+            "fleetctl_backup_cameras",
+            "Cameras by result of the last nightly backup (saved, unchanged, failed)",
+            labels=["result"],
+        )
+        for result, n in m.backup.counts.items():
+            cams.add_metric([result], float(n))
+        yield cams
+        yield GaugeMetricFamily(
+            "fleetctl_backup_duration_seconds",
+            "Duration of the last nightly backup",
+            value=m.backup.duration_s,
+        )
 
 
 class Exposition:
     """Renders the monitor's metrics, cached until the monitor changes."""
 
-    def __init__(self, monitor: Monitor) -> None:
+    def __init__(self, monitor: Monitor, nightly: NightlyBackup | None = None) -> None:
         self.monitor = monitor
+        self.nightly = nightly
         self.registry = CollectorRegistry(auto_describe=False)
-        self.collector = FleetCollector(monitor)
+        self.collector = FleetCollector(monitor, nightly)
         self.registry.register(self.collector)
-        self._cache: dict[bool, tuple[int, bytes]] = {}
+        self._cache: dict[bool, tuple[tuple[int, float | None], bytes]] = {}
         self._lock = threading.Lock()  # one rendering at a time: the collector holds its view
 
     def view(self) -> MetricsView:
-        return MetricsView.of(self.monitor)
+        return MetricsView.of(self.monitor, self.nightly)
 
     def render(self, openmetrics: bool, view: MetricsView | None = None) -> tuple[bytes, str]:
         """The exposition text. From another thread, pass a ``view`` taken on the loop's."""
         view = view if view is not None else self.view()
         with self._lock:
             hit = self._cache.get(openmetrics)
-            if hit is None or hit[0] != view.version:
+            if hit is None or hit[0] != view.key:
                 self.collector.view = view
                 try:
                     render = generate_openmetrics if openmetrics else generate_text
                     body = render(self.registry)  # type: ignore[no-untyped-call]
                 finally:
                     self.collector.view = None
-                hit = self._cache[openmetrics] = (view.version, body)
+                hit = self._cache[openmetrics] = (view.key, body)
         return hit[1], CONTENT_TYPE_OPENMETRICS if openmetrics else CONTENT_TYPE_PLAIN_0_0_4
