@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from support.english import english_words, svg_text
 from support.tui import fleet
 from textual.command import CommandInput, CommandList
 
@@ -97,3 +98,37 @@ async def test_filter_finds_english_words_in_english() -> None:
         assert app.model.visible == ["ht-den-02"]
         app.model.set_filter("mat ket noi")  # not shown in English: not found
         assert app.model.visible == []
+
+
+async def test_screens_in_vietnamese_show_no_english_words() -> None:
+    """Every main screen at 80x24 and 160x50, scanned for English words (see support.english)."""
+    set_language("vi")
+    screens: list[tuple[str, tuple[str, ...]]] = [
+        ("fleet", ()),
+        ("camera", ("enter",)),
+        ("help", ("question_mark",)),
+        ("sites", ("colon", *"sites", "enter")),
+        ("confirm", ("space", "R")),
+        ("actions", ("a",)),
+        ("palette", ("ctrl+p",)),
+    ]
+    for size in ((80, 24), (160, 50)):
+        for name, keys in screens:
+            app = make()
+            async with app.run_test(size=size) as pilot:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                await pilot.press(*keys)
+                await pilot.pause(0.3)
+                text = svg_text(app.export_screenshot())
+            assert english_words(text) == [], (name, size, english_words(text), text)
+
+
+async def test_the_english_scan_sees_english() -> None:
+    """The scan above can fail: the same screen in English is full of the words it looks for."""
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = svg_text(app.export_screenshot())
+    assert {"crit", "unknown", "status", "ahead"} <= {w.lower() for w in english_words(text)}

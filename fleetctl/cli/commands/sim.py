@@ -82,7 +82,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--write-truth",
         metavar="PATH",
         default=None,
-        help="write, as JSON, the verdict each camera's faults imply (what a correct check says)",
+        help=_(
+            "write, as JSON, the verdict each camera's faults imply (what a correct check says)"
+        ),
     )
     p.add_argument(
         "--block",
