@@ -32,7 +32,8 @@ def english_words(text: str) -> list[str]:
         if line.lstrip().startswith("fleetctl "):  # an example command line
             continue
         line = commands.sub(" ", line)
-        line = line.replace("(sites, cameras)", " ")  # the `:` view names a user types
+        # Lists of keywords a user types (`:` view names "sites, cameras, report", "a | b").
+        line = re.sub(r"\b[a-z]+(?:(?:, | \| )[a-z]+)+\b", " ", line)
         line = re.sub(
             r"fleetctl [\w-]+(?: [a-z]+)?|@\w+|[\w-]+\.(?:sqlite|yaml|json|csv|html|pdf)\b|--?[\w-]+|\{[^}]*\}|`[^`]*`|'[^']*'|\b\w+:[\w|,.*/-]+|\$\w+",
             " ",
