@@ -5,7 +5,7 @@ Schema (version in ``schema_version``):
     runs      one row per check run (started, duration, counts)
     results   one row per camera per run (status, problems as JSON, clock_offset_s, facts_id)
     facts     what a check read that rarely changes (manufacturer, model, firmware, storage
-              states) as JSON, each distinct body stored once; ``results.facts_id`` points here
+              states, days of footage kept) as JSON, each distinct body stored once; ``results.facts_id`` points here
     latest    the newest status of each camera (for ``--select status:crit``) and how long
               its check took (``duration_s``, NULL if unknown: the next run starts slow
               cameras first)
@@ -287,11 +287,16 @@ class HistoryStore:
 
     def _facts_id(self, cam: CameraReport) -> int | None:
         """The id of this camera's facts body (inserted once per distinct body); None if none."""
-        if cam.device is None and not cam.storage:
+        if cam.device is None and not cam.storage and cam.days_kept is None:
             return None
         dev = cam.device
+        kept = cam.days_kept
+        # Whole days (tenths below one): footage grows all day, the body changes once a day.
+        if kept is not None:
+            kept = round(kept) if kept >= 1 else round(kept, 1)
         body = json.dumps(
             {
+                "days_kept": kept,
                 "manufacturer": dev.manufacturer if dev else None,
                 "model": dev.model if dev else None,
                 "firmware": dev.firmware if dev else None,

@@ -156,6 +156,7 @@ def _facts(row: tuple[str, str, float | None, str | None]) -> Facts:
             StorageFact(s.get("name", ""), s.get("state"), s.get("recording"))
             for s in doc.get("storage", ())
         ),
+        days_kept=doc.get("days_kept"),
     )
 
 

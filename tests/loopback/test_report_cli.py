@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import statistics
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -107,6 +108,15 @@ async def test_report_numbers_equal_the_last_check(
     assert {
         (f["manufacturer"], f["model"], f["firmware"]): f["count"] for f in rep["firmware"]
     } == dict(firmware)
+    # Days of footage kept, per site: the median of the check's days_kept (whole days in history).
+    for site in rep["sites"]:
+        kept = sorted(
+            round(d) if d >= 1 else round(d, 1)
+            for c in check["cameras"]
+            if c["site"] == site["site"] and (d := c.get("days_kept")) is not None
+        )
+        want_days = statistics.median(kept) if kept else None
+        assert site["footage_days"] == want_days
     # Availability: a crit camera was down; every second tracked is accounted for.
     secs = rep["fleet"]["seconds"]
     assert secs["down"] > 0 and 0 < rep["fleet"]["availability"] < 1

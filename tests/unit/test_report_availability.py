@@ -177,7 +177,7 @@ def test_trend_buckets_add_up_to_the_total() -> None:
 
 def test_build_report_per_site_and_fleet() -> None:
     end = T0 + DAY
-    fw = Facts(end, OK, 0.4, "ACME", "X1", "1.0", (StorageFact("SD1", "ok", True),))
+    fw = Facts(end, OK, 0.4, "ACME", "X1", "1.0", (StorageFact("SD1", "ok", True),), days_kept=9.0)
     cams = [
         CameraHistory("a1", "north", h(-5), tuple(runs_from_samples(every(OK, -1, 24), HOLD)), fw),
         CameraHistory(
@@ -187,7 +187,16 @@ def test_build_report_per_site_and_fleet() -> None:
             tuple(
                 runs_from_samples(every(OK, -1, 12) + every(CRIT, 12, 18) + every(OK, 18, 24), HOLD)
             ),
-            Facts(end, CRIT, 45.0, "ACME", "X1", "0.9", (StorageFact("SD1", "failed", False),)),
+            Facts(
+                end,
+                CRIT,
+                45.0,
+                "ACME",
+                "X1",
+                "0.9",
+                (StorageFact("SD1", "failed", False),),
+                days_kept=3.0,
+            ),
         ),
         CameraHistory("b1", "south", None),
     ]
@@ -204,6 +213,7 @@ def test_build_report_per_site_and_fleet() -> None:
     assert north.seconds.availability == pytest.approx(42 / 48)
     assert (north.opened, north.open, north.resolved) == (1, 1, 1)
     assert (north.storage_failed, north.recording_stopped) == (1, 1)
+    assert north.footage_days == 6.0 and south.footage_days is None  # median days of footage
     assert south.status["not_checked"] == 1 and south.seconds.availability is None
     assert rep.fleet.cameras == 3 and rep.fleet.seconds.tracked == 48 * 3600
     assert [o.camera for o in rep.outages] == ["a2"]

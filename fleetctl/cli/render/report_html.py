@@ -142,6 +142,7 @@ def _scope_row(name: str, s: Scope) -> list[str]:
         f"{s.opened} / {s.open} / {s.resolved}",
         str(s.storage_failed),
         str(s.recording_stopped),
+        "—" if s.footage_days is None else l10n.number(s.footage_days, 1),
     ]
 
 
@@ -217,6 +218,7 @@ def render_html(report: Report, tz: tzinfo) -> str:
                 (escape(_("Problems opened / open / resolved")), True),
                 (escape(_("Storage failed")), True),
                 (escape(_("Recording stopped")), True),
+                (escape(_("Days of footage")), True),
             ],
             site_rows,
             site_classes,

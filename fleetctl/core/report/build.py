@@ -114,6 +114,7 @@ def _scope(
         seconds = seconds + tally(segs[cam.name])
     mine = [e for e in eps if e.camera in names]
     visits = _storage_visits(members)
+    kept = [c.last.days_kept for c in members if c.last and c.last.days_kept is not None]
     return Scope(
         site=site,
         location=location,
@@ -125,6 +126,7 @@ def _scope(
         resolved=sum(1 for e in mine if e.resolved is not None and start <= e.resolved < end),
         storage_failed=len({c for c, _s, why in visits if why == "failed"}),
         recording_stopped=len({c for c, _s, why in visits if why == "recording_stopped"}),
+        footage_days=statistics.median(kept) if kept else None,
     )
 
 

@@ -17,7 +17,7 @@ CSV_FIELDS = (
     "ok", "warn", "crit", "unknown", "not_checked",
     "availability", "up_s", "down_s", "unknown_s", "unchecked_s", "tracked_s",
     "problems_opened", "problems_open", "problems_resolved",
-    "storage_failed", "recording_stopped",
+    "storage_failed", "recording_stopped", "footage_days",
 )  # fmt: skip
 
 
@@ -56,8 +56,7 @@ def _scope(s: Scope) -> dict[str, Any]:
             "storage": {"failed": s.storage_failed, "recording_stopped": s.recording_stopped},
         }
     )
-    if s.site is not None:
-        doc["footage_days"] = None  # not measured by check yet: null, never invented
+    doc["footage_days"] = s.footage_days  # median over the cameras, null if none known
     return doc
 
 
@@ -151,6 +150,7 @@ def csv_rows(report: Report) -> list[dict[str, object]]:
                 "problems_resolved": scope.resolved,
                 "storage_failed": scope.storage_failed,
                 "recording_stopped": scope.recording_stopped,
+                "footage_days": "" if scope.footage_days is None else scope.footage_days,
             }
         )
     return rows

@@ -39,6 +39,7 @@ class Facts:
     model: str | None = None
     firmware: str | None = None
     storage: tuple[StorageFact, ...] = ()
+    days_kept: float | None = None  # days of footage the recording holds
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class Scope:
     resolved: int
     storage_failed: int  # cameras with a failed, unformatted or missing card/disk
     recording_stopped: int  # cameras whose recording is known to have stopped
+    footage_days: float | None = None  # median days of footage kept, where known
 
 
 @dataclass(frozen=True)
