@@ -42,21 +42,21 @@ def parse_duration(text: str) -> float:
     """'60s', '5m', '1.5h', '30' (seconds) -> seconds."""
     m = _DURATION.match(text)
     if not m or float(m.group(1)) <= 0:
-        raise UsageError(f"not a duration: {text!r} (use e.g. 60s, 5m, 1h)")
+        raise UsageError(_("not a duration: %(text)r (use e.g. 60s, 5m, 1h)") % {"text": text})
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
 def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise UsageError(f"--listen wants HOST:PORT, got {text!r}")
+        raise UsageError(_("--listen wants HOST:PORT, got %(text)r") % {"text": text})
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
     k, sep, n = text.partition("/")
     if not sep or not k.isdigit() or not n.isdigit() or not 1 <= int(k) <= int(n):
-        raise UsageError(f"--shard wants K/N with 1 <= K <= N, got {text!r}")
+        raise UsageError(_("--shard wants K/N with 1 <= K <= N, got %(text)r") % {"text": text})
     return int(k), int(n)
 
 
@@ -134,7 +134,7 @@ async def serve(args: argparse.Namespace) -> int:
     interval = parse_duration(args.interval)
     host, port = parse_listen(args.listen)
     if args.flap_checks < 1:
-        raise UsageError("--flap-checks must be 1 or more")
+        raise UsageError(_("--flap-checks must be 1 or more"))
     at = parse_clock(args.backup_at)
     workspace = load_workspace(args.inventory, args.secrets)
     shard, shards = parse_shard(args.shard)
@@ -179,7 +179,15 @@ async def serve(args: argparse.Namespace) -> int:
     bound = runner.addresses[0] if runner.addresses else (host, port)
     # One line on stderr that scripts (and our tests) wait for: the readiness signal.
     print(
-        f"fleetctl serve: {len(cameras)} cameras (shard {shard}/{shards}) every {interval:g} s; listening on http://{bound[0]}:{bound[1]}/metrics",
+        "fleetctl serve: "
+        + _("%(n)d cameras (shard %(shard)d/%(shards)d) every %(interval)g s; listening on %(url)s")
+        % {
+            "n": len(cameras),
+            "shard": shard,
+            "shards": shards,
+            "interval": interval,
+            "url": f"http://{bound[0]}:{bound[1]}/metrics",
+        },
         flush=True,
         file=sys.stderr,
     )

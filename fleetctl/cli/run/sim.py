@@ -28,9 +28,9 @@ def run(args: argparse.Namespace) -> int:
         print(faults.describe())
         return ExitCode.OK
     if args.cameras < 1 or args.recorders < 0 or not 0 <= args.block < 100:
-        raise UsageError("--cameras must be at least 1, --recorders at least 0, --block 0-99")
+        raise UsageError(_("--cameras must be at least 1, --recorders at least 0, --block 0-99"))
     if not 0 <= args.fresh <= args.cameras:
-        raise UsageError("--fresh must be between 0 and --cameras")
+        raise UsageError(_("--fresh must be between 0 and --cameras"))
     try:
         faults.parse_spec(args.faults)
     except ValueError as err:
@@ -67,8 +67,11 @@ async def _main(args: argparse.Namespace) -> int:
             raise UsageError(str(err.strerror)) from None
         if err.errno == errno.EADDRINUSE:
             raise UsageError(
-                f"address in use ({err.strerror}): is another `fleetctl sim` running "
-                f"on block {args.block}? Try --block {args.block + 1}"
+                _(
+                    "address in use (%(error)s): is another `fleetctl sim` running on block "
+                    "%(block)d? Try --block %(next)d"
+                )
+                % {"error": err.strerror, "block": args.block, "next": args.block + 1}
             ) from None
         raise
     try:

@@ -38,7 +38,7 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
     from fleetctl.tui.source import EngineSource
 
     if args.interval < 0:
-        raise UsageError("--interval must be 0 (one sweep) or more seconds")
+        raise UsageError(_("--interval must be 0 (one sweep) or more seconds"))
     workspace = load_workspace(inventory, secrets)
     history = (
         None if getattr(args, "no_history", False) else HistoryStore(getattr(args, "db", None))
@@ -226,7 +226,7 @@ class SimProcess:
         if not self.ready.wait(timeout_s) or not self.inventory.exists():
             self.stop()
             tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
-            raise FleetctlError(f"the simulator did not start (see below)\n{tail}")
+            raise FleetctlError(_("the simulator did not start (see below)") + f"\n{tail}")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -247,12 +247,15 @@ def _warm_imports() -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     if args.cameras < 1:
-        raise UsageError("--cameras must be at least 1")
+        raise UsageError(_("--cameras must be at least 1"))
     with tempfile.TemporaryDirectory(prefix="fleetctl-demo-") as tmp:
         # A separate process keeps the simulator's 500 cameras off the TUI's event loop and GIL.
         sim = SimProcess(Path(tmp), args.cameras, args.faults, args.seed, args.block)
         try:
-            print(f"fleetctl demo: starting {args.cameras} simulated cameras...", file=sys.stderr)
+            print(
+                "fleetctl demo: " + _("starting %(n)d simulated cameras...") % {"n": args.cameras},
+                file=sys.stderr,
+            )
             _warm_imports()  # Textual, zeep, the engine: loaded while the simulator binds
             sim.wait_ready(SIM_READY_S)
             args.db = str(Path(tmp) / "history.sqlite")  # a demo leaves no history behind
