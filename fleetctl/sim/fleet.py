@@ -73,7 +73,10 @@ class SimFleet:
     ``nat``: share of cameras with the NAT quirk (default 2 % with realistic/every faults).
     ``reboot_s``: how long SystemReboot keeps a camera away. ``fresh``: the last N cameras are
     factory-fresh (only the factory account, vendor defaults, behind a router so only a unicast
-    sweep finds them) and left out of ``write_inventory``: the devices `onboard` takes in.
+    sweep finds them) and left out of ``write_inventory``: the devices `onboard` takes in. Of
+    those, Hikvision cameras are mostly *inactive* (``cam.factory``: no password, ONVIF off, an
+    empty ONVIF user list; sim/hikvision.py serves activation, sim/sadp.py answers SADP on the
+    local link), the rest old firmware that still has its factory password.
     Same arguments, same fleet: names, vendors, credentials, faults, serials.
     """
 

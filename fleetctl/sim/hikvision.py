@@ -103,8 +103,10 @@ def _fields(body: bytes) -> dict[str, str]:
     return {k: v.strip() for k, v in _TAG.findall(body[:16384].decode("utf-8", "replace"))}
 
 
-def route(cam: SimCamera, req: Request) -> Response:
-    """Answer one provisioning request of a camera with a ``factory`` state."""
+def route(cam: SimCamera, req: Request) -> Response | None:
+    """Answer one provisioning request of a camera with a ``factory`` state; None: never answer
+    it (``cam.write_faults["Integrate"] = "hang"``: the ONVIF switch hangs, for tests that kill
+    the client there)."""
     state = cam.factory
     assert state is not None
     cam.counters.requests[req.path] += 1
@@ -124,6 +126,9 @@ def route(cam: SimCamera, req: Request) -> Response:
     denied = _login(cam, state, req)
     if denied is not None:
         return denied
+    hang = cam.write_faults.get("Integrate") == "hang"
+    if hang and req.path == "/ISAPI/System/Network/Integrate" and req.method == "PUT":
+        return None
     return _authenticated(cam, state, req)
 
 

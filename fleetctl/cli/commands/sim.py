@@ -65,8 +65,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=0,
         metavar="N",
         help=_(
-            "of the cameras, N are factory-fresh (factory password, left out of the "
-            "inventory): for `fleetctl discover` and `onboard`"
+            "of the cameras, N are factory-fresh (left out of the inventory) for "
+            "`fleetctl discover` and `onboard`: Hikvision ones mostly inactive (SADP, "
+            "activation, ONVIF off), the others with factory passwords"
         ),
     )
     p.add_argument(

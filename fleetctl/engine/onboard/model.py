@@ -67,6 +67,7 @@ class DeviceOutcome:
     credentials: str | None = None  # secrets name of its fleet account
     actions: tuple[str, ...] = ()  # done (or, dry-run, to do), in words
     device: DiscoveredDevice | None = None
+    activations: int = 0  # activation requests sent to it in this run (0 or 1, never more)
 
     def to_json(self) -> dict[str, Any]:
         dev = self.device
@@ -85,6 +86,9 @@ class DeviceOutcome:
             "serial": dev.serial if dev else None,
             "mac": dev.mac if dev else None,
             "endpoint": dev.endpoint if dev else None,
+            "firmware": info.firmware if info else None,
+            "state": dev.state.value if dev and dev.state else None,
+            "activations": self.activations,
         }
 
 

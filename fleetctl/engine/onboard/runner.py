@@ -176,4 +176,5 @@ def _outcome(d: Device, failed: StepFailed | None, options: OnboardOptions) -> D
         credentials=d.fleet.name if d.fleet else None,
         actions=tuple(d.actions),
         device=dev,
+        activations=d.activations,
     )

@@ -169,7 +169,8 @@ class CameraApp:
         cam = self.cam
         if cam.factory is not None:
             if sim_hikvision.handles(cam, req.path):
-                return sim_hikvision.route(cam, req)
+                answer = sim_hikvision.route(cam, req)
+                return _never() if answer is None else answer  # None: a write that hangs
             if req.path.startswith("/onvif/") and not cam.factory.onvif_enabled:
                 return Response(404, b"Not Found", content_type="text/plain")  # service off
         if req.path.startswith("/onvif/"):
