@@ -21,7 +21,8 @@ column on open (NULL everywhere), and an older fleetctl writing to a newer store
 it was. ``results.clock_offset_s``, ``results.facts_id`` and ``facts`` (for ``fleetctl report``)
 were added the same way: NULL in runs recorded before them. WAL mode with ``synchronous=NORMAL``; a run is written in ONE transaction, so a kill -9 in the
 middle of a run leaves the store as it was before that run (WAL replays committed transactions
-only). All timestamps are UTC ISO-8601 strings.
+only). All timestamps are UTC ISO-8601 strings. Old runs, results and resolved episodes are
+removed by ``engine.retention`` (`fleetctl history prune`, `serve --history-keep`).
 """
 
 from __future__ import annotations
@@ -133,6 +134,9 @@ class HistoryStore:
             self._db = sqlite3.connect(
                 self.path, check_same_thread=False, isolation_level=None, timeout=10.0
             )
+            # Before the first table: a new store gives pages freed by `history prune` back to
+            # the file system (an existing one keeps its mode until `prune --vacuum`).
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             with self._tx():

@@ -87,4 +87,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--db", metavar="PATH", help=_("history store (default: user data dir)"))
     p.add_argument("--no-history", action="store_true", help=_("keep no history"))
+    p.add_argument(
+        "--history-keep",
+        default="90d",
+        metavar="AGE",
+        help=_(
+            "once a day, remove history older than this, e.g. 90d or 12w (as `fleetctl history "
+            "prune`); 0: keep everything (default: 90d)"
+        ),
+    )
     p.set_defaults(run="fleetctl.cli.run.serve:run")

@@ -211,6 +211,10 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[CameraReport],
 def run_history(args: argparse.Namespace) -> int:
     from fleetctl.engine.history import HistoryStore
 
+    if args.name == "prune" or args.keep is not None or args.vacuum:
+        from fleetctl.cli.run.history_prune import run_prune
+
+        return run_prune(args)
     try:
         store = HistoryStore(args.db)
     except HistoryError as err:

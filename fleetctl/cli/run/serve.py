@@ -26,10 +26,12 @@ from fleetctl.core.selection import select_cameras
 from fleetctl.engine.backup import BackupOptions
 from fleetctl.engine.check.runner import CheckOptions
 from fleetctl.engine.history import HistoryStore
+from fleetctl.engine.retention import parse_keep
 from fleetctl.engine.serve.metrics import Exposition
 from fleetctl.engine.serve.monitor import Monitor, MonitorOptions, in_shard
 from fleetctl.engine.serve.nightly import BACKUP_CONCURRENCY, NightlyBackup
 from fleetctl.engine.serve.notify import webhook_notifier
+from fleetctl.engine.serve.retention import DailyPrune
 from fleetctl.engine.workspace import load_workspace
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,7 @@ async def serve(args: argparse.Namespace) -> int:
     if args.flap_checks < 1:
         raise UsageError(_("--flap-checks must be 1 or more"))
     at = parse_clock(args.backup_at)
+    keep = parse_keep(args.history_keep, "--history-keep")
     workspace = load_workspace(args.inventory, args.secrets)
     shard, shards = parse_shard(args.shard)
     cameras = [
@@ -172,6 +175,15 @@ async def serve(args: argparse.Namespace) -> int:
                 f"fleetctl serve: {run.summary(args.backup_dir)}", file=sys.stderr, flush=True
             ),
         )
+    pruner = None
+    if history is not None and keep is not None and history.path != ":memory:":
+        pruner = DailyPrune(
+            history.path,
+            keep,
+            on_done=lambda result: print(
+                f"fleetctl serve: {result.summary(history.path)}", file=sys.stderr, flush=True
+            ),
+        )
     runner = web.AppRunner(build_app(monitor, Exposition(monitor, nightly)), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -196,13 +208,14 @@ async def serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        if nightly is None:
+        tasks = [t.run(stop) for t in (nightly, pruner) if t is not None]
+        if not tasks:
             await monitor.run(stop)
         else:
             try:
-                await asyncio.gather(monitor.run(stop), nightly.run(stop))
+                await asyncio.gather(monitor.run(stop), *tasks)
             finally:
-                stop.set()  # one of them failed: the other ends too
+                stop.set()  # one of them failed: the others end too
     finally:
         await runner.cleanup()
         if history is not None:
