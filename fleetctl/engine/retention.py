@@ -37,6 +37,7 @@ from fleetctl.core.errors import HistoryError, UsageError
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 5000  # results removed per transaction: a few tens of ms of a writer waiting
+VACUUM_PAGES = 2048  # pages given back per incremental vacuum step (8 MiB of 4 KiB pages)
 _KEEP = re.compile(r"^\s*(\d+)\s*(d|w)\s*$")
 
 
@@ -220,7 +221,14 @@ def _reclaim(db: sqlite3.Connection, vacuum: bool) -> str:
         db.execute("VACUUM")
         how = "full"
     elif db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
-        db.execute("PRAGMA incremental_vacuum")
+        # A few MiB at a time, each its own transaction: a writer never waits for all of it.
+        free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        while free > 0:
+            db.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES})").fetchall()
+            left = db.execute("PRAGMA freelist_count").fetchone()[0]
+            if left >= free:  # nothing given back: stop rather than spin
+                break
+            free = left
         how = "incremental"
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     return how
