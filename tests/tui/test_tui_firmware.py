@@ -59,6 +59,25 @@ async def test_firmware_view_counts_advisories_and_policy() -> None:
         assert "2 firmware versions, 1 flagged, 0 cameras marked" in caption
 
 
+async def test_results_arriving_while_the_view_is_open_update_it() -> None:
+    app, source = firmware_fleet()
+    source.hold = {"dt-cau-04"}  # a slow camera: its firmware is known only when it answers
+    async with app.run_test(size=SIZE) as pilot:
+        await source.started.wait()
+        await pilot.press("colon", *"firmware", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FirmwareScreen)
+        counts = {r[2]: r[4] for r in rows(app)}
+        assert counts[VULNERABLE] == "3" and counts[""] == "1"  # not read yet: its own row
+        source.release()
+        await app.workers.wait_for_complete()
+        for _ in range(100):  # the view refreshes at most once a second: wait for it, bounded
+            if {r[2]: r[4] for r in rows(app)}.get(VULNERABLE) == "4":
+                break
+            await pilot.pause(0.1)
+        assert {r[2]: r[4] for r in rows(app)} == {FIXED: "3", VULNERABLE: "4"}
+
+
 async def test_enter_shows_that_versions_cameras_in_the_fleet_view() -> None:
     app, _ = firmware_fleet()
     async with app.run_test(size=SIZE) as pilot:

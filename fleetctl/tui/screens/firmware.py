@@ -4,12 +4,14 @@ marks them all (mark by version) for a bulk action (`a`)."""
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 
 from fleetctl.base.i18n import N_, _
@@ -18,6 +20,8 @@ from fleetctl.tui.firmware import fleet_summary, names_filter
 from fleetctl.tui.screens.confirm import ActionMenu
 from fleetctl.tui.shell import BulkRequested, FleetHost, host
 from fleetctl.tui.words import translate_bindings
+
+REFRESH_S = 1.0  # the view's rows are recomputed at most this often
 
 _COLS = (
     ("manufacturer", N_("MANUFACTURER")),
@@ -50,6 +54,8 @@ class FirmwareScreen(Screen[None]):
         super().__init__()
         translate_bindings(self)
         self.rows: tuple[ModelSummary, ...] = ()
+        self._summarised = -REFRESH_S  # monotonic time of the last summary
+        self._trailing: Timer | None = None
 
     @property
     def fleet(self) -> FleetHost:
@@ -72,10 +78,22 @@ class FirmwareScreen(Screen[None]):
         self.refresh_data(None)
 
     def refresh_data(self, _unused: None = None) -> None:
+        # fleet_changed fires ~10x a second during a sweep, and summarising 10,000 cameras costs
+        # ~50 ms: at most once a REFRESH_S, the last news never lost (a trailing refresh).
+        wait = self._summarised + REFRESH_S - time.monotonic()
+        if wait > 0:
+            if self._trailing is None:
+                self._trailing = self.set_timer(wait, self._trailing_refresh)
+            return
+        self._summarised = time.monotonic()
         rows = fleet_summary(self.fleet.model, self.fleet.firmware)
         if rows == self.rows and self.query_one(DataTable).row_count:
             return  # fleet_changed fires ~10x a second during a sweep: redraw on news only
         self._fill(rows)
+
+    def _trailing_refresh(self) -> None:
+        self._trailing = None
+        self.refresh_data()
 
     def _fill(self, rows: tuple[ModelSummary, ...]) -> None:
         table = self.query_one(DataTable)
