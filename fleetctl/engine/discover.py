@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fleetctl.adapters.discovery import sadp, sweep, wsdiscovery
+from fleetctl.adapters.provision import axis as provision_axis
 from fleetctl.core.models import Camera, DeviceInfo, Inventory
 
 
@@ -436,4 +437,16 @@ async def _enrich(
                     if getattr(device, k) is None
                 },
             )
-    return replace(dev, alive=pre.alive, device=device, clock_offset_s=pre.clock_offset_s)
+    dev = replace(dev, alive=pre.alive, device=device, clock_offset_s=pre.clock_offset_s)
+    if options.vendor and dev.state is None and _is_axis(dev):
+        needs = await provision_axis.needs_setup(
+            session, dev.address, dev.port or 80, options.timeout_s
+        )
+        if needs is not None:
+            dev = replace(dev, state=DeviceState.NEEDS_SETUP if needs else DeviceState.READY)
+    return dev
+
+
+def _is_axis(dev: DiscoveredDevice) -> bool:
+    words = (dev.device.manufacturer if dev.device else None, dev.scopes.name)
+    return any(w and w.lower().startswith("axis") for w in words)

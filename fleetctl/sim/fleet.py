@@ -76,7 +76,8 @@ class SimFleet:
     sweep finds them) and left out of ``write_inventory``: the devices `onboard` takes in. Of
     those, Hikvision cameras are mostly *inactive* (``cam.factory``: no password, ONVIF off, an
     empty ONVIF user list; sim/hikvision.py serves activation, sim/sadp.py answers SADP on the
-    local link), the rest old firmware that still has its factory password.
+    local link), the rest old firmware that still has its factory password; Axis cameras have
+    no account until the first administrator is made (sim/axis.py).
     Same arguments, same fleet: names, vendors, credentials, faults, serials.
     """
 
@@ -378,6 +379,13 @@ def _factory_fresh(cam: SimCamera) -> None:
             cam.users = {}
         else:  # firmware from before activation existed: the factory password still opens it
             cam.firmware = "V5.2.5 build 141201"
+    elif cam.vendor is Vendor.AXIS and not cam.is_recorder:
+        # AXIS OS 10 and later: no account until the first administrator is made; ONVIF is on,
+        # its accounts a separate (empty) list (sim/axis.py).
+        if cam.firmware.startswith("9."):
+            cam.firmware = "10.12.114"
+        cam.factory = FactoryState(kind="axis", activated=True, onvif_enabled=True)
+        cam.users = {}
 
 
 CLI_BLOCKS = 100  # blocks 0..99 are for `fleetctl sim --block K`; automatic ones start above

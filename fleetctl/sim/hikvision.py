@@ -63,7 +63,11 @@ def inactive() -> FactoryState:
 
 
 def handles(cam: SimCamera, path: str) -> bool:
-    return cam.factory is not None and (path in PATHS or path.startswith("/ISAPI/Security/ONVIF/"))
+    return (
+        cam.factory is not None
+        and cam.factory.kind == "hikvision"
+        and (path in PATHS or path.startswith("/ISAPI/Security/ONVIF/"))
+    )
 
 
 def password_problem(password: str, username: str = ADMIN) -> str | None:

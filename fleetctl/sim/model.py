@@ -186,6 +186,7 @@ class FactoryState:
     user list, which such firmware keeps separately (empty out of the box).
     """
 
+    kind: str = "hikvision"  # hikvision (activation) | axis (first administrator)
     activated: bool = False
     admin_password: str | None = None
     onvif_enabled: bool = False

@@ -90,10 +90,15 @@ async def test_twenty_fresh_cameras_onboarded_then_second_run_is_noop(tmp_path: 
         for cam in fresh:
             entry = next(c for c in inventory.cameras if c.host == cam.host)
             assert entry.name == results[cam.host].name and entry.name.startswith(f"{site}-")
-            if cam.factory is not None:  # an inactive Hikvision: found by SADP, no endpoint yet
+            if cam.factory is not None and cam.factory.kind == "hikvision":
+                # An inactive Hikvision: found by SADP (no endpoint yet), activated once.
                 assert entry.mac == cam.mac and cam.factory.activated
                 assert cam.factory.onvif_enabled and cam.factory.rtsp_auth == "digest"
                 assert cam.factory.activations == 1 and cam.factory_user not in cam.users
+            elif cam.factory is not None:  # an Axis that needed setup: its administrator made
+                assert (entry.endpoint, entry.mac) == (cam.endpoint, cam.mac)
+                assert cam.factory.activations == 1 and cam.factory.admin_password
+                assert "root" not in cam.users  # ONVIF accounts: the fleet's alone
             else:
                 assert (entry.endpoint, entry.mac) == (cam.endpoint, cam.mac)
                 # The simulator's own state: factory password gone.

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fleetctl.adapters.onvif import users as onvif_users
 from fleetctl.adapters.onvif.client import try_login
+from fleetctl.adapters.provision import axis as provision_axis
 from fleetctl.adapters.provision import hikvision
 from fleetctl.adapters.secrets import SecretStore
 from fleetctl.base.i18n import _
@@ -46,17 +48,117 @@ def hikvision_password() -> str:
 
 def wants_setup(
     dev_state: DeviceState | None, via: tuple[str, ...], ident: str, store: SecretStore
-) -> bool:
-    """Whether this device goes through the vendor set-up step: an inactive Hikvision, or one a
-    previous run activated (its ``recovery-<id>`` entry exists)."""
-    if "sadp" not in via:
-        return False
-    return dev_state is DeviceState.INACTIVE or f"recovery-{ident}" in store.credentials
+) -> str | None:
+    """Which vendor set-up this device goes through, if any: an inactive Hikvision or an Axis
+    that needs setup, or one a previous run set up (its ``recovery-<id>`` entry exists)."""
+    ours = f"recovery-{ident}" in store.credentials
+    if "sadp" in via and (dev_state is DeviceState.INACTIVE or ours):
+        return "hikvision"
+    if dev_state is DeviceState.NEEDS_SETUP or (dev_state is DeviceState.READY and ours):
+        return "axis"
+    return None
+
+
+async def setup(d: Device, store: SecretStore, options: OnboardOptions, kind: str) -> None:
+    if kind == "axis":
+        await setup_axis(d, store, options)
+    else:
+        await setup_hikvision(d, store, options)
+
+
+async def _fleet(d: Device, store: SecretStore, options: OnboardOptions) -> Credential:
+    """The fleet credential (stored first when generated), to the strictest vendor rule."""
+    from fleetctl.engine.onboard.steps import _did, _fleet_credential, _store
+
+    fleet = _fleet_credential(d, store, options)
+    if fleet is None:
+        site = store.credentials.get(options.credentials or "")
+        fleet = await _store(
+            options.secrets_path,
+            f"onboard-{device_id(d.dev)}",
+            site.username if site else options.username,
+            hikvision_password(),
+            Step.ACTIVATE,
+        )
+        _did(d, _("stored a generated password as `{name}`").format(name=fleet.name))
+    return fleet
+
+
+async def setup_axis(d: Device, store: SecretStore, options: OnboardOptions) -> None:
+    """An Axis with no account: the administrator (stored as ``recovery-<id>`` first, created
+    once while the device needs setup), then the fleet credential as its ONVIF account."""
+    from fleetctl.engine.onboard.steps import StepFailed, _did, _store
+
+    d.step = Step.ACTIVATE
+    ident = device_id(d.dev)
+    host, port = d.camera.host, d.camera.port
+    where = f"{host}:{port}"
+    needs = await provision_axis.probe(host, port, timeout_s=options.timeout_s)
+    admin = store.credentials.get(f"recovery-{ident}")
+    if needs is None:
+        raise StepFailed(Step.ACTIVATE, _("{where}: no answer to systemready").format(where=where))
+    if needs:
+        if options.dry_run:
+            _did(
+                d,
+                _(
+                    "create the administrator root (password stored as `recovery-{id}`), "
+                    "then the fleet ONVIF account"
+                ).format(id=ident),
+            )
+            d.provisioned = True
+            return
+        admin = await _store(
+            options.secrets_path,
+            f"recovery-{ident}",
+            provision_axis.ADMIN,
+            new_password(),
+            Step.ACTIVATE,
+        )
+        d.activations += 1
+        try:
+            await provision_axis.create_admin(
+                host, port, admin.password or Secret(""), timeout_s=options.timeout_s
+            )
+        except hikvision.ProvisionError as err:
+            raise StepFailed(Step.ACTIVATE, err.reason) from None
+        _did(
+            d, _("administrator root created; password stored as `{name}`").format(name=admin.name)
+        )
+    elif admin is None:
+        return  # set up by someone else: the factory login decides
+    if options.dry_run:
+        _did(d, _("the fleet ONVIF account"))
+        d.provisioned = True
+        return
+    fleet = await _fleet(d, store, options)
+    password = (fleet.password or Secret("")).reveal()
+    if await try_login(d.camera, fleet.username, password, timeout_s=options.timeout_s):
+        _did(d, _("ONVIF user {user} already set").format(user=fleet.username))
+    else:
+        failure = await onvif_users.ensure_user(
+            d.camera, admin, fleet.username, password, timeout_s=options.timeout_s
+        )
+        if failure is not None:
+            raise StepFailed(Step.ACTIVATE, str(failure))
+        if (
+            await try_login(d.camera, fleet.username, password, timeout_s=options.timeout_s)
+            is not True
+        ):
+            raise StepFailed(
+                Step.ACTIVATE,
+                _("{where}: the new ONVIF user {user} does not log in").format(
+                    where=where, user=fleet.username
+                ),
+            )
+        _did(d, _("ONVIF user {user} created and verified").format(user=fleet.username))
+    d.login = d.fleet = fleet
+    d.provisioned = True
 
 
 async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions) -> None:
     """Steps 1-5 of the module docstring; raises StepFailed, never anything else for the device."""
-    from fleetctl.engine.onboard.steps import StepFailed, _did, _fleet_credential, _store
+    from fleetctl.engine.onboard.steps import StepFailed, _did, _store
 
     d.step = Step.ACTIVATE
     ident = device_id(d.dev)
@@ -121,17 +223,7 @@ async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions
                         Step.ACTIVATE, _("{where}: ONVIF stays off").format(where=f"{host}:{port}")
                     )
                 _did(d, _("ONVIF service enabled"))
-            fleet = _fleet_credential(d, store, options)
-            if fleet is None:
-                site = store.credentials.get(options.credentials or "")
-                fleet = await _store(
-                    options.secrets_path,
-                    f"onboard-{ident}",
-                    site.username if site else options.username,
-                    hikvision_password(),
-                    Step.ACTIVATE,
-                )
-                _did(d, _("stored a generated password as `{name}`").format(name=fleet.name))
+            fleet = await _fleet(d, store, options)
             await _onvif_user(d, isapi, fleet, options)
             if await isapi.rtsp_auth() != "digest":
                 await isapi.set_rtsp_auth("digest")

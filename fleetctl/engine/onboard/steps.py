@@ -25,7 +25,7 @@ from fleetctl.core.push.profile import Profile
 from fleetctl.core.secret import Secret
 from fleetctl.engine.check.runner import CheckOptions, check_camera
 from fleetctl.engine.discover import DiscoveredDevice
-from fleetctl.engine.onboard.activate import setup_hikvision, wants_setup
+from fleetctl.engine.onboard.activate import setup, wants_setup
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
 from fleetctl.engine.onboard.writes import write_camera
 from fleetctl.engine.workspace import Workspace
@@ -110,8 +110,9 @@ async def _attempt(d: Device, cred: Credential, options: OnboardOptions) -> bool
 async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
     """Step 1: one attempt per configured factory credential, then, only where a previous run
     retired the factory password, the fleet credential (a wrong guess counts towards lockout)."""
-    if wants_setup(d.dev.state, d.dev.via, device_id(d.dev), store):
-        await setup_hikvision(d, store, options)
+    kind = wants_setup(d.dev.state, d.dev.via, device_id(d.dev), store)
+    if kind is not None:
+        await setup(d, store, options, kind)
         d.step = Step.LOGIN
         if d.provisioned:
             if d.login is None:  # --dry-run: nothing was sent, nothing to read

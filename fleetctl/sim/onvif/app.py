@@ -20,6 +20,7 @@ import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from fleetctl.sim import axis as sim_axis
 from fleetctl.sim import firmware as simfirmware
 from fleetctl.sim import hikvision as sim_hikvision
 from fleetctl.sim import vendor_storage
@@ -171,6 +172,8 @@ class CameraApp:
             if sim_hikvision.handles(cam, req.path):
                 answer = sim_hikvision.route(cam, req)
                 return _never() if answer is None else answer  # None: a write that hangs
+            if sim_axis.handles(cam, req.path):
+                return sim_axis.route(cam, req)
             if req.path.startswith("/onvif/") and not cam.factory.onvif_enabled:
                 return Response(404, b"Not Found", content_type="text/plain")  # service off
         if req.path.startswith("/onvif/"):

@@ -61,6 +61,9 @@ def record(cam: SimCamera, result: AuthResult) -> AuthResult:
 
 def _password(cam: SimCamera, username: str) -> str | None:
     user = cam.users.get(username)
+    if user is None and cam.factory is not None and cam.factory.kind == "axis":
+        # An Axis administrator may use ONVIF (to create the ONVIF accounts, a separate list).
+        return cam.factory.admin_password if username == "root" else None
     return user.password if user is not None else None
 
 
