@@ -104,7 +104,13 @@ def check(inventory: Path, db: Path) -> dict[str, Any]:
         text=True,
         check=False,
     )
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    try:
+        return json.loads(out.stdout)  # type: ignore[no-any-return]
+    except ValueError:
+        raise SystemExit(
+            f"check's output is not JSON (exit {out.returncode}, {len(out.stdout)} characters): "
+            + out.stderr[-2000:]
+        ) from None
 
 
 def score(truth: dict[str, Any], report: dict[str, Any]) -> tuple[list[str], list[str]]:
