@@ -13,7 +13,9 @@ copied for each variant:
 - baseline ``one DELETE``: the same rows removed in one transaction, as a plain SQL DELETE
   would: a writer waits for all of it.
 
-The figures are printed, nothing is asserted about speed.
+The figures are printed, nothing is asserted about speed. On the shared 2-core machine, under
+load (2026-12-07): prune 8640 runs, 4,320,000 results, 15 episodes; 2050 MiB -> 1546 MiB
+(incremental vacuum) in 130 s, longest batch 0.87 s; one DELETE: writers blocked 38.4 s.
 """
 
 from __future__ import annotations
