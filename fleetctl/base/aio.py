@@ -41,10 +41,38 @@ def loop_name(env: str = ENV) -> str:
     return "asyncio" if loop_factory(env) is None else "uvloop"
 
 
+def _std_blocking() -> list[bool | None]:
+    out: list[bool | None] = []
+    for fd in (0, 1, 2):
+        try:
+            out.append(os.get_blocking(fd))
+        except OSError:
+            out.append(None)
+    return out
+
+
+def _restore_blocking(before: list[bool | None]) -> None:
+    """Put stdin, stdout and stderr back in the blocking mode they had before the loop: the flag
+    belongs to the open file, shared with every descriptor duplicated from it, and a loop that
+    turned it on for its own copy leaves the shell's pipe non-blocking, where Python's text
+    streams drop what does not fit (a check's JSON cut at 64 KiB)."""
+    for fd, was in zip((0, 1, 2), before, strict=True):
+        if was is not None:
+            try:
+                if os.get_blocking(fd) != was:
+                    os.set_blocking(fd, was)
+            except OSError:
+                pass
+
+
 def run(main: Coroutine[Any, Any, T], *, env: str = ENV) -> T:
     """``asyncio.run(main)`` on uvloop when available (see the module docstring)."""
     factory = loop_factory(env)
-    if factory is None:
-        return asyncio.run(main)
-    with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(main)
+    before = _std_blocking()
+    try:
+        if factory is None:
+            return asyncio.run(main)
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(main)
+    finally:
+        _restore_blocking(before)

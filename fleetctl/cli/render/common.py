@@ -21,6 +21,7 @@ from enum import Enum
 from typing import IO, Any, Literal
 
 from fleetctl.base.i18n import _
+from fleetctl.base.stdout import write_all
 from fleetctl.core.secret import Secret
 
 MASK = "********"
@@ -90,10 +91,12 @@ def cell_text(value: Any, shown: bool = True) -> str:
 
 
 def print_json(obj: Any, file: IO[str] | None = None) -> None:
-    out = file or sys.stdout
     # ensure_ascii=False: "Chợ Đông Tiến" stays readable (and round-trips) in the output.
-    json.dump(to_jsonable(obj), out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    text = json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2) + "\n"
+    if file is None:
+        write_all(text)  # every byte, even to a pipe read late (base/stdout.py)
+    else:
+        file.write(text)
 
 
 def print_csv(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from fleetctl.base import aio
 from fleetctl.base.i18n import N_, _
+from fleetctl.base.stdout import write_all
 from fleetctl.cli.render import check as render
 from fleetctl.cli.run.check_timeline import Timeline
 from fleetctl.core.errors import HistoryError, UsageError
@@ -130,14 +131,14 @@ def _tune_gc() -> None:
 
 def _emit(report: FleetReport, fmt: str, *, show_all: bool) -> None:
     if fmt == "json":
-        sys.stdout.write(render.render_json(report))
+        write_all(render.render_json(report))
     elif fmt == "csv":
-        sys.stdout.write(render.render_csv(report))
+        write_all(render.render_csv(report))
     elif fmt == "nagios":
-        sys.stdout.write(render.render_nagios(report))
+        write_all(render.render_nagios(report))
     else:
         _print_table(report, show_all)
-    sys.stdout.flush()
+        sys.stdout.flush()
 
 
 def _print_table(report: FleetReport, show_all: bool) -> None:
