@@ -74,7 +74,9 @@ async def test_multicast_on_loopback_finds_link_local_cameras_only(
     # Each device answers both Probe kinds; the repeat is dropped before parsing.
     assert all(len(v) == 1 for v in found.values())
     for cam in (cameras[0], cameras[1], cameras[3]):
-        assert cam.counters.discovery_probes == 2
+        # Both Probe kinds reached it. At least: multicast on `lo` is shared by every process,
+        # and a second test run beside this one probes the same group.
+        assert cam.counters.discovery_probes >= 2
     m = found[cameras[0].host][0]
     assert m.endpoint == cameras[0].endpoint and m.via == "multicast"
     assert m.xaddrs == (f"http://{cameras[0].host}:8080/onvif/device_service",)
