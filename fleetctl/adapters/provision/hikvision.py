@@ -211,7 +211,14 @@ class HikvisionSetup:
             if chosen is None:
                 raise ProvisionError(f"{self.where}: {path} offers no Digest authentication")
             self._auth = Authorizer(chosen, ADMIN, self._admin)
-        status, data, _ = await self._send(method, path, body, self._auth.header(method, path))
+        status, data, challenges = await self._send(
+            method, path, body, self._auth.header(method, path)
+        )
+        fresh = choose(parse_challenges(challenges)) if status == 401 else None
+        if fresh is not None and fresh.params.get("stale", "").lower() == "true":
+            # An expired nonce, not a wrong password (no failure counted): answer the new one.
+            self._auth = Authorizer(fresh, ADMIN, self._admin)
+            status, data, _ = await self._send(method, path, body, self._auth.header(method, path))
         if status == 401:
             reason = status_reason(data) if data.strip() else None
             raise Refused(
