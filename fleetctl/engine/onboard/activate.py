@@ -20,8 +20,6 @@ Devices without this step (old firmware, which still has a factory password) go 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fleetctl.adapters.onvif import users as onvif_users
 from fleetctl.adapters.onvif.client import try_login
 from fleetctl.adapters.provision import axis as provision_axis
@@ -31,10 +29,8 @@ from fleetctl.base.i18n import _
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
 from fleetctl.engine.discover import DeviceState
+from fleetctl.engine.onboard.device import Device, StepFailed, _did, _fleet_credential, _store
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
-
-if TYPE_CHECKING:
-    from fleetctl.engine.onboard.steps import Device
 
 HIKVISION_PASSWORD_LENGTH = 16  # the vendor's maximum
 
@@ -68,7 +64,6 @@ async def setup(d: Device, store: SecretStore, options: OnboardOptions, kind: st
 
 async def _fleet(d: Device, store: SecretStore, options: OnboardOptions) -> Credential:
     """The fleet credential (stored first when generated), to the strictest vendor rule."""
-    from fleetctl.engine.onboard.steps import _did, _fleet_credential, _store
 
     fleet = _fleet_credential(d, store, options)
     if fleet is None:
@@ -87,7 +82,6 @@ async def _fleet(d: Device, store: SecretStore, options: OnboardOptions) -> Cred
 async def setup_axis(d: Device, store: SecretStore, options: OnboardOptions) -> None:
     """An Axis with no account: the administrator (stored as ``recovery-<id>`` first, created
     once while the device needs setup), then the fleet credential as its ONVIF account."""
-    from fleetctl.engine.onboard.steps import StepFailed, _did, _store
 
     d.step = Step.ACTIVATE
     ident = device_id(d.dev)
@@ -158,7 +152,6 @@ async def setup_axis(d: Device, store: SecretStore, options: OnboardOptions) -> 
 
 async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions) -> None:
     """Steps 1-5 of the module docstring; raises StepFailed, never anything else for the device."""
-    from fleetctl.engine.onboard.steps import StepFailed, _did, _store
 
     d.step = Step.ACTIVATE
     ident = device_id(d.dev)
@@ -245,7 +238,6 @@ async def _onvif_user(
     d: Device, isapi: hikvision.HikvisionSetup, fleet: Credential, options: OnboardOptions
 ) -> None:
     """The fleet credential as ONVIF administrator, proven by an ONVIF login with it."""
-    from fleetctl.engine.onboard.steps import StepFailed, _did
 
     password = fleet.password or Secret("")
     if not hikvision.password_ok(password.reveal(), fleet.username):

@@ -37,6 +37,7 @@ from fleetctl.adapters.secrets import SecretStore
 from fleetctl.core.models import Camera, Inventory
 from fleetctl.core.push.profile import Profile
 from fleetctl.engine.discover import DeviceStatus, discover
+from fleetctl.engine.onboard.device import Device, StepFailed
 from fleetctl.engine.onboard.model import (
     DEFAULT_HOSTNAME,
     DeviceOutcome,
@@ -48,7 +49,7 @@ from fleetctl.engine.onboard.model import (
     device_id,
     new_password,
 )
-from fleetctl.engine.onboard.steps import Device, StepFailed, login, take_in
+from fleetctl.engine.onboard.steps import login, take_in
 
 log = logging.getLogger(__name__)
 

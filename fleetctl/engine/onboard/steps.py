@@ -9,60 +9,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from fleetctl.adapters.factory import first_factory_login, vendor_of
 from fleetctl.adapters.onvif import users as onvif_users
 from fleetctl.adapters.onvif.client import sync_time, try_login
 from fleetctl.adapters.onvif.config import read_settings, write_group
-from fleetctl.adapters.secrets import SecretStore, load_secret_file, set_credential
-from fleetctl.core.errors import InventoryError, SecretsError
-from fleetctl.core.models import Camera, Credential, Inventory, ProblemKind, Status
+from fleetctl.adapters.secrets import SecretStore, load_secret_file
+from fleetctl.core.errors import InventoryError
+from fleetctl.core.models import Credential, Inventory, ProblemKind, Status
 from fleetctl.core.probes import CallFailure
-from fleetctl.core.push.plan import CameraPlan, DeviceSettings, plan_camera
+from fleetctl.core.push.plan import CameraPlan, plan_camera
 from fleetctl.core.push.profile import Profile
 from fleetctl.core.secret import Secret
 from fleetctl.engine.check.runner import CheckOptions, check_camera
 from fleetctl.engine.discover import DiscoveredDevice
 from fleetctl.engine.onboard.activate import setup, wants_setup
+from fleetctl.engine.onboard.device import (
+    Device,
+    StepFailed,
+    _did,
+    _fleet_credential,
+    _store,
+)
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
 from fleetctl.engine.onboard.writes import write_camera
 from fleetctl.engine.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-
-def _did(d: Device, action: str) -> None:
-    """Record a step's action for the report (and the -v log); words only, never a secret."""
-    d.actions.append(action)
-    log.info("onboard %s: %s", d.dev.address, action)
-
-
-class StepFailed(Exception):
-    """Internal: stops one device at ``step``; becomes a DeviceOutcome, never escapes."""
-
-    def __init__(self, step: Step, reason: str) -> None:
-        super().__init__(reason)
-        self.step, self.reason = step, reason
-
-
-@dataclass
-class Device:
-    """One device's progress through the steps (mutable while its coroutine runs)."""
-
-    dev: DiscoveredDevice
-    camera: Camera  # named once the name is assigned
-    login: Credential | None = None  # what opened it
-    factory: Credential | None = None  # set when the factory login opened it (not retired)
-    settings: DeviceSettings | None = None
-    name: str | None = None
-    n: int = 0
-    fleet: Credential | None = None
-    actions: list[str] = field(default_factory=list)
-    step: Step = Step.LOGIN  # the step under way
-    provisioned: bool = False  # the vendor set-up step (engine/onboard/activate.py) ran
-    activations: int = 0  # activation requests sent to it this run (at most one)
 
 
 def _values(plan: CameraPlan, group: str) -> dict[str, Any]:
@@ -73,13 +48,6 @@ def _change_text(plan: CameraPlan) -> list[str]:
     return [f"set {c.setting}: {c.old!r} -> {c.new!r}" for c in plan.changes] + [
         f"not supported: {u}" for u in plan.unsupported
     ]
-
-
-def _fleet_credential(d: Device, store: SecretStore, options: OnboardOptions) -> Credential | None:
-    """The credential the device gets (or has, on a rerun); None: to be generated."""
-    if options.unique_passwords:
-        return store.credentials.get(f"onboard-{device_id(d.dev)}")
-    return store.get(options.credentials) if options.credentials else None
 
 
 def _factory_candidates(d: Device, store: SecretStore, options: OnboardOptions) -> list[Credential]:
@@ -173,16 +141,6 @@ async def take_in(d: Device, store: SecretStore, options: OnboardOptions, profil
     await _verify(d, options)
     d.step = Step.INVENTORY
     await _inventory(d, options)
-
-
-async def _store(path: str, name: str, username: str, password: str, step: Step) -> Credential:
-    try:
-        await asyncio.to_thread(set_credential, path, name, username, password)
-    except (OSError, SecretsError) as err:  # a full disk or a broken file: stop here
-        raise StepFailed(
-            step, f"could not store `{name}` in {path}: {type(err).__name__}"
-        ) from None
-    return Credential(name, username, Secret(password))
 
 
 async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> None:

@@ -1,0 +1,68 @@
+"""One device's progress through onboarding, and the helpers every step shares (recording an
+action, stopping at a step, storing a secret before it is sent). Split from ``steps`` so the
+vendor set-up step (``activate``) uses them without an import cycle."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from fleetctl.adapters.secrets import SecretStore, set_credential
+from fleetctl.core.errors import SecretsError
+from fleetctl.core.models import Camera, Credential
+from fleetctl.core.push.plan import DeviceSettings
+from fleetctl.core.secret import Secret
+from fleetctl.engine.discover import DiscoveredDevice
+from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id
+
+log = logging.getLogger("fleetctl.engine.onboard.steps")  # one logger name for every step
+
+
+def _did(d: Device, action: str) -> None:
+    """Record a step's action for the report (and the -v log); words only, never a secret."""
+    d.actions.append(action)
+    log.info("onboard %s: %s", d.dev.address, action)
+
+
+class StepFailed(Exception):
+    """Internal: stops one device at ``step``; becomes a DeviceOutcome, never escapes."""
+
+    def __init__(self, step: Step, reason: str) -> None:
+        super().__init__(reason)
+        self.step, self.reason = step, reason
+
+
+@dataclass
+class Device:
+    """One device's progress through the steps (mutable while its coroutine runs)."""
+
+    dev: DiscoveredDevice
+    camera: Camera  # named once the name is assigned
+    login: Credential | None = None  # what opened it
+    factory: Credential | None = None  # set when the factory login opened it (not retired)
+    settings: DeviceSettings | None = None
+    name: str | None = None
+    n: int = 0
+    fleet: Credential | None = None
+    actions: list[str] = field(default_factory=list)
+    step: Step = Step.LOGIN  # the step under way
+    provisioned: bool = False  # the vendor set-up step (engine/onboard/activate.py) ran
+    activations: int = 0  # activation requests sent to it this run (at most one)
+
+
+def _fleet_credential(d: Device, store: SecretStore, options: OnboardOptions) -> Credential | None:
+    """The credential the device gets (or has, on a rerun); None: to be generated."""
+    if options.unique_passwords:
+        return store.credentials.get(f"onboard-{device_id(d.dev)}")
+    return store.get(options.credentials) if options.credentials else None
+
+
+async def _store(path: str, name: str, username: str, password: str, step: Step) -> Credential:
+    try:
+        await asyncio.to_thread(set_credential, path, name, username, password)
+    except (OSError, SecretsError) as err:  # a full disk or a broken file: stop here
+        raise StepFailed(
+            step, f"could not store `{name}` in {path}: {type(err).__name__}"
+        ) from None
+    return Credential(name, username, Secret(password))
