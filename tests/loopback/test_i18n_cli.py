@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -123,3 +124,25 @@ async def test_json_is_the_same_document_in_vietnamese_and_english(tmp_path: Pat
     vietnamese = json.dumps(report_json(report), ensure_ascii=False)
     assert vietnamese == english
     assert any(p.text() != p.message for c in report.cameras for p in c.problems)
+
+
+async def test_inventory_lint_in_vietnamese_keeps_each_file_line_and_key(tmp_path: Path) -> None:
+    broken = str(Path(__file__).parents[1] / "data" / "inventories" / "broken")
+    issue = re.compile(r"^(?P<where>[^:]+\.yaml:\d+: \S+): (?P<message>.+)$")
+    runs = {}
+    for lang in ("en", "vi"):
+        code, out, err = await fleetctl(
+            "--lang", lang, "inventory", "lint", "-i", broken, home=tmp_path
+        )
+        assert code == 65, err
+        runs[lang] = [issue.match(line) for line in out.splitlines()]
+        assert runs[lang] and all(runs[lang]), out
+    en, vi = runs["en"], runs["vi"]
+    assert [m["where"] for m in vi if m] == [m["where"] for m in en if m]
+    pairs = [(e["message"], v["message"]) for e, v in zip(en, vi, strict=True) if e and v]
+    assert all(e != v for e, v in pairs), [e for e, v in pairs if e == v]
+    shown = "\n".join(v for _, v in pairs)
+    assert "phải là số >= 0, không phải 'soon'" in shown
+    assert "khóa lạ (có phải ý bạn là `sites`?)" in shown
+    assert "cảnh báo: trùng địa chỉ 10.20.1.23:80 với `dt-dup`" in shown
+    assert english_words(shown) == [], english_words(shown)

@@ -36,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
+from fleetctl.base.i18n import _
 from fleetctl.core.errors import InventoryError, InventoryIssue
 from fleetctl.core.inventory import fastyaml
 from fleetctl.core.inventory.merge import InventoryBuilder, resolve_path
@@ -196,7 +197,7 @@ def _build_parsed(
         if isinstance(p.doc, dict) and isinstance(p.doc.get("secrets"), str)
     }
     builder = InventoryBuilder(track_origins=track_origins)
-    for file, doc, issues, _ in parsed:
+    for file, doc, issues, _fast in parsed:
         if os.path.abspath(file) in secret_files:
             continue  # `secrets: secrets.yaml` next to the inventory, inside the same folder
         builder.files.append(file)
@@ -217,7 +218,11 @@ def _read(file: str) -> bytes:
         if isinstance(err, FileNotFoundError):
             raise
         raise InventoryError(
-            [InventoryIssue(file, None, "", f"cannot read: {err.strerror}")]
+            [
+                InventoryIssue(
+                    file, None, "", _("cannot read: %(reason)s") % {"reason": err.strerror}
+                )
+            ]
         ) from None
     if len(data) > MAX_FILE_BYTES:
         raise InventoryError([InventoryIssue(file, None, "", file_too_big())])
@@ -233,7 +238,11 @@ def _decode(file: str, text: str | bytes) -> str | InventoryIssue:
     except UnicodeDecodeError as err:
         line = text[: err.start].count(b"\n") + 1
         return InventoryIssue(
-            file, line, "", f"not UTF-8 (byte 0x{text[err.start]:02x}): save the file as UTF-8"
+            file,
+            line,
+            "",
+            _("not UTF-8 (byte %(byte)s): save the file as UTF-8")
+            % {"byte": f"0x{text[err.start]:02x}"},
         )
 
 
@@ -256,14 +265,18 @@ def _parse(file: str, text: str | InventoryIssue, *, fast: bool) -> _Parsed:
         line = mark.line + 1 if mark else None
         return _Parsed(file, None, [InventoryIssue(file, line, "", _yaml_message(err))], False)
     except YAMLError as err:
-        issue = InventoryIssue(file, None, "", f"YAML error: {type(err).__name__}")
+        issue = InventoryIssue(
+            file, None, "", _("YAML error: %(error)s") % {"error": type(err).__name__}
+        )
         return _Parsed(file, None, [issue], False)
     except (ValueError, TypeError, IndexError, KeyError, RecursionError) as err:
         # ruamel's constructors let these through: `location: 2026-02-30` (no such day), `-_`
         # (an int without digits), a mapping as a key. Never the error's text: it may quote a
         # value. (Before, these escaped as a crash of every command.)
-        what = f"a value cannot be read ({type(err).__name__}), e.g. a date that does not exist"
-        issue = InventoryIssue(file, None, "", f"YAML error: {what}")
+        what = _(
+            "YAML error: a value cannot be read (%(error)s), e.g. a date that does not exist"
+        ) % {"error": type(err).__name__}
+        issue = InventoryIssue(file, None, "", what)
         return _Parsed(file, None, [issue], False)
 
 
@@ -272,6 +285,10 @@ def _yaml_message(err: Any) -> str:
     problem = str(err.problem or "syntax error")
     dup = re.match(r'found duplicate key "(.*?)" with value', problem, re.S)
     if dup:
-        return f"duplicate key `{dup.group(1)}`"
-    context = f" ({err.context})" if err.context else ""
-    return f"YAML syntax error: {problem}{context}"
+        return _("duplicate key `%(key)s`") % {"key": dup.group(1)}
+    if err.context:
+        return _("YAML syntax error: %(problem)s (%(context)s)") % {
+            "problem": problem,
+            "context": err.context,
+        }
+    return _("YAML syntax error: %(problem)s") % {"problem": problem}

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from fleetctl.base.i18n import _
 from fleetctl.core.errors import InventoryIssue
 from fleetctl.core.firmware.compliance import merge_policy
 from fleetctl.core.inventory import schema
@@ -54,7 +55,7 @@ class InventoryBuilder:
                 sink.error(
                     schema.key_line(doc, "secrets"),
                     "secrets",
-                    f"conflicts with `secrets:` in {self.secrets_from}",
+                    _("conflicts with `secrets:` in %(file)s") % {"file": self.secrets_from},
                 )
             else:
                 self.secrets_path, self.secrets_from = resolved, file
@@ -81,9 +82,14 @@ class InventoryBuilder:
         if site is None:
             return
         if "," in name or not name.strip():
-            sink.error(line, key, "a site name must be non-empty and without commas")
+            sink.error(line, key, _("a site name must be non-empty and without commas"))
         if (other := self.seen_sites.get(name)) is not None:
-            sink.error(line, key, f"site `{name}` is already defined at {other.source}")
+            sink.error(
+                line,
+                key,
+                _("site `%(name)s` is already defined at %(where)s")
+                % {"name": name, "where": other.source},
+            )
         layers = [
             *base,
             _Layer(f"site {name} policy", {"policy": site.get("policy", {})}, node, sink.file),
@@ -140,7 +146,7 @@ class InventoryBuilder:
             return
         missing = [k for k in ("name", "host") if k not in node]
         for k in missing:
-            sink.error(line, key, f"missing required key `{k}`")
+            sink.error(line, key, _("missing required key `%(key)s`") % {"key": k})
         if "name" not in own or "host" not in own:
             return  # reported above (missing) or by the field checker (invalid)
         layers = [*layers, _Layer("camera", own, node, sink.file)]
@@ -150,12 +156,13 @@ class InventoryBuilder:
             sink.error(
                 schema.key_line(node, "name"),
                 f"{key}.name",
-                f"duplicate camera name `{own['name']}` (first at {first})",
+                _("duplicate camera name `%(name)s` (first at %(where)s)")
+                % {"name": own["name"], "where": first},
             )
             return
         self.seen_names[own["name"]] = source
         if merged.get("onvif") is False and not merged.get("rtsp_url"):
-            sink.error(line, key, "an RTSP-only camera (onvif: false) needs `rtsp_url`")
+            sink.error(line, key, _("an RTSP-only camera (onvif: false) needs `rtsp_url`"))
             return
         origins = _origins(layers) if self.track_origins else None
         if merged.get("https") and _deepest(layers, "https") > _deepest(layers, "port"):
@@ -169,7 +176,8 @@ class InventoryBuilder:
             sink.warn(
                 schema.key_line(node, "host"),
                 f"{key}.host",
-                f"same address {address[0]}:{address[1]} as `{twin[0]}` ({twin[1]})",
+                _("same address %(host)s:%(port)s as `%(name)s` (%(where)s)")
+                % {"host": address[0], "port": address[1], "name": twin[0], "where": twin[1]},
             )
         else:
             self.seen_addresses[address] = (own["name"], source)
@@ -182,7 +190,8 @@ class InventoryBuilder:
                 sink.warn(
                     schema.key_line(node, ident),
                     f"{key}.{ident}",
-                    f"same {ident} as `{twin[0]}` ({twin[1]})",
+                    _("same %(key)s as `%(name)s` (%(where)s)")
+                    % {"key": ident, "name": twin[0], "where": twin[1]},
                 )
             else:
                 self.seen_identities[(ident, value)] = (own["name"], source)
@@ -254,7 +263,10 @@ def _check_defaults(sink: schema.IssueSink, v: Any, key: str, line: int | None) 
 def _check_cameras(sink: schema.IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list):
         sink.error(
-            line, key, f"must be a list of cameras (`- name: ...`), not {schema.type_name(v)}"
+            line,
+            key,
+            _("must be a list of cameras (`- name: ...`), not %(type)s")
+            % {"type": schema.type_name(v)},
         )
         return schema.INVALID
     return v  # each camera is checked by InventoryBuilder._add_camera, with its inheritance
@@ -264,7 +276,7 @@ def _check_sites(sink: schema.IssueSink, v: Any, key: str, line: int | None) -> 
     if v is None:
         return {}
     if not isinstance(v, dict):
-        sink.error(line, key, "must be a mapping of site name to site")
+        sink.error(line, key, _("must be a mapping of site name to site"))
         return schema.INVALID
     return v
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import N_, _
 from fleetctl.base.logsafe import query_secrets
 from fleetctl.core.errors import InventoryIssue
 from fleetctl.core.models import FirmwarePolicy, Policy
@@ -74,12 +74,12 @@ def node_line(node: Any) -> int | None:
 
 def type_name(value: Any) -> str:
     if value is None:
-        return "nothing (null)"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string"}.get(
+        return _("nothing (null)")
+    return {bool: _("a boolean"), int: _("a number"), float: _("a number"), str: _("a string")}.get(
         type(value),
-        "a list"
+        _("a list")
         if isinstance(value, list)
-        else "a mapping"
+        else _("a mapping")
         if isinstance(value, dict)
         else type(value).__name__,
     )
@@ -111,7 +111,9 @@ MAX_LIST_ITEMS = 1024
 
 def check_str(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, str) or not v.strip():
-        sink.error(line, key, f"must be a non-empty string, not {type_name(v)}")
+        sink.error(
+            line, key, _("must be a non-empty string, not %(type)s") % {"type": type_name(v)}
+        )
         return INVALID
     if len(v) > MAX_VALUE_CHARS:
         sink.error(line, key, too_long(len(v)))
@@ -157,7 +159,12 @@ def check_name(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if check_str(sink, v, key, line) is INVALID:
         return INVALID
     if not _NAME_RE.fullmatch(v):
-        sink.error(line, key, f"bad name {shown(v)}: use letters, digits, '.', '_' and '-' only")
+        sink.error(
+            line,
+            key,
+            _("bad name %(value)s: use letters, digits, '.', '_' and '-' only")
+            % {"value": shown(v)},
+        )
         return INVALID
     return v
 
@@ -170,16 +177,18 @@ def host_problem(v: str) -> str | None:
     except ValueError:
         pass
     if "://" in v:
-        return f"{shown(v)} is a URL: give the bare address (and `port:` / `https:`)"
+        return _("%(value)s is a URL: give the bare address (and `port:` / `https:`)") % {
+            "value": shown(v)
+        }
     if re.fullmatch(r"[\d.]+:\d+", v):
-        return f"{shown(v)} carries a port: put it in `port:`"
+        return _("%(value)s carries a port: put it in `port:`") % {"value": shown(v)}
     if re.fullmatch(r"[\d.]+", v):
-        return f"{shown(v)} is not a valid IPv4 address"
+        return _("%(value)s is not a valid IPv4 address") % {"value": shown(v)}
     if ":" in v:
-        return f"{shown(v)} is not a valid IPv6 address"
+        return _("%(value)s is not a valid IPv6 address") % {"value": shown(v)}
     name = v[:-1] if v.endswith(".") else v
     if len(name) > 253 or not all(_LABEL_RE.fullmatch(label) for label in name.split(".")):
-        return f"{shown(v)} is not a valid IP address or DNS name"
+        return _("%(value)s is not a valid IP address or DNS name") % {"value": shown(v)}
     return None
 
 
@@ -196,24 +205,26 @@ def check_host(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 def check_port(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     # bool is an int in Python: `port: yes` must not become port 1.
     if isinstance(v, bool) or not isinstance(v, int):
-        sink.error(line, key, f"must be a port number, not {type_name(v)}")
+        sink.error(line, key, _("must be a port number, not %(type)s") % {"type": type_name(v)})
         return INVALID
     if not 1 <= v <= 65535:
-        sink.error(line, key, f"port {shown(v)} is out of range 1-65535")
+        sink.error(line, key, _("port %(value)s is out of range 1-65535") % {"value": shown(v)})
         return INVALID
     return v
 
 
 def check_bool(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, bool):
-        sink.error(line, key, f"must be true or false, not {type_name(v)}")
+        sink.error(line, key, _("must be true or false, not %(type)s") % {"type": type_name(v)})
         return INVALID
     return v
 
 
 def check_tags(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list):
-        sink.error(line, key, f"must be a list like [market, hik], not {type_name(v)}")
+        sink.error(
+            line, key, _("must be a list like [market, hik], not %(type)s") % {"type": type_name(v)}
+        )
         return INVALID
     if too_many(sink, v, key, line):
         return INVALID
@@ -230,10 +241,13 @@ def check_password(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         sink.error(
             line,
             key,
-            f"must be a quoted string, not {type_name(v)} (YAML re-reads unquoted digits)",
+            _("must be a quoted string, not %(type)s (YAML re-reads unquoted digits)")
+            % {"type": type_name(v)},
         )
         return INVALID
-    sink.warn(line, key, "inline password: move it to the secrets file and use `credentials: NAME`")
+    sink.warn(
+        line, key, _("inline password: move it to the secrets file and use `credentials: NAME`")
+    )
     return Secret(v)
 
 
@@ -245,15 +259,15 @@ def check_rtsp_url(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         host, password = parts.hostname, parts.password
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        sink.error(line, key, "is not a valid URL")
+        sink.error(line, key, _("is not a valid URL"))
         return INVALID
     if parts.scheme not in ("rtsp", "rtsps") or not host:
-        sink.error(line, key, "must be an rtsp:// or rtsps:// URL with a host")
+        sink.error(line, key, _("must be an rtsp:// or rtsps:// URL with a host"))
         return INVALID
     if password is not None:
         # The URL is printed in reports: a password in it would leak. (Never echo the value.)
         sink.error(
-            line, key, "must not carry a password: use `credentials:` (or username/password)"
+            line, key, _("must not carry a password: use `credentials:` (or username/password)")
         )
         return INVALID
     secret_keys = query_secrets(v)
@@ -272,7 +286,12 @@ def check_rtsp_url(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 
 def check_ranges(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list):
-        sink.error(line, key, f"must be a list of CIDRs, a-b ranges or globs, not {type_name(v)}")
+        sink.error(
+            line,
+            key,
+            _("must be a list of CIDRs, a-b ranges or globs, not %(type)s")
+            % {"type": type_name(v)},
+        )
         return INVALID
     if too_many(sink, v, key, line):
         return INVALID
@@ -280,7 +299,9 @@ def check_ranges(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     for i, item in enumerate(v):
         item_key, item_line = f"{key}[{i}]", key_line(v, i)
         if not isinstance(item, str):
-            sink.error(item_line, item_key, f"must be a string, not {type_name(item)}")
+            sink.error(
+                item_line, item_key, _("must be a string, not %(type)s") % {"type": type_name(item)}
+            )
             continue
         size, problem = range_size(item)
         if problem:
@@ -288,7 +309,10 @@ def check_ranges(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
             continue
         if size > RANGE_WARN_SIZE:
             sink.warn(
-                item_line, item_key, f"{item} covers {size:,} addresses: discover will probe each"
+                item_line,
+                item_key,
+                _("%(range)s covers %(size)s addresses: discover will probe each")
+                % {"range": item, "size": f"{size:,}"},
             )
         out.append(item)
     return tuple(out)
@@ -311,11 +335,11 @@ def range_size(text: str) -> tuple[int, str | None]:
         return 1, None
     except (netaddr.AddrFormatError, ValueError, TypeError) as err:
         reason = (
-            "the start is after the end"
+            _("the start is after the end")
             if "greater than upper" in str(err)
-            else "not a CIDR, a-b range, glob or IP"
+            else _("not a CIDR, a-b range, glob or IP")
         )
-        return 0, f"bad range {shown(text)}: {reason}"
+        return 0, _("bad range %(value)s: %(reason)s") % {"value": shown(text), "reason": reason}
 
 
 def check_mapping(
@@ -328,21 +352,21 @@ def check_mapping(
 ) -> dict[str, Any] | None:
     """Check each key of a mapping against ``schema``; unknown keys get a did-you-mean."""
     if not isinstance(node, dict):
-        sink.error(line, key, f"must be a mapping, not {type_name(node)}")
+        sink.error(line, key, _("must be a mapping, not %(type)s") % {"type": type_name(node)})
         return None
     out: dict[str, Any] = {}
     for k, v in node.items():
         sub, kline = f"{key}.{k}" if key else str(k), key_line(node, k)
         if refused and k in refused:
-            sink.error(kline, sub, refused[k])
+            sink.error(kline, sub, _(refused[k]) % {"key": k})
         elif k not in schema:
             close = difflib.get_close_matches(str(k), list(schema), n=1, cutoff=0.5)
-            hint = (
-                f" (did you mean `{close[0]}`?)"
+            message = (
+                _("unknown key (did you mean `%(key)s`?)") % {"key": close[0]}
                 if close
-                else f" (known: {', '.join(sorted(schema))})"
+                else _("unknown key (known: %(keys)s)") % {"keys": ", ".join(sorted(schema))}
             )
-            sink.error(kline, sub, f"unknown key{hint}")
+            sink.error(kline, sub, message)
         else:
             value = schema[k](sink, v, sub, kline)
             if value is not INVALID:
@@ -352,14 +376,14 @@ def check_mapping(
 
 def _number(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
-        sink.error(line, key, f"must be a number >= 0, not {shown(v)}")
+        sink.error(line, key, _("must be a number >= 0, not %(value)s") % {"value": shown(v)})
         return INVALID
     return float(v)
 
 
 def _count(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        sink.error(line, key, f"must be a whole number >= 1, not {shown(v)}")
+        sink.error(line, key, _("must be a whole number >= 1, not %(value)s") % {"value": shown(v)})
         return INVALID
     return v
 
@@ -441,7 +465,11 @@ def check_mac(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if check_str(sink, v, key, line) is INVALID:
         return INVALID
     if not _MAC_RE.fullmatch(v.strip()):
-        sink.error(line, key, f"{shown(v)} is not a MAC address like 44:19:b6:0a:1b:2c")
+        sink.error(
+            line,
+            key,
+            _("%(value)s is not a MAC address like 44:19:b6:0a:1b:2c") % {"value": shown(v)},
+        )
         return INVALID
     digits = re.sub(r"[^0-9a-f]", "", v.lower())
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
@@ -469,7 +497,7 @@ CAMERA_FIELDS: dict[str, Checker] = {
 _IDENTITY = ("name", "host", "endpoint", "serial", "mac")
 DEFAULT_FIELDS: dict[str, Checker] = {k: v for k, v in CAMERA_FIELDS.items() if k not in _IDENTITY}
 DEFAULT_REFUSED = {
-    "name": "a camera name cannot be a default: names are unique",
-    "host": "a host cannot be a default: each camera has its own address",
-    **{k: f"`{k}` identifies one device: it cannot be a default" for k in _IDENTITY[2:]},
+    "name": N_("a camera name cannot be a default: names are unique"),
+    "host": N_("a host cannot be a default: each camera has its own address"),
+    **{k: N_("`%(key)s` identifies one device: it cannot be a default") for k in _IDENTITY[2:]},
 }

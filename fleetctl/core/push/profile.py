@@ -72,7 +72,12 @@ class Profile:
 def _choice(options: tuple[str, ...]) -> Any:
     def check(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         if v not in options:
-            sink.error(line, key, f"must be one of {', '.join(options)}, not {shown(v)}")
+            sink.error(
+                line,
+                key,
+                _("must be one of %(options)s, not %(value)s")
+                % {"options": ", ".join(options), "value": shown(v)},
+            )
             return INVALID
         return v
 
@@ -81,7 +86,12 @@ def _choice(options: tuple[str, ...]) -> Any:
 
 def _hosts(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list) or not v:
-        sink.error(line, key, f"must be a non-empty list of addresses or names, not {type_name(v)}")
+        sink.error(
+            line,
+            key,
+            _("must be a non-empty list of addresses or names, not %(type)s")
+            % {"type": type_name(v)},
+        )
         return INVALID
     out = [check_host(sink, h, f"{key}[{i}]", key_line(v, i)) for i, h in enumerate(v)]
     return INVALID if INVALID in out else tuple(out)
@@ -89,7 +99,7 @@ def _hosts(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
 
 def _names(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if not isinstance(v, list):
-        sink.error(line, key, f"must be a list, not {type_name(v)}")
+        sink.error(line, key, _("must be a list, not %(type)s") % {"type": type_name(v)})
         return INVALID
     out = [check_str(sink, s, f"{key}[{i}]", key_line(v, i)) for i, s in enumerate(v)]
     return INVALID if INVALID in out else tuple(out)
@@ -100,11 +110,18 @@ def _timezone(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         return INVALID
     if "/" in v:  # Olson names are what people type; ONVIF's SetSystemDateAndTime wants POSIX
         sink.error(
-            line, key, f'{shown(v)} is an Olson name: cameras need a POSIX TZ such as "<+07>-7"'
+            line,
+            key,
+            _('%(value)s is an Olson name: cameras need a POSIX TZ such as "<+07>-7"')
+            % {"value": shown(v)},
         )
         return INVALID
     if not _POSIX_TZ.match(v):
-        sink.error(line, key, f'{shown(v)} is not a POSIX TZ string (e.g. "<+07>-7", "CST-8")')
+        sink.error(
+            line,
+            key,
+            _('%(value)s is not a POSIX TZ string (e.g. "<+07>-7", "CST-8")') % {"value": shown(v)},
+        )
         return INVALID
     return v
 
@@ -116,17 +133,28 @@ def _hostname(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
         used = {f for _, f, _, _ in string.Formatter().parse(v) if f is not None}
         sample = v.format(site="site", n=1, name="cam")
     except (ValueError, KeyError, IndexError) as err:
-        sink.error(line, key, f"bad pattern {shown(v)}: {err}; use {{site}}, {{n}} or {{name}}")
+        sink.error(
+            line,
+            key,
+            _("bad pattern %(value)s: %(error)s; use {site}, {n} or {name}")
+            % {"value": shown(v), "error": err},
+        )
         return INVALID
     if used - HOSTNAME_FIELDS:
         sink.error(
             line,
             key,
-            f"unknown field {sorted(used - HOSTNAME_FIELDS)[0]!r}: use {{site}}, {{n}} or {{name}}",
+            _("unknown field %(field)s: use {site}, {n} or {name}")
+            % {"field": repr(sorted(used - HOSTNAME_FIELDS)[0])},
         )
         return INVALID
     if not re.fullmatch(r"[A-Za-z0-9-]{1,63}", sample):
-        sink.error(line, key, f"{shown(v)} does not make a valid hostname (letters, digits, '-')")
+        sink.error(
+            line,
+            key,
+            _("%(value)s does not make a valid hostname (letters, digits, '-')")
+            % {"value": shown(v)},
+        )
         return INVALID
     return v
 
@@ -138,12 +166,20 @@ def _positive(kind: type, *, low: float, high: float) -> Any:
             or not isinstance(v, int | float)
             or (kind is int and not isinstance(v, int))
         ):
-            sink.error(
-                line, key, f"must be a {'whole ' if kind is int else ''}number, not {type_name(v)}"
+            message = (
+                _("must be a whole number, not %(type)s")
+                if kind is int
+                else _("must be a number, not %(type)s")
             )
+            sink.error(line, key, message % {"type": type_name(v)})
             return INVALID
         if not low <= v <= high:
-            sink.error(line, key, f"{shown(v)} is impossible: must be between {low:g} and {high:g}")
+            sink.error(
+                line,
+                key,
+                _("%(value)s is impossible: must be between %(low)s and %(high)s")
+                % {"value": shown(v), "low": f"{low:g}", "high": f"{high:g}"},
+            )
             return INVALID
         return kind(v)
 
@@ -153,7 +189,7 @@ def _positive(kind: type, *, low: float, high: float) -> Any:
 def _resolution(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     m = _RESOLUTION.match(str(v)) if isinstance(v, str) else None
     if not m:
-        sink.error(line, key, f"must look like 1920x1080, not {shown(v)}")
+        sink.error(line, key, _("must look like 1920x1080, not %(value)s") % {"value": shown(v)})
         return INVALID
     return int(m.group(1)), int(m.group(2))
 
@@ -206,7 +242,10 @@ def load_profile(path: str) -> Profile:
         raise ProfileError(
             [
                 InventoryIssue(
-                    path, mark.line + 1 if mark else None, "", f"YAML syntax error: {err.problem}"
+                    path,
+                    mark.line + 1 if mark else None,
+                    "",
+                    _("YAML syntax error: %(problem)s") % {"problem": err.problem},
                 )
             ]
         ) from None
@@ -217,7 +256,7 @@ def load_profile(path: str) -> Profile:
     if top is not None:
         ntp = top.get("ntp") or {}
         if "servers" in ntp and ntp.get("from_dhcp"):
-            sink.error(key_line(doc, "ntp"), "ntp", "give servers or from_dhcp: true, not both")
+            sink.error(key_line(doc, "ntp"), "ntp", _("give servers or from_dhcp: true, not both"))
     if sink.issues:
         raise ProfileError(sink.issues)
     assert top is not None
