@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field
 
 from fleetctl.adapters.secrets import SecretStore, set_credential
+from fleetctl.base.i18n import _
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.push.plan import DeviceSettings
@@ -63,6 +64,8 @@ async def _store(path: str, name: str, username: str, password: str, step: Step)
         await asyncio.to_thread(set_credential, path, name, username, password)
     except (OSError, SecretsError) as err:  # a full disk or a broken file: stop here
         raise StepFailed(
-            step, f"could not store `{name}` in {path}: {type(err).__name__}"
+            step,
+            _("could not store `%(name)s` in %(file)s: %(error)s")
+            % {"name": name, "file": path, "error": type(err).__name__},
         ) from None
     return Credential(name, username, Secret(password))

@@ -34,6 +34,7 @@ from typing import Any
 
 from fleetctl.adapters.discovery.sweep import expand_ranges
 from fleetctl.adapters.secrets import SecretStore
+from fleetctl.base.i18n import _
 from fleetctl.core.models import Camera, Inventory
 from fleetctl.core.push.profile import Profile
 from fleetctl.engine.discover import DeviceStatus, discover
@@ -91,9 +92,15 @@ async def onboard(
             cam = Camera(name=dev.address, host=dev.address, site=options.site, port=dev.port or 80)
             fresh.append(Device(dev, cam))
         elif dev.status is not DeviceStatus.MISSING:
-            why = "already in inventory" + (f" as {dev.camera}" if dev.camera else "")
+            why = (
+                _("already in inventory as %(name)s") % {"name": dev.camera}
+                if dev.camera
+                else _("already in inventory")
+            )
             if dev.status is DeviceStatus.MOVED:
-                why = f"known camera {dev.camera} at a new address: update its host"
+                why = _("known camera %(name)s at a new address: update its host") % {
+                    "name": dev.camera
+                }
             outcomes.append(
                 DeviceOutcome(
                     dev.address,
@@ -153,7 +160,10 @@ async def _guard(limit: asyncio.Semaphore, d: Device, work: Any) -> StepFailed |
             return failed
         except Exception as err:
             log.debug("onboard %s: internal error at %s", d.dev.address, d.step, exc_info=True)
-            return StepFailed(d.step, f"internal error ({type(err).__name__}); run with -vv")
+            return StepFailed(
+                d.step,
+                _("internal error (%(error)s); run with -vv") % {"error": type(err).__name__},
+            )
     return None
 
 

@@ -17,6 +17,7 @@ from fleetctl.adapters.onvif import users as onvif_users
 from fleetctl.adapters.onvif.client import sync_time, try_login
 from fleetctl.adapters.onvif.config import read_settings, write_group
 from fleetctl.adapters.secrets import SecretStore, load_secret_file
+from fleetctl.base.i18n import _
 from fleetctl.core.errors import InventoryError
 from fleetctl.core.models import Credential, Inventory, ProblemKind, Status
 from fleetctl.core.probes import CallFailure
@@ -45,9 +46,11 @@ def _values(plan: CameraPlan, group: str) -> dict[str, Any]:
 
 
 def _change_text(plan: CameraPlan) -> list[str]:
-    return [f"set {c.setting}: {c.old!r} -> {c.new!r}" for c in plan.changes] + [
-        f"not supported: {u}" for u in plan.unsupported
-    ]
+    return [
+        _("set %(setting)s: %(old)s -> %(new)s")
+        % {"setting": c.setting, "old": repr(c.old), "new": repr(c.new)}
+        for c in plan.changes
+    ] + [_("not supported: %(setting)s") % {"setting": u} for u in plan.unsupported]
 
 
 def _factory_candidates(d: Device, store: SecretStore, options: OnboardOptions) -> list[Credential]:
@@ -92,10 +95,17 @@ async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
     for cred in candidates:
         opened = await _attempt(d, cred, options)
         if opened is None:
-            raise StepFailed(Step.LOGIN, f"{d.camera.host}:{d.camera.port}: no ONVIF answer")
+            raise StepFailed(
+                Step.LOGIN,
+                _("%(where)s: no ONVIF answer") % {"where": f"{d.camera.host}:{d.camera.port}"},
+            )
         if opened:
             d.login = d.factory = cred
-            _did(d, f"logged in with the factory account {cred.username} ({cred.name})")
+            _did(
+                d,
+                _("logged in with the factory account %(user)s (%(name)s)")
+                % {"user": cred.username, "name": cred.name},
+            )
             break
         tried.append(f"{cred.username} ({cred.name})")
     else:
@@ -108,13 +118,20 @@ async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
         )
         if fleet is not None and ours and await _attempt(d, fleet, options):
             d.login = d.fleet = fleet
-            _did(d, f"factory login refused; fleet account {fleet.username} opens it")
+            _did(
+                d,
+                _("factory login refused; fleet account %(user)s opens it")
+                % {"user": fleet.username},
+            )
         else:
             vendor = vendor_of(_maker(d.dev))
             raise StepFailed(
                 Step.LOGIN,
-                f"factory login rejected ({', '.join(tried)}): store the device's password "
-                f"as `factory-{vendor}` in the secrets file, or reset the camera",
+                _(
+                    "factory login rejected (%(tried)s): store the device's password "
+                    "as `factory-%(vendor)s` in the secrets file, or reset the camera"
+                )
+                % {"tried": ", ".join(tried), "vendor": vendor},
             )
     await _read_settings(d, options)
 
@@ -123,7 +140,10 @@ async def _read_settings(d: Device, options: OnboardOptions) -> None:
     assert d.login is not None
     settings = await read_settings(d.camera, d.login, timeout_s=options.timeout_s)
     if isinstance(settings, CallFailure):
-        raise StepFailed(Step.LOGIN, f"logged in, but settings unreadable: {settings.message}")
+        raise StepFailed(
+            Step.LOGIN,
+            _("logged in, but settings unreadable: %(error)s") % {"error": settings.message},
+        )
     d.settings = settings
 
 
@@ -134,8 +154,12 @@ async def take_in(d: Device, store: SecretStore, options: OnboardOptions, profil
     d.step = Step.BASELINE
     await _baseline(d, options, profile)
     if options.dry_run:
-        _did(d, "verify: clock in sync, stream plays")
-        _did(d, f"add {d.name} to {options.inventory_file} (site {options.site})")
+        _did(d, _("verify: clock in sync, stream plays"))
+        _did(
+            d,
+            _("add %(name)s to %(file)s (site %(site)s)")
+            % {"name": d.name, "file": options.inventory_file, "site": options.site},
+        )
         return
     d.step = Step.VERIFY
     await _verify(d, options)
@@ -153,14 +177,17 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
     where = f"{d.camera.host}:{d.camera.port}"
     if options.dry_run:
         what = (
-            f"generate a password, store it as `onboard-{ident}`"
+            _("generate a password, store it as `onboard-%(id)s`") % {"id": ident}
             if fleet is None
-            else f"use credential `{fleet.name}`"
+            else _("use credential `%(name)s`") % {"name": fleet.name}
         )
         _did(
             d,
-            f"{what}; create the fleet account; retire factory {factory.username} "
-            f"(new random password stored as `recovery-{ident}`)",
+            _(
+                "%(what)s; create the fleet account; retire factory %(user)s "
+                "(new random password stored as `recovery-%(id)s`)"
+            )
+            % {"what": what, "user": factory.username, "id": ident},
         )
         d.fleet = fleet
         return
@@ -170,7 +197,7 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
         fleet = await _store(
             options.secrets_path, f"onboard-{ident}", username, new_password(), Step.ACCOUNT
         )
-        _did(d, f"stored a generated password as `{fleet.name}`")
+        _did(d, _("stored a generated password as `%(name)s`") % {"name": fleet.name})
     password = fleet.password.reveal() if fleet.password is not None else ""
     same = fleet.username == factory.username
     if same:
@@ -187,13 +214,16 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
     if await _attempt(d, fleet, options) is not True:
         raise StepFailed(
             Step.ACCOUNT,
-            f"{where}: the new account {fleet.username} does not log in"
-            " (factory account left as it was)",
+            _(
+                "%(where)s: the new account %(user)s does not log in"
+                " (factory account left as it was)"
+            )
+            % {"where": where, "user": fleet.username},
         )
     d.fleet = d.login = fleet
-    _did(d, f"fleet account {fleet.username} set and verified")
+    _did(d, _("fleet account %(user)s set and verified") % {"user": fleet.username})
     if same:
-        _did(d, f"factory password of {factory.username} replaced")
+        _did(d, _("factory password of %(user)s replaced") % {"user": factory.username})
         return
     recovery = await _store(
         options.secrets_path, f"recovery-{ident}", factory.username, new_password(), Step.ACCOUNT
@@ -206,19 +236,25 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
         timeout_s=options.timeout_s,
     )
     if err is not None:
-        raise StepFailed(Step.ACCOUNT, f"factory account not retired: {err.message}")
-    _did(d, f"factory account {factory.username} retired (password in `{recovery.name}`)")
+        raise StepFailed(
+            Step.ACCOUNT, _("factory account not retired: %(error)s") % {"error": err.message}
+        )
+    _did(
+        d,
+        _("factory account %(user)s retired (password in `%(name)s`)")
+        % {"user": factory.username, "name": recovery.name},
+    )
 
 
 async def _baseline(d: Device, options: OnboardOptions, profile: Profile) -> None:
     """Step 3: write what the profile changes, group by group, then read it all back."""
     assert d.name is not None
     if d.settings is None:  # --dry-run on a device the set-up step has not opened yet
-        _did(d, "baseline: the profile's settings, once the device is set up")
+        _did(d, _("baseline: the profile's settings, once the device is set up"))
         return
     plan = plan_camera(profile, d.settings, camera=d.name, site=options.site, n=d.n)
     if options.dry_run:
-        d.actions.extend(_change_text(plan) or ["baseline: nothing to change"])
+        d.actions.extend(_change_text(plan) or [_("baseline: nothing to change")])
         return
     fleet = d.fleet
     assert fleet is not None
@@ -232,13 +268,19 @@ async def _baseline(d: Device, options: OnboardOptions, profile: Profile) -> Non
         return
     after = await read_settings(d.camera, fleet, timeout_s=options.timeout_s)
     if isinstance(after, CallFailure):
-        raise StepFailed(Step.BASELINE, f"read-back failed: {after.message}")
+        raise StepFailed(Step.BASELINE, _("read-back failed: %(error)s") % {"error": after.message})
     left = plan_camera(profile, after, camera=d.name, site=options.site, n=d.n).changes
     if left:
-        kept = ", ".join(f"{c.setting} is {c.old!r}, not {c.new!r}" for c in left)
-        raise StepFailed(Step.BASELINE, f"the camera did not keep: {kept}")
+        kept = ", ".join(
+            _("%(setting)s is %(old)s, not %(new)s")
+            % {"setting": c.setting, "old": repr(c.old), "new": repr(c.new)}
+            for c in left
+        )
+        raise StepFailed(
+            Step.BASELINE, _("the camera did not keep: %(settings)s") % {"settings": kept}
+        )
     d.settings = after
-    _did(d, f"baseline applied and read back ({', '.join(plan.groups)})")
+    _did(d, _("baseline applied and read back (%(groups)s)") % {"groups": ", ".join(plan.groups)})
 
 
 async def _verify(d: Device, options: OnboardOptions) -> None:
@@ -261,20 +303,20 @@ async def _verify(d: Device, options: OnboardOptions) -> None:
             # A fresh camera's clock is whatever its RTC kept (or the firmware epoch).
             err = await sync_time(camera, d.fleet, timeout_s=options.timeout_s)
             if err is None:
-                _did(d, "clock set from this host")
+                _did(d, _("clock set from this host"))
                 continue
         bad = [p for p in report.problems if p.severity in (Status.CRIT, Status.UNKNOWN)]
         if report.status in (Status.CRIT, Status.UNKNOWN) or clock:
-            why = "; ".join(p.message for p in (bad or clock or list(report.problems)))
-            raise StepFailed(Step.VERIFY, why or f"check status {report.status.value}")
+            why = "; ".join(p.text() for p in (bad or clock or list(report.problems)))
+            raise StepFailed(
+                Step.VERIFY, why or _("check status %(status)s") % {"status": report.status.value}
+            )
         _did(
             d,
-            f"verified: {report.status.value}"
-            + (
-                f" (clock offset {report.clock_offset_s:+.1f} s)"
-                if report.clock_offset_s is not None
-                else ""
-            ),
+            _("verified: %(status)s") % {"status": report.status.value}
+            if report.clock_offset_s is None
+            else _("verified: %(status)s (clock offset %(offset)s s)")
+            % {"status": report.status.value, "offset": f"{report.clock_offset_s:+.1f}"},
         )
         return
 
@@ -296,4 +338,8 @@ async def _inventory(d: Device, options: OnboardOptions) -> None:
         changed = await write_camera(options.inventory_file, options.site, fields)
     except (InventoryError, OSError, ValueError) as err:  # the file stays as it was
         raise StepFailed(Step.INVENTORY, f"{options.inventory_file}: {err}") from None
-    _did(d, f"{'added to' if changed else 'already in'} {options.inventory_file}")
+    _did(
+        d,
+        (_("added to %(file)s") if changed else _("already in %(file)s"))
+        % {"file": options.inventory_file},
+    )
