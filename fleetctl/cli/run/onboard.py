@@ -12,7 +12,7 @@ import json
 import sys
 from typing import TextIO
 
-from fleetctl.base.i18n import N_, _
+from fleetctl.base.i18n import N_, _, set_language
 from fleetctl.cli.render.check import number
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
@@ -75,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
             timeout_s=min(args.timeout, 3.0),
         ),
     )
+    if args.format == "json":
+        # The engine records each device's actions and reason as words: for scripts they are
+        # English, whatever the locale (JSON never changes with the language).
+        set_language("en")
     report = asyncio.run(onboard(ws.inventory, ws.secrets, opts))
     render(report, args.format, sys.stdout)
     print(summary(report), file=sys.stderr)
