@@ -8,6 +8,7 @@ at the province returns the totals by status that the districts' own reports giv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -78,19 +79,35 @@ async def start_serve(
 async def start_prometheus(
     tmp: Path, name: str, config: str
 ) -> tuple[asyncio.subprocess.Process, str]:
+    """Start Prometheus and return once it says it is ready (``/-/ready``): its start-up (a TSDB
+    to open, a config to load) takes from a fraction of a second to several on a busy machine,
+    and a query before then is refused. If it exits instead, fail with what it said."""
     port = free_port()
     cfg = tmp / f"{name}.yml"
     cfg.write_text(config)
-    proc = await asyncio.create_subprocess_exec(
-        PROMETHEUS,
-        f"--config.file={cfg}",
-        f"--storage.tsdb.path={tmp / name}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--log.level=warn",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    return proc, f"http://127.0.0.1:{port}"
+    log = tmp / f"{name}.log"
+    with open(log, "wb") as err:
+        proc = await asyncio.create_subprocess_exec(
+            PROMETHEUS,
+            f"--config.file={cfg}",
+            f"--storage.tsdb.path={tmp / name}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=err,
+        )
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http, asyncio.timeout(60):
+        while True:
+            assert proc.returncode is None, f"{name} exited: {log.read_text(errors='replace')}"
+            try:
+                async with http.get(url + "/-/ready") as r:
+                    if r.status == 200:
+                        return proc, url
+            except aiohttp.ClientConnectionError:
+                pass  # not listening yet
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 0.2)
 
 
 async def until(predicate, what: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]
