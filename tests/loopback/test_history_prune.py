@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support.cli import fleetctl
 from support.history_fill import fill
-from support.report import fleetctl
 
 from fleetctl.engine.history import HistoryStore
 

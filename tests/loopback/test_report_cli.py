@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.report import assert_self_contained, fleetctl, weasyprint_works
+from support.cli import fleetctl
+from support.report import assert_self_contained, weasyprint_works
 
 from fleetctl.sim.fleet import SimFleet
 

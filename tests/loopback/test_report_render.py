@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support.report import assert_self_contained, fleetctl, not_blank, weasyprint_works
+from support.cli import fleetctl
+from support.report import assert_self_contained, not_blank, weasyprint_works
 
 from fleetctl.core.models import (
     CameraReport,

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import sys
 from pathlib import Path
 
 # Anything that would make a browser fetch: src/href/poster/srcset/action attributes, CSS url()
@@ -46,21 +43,3 @@ def not_blank(png: Path, min_colours: int = 8) -> int:
     assert len(colours) >= min_colours, f"{png} looks blank: {len(colours)} colours"
     assert dark > 100, f"{png} has no text or drawing on it"
     return len(colours)
-
-
-async def fleetctl(*args: str, home: Path) -> tuple[int, str, str]:
-    """``python -m fleetctl ARGS`` in a child process with its own data and config dirs."""
-    env = dict(os.environ, XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"))
-    env.pop("FLEETCTL_SECRETS", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fleetctl",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
