@@ -82,6 +82,10 @@ class OnvifCallError(AdapterError):
 class RtspFailure(AdapterError):
     """The camera's RTSP failed; the stream probe turns it into ``StreamProbe.failure``."""
 
+    # A replay answered 457 Invalid Range: the camera holds nothing in the window asked (the
+    # camera and its replay work; the footage is not there).
+    nothing_recorded: bool = False
+
 
 class StorageApiError(AdapterError):
     """A vendor storage API answered with something we refuse (the HTTP exchange itself worked)."""

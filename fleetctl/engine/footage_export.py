@@ -8,7 +8,10 @@ the same conversation), then our RTSP client plays the window moved onto the cam
 without re-encoding. Beside the clip, ``out`` + ``.json`` records the camera, the window asked
 (true UTC and the camera's clock), the clock offset, the first and last frame's times, the frame
 count and the SHA-256 of the clip's bytes. On any failure nothing is left at ``out``: no partial
-clip, no sidecar.
+clip, no sidecar. The order makes a crash (kill -9, power cut) safe: the clip is written to
+``out.part`` (and fsynced), the sidecar is written next (atomically), and the clip is renamed to
+``out`` last; a clip at ``out`` therefore always has its sidecar, and only ``.part`` files can
+be left half-written (``footage_batch`` relies on this to resume).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from fleetctl import __version__
-from fleetctl.adapters.errors import AdapterError
-from fleetctl.core.atomicfile import atomic_write
+from fleetctl.adapters.errors import AdapterError, RtspFailure
+from fleetctl.core.atomicfile import atomic_write, fsync_dir
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.footage.coverage import Span
 from fleetctl.core.models import Camera
+from fleetctl.core.probes import Failure
 from fleetctl.engine.workspace import Workspace
 
 SIDECAR_FORMAT = 1
@@ -52,6 +57,9 @@ class ExportResult:
     first_frame: datetime | None = None
     clock_offset_s: float | None = None
     error: str | None = None
+    # Why it failed, first word stable for scripts (English): offline, auth, timeout,
+    # no footage, no replay support, onvif, rtsp, write.
+    reason: str | None = None
 
 
 def _z(when: datetime | None) -> str | None:
@@ -62,8 +70,32 @@ def _z(when: datetime | None) -> str | None:
     )
 
 
-def _fail(camera: Camera, error: str, offset: float | None = None) -> ExportResult:
-    return ExportResult(camera.name, False, error=error, clock_offset_s=offset)
+_WHY = {
+    Failure.REFUSED: "offline",
+    Failure.UNREACHABLE: "offline",
+    Failure.TIMEOUT: "timeout",
+    Failure.AUTH: "auth",
+    Failure.UNSUPPORTED: "no replay support",
+}
+
+
+def reason_of(err: BaseException) -> str:
+    """The stable first word of an export's failure (docs/json.md)."""
+    if isinstance(err, RtspFailure) and err.nothing_recorded:
+        return "no footage"
+    if isinstance(err, AdapterError):
+        return _WHY.get(err.failure, "rtsp" if isinstance(err, RtspFailure) else "onvif")
+    if isinstance(err, TimeoutError):
+        return "timeout"
+    if isinstance(err, OSError):
+        return "write"
+    return "no footage"  # ValueError: nothing decodable arrived for the window
+
+
+def _fail(
+    camera: Camera, error: str, offset: float | None = None, reason: str = "onvif"
+) -> ExportResult:
+    return ExportResult(camera.name, False, error=error, clock_offset_s=offset, reason=reason)
 
 
 async def export_clip(
@@ -82,11 +114,11 @@ async def export_clip(
     try:
         credential = workspace.credential_for(camera)
     except SecretsError as err:
-        return _fail(camera, f"auth: {err}")
+        return _fail(camera, f"auth: {err}", reason="auth")
     try:
         uri, offset = await replay_uri(camera, credential, timeout_s=options.onvif_timeout_s)
     except AdapterError as err:
-        return _fail(camera, str(err))
+        return _fail(camera, str(err), reason=reason_of(err))
     shift = timedelta(seconds=offset or 0.0)
     cam_start, cam_end = window.start + shift, window.end + shift
     writer: Mp4Writer | None = None
@@ -112,14 +144,15 @@ async def export_clip(
                 uri, credential, cam_start, cam_end, sink,
                 idle_s=options.idle_s, host=camera.host, on_describe=described,
             )  # fmt: skip
-        if writer is None or not writer.frames:
+        done: Mp4Writer | None = writer
+        if done is None or not done.frames:
             raise ValueError("the camera sent no decodable video for the window")
-        clip = await asyncio.to_thread(writer.finish)
+        clip = await asyncio.to_thread(done.finish, publish=False)
     except (AdapterError, ValueError, OSError, TimeoutError) as err:
         if writer is not None:
             writer.abort()  # the clip is renamed into place last: nothing at ``out`` yet
         why = str(err) or f"no end of the replay within {options.timeout_s:g} s"
-        return _fail(camera, why, offset)
+        return _fail(camera, why, offset, reason_of(err))
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -129,37 +162,46 @@ async def export_clip(
         if replay.first_at is not None
         else None
     )
-    data_sha = await asyncio.to_thread(_sha256, out)
     sidecar = out.with_name(out.name + ".json")
-    doc: dict[str, Any] = {
-        "fleetctl_export": SIDECAR_FORMAT,
-        "fleetctl_version": __version__,
-        "camera": {"name": camera.name, "site": camera.site, "host": camera.host},
-        "window": {"from": _z(window.start), "to": _z(window.end)},
-        "camera_window": {"from": _z(cam_start), "to": _z(cam_end)},
-        "clock_offset_s": offset,
-        "first_frame": _z(first_frame),
-        "frames": clip.frames,
-        "duration_s": clip.duration_s,
-        "source": "onvif-replay",
-        "file": out.name,
-        "sha256": data_sha,
-        "exported_at": _z(datetime.now(UTC)),
-    }
     try:
+        data_sha = await asyncio.to_thread(sha256_file, clip.path, sync=True)
+        doc: dict[str, Any] = {
+            "fleetctl_export": SIDECAR_FORMAT,
+            "fleetctl_version": __version__,
+            "camera": {"name": camera.name, "site": camera.site, "host": camera.host},
+            "window": {"from": _z(window.start), "to": _z(window.end)},
+            "camera_window": {"from": _z(cam_start), "to": _z(cam_end)},
+            "clock_offset_s": offset,
+            "first_frame": _z(first_frame),
+            "frames": clip.frames,
+            "duration_s": clip.duration_s,
+            "source": "onvif-replay",
+            "file": out.name,
+            "sha256": data_sha,
+            "exported_at": _z(datetime.now(UTC)),
+        }
+        # The sidecar first, the clip's name last: a clip at ``out`` always has its sidecar.
         atomic_write(str(sidecar), (json.dumps(doc, indent=2) + "\n").encode(), mode=0o644)
+        os.replace(clip.path, out)
+        fsync_dir(str(out.parent))
     except OSError as err:
-        out.unlink(missing_ok=True)
-        return _fail(camera, f"cannot write {sidecar}: {err}", offset)
+        clip.path.unlink(missing_ok=True)
+        return _fail(camera, f"cannot write {sidecar}: {err}", offset, "write")
+    except BaseException:
+        clip.path.unlink(missing_ok=True)
+        raise
     return ExportResult(
         camera.name, True, str(out), str(sidecar), data_sha, clip.frames, clip.duration_s,
         first_frame, offset,
     )  # fmt: skip
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path, *, sync: bool = False) -> str:
+    """The file's SHA-256; ``sync``: its bytes also reach the disk (before a rename)."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
+        if sync:
+            os.fsync(f.fileno())
     return h.hexdigest()

@@ -1,6 +1,7 @@
 """Access units into an MP4 file, without re-encoding (PyAV: FFmpeg's muxers).
 
     writer = Mp4Writer(path, params, start_utc); writer.add(unit) ...; writer.finish() -> Clip
+    writer.finish(publish=False) -> Clip at ``path.part``   (the caller renames it into place)
     writer.abort()          (on any failure: nothing is left at ``path`` or beside it)
 
 Units arrive as the camera sent them (Annex B NAL units, RTP timestamps). They are appended to
@@ -65,7 +66,9 @@ class Mp4Writer:
     def frames(self) -> int:
         return len(self.times)
 
-    def finish(self) -> Clip:
+    def finish(self, *, publish: bool = True) -> Clip:
+        """Remux into ``path`` (``publish``) or leave the finished clip at ``path.part`` for a
+        caller that writes something beside it first and renames last."""
         import av
 
         self._es.close()
@@ -94,10 +97,11 @@ class Mp4Writer:
                 pkt.duration = max(1, nxt - pts)
                 out.mux(pkt)
                 n += 1
-        os.replace(self.part, self.path)
+        if publish:
+            os.replace(self.part, self.path)
         self.es_path.unlink(missing_ok=True)
         duration = (self.times[-1] - t0 + step) / RTP_CLOCK
-        return Clip(self.path, n, round(duration, 3), 0.0)
+        return Clip(self.path if publish else self.part, n, round(duration, 3), 0.0)
 
     def abort(self) -> None:
         """Remove everything this writer made (the clip too, if it got that far)."""

@@ -205,10 +205,12 @@ async def fetch_replay(
             {**require, "Range": clock_range(start, end), "Rate-Control": "no"},
         )
         if got.status == 457:
-            raise RtspFailure(
+            empty = RtspFailure(
                 Failure.UNSUPPORTED, f"{where}: nothing recorded between {start:%Y-%m-%d %H:%M:%S} "
                 f"and {end:%H:%M:%S} (camera clock)",
             )  # fmt: skip
+            empty.nothing_recorded = True
+            raise empty
         _expect_ok(got, "PLAY", where)
         conn.stage = "rtp"
         await _read_until(conn, done, replay, idle_s)

@@ -26,19 +26,36 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "`footage export CAM --from T --to T -o clip.mp4`: the window through the camera's "
             "ONVIF replay, muxed into MP4 without re-encoding, with clip.mp4.json beside it "
             "(camera, window, clock offset, SHA-256); exit 1 and no file when it fails. "
+            "`footage export -s EXPR --from T --to T -o DIR [--jobs N]`: one clip per selected "
+            "camera in DIR, N at a time; run it again to resume (complete clips are kept); "
+            "exit 1 when a camera failed. "
             "exit status: 0 every camera holds the whole window, 1 some hold part or none of "
             "it, 3 some could not be asked; 64 and up: usage"
         ),
     )
     p.add_argument(
-        "action", nargs="?", choices=("export",), help=_("export: the window of one camera as MP4")
+        "action",
+        nargs="?",
+        choices=("export",),
+        help=_("export: the window as MP4, of one camera (CAM) or of each selected one (-s)"),
     )
     p.add_argument("camera", nargs="?", help=_("export: the camera's name"))
     p.add_argument(
         "-o",
         "--output",
-        metavar="FILE",
-        help=_("export: the clip to write (MP4; a FILE.json beside it records its SHA-256)"),
+        metavar="PATH",
+        help=_(
+            "export: the clip to write (MP4; a FILE.json beside it records its SHA-256); "
+            "with -s, the folder to write one clip per camera into"
+        ),
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=2,  # engine.footage_batch.EXPORT_JOBS: a district's uplink is thin
+        metavar="N",
+        help=_("export with -s: clips exported at once (default: %(default)s)"),
     )
     p.add_argument("--from", dest="start", required=True, metavar="T", help=_("window start"))
     p.add_argument(

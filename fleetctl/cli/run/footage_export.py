@@ -20,8 +20,16 @@ def run_export(args: argparse.Namespace) -> int:
     from fleetctl.engine.footage_export import ExportOptions, export_clip
     from fleetctl.engine.workspace import load_workspace
 
+    if args.camera and args.select:
+        raise UsageError(_("footage export takes a camera name or --select, not both"))
+    if args.select:
+        from fleetctl.cli.run.footage_batch import run_batch
+
+        return run_batch(args)
     if not args.camera or not args.output:
-        raise UsageError(_("footage export needs a camera name and -o FILE"))
+        raise UsageError(
+            _("footage export needs a camera name (or --select EXPR) and -o FILE (or -o DIR)")
+        )
     tz, zone_name = zone(args.tz)
     win = window(args.start, args.end, tz, datetime.now(UTC))
     workspace = load_workspace(args.inventory, args.secrets)
