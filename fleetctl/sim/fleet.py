@@ -75,8 +75,8 @@ class SimFleet:
     factory-fresh (only the factory account, vendor defaults, behind a router so only a unicast
     sweep finds them) and left out of ``write_inventory``: the devices `onboard` takes in. Of
     those, Hikvision cameras are mostly *inactive* (``cam.factory``: no password, ONVIF off, an
-    empty ONVIF user list; sim/hikvision.py serves activation, sim/sadp.py answers SADP on the
-    local link), the rest old firmware that still has its factory password; Axis cameras have
+    empty ONVIF user list; sim/hikvision.py serves activation, the newer V3 flow alone on those
+    at odd indices; sim/sadp.py answers SADP on the local link), the rest old firmware that still has its factory password; Axis cameras have
     no account until the first administrator is made (sim/axis.py).
     Same arguments, same fleet: names, vendors, credentials, faults, serials.
     """
@@ -377,6 +377,8 @@ def _factory_fresh(cam: SimCamera) -> None:
             # user list empty until enabled (sim/hikvision.py).
             cam.factory = FactoryState()
             cam.users = {}
+            if cam.index % 2:  # newer firmware: advertises and requires the V3 activation
+                cam.factory.activate_v3 = True
         else:  # firmware from before activation existed: the factory password still opens it
             cam.firmware = "V5.2.5 build 141201"
     elif cam.vendor is Vendor.AXIS and not cam.is_recorder:

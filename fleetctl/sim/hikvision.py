@@ -14,6 +14,10 @@ Device side of activation (written from the vendor's description, not from our c
    least two of lower/upper/digit/symbol, not the user name or its mirror) is refused with the
    device's reason; the challenge is spent either way.
 
+Newer firmware advertises ``<supportVersion>3</supportVersion>`` in step 1 and then requires
+the V3 flow instead (RSA-3072, AES-CBC; sim/hikvision_v3.py says what is known of it and what is
+our design); such a device refuses steps 2 and 3 above.
+
 Until activated, every authenticated page answers 401 and ONVIF is absent; after activation,
 ONVIF stays off until ``PUT /ISAPI/System/Network/Integrate`` turns it on, and its users are a
 separate list (``/ISAPI/Security/ONVIF/users``). Failed administrator logins are counted per
@@ -33,6 +37,7 @@ from xml.sax.saxutils import escape
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from fleetctl.sim import hikvision_v3
 from fleetctl.sim.http import Request, Response
 from fleetctl.sim.model import FactoryState, SimCamera, User
 from fleetctl.sim.onvif.auth import check_digest, digest_challenge
@@ -41,17 +46,20 @@ ADMIN = "admin"
 LOCK_AFTER = 7  # failed administrator logins per client address
 LOCK_S = 1800.0
 MAX_ONVIF_USERS = 32
-PATHS = frozenset(
-    {
-        "/SDK/activateStatus",
-        "/ISAPI/Security/challenge",
-        "/ISAPI/System/activate",
-        "/ISAPI/System/Network/Integrate",
-        "/ISAPI/Security/ONVIF/users",
-        "/ISAPI/Security/RTSPCertificate",
-        "/ISAPI/Security/illegalLoginLock",
-        "/ISAPI/System/deviceInfo",
-    }
+PATHS = (
+    frozenset(
+        {
+            "/SDK/activateStatus",
+            "/ISAPI/Security/challenge",
+            "/ISAPI/System/activate",
+            "/ISAPI/System/Network/Integrate",
+            "/ISAPI/Security/ONVIF/users",
+            "/ISAPI/Security/RTSPCertificate",
+            "/ISAPI/Security/illegalLoginLock",
+            "/ISAPI/System/deviceInfo",
+        }
+    )
+    | hikvision_v3.PATHS
 )
 _XML = "application/xml; charset=UTF-8"
 _NS = 'xmlns="http://www.hikvision.com/ver20/XMLSchema"'
@@ -116,7 +124,19 @@ def route(cam: SimCamera, req: Request) -> Response | None:
     cam.counters.requests[req.path] += 1
     if req.path == "/SDK/activateStatus" and req.method == "GET":
         flag = "true" if state.activated else "false"
-        return _xml(f"<ActivateStatus {_NS}><Activated>{flag}</Activated></ActivateStatus>")
+        v3 = "<supportVersion>3</supportVersion>" if state.activate_v3 else ""
+        return _xml(f"<ActivateStatus {_NS}><Activated>{flag}</Activated>{v3}</ActivateStatus>")
+    if req.path in hikvision_v3.PATHS:
+        if not state.activate_v3 or req.method != "POST":
+            return _status(4, "Invalid Operation", "notSupport", req.path, 404)
+        if req.path == hikvision_v3.CHALLENGE:
+            return hikvision_v3.challenge(state, req)
+        return hikvision_v3.activate(state, req, password_problem)
+    older = ("/ISAPI/Security/challenge", "/ISAPI/System/activate")
+    if state.activate_v3 and not state.activated and req.path in older:
+        if req.path == older[1]:
+            state.activations += 1  # a password sent the wrong way was still sent
+        return _status(6, "Invalid Content", "badParameters", req.path, 400)  # V3 only
     if req.path == "/ISAPI/Security/challenge" and req.method == "POST":
         return _challenge(state, req)
     if req.path == "/ISAPI/System/activate" and req.method == "PUT":

@@ -194,7 +194,8 @@ class FactoryState:
     challenges: dict[str, str] = field(default_factory=dict)  # client address -> random key
     failures: dict[str, int] = field(default_factory=dict)  # client address -> failed logins
     locked_until: dict[str, float] = field(default_factory=dict)  # client address -> monotonic
-    activations: int = 0  # PUT /ISAPI/System/activate requests (tests: never retried)
+    activations: int = 0  # activation requests, either flow (tests: never retried)
+    activate_v3: bool = False  # advertises and requires the V3 flow (sim/hikvision_v3.py)
 
 
 @dataclass

@@ -11,6 +11,10 @@ Activation (the vendor's documented flow, no password on the device yet):
    characters + the password, AES-128-ECB with zero padding, then hex, then base64.
    Success is ResponseStatus statusCode 1; otherwise the device's own words are the reason.
 
+A device whose step 1 answer carries ``<supportVersion>`` 3 or more gets the newer flow instead
+(``hikvision_v3``: RSA-3072, AES-CBC); only the device's own signal decides, and a password is
+sent by one flow once, never retried by the other.
+
 After activation every call is HTTP Digest as ``admin``, ONE attempt per request: a refused
 password raises ``Refused`` and is never sent again (the device locks the client's address
 after a handful of failures, the technician's browser included). ``cryptography`` does the
@@ -32,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from fleetctl.adapters.http.digest import Authorizer, choose, parse_challenges
+from fleetctl.adapters.provision import hikvision_v3
 from fleetctl.core.secret import Secret
 from fleetctl.core.text import clean
 
@@ -68,6 +73,13 @@ def status_reason(body: bytes) -> str | None:
         return None
     words = [f.get("statusString"), f.get("subStatusCode"), f.get("description")]
     return ": ".join(w for w in words if w and w.lower() != "ok") or "no reason given"
+
+
+def any_reason(body: bytes) -> str | None:
+    """``status_reason`` for a ResponseStatus in JSON (``?format=json`` calls) or in XML."""
+    if body.lstrip().startswith(b"{"):
+        return hikvision_v3.json_reason(body)
+    return status_reason(body)
 
 
 def password_ok(password: str, username: str = ADMIN) -> bool:
@@ -113,6 +125,14 @@ def seal_password(random_key: str, password: str) -> str:
 
 
 @dataclass(frozen=True)
+class Activation:
+    """What ``/SDK/activateStatus`` says: activated, and whether the V3 flow is offered."""
+
+    activated: bool
+    v3: bool = False
+
+
+@dataclass(frozen=True)
 class LockPolicy:
     enabled: bool
     max_failures: int | None
@@ -133,9 +153,14 @@ class HikvisionSetup:
         self._admin: Secret | None = None
 
     async def _send(
-        self, method: str, path: str, body: str | None = None, auth: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: str | None = None,
+        auth: str | None = None,
+        kind: str = "application/xml",
     ) -> tuple[int, bytes, list[str]]:
-        headers = {"Content-Type": "application/xml"} if body is not None else {}
+        headers = {"Content-Type": kind} if body is not None else {}
         if auth:
             headers["Authorization"] = auth
         try:
@@ -156,16 +181,28 @@ class HikvisionSetup:
 
     async def activated(self) -> bool | None:
         """Whether the device is activated; None: it has no activation step (old firmware)."""
+        state = await self.activation()
+        return None if state is None else state.activated
+
+    async def activation(self) -> Activation | None:
+        """The device's activation state and flow; None: no activation step (old firmware)."""
         status, body, _ = await self._send("GET", "/SDK/activateStatus")
         if status == 404:
             return None
-        value = fields(body).get("Activated", "").lower()
+        f = fields(body)
+        value = f.get("Activated", "").lower()
         if status != 200 or value not in ("true", "false"):
             raise ProvisionError(f"{self.where}: unexpected activation status (HTTP {status})")
-        return value == "true"
+        version = f.get("supportVersion", "")
+        v3 = version.isdigit() and int(version) >= hikvision_v3.MIN_VERSION
+        return Activation(value == "true", v3)
 
-    async def activate(self, password: Secret) -> None:
-        """The documented challenge flow, once. Raises ProvisionError with the device's words."""
+    async def activate(self, password: Secret, *, v3: bool = False) -> None:
+        """One activation, by the flow the device offers (``v3``: it said so in
+        ``activation()``). Raises ProvisionError with the device's words; never retried."""
+        if v3:
+            await self._activate_v3(password)
+            return
         key = new_key()
         request = f"{_XML_HEAD}<PublicKey><key>{public_key_field(key)}</key></PublicKey>"
         status, body, _ = await self._send("POST", "/ISAPI/Security/challenge", request)
@@ -178,6 +215,24 @@ class HikvisionSetup:
         request = f"{_XML_HEAD}<ActivateInfo><password>{sealed}</password></ActivateInfo>"
         status, body, _ = await self._send("PUT", "/ISAPI/System/activate", request)
         reason = status_reason(body)
+        if status != 200 or reason is not None:
+            raise ProvisionError(f"{self.where}: activation refused: {reason or status}")
+
+    async def _activate_v3(self, password: Secret) -> None:
+        key = hikvision_v3.new_key()
+        request = hikvision_v3.challenge_request(key)
+        json_kind = "application/json"
+        status, body, _ = await self._send("POST", hikvision_v3.CHALLENGE, request, kind=json_kind)
+        if status != 200:
+            reason = any_reason(body)
+            raise ProvisionError(f"{self.where}: challenge refused: {reason or status}")
+        try:
+            random_key = hikvision_v3.open_challenge(key, body)
+        except hikvision_v3.ChallengeError as err:
+            raise ProvisionError(f"{self.where}: {err}") from None
+        request = hikvision_v3.activate_request(random_key, password.reveal())
+        status, body, _ = await self._send("POST", hikvision_v3.ACTIVATE, request, kind=json_kind)
+        reason = any_reason(body)
         if status != 200 or reason is not None:
             raise ProvisionError(f"{self.where}: activation refused: {reason or status}")
 

@@ -6,8 +6,9 @@ activation its ONVIF service is off and its ONVIF users are a list of their own.
 1. read ``/SDK/activateStatus`` from the device (never trust what discovery said earlier);
 2. inactive: generate the administrator password to the vendor's rules (16 letters and digits:
    8-16 characters, several kinds, never the user name), store it as ``recovery-<id>`` in the
-   secrets file FIRST, then activate ONCE with the device's challenge. A refusal stops the
-   device with the device's reason; the password is never sent again;
+   secrets file FIRST, then activate ONCE with the device's challenge, by the flow the device
+   says it offers (``<supportVersion>`` 3: the V3 flow; else the documented one, never both).
+   A refusal stops the device with the device's reason; the password is never sent again;
 3. read the lockout policy where the device offers it (it is reported, never probed);
 4. as ``admin`` (one Digest attempt per call; a refused password stops the device): ONVIF on,
    the fleet credential as ONVIF administrator, RTSP authentication Digest, each read back;
@@ -158,11 +159,11 @@ async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions
     host, port = d.camera.host, d.camera.port
     async with hikvision.connect(host, port, timeout_s=options.timeout_s) as isapi:
         try:
-            activated = await isapi.activated()
-            if activated is None:
+            state = await isapi.activation()
+            if state is None:
                 return  # no activation on this firmware: the factory login decides
             admin = store.credentials.get(f"recovery-{ident}")
-            if not activated:
+            if not state.activated:
                 if options.dry_run:
                     _did(
                         d,
@@ -181,12 +182,14 @@ async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions
                     Step.ACTIVATE,
                 )
                 d.activations += 1
-                await isapi.activate(admin.password or Secret(""))
+                await isapi.activate(admin.password or Secret(""), v3=state.v3)
                 _did(
                     d,
-                    _("activated; administrator password stored as `{name}`").format(
-                        name=admin.name
-                    ),
+                    (
+                        _("activated (V3 flow); administrator password stored as `{name}`")
+                        if state.v3
+                        else _("activated; administrator password stored as `{name}`")
+                    ).format(name=admin.name),
                 )
             elif admin is None:
                 raise StepFailed(
