@@ -10,13 +10,20 @@ exception. The run owns its HTTP pool unless the caller passes one.
 
 Times: the window is true UTC; each camera answers on its own clock; the clock offset measured
 in the same conversation converts its answer (``core.footage.coverage.to_true``).
+
+Sources, in order of truth: ONVIF Profile G (recording-history events: gaps known); for a
+camera without it (FindEvents not supported, or no ONVIF search service) the vendor's search
+API (Hikvision ISAPI content search, Dahua media file finding: the recorded files, gaps known),
+within what is left of the camera's deadline; else the recording summary alone (range only,
+"gaps unknown" in the reason, with why the vendor search did not answer).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fleetctl.adapters.http.pool import HttpPool, borrowed
 from fleetctl.core.errors import SecretsError
@@ -28,7 +35,14 @@ from fleetctl.core.footage.coverage import (
     intervals_from_events,
     to_true,
 )
-from fleetctl.core.footage.model import SOURCE_NONE, CameraFootage, FootageReading
+from fleetctl.core.footage.model import (
+    SOURCE_DAHUA,
+    SOURCE_HIKVISION,
+    SOURCE_NONE,
+    SOURCE_SUMMARY,
+    CameraFootage,
+    FootageReading,
+)
 from fleetctl.core.models import Camera
 from fleetctl.core.probes import Failure
 from fleetctl.engine.workspace import Workspace
@@ -47,6 +61,15 @@ _WHY = {
     Failure.MALFORMED: "onvif",
     Failure.OVERSIZED: "onvif",
 }
+# ... when it was the vendor's search API that could not be asked.
+_VENDOR_WHY = {
+    **_WHY,
+    Failure.PROTOCOL: "vendor",
+    Failure.MALFORMED: "vendor",
+    Failure.OVERSIZED: "vendor",
+}
+_VENDOR_SOURCES = (SOURCE_HIKVISION, SOURCE_DAHUA)
+VENDOR_MIN_S = 0.5  # less of the camera's deadline left than this: the vendor search is not tried
 
 
 @dataclass(frozen=True)
@@ -73,7 +96,8 @@ def _unknown(camera: Camera, reason: str, offset_s: float | None = None) -> Came
 def judge(camera: Camera, reading: FootageReading, window: Span) -> CameraFootage:
     """A camera's answer on its clock -> its line on true UTC."""
     if reading.failure is not None:
-        why = _WHY.get(reading.failure, reading.failure.value)
+        table = _VENDOR_WHY if reading.source in _VENDOR_SOURCES else _WHY
+        why = table.get(reading.failure, reading.failure.value)
         return _unknown(camera, f"{why}: {reading.error or ''}".strip(), reading.clock_offset_s)
     offset = reading.clock_offset_s
     earliest = to_true(reading.earliest, offset) if reading.earliest else None
@@ -82,8 +106,12 @@ def judge(camera: Camera, reading: FootageReading, window: Span) -> CameraFootag
     if reading.events is not None:
         events = [(to_true(at, offset), present) for at, present in reading.events]
         spans = tuple(intervals_from_events(events, latest))
+    if reading.spans is not None:
+        spans = tuple(Span(to_true(a, offset), to_true(b, offset)) for a, b in reading.spans)
     answer = cover(window, Recorded(earliest, latest, spans))
     reason = None if answer.gaps_known else "gaps unknown: the camera gave its recorded range only"
+    if reason and reading.error:  # why no vendor search answered for the gaps
+        reason = f"{reason} ({reading.error})"
     return CameraFootage(
         camera.name,
         camera.site,
@@ -112,10 +140,45 @@ async def _one(
         return _unknown(camera, f"auth: {err}")
     if credential is None:
         return _unknown(camera, "auth: no credentials")
+    started = time.monotonic()
     reading = await read_footage(
         camera, credential, window.start, window.end, timeout_s=options.timeout_s, pool=pool
     )
+    left = options.timeout_s - (time.monotonic() - started)
+    if _wants_vendor(reading) and left >= VENDOR_MIN_S:
+        from fleetctl.adapters.storage.vendor_search import read_vendor_footage
+
+        vendor = await read_vendor_footage(
+            camera,
+            credential,
+            window.start,
+            window.end,
+            timeout_s=left,
+            clock_offset_s=reading.clock_offset_s,
+            pool=pool,
+            allow_basic=camera.policy.allow_basic_auth,
+        )
+        reading = _prefer(reading, vendor)
     return judge(camera, reading, window)
+
+
+def _wants_vendor(reading: FootageReading) -> bool:
+    """Profile G gave no gaps: a summary alone, or no ONVIF search service at all."""
+    if reading.failure is None:
+        return reading.source == SOURCE_SUMMARY
+    return reading.failure is Failure.UNSUPPORTED
+
+
+def _prefer(onvif: FootageReading, vendor: FootageReading) -> FootageReading:
+    """The vendor's segments (with the summary's range) when it answered; else what ONVIF said,
+    the summary carrying why the vendor search did not answer."""
+    if vendor.failure is None:
+        return replace(vendor, earliest=onvif.earliest, latest=onvif.latest)
+    if vendor.failure is Failure.UNSUPPORTED:
+        return onvif  # no vendor search either: ONVIF's words stand
+    if onvif.failure is None:
+        return replace(onvif, error=vendor.error)
+    return vendor
 
 
 async def footage_fleet(

@@ -30,7 +30,7 @@ from typing import Any
 
 from fleetctl.sim import faults as faultlib
 from fleetctl.sim import firmware as simfirmware
-from fleetctl.sim import history
+from fleetctl.sim import history, vendor_search
 from fleetctl.sim.discovery import DiscoveryService, start_discovery
 from fleetctl.sim.http import Listener, serve
 from fleetctl.sim.inventory import write_inventory
@@ -163,6 +163,7 @@ class SimFleet:
             self.password,
             digest=i % 20 in DIGEST_SLOTS,
         )
+        cam.onvif_quirks |= vendor_search.quirks_for(i, cam.vendor)
         self._locations[name] = location.format(site=site_name, kind=kind(site_name).lower())
         self._tags[name] = [cam.vendor.value, place]
         return cam

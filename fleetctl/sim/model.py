@@ -175,6 +175,9 @@ class Counters:
     basic_auth_headers: int = 0  # requests that carried ``Authorization: Basic`` (any protocol)
     searches_opened: int = 0  # Profile G search sessions opened (FindRecordings/FindEvents)
     searches_ended: int = 0  # ... ended by the client (EndSearch), not left to expire
+    finds_opened: int = 0  # Dahua mediaFileFind objects created (sim/vendor_search.py)
+    finds_closed: int = 0  # ... closed (action=close)
+    finds_destroyed: int = 0  # ... destroyed (action=destroy): the object freed
     upgrades: int = 0  # firmware images accepted
 
 
@@ -248,6 +251,10 @@ class SimCamera:
     # (GetSystemDateAndTime: ActionNotSupported), "clock_needs_auth" (NotAuthorized on it
     # without a login), "no_device_info" (GetDeviceInformation: an HTML 500 page),
     # "no_services" (GetServices: ActionNotSupported), "soap11" (every reply in SOAP 1.1).
+    # Recording search (not faults: a healthy camera may have them): "no_event_search"
+    # (FindEvents/FindRecordings: ActionNotSupported, the recording summary still answers),
+    # "no_search_service" (no ONVIF search service at all), "search_hang" (sim/onvif/search.py),
+    # "isapi_local_z" and "vendor_search_hang" (sim/vendor_search.py).
     onvif_quirks: set[str] = field(default_factory=set)
     # Firmware upgrade (sim/firmware.py): the path StartFirmwareUpgrade handed out, and the
     # version an accepted image installs at the next reboot.
@@ -280,6 +287,8 @@ class SimCamera:
     history: RecordingHistory | None = None
     # Open Profile G search sessions (sim/onvif/search.py): token -> session.
     searches: dict[str, Any] = field(default_factory=dict)
+    # Open Dahua find objects (sim/vendor_search.py): object id -> Find.
+    vendor_finds: dict[int, Any] = field(default_factory=dict)
 
     def now(self) -> float:
         """The camera's own clock (epoch seconds), drift included."""

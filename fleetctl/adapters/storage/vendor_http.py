@@ -143,11 +143,18 @@ async def _get(
     read_timeout_s: float,
     where: str,
     allow_basic: bool = False,
+    method: str = "GET",
+    body: bytes = b"",
+    content_type: str = "",
+    what: str = "storage API",
 ) -> bytes:
-    """GET ``target`` answering one Digest (or Basic) challenge; the body, capped.
+    """``method`` ``target`` (GET unless told) answering one Digest (or Basic) challenge; the
+    body, capped. ``what`` names the API in errors.
 
     Raises ``StorageApiError`` for an HTTP answer we refuse, ``HttpError`` below HTTP."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if content_type:
+        headers["Content-Type"] = content_type
     # The fleet's pooled connections (TLS unverified: cameras' certificates are self-signed, the
     # inventory pins the address instead). Redirects are never followed: the pool only ever
     # speaks to host:port.
@@ -155,25 +162,27 @@ async def _get(
     auth: Authorizer | None = None
     for _ in range(3):  # plain, answered challenge, one retry on a stale nonce
         if auth is not None:
-            headers["Authorization"] = auth.header("GET", target)  # uri= is the exact target
+            headers["Authorization"] = auth.header(method, target)  # uri= is the exact target
         resp = await pool.request(
-            "GET",
+            method,
             scheme,
             host,
             port,
             target,
             headers,
+            body,
             max_bytes=max_bytes,
             read_timeout_s=read_timeout_s,
         )
         if resp.status != 401:
-            return _body(resp, max_bytes, where)
+            return _body(resp, max_bytes, where, what)
         challenges = parse_challenges(resp.headers.getall("WWW-Authenticate"))
         chosen = choose(challenges, allow_basic=allow_basic)
         if chosen is None and credential is not None and only_basic(challenges):
             refused = StorageApiError(
                 Failure.AUTH,
-                f"{where}: the storage page offers only Basic authentication (the password in "
+                f"{where}: the {_PAGE.get(what, what)} offers only Basic authentication (the "
+                "password in "
                 "clear): not sent (policy allow_basic_auth allows it)",
             )
             refused.basic_only = True
@@ -182,22 +191,25 @@ async def _get(
         if credential is None or chosen is None or (auth is not None and not stale):
             break
         auth = Authorizer(chosen, credential.username, credential.password or Secret(""))
-    raise StorageApiError(Failure.AUTH, f"{where}: the storage API rejected the credentials")
+    raise StorageApiError(Failure.AUTH, f"{where}: the {what} rejected the credentials")
 
 
-def _body(resp: Response, max_bytes: int, where: str) -> bytes:
+_PAGE = {"storage API": "storage page"}  # the words checks have always printed
+
+
+def _body(resp: Response, max_bytes: int, where: str, what: str = "storage API") -> bytes:
     if resp.status == 404:
-        raise StorageApiError(Failure.UNSUPPORTED, f"{where}: no storage API at this address (404)")
+        raise StorageApiError(Failure.UNSUPPORTED, f"{where}: no {what} at this address (404)")
     if resp.status in (403, 423):
-        raise StorageApiError(Failure.AUTH, f"{where}: storage API forbidden ({resp.status})")
+        raise StorageApiError(Failure.AUTH, f"{where}: {what} forbidden ({resp.status})")
     if resp.status != 200:
-        raise StorageApiError(Failure.PROTOCOL, f"{where}: storage API answered {resp.status}")
+        raise StorageApiError(Failure.PROTOCOL, f"{where}: {what} answered {resp.status}")
     if resp.oversized:
         if resp.declared is not None and resp.declared > max_bytes:
             raise StorageApiError(
-                Failure.OVERSIZED, f"{where}: storage reply of {resp.declared} bytes refused"
+                Failure.OVERSIZED, f"{where}: {what} reply of {resp.declared} bytes refused"
             )
-        raise StorageApiError(Failure.OVERSIZED, f"{where}: storage reply over {max_bytes} bytes")
+        raise StorageApiError(Failure.OVERSIZED, f"{where}: {what} reply over {max_bytes} bytes")
     return resp.body
 
 

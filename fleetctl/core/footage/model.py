@@ -4,6 +4,8 @@
 true UTC, after the clock offset was taken out. Where the answer came from is ``source``:
 
     onvif-events    Profile G recording-history events (gaps known) and the recording summary
+    hikvision-isapi Hikvision's content search (ISAPI): the recorded segments (gaps known)
+    dahua-cgi       Dahua's media file finding (mediaFileFind.cgi): the recorded files (gaps known)
     onvif-summary   the recording summary alone (range only: gaps inside it are not known)
     none            the camera could not be asked (``reason`` says why; coverage ``unknown``)
 """
@@ -18,6 +20,8 @@ from fleetctl.core.probes import Failure
 
 SOURCE_EVENTS = "onvif-events"
 SOURCE_SUMMARY = "onvif-summary"
+SOURCE_HIKVISION = "hikvision-isapi"
+SOURCE_DAHUA = "dahua-cgi"
 SOURCE_NONE = "none"
 
 
@@ -29,6 +33,8 @@ class FootageReading:
     earliest: datetime | None = None  # DataFrom of the recording summary
     latest: datetime | None = None  # DataUntil
     events: tuple[tuple[datetime, bool], ...] | None = None  # (instant, data present)
+    # Recorded segments (a vendor search): (start, end) on the camera's clock, UTC.
+    spans: tuple[tuple[datetime, datetime], ...] | None = None
     clock_offset_s: float | None = None  # camera minus true time, measured before the search
     failure: Failure | None = None
     error: str | None = None

@@ -23,7 +23,7 @@ from typing import Any
 from fleetctl.sim import axis as sim_axis
 from fleetctl.sim import firmware as simfirmware
 from fleetctl.sim import hikvision as sim_hikvision
-from fleetctl.sim import vendor_storage
+from fleetctl.sim import vendor_search, vendor_storage
 from fleetctl.sim.http import Request, Response
 from fleetctl.sim.model import SimCamera
 from fleetctl.sim.onvif import device as onvif_device
@@ -185,7 +185,10 @@ class CameraApp:
         elif req.path.startswith(UPLOAD_PREFIX):
             resp = self._upload(req)
         else:
-            resp = self._vendor(req)
+            vendor = self._vendor(req)
+            if not isinstance(vendor, Response):
+                return vendor  # a search that never answers (sim/vendor_search.py)
+            resp = vendor
         if cam.faults and cam.has("drip") and resp.stream is None:
             return Response(
                 resp.status,
@@ -209,10 +212,11 @@ class CameraApp:
             self._on_reboot(self.cam)
         return Response(status, text.encode(), content_type="text/plain")
 
-    def _vendor(self, req: Request) -> Response:
-        if (
+    def _vendor(self, req: Request) -> Response | Awaitable[Response]:
+        api = self.flavour.storage_api
+        if not api or (
             req.path not in (vendor_storage.ISAPI_PATH, vendor_storage.DAHUA_PATH)
-            or not self.flavour.storage_api
+            and not vendor_search.handles(api, req.path)
         ):
             return Response(404, b"Not Found", content_type="text/plain")
         self.cam.counters.requests[req.path] += 1
@@ -229,7 +233,10 @@ class CameraApp:
             result = self._digest(req)
             if not result.ok:
                 return self._challenge(result)
-        return vendor_storage.route(self.cam, self.flavour.storage_api, req) or Response(
+        found = vendor_search.route(self.cam, api, req)
+        if found is not None:
+            return found
+        return vendor_storage.route(self.cam, api, req) or Response(
             404, b"Not Found", content_type="text/plain"
         )
 
@@ -305,7 +312,11 @@ class CameraApp:
         ns, _, name = str(call.tag)[1:].partition("}")
         cam.counters.requests[name] += 1
         operation = OPS.get((ns, name))
-        if operation is None or not self._services.get(ns, True):
+        if (
+            operation is None
+            or not self._services.get(ns, True)
+            or (ns == SEARCH and "no_search_service" in cam.onvif_quirks)
+        ):
             return self._fault(
                 SoapFault("ter:ActionNotSupported", f"{name} is not supported", sender=False)
             )
@@ -350,6 +361,9 @@ class CameraApp:
             return Response(500, _INTERNAL_ERROR_HTML, content_type="text/html")
         if name == "GetServices" and "no_services" in quirks:
             return self._fault(SoapFault("ter:ActionNotSupported", "GetServices not supported"))
+        if name in ("FindEvents", "FindRecordings") and "no_event_search" in quirks:
+            # Cheap firmware: the recording summary, no search sessions (sim/vendor_search.py).
+            return self._fault(SoapFault("ter:ActionNotSupported", f"{name} not supported"))
         return None
 
     def _authenticate(self, req: Request, root: Any) -> tuple[Response | None, str]:

@@ -119,6 +119,8 @@ def services(ctx: Ctx) -> list[tuple[str, str, int, int]]:
             (SEARCH, f"{b}/onvif/search_service", 2, 40),
             (REPLAY, f"{b}/onvif/replay_service", 2, 40),
         ]
+        if "no_search_service" in ctx.cam.onvif_quirks:
+            out = [s for s in out if s[0] != SEARCH]
     return out
 
 
@@ -137,7 +139,7 @@ def get_services(ctx: Ctx, req: Any) -> str:
 def get_capabilities(ctx: Ctx, req: Any) -> str:
     b, fl = ctx.base, ctx.flavour
     ext = ""
-    if fl.recording:
+    if fl.recording and "no_search_service" not in ctx.cam.onvif_quirks:
         ext = (
             f"<tt:Extension><tt:Recording><tt:XAddr>{x(b)}/onvif/recording_service</tt:XAddr>"
             "<tt:ReceiverSource>false</tt:ReceiverSource><tt:MediaProfileSource>true"
