@@ -88,6 +88,7 @@ async def one_run(
         "cpu_s": time.process_time() - cpu0,
         "sim_cpu_s": sim_cpu_s(sim_pid) - sim0,
         "coverage": dict(sorted(Counter(f.coverage.value for f in lines).items())),
+        "sources": dict(sorted(Counter(f.source for f in lines).items())),
         "cameras": len(lines),
     }
 
@@ -110,7 +111,7 @@ def main() -> None:
                 rows.append((name, conc, r))
                 print(f"{name:<26} concurrency {conc:>4}: wall {r['wall_s']:6.2f} s, "
                       f"client CPU {r['cpu_s']:5.2f} s, sim CPU {r['sim_cpu_s']:5.2f} s, "
-                      f"{r['cameras']} cameras {r['coverage']}", flush=True)  # fmt: skip
+                      f"{r['cameras']} cameras {r['coverage']} {r['sources']}", flush=True)  # fmt: skip
             fast, slow = rows[0][2], rows[1][2]
             assert fast["coverage"] == slow["coverage"], "the two runs disagree"
             print(f"speed-up (wall): {float(slow['wall_s']) / float(fast['wall_s']):.1f}x")  # type: ignore[arg-type]

@@ -157,6 +157,7 @@ async def _one(
             clock_offset_s=reading.clock_offset_s,
             pool=pool,
             allow_basic=camera.policy.allow_basic_auth,
+            newest=reading.latest,
         )
         reading = _prefer(reading, vendor)
     return judge(camera, reading, window)

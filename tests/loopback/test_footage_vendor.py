@@ -261,3 +261,21 @@ async def _never() -> Response:
 
     await asyncio.Event().wait()
     raise AssertionError("unreachable")
+
+
+async def test_local_time_quirk_on_a_camera_that_stopped_recording(tmp_path: Path) -> None:
+    """Nothing recorded now: the ONVIF summary's newest instant tells what its Z means."""
+    async with SimFleet(
+        cameras=15, seed=3, rtsp=False, discovery=False, ssh=False,
+        assign={HIK_LOCAL_Z: {"recording_stopped"}},
+    ) as fleet:  # fmt: skip
+        sim = fleet.cameras[HIK_LOCAL_Z]
+        assert {"no_event_search", "isapi_local_z"} <= sim.onvif_quirks
+        assert sim.history is not None and sim.history.stopped_at is not None
+        died = utc(sim.history.stopped_at - sim.clock_offset_s)
+        ws, cam = inv_camera(fleet, tmp_path, HIK_LOCAL_Z)
+        across = Span(died - timedelta(minutes=30), died + timedelta(minutes=30))
+        (line,) = await footage_fleet(ws, [cam], across, FootageOptions(timeout_s=5))
+        assert line.source == "hikvision-isapi" and line.coverage is Coverage.PARTIAL, line
+        assert close(line.gaps[-1].start, died) and line.gaps[-1].end == across.end, line.gaps
+        assert line.latest is not None and close(line.latest, died)

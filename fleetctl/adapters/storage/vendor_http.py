@@ -14,6 +14,9 @@ credentials never travel anywhere else. Bodies are capped at ``max_bytes`` befor
 with a DTD is refused. ``timeout_s`` is a hard deadline on the whole exchange. ``pool`` is the
 caller's connection pool (the check run's: the storage page usually shares the ONVIF port, so
 the socket the ONVIF conversation just used is reused); without one the call opens its own.
+
+``request_vendor`` is the exchange itself (any method, one Digest challenge answered, the body
+capped), shared with the vendor recording search (``vendor_search``).
 """
 
 from __future__ import annotations
@@ -89,7 +92,7 @@ async def read_vendor_storage(
     where = f"{host}:{port}"
     try:
         async with borrowed(pool) as http, asyncio.timeout(timeout_s):
-            body = await _get(
+            body = await request_vendor(
                 http,
                 host,
                 port,
@@ -131,7 +134,7 @@ def _silent(where: str, timeout_s: float) -> StorageReadout:
     )
 
 
-async def _get(
+async def request_vendor(
     pool: HttpPool,
     host: str,
     port: int,

@@ -14,8 +14,8 @@ Which API: ``GET /ISAPI/System/time`` answers on a Hikvision (its zone and clock
   their offset (``...T12:00:00+07:00``), which firmware that honours designators and firmware
   that reads digits as local time both search alike. Replies marked ``Z`` are UTC on most
   firmware and device-local on some: when the zone is not UTC a first small search around the
-  camera's present tells which (the newest recorded instant sits at the camera's UTC now, or
-  one zone later). The zone is ``timeZone``, POSIX-shaped with the sign inverted
+  newest recorded instant (``newest``, the ONVIF summary's, else the camera's present) tells
+  which: the newest file ends there, or one zone later. The zone is ``timeZone``, POSIX-shaped with the sign inverted
   (``CST-7:00:00`` is UTC+7).
 - Dahua ``mediaFileFind.cgi``: factory.create -> findFile -> findNextFile (``count``) until
   ``found=0`` -> close -> destroy. The object is always closed and destroyed (in ``finally``,
@@ -43,7 +43,7 @@ from lxml import etree
 
 from fleetctl.adapters.errors import HttpError, StorageApiError
 from fleetctl.adapters.http.pool import HttpPool, borrowed
-from fleetctl.adapters.storage.vendor_http import _get
+from fleetctl.adapters.storage.vendor_http import request_vendor
 from fleetctl.core.footage.model import SOURCE_DAHUA, SOURCE_HIKVISION, FootageReading
 from fleetctl.core.footage.vendor_time import (
     dahua_stamp,
@@ -96,7 +96,7 @@ class _Http:
         self.where = f"{camera.host}:{camera.port}"
 
     async def call(self, target: str, body: bytes = b"") -> bytes:
-        return await _get(
+        return await request_vendor(
             self.pool,
             self.camera.host,
             self.camera.port,
@@ -126,8 +126,12 @@ async def read_vendor_footage(
     max_bytes: int = MAX_BYTES,
     page: int = PAGE,
     allow_basic: bool = False,
+    newest: datetime | None = None,
 ) -> FootageReading:
-    """What ``camera`` recorded in [start, end] (true UTC) by its vendor's search. Never raises."""
+    """What ``camera`` recorded in [start, end] (true UTC) by its vendor's search. Never raises.
+
+    ``newest``: the newest recorded instant as ONVIF said it (UTC on the camera's clock), if
+    known: where a Hikvision's meaning of ``Z`` is tested."""
     where = f"{camera.host}:{camera.port}"
     source = SOURCE_HIKVISION
     find = _DahuaFind()
@@ -137,7 +141,7 @@ async def read_vendor_footage(
             try:
                 async with asyncio.timeout(timeout_s):
                     try:
-                        return await _hikvision(http, start, end, clock_offset_s, page)
+                        return await _hikvision(http, start, end, clock_offset_s, page, newest)
                     except StorageApiError as err:
                         if err.failure is not Failure.UNSUPPORTED:
                             raise
@@ -246,7 +250,12 @@ async def _isapi_page(
 
 
 async def _hikvision(
-    http: _Http, start: datetime, end: datetime, drift: float | None, page: int
+    http: _Http,
+    start: datetime,
+    end: datetime,
+    drift: float | None,
+    page: int,
+    newest: datetime | None,
 ) -> FootageReading:
     clock = _xml(await http.call(ISAPI_TIME), "Time")
     local = isapi_time(clock.findtext("{*}localTime"))
@@ -260,14 +269,12 @@ async def _hikvision(
     shift = timedelta(seconds=drift or 0.0)
     sid = str(uuid.uuid4()).upper()
     local_z = False
-    if zone != 0:  # which does "Z" mean here: UTC, or device-local? The present tells.
-        now = _now() + shift
-        _, probe = await _isapi_page(
-            http, sid, now - PROBE_BACK, now + timedelta(days=1), zone, 0, 5
-        )
+    if zone != 0:  # which does "Z" mean here: UTC, or device-local? The newest file tells.
+        at = newest if newest is not None else _now() + shift
+        _, probe = await _isapi_page(http, sid, at - PROBE_BACK, at + timedelta(days=1), zone, 0, 5)
         ends = [local_to_utc(t1.wall, 0) for _, t1 in probe if t1.zulu]
         if ends:
-            ahead = (max(ends) - now).total_seconds()
+            ahead = (max(ends) - at).total_seconds()
             local_z = abs(ahead - zone) < abs(ahead)
 
     def utc(t: Any) -> datetime:
