@@ -31,6 +31,7 @@ from typing import Any
 from fleetctl.sim import faults as faultlib
 from fleetctl.sim import firmware as simfirmware
 from fleetctl.sim import history, vendor_search
+from fleetctl.sim.dhip import start_dhip
 from fleetctl.sim.discovery import DiscoveryService, start_discovery
 from fleetctl.sim.http import Listener, serve
 from fleetctl.sim.inventory import write_inventory
@@ -76,7 +77,10 @@ class SimFleet:
     sweep finds them) and left out of ``write_inventory``: the devices `onboard` takes in. Of
     those, Hikvision cameras are mostly *inactive* (``cam.factory``: no password, ONVIF off, an
     empty ONVIF user list; sim/hikvision.py serves activation, the newer V3 flow alone on those
-    at odd indices; sim/sadp.py answers SADP on the local link), the rest old firmware that still has its factory password; Axis cameras have
+    at odd indices; sim/sadp.py answers SADP on the local link), the rest old firmware that still
+    has its factory password; Dahua cameras the same way: mostly *uninitialised*
+    (sim/dahua_init.py serves initialisation, sim/dhip.py answers DHIP on the local link), the
+    rest with admin/admin; Axis cameras have
     no account until the first administrator is made (sim/axis.py).
     Same arguments, same fleet: names, vendors, credentials, faults, serials.
     """
@@ -140,6 +144,7 @@ class SimFleet:
         self._ssh_servers: dict[int, Any] = {}  # asyncssh.SSHAcceptor (asyncssh imported lazily)
         self._discovery_service: DiscoveryService | None = None
         self._sadp_service: DiscoveryService | None = None
+        self._dhip_service: DiscoveryService | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._down: set[int] = set()  # cameras in an outage (reboot, flap) right now
         self._host_key: Any = None
@@ -276,6 +281,7 @@ class SimFleet:
         if self._discovery:
             self._discovery_service = await start_discovery(live)
             self._sadp_service = await start_sadp(live)
+            self._dhip_service = await start_dhip(live)
         for cam in live:
             if cam.has("flapping"):
                 self._spawn(self._flap(cam))
@@ -304,11 +310,11 @@ class SimFleet:
                 server.close()
 
     async def _stop_all(self) -> None:
-        for service in (self._discovery_service, self._sadp_service):
+        for service in (self._discovery_service, self._sadp_service, self._dhip_service):
             if service is not None:
                 service.close()
                 await service.wait_closed()
-        self._discovery_service = self._sadp_service = None
+        self._discovery_service = self._sadp_service = self._dhip_service = None
         indexes = set(self._http) | set(self._rtsp_servers) | set(self._ssh_servers)
         await asyncio.gather(*(self._take_down(self.cameras[i]) for i in indexes))
 
@@ -382,6 +388,14 @@ def _factory_fresh(cam: SimCamera) -> None:
                 cam.factory.activate_v3 = True
         else:  # firmware from before activation existed: the factory password still opens it
             cam.firmware = "V5.2.5 build 141201"
+    elif cam.vendor is Vendor.DAHUA and not cam.is_recorder:
+        if cam.index // 2 % 2 == 0:
+            # Firmware of the last years: no account until initialised over /OutsideCmd, ONVIF
+            # off and its user list empty until enabled (sim/dahua_init.py; DHIP: sim/dhip.py).
+            cam.factory = FactoryState(kind="dahua")
+            cam.users = {}
+        else:  # older firmware: admin/admin opens it
+            cam.firmware = "2.400.0000000.16.R, Build Date: 2016-11-23"
     elif cam.vendor is Vendor.AXIS and not cam.is_recorder:
         # AXIS OS 10 and later: no account until the first administrator is made; ONVIF is on,
         # its accounts a separate (empty) list (sim/axis.py).

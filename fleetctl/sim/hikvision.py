@@ -200,15 +200,28 @@ def _login(cam: SimCamera, state: FactoryState, req: Request) -> Response | None
     """None when the request carries the administrator's valid Digest; else the refusal."""
     if not state.activated:
         return _status(4, "Invalid Operation", "notActivated", req.path, 401)
+    verdict = admin_login(cam, state, req, ADMIN)
+    if verdict is None:
+        return None
+    if verdict == "locked":
+        return _status(4, "Invalid Operation", "userLocked", req.path, 401)
+    return Response(
+        401, b"", content_type="text/html", headers=(("WWW-Authenticate", digest_challenge(cam)),)
+    )
+
+
+def admin_login(cam: SimCamera, state: FactoryState, req: Request, admin: str) -> str | None:
+    """The device administrator's Digest login, failures counted per client address: None when
+    it opens; "locked" while the address is locked (correct password included); "refused"."""
     header = req.headers.get("authorization", "")
     if state.locked_until.get(req.peer, 0.0) > time.monotonic():
-        return _status(4, "Invalid Operation", "userLocked", req.path, 401)
+        return "locked"
     if header:
 
-        def admin(user: str) -> str | None:
-            return state.admin_password if user == ADMIN else None
+        def password_of(user: str) -> str | None:
+            return state.admin_password if user == admin else None
 
-        result = check_digest(cam, header, req.method, req.target, admin)
+        result = check_digest(cam, header, req.method, req.target, password_of)
         if result.ok:
             state.failures.pop(req.peer, None)
             return None
@@ -217,9 +230,7 @@ def _login(cam: SimCamera, state: FactoryState, req: Request) -> Response | None
             if failures >= LOCK_AFTER:
                 state.locked_until[req.peer] = time.monotonic() + LOCK_S
                 state.failures.pop(req.peer, None)
-    return Response(
-        401, b"", content_type="text/html", headers=(("WWW-Authenticate", digest_challenge(cam)),)
-    )
+    return "refused"
 
 
 def _authenticated(cam: SimCamera, state: FactoryState, req: Request) -> Response:

@@ -183,13 +183,14 @@ class Counters:
 
 @dataclass
 class FactoryState:
-    """A device's vendor provisioning state (Hikvision: activation, ONVIF switch, RTSP auth).
+    """A device's vendor provisioning state (Hikvision: activation, ONVIF switch, RTSP auth;
+    Dahua: initialisation, where ``activated`` means initialised).
 
     The device's own web/ISAPI administrator lives here; ``SimCamera.users`` is then the ONVIF
     user list, which such firmware keeps separately (empty out of the box).
     """
 
-    kind: str = "hikvision"  # hikvision (activation) | axis (first administrator)
+    kind: str = "hikvision"  # hikvision (activation) | axis (first administrator) | dahua (init)
     activated: bool = False
     admin_password: str | None = None
     onvif_enabled: bool = False
@@ -199,6 +200,9 @@ class FactoryState:
     locked_until: dict[str, float] = field(default_factory=dict)  # client address -> monotonic
     activations: int = 0  # activation requests, either flow (tests: never retried)
     activate_v3: bool = False  # advertises and requires the V3 flow (sim/hikvision_v3.py)
+    protocol_agreed: bool = False  # Dahua: DevInit.setProtocolAgree
+    access_set: bool = False  # Dahua: DevInit.access
+    key: Any = None  # Dahua: the device's RSA private key (made on first Security.getEncryptInfo)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import functools
 import random
 import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 from xml.sax.saxutils import escape
 
@@ -56,33 +56,37 @@ def parse_probe(data: bytes) -> str | None:
 
 
 class _CameraSocket(asyncio.DatagramProtocol):
-    def __init__(self, cam: SimCamera) -> None:
-        self.cam = cam
+    def __init__(
+        self, cam: SimCamera, reply: Callable[[SimCamera, str], bytes], label: str
+    ) -> None:
+        self.cam, self.reply, self.label = cam, reply, label
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
 
-    def answer(self, uuid: str, addr: tuple[str | int, int]) -> None:
+    def answer(self, token: str, addr: tuple[str | int, int]) -> None:
         cam = self.cam
         if self.transport is None or self.transport.is_closing():
             return
         if cam.online and not cam.faults & SILENT_FAULTS:
-            cam.counters.requests["SADP inquiry"] += 1
-            self.transport.sendto(probe_match(cam, uuid), addr)
+            cam.counters.requests[self.label] += 1
+            self.transport.sendto(self.reply(cam, token), addr)
 
 
 class _Group(asyncio.DatagramProtocol):
-    def __init__(self, cameras: list[_CameraSocket], max_delay: float) -> None:
-        self.cameras, self.max_delay = cameras, max_delay
+    def __init__(
+        self, cameras: list[_CameraSocket], max_delay: float, parse: Callable[[bytes], str | None]
+    ) -> None:
+        self.cameras, self.max_delay, self.parse = cameras, max_delay, parse
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, int]) -> None:
-        uuid = parse_probe(data)
-        if uuid is None:
+        token = self.parse(data)
+        if token is None:
             return
         loop = asyncio.get_running_loop()
         for cam in self.cameras:
-            loop.call_later(random.uniform(0.0, self.max_delay), cam.answer, uuid, addr)
+            loop.call_later(random.uniform(0.0, self.max_delay), cam.answer, token, addr)
 
 
 def _same(endpoint: _CameraSocket) -> _CameraSocket:
@@ -95,28 +99,50 @@ def answers_sadp(cam: SimCamera) -> bool:
 
 async def start_sadp(cameras: Sequence[SimCamera], max_delay: float = 0.1) -> DiscoveryService:
     """Answer SADP inquiries for the Hikvision cameras among ``cameras`` that are fresh."""
+    return await start_responder(
+        [c for c in cameras if answers_sadp(c)],
+        port=PORT,
+        group=GROUP,
+        parse=parse_probe,
+        reply=probe_match,
+        label="SADP inquiry",
+        max_delay=max_delay,
+    )
+
+
+async def start_responder(
+    cameras: Sequence[SimCamera],
+    *,
+    port: int,
+    group: str,
+    parse: Callable[[bytes], str | None],
+    reply: Callable[[SimCamera, str], bytes],
+    label: str,
+    max_delay: float = 0.1,
+) -> DiscoveryService:
+    """A vendor's multicast discovery: ``parse`` a request (its token, or None to ignore it),
+    and each of ``cameras`` answers ``reply(cam, token)`` from its own address after a random
+    delay up to ``max_delay``. Also the DHIP responder's machinery (sim/dhip.py)."""
     loop = asyncio.get_running_loop()
     transports: list[asyncio.DatagramTransport] = []
     sockets: list[_CameraSocket] = []
     try:
         for cam in cameras:
-            if not answers_sadp(cam):
-                continue
-            endpoint = _CameraSocket(cam)
+            endpoint = _CameraSocket(cam, reply, label)
             transport, _ = await loop.create_datagram_endpoint(
-                functools.partial(_same, endpoint), local_addr=(cam.host, PORT)
+                functools.partial(_same, endpoint), local_addr=(cam.host, port)
             )
             transports.append(transport)
             sockets.append(endpoint)
         if sockets:
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((GROUP, PORT))
-            member = socket.inet_aton(GROUP) + socket.inet_aton("127.0.0.1")
+            sock.bind((group, port))
+            member = socket.inet_aton(group) + socket.inet_aton("127.0.0.1")
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, member)
             sock.setblocking(False)
             transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Group(sockets, max_delay), sock=sock
+                lambda: _Group(sockets, max_delay, parse), sock=sock
             )
             transports.append(transport)
     except BaseException:

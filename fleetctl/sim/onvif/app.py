@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fleetctl.sim import axis as sim_axis
+from fleetctl.sim import dahua_init as sim_dahua
 from fleetctl.sim import firmware as simfirmware
 from fleetctl.sim import hikvision as sim_hikvision
 from fleetctl.sim import vendor_search, vendor_storage
@@ -174,6 +175,9 @@ class CameraApp:
                 return _never() if answer is None else answer  # None: a write that hangs
             if sim_axis.handles(cam, req.path):
                 return sim_axis.route(cam, req)
+            if sim_dahua.handles(cam, req.path):
+                answer = sim_dahua.route(cam, req)
+                return _never() if answer is None else answer
             if req.path.startswith("/onvif/") and not cam.factory.onvif_enabled:
                 return Response(404, b"Not Found", content_type="text/plain")  # service off
         if req.path.startswith("/onvif/"):
