@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from fleetctl.adapters.discovery import sadp, sweep, wsdiscovery
+from fleetctl.adapters.discovery import dhip, sadp, sweep, wsdiscovery
 from fleetctl.adapters.provision import axis as provision_axis
 from fleetctl.core.models import Camera, DeviceInfo, Inventory
 
@@ -63,7 +63,7 @@ class DiscoveredDevice:
     camera: str | None = None  # the inventory camera it is (known, moved, missing)
     site: str | None = None
     previous_address: str | None = None  # moved: the address the inventory records
-    via: tuple[str, ...] = ()  # multicast | unicast | tcp
+    via: tuple[str, ...] = ()  # multicast | unicast | tcp | sadp | dhip
     alive: bool | None = None  # answered an unauthenticated GetSystemDateAndTime
     clock_offset_s: float | None = None
     state: DeviceState | None = None  # None: no vendor discovery answered for it
@@ -115,7 +115,7 @@ class DiscoverOptions:
     wait_s: float = 2.0  # how long to listen for late replies
     tcp_ports: tuple[int, ...] = sweep.CAMERA_PORTS  # (): no TCP sweep
     enrich: bool = True  # pre-auth ONVIF calls per device
-    vendor: bool = True  # vendors' own discovery (Hikvision SADP) alongside WS-Discovery
+    vendor: bool = True  # vendors' own discovery (Hikvision SADP, Dahua DHIP) beside WS-Discovery
     timeout_s: float = 3.0  # per device, for the pre-auth calls and each TCP connect
     concurrency: int = 128
     bind: str = "0.0.0.0"  # source address of the unicast sweep
@@ -190,24 +190,30 @@ def merge_matches(matches: Iterable[wsdiscovery.ProbeMatch]) -> list[DiscoveredD
     return list(merged.values())
 
 
+def _vendor_view(heard: sadp.SadpDevice | dhip.DhipDevice) -> tuple[str, str, DeviceState | None]:
+    """(via, manufacturer, state) of a vendor discovery answer."""
+    if isinstance(heard, dhip.DhipDevice):
+        ready, via, maker, waiting = heard.initialised, "dhip", "Dahua", DeviceState.UNINITIALISED
+    else:
+        ready, via, maker, waiting = heard.activated, "sadp", "HIKVISION", DeviceState.INACTIVE
+    return via, maker, None if ready is None else (DeviceState.READY if ready else waiting)
+
+
 def merge_vendor(
-    found: Sequence[DiscoveredDevice], heard: Iterable[sadp.SadpDevice]
+    found: Sequence[DiscoveredDevice], heard: Iterable[sadp.SadpDevice | dhip.DhipDevice]
 ) -> list[DiscoveredDevice]:
     """Add what vendor discovery said (state, model, serial, MAC, firmware) to the device at
-    the answering address, or add the device: an inactive one has no ONVIF to answer with."""
+    the answering address, or add the device: an inactive (Hikvision) or uninitialised (Dahua)
+    one has no ONVIF to answer with."""
     out = list(found)
     at = {d.address: i for i, d in enumerate(out)}
     for h in heard:
-        state = (
-            None
-            if h.activated is None
-            else (DeviceState.READY if h.activated else DeviceState.INACTIVE)
-        )
+        via, maker, state = _vendor_view(h)
         prior = out[at[h.address]] if h.address in at else None
         info = prior.device if prior is not None and prior.device else DeviceInfo()
         device = replace(
             info,
-            manufacturer=info.manufacturer or "HIKVISION",
+            manufacturer=info.manufacturer or maker,
             model=h.model or info.model,
             firmware=h.firmware or info.firmware,
             serial=h.serial or info.serial,
@@ -218,7 +224,7 @@ def merge_vendor(
                 device=device,
                 state=state,
                 scopes=replace(prior.scopes, mac=prior.scopes.mac or h.mac),
-                via=(*prior.via, "sadp"),
+                via=(*prior.via, via),
             )
             continue
         at[h.address] = len(out)
@@ -227,9 +233,9 @@ def merge_vendor(
                 address=h.address,
                 port=h.http_port or 80,
                 status=DeviceStatus.NEW,
-                scopes=DeviceScopes(name=f"HIKVISION {h.model}" if h.model else None, mac=h.mac),
+                scopes=DeviceScopes(name=f"{maker} {h.model}" if h.model else None, mac=h.mac),
                 device=device,
-                via=("sadp",),
+                via=(via,),
                 alive=True,
                 state=state,
             )
@@ -334,7 +340,10 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
         else None
     )
     vendor_heard = (
-        asyncio.create_task(sadp.sadp_probe(sources, repeats=options.repeats, wait=options.wait_s))
+        asyncio.gather(
+            sadp.sadp_probe(sources, repeats=options.repeats, wait=options.wait_s),
+            dhip.dhip_search(sources, repeats=options.repeats, wait=options.wait_s),
+        )
         if sources and options.vendor
         else None
     )
@@ -354,7 +363,8 @@ async def discover(inventory: Inventory | None, options: DiscoverOptions) -> Dis
     matches = await heard if heard is not None else wsdiscovery.Heard()
     found = merge_matches([*matches, *result.matches])
     if vendor_heard is not None:
-        found = merge_vendor(found, await vendor_heard)
+        hikvision, dahua = await vendor_heard
+        found = merge_vendor(found, [*hikvision, *dahua])
     slip_s = round(max(matches.slip_s, result.slip_s), 3)  # the two windows ran side by side
 
     async with sweep.http_session(options.timeout_s, options.concurrency) as session:

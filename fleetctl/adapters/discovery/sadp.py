@@ -18,8 +18,9 @@ import logging
 import random
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from lxml import etree
 
@@ -31,11 +32,21 @@ log = logging.getLogger(__name__)
 PORT = 37020
 GROUP = "239.255.255.250"
 MAX_REPLY = 8192
+
+
+class _Answer(Protocol):
+    @property
+    def address(self) -> str: ...
+
+
+Found = TypeVar("Found", bound=_Answer)
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 @dataclass(frozen=True)
 class SadpDevice:
+    """What a Hikvision said about itself (``activated`` None: it did not say)."""
+
     address: str  # where the reply came from
     activated: bool | None
     model: str | None = None
@@ -90,12 +101,13 @@ def parse_match(data: bytes, address: str) -> SadpDevice | None:
     )
 
 
-class _Collector(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.found: dict[str, SadpDevice] = {}
+class _Collector(asyncio.DatagramProtocol, Generic[Found]):
+    def __init__(self, parse: Callable[[bytes, str], Found | None]) -> None:
+        self.parse = parse
+        self.found: dict[str, Found] = {}
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, int]) -> None:
-        match = parse_match(data, str(addr[0]))
+        match = self.parse(data, str(addr[0]))
         if match is not None:
             self.found.setdefault(match.address, match)
 
@@ -104,22 +116,48 @@ async def sadp_probe(
     interfaces: Sequence[str], *, repeats: int = 2, wait: float = 2.0
 ) -> list[SadpDevice]:
     """Inquire from each interface address; one entry per answering address, in answer order."""
+    return await multicast_search(
+        interfaces,
+        (GROUP, PORT),
+        lambda: build_probe(str(uuid.uuid4()).upper()),
+        parse_match,
+        repeats=repeats,
+        wait=wait,
+        label="SADP",
+    )
+
+
+async def multicast_search(
+    interfaces: Sequence[str],
+    target: tuple[str, int],
+    build: Callable[[], bytes],
+    parse: Callable[[bytes, str], Found | None],
+    *,
+    repeats: int,
+    wait: float,
+    label: str,
+) -> list[Found]:
+    """A vendor's multicast search (also DHIP's, adapters/discovery/dhip.py): ``build()`` sent
+    to ``target`` from each interface address ``repeats`` times, replies ``parse``d (None:
+    ignored) for ``wait`` seconds; one entry per answering address, in answer order."""
     loop = asyncio.get_running_loop()
-    endpoints: list[tuple[asyncio.DatagramTransport, _Collector, socket.socket]] = []
+    endpoints: list[tuple[asyncio.DatagramTransport, _Collector[Found], socket.socket]] = []
     try:
         for addr in interfaces:
             try:
                 sock = open_socket(addr, multicast_if=addr)
             except OSError as err:
-                log.warning("SADP: cannot multicast from %s: %s", addr, err)
+                log.warning("%s: cannot multicast from %s: %s", label, addr, err)
                 continue
-            transport, proto = await loop.create_datagram_endpoint(_Collector, sock=sock)
+            transport, proto = await loop.create_datagram_endpoint(
+                lambda: _Collector(parse), sock=sock
+            )
             endpoints.append((transport, proto, sock))
         for round_no in range(max(1, repeats)):
             if round_no:
                 await asyncio.sleep(random.uniform(0.05, 0.25))
             for transport, _, _ in endpoints:
-                transport.sendto(build_probe(str(uuid.uuid4()).upper()), (GROUP, PORT))
+                transport.sendto(build(), target)
         await listen(wait)
         for _, proto, sock in endpoints:
             drain(sock, proto)
@@ -127,7 +165,7 @@ async def sadp_probe(
         for transport, _, _ in endpoints:
             with contextlib.suppress(Exception):
                 transport.close()
-    found: dict[str, SadpDevice] = {}
+    found: dict[str, Found] = {}
     for _, proto, _ in endpoints:
         for address, dev in proto.found.items():
             found.setdefault(address, dev)
