@@ -1,6 +1,7 @@
 """`fleetctl onboard` on a box of factory-fresh cameras as a technician runs it (a subprocess):
-inactive Hikvision activated once, ONVIF enabled, its user made; killed -9 between activation and
-the ONVIF switch, the next run finishes without activating again."""
+inactive Hikvision activated once and uninitialised Dahua initialised once, ONVIF enabled, its
+user made; killed -9 between activation (initialisation) and the ONVIF switch, the next run
+finishes without activating (initialising) again."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from fleetctl.sim.fleet import SimFleet
 
 PROFILE = 'ntp: {servers: [ntp1.example.vn]}\nhostname: "{site}-{n:03}"\n'
 INTEGRATE = "/ISAPI/System/Network/Integrate"
+CONFIG = "/cgi-bin/configManager.cgi"
 
 
 def _args(inv: Path, site: str, profile: Path) -> list[str]:
@@ -54,14 +56,17 @@ async def _fleetctl(*args: str) -> tuple[int, dict[str, object], str]:
 
 
 async def test_mixed_box_onboarded_in_one_run_then_nothing_changes(tmp_path: Path) -> None:
-    async with SimFleet(cameras=4, fresh=4, seed=21) as fleet:
+    # Five fresh cameras: an inactive Hikvision, an uninitialised Dahua, an old-firmware
+    # Hikvision and Dahua (factory passwords), an Axis that needs setup.
+    async with SimFleet(cameras=5, fresh=5, seed=21) as fleet:
         inv, _ = fleet.write_inventory(tmp_path / "box.yaml")
         profile = tmp_path / "baseline.yaml"
         profile.write_text(PROFILE)
         site = load_inventory(str(inv)).sites[0].name
-        inactive = [c for c in fleet.cameras if c.factory is not None]
-        old = [c for c in fleet.cameras if c.factory is None]
-        assert inactive and old
+        kinds = [c.factory.kind if c.factory else f"old {c.vendor.value}" for c in fleet.cameras]
+        assert sorted(kinds) == ["axis", "dahua", "hikvision", "old dahua", "old hikvision"]
+        inactive = [c for c in fleet.cameras if c.factory and c.factory.kind == "hikvision"]
+        waiting = [c for c in fleet.cameras if c.factory and c.factory.kind == "dahua"]
 
         code, report, err = await _fleetctl(*_args(inv, site, profile))
         assert code == 0, err
@@ -71,6 +76,12 @@ async def test_mixed_box_onboarded_in_one_run_then_nothing_changes(tmp_path: Pat
             assert cam.factory is not None and cam.factory.activations == 1
             assert cam.factory.onvif_enabled and cam.factory.rtsp_auth == "digest"
             assert results[cam.host]["state"] == "inactive"
+            assert results[cam.host]["activations"] == 1
+        for cam in waiting:
+            assert cam.factory is not None and cam.factory.activations == 1
+            assert cam.factory.activated and cam.factory.onvif_enabled
+            assert fleet.username in cam.users and cam.factory.access_set
+            assert results[cam.host]["state"] == "uninitialised"
             assert results[cam.host]["activations"] == 1
         entries = {c.host: c for c in load_inventory(str(inv)).cameras}
         assert set(entries) == {c.host for c in fleet.cameras}
@@ -119,3 +130,41 @@ async def test_kill_between_activation_and_onvif_then_rerun_finishes(tmp_path: P
         assert cam.factory.activations == 1  # never activated again
         assert cam.factory.onvif_enabled and fleet.username in cam.users
         assert len(load_inventory(str(inv)).cameras) == 1
+
+
+async def test_dahua_killed_between_initialisation_and_onvif_then_rerun_finishes(
+    tmp_path: Path,
+) -> None:
+    async with SimFleet(cameras=2, fresh=2, seed=23) as fleet:
+        cam = next(c for c in fleet.cameras if c.factory and c.factory.kind == "dahua")
+        assert cam.factory is not None
+        cam.write_faults["VSP_ONVIF"] = "hang"  # the ONVIF switch never answers: kill it there
+        inv, secrets = fleet.write_inventory(tmp_path / "box.yaml")
+        profile = tmp_path / "baseline.yaml"
+        profile.write_text(PROFILE)
+        site = load_inventory(str(inv)).sites[0].name
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "fleetctl",
+            *_args(inv, site, profile),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        async with asyncio.timeout(120):  # generous: the suite shares 2 cores
+            while cam.counters.requests[CONFIG] < 2:  # its read answered, its write held
+                await asyncio.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        await proc.wait()
+        assert cam.factory.activated and not cam.factory.onvif_enabled
+        store = load_secret_file(str(secrets))
+        password = store.get(f"recovery-{cam.mac.replace(':', '')}").password
+        assert password is not None and password.reveal() == cam.factory.admin_password
+
+        cam.write_faults.clear()
+        code, report, err = await _fleetctl(*_args(inv, site, profile))
+        assert code == 0, err
+        rows = {d["address"]: d for d in report["devices"]}  # type: ignore[union-attr]
+        assert rows[cam.host]["result"] == "onboarded", rows
+        assert cam.factory.activations == 1  # never initialised again
+        assert cam.factory.onvif_enabled and fleet.username in cam.users

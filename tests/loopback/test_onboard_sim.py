@@ -90,7 +90,12 @@ async def test_twenty_fresh_cameras_onboarded_then_second_run_is_noop(tmp_path: 
         for cam in fresh:
             entry = next(c for c in inventory.cameras if c.host == cam.host)
             assert entry.name == results[cam.host].name and entry.name.startswith(f"{site}-")
-            if cam.factory is not None and cam.factory.kind == "hikvision":
+            if cam.factory is not None and cam.factory.kind == "dahua":
+                # An uninitialised Dahua: found by DHIP (no endpoint yet), initialised once.
+                assert entry.mac == cam.mac and cam.factory.activated
+                assert cam.factory.onvif_enabled and cam.factory.access_set
+                assert cam.factory.activations == 1 and cam.factory_user not in cam.users
+            elif cam.factory is not None and cam.factory.kind == "hikvision":
                 # An inactive Hikvision: found by SADP (no endpoint yet), activated once.
                 assert entry.mac == cam.mac and cam.factory.activated
                 assert cam.factory.onvif_enabled and cam.factory.rtsp_auth == "digest"
@@ -122,11 +127,11 @@ async def test_twenty_fresh_cameras_onboarded_then_second_run_is_noop(tmp_path: 
 
 
 async def test_wrong_factory_password_stops_at_login_then_resumes(tmp_path: Path) -> None:
-    async with SimFleet(cameras=3, fresh=3, seed=2) as fleet:
-        # The two with a factory password (old firmware, or a vendor without activation); the
-        # third, an inactive Hikvision, goes through activation.
+    async with SimFleet(cameras=4, fresh=4, seed=2) as fleet:
+        # The two with a factory password (old firmware); the others, an inactive Hikvision and
+        # an uninitialised Dahua, go through the vendor's set-up.
         changed, other = [c for c in fleet.cameras if c.factory is None]
-        third = next(c for c in fleet.cameras if c not in (changed, other))
+        thirds = [c for c in fleet.cameras if c not in (changed, other)]
         # A technician changed the password on the device before onboarding.
         changed.users[changed.factory_user].password = "Tech1cian-set"
         # The other camera silently ignores SetNTP: the baseline read-back must catch it.
@@ -134,7 +139,7 @@ async def test_wrong_factory_password_stops_at_login_then_resumes(tmp_path: Path
         inv, secrets, profile = _setup(fleet, tmp_path)
         report = await _run(inv, secrets, profile)
         by_host = {d.address: d for d in report.devices}
-        assert len(by_host) == 3, report.to_json()
+        assert len(by_host) == 4, report.to_json()
 
         stopped = by_host[changed.host]
         assert (stopped.result, stopped.step) == (Result.FAILED, Step.LOGIN)
@@ -144,8 +149,8 @@ async def test_wrong_factory_password_stops_at_login_then_resumes(tmp_path: Path
         ignored = by_host[other.host]
         assert (ignored.result, ignored.step) == (Result.FAILED, Step.BASELINE)
         assert "ntp.servers" in (ignored.reason or "")
-        assert by_host[third.host].result is Result.ONBOARDED, report.to_json()
-        assert len(load_inventory(str(inv)).cameras) == 1
+        assert all(by_host[c.host].result is Result.ONBOARDED for c in thirds), report.to_json()
+        assert len(load_inventory(str(inv)).cameras) == 2
 
         # The fix: the device's password is configured, the firmware takes NTP again.
         set_credential(
@@ -160,9 +165,9 @@ async def test_wrong_factory_password_stops_at_login_then_resumes(tmp_path: Path
         assert resumed.result is Result.ONBOARDED, resumed.reason
         assert any("fleet account" in a and "opens it" in a for a in resumed.actions)
         assert other.ntp_servers == NTP
-        assert by_host[third.host].result is Result.SKIPPED
+        assert all(by_host[c.host].result is Result.SKIPPED for c in thirds)
         names = [c.name for c in load_inventory(str(inv)).cameras]
-        assert len(names) == len(set(names)) == 3
+        assert len(names) == len(set(names)) == 4
 
 
 async def test_unique_passwords_per_camera(tmp_path: Path) -> None:
@@ -187,7 +192,9 @@ async def test_unique_passwords_per_camera(tmp_path: Path) -> None:
 
 
 async def test_cli_dry_run_writes_nothing(tmp_path: Path) -> None:
-    async with SimFleet(cameras=3, fresh=2, seed=4) as fleet:
+    # The last two (an old-firmware Hikvision and Dahua) open with their factory passwords;
+    # --no-multicast: no vendor discovery (an uninitialised device would not be found).
+    async with SimFleet(cameras=4, fresh=2, seed=4) as fleet:
         inv, secrets, profile = _setup(fleet, tmp_path)
         text, secret_text = inv.read_bytes(), secrets.read_bytes()
         site = load_inventory(str(inv)).sites[0].name

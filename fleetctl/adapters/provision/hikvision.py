@@ -34,6 +34,7 @@ from xml.sax.saxutils import escape
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from yarl import URL
 
 from fleetctl.adapters.http.digest import Authorizer, choose, parse_challenges
 from fleetctl.adapters.provision import hikvision_v3
@@ -166,7 +167,7 @@ class HikvisionSetup:
         try:
             async with self.session.request(
                 method,
-                self.base + path,
+                URL(self.base + path, encoded=True),  # sent as written: Digest signs this uri
                 data=body.encode("utf-8") if body is not None else None,
                 headers=headers,
                 timeout=self.timeout,
@@ -263,8 +264,12 @@ class HikvisionSetup:
             if status != 401:
                 return self._ok(method, path, status, data)
             chosen = choose(parse_challenges(challenges))
-            if chosen is None:
-                raise ProvisionError(f"{self.where}: {path} offers no Digest authentication")
+            if chosen is None:  # a lock or an uninitialised device says why, if anything
+                reason = self._reason(data) if data.strip() else None
+                raise ProvisionError(
+                    f"{self.where}: {path.split('?')[0]} "
+                    + (f"refused: {reason}" if reason else "offers no Digest authentication")
+                )
             self._auth = Authorizer(chosen, ADMIN, self._admin)
         status, data, challenges = await self._send(
             method, path, body, self._auth.header(method, path)
@@ -275,16 +280,20 @@ class HikvisionSetup:
             self._auth = Authorizer(fresh, ADMIN, self._admin)
             status, data, _ = await self._send(method, path, body, self._auth.header(method, path))
         if status == 401:
-            reason = status_reason(data) if data.strip() else None
+            reason = self._reason(data) if data.strip() else None
             raise Refused(
                 f"{self.where}: the administrator password was refused"
                 + (f" ({reason})" if reason else "")
             )
         return self._ok(method, path, status, data)
 
+    def _reason(self, data: bytes) -> str | None:
+        """The device's words in a refusal's body (ISAPI: a ResponseStatus)."""
+        return status_reason(data)
+
     def _ok(self, method: str, path: str, status: int, data: bytes) -> bytes:
         if status != 200:
-            reason = status_reason(data) if data.strip() else None
+            reason = self._reason(data) if data.strip() else None
             raise ProvisionError(f"{self.where}: {method} {path}: {reason or f'HTTP {status}'}")
         if method in ("PUT", "POST") and b"ResponseStatus" in data:
             reason = status_reason(data)

@@ -67,8 +67,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=_(
             "of the cameras, N are factory-fresh (left out of the inventory) for "
             "`fleetctl discover` and `onboard`: Hikvision ones mostly inactive (SADP, "
-            "activation, ONVIF off), Axis ones with no account, the others with factory "
-            "passwords"
+            "activation, ONVIF off), Dahua ones mostly uninitialised (DHIP, initialisation, "
+            "ONVIF off), Axis ones with no account, the others with factory passwords"
         ),
     )
     p.add_argument(

@@ -17,6 +17,7 @@ activation its ONVIF service is off and its ONVIF users are a list of their own.
 Resumable: every part re-reads the device first, so a run killed between activation and the
 ONVIF switch finishes on the next run (the device is activated, ``recovery-<id>`` opens it).
 Devices without this step (old firmware, which still has a factory password) go on as before.
+An uninitialised Dahua (found by DHIP) goes through its own initialisation: engine/onboard/dahua.py.
 """
 
 from __future__ import annotations
@@ -46,11 +47,14 @@ def hikvision_password() -> str:
 def wants_setup(
     dev_state: DeviceState | None, via: tuple[str, ...], ident: str, store: SecretStore
 ) -> str | None:
-    """Which vendor set-up this device goes through, if any: an inactive Hikvision or an Axis
-    that needs setup, or one a previous run set up (its ``recovery-<id>`` entry exists)."""
+    """Which vendor set-up this device goes through, if any: an inactive Hikvision, an
+    uninitialised Dahua or an Axis that needs setup, or one a previous run set up (its
+    ``recovery-<id>`` entry exists)."""
     ours = f"recovery-{ident}" in store.credentials
     if "sadp" in via and (dev_state is DeviceState.INACTIVE or ours):
         return "hikvision"
+    if "dhip" in via and (dev_state is DeviceState.UNINITIALISED or ours):
+        return "dahua"
     if dev_state is DeviceState.NEEDS_SETUP or (dev_state is DeviceState.READY and ours):
         return "axis"
     return None
@@ -59,6 +63,11 @@ def wants_setup(
 async def setup(d: Device, store: SecretStore, options: OnboardOptions, kind: str) -> None:
     if kind == "axis":
         await setup_axis(d, store, options)
+    elif kind == "dahua":
+        # Its own module (engine/onboard/dahua.py), which builds on this one's helpers.
+        from fleetctl.engine.onboard.dahua import setup_dahua
+
+        await setup_dahua(d, store, options)
     else:
         await setup_hikvision(d, store, options)
 
