@@ -129,6 +129,9 @@ class Site:
     # Sites are communes, wards and special zones (xã, phường, đặc khu); an old district name
     # is at most this optional grouping: shown, and selectable with `--select group:NAME`.
     group: str | None = None
+    # The site's time zone (IANA, ``Asia/Ho_Chi_Minh``): footage times written without a zone
+    # are the site's local time. None: this machine's zone.
+    tz: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from fleetctl.sim.model import SimCamera
 from fleetctl.sim.sites import GROUP, kind, slug
 
 CREDENTIAL = "sim"  # the secrets entry every simulated camera's fleet account is stored under
+SITE_TZ = "Asia/Ho_Chi_Minh"  # every simulated site is a Vietnamese commune or ward
 
 
 class FleetLayout(Protocol):
@@ -63,6 +64,7 @@ def build(fleet: FleetLayout, secrets_name: str, known_hosts: str | None = None)
         site["location"] = f"{kind(name)} {name}"  # "Xã Đông Tiến": a commune or a ward
         if name in GROUP:
             site["group"] = GROUP[name]  # the old district: a grouping, not a site
+        site["tz"] = SITE_TZ  # footage times written without a zone are local time here
         plain = [c for c in members if not c.is_recorder]
         ranges = []
         if plain:

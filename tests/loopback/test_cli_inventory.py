@@ -38,10 +38,10 @@ def test_lint_broken_prints_every_problem_and_exits_65(capsys: pytest.CaptureFix
     assert main(["inventory", "lint", "-i", BROKEN]) == ExitCode.INVENTORY
     out, err = capsys.readouterr()
     lines = out.splitlines()
-    assert len(lines) == 32 and all(_ISSUE_LINE.match(line) for line in lines), out
+    assert len(lines) == 33 and all(_ISSUE_LINE.match(line) for line in lines), out
     assert sum("warning: inline password" in line for line in lines) == 1
     assert sum(": warning: same address" in line for line in lines) == 1
-    assert "29 errors, 3 warnings" in err
+    assert "30 errors, 3 warnings" in err
 
 
 def test_lint_warns_about_credentials_missing_from_the_secrets_file(
@@ -123,9 +123,9 @@ def test_show_every_inherited_value(capsys: pytest.CaptureFixture[str]) -> None:
     assert (cam["credentials"], cam["port"], cam["site"]) == ("fleet", 8080, "quang-thinh")
     assert cam["tags"] == ["quang-thinh", "heritage", "generic"]
     assert (cam["policy"]["slow_s"], cam["policy"]["clock_warn_s"]) == (3.0, 30.0)
-    assert cam["source"].endswith("district.yaml:83")
+    assert cam["source"].endswith("district.yaml:84")
     origins = cam["origins"]
-    assert origins["port"].startswith("camera (") and origins["port"].endswith("district.yaml:85)")
+    assert origins["port"].startswith("camera (") and origins["port"].endswith("district.yaml:86)")
     assert origins["policy.slow_s"].startswith("site quang-thinh policy (")
     assert origins["credentials"].startswith("defaults (")
     assert "site quang-thinh defaults" in origins["tags"] and "camera" in origins["tags"]

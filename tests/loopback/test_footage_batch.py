@@ -17,6 +17,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import av
 import pytest
@@ -173,3 +174,63 @@ async def test_killed_mid_export_leaves_only_part_files_and_a_rerun_completes(
     for c in cams.values():
         with av.open(str(c["path"])) as f:
             assert f.duration is not None and abs(f.duration / 1e6 - 90) < 0.5
+
+
+HCM = "Asia/Ho_Chi_Minh"
+
+
+def local(when: datetime, zone: str) -> str:
+    return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")  # no zone written
+
+
+async def test_times_without_a_zone_are_the_sites_local_time(
+    fleet: SimFleet, tmp_path: Path
+) -> None:
+    win = common_window(fleet, [0], 5)
+    inventory, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+    assert f"tz: {HCM}" in inventory.read_text("utf-8")  # the simulated sites are Vietnamese
+    name = fleet.cameras[0].name
+    common = ("-i", str(inventory), "--from", local(win.start, HCM), "--to", local(win.end, HCM))
+    code, out, err = await fleetctl(
+        "--lang", "en", "footage", "export", "-s", name, *common, "-o", str(tmp_path / "c"),
+        home=tmp_path,
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"({HCM}, the site's zone)" in out
+    assert (
+        tmp_path / "c" / f"{name}_{win.start:%Y%m%dT%H%M%SZ}-{win.end:%Y%m%dT%H%M%SZ}.mp4"
+    ).exists()
+
+    code, out, err = await fleetctl(
+        "footage", "-s", name, *common, "--tz", "UTC", "-f", "json", home=tmp_path
+    )  # --tz wins: the same words are now seven hours later, in UTC
+    doc = json.loads(out)
+    assert doc["window"] == {
+        "from": t(win.start + timedelta(hours=7)), "to": t(win.end + timedelta(hours=7)),
+        "zone": "UTC",
+    }  # fmt: skip
+    assert doc["cameras"][0]["window"]["zone"] == "UTC"
+
+
+async def test_sites_in_two_zones_each_read_the_time_in_their_own(tmp_path: Path) -> None:
+    async with SimFleet(cameras=2, sites=2, seed=3, discovery=False, ssh=False) as two:
+        a, b = two.cameras
+        assert a.site != b.site
+        inventory, _ = two.write_inventory(tmp_path / "sim.yaml")
+        text = inventory.read_text("utf-8")
+        inventory.write_text(text.replace(f"tz: {HCM}", "tz: Europe/Berlin", 1), "utf-8")
+        code, out, err = await fleetctl(
+            "footage", "-i", str(inventory), "-s", f"name:{a.name},{b.name}",
+            "--from", "2026-12-06 21:00", "--to", "2026-12-06 21:30", "-f", "json", "-t", "3",
+            home=tmp_path,
+        )  # fmt: skip
+    assert code in (0, 1, 3), err
+    doc = json.loads(out)
+    assert doc["window"]["zone"] is None  # several zones: each camera says its own
+    got = {c["name"]: c["window"] for c in doc["cameras"]}
+    assert got[a.name] == {"from": "2026-12-06T20:00:00Z", "to": "2026-12-06T20:30:00Z",
+                           "zone": "Europe/Berlin"}  # fmt: skip
+    assert got[b.name] == {"from": "2026-12-06T14:00:00Z", "to": "2026-12-06T14:30:00Z",
+                           "zone": HCM}  # fmt: skip
+    assert doc["window"] == {"from": "2026-12-06T14:00:00Z", "to": "2026-12-06T20:30:00Z",
+                             "zone": None}  # fmt: skip

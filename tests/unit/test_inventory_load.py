@@ -57,7 +57,7 @@ def test_load_inventory_raises_one_error_listing_all() -> None:
     errors = [p for p in _planted(DATA / "broken") if p[0] == "error"]
     assert len(info.value.issues) == len(errors)
     text = str(info.value)
-    assert "a-main.yaml:22: sites.dong-tien.cameras[1].host:" in text
+    assert "a-main.yaml:23: sites.dong-tien.cameras[1].host:" in text
     assert "canary-ish" not in text  # the planted rtsp_url password is never echoed
 
 

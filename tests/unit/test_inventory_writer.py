@@ -23,6 +23,7 @@ defaults:
 sites:
   dong-tien:
     location: "Xã Đông Tiến"
+    tz: Asia/Ho_Chi_Minh   # footage times are local time here
     cameras:
       - name: dt-cho-01          # chợ, cổng chính
         host: 10.20.1.11
@@ -62,8 +63,11 @@ def test_adding_a_camera_only_inserts_lines(inv: Path) -> None:
     after = inv.read_text("utf-8")
     assert _ops(ORIGINAL, after) == {"insert"}  # every original byte, comment and quote is kept
     assert "      - name: dt-cho-02\n        host: 10.20.1.13\n        tags: [market]\n" in after
-    cam = load_inventory(str(inv)).camera("dt-cho-02")
+    loaded = load_inventory(str(inv))
+    cam = loaded.camera("dt-cho-02")
     assert cam is not None and cam.location == "Chợ, cổng sau" and cam.site == "dong-tien"
+    assert loaded.site("dong-tien").tz == "Asia/Ho_Chi_Minh"  # type: ignore[union-attr]
+    assert "    tz: Asia/Ho_Chi_Minh   # footage times are local time here\n" in after
 
 
 def test_same_values_write_nothing(inv: Path) -> None:

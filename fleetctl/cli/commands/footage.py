@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Ask each selected camera (ONVIF Profile G search) whether it holds recorded video "
             "for the window: full, partial (with the gaps) or none, the earliest and latest "
             "recorded instants and where the answer came from; unknown (with the reason) when "
-            "the camera cannot be asked. Times without a zone are local time of --tz. Each "
+            "the camera cannot be asked. Times without a zone are local time of --tz, else of "
+            "the camera's site (its `tz:` in the inventory), else of this machine. Each "
             "camera's recording times are on its own clock: they are converted to true time "
             "with the clock offset measured in the same conversation."
         ),
@@ -65,7 +66,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--tz",
         metavar="ZONE",
         help=_(
-            "time zone of times written without one (default: this machine's, e.g. Asia/Ho_Chi_Minh)"
+            "time zone of times written without one (default: the site's `tz:`, else this "
+            "machine's; e.g. Asia/Ho_Chi_Minh)"
         ),
     )
     options.add_inventory(p)

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleetctl.base import aio
 from fleetctl.base.i18n import _
 from fleetctl.cli.render import common as render
 from fleetctl.cli.render.common import Column
-from fleetctl.cli.run.footage_window import window, zone
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.core.footage.coverage import Coverage, Span, retention_days
 from fleetctl.core.footage.model import CameraFootage
+from fleetctl.core.footage.zones import Zone
+from fleetctl.core.models import Camera
+
+if TYPE_CHECKING:
+    from fleetctl.engine.footage import FootageOptions
+    from fleetctl.engine.workspace import Workspace
 
 
 def _z(when: datetime | None) -> str | None:
@@ -26,13 +32,29 @@ def _z(when: datetime | None) -> str | None:
     )
 
 
-def to_json(win: Span, zone_name: str, lines: Sequence[CameraFootage]) -> dict[str, Any]:
+def to_json(
+    lines: Sequence[CameraFootage], zones: Mapping[str, Zone], windows: Mapping[str, Span]
+) -> dict[str, Any]:
+    """``window``: the one window asked and its zone; when the selected sites are in several
+    zones (times without a zone read in each site's), the span of them all and ``zone`` null.
+    Each camera's own ``window`` says what it was asked."""
+    spans = list(windows.values())
+    used = {z.name for z in zones.values()}
     return {
-        "window": {"from": _z(win.start), "to": _z(win.end), "zone": zone_name},
+        "window": {
+            "from": _z(min(w.start for w in spans)),
+            "to": _z(max(w.end for w in spans)),
+            "zone": next(iter(used)) if len(used) == 1 else None,
+        },
         "cameras": [
             {
                 "name": f.name,
                 "site": f.site,
+                "window": {
+                    "from": _z(windows[f.name].start),
+                    "to": _z(windows[f.name].end),
+                    "zone": zones[f.name].name,
+                },
                 "coverage": f.coverage.value,
                 "covered_s": f.covered_s,
                 "gaps": [{"from": _z(g.start), "to": _z(g.end)} for g in f.gaps],
@@ -68,10 +90,17 @@ def _local(when: datetime, tz: tzinfo, win: Span) -> str:
     return local.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")
 
 
-def rows(lines: Sequence[CameraFootage], tz: tzinfo, win: Span, fmt: str) -> list[dict[str, Any]]:
+def rows(
+    lines: Sequence[CameraFootage],
+    zones: Mapping[str, Zone],
+    windows: Mapping[str, Span],
+    fmt: str,
+) -> list[dict[str, Any]]:
+    """Table rows: gaps in each camera's zone (CSV: UTC)."""
     out = []
-    total = (win.end - win.start).total_seconds()
     for f in lines:
+        tz, win = zones[f.name].tz, windows[f.name]
+        total = (win.end - win.start).total_seconds()
         gaps = ", ".join(f"{_local(g.start, tz, win)}–{_local(g.end, tz, win)}" for g in f.gaps)
         if fmt == "csv":
             gaps = " ".join(f"{_z(g.start)}/{_z(g.end)}" for g in f.gaps)
@@ -108,29 +137,35 @@ def run_footage(args: argparse.Namespace) -> int:
         return run_export(args)
     if args.camera or args.output:
         raise UsageError(_("a camera name and -o go with `footage export`"))
+    from fleetctl.cli.run.footage_window import camera_windows, zone_label
     from fleetctl.core.selection import select_cameras
-    from fleetctl.engine.footage import FootageOptions, footage_fleet
+    from fleetctl.engine.footage import FootageOptions
     from fleetctl.engine.workspace import load_workspace
 
-    tz, zone_name = zone(args.tz)
-    win = window(args.start, args.end, tz, datetime.now(UTC))
     workspace = load_workspace(args.inventory, args.secrets)
     cameras = select_cameras(workspace.inventory, args.select, None)
     if not cameras:
         raise UsageError(_("no camera matches --select %(expr)r") % {"expr": args.select})
+    zones, windows = camera_windows(args.start, args.end, args.tz, cameras, workspace.inventory)
     opts = FootageOptions(timeout_s=args.timeout, concurrency=args.concurrency)
-    lines = aio.run(footage_fleet(workspace, cameras, win, opts))
+    lines = aio.run(_by_window(workspace, cameras, windows, opts))
     counts = {c: sum(1 for f in lines if f.coverage is c) for c in Coverage}
-    render.emit(
-        rows(lines, tz, win, args.format),
-        _columns(),
-        args.format,
-        title=_("Recorded footage %(start)s to %(end)s (%(zone)s)")
-        % {
+    label = zone_label(zones)
+    first = cameras[0].name
+    tz, win = zones[first].tz, windows[first]
+    if len(set(windows.values())) == 1:
+        title = _("Recorded footage %(start)s to %(end)s (%(zone)s)") % {
             "start": win.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             "end": win.end.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            "zone": zone_name,
-        },
+            "zone": label,
+        }
+    else:
+        title = _("Recorded footage, local times of each site (%(zone)s)") % {"zone": label}
+    render.emit(
+        rows(lines, zones, windows, args.format),
+        _columns(),
+        args.format,
+        title=title,
         caption=_(
             "%(full)d full, %(partial)d partial, %(none)d none, %(unknown)d unknown; times in "
             "%(zone)s, each camera's clock offset taken out"
@@ -140,8 +175,27 @@ def run_footage(args: argparse.Namespace) -> int:
             "partial": counts[Coverage.PARTIAL],
             "none": counts[Coverage.NONE],
             "unknown": counts[Coverage.UNKNOWN],
-            "zone": zone_name,
+            "zone": label,
         },
-        json_obj=to_json(win, zone_name, lines),
+        json_obj=to_json(lines, zones, windows),
     )
     return exit_code(lines)
+
+
+async def _by_window(
+    workspace: Workspace,
+    cameras: Sequence[Camera],
+    windows: Mapping[str, Span],
+    opts: FootageOptions,
+) -> list[CameraFootage]:
+    """One engine call per distinct window (sites in different zones), in camera order."""
+    from fleetctl.engine.footage import footage_fleet
+
+    groups: dict[Span, list[Camera]] = {}
+    for cam in cameras:
+        groups.setdefault(windows[cam.name], []).append(cam)
+    parts = await asyncio.gather(
+        *(footage_fleet(workspace, cams, win, opts) for win, cams in groups.items())
+    )
+    found = {f.name: f for part in parts for f in part}
+    return [found[c.name] for c in cameras]

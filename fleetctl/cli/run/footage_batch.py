@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from fleetctl.cli.render import common as render
 from fleetctl.cli.render.common import Column
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
+from fleetctl.core.footage.zones import Zone
 from fleetctl.engine.footage_batch import ClipResult, ClipState
 
 _COLUMNS = (
@@ -36,17 +37,43 @@ def _z(when: datetime | None) -> str | None:
     return None if when is None else str(render.to_jsonable(when))
 
 
-def to_json(results: Sequence[ClipResult], out_dir: Path, zones: str) -> dict[str, Any]:
+def _title(results: Sequence[ClipResult], zones: Mapping[str, Zone], out_dir: Path) -> str:
+    from fleetctl.cli.run.footage_window import zone_label
+
+    first = results[0]
+    if len({(r.window.start, r.window.end) for r in results}) > 1:  # sites in several zones
+        return _("Footage, local times of each site (%(zone)s), into %(dir)s") % {
+            "zone": zone_label(zones),
+            "dir": out_dir,
+        }
+    tz = zones[first.name].tz
+    return _("Footage %(start)s to %(end)s (%(zone)s) into %(dir)s") % {
+        "start": first.window.start.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+        "end": first.window.end.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+        "zone": zone_label(zones),
+        "dir": out_dir,
+    }
+
+
+def to_json(
+    results: Sequence[ClipResult], out_dir: Path, zones: Mapping[str, Zone]
+) -> dict[str, Any]:
+    from fleetctl.cli.run.footage_window import zone_name
+
     return {
         "dir": str(out_dir),
-        "zone": zones,
+        "zone": zone_name(zones),
         "summary": {s.value: sum(1 for r in results if r.outcome is s) for s in _OUTCOMES},
         "cameras": [
             {
                 "name": r.name,
                 "site": r.site,
                 "result": r.outcome.value,
-                "window": {"from": _z(r.window.start), "to": _z(r.window.end)},
+                "window": {
+                    "from": _z(r.window.start),
+                    "to": _z(r.window.end),
+                    "zone": zones[r.name].name,
+                },
                 "path": r.path if r.outcome is not ClipState.FAILED else None,
                 "sidecar": r.sidecar,
                 "sha256": r.sha256,
@@ -90,7 +117,7 @@ def _rows(results: Sequence[ClipResult], fmt: str) -> list[dict[str, Any]]:
 
 def run_batch(args: argparse.Namespace) -> int:
     from fleetctl.cli.render.clip_progress import clip_progress
-    from fleetctl.cli.run.footage_window import window, zone
+    from fleetctl.cli.run.footage_window import camera_windows
     from fleetctl.core.selection import select_cameras
     from fleetctl.engine.footage_batch import BatchOptions, ClipRequest, export_clips
     from fleetctl.engine.footage_export import ExportOptions
@@ -103,13 +130,12 @@ def run_batch(args: argparse.Namespace) -> int:
         raise UsageError(_("-o names a file: with --select, give a folder for the clips"))
     if args.jobs < 1:
         raise UsageError(_("--jobs must be at least 1"))
-    tz, zone_name = zone(args.tz)
-    win = window(args.start, args.end, tz, datetime.now(UTC))
     workspace = load_workspace(args.inventory, args.secrets)
     cameras = select_cameras(workspace.inventory, args.select, None)
     if not cameras:
         raise UsageError(_("no camera matches --select %(expr)r") % {"expr": args.select})
-    requests = [ClipRequest(c, win) for c in cameras]
+    zones, windows = camera_windows(args.start, args.end, args.tz, cameras, workspace.inventory)
+    requests = [ClipRequest(c, windows[c.name]) for c in cameras]
     options = BatchOptions(jobs=args.jobs, export=ExportOptions(onvif_timeout_s=args.timeout))
     live = args.format == "table" and sys.stderr.isatty() and sys.stdout.isatty()
     with clip_progress(live=live, total=len(requests)) as on_progress:
@@ -119,19 +145,13 @@ def run_batch(args: argparse.Namespace) -> int:
         _rows(results, args.format),
         _COLUMNS,
         args.format,
-        title=_("Footage %(start)s to %(end)s (%(zone)s) into %(dir)s")
-        % {
-            "start": win.start.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-            "end": win.end.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-            "zone": zone_name,
-            "dir": out_dir,
-        },
+        title=_title(results, zones, out_dir),
         caption=_("%(saved)d saved, %(skipped)d kept (already exported), %(failed)d failed")
         % {
             "saved": counts[ClipState.SAVED],
             "skipped": counts[ClipState.SKIPPED],
             "failed": counts[ClipState.FAILED],
         },
-        json_obj=to_json(results, out_dir, zone_name),
+        json_obj=to_json(results, out_dir, zones),
     )
     return ExitCode.WARN if counts[ClipState.FAILED] else ExitCode.OK

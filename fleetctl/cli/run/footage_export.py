@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from fleetctl.base import aio
@@ -16,7 +15,7 @@ from fleetctl.core.exitcodes import ExitCode
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from fleetctl.cli.run.footage_window import window, zone
+    from fleetctl.cli.run.footage_window import camera_windows
     from fleetctl.engine.footage_export import ExportOptions, export_clip
     from fleetctl.engine.workspace import load_workspace
 
@@ -30,12 +29,12 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(
             _("footage export needs a camera name (or --select EXPR) and -o FILE (or -o DIR)")
         )
-    tz, zone_name = zone(args.tz)
-    win = window(args.start, args.end, tz, datetime.now(UTC))
     workspace = load_workspace(args.inventory, args.secrets)
     camera = next((c for c in workspace.inventory.cameras if c.name == args.camera), None)
     if camera is None:
         raise UsageError(_("no camera named %(name)r in the inventory") % {"name": args.camera})
+    zones, windows = camera_windows(args.start, args.end, args.tz, [camera], workspace.inventory)
+    win, zone_name = windows[camera.name], zones[camera.name].name
     out = Path(args.output)
     if out.is_dir():
         raise UsageError(_("-o names a folder: give the clip's file name"))

@@ -66,7 +66,10 @@ class InventoryBuilder:
             _Layer("defaults", top.get("defaults", {}), doc.get("defaults"), file),
         ]
         for site_name, site_node in (top.get("sites") or {}).items():
-            self._add_site(sink, doc["sites"], str(site_name), site_node, base, top.get("firmware"))
+            self._add_site(
+                sink, doc["sites"], str(site_name), site_node, base, top.get("firmware"),
+                top.get("tz"),
+            )  # fmt: skip
 
     def _add_site(
         self,
@@ -76,6 +79,7 @@ class InventoryBuilder:
         node: Any,
         base: list[_Layer],
         firmware: FirmwarePolicy | None = None,
+        tz: str | None = None,
     ) -> None:
         key, line = f"sites.{name}", schema.key_line(sites_node, name)
         site = schema.check_mapping(sink, node, key, line, _SITE_SCHEMA) if node is not None else {}
@@ -111,6 +115,7 @@ class InventoryBuilder:
             unique_passwords=site.get("onboard", {}).get("unique_passwords", False),
             firmware=merge_policy(firmware, site.get("firmware")),
             group=site.get("group"),
+            tz=site.get("tz", tz),
         )
         self.sites.append(new_site)
         self.seen_sites.setdefault(name, new_site)
@@ -301,6 +306,7 @@ _TOP_SCHEMA: dict[str, schema.Checker] = {
     "policy": schema.check_policy,
     "secrets": schema.check_str,
     "sites": _check_sites,
+    "tz": schema.check_zone,  # the zone of this file's sites that do not name their own
 }
 _SITE_SCHEMA: dict[str, schema.Checker] = {
     "defaults": _check_defaults,
@@ -311,6 +317,8 @@ _SITE_SCHEMA: dict[str, schema.Checker] = {
     # An optional grouping of sites, shown and selectable (`--select group:...`): since 2025
     # sites are communes and wards, and the district they belonged to is at most a label.
     "group": schema.check_text,
+    # The site's time zone (IANA): footage times written without a zone are its local time.
+    "tz": schema.check_zone,
     "cameras": _check_cameras,
     "onboard": _check_onboard,
 }

@@ -155,6 +155,28 @@ def check_text(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     return clean(v)
 
 
+def check_zone(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
+    """An IANA time zone name (``Asia/Ho_Chi_Minh``) this machine's zone database knows: the
+    zone that footage times written without one are read in. A POSIX TZ (``<+07>-7``) is what
+    cameras take (push profiles), not this."""
+    if check_str(sink, v, key, line) is INVALID:
+        return INVALID
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(v.strip())
+    except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        pass
+    else:
+        return v.strip()
+    sink.error(
+        line,
+        key,
+        _("%(value)s is not a time zone name like Asia/Ho_Chi_Minh (IANA)") % {"value": shown(v)},
+    )
+    return INVALID
+
+
 def check_name(sink: IssueSink, v: Any, key: str, line: int | None) -> Any:
     if check_str(sink, v, key, line) is INVALID:
         return INVALID
