@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,12 @@ _COLUMNS = (
 
 def _z(when: datetime | None) -> str | None:
     return None if when is None else str(render.to_jsonable(when))
+
+
+def _ms(when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _title(results: Sequence[ClipResult], zones: Mapping[str, Zone], out_dir: Path) -> str:
@@ -79,7 +85,7 @@ def to_json(
                 "sha256": r.sha256,
                 "frames": r.frames,
                 "duration_s": r.duration_s,
-                "first_frame": _z(r.first_frame),
+                "first_frame": _ms(r.first_frame),
                 "clock_offset_s": r.clock_offset_s,
                 "redone": r.redone,
                 "reason": r.reason,
