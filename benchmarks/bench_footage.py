@@ -22,6 +22,14 @@ Measured 2026-12-07 on the shared 2-core box (load 6.7), 500 cameras, --timeout 
   both: 422 full, 1 partial, 5 none, 72 unknown (generic ONVIF without Profile G, offline,
   wrong credentials, hung web servers). The contender's wall is the hung cameras' deadline
   (5 s) plus EndSearch's own limit, not the fleet's size: 2 ms of client CPU per camera.
+
+Since the vendor search APIs became a source (94 of the 500 simulated cameras, 4 in 20, have no
+Profile G event search and answer through Hikvision ISAPI or Dahua mediaFileFind), same box:
+  fleetctl  concurrency 128: wall  6.15 s, client CPU 1.09 s, sim CPU 0.58 s
+  baseline  concurrency   1: wall 44.08 s, client CPU 1.60 s, sim CPU 0.89 s   (7.2x)
+  sources: 334 onvif-events, 47 hikvision-isapi, 47 dahua-cgi, 72 none; coverage as before
+  (422 full, 1 partial, 5 none, 72 unknown). A flapping camera may be down in one run and up
+  in the other: the only difference the two runs may show (printed as "differs").
 """
 
 from __future__ import annotations
@@ -90,6 +98,7 @@ async def one_run(
         "coverage": dict(sorted(Counter(f.coverage.value for f in lines).items())),
         "sources": dict(sorted(Counter(f.source for f in lines).items())),
         "cameras": len(lines),
+        "lines": {f.name: (f.coverage.value, f.source, f.reason or "") for f in lines},
     }
 
 
@@ -113,7 +122,17 @@ def main() -> None:
                       f"client CPU {r['cpu_s']:5.2f} s, sim CPU {r['sim_cpu_s']:5.2f} s, "
                       f"{r['cameras']} cameras {r['coverage']} {r['sources']}", flush=True)  # fmt: skip
             fast, slow = rows[0][2], rows[1][2]
-            assert fast["coverage"] == slow["coverage"], "the two runs disagree"
+            a, b = fast["lines"], slow["lines"]
+            assert isinstance(a, dict) and isinstance(b, dict)
+            differ = sorted(n for n in a if a[n][:2] != b[n][:2])
+            for n in differ:
+                print(f"  differs: {n}: {a[n]} / {b[n]}")
+            # A flapping camera may be down for one run and up for the other; nothing else may
+            # differ between the two runs.
+            down = ("offline", "timeout")
+            assert all(a[n][2].startswith(down) or b[n][2].startswith(down) for n in differ), (
+                "the two runs disagree"
+            )
             print(f"speed-up (wall): {float(slow['wall_s']) / float(fast['wall_s']):.1f}x")  # type: ignore[arg-type]
         finally:
             sim.terminate()
