@@ -35,6 +35,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Union
 
 from fleetctl.base.lang import (
     DEFAULT,
@@ -77,7 +78,8 @@ class Word:
         return self.text
 
 
-Param = str | int | float | Duration | Word
+# A Msg as a parameter is a nested message: English in ``en()``, translated in ``text()``.
+Param = Union[str, int, float, Duration, Word, "Msg"]  # Union: "Msg" is defined below
 Params = tuple[tuple[str, Param], ...]
 
 # %% or %(name)<flags><width><.precision><conversion>: the python-format gettext checks.
@@ -138,6 +140,8 @@ def _fill(text: str, values: Mapping[str, Param], lang: str) -> str:
             return "%"
         value = values[m.group(1)]
         spec, conv = m.group(2), m.group(3)
+        if isinstance(value, Msg):
+            return ("%" + spec + conv) % (value.text(lang),)
         if isinstance(value, Word):
             word = value.text if lang == DEFAULT else translations(lang).gettext(value.text)
             return ("%" + spec + conv) % (word,)

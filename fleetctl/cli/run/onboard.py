@@ -1,6 +1,8 @@
 """`fleetctl onboard` run function and its renderers (table, json).
 
-stdout carries only the requested format; the one-line summary goes to stderr. Exit status:
+The engine records each device's actions and reason as messages: JSON shows them in English
+(JSON never changes with the language), the table in the user's language. stdout carries only
+the requested format; the one-line summary goes to stderr. Exit status:
 0 when every device was onboarded or skipped (or, with --dry-run, planned), 2 when any failed.
 """
 
@@ -12,7 +14,7 @@ import json
 import sys
 from typing import TextIO
 
-from fleetctl.base.i18n import N_, _, set_language
+from fleetctl.base.i18n import N_, _
 from fleetctl.cli.render.check import number
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
@@ -75,10 +77,6 @@ def run(args: argparse.Namespace) -> int:
             timeout_s=min(args.timeout, 3.0),
         ),
     )
-    if args.format == "json":
-        # The engine records each device's actions and reason as words: for scripts they are
-        # English, whatever the locale (JSON never changes with the language).
-        set_language("en")
     report = asyncio.run(onboard(ws.inventory, ws.secrets, opts))
     render(report, args.format, sys.stdout)
     print(summary(report), file=sys.stderr)
@@ -117,6 +115,7 @@ _ONBOARD_WORDS = {
     "failed": N_("failed"),
     "skipped": N_("skipped"),
     "find": N_("find"),
+    "activate": N_("activate"),
     "login": N_("login"),
     "account": N_("account"),
     "baseline": N_("baseline"),
@@ -141,7 +140,8 @@ def render(report: OnboardReport, fmt: str, out: TextIO) -> None:
     for d in report.devices:
         j = d.to_json()
         device = " ".join(filter(None, (j["manufacturer"], j["model"]))) or j["mac"] or "-"
-        detail = d.reason or (d.actions[-1] if d.actions else "")
+        actions = d.action_texts()  # the user's language; JSON keeps the English
+        detail = d.reason_text() or (actions[-1] if actions else "")
         rows.append(
             (
                 d.address,
@@ -153,7 +153,7 @@ def render(report: OnboardReport, fmt: str, out: TextIO) -> None:
             )
         )
         # A plan is read in full; a failure keeps what was done before it (to resume by hand).
-        notes.append(d.actions if d.result in (Result.PLANNED, Result.FAILED) else ())
+        notes.append(actions if d.result in (Result.PLANNED, Result.FAILED) else ())
     widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(cols[:-1])]
     for row, extra in ((cols, ()), *zip(rows, notes, strict=True)):
         line = "  ".join(v.ljust(w) for v, w in zip(row[:-1], widths, strict=True))

@@ -27,14 +27,25 @@ from fleetctl.adapters.onvif.client import try_login
 from fleetctl.adapters.provision import axis as provision_axis
 from fleetctl.adapters.provision import hikvision
 from fleetctl.adapters.secrets import SecretStore
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import M_
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
 from fleetctl.engine.discover import DeviceState
-from fleetctl.engine.onboard.device import Device, StepFailed, _did, _fleet_credential, _store
+from fleetctl.engine.onboard.device import (
+    Device,
+    StepFailed,
+    _did,
+    _fleet_credential,
+    _store,
+    said,
+)
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
 
 HIKVISION_PASSWORD_LENGTH = 16  # the vendor's maximum
+
+
+def _where(host: str, port: int) -> str:
+    return f"{host}:{port}"
 
 
 def hikvision_password() -> str:
@@ -85,7 +96,7 @@ async def _fleet(d: Device, store: SecretStore, options: OnboardOptions) -> Cred
             hikvision_password(),
             Step.ACTIVATE,
         )
-        _did(d, _("stored a generated password as `{name}`").format(name=fleet.name))
+        _did(d, M_("stored a generated password as `%(name)s`", name=fleet.name))
     return fleet
 
 
@@ -100,15 +111,16 @@ async def setup_axis(d: Device, store: SecretStore, options: OnboardOptions) -> 
     needs = await provision_axis.probe(host, port, timeout_s=options.timeout_s)
     admin = store.credentials.get(f"recovery-{ident}")
     if needs is None:
-        raise StepFailed(Step.ACTIVATE, _("{where}: no answer to systemready").format(where=where))
+        raise StepFailed(Step.ACTIVATE, M_("%(where)s: no answer to systemready", where=where))
     if needs:
         if options.dry_run:
             _did(
                 d,
-                _(
-                    "create the administrator root (password stored as `recovery-{id}`), "
-                    "then the fleet ONVIF account"
-                ).format(id=ident),
+                M_(
+                    "create the administrator root (password stored as `recovery-%(id)s`), "
+                    "then the fleet ONVIF account",
+                    id=ident,
+                ),
             )
             d.provisioned = True
             return
@@ -125,37 +137,37 @@ async def setup_axis(d: Device, store: SecretStore, options: OnboardOptions) -> 
                 host, port, admin.password or Secret(""), timeout_s=options.timeout_s
             )
         except hikvision.ProvisionError as err:
-            raise StepFailed(Step.ACTIVATE, err.reason) from None
-        _did(
-            d, _("administrator root created; password stored as `{name}`").format(name=admin.name)
-        )
+            raise StepFailed(Step.ACTIVATE, said(err.reason)) from None
+        _did(d, M_("administrator root created; password stored as `%(name)s`", name=admin.name))
     elif admin is None:
         return  # set up by someone else: the factory login decides
     if options.dry_run:
-        _did(d, _("the fleet ONVIF account"))
+        _did(d, M_("the fleet ONVIF account"))
         d.provisioned = True
         return
     fleet = await _fleet(d, store, options)
     password = (fleet.password or Secret("")).reveal()
     if await try_login(d.camera, fleet.username, password, timeout_s=options.timeout_s):
-        _did(d, _("ONVIF user {user} already set").format(user=fleet.username))
+        _did(d, M_("ONVIF user %(user)s already set", user=fleet.username))
     else:
         failure = await onvif_users.ensure_user(
             d.camera, admin, fleet.username, password, timeout_s=options.timeout_s
         )
         if failure is not None:
-            raise StepFailed(Step.ACTIVATE, str(failure))
+            raise StepFailed(Step.ACTIVATE, said(str(failure)))
         if (
             await try_login(d.camera, fleet.username, password, timeout_s=options.timeout_s)
             is not True
         ):
             raise StepFailed(
                 Step.ACTIVATE,
-                _("{where}: the new ONVIF user {user} does not log in").format(
-                    where=where, user=fleet.username
+                M_(
+                    "%(where)s: the new ONVIF user %(user)s does not log in",
+                    where=where,
+                    user=fleet.username,
                 ),
             )
-        _did(d, _("ONVIF user {user} created and verified").format(user=fleet.username))
+        _did(d, M_("ONVIF user %(user)s created and verified", user=fleet.username))
     d.login = d.fleet = fleet
     d.provisioned = True
 
@@ -166,6 +178,7 @@ async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions
     d.step = Step.ACTIVATE
     ident = device_id(d.dev)
     host, port = d.camera.host, d.camera.port
+    where = _where(host, port)
     async with hikvision.connect(host, port, timeout_s=options.timeout_s) as isapi:
         try:
             state = await isapi.activation()
@@ -176,10 +189,11 @@ async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions
                 if options.dry_run:
                     _did(
                         d,
-                        _(
-                            "activate: generate a password, store it as `recovery-{id}`, "
-                            "activate once; then ONVIF on, fleet ONVIF user, RTSP Digest"
-                        ).format(id=ident),
+                        M_(
+                            "activate: generate a password, store it as `recovery-%(id)s`, "
+                            "activate once; then ONVIF on, fleet ONVIF user, RTSP Digest",
+                            id=ident,
+                        ),
                     )
                     d.provisioned = True
                     return
@@ -194,40 +208,44 @@ async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions
                 await isapi.activate(admin.password or Secret(""), v3=state.v3)
                 _did(
                     d,
-                    (
-                        _("activated (V3 flow); administrator password stored as `{name}`")
-                        if state.v3
-                        else _("activated; administrator password stored as `{name}`")
-                    ).format(name=admin.name),
+                    M_(
+                        "activated (V3 flow); administrator password stored as `%(name)s`",
+                        name=admin.name,
+                    )
+                    if state.v3
+                    else M_(
+                        "activated; administrator password stored as `%(name)s`", name=admin.name
+                    ),
                 )
             elif admin is None:
                 raise StepFailed(
                     Step.ACTIVATE,
-                    _(
-                        "{where}: already activated by someone else; onboard it with its "
-                        "administrator password as `factory-hikvision`"
-                    ).format(where=f"{host}:{port}"),
+                    M_(
+                        "%(where)s: already activated by someone else; onboard it with its "
+                        "administrator password as `factory-hikvision`",
+                        where=where,
+                    ),
                 )
             policy = await isapi.lock_policy()
             if policy is not None and policy.enabled:
                 _did(
                     d,
-                    _("the device locks an address after {n} failed logins for {m} min").format(
-                        n=policy.max_failures or "?", m=policy.minutes or "?"
+                    M_(
+                        "the device locks an address after %(n)s failed logins for %(m)s min",
+                        n=policy.max_failures or "?",
+                        m=policy.minutes or "?",
                     ),
                 )
             if options.dry_run:
-                _did(d, _("ONVIF on, fleet ONVIF user, RTSP Digest"))
+                _did(d, M_("ONVIF on, fleet ONVIF user, RTSP Digest"))
                 d.provisioned = True
                 return
             isapi.login_as(admin.password or Secret(""))
             if not await isapi.onvif_enabled():
                 await isapi.enable_onvif()
                 if not await isapi.onvif_enabled():
-                    raise StepFailed(
-                        Step.ACTIVATE, _("{where}: ONVIF stays off").format(where=f"{host}:{port}")
-                    )
-                _did(d, _("ONVIF service enabled"))
+                    raise StepFailed(Step.ACTIVATE, M_("%(where)s: ONVIF stays off", where=where))
+                _did(d, M_("ONVIF service enabled"))
             fleet = await _fleet(d, store, options)
             await _onvif_user(d, isapi, fleet, options)
             if await isapi.rtsp_auth() != "digest":
@@ -235,13 +253,15 @@ async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions
                 if await isapi.rtsp_auth() != "digest":
                     raise StepFailed(
                         Step.ACTIVATE,
-                        _("{where}: RTSP authentication stays {kind}").format(
-                            where=f"{host}:{port}", kind="basic"
+                        M_(
+                            "%(where)s: RTSP authentication stays %(kind)s",
+                            where=where,
+                            kind="basic",
                         ),
                     )
-                _did(d, _("RTSP authentication set to Digest"))
+                _did(d, M_("RTSP authentication set to Digest"))
         except hikvision.ProvisionError as err:
-            raise StepFailed(Step.ACTIVATE, err.reason) from None
+            raise StepFailed(Step.ACTIVATE, said(err.reason)) from None
     d.login = d.fleet = fleet
     d.provisioned = True
 
@@ -255,17 +275,18 @@ async def _onvif_user(
     if not hikvision.password_ok(password.reveal(), fleet.username):
         raise StepFailed(
             Step.ACTIVATE,
-            _(
-                "credential `{name}` breaks the device's password rules (8-16 characters, two "
-                "kinds, not the user name)"
-            ).format(name=fleet.name),
+            M_(
+                "credential `%(name)s` breaks the device's password rules (8-16 characters, two "
+                "kinds, not the user name)",
+                name=fleet.name,
+            ),
         )
     users = await isapi.onvif_users()
     # Ours from a previous run, or someone's: one ONVIF login says whether it is ours.
     if fleet.username in users and await try_login(
         d.camera, fleet.username, password.reveal(), timeout_s=options.timeout_s
     ):
-        _did(d, _("ONVIF user {user} already set").format(user=fleet.username))
+        _did(d, M_("ONVIF user %(user)s already set", user=fleet.username))
         return
     await isapi.set_onvif_user(fleet.username, password, users.get(fleet.username))
     opened = await try_login(
@@ -274,8 +295,10 @@ async def _onvif_user(
     if opened is not True:
         raise StepFailed(
             Step.ACTIVATE,
-            _("{where}: the new ONVIF user {user} does not log in").format(
-                where=f"{d.camera.host}:{d.camera.port}", user=fleet.username
+            M_(
+                "%(where)s: the new ONVIF user %(user)s does not log in",
+                where=_where(d.camera.host, d.camera.port),
+                user=fleet.username,
             ),
         )
-    _did(d, _("ONVIF user {user} created and verified").format(user=fleet.username))
+    _did(d, M_("ONVIF user %(user)s created and verified", user=fleet.username))

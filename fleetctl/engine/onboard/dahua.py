@@ -24,11 +24,11 @@ from fleetctl.adapters.onvif.client import try_login
 from fleetctl.adapters.provision import dahua
 from fleetctl.adapters.provision.hikvision import ProvisionError
 from fleetctl.adapters.secrets import SecretStore
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import M_
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
 from fleetctl.engine.onboard.activate import _fleet
-from fleetctl.engine.onboard.device import Device, StepFailed, _did, _store
+from fleetctl.engine.onboard.device import Device, StepFailed, _did, _store, said
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
 
 DAHUA_PASSWORD_LENGTH = 16
@@ -57,10 +57,11 @@ async def setup_dahua(d: Device, store: SecretStore, options: OnboardOptions) ->
                 if options.dry_run:
                     _did(
                         d,
-                        _(
-                            "initialise: generate a password, store it as `recovery-{id}`, "
-                            "initialise once; then ONVIF on, fleet ONVIF user"
-                        ).format(id=ident),
+                        M_(
+                            "initialise: generate a password, store it as `recovery-%(id)s`, "
+                            "initialise once; then ONVIF on, fleet ONVIF user",
+                            id=ident,
+                        ),
                     )
                     d.provisioned = True
                     return
@@ -75,38 +76,35 @@ async def setup_dahua(d: Device, store: SecretStore, options: OnboardOptions) ->
                 await dev.initialise(admin.password or Secret(""))
                 _did(
                     d,
-                    _("initialised; administrator password stored as `{name}`").format(
-                        name=admin.name
-                    ),
+                    M_("initialised; administrator password stored as `%(name)s`", name=admin.name),
                 )
                 try:
                     await dev.access()
                 except ProvisionError as err:
-                    _did(d, _("cloud and upgrade choices not set: {why}").format(why=err.reason))
+                    _did(d, M_("cloud and upgrade choices not set: %(why)s", why=err.reason))
             elif admin is None:
                 raise StepFailed(
                     Step.ACTIVATE,
-                    _(
-                        "{where}: already initialised by someone else; onboard it with its "
-                        "administrator password as `factory-dahua`"
-                    ).format(where=where),
+                    M_(
+                        "%(where)s: already initialised by someone else; onboard it with its "
+                        "administrator password as `factory-dahua`",
+                        where=where,
+                    ),
                 )
             if options.dry_run:
-                _did(d, _("ONVIF on, fleet ONVIF user"))
+                _did(d, M_("ONVIF on, fleet ONVIF user"))
                 d.provisioned = True
                 return
             dev.login_as(admin.password or Secret(""))
             if not await dev.onvif_enabled():
                 await dev.enable_onvif()
                 if not await dev.onvif_enabled():
-                    raise StepFailed(
-                        Step.ACTIVATE, _("{where}: ONVIF stays off").format(where=where)
-                    )
-                _did(d, _("ONVIF service enabled"))
+                    raise StepFailed(Step.ACTIVATE, M_("%(where)s: ONVIF stays off", where=where))
+                _did(d, M_("ONVIF service enabled"))
             fleet = await _fleet(d, store, options)
             await _onvif_user(d, dev, fleet, options)
         except ProvisionError as err:
-            raise StepFailed(Step.ACTIVATE, err.reason) from None
+            raise StepFailed(Step.ACTIVATE, said(err.reason)) from None
     d.login = d.fleet = fleet
     d.provisioned = True
 
@@ -121,28 +119,33 @@ async def _onvif_user(
     if not dahua.password_ok(password, fleet.username):
         raise StepFailed(
             Step.ACTIVATE,
-            _(
-                "credential `{name}` breaks the device's password rules (8-32 characters, two "
-                "kinds, none of ' \" ; : &, not the user name)"
-            ).format(name=fleet.name),
+            M_(
+                "credential `%(name)s` breaks the device's password rules (8-32 characters, two "
+                "kinds, none of ' \" ; : &, not the user name)",
+                name=fleet.name,
+            ),
         )
     if fleet.username in await dev.dahua_onvif_users():
         # Ours from a previous run, or someone's: one ONVIF login says whether it is ours.
         if await try_login(d.camera, fleet.username, password, timeout_s=options.timeout_s):
-            _did(d, _("ONVIF user {user} already set").format(user=fleet.username))
+            _did(d, M_("ONVIF user %(user)s already set", user=fleet.username))
             return
         raise StepFailed(
             Step.ACTIVATE,
-            _("{where}: ONVIF user {user} exists with another password").format(
-                where=where, user=fleet.username
+            M_(
+                "%(where)s: ONVIF user %(user)s exists with another password",
+                where=where,
+                user=fleet.username,
             ),
         )
     await dev.add_onvif_user(fleet.username, fleet.password or Secret(""))
     if await try_login(d.camera, fleet.username, password, timeout_s=options.timeout_s) is not True:
         raise StepFailed(
             Step.ACTIVATE,
-            _("{where}: the new ONVIF user {user} does not log in").format(
-                where=where, user=fleet.username
+            M_(
+                "%(where)s: the new ONVIF user %(user)s does not log in",
+                where=where,
+                user=fleet.username,
             ),
         )
-    _did(d, _("ONVIF user {user} created and verified").format(user=fleet.username))
+    _did(d, M_("ONVIF user %(user)s created and verified", user=fleet.username))

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 
 from fleetctl.adapters.secrets import SecretStore, set_credential
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import M_, Msg
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.push.plan import DeviceSettings
@@ -20,17 +20,31 @@ from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id
 log = logging.getLogger("fleetctl.engine.onboard.steps")  # one logger name for every step
 
 
-def _did(d: Device, action: str) -> None:
-    """Record a step's action for the report (and the -v log); words only, never a secret."""
+def said(text: str) -> Msg:
+    """Words from a device, a library or a file: the same in every language."""
+    return Msg("%(text)s", (("text", text),))
+
+
+def joined(parts: list[Msg], sep: str) -> Msg:
+    """Several messages as one (each translated on its own), ``sep`` between them."""
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.plus(said(sep)).plus(part)
+    return out
+
+
+def _did(d: Device, action: Msg) -> None:
+    """Record a step's action for the report (and the -v log); never a secret. A message, not
+    words: the report is English in JSON and the user's language in the table."""
     d.actions.append(action)
-    log.info("onboard %s: %s", d.dev.address, action)
+    log.info("onboard %s: %s", d.dev.address, action.en())
 
 
 class StepFailed(Exception):
     """Internal: stops one device at ``step``; becomes a DeviceOutcome, never escapes."""
 
-    def __init__(self, step: Step, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, step: Step, reason: Msg) -> None:
+        super().__init__(reason.en())
         self.step, self.reason = step, reason
 
 
@@ -46,7 +60,7 @@ class Device:
     name: str | None = None
     n: int = 0
     fleet: Credential | None = None
-    actions: list[str] = field(default_factory=list)
+    actions: list[Msg] = field(default_factory=list)
     step: Step = Step.LOGIN  # the step under way
     provisioned: bool = False  # the vendor set-up step (engine/onboard/activate.py) ran
     activations: int = 0  # activation requests sent to it this run (at most one)
@@ -65,7 +79,11 @@ async def _store(path: str, name: str, username: str, password: str, step: Step)
     except (OSError, SecretsError) as err:  # a full disk or a broken file: stop here
         raise StepFailed(
             step,
-            _("could not store `%(name)s` in %(file)s: %(error)s")
-            % {"name": name, "file": path, "error": type(err).__name__},
+            M_(
+                "could not store `%(name)s` in %(file)s: %(error)s",
+                name=name,
+                file=path,
+                error=type(err).__name__,
+            ),
         ) from None
     return Credential(name, username, Secret(password))

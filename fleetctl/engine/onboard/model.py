@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from fleetctl.base.i18n import Msg, from_english
 from fleetctl.core.push.profile import Profile
 from fleetctl.engine.discover import DiscoveredDevice, DiscoverOptions
 
@@ -58,6 +59,10 @@ class OnboardOptions:
 
 @dataclass(frozen=True)
 class DeviceOutcome:
+    """One device's outcome. ``reason`` and ``actions`` are the English text (JSON: the same in
+    every language); ``reason_msg`` and ``action_msgs`` keep the messages so ``reason_text()`` and
+    ``action_texts()`` say them in the chosen language. Build both at once with ``of``."""
+
     address: str
     port: int | None
     result: Result
@@ -68,6 +73,43 @@ class DeviceOutcome:
     actions: tuple[str, ...] = ()  # done (or, dry-run, to do), in words
     device: DiscoveredDevice | None = None
     activations: int = 0  # activation requests sent to it in this run (0 or 1, never more)
+    reason_msg: Msg | None = field(default=None, compare=False)
+    action_msgs: tuple[Msg, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(
+        cls,
+        address: str,
+        port: int | None,
+        result: Result,
+        step: Step,
+        reason: Msg | None,
+        *,
+        actions: tuple[Msg, ...] = (),
+        **rest: Any,
+    ) -> DeviceOutcome:
+        return cls(
+            address,
+            port,
+            result,
+            step,
+            reason.en() if reason is not None else None,
+            actions=tuple(a.en() for a in actions),
+            reason_msg=reason,
+            action_msgs=actions,
+            **rest,
+        )
+
+    def reason_text(self, lang: str | None = None) -> str | None:
+        """The reason in ``lang`` (default: the chosen language), as a person reads it."""
+        if self.reason_msg is not None:
+            return self.reason_msg.text(lang)
+        return from_english(self.reason, lang) if self.reason else self.reason
+
+    def action_texts(self, lang: str | None = None) -> tuple[str, ...]:
+        if len(self.action_msgs) == len(self.actions):
+            return tuple(a.text(lang) for a in self.action_msgs)
+        return tuple(from_english(a, lang) for a in self.actions)
 
     def to_json(self) -> dict[str, Any]:
         dev = self.device

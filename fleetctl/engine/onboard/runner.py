@@ -34,7 +34,7 @@ from typing import Any
 
 from fleetctl.adapters.discovery.sweep import expand_ranges
 from fleetctl.adapters.secrets import SecretStore
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import M_
 from fleetctl.core.models import Camera, Inventory
 from fleetctl.core.push.profile import Profile
 from fleetctl.engine.discover import DeviceStatus, discover
@@ -93,16 +93,17 @@ async def onboard(
             fresh.append(Device(dev, cam))
         elif dev.status is not DeviceStatus.MISSING:
             why = (
-                _("already in inventory as %(name)s") % {"name": dev.camera}
+                M_("already in inventory as %(name)s", name=dev.camera)
                 if dev.camera
-                else _("already in inventory")
+                else M_("already in inventory")
             )
             if dev.status is DeviceStatus.MOVED:
-                why = _("known camera %(name)s at a new address: update its host") % {
-                    "name": dev.camera
-                }
+                why = M_(
+                    "known camera %(name)s at a new address: update its host",
+                    name=dev.camera or "",
+                )
             outcomes.append(
-                DeviceOutcome(
+                DeviceOutcome.of(
                     dev.address,
                     dev.port,
                     Result.SKIPPED,
@@ -156,13 +157,15 @@ async def _guard(limit: asyncio.Semaphore, d: Device, work: Any) -> StepFailed |
         try:
             await work
         except StepFailed as failed:
-            log.info("onboard %s: stopped at %s: %s", d.dev.address, failed.step, failed.reason)
+            log.info(
+                "onboard %s: stopped at %s: %s", d.dev.address, failed.step, failed.reason.en()
+            )
             return failed
         except Exception as err:
             log.debug("onboard %s: internal error at %s", d.dev.address, d.step, exc_info=True)
             return StepFailed(
                 d.step,
-                _("internal error (%(error)s); run with -vv") % {"error": type(err).__name__},
+                M_("internal error (%(error)s); run with -vv", error=type(err).__name__),
             )
     return None
 
@@ -177,7 +180,7 @@ def _outcome(d: Device, failed: StepFailed | None, options: OnboardOptions) -> D
             Step.DONE,
             None,
         )
-    return DeviceOutcome(
+    return DeviceOutcome.of(
         dev.address,
         dev.port,
         result,

@@ -17,7 +17,7 @@ from fleetctl.adapters.onvif import users as onvif_users
 from fleetctl.adapters.onvif.client import sync_time, try_login
 from fleetctl.adapters.onvif.config import read_settings, write_group
 from fleetctl.adapters.secrets import SecretStore, load_secret_file
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import M_, Msg
 from fleetctl.core.errors import InventoryError
 from fleetctl.core.models import Credential, Inventory, ProblemKind, Status
 from fleetctl.core.probes import CallFailure
@@ -33,6 +33,8 @@ from fleetctl.engine.onboard.device import (
     _did,
     _fleet_credential,
     _store,
+    joined,
+    said,
 )
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
 from fleetctl.engine.onboard.writes import write_camera
@@ -45,12 +47,16 @@ def _values(plan: CameraPlan, group: str) -> dict[str, Any]:
     return {c.setting: c.new for c in plan.changes if c.group == group}
 
 
-def _change_text(plan: CameraPlan) -> list[str]:
+def _change_text(plan: CameraPlan) -> list[Msg]:
     return [
-        _("set %(setting)s: %(old)s -> %(new)s")
-        % {"setting": c.setting, "old": repr(c.old), "new": repr(c.new)}
+        M_(
+            "set %(setting)s: %(old)s -> %(new)s",
+            setting=c.setting,
+            old=repr(c.old),
+            new=repr(c.new),
+        )
         for c in plan.changes
-    ] + [_("not supported: %(setting)s") % {"setting": u} for u in plan.unsupported]
+    ] + [M_("not supported: %(setting)s", setting=u) for u in plan.unsupported]
 
 
 def _factory_candidates(d: Device, store: SecretStore, options: OnboardOptions) -> list[Credential]:
@@ -64,6 +70,10 @@ def _factory_candidates(d: Device, store: SecretStore, options: OnboardOptions) 
     return [
         Credential(f"built-in {builtin.vendor} default", builtin.username, Secret(builtin.password))
     ]
+
+
+def _where(d: Device) -> str:
+    return f"{d.camera.host}:{d.camera.port}"
 
 
 def _maker(dev: DiscoveredDevice) -> str | None:
@@ -97,14 +107,17 @@ async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
         if opened is None:
             raise StepFailed(
                 Step.LOGIN,
-                _("%(where)s: no ONVIF answer") % {"where": f"{d.camera.host}:{d.camera.port}"},
+                M_("%(where)s: no ONVIF answer", where=_where(d)),
             )
         if opened:
             d.login = d.factory = cred
             _did(
                 d,
-                _("logged in with the factory account %(user)s (%(name)s)")
-                % {"user": cred.username, "name": cred.name},
+                M_(
+                    "logged in with the factory account %(user)s (%(name)s)",
+                    user=cred.username,
+                    name=cred.name,
+                ),
             )
             break
         tried.append(f"{cred.username} ({cred.name})")
@@ -120,18 +133,18 @@ async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
             d.login = d.fleet = fleet
             _did(
                 d,
-                _("factory login refused; fleet account %(user)s opens it")
-                % {"user": fleet.username},
+                M_("factory login refused; fleet account %(user)s opens it", user=fleet.username),
             )
         else:
             vendor = vendor_of(_maker(d.dev))
             raise StepFailed(
                 Step.LOGIN,
-                _(
+                M_(
                     "factory login rejected (%(tried)s): store the device's password "
-                    "as `factory-%(vendor)s` in the secrets file, or reset the camera"
-                )
-                % {"tried": ", ".join(tried), "vendor": vendor},
+                    "as `factory-%(vendor)s` in the secrets file, or reset the camera",
+                    tried=", ".join(tried),
+                    vendor=vendor,
+                ),
             )
     await _read_settings(d, options)
 
@@ -142,7 +155,7 @@ async def _read_settings(d: Device, options: OnboardOptions) -> None:
     if isinstance(settings, CallFailure):
         raise StepFailed(
             Step.LOGIN,
-            _("logged in, but settings unreadable: %(error)s") % {"error": settings.message},
+            M_("logged in, but settings unreadable: %(error)s", error=settings.message),
         )
     d.settings = settings
 
@@ -154,11 +167,15 @@ async def take_in(d: Device, store: SecretStore, options: OnboardOptions, profil
     d.step = Step.BASELINE
     await _baseline(d, options, profile)
     if options.dry_run:
-        _did(d, _("verify: clock in sync, stream plays"))
+        _did(d, M_("verify: clock in sync, stream plays"))
         _did(
             d,
-            _("add %(name)s to %(file)s (site %(site)s)")
-            % {"name": d.name, "file": options.inventory_file, "site": options.site},
+            M_(
+                "add %(name)s to %(file)s (site %(site)s)",
+                name=d.name or "",
+                file=options.inventory_file,
+                site=options.site,
+            ),
         )
         return
     d.step = Step.VERIFY
@@ -177,17 +194,19 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
     where = f"{d.camera.host}:{d.camera.port}"
     if options.dry_run:
         what = (
-            _("generate a password, store it as `onboard-%(id)s`") % {"id": ident}
+            M_("generate a password, store it as `onboard-%(id)s`", id=ident)
             if fleet is None
-            else _("use credential `%(name)s`") % {"name": fleet.name}
+            else M_("use credential `%(name)s`", name=fleet.name)
         )
         _did(
             d,
-            _(
+            M_(
                 "%(what)s; create the fleet account; retire factory %(user)s "
-                "(new random password stored as `recovery-%(id)s`)"
-            )
-            % {"what": what, "user": factory.username, "id": ident},
+                "(new random password stored as `recovery-%(id)s`)",
+                what=what,
+                user=factory.username,
+                id=ident,
+            ),
         )
         d.fleet = fleet
         return
@@ -197,7 +216,7 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
         fleet = await _store(
             options.secrets_path, f"onboard-{ident}", username, new_password(), Step.ACCOUNT
         )
-        _did(d, _("stored a generated password as `%(name)s`") % {"name": fleet.name})
+        _did(d, M_("stored a generated password as `%(name)s`", name=fleet.name))
     password = fleet.password.reveal() if fleet.password is not None else ""
     same = fleet.username == factory.username
     if same:
@@ -210,20 +229,21 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
             d.camera, factory, fleet.username, password, timeout_s=options.timeout_s
         )
     if err is not None:
-        raise StepFailed(Step.ACCOUNT, err.message)
+        raise StepFailed(Step.ACCOUNT, said(err.message))
     if await _attempt(d, fleet, options) is not True:
         raise StepFailed(
             Step.ACCOUNT,
-            _(
+            M_(
                 "%(where)s: the new account %(user)s does not log in"
-                " (factory account left as it was)"
-            )
-            % {"where": where, "user": fleet.username},
+                " (factory account left as it was)",
+                where=where,
+                user=fleet.username,
+            ),
         )
     d.fleet = d.login = fleet
-    _did(d, _("fleet account %(user)s set and verified") % {"user": fleet.username})
+    _did(d, M_("fleet account %(user)s set and verified", user=fleet.username))
     if same:
-        _did(d, _("factory password of %(user)s replaced") % {"user": factory.username})
+        _did(d, M_("factory password of %(user)s replaced", user=factory.username))
         return
     recovery = await _store(
         options.secrets_path, f"recovery-{ident}", factory.username, new_password(), Step.ACCOUNT
@@ -237,12 +257,15 @@ async def _account(d: Device, store: SecretStore, options: OnboardOptions) -> No
     )
     if err is not None:
         raise StepFailed(
-            Step.ACCOUNT, _("factory account not retired: %(error)s") % {"error": err.message}
+            Step.ACCOUNT, M_("factory account not retired: %(error)s", error=err.message)
         )
     _did(
         d,
-        _("factory account %(user)s retired (password in `%(name)s`)")
-        % {"user": factory.username, "name": recovery.name},
+        M_(
+            "factory account %(user)s retired (password in `%(name)s`)",
+            user=factory.username,
+            name=recovery.name,
+        ),
     )
 
 
@@ -250,11 +273,11 @@ async def _baseline(d: Device, options: OnboardOptions, profile: Profile) -> Non
     """Step 3: write what the profile changes, group by group, then read it all back."""
     assert d.name is not None
     if d.settings is None:  # --dry-run on a device the set-up step has not opened yet
-        _did(d, _("baseline: the profile's settings, once the device is set up"))
+        _did(d, M_("baseline: the profile's settings, once the device is set up"))
         return
     plan = plan_camera(profile, d.settings, camera=d.name, site=options.site, n=d.n)
     if options.dry_run:
-        d.actions.extend(_change_text(plan) or [_("baseline: nothing to change")])
+        d.actions.extend(_change_text(plan) or [M_("baseline: nothing to change")])
         return
     fleet = d.fleet
     assert fleet is not None
@@ -263,24 +286,28 @@ async def _baseline(d: Device, options: OnboardOptions, profile: Profile) -> Non
             d.camera, fleet, group, _values(plan, group), timeout_s=options.timeout_s
         )
         if err is not None:
-            raise StepFailed(Step.BASELINE, err.message)
+            raise StepFailed(Step.BASELINE, said(err.message))
     if not plan.changes:
         return
     after = await read_settings(d.camera, fleet, timeout_s=options.timeout_s)
     if isinstance(after, CallFailure):
-        raise StepFailed(Step.BASELINE, _("read-back failed: %(error)s") % {"error": after.message})
+        raise StepFailed(Step.BASELINE, M_("read-back failed: %(error)s", error=after.message))
     left = plan_camera(profile, after, camera=d.name, site=options.site, n=d.n).changes
     if left:
-        kept = ", ".join(
-            _("%(setting)s is %(old)s, not %(new)s")
-            % {"setting": c.setting, "old": repr(c.old), "new": repr(c.new)}
+        kept = [
+            M_(
+                "%(setting)s is %(old)s, not %(new)s",
+                setting=c.setting,
+                old=repr(c.old),
+                new=repr(c.new),
+            )
             for c in left
-        )
+        ]
         raise StepFailed(
-            Step.BASELINE, _("the camera did not keep: %(settings)s") % {"settings": kept}
+            Step.BASELINE, M_("the camera did not keep: %(settings)s", settings=joined(kept, ", "))
         )
     d.settings = after
-    _did(d, _("baseline applied and read back (%(groups)s)") % {"groups": ", ".join(plan.groups)})
+    _did(d, M_("baseline applied and read back (%(groups)s)", groups=", ".join(plan.groups)))
 
 
 async def _verify(d: Device, options: OnboardOptions) -> None:
@@ -303,20 +330,26 @@ async def _verify(d: Device, options: OnboardOptions) -> None:
             # A fresh camera's clock is whatever its RTC kept (or the firmware epoch).
             err = await sync_time(camera, d.fleet, timeout_s=options.timeout_s)
             if err is None:
-                _did(d, _("clock set from this host"))
+                _did(d, M_("clock set from this host"))
                 continue
         bad = [p for p in report.problems if p.severity in (Status.CRIT, Status.UNKNOWN)]
         if report.status in (Status.CRIT, Status.UNKNOWN) or clock:
-            why = "; ".join(p.text() for p in (bad or clock or list(report.problems)))
+            why = [p.msg or said(p.message) for p in (bad or clock or list(report.problems))]
             raise StepFailed(
-                Step.VERIFY, why or _("check status %(status)s") % {"status": report.status.value}
+                Step.VERIFY,
+                joined(why, "; ")
+                if why
+                else M_("check status %(status)s", status=report.status.value),
             )
         _did(
             d,
-            _("verified: %(status)s") % {"status": report.status.value}
+            M_("verified: %(status)s", status=report.status.value)
             if report.clock_offset_s is None
-            else _("verified: %(status)s (clock offset %(offset)s s)")
-            % {"status": report.status.value, "offset": f"{report.clock_offset_s:+.1f}"},
+            else M_(
+                "verified: %(status)s (clock offset %(offset)s s)",
+                status=report.status.value,
+                offset=format(report.clock_offset_s, "+.1f"),
+            ),
         )
         return
 
@@ -337,9 +370,10 @@ async def _inventory(d: Device, options: OnboardOptions) -> None:
     try:
         changed = await write_camera(options.inventory_file, options.site, fields)
     except (InventoryError, OSError, ValueError) as err:  # the file stays as it was
-        raise StepFailed(Step.INVENTORY, f"{options.inventory_file}: {err}") from None
+        raise StepFailed(Step.INVENTORY, said(f"{options.inventory_file}: {err}")) from None
     _did(
         d,
-        (_("added to %(file)s") if changed else _("already in %(file)s"))
-        % {"file": options.inventory_file},
+        (M_("added to %(file)s", file=options.inventory_file))
+        if changed
+        else M_("already in %(file)s", file=options.inventory_file),
     )
