@@ -144,7 +144,7 @@ async def test_killed_mid_export_leaves_only_part_files_and_a_rerun_completes(
     fleet: SimFleet, tmp_path: Path
 ) -> None:
     indices = (0, 3)
-    win = common_window(fleet, indices, 90)
+    win = common_window(fleet, indices, 180)
     inventory, _ = fleet.write_inventory(tmp_path / "sim.yaml")
     out = tmp_path / "clips"
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "d"), XDG_CONFIG_HOME=str(tmp_path / "c"))
@@ -173,7 +173,7 @@ async def test_killed_mid_export_leaves_only_part_files_and_a_rerun_completes(
     assert sorted(p.suffix for p in out.iterdir()) == [".json", ".json", ".mp4", ".mp4"]
     for c in cams.values():
         with av.open(str(c["path"])) as f:
-            assert f.duration is not None and abs(f.duration / 1e6 - 90) < 0.5
+            assert f.duration is not None and abs(f.duration / 1e6 - 180) < 0.5
 
 
 HCM = "Asia/Ho_Chi_Minh"
@@ -234,3 +234,29 @@ async def test_sites_in_two_zones_each_read_the_time_in_their_own(tmp_path: Path
                            "zone": HCM}  # fmt: skip
     assert doc["window"] == {"from": "2026-12-06T14:00:00Z", "to": "2026-12-06T20:30:00Z",
                              "zone": None}  # fmt: skip
+
+
+async def test_the_clip_gets_its_name_only_after_its_sidecar_is_written(
+    fleet: SimFleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order that makes a kill at any instant safe: .part, sidecar, then the clip's name."""
+    import fleetctl.engine.footage_export as fe
+    from fleetctl.engine.footage_batch import clip_name
+    from fleetctl.engine.workspace import load_workspace
+
+    inventory, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+    ws = load_workspace(str(inventory))
+    win = common_window(fleet, [0], 4)
+    out = tmp_path / clip_name(ws.inventory.cameras[0].name, win)
+    seen: list[list[str]] = []
+    real = fe.atomic_write
+
+    def watching(path: str, data: bytes, *, mode: int | None = None) -> None:
+        seen.append(sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(out.name)))
+        real(path, data, mode=mode)
+
+    monkeypatch.setattr(fe, "atomic_write", watching)
+    result = await fe.export_clip(ws, ws.inventory.cameras[0], win, out, fe.ExportOptions())
+    assert result.ok, result.error
+    assert seen == [[f"{out.name}.part"]]  # when the sidecar is written: only the .part
+    assert out.exists() and Path(f"{out}.json").exists() and not Path(f"{out}.part").exists()
