@@ -5,6 +5,7 @@ the password stored before it is sent and never resent."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from pathlib import Path
@@ -159,3 +160,20 @@ def test_v3_seal_is_aes_cbc_over_the_documented_plaintext() -> None:
     key = hikvision_v3.new_key()
     sent = json.loads(hikvision_v3.challenge_request(key))
     assert len(base64.b64decode(sent["publicKey"])) == 768  # RSA-3072 modulus as hex
+
+
+async def test_one_rsa_3072_key_serves_every_device_and_is_made_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[object] = []
+    real = hikvision_v3.new_key
+
+    def counted() -> object:
+        made.append(real())
+        return made[-1]
+
+    monkeypatch.setattr(hikvision_v3, "_shared", None)
+    monkeypatch.setattr(hikvision_v3, "new_key", counted)
+    keys = await asyncio.gather(*(hikvision_v3.shared_key() for _ in range(8)))
+    assert len(made) == 1 and all(k is made[0] for k in keys)
+    assert made[0].key_size == hikvision_v3.KEY_BITS  # type: ignore[attr-defined]

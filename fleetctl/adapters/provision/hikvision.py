@@ -220,7 +220,7 @@ class HikvisionSetup:
             raise ProvisionError(f"{self.where}: activation refused: {reason or status}")
 
     async def _activate_v3(self, password: Secret) -> None:
-        key = hikvision_v3.new_key()
+        key = await hikvision_v3.shared_key()
         request = hikvision_v3.challenge_request(key)
         json_kind = "application/json"
         status, body, _ = await self._send("POST", hikvision_v3.CHALLENGE, request, kind=json_kind)
