@@ -15,6 +15,7 @@ from pathlib import Path
 from fleetctl.adapters.secrets import load_secret_file
 from fleetctl.core.inventory.load import load_inventory
 from fleetctl.sim.fleet import SimFleet
+from fleetctl.sim.model import SimCamera
 
 PROFILE = 'ntp: {servers: [ntp1.example.vn]}\nhostname: "{site}-{n:03}"\n'
 INTEGRATE = "/ISAPI/System/Network/Integrate"
@@ -94,42 +95,51 @@ async def test_mixed_box_onboarded_in_one_run_then_nothing_changes(tmp_path: Pat
         assert all(c.factory is None or c.factory.activations == 1 for c in fleet.cameras)
 
 
+async def _kill_at_onvif_switch_then_rerun(
+    fleet: SimFleet, cam: SimCamera, fault: str, path: str, tmp_path: Path
+) -> dict[str, object]:
+    """Run onboard with the device's ONVIF switch (write fault ``fault``) hanging, kill -9 it
+    once ``path`` was asked twice (read answered, write held), check the administrator password
+    was stored before it was sent, then run again; the device's row of the second run."""
+    assert cam.factory is not None
+    cam.write_faults[fault] = "hang"  # the ONVIF switch never answers: kill it there
+    inv, secrets = fleet.write_inventory(tmp_path / "box.yaml")
+    profile = tmp_path / "baseline.yaml"
+    profile.write_text(PROFILE)
+    site = load_inventory(str(inv)).sites[0].name
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fleetctl",
+        *_args(inv, site, profile),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    async with asyncio.timeout(120):  # generous: the suite shares 2 cores
+        while cam.counters.requests[path] < 2:
+            await asyncio.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    await proc.wait()
+    assert cam.factory.activated and not cam.factory.onvif_enabled
+    store = load_secret_file(str(secrets))
+    password = store.get(f"recovery-{cam.mac.replace(':', '')}").password
+    assert password is not None and password.reveal() == cam.factory.admin_password
+
+    cam.write_faults.clear()
+    code, report, err = await _fleetctl(*_args(inv, site, profile))
+    assert code == 0, err
+    rows = {d["address"]: d for d in report["devices"]}  # type: ignore[union-attr]
+    assert len(load_inventory(str(inv)).cameras) == len(fleet.cameras)
+    return rows[cam.host]
+
+
 async def test_kill_between_activation_and_onvif_then_rerun_finishes(tmp_path: Path) -> None:
     async with SimFleet(cameras=1, fresh=1, seed=22) as fleet:
         (cam,) = fleet.cameras
-        assert cam.factory is not None
-        cam.write_faults["Integrate"] = "hang"  # the ONVIF switch never answers: kill it there
-        inv, secrets = fleet.write_inventory(tmp_path / "box.yaml")
-        profile = tmp_path / "baseline.yaml"
-        profile.write_text(PROFILE)
-        site = load_inventory(str(inv)).sites[0].name
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "fleetctl",
-            *_args(inv, site, profile),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        async with asyncio.timeout(120):  # generous: the suite shares 2 cores
-            while cam.counters.requests[INTEGRATE] < 2:  # its GET answered, its PUT held
-                await asyncio.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-        await proc.wait()
-        assert cam.factory.activated and not cam.factory.onvif_enabled
-        store = load_secret_file(str(secrets))
-        admin = next(n for n in store.names() if n.startswith("recovery-"))
-        password = store.get(admin).password
-        assert password is not None and password.reveal() == cam.factory.admin_password
-
-        cam.write_faults.clear()
-        code, report, err = await _fleetctl(*_args(inv, site, profile))
-        assert code == 0, err
-        (row,) = report["devices"]  # type: ignore[misc]
+        row = await _kill_at_onvif_switch_then_rerun(fleet, cam, "Integrate", INTEGRATE, tmp_path)
         assert row["result"] == "onboarded", row
-        assert cam.factory.activations == 1  # never activated again
+        assert cam.factory is not None and cam.factory.activations == 1  # never activated again
         assert cam.factory.onvif_enabled and fleet.username in cam.users
-        assert len(load_inventory(str(inv)).cameras) == 1
 
 
 async def test_dahua_killed_between_initialisation_and_onvif_then_rerun_finishes(
@@ -137,34 +147,7 @@ async def test_dahua_killed_between_initialisation_and_onvif_then_rerun_finishes
 ) -> None:
     async with SimFleet(cameras=2, fresh=2, seed=23) as fleet:
         cam = next(c for c in fleet.cameras if c.factory and c.factory.kind == "dahua")
-        assert cam.factory is not None
-        cam.write_faults["VSP_ONVIF"] = "hang"  # the ONVIF switch never answers: kill it there
-        inv, secrets = fleet.write_inventory(tmp_path / "box.yaml")
-        profile = tmp_path / "baseline.yaml"
-        profile.write_text(PROFILE)
-        site = load_inventory(str(inv)).sites[0].name
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "fleetctl",
-            *_args(inv, site, profile),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        async with asyncio.timeout(120):  # generous: the suite shares 2 cores
-            while cam.counters.requests[CONFIG] < 2:  # its read answered, its write held
-                await asyncio.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-        await proc.wait()
-        assert cam.factory.activated and not cam.factory.onvif_enabled
-        store = load_secret_file(str(secrets))
-        password = store.get(f"recovery-{cam.mac.replace(':', '')}").password
-        assert password is not None and password.reveal() == cam.factory.admin_password
-
-        cam.write_faults.clear()
-        code, report, err = await _fleetctl(*_args(inv, site, profile))
-        assert code == 0, err
-        rows = {d["address"]: d for d in report["devices"]}  # type: ignore[union-attr]
-        assert rows[cam.host]["result"] == "onboarded", rows
-        assert cam.factory.activations == 1  # never initialised again
+        row = await _kill_at_onvif_switch_then_rerun(fleet, cam, "VSP_ONVIF", CONFIG, tmp_path)
+        assert row["result"] == "onboarded", row
+        assert cam.factory is not None and cam.factory.activations == 1  # never initialised again
         assert cam.factory.onvif_enabled and fleet.username in cam.users

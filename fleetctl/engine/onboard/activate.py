@@ -83,6 +83,29 @@ async def setup(d: Device, store: SecretStore, options: OnboardOptions, kind: st
         await setup_hikvision(d, store, options)
 
 
+async def store_admin(
+    d: Device, options: OnboardOptions, username: str, password: str
+) -> Credential:
+    """The device's new administrator password, stored as ``recovery-<id>`` BEFORE the one
+    request that sends it (counted in ``d.activations``)."""
+    admin = await _store(
+        options.secrets_path, f"recovery-{device_id(d.dev)}", username, password, Step.ACTIVATE
+    )
+    d.activations += 1
+    return admin
+
+
+async def onvif_on(d: Device, device: hikvision.HikvisionSetup) -> None:
+    """The device's ONVIF service switched on (a Hikvision's, or a Dahua's: the same calls)
+    and read back."""
+    if await device.onvif_enabled():
+        return
+    await device.enable_onvif()
+    if not await device.onvif_enabled():
+        raise StepFailed(Step.ACTIVATE, M_("%(where)s: ONVIF stays off", where=device.where))
+    _did(d, M_("ONVIF service enabled"))
+
+
 async def _fleet(d: Device, store: SecretStore, options: OnboardOptions) -> Credential:
     """The fleet credential (stored first when generated), to the strictest vendor rule."""
 
@@ -124,14 +147,7 @@ async def setup_axis(d: Device, store: SecretStore, options: OnboardOptions) -> 
             )
             d.provisioned = True
             return
-        admin = await _store(
-            options.secrets_path,
-            f"recovery-{ident}",
-            provision_axis.ADMIN,
-            new_password(),
-            Step.ACTIVATE,
-        )
-        d.activations += 1
+        admin = await store_admin(d, options, provision_axis.ADMIN, new_password())
         try:
             await provision_axis.create_admin(
                 host, port, admin.password or Secret(""), timeout_s=options.timeout_s
@@ -197,14 +213,7 @@ async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions
                     )
                     d.provisioned = True
                     return
-                admin = await _store(
-                    options.secrets_path,
-                    f"recovery-{ident}",
-                    hikvision.ADMIN,
-                    hikvision_password(),
-                    Step.ACTIVATE,
-                )
-                d.activations += 1
+                admin = await store_admin(d, options, hikvision.ADMIN, hikvision_password())
                 await isapi.activate(admin.password or Secret(""), v3=state.v3)
                 _did(
                     d,
@@ -241,11 +250,7 @@ async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions
                 d.provisioned = True
                 return
             isapi.login_as(admin.password or Secret(""))
-            if not await isapi.onvif_enabled():
-                await isapi.enable_onvif()
-                if not await isapi.onvif_enabled():
-                    raise StepFailed(Step.ACTIVATE, M_("%(where)s: ONVIF stays off", where=where))
-                _did(d, M_("ONVIF service enabled"))
+            await onvif_on(d, isapi)
             fleet = await _fleet(d, store, options)
             await _onvif_user(d, isapi, fleet, options)
             if await isapi.rtsp_auth() != "digest":

@@ -27,8 +27,8 @@ from fleetctl.adapters.secrets import SecretStore
 from fleetctl.base.i18n import M_
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
-from fleetctl.engine.onboard.activate import _fleet
-from fleetctl.engine.onboard.device import Device, StepFailed, _did, _store, said
+from fleetctl.engine.onboard.activate import _fleet, onvif_on, store_admin
+from fleetctl.engine.onboard.device import Device, StepFailed, _did, said
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
 
 DAHUA_PASSWORD_LENGTH = 16
@@ -65,14 +65,7 @@ async def setup_dahua(d: Device, store: SecretStore, options: OnboardOptions) ->
                     )
                     d.provisioned = True
                     return
-                admin = await _store(
-                    options.secrets_path,
-                    f"recovery-{ident}",
-                    dahua.ADMIN,
-                    dahua_password(),
-                    Step.ACTIVATE,
-                )
-                d.activations += 1
+                admin = await store_admin(d, options, dahua.ADMIN, dahua_password())
                 await dev.initialise(admin.password or Secret(""))
                 _did(
                     d,
@@ -96,11 +89,7 @@ async def setup_dahua(d: Device, store: SecretStore, options: OnboardOptions) ->
                 d.provisioned = True
                 return
             dev.login_as(admin.password or Secret(""))
-            if not await dev.onvif_enabled():
-                await dev.enable_onvif()
-                if not await dev.onvif_enabled():
-                    raise StepFailed(Step.ACTIVATE, M_("%(where)s: ONVIF stays off", where=where))
-                _did(d, M_("ONVIF service enabled"))
+            await onvif_on(d, dev)
             fleet = await _fleet(d, store, options)
             await _onvif_user(d, dev, fleet, options)
         except ProvisionError as err:
