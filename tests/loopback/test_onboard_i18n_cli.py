@@ -14,9 +14,10 @@ from fleetctl.base.i18n import render
 from fleetctl.core.inventory.load import load_inventory
 from fleetctl.sim.fleet import SimFleet
 
-ACTIVATE_PLAN = (
-    "activate: generate a password, store it as `recovery-%(id)s`, "
-    "activate once; then ONVIF on, fleet ONVIF user, RTSP Digest"
+ACTIVATE_PLAN = (  # the plan for a device that says it offers the V3 flow
+    "activate by the V3 flow the device offers: generate a password, "
+    "store it as `recovery-%(id)s`, activate once; then ONVIF on, fleet "
+    "ONVIF user, RTSP Digest"
 )
 ACTIVATED_V3 = "activated (V3 flow); administrator password stored as `%(name)s`"
 KNOWN = "already in inventory as %(name)s"

@@ -206,6 +206,13 @@ async def setup_hikvision(d: Device, store: SecretStore, options: OnboardOptions
                     _did(
                         d,
                         M_(
+                            "activate by the V3 flow the device offers: generate a password, "
+                            "store it as `recovery-%(id)s`, activate once; then ONVIF on, fleet "
+                            "ONVIF user, RTSP Digest",
+                            id=ident,
+                        )
+                        if state.v3
+                        else M_(
                             "activate: generate a password, store it as `recovery-%(id)s`, "
                             "activate once; then ONVIF on, fleet ONVIF user, RTSP Digest",
                             id=ident,
