@@ -208,6 +208,7 @@ async def _hostile(body: bytes, *, length: int = 0) -> Response:
         ("huge", "vendor: "),
         ("silent", "timeout: "),
         ("more-forever", "vendor: "),
+        ("refused", "vendor: "),
     ],
 )
 async def test_hostile_vendor_replies_cost_that_camera(reply: str, why: str) -> None:
@@ -234,6 +235,17 @@ async def test_hostile_vendor_replies_cost_that_camera(reply: str, why: str) -> 
             return Response(200, b"\x00<CMSearchResult><<<", content_type="application/xml")
         if reply == "huge":
             return _hostile(b"", length=50 * 1024 * 1024)  # type: ignore[return-value]
+        if reply == "refused":  # the camera's words (200: some firmware): line breaks, 5 kB
+            return Response(
+                200,
+                b'<ResponseStatus xmlns="http://www.hikvision.com/ver20/XMLSchema"><statusCode>4'
+                b"</statusCode><statusString>Invalid\r\n\tOperation"
+                + b"!"
+                * 5000
+                + b"</statusString>"
+                b"</ResponseStatus>",
+                content_type="application/xml",
+            )
         if reply == "silent":
             return _never()  # type: ignore[return-value]
         return Response(200, more, content_type="application/xml")
@@ -254,6 +266,10 @@ async def test_hostile_vendor_replies_cost_that_camera(reply: str, why: str) -> 
     assert isinstance(reading, FootageReading) and reading.failure is not None
     line = judge(cam, reading, Span(now - timedelta(hours=2), now))
     assert line.coverage is Coverage.UNKNOWN and (line.reason or "").startswith(why), line.reason
+    assert all(c.isprintable() for c in line.reason or ""), line.reason
+    if reply == "refused":
+        assert "search refused: InvalidOperation!!!" in (line.reason or ""), line.reason
+        assert len(line.reason or "") < 200
 
 
 async def _never() -> Response:

@@ -46,7 +46,7 @@ def _xml(body: bytes, root: str) -> Any:
     name = etree.QName(doc).localname if isinstance(doc.tag, str) else ""
     if name == "ResponseStatus" and root != name:
         said = doc.findtext("{*}statusString") or doc.findtext("{*}subStatusCode") or "?"
-        raise SearchRefused(Failure.PROTOCOL, f"search refused: {said.strip()[:80]}")
+        raise SearchRefused(Failure.PROTOCOL, f"search refused: {_printable(said)}")
     if name != root:
         raise ValueError(f"unexpected root element {name[:40]!r}")
     return doc
@@ -72,7 +72,9 @@ async def _isapi_page(
     )
     status = (doc.findtext("{*}responseStatusStrg") or "").strip().upper()
     if (doc.findtext("{*}responseStatus") or "true").strip().lower() == "false":
-        raise SearchRefused(Failure.PROTOCOL, f"{http.where}: search failed ({status[:40] or '?'})")
+        raise SearchRefused(
+            Failure.PROTOCOL, f"{http.where}: search failed ({_printable(status) or '?'})"
+        )
     items = []
     for item in doc.iterfind("{*}matchList/{*}searchMatchItem"):
         t0 = isapi_time(item.findtext("{*}timeSpan/{*}startTime"))
@@ -136,3 +138,8 @@ async def search_hikvision(
     raise SearchRefused(
         Failure.PROTOCOL, f"{http.where}: the search did not end in {MAX_PAGES} pages"
     )
+
+
+def _printable(said: str, limit: int = 80) -> str:
+    """The camera's words, bounded and without control characters."""
+    return "".join(c for c in said[: limit * 2] if c.isprintable()).strip()[:limit]
