@@ -31,28 +31,19 @@ from fleetctl.base.i18n import M_
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
 from fleetctl.engine.discover import DeviceState
+from fleetctl.engine.onboard.dahua import setup_dahua
 from fleetctl.engine.onboard.device import (
     Device,
     StepFailed,
     _did,
-    _fleet_credential,
-    _store,
     said,
 )
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
-
-HIKVISION_PASSWORD_LENGTH = 16  # the vendor's maximum
+from fleetctl.engine.onboard.shared import _fleet, hikvision_password, onvif_on, store_admin
 
 
 def _where(host: str, port: int) -> str:
     return f"{host}:{port}"
-
-
-def hikvision_password() -> str:
-    while True:
-        pw = new_password(HIKVISION_PASSWORD_LENGTH)
-        if hikvision.password_ok(pw):
-            return pw
 
 
 def wants_setup(
@@ -75,52 +66,9 @@ async def setup(d: Device, store: SecretStore, options: OnboardOptions, kind: st
     if kind == "axis":
         await setup_axis(d, store, options)
     elif kind == "dahua":
-        # Its own module (engine/onboard/dahua.py), which builds on this one's helpers.
-        from fleetctl.engine.onboard.dahua import setup_dahua
-
         await setup_dahua(d, store, options)
     else:
         await setup_hikvision(d, store, options)
-
-
-async def store_admin(
-    d: Device, options: OnboardOptions, username: str, password: str
-) -> Credential:
-    """The device's new administrator password, stored as ``recovery-<id>`` BEFORE the one
-    request that sends it (counted in ``d.activations``)."""
-    admin = await _store(
-        options.secrets_path, f"recovery-{device_id(d.dev)}", username, password, Step.ACTIVATE
-    )
-    d.activations += 1
-    return admin
-
-
-async def onvif_on(d: Device, device: hikvision.HikvisionSetup) -> None:
-    """The device's ONVIF service switched on (a Hikvision's, or a Dahua's: the same calls)
-    and read back."""
-    if await device.onvif_enabled():
-        return
-    await device.enable_onvif()
-    if not await device.onvif_enabled():
-        raise StepFailed(Step.ACTIVATE, M_("%(where)s: ONVIF stays off", where=device.where))
-    _did(d, M_("ONVIF service enabled"))
-
-
-async def _fleet(d: Device, store: SecretStore, options: OnboardOptions) -> Credential:
-    """The fleet credential (stored first when generated), to the strictest vendor rule."""
-
-    fleet = _fleet_credential(d, store, options)
-    if fleet is None:
-        site = store.credentials.get(options.credentials or "")
-        fleet = await _store(
-            options.secrets_path,
-            f"onboard-{device_id(d.dev)}",
-            site.username if site else options.username,
-            hikvision_password(),
-            Step.ACTIVATE,
-        )
-        _did(d, M_("stored a generated password as `%(name)s`", name=fleet.name))
-    return fleet
 
 
 async def setup_axis(d: Device, store: SecretStore, options: OnboardOptions) -> None:

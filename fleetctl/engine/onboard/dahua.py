@@ -27,9 +27,9 @@ from fleetctl.adapters.secrets import SecretStore
 from fleetctl.base.i18n import M_
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
-from fleetctl.engine.onboard.activate import _fleet, onvif_on, store_admin
 from fleetctl.engine.onboard.device import Device, StepFailed, _did, said
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id, new_password
+from fleetctl.engine.onboard.shared import _fleet, onvif_on, store_admin
 
 DAHUA_PASSWORD_LENGTH = 16
 
