@@ -1,12 +1,16 @@
 """`fleetctl footage`: which cameras hold a past window, fleet-wide, and where the gaps are.
 
-    footage_fleet(workspace, cameras, window, options, pool=None) -> list[CameraFootage]
+    footage_fleet(workspace, cameras, window, options, pool=None, on_result=None)
+        -> list[CameraFootage]
+    footage_windows(workspace, cameras, windows, options, on_result=None)
+        -> list[CameraFootage]                  each camera its own window (sites' zones)
     judge(camera, reading, window) -> CameraFootage                          pure
 
 Every camera is asked at once up to ``options.concurrency`` (``FOOTAGE_CONCURRENCY``), each
 under its own deadline (``options.timeout_s``, the whole conversation, search sessions ended
 included); one camera's failure is its line (coverage ``unknown`` with the reason), never an
-exception. The run owns its HTTP pool unless the caller passes one.
+exception. The run owns its HTTP pool unless the caller passes one. ``on_result`` is called
+with each camera's line as soon as it is known (the TUI fills its table as they arrive).
 
 Times: the window is true UTC; each camera answers on its own clock; the clock offset measured
 in the same conversation converts its answer (``core.footage.coverage.to_true``).
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from fleetctl.adapters.http.pool import HttpPool, borrowed
@@ -188,6 +192,7 @@ async def footage_fleet(
     window: Span,
     options: FootageOptions,
     pool: HttpPool | None = None,
+    on_result: Callable[[CameraFootage], None] | None = None,
 ) -> list[CameraFootage]:
     """Every camera's coverage of ``window``; results in input order. Never raises per camera."""
     gate = asyncio.Semaphore(max(1, options.concurrency))
@@ -196,8 +201,33 @@ async def footage_fleet(
         async def bounded(cam: Camera) -> CameraFootage:
             async with gate:
                 try:
-                    return await _one(cam, workspace, window, options, http)
+                    line = await _one(cam, workspace, window, options, http)
                 except Exception as err:  # a bug for one camera is that camera's line
-                    return _unknown(cam, f"internal error: {type(err).__name__}")
+                    line = _unknown(cam, f"internal error: {type(err).__name__}")
+            if on_result is not None:
+                on_result(line)
+            return line
 
         return list(await asyncio.gather(*(bounded(c) for c in cameras)))
+
+
+async def footage_windows(
+    workspace: Workspace,
+    cameras: Sequence[Camera],
+    windows: Mapping[str, Span],
+    options: FootageOptions,
+    on_result: Callable[[CameraFootage], None] | None = None,
+) -> list[CameraFootage]:
+    """Each camera's coverage of its own window (``windows[name]``: "yesterday 21:00" is 21:00
+    where each camera is); one ``footage_fleet`` per distinct window, results in camera order."""
+    groups: dict[Span, list[Camera]] = {}
+    for cam in cameras:
+        groups.setdefault(windows[cam.name], []).append(cam)
+    parts = await asyncio.gather(
+        *(
+            footage_fleet(workspace, cams, win, options, on_result=on_result)
+            for win, cams in groups.items()
+        )
+    )
+    found = {f.name: f for part in parts for f in part}
+    return [found[c.name] for c in cameras]

@@ -28,10 +28,12 @@ from textual.timer import Timer
 from fleetctl.base.i18n import N_, _, ngettext
 from fleetctl.core.models import Camera, CameraReport
 from fleetctl.tui.firmware import FirmwareContext
+from fleetctl.tui.footage_view import FootageSetup
 from fleetctl.tui.push_view import PushSetup
 from fleetctl.tui.screens.confirm import ConfirmScreen, target_words
 from fleetctl.tui.screens.firmware import FirmwareScreen
 from fleetctl.tui.screens.fleet import FleetScreen
+from fleetctl.tui.screens.footage import FootageScreen
 from fleetctl.tui.screens.help import HelpScreen
 from fleetctl.tui.screens.push import PushScreen
 from fleetctl.tui.screens.report import ReportScreen
@@ -63,6 +65,11 @@ _VIEWS = (
         N_("Models and firmware versions, advisories and policy; mark by version (:firmware)"),
     ),
     ("report", N_("Report view"), N_("The last 24 hours from the history (:report)")),
+    (
+        "footage",
+        N_("Footage view"),
+        N_("Which marked (else filtered) cameras recorded a window; export it (:footage)"),
+    ),
 )
 
 
@@ -89,6 +96,7 @@ class FleetApp(App[None]):
         site_names: Mapping[str, str] | None = None,
         report: ReportMaker | None = None,
         firmware: FirmwareContext | None = None,
+        footage: FootageSetup | None = None,
     ) -> None:
         super().__init__()
         translate_bindings(self)
@@ -103,6 +111,7 @@ class FleetApp(App[None]):
         # the camera view (the shipped advisories and nothing else when not given).
         self.firmware = firmware or FirmwareContext()
         self.push_setup = push  # None: no workspace behind the app (scripted), push unavailable
+        self.footage_setup = footage  # None: likewise, the footage view unavailable
         self.progress = SweepProgress()
         self.fleet_changed: Signal[None] = Signal(self, "fleet-changed")
         self._pending: list[CameraReport] = []
@@ -236,7 +245,7 @@ class FleetApp(App[None]):
 
     def switch_view(self, view: str) -> bool:
         """``:sites``, ``:cameras`` (or ``:cam``, ``:fleet``), ``:firmware`` (``:fw``),
-        ``:report``, ``:help``, ``:q``."""
+        ``:report``, ``:footage`` (``:fo``), ``:help``, ``:q``."""
         view = view.strip().lower()
         if view in ("sites", "site"):
             self.push_screen(SitesScreen())
@@ -244,6 +253,8 @@ class FleetApp(App[None]):
             self.push_screen(FirmwareScreen())
         elif view in ("report", "rep"):
             self.push_screen(ReportScreen())
+        elif view in ("footage", "fo"):
+            self.open_footage()
         elif view in ("cameras", "camera", "cam", "fleet", ""):
             pass  # the command line lives on the fleet view: already there
         elif view in ("help", "h"):
@@ -257,7 +268,7 @@ class FleetApp(App[None]):
     def on_view_requested(self, message: ViewRequested) -> None:
         if not self.switch_view(message.view):
             self.notify(
-                _("unknown view %(view)r: try sites, cameras, firmware, report, help, q")
+                _("unknown view %(view)r: try sites, cameras, firmware, report, footage, help, q")
                 % {"view": message.view},
                 severity="error",
                 markup=False,
@@ -268,6 +279,8 @@ class FleetApp(App[None]):
 
     def on_push_setup_changed(self, message: PushSetupChanged) -> None:
         self.push_setup = message.setup  # the next push starts here
+        if self.footage_setup is not None:  # rotated passwords: footage logs in with the new ones
+            self.footage_setup = replace(self.footage_setup, workspace=message.setup.workspace)
 
     def on_bulk_requested(self, message: BulkRequested) -> None:
         """From the fleet and camera views: check at once; confirm anything that mutates."""
@@ -321,6 +334,22 @@ class FleetApp(App[None]):
             self.notify(_("push is not available here"), severity="error", markup=False)
         else:
             self.push_screen(PushScreen(names, hidden, self.push_setup))
+
+    def open_footage(self) -> None:
+        """The footage view on the marked cameras, else on those the filter shows."""
+        if self.footage_setup is None:
+            self.notify(_("footage is not available here"), severity="error", markup=False)
+            return
+        model = self.model
+        if model.marks:
+            names, scope = sorted(model.marks), "marked"
+        else:
+            names = list(model.visible)
+            scope = "filtered" if model.filter_text or model.faults_only else "all"
+        if not names:
+            self.notify(_("no camera to search: the filter shows none"), severity="warning")
+            return
+        self.push_screen(FootageScreen(names, scope, self.footage_setup))
 
     async def apply_action(self, action: str, names: Sequence[str]) -> None:
         """A mutating bulk action on ``names`` (confirmed already); refused when read-only."""

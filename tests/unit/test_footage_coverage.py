@@ -17,7 +17,7 @@ from fleetctl.core.footage.coverage import (
     retention_days,
     to_true,
 )
-from fleetctl.core.footage.timespec import parse_when
+from fleetctl.core.footage.timespec import clock_text, parse_when
 
 T0 = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)
 
@@ -154,3 +154,9 @@ def test_parse_when(text: str, tz: tzinfo, expected: datetime) -> None:
 def test_parse_when_refuses(text: str) -> None:
     with pytest.raises(ValueError):
         parse_when(text, NOW, UTC)
+
+
+def test_clock_text_adds_the_date_off_the_windows_first_day() -> None:
+    win = Span(datetime(2026, 12, 6, 14, 0, tzinfo=UTC), datetime(2026, 12, 6, 18, 0, tzinfo=UTC))
+    assert clock_text(datetime(2026, 12, 6, 14, 10, tzinfo=UTC), HCM, win) == "21:10:00"
+    assert clock_text(datetime(2026, 12, 6, 17, 10, tzinfo=UTC), HCM, win) == "2026-12-07 00:10:00"

@@ -11,7 +11,7 @@ KEYS = N_(
     """\
 keys: / filter (!term negates)  : view (sites, cameras, firmware, report)  enter open  esc back
       space mark  V mark range  u clear marks  ctrl+z faults only  a actions
-      c check now  t sync time  R reboot  W/N/S/O/F sort  ? help  q quit
+      c check now  t sync time  R reboot  W/N/S/O/F sort  f footage  ? help  q quit
 push: a, then "push a profile" (profiles/*.yaml next to the inventory, or --profiles DIR)"""
 )
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import Any
 
 from fleetctl.base import aio
 from fleetctl.base.i18n import _
@@ -16,12 +15,8 @@ from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
 from fleetctl.core.footage.coverage import Coverage, Span, retention_days
 from fleetctl.core.footage.model import CameraFootage
+from fleetctl.core.footage.timespec import clock_text
 from fleetctl.core.footage.zones import Zone
-from fleetctl.core.models import Camera
-
-if TYPE_CHECKING:
-    from fleetctl.engine.footage import FootageOptions
-    from fleetctl.engine.workspace import Workspace
 
 
 def _z(when: datetime | None) -> str | None:
@@ -84,12 +79,6 @@ def _columns() -> tuple[Column, ...]:
     )
 
 
-def _local(when: datetime, tz: tzinfo, win: Span) -> str:
-    local = when.astimezone(tz)
-    same_day = local.date() == win.start.astimezone(tz).date()
-    return local.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")
-
-
 def rows(
     lines: Sequence[CameraFootage],
     zones: Mapping[str, Zone],
@@ -101,7 +90,9 @@ def rows(
     for f in lines:
         tz, win = zones[f.name].tz, windows[f.name]
         total = (win.end - win.start).total_seconds()
-        gaps = ", ".join(f"{_local(g.start, tz, win)}–{_local(g.end, tz, win)}" for g in f.gaps)
+        gaps = ", ".join(
+            f"{clock_text(g.start, tz, win)}–{clock_text(g.end, tz, win)}" for g in f.gaps
+        )
         if fmt == "csv":
             gaps = " ".join(f"{_z(g.start)}/{_z(g.end)}" for g in f.gaps)
         covered = "" if f.covered_s is None else f"{f.covered_s / 60:.0f}/{total / 60:.0f} min"
@@ -139,7 +130,7 @@ def run_footage(args: argparse.Namespace) -> int:
         raise UsageError(_("a camera name and -o go with `footage export`"))
     from fleetctl.cli.run.footage_window import camera_windows, zone_label
     from fleetctl.core.selection import select_cameras
-    from fleetctl.engine.footage import FootageOptions
+    from fleetctl.engine.footage import FootageOptions, footage_windows
     from fleetctl.engine.workspace import load_workspace
 
     workspace = load_workspace(args.inventory, args.secrets)
@@ -148,7 +139,7 @@ def run_footage(args: argparse.Namespace) -> int:
         raise UsageError(_("no camera matches --select %(expr)r") % {"expr": args.select})
     zones, windows = camera_windows(args.start, args.end, args.tz, cameras, workspace.inventory)
     opts = FootageOptions(timeout_s=args.timeout, concurrency=args.concurrency)
-    lines = aio.run(_by_window(workspace, cameras, windows, opts))
+    lines = aio.run(footage_windows(workspace, cameras, windows, opts))
     counts = {c: sum(1 for f in lines if f.coverage is c) for c in Coverage}
     label = zone_label(zones)
     first = cameras[0].name
@@ -180,22 +171,3 @@ def run_footage(args: argparse.Namespace) -> int:
         json_obj=to_json(lines, zones, windows),
     )
     return exit_code(lines)
-
-
-async def _by_window(
-    workspace: Workspace,
-    cameras: Sequence[Camera],
-    windows: Mapping[str, Span],
-    opts: FootageOptions,
-) -> list[CameraFootage]:
-    """One engine call per distinct window (sites in different zones), in camera order."""
-    from fleetctl.engine.footage import footage_fleet
-
-    groups: dict[Span, list[Camera]] = {}
-    for cam in cameras:
-        groups.setdefault(windows[cam.name], []).append(cam)
-    parts = await asyncio.gather(
-        *(footage_fleet(workspace, cams, win, opts) for win, cams in groups.items())
-    )
-    found = {f.name: f for part in parts for f in part}
-    return [found[c.name] for c in cameras]

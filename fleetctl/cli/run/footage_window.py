@@ -2,7 +2,7 @@
 
 Shared by `fleetctl footage` and `fleetctl footage export`, which the footage command runs. The
 zone of times written without one: ``--tz``, else the camera's site's ``tz:``, else this
-machine's (core.footage.zones); the output names it.
+machine's (core.footage.zones); the output names it (``zone_label``, shared with the TUI).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fleetctl.core.footage.zones import (
     machine_zone,
     named_zone,
     window_in,
+    zone_label,
 )
 from fleetctl.core.models import Camera, Inventory
 
@@ -64,24 +65,10 @@ def camera_windows(
     return zones, {name: by_zone[z.name] for name, z in zones.items()}
 
 
-def zone_label(zones: Mapping[str, Zone]) -> str:
-    """Which zone the times were read in, for a title: one zone and where it came from, or the
-    list when the selected sites are in several."""
-    used = distinct(zones)
-    if len(used) > 1:
-        return _("each site's zone: %(zones)s") % {"zones": ", ".join(z.name for z in used)}
-    if not used:
-        return machine_zone().name
-    z = used[0]
-    why = {
-        ZoneSource.OPTION: "--tz",
-        ZoneSource.SITE: _("the site's zone"),
-        ZoneSource.MACHINE: _("this machine's zone"),
-    }[z.source]
-    return f"{z.name}, {why}"
-
-
 def zone_name(zones: Mapping[str, Zone]) -> str | None:
     """The one zone's name for JSON, or None when the selected sites are in several."""
     used = distinct(zones)
     return used[0].name if len(used) == 1 else None
+
+
+__all__ = ["camera_windows", "option_zone", "window", "zone", "zone_label", "zone_name"]

@@ -34,6 +34,7 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
     from fleetctl.engine.workspace import load_workspace
     from fleetctl.tui.app import FleetApp
     from fleetctl.tui.firmware import FirmwareContext
+    from fleetctl.tui.footage_view import FootageSetup
     from fleetctl.tui.push_view import PushSetup
     from fleetctl.tui.source import EngineSource
 
@@ -92,6 +93,7 @@ def build_app(args: argparse.Namespace, inventory: str, secrets: str | None) -> 
         },
         report=(lambda: source.report(cameras)) if history is not None else None,
         firmware=firmware,
+        footage=FootageSetup(workspace, timeout_s=options.timeout_s),
     )
 
 

@@ -6,12 +6,15 @@
 - a day word and a time: ``yesterday 21:00``, ``today 08:30`` (local time of ``tz``).
 
 Errors are ``ValueError`` with the text that could not be read; the caller words them.
+``clock_text``: an instant as the operator reads it beside a window.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, tzinfo
+
+from fleetctl.core.footage.coverage import Span
 
 _RELATIVE = re.compile(r"^-\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)$")
 _DAYWORD = re.compile(r"^(today|yesterday)(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
@@ -38,3 +41,11 @@ def parse_when(text: str, now: datetime, tz: tzinfo) -> datetime:
     except ValueError:
         raise ValueError(text) from None
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=tz)
+
+
+def clock_text(when: datetime, tz: tzinfo, window: Span) -> str:
+    """An instant in ``tz`` as the operator reads it beside ``window``: the time alone on the
+    window's first day, the date too on any other (`fleetctl footage`'s table, the TUI)."""
+    local = when.astimezone(tz)
+    same_day = local.date() == window.start.astimezone(tz).date()
+    return local.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")

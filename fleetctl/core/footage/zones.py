@@ -4,12 +4,13 @@
     camera_zones(cameras, inventory, option, machine) -> {camera name: Zone}
     window_in(start, end, zone, now) -> Span          true UTC; ValueError names the bad text
     named_zone(name) -> Zone | None                   None: no such IANA zone here
+    zone_label(zones) -> str                          which zone times are in, for a title
 
 The rule users read in docs/commands.md#footage: a time with a zone (``...Z``, ``+07:00``) or a
 relative one (``-2h``, ``now``) is one instant whatever the zone; a time without a zone is local
 time of ``--tz`` when given, else of the camera's site (its inventory ``tz:``), else of this
 machine. Cameras of sites in different zones each get their own window: "yesterday 21:00" means
-21:00 where each camera is. Pure: zoneinfo only.
+21:00 where each camera is. Pure: zoneinfo (and the catalogue, for ``zone_label``'s words).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
+from fleetctl.base.i18n import _
 from fleetctl.core.footage.coverage import Span
 from fleetctl.core.footage.timespec import parse_when
 from fleetctl.core.models import Camera, Inventory
@@ -87,3 +89,20 @@ def distinct(zones: Mapping[str, Zone]) -> list[Zone]:
     for z in zones.values():
         seen.setdefault(z.name, z)
     return list(seen.values())
+
+
+def zone_label(zones: Mapping[str, Zone]) -> str:
+    """Which zone the times were read in, for a title: one zone and where it came from, or the
+    list when the selected sites are in several."""
+    used = distinct(zones)
+    if len(used) > 1:
+        return _("each site's zone: %(zones)s") % {"zones": ", ".join(z.name for z in used)}
+    if not used:
+        return machine_zone().name
+    z = used[0]
+    why = {
+        ZoneSource.OPTION: "--tz",
+        ZoneSource.SITE: _("the site's zone"),
+        ZoneSource.MACHINE: _("this machine's zone"),
+    }[z.source]
+    return f"{z.name}, {why}"

@@ -34,6 +34,7 @@ class FleetScreen(Screen[None]):
         Binding("ctrl+z", "faults", N_("faults only")),
         Binding("a", "bulk", N_("actions")),
         Binding("c", "do('check')", N_("check now")),
+        Binding("f", "footage", N_("footage")),
         Binding("t", "do('sync_time')", N_("sync time"), show=False),
         Binding("R", "do('reboot')", N_("reboot"), show=False),
         Binding("W", "sort('worst')", N_("sort: worst first"), show=False),
@@ -63,7 +64,8 @@ class FleetScreen(Screen[None]):
             id="filter",
         )
         yield Input(
-            placeholder=_("view: sites | cameras | firmware | report | help | q"), id="command"
+            placeholder=_("view: sites | cameras | firmware | report | footage | help | q"),
+            id="command",
         )
         yield Footer()
 
@@ -132,6 +134,10 @@ class FleetScreen(Screen[None]):
         model = self.fleet.model
         model.faults_only = not model.faults_only
         self._reshow()
+
+    def action_footage(self) -> None:
+        """The footage view on the marked cameras, else on those the filter shows."""
+        self.post_message(ViewRequested("footage"))
 
     def action_sort(self, key: str) -> None:
         self.fleet.model.set_sort(SortKey(key))

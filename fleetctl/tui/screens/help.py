@@ -23,7 +23,16 @@ FILTER_HELP = N_(
 
 VIEWS_HELP = N_(
     "Views (:, or ctrl+p): sites, cameras, firmware (models and versions, advisories, "
-    "mark by version), report, help, q."
+    "mark by version), report, footage, help, q."
+)
+
+FOOTAGE_HELP = N_(
+    "Footage (f): which marked cameras (none marked: the filtered ones) recorded a window. "
+    "Type from and to (-2h, yesterday 21:00, 2026-12-06 21:00; times without a zone are in the "
+    "zone shown) and press enter: each camera shows full, partial (with its gaps), none or "
+    "unknown (with the reason). h shows only those that have it, s sorts by coverage or name, "
+    "space selects rows, x exports the selected ones (none selected: all that have it) as MP4 "
+    "with a SHA-256 sidecar."
 )
 
 
@@ -92,6 +101,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(table, id="keys")
             yield Static(_(FILTER_HELP), id="filter-help", markup=False)
             yield Static(_(VIEWS_HELP), id="views-help", markup=False)
+            yield Static(_(FOOTAGE_HELP), id="footage-help", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
