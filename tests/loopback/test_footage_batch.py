@@ -219,12 +219,13 @@ async def test_sites_in_two_zones_each_read_the_time_in_their_own(tmp_path: Path
         inventory, _ = two.write_inventory(tmp_path / "sim.yaml")
         text = inventory.read_text("utf-8")
         inventory.write_text(text.replace(f"tz: {HCM}", "tz: Europe/Berlin", 1), "utf-8")
-        code, out, err = await fleetctl(
-            "footage", "-i", str(inventory), "-s", f"name:{a.name},{b.name}",
-            "--from", "2026-12-06 21:00", "--to", "2026-12-06 21:30", "-f", "json", "-t", "3",
-            home=tmp_path,
-        )  # fmt: skip
+        args = ("footage", "-i", str(inventory), "-s", f"name:{a.name},{b.name}",
+                "--from", "2026-12-06 21:00", "--to", "2026-12-06 21:30", "-t", "3")  # fmt: skip
+        code, out, err = await fleetctl(*args, "-f", "json", home=tmp_path)
+        _, table, _ = await fleetctl("--lang", "en", *args, home=tmp_path)
     assert code in (0, 1, 3), err
+    assert f"each site's zone: Europe/Berlin, {HCM}" in table
+    assert f"{a.site} (Europe/Berlin)" in table and f"{b.site} ({HCM})" in table
     doc = json.loads(out)
     assert doc["window"]["zone"] is None  # several zones: each camera says its own
     got = {c["name"]: c["window"] for c in doc["cameras"]}

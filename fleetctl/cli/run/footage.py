@@ -85,8 +85,10 @@ def rows(
     windows: Mapping[str, Span],
     fmt: str,
 ) -> list[dict[str, Any]]:
-    """Table rows: gaps in each camera's zone (CSV: UTC)."""
+    """Table rows: gaps in each camera's zone (CSV: UTC); when the sites are in several zones,
+    the table's Site column names each camera's zone."""
     out = []
+    mixed = fmt != "csv" and len({z.name for z in zones.values()}) > 1
     for f in lines:
         tz, win = zones[f.name].tz, windows[f.name]
         total = (win.end - win.start).total_seconds()
@@ -100,7 +102,7 @@ def rows(
         out.append(
             {
                 "name": f.name,
-                "site": f.site,
+                "site": f"{f.site} ({zones[f.name].name})" if mixed else f.site,
                 "coverage": f.coverage.value,
                 "covered": f.covered_s if fmt == "csv" else covered,
                 "gaps": gaps if f.gaps_known or fmt == "csv" else _("unknown (range only)"),
