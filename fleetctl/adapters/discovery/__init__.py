@@ -1,4 +1,5 @@
-"""Finding devices: WS-Discovery (multicast and unicast Probes) and the unicast sweep of ranges.
+"""Finding devices: WS-Discovery (multicast and unicast Probes), the unicast sweep of ranges, and
+the vendors' own discovery of factory-fresh devices (``sadp``: Hikvision; ``dhip``: Dahua).
 
 May import ``core`` and ``base``.
 """
