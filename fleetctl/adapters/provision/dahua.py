@@ -106,7 +106,7 @@ class DahuaSetup(HikvisionSetup):
         device's words."""
         self._id += 1
         call = json.dumps({"method": method, "params": params, "id": self._id})
-        status, data, _ = await self._send("POST", OUTSIDE, call)
+        status, data, _ = await self._send("POST", OUTSIDE, call, kind="application/json")
         try:
             reply = json.loads(data)
         except (UnicodeDecodeError, ValueError):
