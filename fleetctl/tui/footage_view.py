@@ -126,6 +126,27 @@ def gaps_text(line: CameraFootage, tz: tzinfo, window: Span) -> str:
     return f"{head}: {shown}{tail}"
 
 
+def detail_text(line: CameraFootage, tz: tzinfo, window: Span) -> str:
+    """One camera's whole answer, for the line under the table: coverage, every gap, the
+    recorded range, where the answer came from and why (cleaned: the camera's own words)."""
+    parts = [coverage_word(line)]
+    if line.gaps and line.gaps_known and line.coverage is Coverage.PARTIAL:
+        gaps = ", ".join(
+            f"{clock_text(g.start, tz, window)}–{clock_text(g.end, tz, window)}" for g in line.gaps
+        )
+        parts.append(_("gaps: %(gaps)s") % {"gaps": gaps})
+    if line.earliest is not None and line.latest is not None:
+        parts.append(
+            _("recorded from %(earliest)s to %(latest)s")
+            % {
+                "earliest": line.earliest.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                "latest": line.latest.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            }
+        )
+    parts.append(source_text(line))
+    return clean("; ".join(parts), 2048)
+
+
 def kept_text(line: CameraFootage, days_from_check: float | None) -> str:
     """Days of footage the camera keeps: from this answer's range, else the last check's."""
     days = retention_days(line.earliest, line.latest)
@@ -138,7 +159,7 @@ def source_text(line: CameraFootage) -> str:
     """Where the answer came from and, when there is one, why (the camera's words: cleaned)."""
     if not line.reason:
         return line.source
-    return clean(f"{line.source}: {line.reason}")
+    return clean(f"{line.source}: {line.reason}").strip()
 
 
 def counts_text(lines: Sequence[CameraFootage], total: int) -> str:

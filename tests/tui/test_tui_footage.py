@@ -17,9 +17,12 @@ from typing import Any
 
 import av
 import support.tui as support_tui
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from fleetctl.adapters.secrets import SecretStore
+from fleetctl.base.i18n import set_language
+from fleetctl.core.footage.coverage import Coverage, Span
+from fleetctl.core.footage.model import CameraFootage
 from fleetctl.core.models import Inventory, Site
 from fleetctl.engine.footage_batch import ClipState
 from fleetctl.engine.workspace import Workspace, load_workspace
@@ -139,6 +142,12 @@ async def test_marked_cameras_partial_with_the_gap_full_and_unknown_with_why(
         assert unknown[3] == "unknown" and unknown[8].startswith("none: offline"), unknown
         # Whole window first, then part of it, then unknown.
         assert list(rows) == [order[FULL], order[GAP], order[OFFLINE]]
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=1)  # the cut camera: its whole story under the table
+        await pilot.pause()
+        detail = str(screen.query_one("#detail", Static).content)
+        assert detail.startswith(f"{order[GAP]}: partial; gaps: {local:%H:%M}"), detail
+        assert "recorded from" in detail and detail.endswith("onvif-events"), detail
         counts = str(screen.query_one("#counts", Static).content)
         assert "1 of 3 cameras have the whole window" in counts, counts
         assert "1 part of it, 0 none, 1 unknown" in counts, counts
@@ -234,3 +243,38 @@ async def test_without_a_workspace_the_view_says_so() -> None:
         await pilot.press("f")
         assert isinstance(app.screen, FleetScreen)
         assert any("footage is not available here" in n.message for n in app._notifications)
+
+
+async def test_the_view_in_vietnamese(tmp_path: Path) -> None:
+    """Every word of the view through the catalogue; the camera's own words as they came."""
+    set_language("vi")
+    app = scripted(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        await pilot.press("space", "space", "f")
+        screen = app.screen
+        assert isinstance(screen, FootageScreen)
+        assert str(screen.query_one("#title", Static).content) == (
+            "Bản ghi của 2 camera đã đánh dấu"
+        )
+        await search(app, pilot, screen, "-1h", "hôm qua")
+        why = str(screen.query_one("#why", Static).content)
+        assert why.startswith("đến: 'hôm qua' không phải là thời điểm"), why
+        # Answers as the engine gives them (no camera here is reachable: fed directly).
+        end = datetime.now(UTC).replace(microsecond=0)
+        win = Span(end - timedelta(hours=1), end)
+        a, b = screen.names
+        screen.windows = {a: win, b: win}
+        screen._arrived(CameraFootage(a, "s", Coverage.PARTIAL, 1800.0,
+                                      (Span(win.start, win.start + timedelta(minutes=30)),),
+                                      None, None, "onvif-events"))  # fmt: skip
+        screen._arrived(CameraFootage(b, "s", Coverage.UNKNOWN, None, (), None, None, "none",
+                                      "onvif: [red]lỗi[/] \x1b[2J"))  # fmt: skip
+        screen._fill()
+        rows = screen.shown()
+        assert rows[a][3] == "một phần" and rows[a][4] == "30/60 phút", rows[a]
+        assert rows[b][3] == "không rõ" and rows[b][8] == "none: onvif: [red]lỗi[/]", rows[b]
+        headers = [str(c.label) for c in screen.query_one(DataTable).columns.values()]
+        assert headers[3:6] == ["ĐỘ PHỦ", "ĐÃ GHI", "KHOẢNG TRỐNG"], headers
+        counts = str(screen.query_one("#counts", Static).content)
+        assert "0 trên 2 camera có đủ cả khoảng thời gian; 1 có một phần" in counts, counts

@@ -46,16 +46,20 @@ from fleetctl.tui.words import translate_bindings
 
 FLUSH_S = 0.1  # answers and export progress reach the table at most this long after arriving
 
-_COLS = (
-    ("sel", " "),
-    ("camera", N_("CAMERA")),
-    ("site", N_("SITE")),
-    ("coverage", N_("COVERAGE")),
-    ("covered", N_("RECORDED")),
-    ("gaps", N_("GAPS")),
-    ("kept", N_("DAYS KEPT")),
-    ("export", N_("EXPORT")),
-    ("source", N_("SOURCE / WHY")),
+# (key, header, width). Bounded columns have a fixed width: rows are updated in place as answers
+# arrive, and measuring every updated cell again costs far more than the update (a second of lag
+# for 500 cameras). The rest take their width when the table is filled; the highlighted row's
+# whole story (every gap, the full reason) is written out under the table.
+_COLS: tuple[tuple[str, str, int | None], ...] = (
+    ("sel", " ", 1),
+    ("camera", N_("CAMERA"), None),
+    ("site", N_("SITE"), None),
+    ("coverage", N_("COVERAGE"), 10),
+    ("covered", N_("RECORDED"), 12),
+    ("gaps", N_("GAPS"), 40),
+    ("kept", N_("DAYS KEPT"), 11),
+    ("export", N_("EXPORT"), 26),
+    ("source", N_("SOURCE / WHY"), None),
 )
 
 
@@ -129,7 +133,8 @@ class FootageScreen(Screen[None]):
     FootageScreen #window Input { width: 24; }
     FootageScreen #why { height: auto; padding: 0 1; color: $error; }
     FootageScreen DataTable { height: 1fr; }
-    FootageScreen #counts { height: auto; padding: 0 1; }
+    FootageScreen #counts { height: 2; padding: 0 1; }
+    FootageScreen #detail { height: 2; padding: 0 1; color: $text-muted; }
     FootageScreen #results { height: auto; max-height: 8; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -160,7 +165,7 @@ class FootageScreen(Screen[None]):
         self.searching = False
         self.exporting = False
         self._flush: Timer | None = None
-        self._dirty = False
+        self._changed: set[str] = set()  # rows whose cells changed since the last flush
 
     @property
     def fleet(self) -> FleetHost:
@@ -183,13 +188,14 @@ class FootageScreen(Screen[None]):
             )
         yield Static("", id="why", markup=False)
         table: DataTable[Text | str] = DataTable(cursor_type="row", id="lines")
-        for key, header in _COLS:
-            table.add_column(_(header) if header.strip() else header, key=key)
+        for key, header, width in _COLS:
+            table.add_column(_(header) if header.strip() else header, key=key, width=width)
         yield table
         yield Static(
             Text(_("type a window and press enter: -2h, yesterday 21:00, 2026-12-06 21:00")),
             id="counts",
         )
+        yield Static("", id="detail")
         yield Static("", id="results")
         yield Footer()
 
@@ -256,12 +262,12 @@ class FootageScreen(Screen[None]):
     def _arrived(self, line: CameraFootage) -> None:
         if line.name in self.names:
             self.lines[line.name] = line
-            self._later()
+            self._later(line.name)
 
     # ------------------------------------------------------------------ the table
 
-    def _later(self) -> None:
-        self._dirty = True
+    def _later(self, name: str) -> None:
+        self._changed.add(name)
         if self._flush is None:
             self._flush = self.set_timer(FLUSH_S, self._apply)
 
@@ -269,18 +275,21 @@ class FootageScreen(Screen[None]):
         if self._flush is not None:
             self._flush.stop()
             self._flush = None
-        if not self._dirty:
+        changed, self._changed = self._changed, set()
+        if not changed:
             return
-        self._dirty = False
         table = self.query_one(DataTable)
         if self.has_it_only and any(
-            n not in table.rows and self.lines[n].coverage in view.HAS_IT for n in self.lines
+            n not in table.rows and n in self.lines and self.lines[n].coverage in view.HAS_IT
+            for n in changed
         ):
             self._fill()  # a camera that now has it joins the filtered rows
         else:
-            for name in self.names:
+            for name in changed:  # only these: a cell update costs, 500 rows a flush would lag
                 if name in table.rows:
                     self._set_row(table, name)
+            if self.current in changed:
+                self._detail()
         self._counts()
 
     def order(self) -> list[str]:
@@ -326,7 +335,7 @@ class FootageScreen(Screen[None]):
         ]
 
     def _set_row(self, table: DataTable[Text | str], name: str) -> None:
-        for (key, _header), value in zip(_COLS, self._cells(name), strict=True):
+        for (key, _header, _width), value in zip(_COLS, self._cells(name), strict=True):
             table.update_cell(name, key, value)
 
     def _fill(self) -> None:
@@ -338,6 +347,21 @@ class FootageScreen(Screen[None]):
         if current is not None and current in table.rows:
             table.move_cursor(row=table.get_row_index(current))
         self._counts()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._detail()
+
+    def _detail(self) -> None:
+        """The highlighted camera's whole answer: every gap, where it came from, why."""
+        name = self.current
+        line = self.lines.get(name) if name is not None else None
+        window = self.windows.get(name) if name is not None else None
+        detail = Text()
+        if name is not None and line is not None and window is not None:
+            detail.append(f"{name}: ", style="bold")
+            detail.append(view.detail_text(line, self.zones[name].tz, window))
+        self.query_one("#detail", Static).update(detail)
 
     def _counts(self) -> None:
         if not self.windows:
@@ -451,7 +475,7 @@ class FootageScreen(Screen[None]):
         if p.result is not None:
             self.results[p.name] = p.result
             self._show_results()
-        self._later()
+        self._later(p.name)
 
     def _show_results(self) -> None:
         lines = Text()
