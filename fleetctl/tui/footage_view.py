@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from fleetctl.base.i18n import N_, _, ngettext
 from fleetctl.core.footage.coverage import Coverage, Span, retention_days
-from fleetctl.core.footage.model import CameraFootage
+from fleetctl.core.footage.model import SOURCE_NONE, CameraFootage
 from fleetctl.core.footage.timespec import clock_text
 from fleetctl.core.footage.zones import Zone, camera_zones, distinct, machine_zone, window_in
 from fleetctl.core.models import Camera
@@ -156,9 +156,12 @@ def kept_text(line: CameraFootage, days_from_check: float | None) -> str:
 
 
 def source_text(line: CameraFootage) -> str:
-    """Where the answer came from and, when there is one, why (the camera's words: cleaned)."""
+    """Where the answer came from and, when there is one, why (the camera's words: cleaned);
+    a camera that could not be asked: why alone (its source is "none")."""
     if not line.reason:
         return line.source
+    if line.source == SOURCE_NONE:
+        return clean(line.reason).strip()
     return clean(f"{line.source}: {line.reason}").strip()
 
 
@@ -195,7 +198,7 @@ def export_word(p: ClipProgress) -> str:
     already saved (a complete clip was in the folder), failed (the reason is listed below)."""
     if p.state is ClipState.EXPORTING:
         return _("%(got).0f/%(total).0f s") % {"got": p.received_s, "total": p.window_s}
-    sha = (p.result.sha256 or "")[:12] if p.result is not None else ""
+    sha = (p.result.sha256 or "")[:8] if p.result is not None else ""  # 12 in the list below
     if p.state is ClipState.SAVED:
         return _("saved %(sha)s") % {"sha": sha}
     if p.state is ClipState.SKIPPED:

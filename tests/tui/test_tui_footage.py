@@ -139,7 +139,7 @@ async def test_marked_cameras_partial_with_the_gap_full_and_unknown_with_why(
         full = rows[order[FULL]]
         assert full[3] == "full" and full[5] == "" and full[8] == "onvif-events", full
         unknown = rows[order[OFFLINE]]
-        assert unknown[3] == "unknown" and unknown[8].startswith("none: offline"), unknown
+        assert unknown[3] == "unknown" and unknown[8].startswith("offline"), unknown
         # Whole window first, then part of it, then unknown.
         assert list(rows) == [order[FULL], order[GAP], order[OFFLINE]]
         table = screen.query_one(DataTable)
@@ -183,7 +183,7 @@ async def test_export_one_camera_from_the_view(make_fleet: MakeFleet, tmp_path: 
         (result,) = screen.results.values()
         assert result.outcome is ClipState.SAVED, result.error
         row = screen.shown()[order[FULL]]
-        assert result.sha256 is not None and row[7] == f"saved {result.sha256[:12]}", row
+        assert result.sha256 is not None and row[7] == f"saved {result.sha256[:8]}", row
         shown = str(screen.query_one("#results", Static).content)
         assert str(result.path) in shown and result.sha256[:12] in shown
     clip = Path(str(result.path))
@@ -195,6 +195,7 @@ async def test_export_one_camera_from_the_view(make_fleet: MakeFleet, tmp_path: 
     assert sidecar["sha256"] == hashlib.sha256(clip.read_bytes()).hexdigest() == result.sha256
     assert sidecar["camera"]["name"] == order[FULL]
     assert sorted(p.name for p in out.iterdir()) == [clip.name, f"{clip.name}.json"]
+    assert out.stat().st_mode & 0o777 == 0o700  # evidence: the folder it made is the operator's
 
 
 def scripted(tmp_path: Path) -> FleetApp:
@@ -273,8 +274,39 @@ async def test_the_view_in_vietnamese(tmp_path: Path) -> None:
         screen._fill()
         rows = screen.shown()
         assert rows[a][3] == "một phần" and rows[a][4] == "30/60 phút", rows[a]
-        assert rows[b][3] == "không rõ" and rows[b][8] == "none: onvif: [red]lỗi[/]", rows[b]
+        assert rows[b][3] == "không rõ" and rows[b][8] == "onvif: [red]lỗi[/]", rows[b]
         headers = [str(c.label) for c in screen.query_one(DataTable).columns.values()]
         assert headers[3:6] == ["ĐỘ PHỦ", "ĐÃ GHI", "KHOẢNG TRỐNG"], headers
         counts = str(screen.query_one("#counts", Static).content)
         assert "0 trên 2 camera có đủ cả khoảng thời gian; 1 có một phần" in counts, counts
+
+
+async def test_read_only_exports_only_into_the_default_folder(tmp_path: Path) -> None:
+    """--read-only (the browser UI on another address): clips go where the product puts them,
+    never into a folder typed in the browser; nothing selected: all that have the window."""
+    cams, reps = support_tui.fleet()
+    inventory = Inventory(tuple(cams), (Site("dong-tien"), Site("ha-trung")), ())
+    setup = FootageSetup(Workspace(inventory, SecretStore("")), export_dir=tmp_path / "exports")
+    app = FleetApp(cams, ScriptedSource(reps), interval=0, footage=setup, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        await pilot.press("space", "space", "space", "f")
+        screen = app.screen
+        assert isinstance(screen, FootageScreen)
+        end = datetime.now(UTC).replace(microsecond=0)
+        win = Span(end - timedelta(hours=1), end)
+        a, b, c = screen.names
+        screen.windows = {a: win, b: win, c: win}
+        screen._arrived(CameraFootage(a, "s", Coverage.FULL, 3600.0, (), None, None, "x"))
+        screen._arrived(CameraFootage(b, "s", Coverage.NONE, 0.0, (win,), None, None, "x"))
+        screen._arrived(CameraFootage(c, "s", Coverage.PARTIAL, 60.0, (), None, None, "x"))
+        screen._fill()
+        screen.query_one(DataTable).focus()  # as after a search (fed directly here)
+        await pilot.press("x")
+        ask = app.screen
+        assert isinstance(ask, ExportConfirm)
+        assert ask.question.endswith("from 2 cameras?")  # full and partial, not none
+        folder = ask.query_one("#folder", Input)
+        assert folder.disabled and folder.value == str(tmp_path / "exports")
+        await pilot.press("escape")
+        assert app.screen is screen and not screen.exporting

@@ -73,7 +73,7 @@ def test_recorded_days_kept_and_counts() -> None:
 
 def test_a_cameras_reason_is_shown_as_text_without_control_characters() -> None:
     hostile = line(Coverage.UNKNOWN, covered_s=None, reason="onvif: [bold red]x[/]\x1b]0;pwn\x07 y")
-    assert view.source_text(hostile) == "none: onvif: [bold red]x[/] y"  # brackets stay text
+    assert view.source_text(hostile) == "onvif: [bold red]x[/] y"  # brackets stay text
     assert view.source_text(line(Coverage.FULL)) == "onvif-events"
 
 
@@ -88,7 +88,7 @@ def test_export_cells_say_each_state() -> None:
             ClipProgress("dt-cho-01", ClipState.SKIPPED, result=done),
             ClipProgress("dt-cho-01", ClipState.FAILED),
         )
-    ] == ["queued", "4/30 s", "saved abababababab", "already saved abababababab", "failed"]
+    ] == ["queued", "4/30 s", "saved abababab", "already saved abababab", "failed"]
 
 
 def test_windows_per_site_zone() -> None:

@@ -27,6 +27,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from fleetctl.base.i18n import N_, _, ngettext
+from fleetctl.base.private import private_dir
 from fleetctl.core.footage.coverage import Span
 from fleetctl.core.footage.model import CameraFootage
 from fleetctl.core.footage.zones import Zone, zone_label
@@ -56,9 +57,9 @@ _COLS: tuple[tuple[str, str, int | None], ...] = (
     ("site", N_("SITE"), None),
     ("coverage", N_("COVERAGE"), 10),
     ("covered", N_("RECORDED"), 12),
-    ("gaps", N_("GAPS"), 40),
+    ("gaps", N_("GAPS"), 36),
     ("kept", N_("DAYS KEPT"), 11),
-    ("export", N_("EXPORT"), 26),
+    ("export", N_("EXPORT"), 22),
     ("source", N_("SOURCE / WHY"), None),
 )
 
@@ -304,7 +305,7 @@ class FootageScreen(Screen[None]):
     def _cells(self, name: str) -> list[Text | str]:
         line = self.lines.get(name)
         cam = self.fleet.model.cameras.get(name)
-        site = self.fleet.model.site_label(cam.site) if cam is not None else ""
+        site = cam.site if cam is not None else ""
         mark = "●" if name in self.selected else " "
         export = Text(self.exports.get(name, ""))
         window = self.windows.get(name)
@@ -451,6 +452,13 @@ class FootageScreen(Screen[None]):
 
     @work(group="footage-export", exclusive=True)
     async def export_worker(self, requests: list[ClipRequest], folder: Path) -> None:
+        try:
+            private_dir(folder)  # evidence: a folder we create is the operator's alone (0700)
+        except OSError as err:
+            self.query_one("#why", Static).update(
+                _("cannot use the folder %(path)s: %(error)s") % {"path": folder, "error": err}
+            )
+            return
         self.exporting = True
         for r in requests:
             self.exports[r.camera.name] = _("queued")
