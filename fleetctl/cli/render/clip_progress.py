@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import _, ngettext
 from fleetctl.engine.footage_batch import ClipProgress, ClipResult, ClipState
 
 PLAIN_EVERY_S = 10.0
@@ -30,7 +30,11 @@ def done_line(r: ClipResult) -> str:
             "path": r.path,
         }
     if r.outcome is ClipState.SAVED:
-        text = _("%(camera)s: saved %(path)s (%(frames)d frames, %(duration).1f s)") % {
+        text = ngettext(
+            "%(camera)s: saved %(path)s (%(frames)d frame, %(duration).1f s)",
+            "%(camera)s: saved %(path)s (%(frames)d frames, %(duration).1f s)",
+            r.frames,
+        ) % {
             "camera": r.name,
             "path": r.path,
             "frames": r.frames,
@@ -58,7 +62,11 @@ def _plain() -> Callable[[ClipProgress], None]:
             if p.frames and (p.name not in said_at or now - said_at[p.name] >= PLAIN_EVERY_S):
                 said_at[p.name] = now
                 say(
-                    _("%(camera)s: %(got).0f of %(total).0f s received (%(frames)d frames)")
+                    ngettext(
+                        "%(camera)s: %(got).0f of %(total).0f s received (%(frames)d frame)",
+                        "%(camera)s: %(got).0f of %(total).0f s received (%(frames)d frames)",
+                        p.frames,
+                    )
                     % {
                         "camera": p.name,
                         "got": p.received_s,
@@ -109,7 +117,11 @@ def clip_progress(*, live: bool, total: int) -> Iterator[Callable[[ClipProgress]
                 detail: Any = (
                     _("checking the clip already there")
                     if p.state is ClipState.CHECKING
-                    else _("%(got).0f/%(total).0f s, %(frames)d frames")
+                    else ngettext(
+                        "%(got).0f/%(total).0f s, %(frames)d frame",
+                        "%(got).0f/%(total).0f s, %(frames)d frames",
+                        p.frames,
+                    )
                     % {"got": p.received_s, "total": p.window_s, "frames": p.frames}
                 )
                 if p.name not in tasks:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from fleetctl.base import aio
-from fleetctl.base.i18n import _
+from fleetctl.base.i18n import _, ngettext
 from fleetctl.cli.render import common as render
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
@@ -48,7 +48,11 @@ def run_export(args: argparse.Namespace) -> int:
             shown[0] = now
             sys.stderr.write(
                 "\r"
-                + _("%(camera)s: %(got).0f of %(total).0f s received (%(frames)d frames)")
+                + ngettext(
+                    "%(camera)s: %(got).0f of %(total).0f s received (%(frames)d frame)",
+                    "%(camera)s: %(got).0f of %(total).0f s received (%(frames)d frames)",
+                    frames,
+                )
                 % {"camera": camera.name, "got": seconds, "total": total, "frames": frames}
             )
             sys.stderr.flush()
