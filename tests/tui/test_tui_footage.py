@@ -8,6 +8,7 @@ clip is decoded by FFmpeg (PyAV).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
@@ -24,12 +25,13 @@ from fleetctl.base.i18n import set_language
 from fleetctl.core.footage.coverage import Coverage, Span
 from fleetctl.core.footage.model import CameraFootage
 from fleetctl.core.models import Inventory, Site
-from fleetctl.engine.footage_batch import ClipState
+from fleetctl.engine.footage_batch import ClipProgress, ClipState
 from fleetctl.engine.workspace import Workspace, load_workspace
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.model import SimCamera
 from fleetctl.tui.app import FleetApp
 from fleetctl.tui.footage_view import FootageSetup
+from fleetctl.tui.screens.confirm import ConfirmScreen
 from fleetctl.tui.screens.fleet import FleetScreen
 from fleetctl.tui.screens.footage import ExportConfirm, FootageScreen
 from fleetctl.tui.screens.help import HelpScreen
@@ -310,3 +312,38 @@ async def test_read_only_exports_only_into_the_default_folder(tmp_path: Path) ->
         assert folder.disabled and folder.value == str(tmp_path / "exports")
         await pilot.press("escape")
         assert app.screen is screen and not screen.exporting
+
+
+async def test_leaving_mid_export_asks_and_leaves_no_partial_clip(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
+    fleet, app, order = await start(make_fleet, tmp_path)
+    record(fleet.by_name(order[1]), [])
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    out = tmp_path / "evidence"
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_footage(app, pilot, [order[1]])
+        await search(app, pilot, screen, iso(end - timedelta(minutes=30)), iso(end))
+        receiving = asyncio.Event()
+        progress = screen._export_progress
+
+        def watched(p: ClipProgress) -> None:  # the signal: footage is arriving
+            progress(p)
+            if p.state is ClipState.EXPORTING and p.frames:
+                receiving.set()
+
+        screen._export_progress = watched  # type: ignore[method-assign]
+        await pilot.press("x")
+        assert isinstance(app.screen, ExportConfirm)
+        app.screen.query_one("#folder", Input).value = str(out)
+        await pilot.press("enter")
+        await asyncio.wait_for(receiving.wait(), 60)  # 30 minutes of footage: far from done
+        assert screen.exporting
+        await pilot.press("escape")
+        ask = app.screen
+        assert isinstance(ask, ConfirmScreen)
+        assert ask.question == "Stop the running exports? Clips already saved are kept."
+        await pilot.press("y")
+        await settled(app, pilot)
+        assert isinstance(app.screen, FleetScreen)
+    assert not [p.name for p in out.iterdir()]  # no clip, no .part, no sidecar
