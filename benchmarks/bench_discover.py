@@ -3,9 +3,9 @@
     python benchmarks/bench_discover.py                  # default: rates 1000 and 10000 pps
     python benchmarks/bench_discover.py --rates 20000 --cameras 2000
 
-The responders (``fleetctl.sim.discovery.start_discovery``, one UDP socket per camera on its own
-127.16.x.y address, plus the multicast group on lo) run in a child process so the sweep's figures are its own.
-Each contender runs in this process, one after the other:
+The responders (``fleetctl.sim.discovery.wsdiscovery.start_discovery``, one UDP socket per camera on
+its own 127.16.x.y address, plus the multicast group on lo) run in a child process so the sweep's
+figures are its own. Each contender runs in this process, one after the other:
 
 - ``fleetctl``: ``adapters.discovery.sweep.unicast_sweep`` (one socket, paced, 2 rounds, 1 s late-reply
   wait), at each ``--rates``.
@@ -26,15 +26,15 @@ import sys
 import time
 
 from fleetctl.adapters.discovery import sweep, wsdiscovery
-from fleetctl.sim.model import address_for
+from fleetctl.sim.camera.model import address_for
 
 RANGE = "127.16.16.0/20"  # indexes 4064..8127 of the address plan; other benches use 8192+
 FIRST_INDEX = 16 * 254
 
 SIM = r"""
 import asyncio, sys
-from fleetctl.sim.discovery import start_discovery
-from fleetctl.sim.model import SimCamera, Vendor, address_for
+from fleetctl.sim.discovery.wsdiscovery import start_discovery
+from fleetctl.sim.camera.model import SimCamera, Vendor, address_for
 N, FIRST, STEP = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 
 async def main():

@@ -38,9 +38,9 @@ import time
 
 _SIM = r"""
 import asyncio, random, sys
-from fleetctl.sim.model import address_for, Vendor
+from fleetctl.sim.camera.model import address_for, Vendor
 from fleetctl.sim.rtsp.server import default_library, start_rtsp
-from fleetctl.sim.vendors import make_camera
+from fleetctl.sim.vendors.flavours import make_camera
 
 async def main(n, port, first):
     lib = default_library()
@@ -60,7 +60,7 @@ PORT, FIRST = 18554, 6400
 
 
 def _uri(i: int, path: str, userinfo: bool = False) -> str:
-    from fleetctl.sim.model import address_for
+    from fleetctl.sim.camera.model import address_for
 
     auth = "bench:B3nch%3Ap%40ss@" if userinfo else ""
     return f"rtsp://{auth}{address_for(FIRST + i)}:{PORT}{path}"

@@ -56,7 +56,14 @@ def _server(
 ) -> None:
     if root:  # the named baseline: another revision's simulator, exported by git archive
         sys.path.insert(0, root)
-    from fleetctl.sim.model import EncoderConfig, MediaProfile, SimCamera, User, Vendor, address_for
+    from fleetctl.sim.camera.model import (
+        EncoderConfig,
+        MediaProfile,
+        SimCamera,
+        User,
+        Vendor,
+        address_for,
+    )
     from fleetctl.sim.rtsp.h264 import default_library
     from fleetctl.sim.rtsp.server import start_rtsp
 
@@ -124,7 +131,7 @@ def _server(
 
 
 async def _client(index: int, stop: asyncio.Event, counts: list[int]) -> None:
-    from fleetctl.sim.model import address_for
+    from fleetctl.sim.camera.model import address_for
 
     host = address_for(index)
     reader, writer = await asyncio.open_connection(host, PORT)

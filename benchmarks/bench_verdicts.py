@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fleetctl.sim.model import FAULTS
+from fleetctl.sim.camera.model import FAULTS
 
 SEVERE = ("warn", "crit")
 

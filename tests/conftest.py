@@ -17,8 +17,8 @@ import pytest
 
 from fleetctl.adapters.http.pool import HttpPool, camera_pool
 from fleetctl.base.i18n import set_language
+from fleetctl.sim.camera.model import UNUSED_BASE, address_for
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import UNUSED_BASE, address_for
 
 
 @pytest.fixture(autouse=True)

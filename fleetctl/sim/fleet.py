@@ -28,14 +28,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from fleetctl.sim import faults as faultlib
-from fleetctl.sim import firmware as simfirmware
-from fleetctl.sim import history, vendor_search
-from fleetctl.sim.dhip import start_dhip
-from fleetctl.sim.discovery import DiscoveryService, start_discovery
-from fleetctl.sim.http import Listener, serve
-from fleetctl.sim.inventory import write_inventory
-from fleetctl.sim.model import (
+from fleetctl.sim.camera import faults as faultlib
+from fleetctl.sim.camera import firmware as simfirmware
+from fleetctl.sim.camera import history
+from fleetctl.sim.camera.model import (
     NAT_BASE,
     FactoryState,
     SimCamera,
@@ -44,12 +40,17 @@ from fleetctl.sim.model import (
     Vendor,
     address_for,
 )
+from fleetctl.sim.discovery.dhip import start_dhip
+from fleetctl.sim.discovery.sadp import start_sadp
+from fleetctl.sim.discovery.wsdiscovery import DiscoveryService, start_discovery
+from fleetctl.sim.http import Listener, serve
+from fleetctl.sim.inventory import write_inventory
 from fleetctl.sim.onvif.app import CameraApp
 from fleetctl.sim.rtsp.h264 import default_library
 from fleetctl.sim.rtsp.server import start_rtsp
-from fleetctl.sim.sadp import start_sadp
 from fleetctl.sim.sites import PLACES, SITES, kind, slug
-from fleetctl.sim.vendors import FLAVOURS, make_camera
+from fleetctl.sim.vendors import search as vendor_search
+from fleetctl.sim.vendors.flavours import FLAVOURS, make_camera
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class SimFleet:
     """Simulated cameras (and recorders) with chosen faults; see the module docstring.
 
     ``cameras``/``recorders``: how many of each (recorders come after the cameras in
-    ``self.cameras``). ``faults``: a ``--faults`` spec (sim/faults.py), drawn with ``seed``;
+    ``self.cameras``). ``faults``: a ``--faults`` spec (sim/camera/faults.py), drawn with ``seed``;
     ``assign`` adds exact faults by camera index (``{0: {"frozen"}}``). ``sites``: a count or
     display names (default: one site per 60 cameras). ``rtsp``/``discovery``/``ssh``: which
     servers to run. ``first_index``: address plan offset (default: a block per process).
@@ -76,12 +77,12 @@ class SimFleet:
     factory-fresh (only the factory account, vendor defaults, behind a router so only a unicast
     sweep finds them) and left out of ``write_inventory``: the devices `onboard` takes in. Of
     those, Hikvision cameras are mostly *inactive* (``cam.factory``: no password, ONVIF off, an
-    empty ONVIF user list; sim/hikvision.py serves activation, the newer V3 flow alone on those
-    at odd indices; sim/sadp.py answers SADP on the local link), the rest old firmware that still
-    has its factory password; Dahua cameras the same way: mostly *uninitialised*
-    (sim/dahua_init.py serves initialisation, sim/dhip.py answers DHIP on the local link), the
-    rest with admin/admin; Axis cameras have
-    no account until the first administrator is made (sim/axis.py).
+    empty ONVIF user list; sim/vendors/hikvision.py serves activation, the newer V3 flow alone on
+    those at odd indices; sim/discovery/sadp.py answers SADP on the local link), the rest old
+    firmware that still has its factory password; Dahua cameras the same way: mostly *uninitialised*
+    (sim/vendors/dahua.py serves initialisation, sim/discovery/dhip.py answers DHIP on the local
+    link), the rest with admin/admin; Axis cameras have no account until the first administrator
+    is made (sim/vendors/axis.py).
     Same arguments, same fleet: names, vendors, credentials, faults, serials.
     """
 
@@ -292,7 +293,9 @@ class SimFleet:
             # Faults rtsp_down/no_video/frozen/low_fps are read live by the RTSP server.
             self._rtsp_servers[cam.index] = await start_rtsp(cam, default_library())
         if self._ssh and cam.is_recorder:
-            from fleetctl.sim.ssh import start_ssh  # asyncssh: imported only with recorders
+            from fleetctl.sim.recorder.ssh import (
+                start_ssh,
+            )  # asyncssh: imported only with recorders
 
             self.ssh_host_key()
             self._ssh_servers[cam.index] = await start_ssh(cam, self._host_key)
@@ -381,7 +384,7 @@ def _factory_fresh(cam: SimCamera) -> None:
     if cam.vendor is Vendor.HIKVISION and not cam.is_recorder:
         if cam.index // 2 % 2 == 0:
             # Firmware of the last ten years: no password until activated, ONVIF off and its
-            # user list empty until enabled (sim/hikvision.py).
+            # user list empty until enabled (sim/vendors/hikvision.py).
             cam.factory = FactoryState()
             cam.users = {}
             if cam.index % 2:  # newer firmware: advertises and requires the V3 activation
@@ -391,14 +394,15 @@ def _factory_fresh(cam: SimCamera) -> None:
     elif cam.vendor is Vendor.DAHUA and not cam.is_recorder:
         if cam.index // 2 % 2 == 0:
             # Firmware of the last years: no account until initialised over /OutsideCmd, ONVIF
-            # off and its user list empty until enabled (sim/dahua_init.py; DHIP: sim/dhip.py).
+            # off and its user list empty until enabled (sim/vendors/dahua.py; DHIP:
+            # sim/discovery/dhip.py).
             cam.factory = FactoryState(kind="dahua")
             cam.users = {}
         else:  # older firmware: admin/admin opens it
             cam.firmware = "2.400.0000000.16.R, Build Date: 2016-11-23"
     elif cam.vendor is Vendor.AXIS and not cam.is_recorder:
         # AXIS OS 10 and later: no account until the first administrator is made; ONVIF is on,
-        # its accounts a separate (empty) list (sim/axis.py).
+        # its accounts a separate (empty) list (sim/vendors/axis.py).
         if cam.firmware.startswith("9."):
             cam.firmware = "10.12.114"
         cam.factory = FactoryState(kind="axis", activated=True, onvif_enabled=True)

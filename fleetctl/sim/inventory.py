@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.sites import GROUP, kind, slug
 
 CREDENTIAL = "sim"  # the secrets entry every simulated camera's fleet account is stored under

@@ -8,9 +8,10 @@ cameras):
       "faults": ["frozen"], "expect": [{"fault": "frozen", "kind": "stream", "severity": "crit"}],
       "may_also": ["stream"]}]}
 
-``expect``: each fault's kind and severity (``sim.model.FAULTS``), which the check must report.
-``may_also``: other kinds the check may rightly report too (a hung device's video, when the check
-knows where to look): neither required nor a false alarm. A camera without faults must read ok.
+``expect``: each fault's kind and severity (``sim.camera.model.FAULTS``), which the check must
+report. ``may_also``: other kinds the check may rightly report too (a hung device's video, when the
+check knows where to look): neither required nor a false alarm. A camera without faults must read
+ok.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fleetctl.sim.model import FAULTS
+from fleetctl.sim.camera.model import FAULTS
 
 if TYPE_CHECKING:
     from fleetctl.sim.fleet import SimFleet

@@ -23,8 +23,8 @@ from fleetctl.core.models import (
 from fleetctl.core.secret import Secret
 from fleetctl.engine.check.runner import CheckOptions, check_cameras
 from fleetctl.engine.workspace import Workspace
+from fleetctl.sim.camera.model import SimCamera, Vendor
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera, Vendor
 
 OPTIONS = CheckOptions(timeout_s=15.0, stream_window_s=0.5, concurrency=8)
 

@@ -15,8 +15,8 @@ from fleetctl.core.secret import Secret
 from fleetctl.engine.check.runner import CheckOptions, check_cameras
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera
 
 OPTIONS = CheckOptions(timeout_s=9.0, stream_window_s=0.5, concurrency=16)
 

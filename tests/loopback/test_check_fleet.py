@@ -1,7 +1,7 @@
 """`check` against a simulated fleet on loopback: every injected fault found, healthy ones ok.
 
-The simulator records what it injected (``fleet.injected``) and ``sim.model.FAULTS`` says what
-a correct check must report for each fault (kind and severity): the test holds the engine to
+The simulator records what it injected (``fleet.injected``) and ``sim.camera.model.FAULTS`` says
+what a correct check must report for each fault (kind and severity): the test holds the engine to
 that, for every fault in the catalogue, with real ONVIF, RTSP and HTTP on 127.16.x.y.
 """
 
@@ -20,8 +20,8 @@ from fleetctl.core.secret import Secret
 from fleetctl.engine.check.runner import CheckOptions, check_camera, check_cameras
 from fleetctl.engine.history import HistoryStore
 from fleetctl.engine.workspace import Workspace
+from fleetctl.sim.camera.model import FAULTS, SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import FAULTS, SimCamera
 
 # Long enough for the "slow" camera (2.5 s per ONVIF answer) to show two answers, short enough
 # that the hostile cameras' deadlines keep the test quick.

@@ -18,8 +18,8 @@ from fleetctl.adapters.discovery import sweep, wsdiscovery
 from fleetctl.cli.run.discover import busy_warning
 from fleetctl.core.models import Inventory, Site
 from fleetctl.engine.discover import DiscoverOptions, DiscoveryReport, discover, merge_matches
+from fleetctl.sim.camera.model import UNUSED_BASE, address_for
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import UNUSED_BASE, address_for
 
 FIRST = 7700
 

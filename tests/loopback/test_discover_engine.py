@@ -16,8 +16,8 @@ from ruamel.yaml import YAML
 from fleetctl.adapters.discovery import sweep
 from fleetctl.core.models import Camera, Inventory, Site
 from fleetctl.engine.discover import DiscoverOptions, discover
+from fleetctl.sim.camera.model import address_for
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import address_for
 
 FIRST = 7300
 

@@ -6,9 +6,9 @@ import pytest
 
 from fleetctl.adapters.discovery import sweep, wsdiscovery
 from fleetctl.core.errors import UsageError
-from fleetctl.sim.discovery import start_discovery
+from fleetctl.sim.camera.model import SimCamera, Vendor, address_for
+from fleetctl.sim.discovery.wsdiscovery import start_discovery
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera, Vendor, address_for
 
 FIRST = 7100
 

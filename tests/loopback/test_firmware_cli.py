@@ -10,8 +10,8 @@ from pathlib import Path
 
 from support.cli import fleetctl
 
+from fleetctl.sim.camera.model import Vendor
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import Vendor
 
 FAST = ("--timeout", "5")
 

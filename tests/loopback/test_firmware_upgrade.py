@@ -16,9 +16,9 @@ from pathlib import Path
 
 from support.cli import fleetctl
 
-from fleetctl.sim.firmware import make_image
+from fleetctl.sim.camera.firmware import make_image
+from fleetctl.sim.camera.model import Vendor
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import Vendor
 
 NEW = "V5.7.99 build 261201"
 

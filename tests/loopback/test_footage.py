@@ -1,6 +1,6 @@
 """`fleetctl footage` against the simulator: real sockets, Profile G search, real clocks.
 
-Each camera's history (sim/history.py) says where its gaps are; the engine must find them on
+Each camera's history (sim/camera/history.py) says where its gaps are; the engine must find them on
 true time, through the camera's own clock, with every search session ended.
 """
 
@@ -16,8 +16,8 @@ import pytest
 from fleetctl.core.footage.coverage import Coverage, Span
 from fleetctl.engine.footage import FootageOptions, footage_fleet
 from fleetctl.engine.workspace import Workspace, load_workspace
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera
 
 HANG = 3  # never answers for search results
 OFFLINE = 6

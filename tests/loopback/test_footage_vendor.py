@@ -1,9 +1,9 @@
 """`fleetctl footage` through the vendors' search APIs, against the simulator: real sockets.
 
-Cameras without Profile G search (sim/vendor_search.py: index % 20 in 11, 12, 14, 15) answer
+Cameras without Profile G search (sim/vendors/search.py: index % 20 in 11, 12, 14, 15) answer
 for their gaps through Hikvision ISAPI content search or Dahua media file finding; camera 14
-writes device-local times marked Z. Each camera's history (sim/history.py) says where the gaps
-really are.
+writes device-local times marked Z. Each camera's history (sim/camera/history.py) says where the
+gaps really are.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from fleetctl.core.footage.coverage import Coverage, Span
 from fleetctl.core.models import Camera
 from fleetctl.engine.footage import FootageOptions, footage_fleet
 from fleetctl.engine.workspace import Workspace, load_workspace
-from fleetctl.sim import vendor_search as simsearch
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
 from fleetctl.sim.http import Request, Response, serve
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.vendors import search as simsearch
 
 HIK, DAHUA, HIK_LOCAL_Z, DAHUA_2 = 11, 12, 14, 15
 HIK_HANG, DAHUA_HANG, GENERIC = 16, 19, 8  # the first two given quirks below
@@ -59,7 +59,7 @@ def close(a: datetime, b: datetime, within_s: float = 3.0) -> bool:
 
 
 def test_the_fleet_has_cameras_without_profile_g_search() -> None:
-    from fleetctl.sim.model import Vendor
+    from fleetctl.sim.camera.model import Vendor
 
     assert simsearch.quirks_for(11, Vendor.HIKVISION) == {"no_event_search"}
     assert simsearch.quirks_for(14, Vendor.HIKVISION) == {"no_event_search", "isapi_local_z"}

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from fleetctl.adapters.secrets import load_secret_file
 from fleetctl.core.inventory.load import load_inventory
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera
 
 PROFILE = 'ntp: {servers: [ntp1.example.vn]}\nhostname: "{site}-{n:03}"\n'
 INTEGRATE = "/ISAPI/System/Network/Integrate"

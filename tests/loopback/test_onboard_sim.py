@@ -18,8 +18,8 @@ from fleetctl.core.models import Camera
 from fleetctl.core.push.profile import load_profile
 from fleetctl.engine.discover import DiscoverOptions
 from fleetctl.engine.onboard.runner import OnboardOptions, OnboardReport, Result, Step, onboard
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera
 
 PROFILE = """\
 ntp: {servers: [ntp1.example.vn, 10.20.0.5]}

@@ -19,8 +19,8 @@ from fleetctl.adapters.onvif import client as onvif
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure, OnvifProbe
 from fleetctl.core.secret import Secret
+from fleetctl.sim.camera.model import SimCamera, Vendor
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera, Vendor
 
 HEALTHY = {
     0: Vendor.HIKVISION,

@@ -47,8 +47,8 @@ from fleetctl.adapters.onvif.zeep_client import ZEEP_SETTINGS, _documents, load_
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
+from fleetctl.sim.camera.model import SimCamera, Vendor
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera, Vendor
 
 ZEEP_ARGS: dict[str, dict[str, Any]] = {
     "GetServices": {"IncludeCapability": False},

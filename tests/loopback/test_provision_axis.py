@@ -1,4 +1,4 @@
-"""A factory-fresh Axis against the simulator's device side (sim/axis.py): `discover` says
+"""A factory-fresh Axis against the simulator's device side (sim/vendors/axis.py): `discover` says
 needs-setup then ready; the first administrator is made once, without auth, only while the
 device needs setup; a refusal comes in the device's words."""
 

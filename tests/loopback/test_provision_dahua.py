@@ -1,4 +1,4 @@
-"""Factory-fresh Dahua against the simulator's device side (sim/dahua_init.py, written from the
+"""Factory-fresh Dahua against the simulator's device side (sim/vendors/dahua.py, written from the
 vendor's set-up wizard): DHIP discovery of each state on `lo`, the initialisation crypto, the
 device's own refusal, one attempt per password, the ONVIF service and its user list."""
 
@@ -14,9 +14,9 @@ from fleetctl.adapters.provision import dahua
 from fleetctl.core.models import Camera
 from fleetctl.core.secret import Secret
 from fleetctl.engine.discover import DeviceState, DeviceStatus, DiscoverOptions, discover
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.hikvision import LOCK_AFTER
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.vendors.hikvision import LOCK_AFTER
 
 PASSWORD = "Gd7kPq2mXr9tBn4w"
 

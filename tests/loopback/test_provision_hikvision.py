@@ -1,6 +1,6 @@
-"""Factory-fresh Hikvision against the simulator's device side (sim/hikvision.py, written from the
-vendor's description): the activation crypto, the device's own refusal, one attempt per password,
-SADP discovery of each state on `lo`."""
+"""Factory-fresh Hikvision against the simulator's device side (sim/vendors/hikvision.py, written
+from the vendor's description): the activation crypto, the device's own refusal, one attempt per
+password, SADP discovery of each state on `lo`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from fleetctl.adapters.discovery.sadp import sadp_probe
 from fleetctl.adapters.provision import hikvision
 from fleetctl.core.secret import Secret
 from fleetctl.engine.discover import DeviceState, DeviceStatus, DiscoverOptions, discover
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera
 
 
 def _inactive(fleet: SimFleet) -> SimCamera:
@@ -58,7 +58,7 @@ async def test_refused_admin_password_is_sent_once_and_counted_per_address() -> 
 
 
 def hikvision_lock_after() -> int:
-    from fleetctl.sim.hikvision import LOCK_AFTER
+    from fleetctl.sim.vendors.hikvision import LOCK_AFTER
 
     return LOCK_AFTER
 

@@ -1,7 +1,7 @@
-"""Hikvision's newer (V3) activation against the simulator's device side (sim/hikvision_v3.py,
-written from the format description, not from our client), over real HTTP on loopback: the V3
-crypto, the device's signal deciding the flow, the device's own words for a weak password, and
-the password stored before it is sent and never resent."""
+"""Hikvision's newer (V3) activation against the simulator's device side
+(sim/vendors/hikvision_v3.py, written from the format description, not from our client), over real
+HTTP on loopback: the V3 crypto, the device's signal deciding the flow, the device's own words for a
+weak password, and the password stored before it is sent and never resent."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from fleetctl.core.inventory.load import load_inventory
 from fleetctl.core.secret import Secret
 from fleetctl.engine.discover import DiscoverOptions
 from fleetctl.engine.onboard.runner import OnboardOptions, Result, Step, onboard
-from fleetctl.sim import hikvision as sim_hikvision
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.vendors import hikvision as sim_hikvision
 
 PASSWORD = "Gd7kPq2mXr9tBn4w"
 

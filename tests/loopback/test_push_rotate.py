@@ -23,8 +23,8 @@ from support.push import push_here as run_here
 from fleetctl.adapters.secrets import load_secret_file
 from fleetctl.engine.push.journal import Journal
 from fleetctl.engine.push.rotate import KILL_ENV, KILL_STEPS
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera
 
 PROFILE = "users: {rotate: [sim]}\n"
 CRED = "sim"  # the credential name SimFleet.write_inventory gives every camera

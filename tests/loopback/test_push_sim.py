@@ -14,8 +14,8 @@ from fleetctl.core.selection import select_cameras
 from fleetctl.engine.push.journal import Journal
 from fleetctl.engine.push.runner import PushOptions, apply_push, plan_push
 from fleetctl.engine.workspace import load_workspace
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera
 
 PROFILE = """\
 dns: {servers: [127.0.0.53], search: [district.local]}

@@ -19,9 +19,9 @@ from fleetctl.adapters.rtsp.rtp import VideoCounter
 from fleetctl.adapters.rtsp.wire import Receiver, RtspConnection
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
-from fleetctl.sim.model import SimCamera, Vendor, address_for
+from fleetctl.sim.camera.model import SimCamera, Vendor, address_for
 from fleetctl.sim.rtsp.server import default_library, start_rtsp
-from fleetctl.sim.vendors import make_camera
+from fleetctl.sim.vendors.flavours import make_camera
 
 USER, PASSWORD = "fleet", "Fa5t:p@th"
 CRED = Credential("fleet", USER, Secret(PASSWORD))

@@ -21,7 +21,7 @@ from fleetctl.adapters.rtsp.client import probe_rtsp_noauth, probe_stream
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
-from fleetctl.sim.model import NAT_BASE, UNUSED_BASE, address_for
+from fleetctl.sim.camera.model import NAT_BASE, UNUSED_BASE, address_for
 
 HOST = address_for(6001)
 USER, PASSWORD = "admin", "p@ss:w/rd%41"  # every character that breaks RTSP URLs

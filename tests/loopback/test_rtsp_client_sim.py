@@ -16,9 +16,9 @@ from fleetctl.adapters.rtsp.client import probe_rtsp_noauth, probe_stream
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
-from fleetctl.sim.model import NAT_BASE, SimCamera, Vendor, address_for
+from fleetctl.sim.camera.model import NAT_BASE, SimCamera, Vendor, address_for
 from fleetctl.sim.rtsp.server import default_library, start_rtsp
-from fleetctl.sim.vendors import make_camera
+from fleetctl.sim.vendors.flavours import make_camera
 
 USER, PASSWORD = "fleet", "Tr@m:Ch/ua%20"  # breaks any client that puts it in the URL
 CRED = Credential("fleet", USER, Secret(PASSWORD))

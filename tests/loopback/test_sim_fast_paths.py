@@ -19,8 +19,8 @@ import pytest
 from lxml import etree
 from support.sim_media import make_cam, rtp_fields, serve_on_a_free_address
 
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.http import Request, Response, _head
-from fleetctl.sim.model import SimCamera
 from fleetctl.sim.onvif import auth, soap
 from fleetctl.sim.onvif.app import _username_token
 from fleetctl.sim.rtsp.h264 import default_library

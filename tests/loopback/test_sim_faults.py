@@ -16,9 +16,9 @@ from support.sim_soap import SAFE, call, envelope
 
 from fleetctl.core.models import Credential
 from fleetctl.core.secret import Secret
-from fleetctl.sim import faults as faultlib
+from fleetctl.sim.camera import faults as faultlib
+from fleetctl.sim.camera.model import FAULTS
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import FAULTS
 
 # Camera index -> fault, on vendors where the fault is observable (sim/fleet.py VENDOR_CYCLE:
 # H at 0 2 5 7 9 14 18 20 22 25, D at 1 3 6 10 12 15 19 21 23 26, A at 4 13 24).

@@ -19,8 +19,8 @@ import zeep.exceptions
 from onvif import ONVIFCamera
 from support.sim_soap import call
 
+from fleetctl.sim.camera.model import Vendor
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import Vendor
 
 MakeFleet = Callable[..., Awaitable[SimFleet]]  # the conftest `make_fleet` fixture
 STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}

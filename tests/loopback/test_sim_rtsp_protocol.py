@@ -22,7 +22,7 @@ from support.sim_media import (
     url,
 )
 
-from fleetctl.sim.model import SimCamera, Vendor
+from fleetctl.sim.camera.model import SimCamera, Vendor
 
 
 async def _describe(cam: SimCamera, **auth: str) -> tuple[int, int, str]:

@@ -13,7 +13,7 @@ import av
 import pytest
 from support.sim_media import make_cam, rtsp_camera, url
 
-from fleetctl.sim.model import Vendor
+from fleetctl.sim.camera.model import Vendor
 
 FRAMES = 12
 

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 import pytest
 from support.sim_soap import NSMAP, Reply, call
 
+from fleetctl.sim.camera.history import DAY, KEEP_S
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.history import DAY, KEEP_S
-from fleetctl.sim.model import SimCamera
 from fleetctl.sim.onvif.search import MAX_SESSIONS, PAGE_CAP, iso
 
 TSE = 'xmlns:tse="http://www.onvif.org/ver10/search/wsdl"'

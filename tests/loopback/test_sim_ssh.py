@@ -13,8 +13,8 @@ import asyncssh
 import pytest
 from support.sim_media import PASSWORD, USER, make_cam, ssh_recorder
 
-from fleetctl.sim.model import SimCamera, Storage
-from fleetctl.sim.recorder_shell import run_command
+from fleetctl.sim.camera.model import SimCamera, Storage
+from fleetctl.sim.recorder.shell import run_command
 
 SSH = "/usr/bin/ssh"
 DISKS = [

@@ -20,10 +20,10 @@ from fleetctl.core.inventory.load import load_inventory
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
+from fleetctl.sim.camera.model import SimCamera, Storage, Vendor, address_for
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera, Storage, Vendor, address_for
-from fleetctl.sim.ssh import start_ssh
-from fleetctl.sim.vendors import make_camera
+from fleetctl.sim.recorder.ssh import start_ssh
+from fleetctl.sim.vendors.flavours import make_camera
 
 USER, PASSWORD = "nvr", "Tru5t-me-not"
 CRED = Credential("nvr", USER, Secret(PASSWORD))

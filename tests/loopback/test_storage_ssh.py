@@ -13,7 +13,7 @@ from fleetctl.adapters.storage.ssh import parse_df, read_ssh_storage
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
-from fleetctl.sim.model import address_for
+from fleetctl.sim.camera.model import address_for
 
 HOST = address_for(6300)
 USER, PASSWORD = "nvr", "Kh0:@/%x"
@@ -186,9 +186,9 @@ def test_parse_df_reports_unreadable_mounts_as_failed() -> None:
 async def test_sim_recorder(tmp_path: Path) -> None:
     import random
 
-    from fleetctl.sim.model import Storage, Vendor
-    from fleetctl.sim.ssh import start_ssh
-    from fleetctl.sim.vendors import make_camera
+    from fleetctl.sim.camera.model import Storage, Vendor
+    from fleetctl.sim.recorder.ssh import start_ssh
+    from fleetctl.sim.vendors.flavours import make_camera
 
     index = 6310
     cam = make_camera(

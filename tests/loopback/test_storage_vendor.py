@@ -16,10 +16,10 @@ from fleetctl.adapters.storage.vendor_http import (
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
+from fleetctl.sim.camera.model import SimCamera, Storage, Vendor, address_for
 from fleetctl.sim.http import serve
-from fleetctl.sim.model import SimCamera, Storage, Vendor, address_for
 from fleetctl.sim.onvif.app import CameraApp
-from fleetctl.sim.vendors import make_camera
+from fleetctl.sim.vendors.flavours import make_camera
 
 # As a DS-7608NI NVR answers (V4.x firmware: the older std-cgi namespace), two disks.
 ISAPI_NVR = b"""<?xml version="1.0" encoding="UTF-8"?>

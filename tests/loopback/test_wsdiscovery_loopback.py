@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from fleetctl.adapters.discovery import wsdiscovery
-from fleetctl.sim.discovery import DiscoveryService, start_discovery
-from fleetctl.sim.model import SimCamera, Vendor, address_for
+from fleetctl.sim.camera.model import SimCamera, Vendor, address_for
+from fleetctl.sim.discovery.wsdiscovery import DiscoveryService, start_discovery
 
 LO = "127.0.0.1"
 
@@ -174,7 +174,7 @@ async def test_hostile_replies_on_the_wire_are_dropped_and_valid_ones_kept() -> 
 
     class Evil(asyncio.DatagramProtocol):
         def datagram_received(self, d: bytes, addr: tuple[str | int, int]) -> None:
-            from fleetctl.sim.discovery import parse_probe, probe_matches
+            from fleetctl.sim.discovery.wsdiscovery import parse_probe, probe_matches
 
             probe = parse_probe(d)
             if probe is None:

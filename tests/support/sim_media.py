@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncssh
 
-from fleetctl.sim.model import (
+from fleetctl.sim.camera.model import (
     EncoderConfig,
     MediaProfile,
     SimCamera,
@@ -29,9 +29,9 @@ from fleetctl.sim.model import (
     Vendor,
     address_for,
 )
+from fleetctl.sim.recorder.ssh import start_ssh
 from fleetctl.sim.rtsp.h264 import default_library
 from fleetctl.sim.rtsp.server import start_rtsp
-from fleetctl.sim.ssh import start_ssh
 
 # Ports vary with the pid so two pytest runs of these tests at once (an engineer's and CI's on the
 # same box) do not collide on the same address and port.
@@ -265,8 +265,8 @@ async def ssh_recorder(cam: SimCamera) -> AsyncIterator[asyncssh.SSHAcceptor]:
 async def serve_on_a_free_address(handler: Any, block: int) -> tuple[Any, str]:
     """The simulator's HTTP server for ``handler`` on port 8080 of a free 127.16.x.y address in
     address block ``block`` (a range the fleets' automatic blocks never use): (listener, host)."""
+    from fleetctl.sim.camera.model import address_for
     from fleetctl.sim.http import serve
-    from fleetctl.sim.model import address_for
 
     for k in range(50):
         host = address_for(block * 8192 + (k * 7919) % 8000)

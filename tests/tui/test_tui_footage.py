@@ -27,8 +27,8 @@ from fleetctl.core.footage.model import CameraFootage
 from fleetctl.core.models import Inventory, Site
 from fleetctl.engine.footage_batch import ClipProgress, ClipState
 from fleetctl.engine.workspace import Workspace, load_workspace
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
-from fleetctl.sim.model import SimCamera
 from fleetctl.tui.app import FleetApp
 from fleetctl.tui.footage_view import FootageSetup
 from fleetctl.tui.screens.confirm import ConfirmScreen

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fleetctl.sim import faults
+    from fleetctl.sim.camera import faults
 
     if args.faults.strip() == "help":
         print(faults.describe())
@@ -92,7 +92,7 @@ def _summary(fleet: SimFleet, seconds: float, written: tuple[object, object] | N
     from rich.console import Console
     from rich.table import Table
 
-    from fleetctl.sim.model import FAULTS
+    from fleetctl.sim.camera.model import FAULTS
 
     con = Console(highlight=False)
     cams = [c for c in fleet.cameras if not c.is_recorder]

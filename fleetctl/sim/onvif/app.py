@@ -20,13 +20,9 @@ import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from fleetctl.sim import axis as sim_axis
-from fleetctl.sim import dahua_init as sim_dahua
-from fleetctl.sim import firmware as simfirmware
-from fleetctl.sim import hikvision as sim_hikvision
-from fleetctl.sim import vendor_search, vendor_storage
+from fleetctl.sim.camera import firmware as simfirmware
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.http import Request, Response
-from fleetctl.sim.model import SimCamera
 from fleetctl.sim.onvif import device as onvif_device
 from fleetctl.sim.onvif import media as onvif_media
 from fleetctl.sim.onvif import network as onvif_network
@@ -54,7 +50,12 @@ from fleetctl.sim.onvif.soap import (
     fault,
     parse,
 )
-from fleetctl.sim.vendors import FLAVOURS
+from fleetctl.sim.vendors import axis as sim_axis
+from fleetctl.sim.vendors import dahua as sim_dahua
+from fleetctl.sim.vendors import hikvision as sim_hikvision
+from fleetctl.sim.vendors import search as vendor_search
+from fleetctl.sim.vendors import storage as vendor_storage
+from fleetctl.sim.vendors.flavours import FLAVOURS
 
 # Canonical prefix of each service namespace (envelope() rewrites them per vendor).
 _PREFIX = {v: k for k, v in NS.items()}
@@ -191,7 +192,7 @@ class CameraApp:
         else:
             vendor = self._vendor(req)
             if not isinstance(vendor, Response):
-                return vendor  # a search that never answers (sim/vendor_search.py)
+                return vendor  # a search that never answers (sim/vendors/search.py)
             resp = vendor
         if cam.faults and cam.has("drip") and resp.stream is None:
             return Response(
@@ -366,7 +367,7 @@ class CameraApp:
         if name == "GetServices" and "no_services" in quirks:
             return self._fault(SoapFault("ter:ActionNotSupported", "GetServices not supported"))
         if name in ("FindEvents", "FindRecordings") and "no_event_search" in quirks:
-            # Cheap firmware: the recording summary, no search sessions (sim/vendor_search.py).
+            # Cheap firmware: the recording summary, no search sessions (sim/vendors/search.py).
             return self._fault(SoapFault("ter:ActionNotSupported", f"{name} not supported"))
         return None
 

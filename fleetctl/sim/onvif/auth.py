@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.camera.model import SimCamera
 
 WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 DIGEST_TYPE_SUFFIX = "#PasswordDigest"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from fleetctl.sim import firmware as simfirmware
+from fleetctl.sim.camera import firmware as simfirmware
 from fleetctl.sim.onvif.soap import (
     DEVICE,
     MEDIA,

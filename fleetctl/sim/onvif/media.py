@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetctl.sim.model import EncoderConfig, MediaProfile
+from fleetctl.sim.camera.model import EncoderConfig, MediaProfile
 from fleetctl.sim.onvif.soap import MEDIA, MEDIA2, Ctx, SoapFault, find, op, text, x
 
 # What the options advertise; Set outside them is refused (as on cameras: check ...Options first).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fleetctl.sim.model import User
+from fleetctl.sim.camera.model import User
 from fleetctl.sim.onvif.soap import DEVICE, NS, Ctx, SoapFault, boolean, op, text, texts, x
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetctl.sim.history import history_of
-from fleetctl.sim.model import Storage
+from fleetctl.sim.camera.history import history_of
+from fleetctl.sim.camera.model import Storage
 from fleetctl.sim.onvif.soap import RECORDING, SEARCH, Ctx, SoapFault, op, text, x
 
 JOB, RECORDING_TOKEN = "RecordingJob_1", "Recording_1"
@@ -75,7 +75,7 @@ def get_recording_summary(ctx: Ctx, req: Any) -> str:
             "<tt:NumberRecordings>0</tt:NumberRecordings></tse:Summary>"
             "</tse:GetRecordingSummaryResponse>"
         )
-    # The card's oldest and newest footage (sim/history.py): DataUntil goes stale once the
+    # The card's oldest and newest footage (sim/camera/history.py): DataUntil goes stale once the
     # card died or the job stopped; DataFrom moves on as the card overwrites its oldest.
     return (
         "<tse:GetRecordingSummaryResponse><tse:Summary>"

@@ -14,7 +14,7 @@ What a client of real devices meets, and must cope with:
 - recording history events: topic ``tns1:RecordingHistory/Track/State``, IsDataPresent true
   at the start of each recorded interval, false at its end; in time order.
 
-Times are the camera's clock (``sim/history.py``). ``onvif_quirks`` "search_hang": the camera
+Times are the camera's clock (``sim/camera/history.py``). ``onvif_quirks`` "search_hang": the camera
 opens sessions and never answers for their results (sim/onvif/app.py hangs the reply).
 """
 
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetctl.sim.history import history_of
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.camera.history import history_of
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.onvif.soap import REPLAY, SEARCH, Ctx, SoapFault, op, x
 
 RECORDING_TOKEN, TRACK_TOKEN = "Recording_1", "VIDEO001"

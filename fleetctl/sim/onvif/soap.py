@@ -17,8 +17,8 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from fleetctl.sim.model import SimCamera
-from fleetctl.sim.vendors import Flavour
+from fleetctl.sim.camera.model import SimCamera
+from fleetctl.sim.vendors.flavours import Flavour
 
 NS = {
     "env": "http://www.w3.org/2003/05/soap-envelope",

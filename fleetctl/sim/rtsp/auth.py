@@ -18,7 +18,7 @@ import re
 import time
 from functools import lru_cache
 
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.onvif.auth import locked
 from fleetctl.sim.rtsp.flavours import RtspFlavour
 

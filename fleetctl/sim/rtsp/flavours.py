@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleetctl.sim.model import SimCamera, Vendor
+from fleetctl.sim.camera.model import SimCamera, Vendor
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 
-from fleetctl.sim.model import EncoderConfig, SimCamera
+from fleetctl.sim.camera.model import EncoderConfig, SimCamera
 
 H264, H265 = "H264", "H265"
 RTP_PAYLOAD_TYPE = 96

@@ -24,8 +24,8 @@ import re
 import struct
 from datetime import UTC, datetime
 
-from fleetctl.sim.history import history_of
-from fleetctl.sim.model import MediaProfile, SimCamera
+from fleetctl.sim.camera.history import history_of
+from fleetctl.sim.camera.model import MediaProfile, SimCamera
 from fleetctl.sim.rtsp.h264 import MediaLibrary, Track, clip_of
 
 RTP_CLOCK = 90_000

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import cast
 from urllib.parse import parse_qsl, urlsplit
 
-from fleetctl.sim.model import MediaProfile, SimCamera
+from fleetctl.sim.camera.model import MediaProfile, SimCamera
 from fleetctl.sim.rtsp.auth import authorized, challenges
 from fleetctl.sim.rtsp.flavours import RtspFlavour, flavour_for
 from fleetctl.sim.rtsp.h264 import MediaLibrary, clip_of, default_library

@@ -31,7 +31,7 @@ import os
 import socket
 import struct
 
-from fleetctl.sim.model import MediaProfile, SimCamera
+from fleetctl.sim.camera.model import MediaProfile, SimCamera
 from fleetctl.sim.rtsp.h264 import Clip, MediaLibrary, Track, clip_of
 
 RTP_CLOCK = 90_000  # Hz, RFC 6184 §8.2.1

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import time
 
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.http import Request, Response
-from fleetctl.sim.model import SimCamera
 from fleetctl.sim.onvif.auth import check_digest, digest_challenge
 
 ADMIN = "root"

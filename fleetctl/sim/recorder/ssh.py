@@ -5,7 +5,7 @@ inventory ``ssh:``). This server accepts the recorder's ``cam.users`` by passwor
 keys listed in ``cam.ssh_authorized_keys[username]``; it runs exec requests and offers a tiny
 interactive shell (prompt, same commands, ``exit``), enough for the TUI's "ssh to recorder".
 
-Commands (``recorder_shell.py``) reflect ``cam.storage`` as a real recorder would: a healthy
+Commands (``shell.py``) reflect ``cam.storage`` as a real recorder would: a healthy
 disk is a mounted filesystem, a full one shows 100 %, a failed one stays in the mount table but
 ``statfs`` fails (``df: /mnt/hdd1: Input/output error`` on stderr, exit status 1), an
 unformatted one is not mounted at all. Unknown commands: ``sh: X: not found``, exit 127.
@@ -17,9 +17,9 @@ import hmac
 
 import asyncssh
 
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.onvif.auth import locked
-from fleetctl.sim.recorder_shell import run_command
+from fleetctl.sim.recorder.shell import run_command
 
 LOGIN_TIMEOUT_S = 30.0
 # Recorders run old embedded OpenSSH builds or dropbear; clients should not care, but they see it.

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fleetctl.sim.model import SimCamera, Storage
+from fleetctl.sim.camera.model import SimCamera, Storage
 
 KERNEL = "4.9.37"
 MACHINE = "armv7l"

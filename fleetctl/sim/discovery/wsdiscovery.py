@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from fleetctl.sim.model import SimCamera, Vendor
+from fleetctl.sim.camera.model import SimCamera, Vendor
 
 PORT = 3702
 GROUP = "239.255.255.250"

@@ -11,9 +11,9 @@ another, or it would hide it. Storage faults go only to cameras whose vendor exp
 
 Each fault is implemented where a real camera shows it: listeners (offline, flapping: sim/fleet),
 the HTTP/SOAP layer (hang, slow, drip, soap_fault, malformed_xml, huge_reply, entity_bomb:
-sim/onvif_app), accounts and clock (``apply()`` below), storage state (``apply()``, read by the
-ONVIF recording service and the vendor APIs; ``short_retention``: sim/history), and the stream
-(read by sim/rtsp).
+sim/onvif/app.py), accounts and clock (``apply()`` below), storage state (``apply()``, read by the
+ONVIF recording service and the vendor APIs; ``short_retention``: sim/camera/history), and the
+stream (read by sim/rtsp).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from fleetctl.sim.model import FAULTS, SimCamera, Storage, Vendor
-from fleetctl.sim.vendors import FLAVOURS
+from fleetctl.sim.camera.model import FAULTS, SimCamera, Storage, Vendor
+from fleetctl.sim.vendors.flavours import FLAVOURS
 
 # Silence the device, so they are never combined with anything else.
 ALONE = frozenset(

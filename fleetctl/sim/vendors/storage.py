@@ -12,8 +12,8 @@ Both sit behind HTTP Digest on real devices, and here (the caller authenticates)
 
 from __future__ import annotations
 
+from fleetctl.sim.camera.model import SimCamera, Storage
 from fleetctl.sim.http import Request, Response
-from fleetctl.sim.model import SimCamera, Storage
 
 ISAPI_PATH = "/ISAPI/ContentMgmt/Storage"
 DAHUA_PATH = "/cgi-bin/storageDevice.cgi"

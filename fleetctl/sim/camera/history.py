@@ -24,7 +24,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.camera.model import SimCamera
 
 DAY = 86400.0
 KEEP_S = 7 * DAY

@@ -1,7 +1,7 @@
 """Vendor recording search: Hikvision ISAPI content search and Dahua media file finding.
 
-Both answer from the same recording history as the ONVIF search (``sim/history.py``), cut into
-recording files of ``SEGMENT_S`` (a file per half hour, a new one after each gap), and sit
+Both answer from the same recording history as the ONVIF search (``sim/camera/history.py``), cut
+into recording files of ``SEGMENT_S`` (a file per half hour, a new one after each gap), and sit
 behind HTTP Digest (the caller, ``sim/onvif/app.py``, authenticates).
 
 Hikvision:
@@ -47,9 +47,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
-from fleetctl.sim.history import history_of
+from fleetctl.sim.camera.history import history_of
+from fleetctl.sim.camera.model import SimCamera, Vendor
 from fleetctl.sim.http import Request, Response
-from fleetctl.sim.model import SimCamera, Vendor
 from fleetctl.sim.onvif.device import tz_offset_s
 
 ISAPI_SEARCH = "/ISAPI/ContentMgmt/search"

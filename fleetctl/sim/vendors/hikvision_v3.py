@@ -1,7 +1,7 @@
 """The device side of Hikvision's newer ("V3") activation, for firmware that advertises it.
 
 What the public record says, and what is our design where it is thin: the vendor's developer
-guide documents only the older flow (sim/hikvision.py). The V3 flow is known from small
+guide documents only the older flow (sim/vendors/hikvision.py). The V3 flow is known from small
 third-party projects that reproduced what newer firmware's own web client sends; the message
 shapes below follow them, and the details they leave open (the error bodies, the exact refusal
 of the older flow) are our most plausible reading, marked "design" here.
@@ -37,8 +37,8 @@ from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from fleetctl.sim.camera.model import FactoryState
 from fleetctl.sim.http import Request, Response
-from fleetctl.sim.model import FactoryState
 
 CHALLENGE = "/ISAPI/System/activate/GetChallengeV3"
 ACTIVATE = "/ISAPI/System/activate/StartActivateV3"

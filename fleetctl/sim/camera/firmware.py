@@ -21,7 +21,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.camera.model import SimCamera
 
 MAGIC = b"FLEETCTL-SIM-FIRMWARE 1\n"
 

@@ -2,9 +2,10 @@
 
 SADP is multicast only (239.255.255.250, UDP 37020; devices ignore unicast). A Probe is
 ``<Probe><Uuid>U</Uuid><Types>inquiry</Types></Probe>``; each device answers with a ProbeMatch
-that says what it is and whether it is activated. As in sim/discovery.py: one socket per camera
-bound to ``cam.host:37020`` (so the answer comes from the camera's own address) plus ONE socket
-joined to the group on loopback. Answers go to the prober's address. Offline cameras are silent.
+that says what it is and whether it is activated. As in sim/discovery/wsdiscovery.py: one socket per
+camera bound to ``cam.host:37020`` (so the answer comes from the camera's own address) plus ONE
+socket joined to the group on loopback. Answers go to the prober's address. Offline cameras are
+silent.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import cast
 from xml.sax.saxutils import escape
 
-from fleetctl.sim.discovery import SILENT_FAULTS, DiscoveryService
-from fleetctl.sim.model import SimCamera
+from fleetctl.sim.camera.model import SimCamera
+from fleetctl.sim.discovery.wsdiscovery import SILENT_FAULTS, DiscoveryService
 
 PORT = 37020
 GROUP = "239.255.255.250"
@@ -122,7 +123,7 @@ async def start_responder(
 ) -> DiscoveryService:
     """A vendor's multicast discovery: ``parse`` a request (its token, or None to ignore it),
     and each of ``cameras`` answers ``reply(cam, token)`` from its own address after a random
-    delay up to ``max_delay``. Also the DHIP responder's machinery (sim/dhip.py)."""
+    delay up to ``max_delay``. Also the DHIP responder's machinery (sim/discovery/dhip.py)."""
     loop = asyncio.get_running_loop()
     transports: list[asyncio.DatagramTransport] = []
     sockets: list[_CameraSocket] = []

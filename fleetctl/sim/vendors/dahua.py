@@ -2,7 +2,7 @@
 
 Written from what the vendor's web set-up wizard sends (public descriptions are approximate):
 until initialised every CGI answers 401 ``Invalid Authority!`` and ONVIF is absent; only DHIP
-discovery (sim/dhip.py) and JSON POSTs to ``/OutsideCmd`` (no session, no login) answer:
+discovery (sim/discovery/dhip.py) and JSON POSTs to ``/OutsideCmd`` (no session, no login) answer:
 
 - ``DevInit.getStatus`` -> ``{"Init": 1|2, "Find": "B"}`` (Init 1: waiting, 2: initialised);
 - ``DevInit.setProtocolAgree`` ``{"ProtocolEnable": true}``: the licence agreed (else the
@@ -19,8 +19,8 @@ discovery (sim/dhip.py) and JSON POSTs to ``/OutsideCmd`` (no session, no login)
 
 Errors are ``{"result": false, "error": {"code": N, "message": "..."}}``. After initialisation
 the CGI takes the administrator's HTTP Digest (failed logins counted per client address and the
-address locked as sim/hikvision.py does). ONVIF is a service of its own, off until switched on,
-with a user list of its own (``SimCamera.users``), as Dahua firmware keeps them:
+address locked as sim/vendors/hikvision.py does). ONVIF is a service of its own, off until switched
+on, with a user list of its own (``SimCamera.users``), as Dahua firmware keeps them:
 
 - ``configManager.cgi?action=getConfig&name=VSP_ONVIF`` -> ``table.VSP_ONVIF.ServiceStart=false``
 - ``configManager.cgi?action=setConfig&VSP_ONVIF.ServiceStart=true`` -> ``OK``
@@ -42,10 +42,10 @@ from cryptography.hazmat.primitives import padding as sympad
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from fleetctl.sim.hikvision import admin_login
+from fleetctl.sim.camera.model import FactoryState, SimCamera, User
 from fleetctl.sim.http import Request, Response
-from fleetctl.sim.model import FactoryState, SimCamera, User
 from fleetctl.sim.onvif.auth import digest_challenge
+from fleetctl.sim.vendors.hikvision import admin_login
 
 ADMIN = "admin"
 OUTSIDE = "/OutsideCmd"

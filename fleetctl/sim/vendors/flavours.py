@@ -12,7 +12,7 @@ import random
 import uuid
 from dataclasses import dataclass
 
-from fleetctl.sim.model import EncoderConfig, MediaProfile, SimCamera, Storage, User, Vendor
+from fleetctl.sim.camera.model import EncoderConfig, MediaProfile, SimCamera, Storage, User, Vendor
 
 
 @dataclass(frozen=True, eq=False)  # one instance per vendor: identity is equality (and hash)

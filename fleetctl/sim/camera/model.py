@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fleetctl.sim.history import RecordingHistory
+    from fleetctl.sim.camera.history import RecordingHistory
 
 
 class Vendor(StrEnum):
@@ -175,7 +175,7 @@ class Counters:
     basic_auth_headers: int = 0  # requests that carried ``Authorization: Basic`` (any protocol)
     searches_opened: int = 0  # Profile G search sessions opened (FindRecordings/FindEvents)
     searches_ended: int = 0  # ... ended by the client (EndSearch), not left to expire
-    finds_opened: int = 0  # Dahua mediaFileFind objects created (sim/vendor_search.py)
+    finds_opened: int = 0  # Dahua mediaFileFind objects created (sim/vendors/search.py)
     finds_closed: int = 0  # ... closed (action=close)
     finds_destroyed: int = 0  # ... destroyed (action=destroy): the object freed
     upgrades: int = 0  # firmware images accepted
@@ -199,7 +199,7 @@ class FactoryState:
     failures: dict[str, int] = field(default_factory=dict)  # client address -> failed logins
     locked_until: dict[str, float] = field(default_factory=dict)  # client address -> monotonic
     activations: int = 0  # activation requests, either flow (tests: never retried)
-    activate_v3: bool = False  # advertises and requires the V3 flow (sim/hikvision_v3.py)
+    activate_v3: bool = False  # advertises and requires the V3 flow (sim/vendors/hikvision_v3.py)
     protocol_agreed: bool = False  # Dahua: DevInit.setProtocolAgree
     access_set: bool = False  # Dahua: DevInit.access
     key: Any = None  # Dahua: the device's RSA private key (made on first Security.getEncryptInfo)
@@ -258,9 +258,9 @@ class SimCamera:
     # Recording search (not faults: a healthy camera may have them): "no_event_search"
     # (FindEvents/FindRecordings: ActionNotSupported, the recording summary still answers),
     # "no_search_service" (no ONVIF search service at all), "search_hang" (sim/onvif/search.py),
-    # "isapi_local_z" and "vendor_search_hang" (sim/vendor_search.py).
+    # "isapi_local_z" and "vendor_search_hang" (sim/vendors/search.py).
     onvif_quirks: set[str] = field(default_factory=set)
-    # Firmware upgrade (sim/firmware.py): the path StartFirmwareUpgrade handed out, and the
+    # Firmware upgrade (sim/camera/firmware.py): the path StartFirmwareUpgrade handed out, and the
     # version an accepted image installs at the next reboot.
     upload_token: str | None = None
     pending_firmware: str | None = None
@@ -285,13 +285,13 @@ class SimCamera:
     # no inventory yet: what a technician unboxes and `fleetctl onboard` takes in.
     fresh: bool = False
     # Set on a factory-fresh device whose firmware has a provisioning step (a Hikvision that is
-    # not yet activated): sim/hikvision.py serves it. None: no such step (old firmware).
+    # not yet activated): sim/vendors/hikvision.py serves it. None: no such step (old firmware).
     factory: FactoryState | None = None
-    # What the card holds (sim/history.py), built with the fleet; None: built on first use.
+    # What the card holds (sim/camera/history.py), built with the fleet; None: built on first use.
     history: RecordingHistory | None = None
     # Open Profile G search sessions (sim/onvif/search.py): token -> session.
     searches: dict[str, Any] = field(default_factory=dict)
-    # Open Dahua find objects (sim/vendor_search.py): object id -> Find.
+    # Open Dahua find objects (sim/vendors/search.py): object id -> Find.
     vendor_finds: dict[int, Any] = field(default_factory=dict)
 
     def now(self) -> float:

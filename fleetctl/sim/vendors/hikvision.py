@@ -15,8 +15,8 @@ Device side of activation (written from the vendor's description, not from our c
    device's reason; the challenge is spent either way.
 
 Newer firmware advertises ``<supportVersion>3</supportVersion>`` in step 1 and then requires
-the V3 flow instead (RSA-3072, AES-CBC; sim/hikvision_v3.py says what is known of it and what is
-our design); such a device refuses steps 2 and 3 above.
+the V3 flow instead (RSA-3072, AES-CBC; sim/vendors/hikvision_v3.py says what is known of it and
+what is our design); such a device refuses steps 2 and 3 above.
 
 Until activated, every authenticated page answers 401 and ONVIF is absent; after activation,
 ONVIF stays off until ``PUT /ISAPI/System/Network/Integrate`` turns it on, and its users are a
@@ -37,10 +37,10 @@ from xml.sax.saxutils import escape
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from fleetctl.sim import hikvision_v3
+from fleetctl.sim.camera.model import FactoryState, SimCamera, User
 from fleetctl.sim.http import Request, Response
-from fleetctl.sim.model import FactoryState, SimCamera, User
 from fleetctl.sim.onvif.auth import check_digest, digest_challenge
+from fleetctl.sim.vendors import hikvision_v3
 
 ADMIN = "admin"
 LOCK_AFTER = 7  # failed administrator logins per client address

@@ -9,8 +9,8 @@ header and ``{"mac": ..., "method": "client.notifyDevInfo", "params": {"deviceIn
 firmware (``Version``), HTTP port, MAC and ``Init``, a bitmap whose two low bits are 1 while the
 device waits for initialisation and 2 after it (values seen on initialised devices: 3210, 3222).
 
-Sockets as in sim/sadp.py (one per camera on ``cam.host:37810``, one joined to the group on
-loopback); offline cameras are silent. Fresh Dahua cameras answer, initialised or not.
+Sockets as in sim/discovery/sadp.py (one per camera on ``cam.host:37810``, one joined to the group
+on loopback); offline cameras are silent. Fresh Dahua cameras answer, initialised or not.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from fleetctl.sim.discovery import DiscoveryService
-from fleetctl.sim.model import SimCamera
-from fleetctl.sim.sadp import start_responder
+from fleetctl.sim.camera.model import SimCamera
+from fleetctl.sim.discovery.sadp import start_responder
+from fleetctl.sim.discovery.wsdiscovery import DiscoveryService
 
 PORT = 37810
 GROUP = "239.255.255.251"
