@@ -162,3 +162,47 @@ async def test_cli_json_and_table(fleet: SimFleet, tmp_path: Path) -> None:
         home=tmp_path,
     )
     assert "Asia/Ho_Chi_Minh" in out and name in out, err
+
+
+async def test_cli_table_speaks_vietnamese_csv_keeps_keywords(
+    fleet: SimFleet, tmp_path: Path
+) -> None:
+    """`--lang vi`: the table says coverage, minutes and days kept in Vietnamese (the summary
+    line always did); CSV keeps the English keywords and plain numbers, whatever the language."""
+    from support.cli import fleetctl
+
+    inventory, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+    cut0, cut1 = the_cut(fleet, fleet.cameras[0])
+    window = (
+        "--from",
+        (cut0 - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--to",
+        (cut1 + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    cam = fleet.cameras[0].name
+    code, out, err = await fleetctl(
+        "--lang", "vi", "footage", "-i", str(inventory), "-s", cam, *window, home=tmp_path
+    )
+    assert code == 1, err
+    row = next(line for line in out.splitlines() if line.startswith(cam))
+    assert "một phần" in row and "partial" not in row, row
+    assert " phút" in row and " min" not in row, row
+    assert "7,0" in row, row  # days kept, the Vietnamese decimal comma
+    code, out, err = await fleetctl(
+        "--lang",
+        "vi",
+        "footage",
+        "-i",
+        str(inventory),
+        "-s",
+        cam,
+        *window,
+        "-f",
+        "csv",
+        home=tmp_path,
+    )
+    assert code == 1, err
+    import csv
+
+    (line,) = csv.DictReader(out.splitlines())
+    assert line["coverage"] == "partial" and float(line["kept"]) == 7.0, out

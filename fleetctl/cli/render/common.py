@@ -82,7 +82,10 @@ def cell_text(value: Any, shown: bool = True) -> str:
             return "yes" if value else "no"
         return _("yes") if value else _("no")
     if isinstance(value, Enum):
-        return str(value.value)
+        # An enum with a label() (Status, Coverage) is read in the chosen language in a table;
+        # CSV keeps the value, the scripts' keyword.
+        label = getattr(value, "label", None)
+        return str(label()) if shown and callable(label) else str(value.value)
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list | tuple | set | frozenset):
@@ -145,9 +148,12 @@ def print_table(
     for row in rows:
         cells = []
         for col in columns:
-            text = cell_text(row.get(col.key))
+            value = row.get(col.key)
+            text = cell_text(value)
+            # The colour follows the keyword ("crit"), whatever the language shows.
+            key = str(value.value) if isinstance(value, Enum) else text
             # Text(), not a markup string: a location like "[kho]" must print as written.
-            cells.append(Text(text, style=STATUS_STYLE.get(text, "") if col.status else ""))
+            cells.append(Text(text, style=STATUS_STYLE.get(key, "") if col.status else ""))
         table.add_row(*cells)
     console(file).print(table)
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetctl.base import aio
+from fleetctl.base import aio, l10n
 from fleetctl.base.i18n import _
 from fleetctl.cli.render import common as render
 from fleetctl.cli.render.common import Column
@@ -97,16 +97,20 @@ def rows(
         )
         if fmt == "csv":
             gaps = " ".join(f"{_z(g.start)}/{_z(g.end)}" for g in f.gaps)
-        covered = "" if f.covered_s is None else f"{f.covered_s / 60:.0f}/{total / 60:.0f} min"
+        covered = (
+            ""
+            if f.covered_s is None
+            else _("%(got).0f/%(total).0f min") % {"got": f.covered_s / 60, "total": total / 60}
+        )
         kept = retention_days(f.earliest, f.latest)
         out.append(
             {
                 "name": f.name,
                 "site": f"{f.site} ({zones[f.name].name})" if mixed else f.site,
-                "coverage": f.coverage.value,
+                "coverage": f.coverage,  # the table says it in words, CSV keeps the value
                 "covered": f.covered_s if fmt == "csv" else covered,
                 "gaps": gaps if f.gaps_known or fmt == "csv" else _("unknown (range only)"),
-                "kept": kept if fmt == "csv" else ("" if kept is None else f"{kept:.1f}"),
+                "kept": kept if fmt == "csv" else ("" if kept is None else l10n.number(kept, 1)),
                 "source": f.source,
                 "reason": f.reason or "",
             }

@@ -16,12 +16,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from fleetctl.base.i18n import N_, _
+
 
 class Coverage(StrEnum):
     FULL = "full"
     PARTIAL = "partial"
     NONE = "none"
     UNKNOWN = "unknown"  # the camera could not be asked (``reason`` says why)
+
+    def label(self) -> str:
+        """The coverage as a person reads it in the chosen language ("một phần"); the value
+        ("partial") stays the keyword of JSON, CSV and scripts."""
+        return _(_LABEL[self]).rpartition("|")[2]
+
+
+# "coverage|" tells the translator which "none" this is; what is shown is after the "|".
+_LABEL = {
+    Coverage.FULL: N_("coverage|full"),
+    Coverage.PARTIAL: N_("coverage|partial"),
+    Coverage.NONE: N_("coverage|none"),
+    Coverage.UNKNOWN: N_("coverage|unknown"),
+}
 
 
 @dataclass(frozen=True)
