@@ -261,3 +261,25 @@ async def test_the_clip_gets_its_name_only_after_its_sidecar_is_written(
     assert result.ok, result.error
     assert seen == [[f"{out.name}.part"]]  # when the sidecar is written: only the .part
     assert out.exists() and Path(f"{out}.json").exists() and not Path(f"{out}.part").exists()
+
+
+async def test_the_vietnamese_table_says_the_export_failed_not_broken(
+    fleet: SimFleet, tmp_path: Path
+) -> None:
+    """`--lang vi`: a failed export reads "thất bại" as the summary says (not "hỏng", the word
+    for a failed card), and seconds take the Vietnamese decimal comma; CSV keeps `failed`."""
+    inventory, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+    win = common_window(fleet, [0], 4)
+    args = (
+        "footage", "export", "-s", select(fleet, [0, DEAD_CARD]), "-i", str(inventory),
+        "--from", t(win.start), "--to", t(win.end), "-o", str(tmp_path / "clips"), "-t", "3",
+    )  # fmt: skip
+    code, out, err = await fleetctl("--lang", "vi", *args, home=tmp_path)
+    assert code == 1, err
+    rows = {line.split()[0]: line for line in out.splitlines() if line.startswith("dt-")}
+    dead = rows[fleet.cameras[DEAD_CARD].name]
+    assert "thất bại" in dead and "hỏng" not in dead, out
+    assert "4,0" in rows[fleet.cameras[0].name], out
+    code, out, err = await fleetctl("--lang", "vi", *args, "-f", "csv", home=tmp_path)
+    assert code == 1, err
+    assert ",failed," in out and ",skipped," in out, out

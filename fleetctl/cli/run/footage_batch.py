@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fleetctl.base import aio
+from fleetctl.base import aio, l10n
 from fleetctl.base.i18n import N_, _
 from fleetctl.cli.render import common as render
 from fleetctl.cli.render.common import Column
@@ -100,7 +100,8 @@ _OUTCOMES = (ClipState.SAVED, ClipState.SKIPPED, ClipState.FAILED)
 _SHOWN = {
     ClipState.SAVED: N_("saved"),
     ClipState.SKIPPED: N_("kept (already exported)"),
-    ClipState.FAILED: N_("failed"),
+    # "clip|": this export failed (Vietnamese "thất bại"), not a card that failed ("hỏng").
+    ClipState.FAILED: N_("clip|failed"),
 }
 
 
@@ -109,9 +110,13 @@ def _rows(results: Sequence[ClipResult], fmt: str) -> list[dict[str, Any]]:
         {
             "name": r.name,
             "site": r.site,
-            "result": r.outcome.value if fmt == "csv" else _(_SHOWN[r.outcome]),
+            "result": r.outcome.value if fmt == "csv" else _(_SHOWN[r.outcome]).rpartition("|")[2],
             "frames": r.frames if r.outcome is not ClipState.FAILED else "",
-            "duration": "" if r.duration_s is None else f"{r.duration_s:.1f}",
+            "duration": ""
+            if r.duration_s is None
+            else f"{r.duration_s:.1f}"
+            if fmt == "csv"
+            else l10n.number(r.duration_s, 1),
             "file": (r.path if fmt == "csv" else Path(r.path).name)
             if r.outcome is not ClipState.FAILED
             else "",
