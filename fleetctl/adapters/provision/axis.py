@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from fleetctl.adapters.provision.hikvision import ProvisionError
+from fleetctl.adapters.provision.session import ProvisionError
 from fleetctl.core.secret import Secret
 from fleetctl.core.text import clean
 

@@ -35,7 +35,8 @@ from cryptography.hazmat.primitives import padding as sympad
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from fleetctl.adapters.provision.hikvision import MAX_BODY, HikvisionSetup, ProvisionError, Refused
+from fleetctl.adapters.provision.hikvision import HikvisionSetup
+from fleetctl.adapters.provision.session import MAX_BODY, ProvisionError, Refused
 from fleetctl.core.secret import Secret
 from fleetctl.core.text import clean
 

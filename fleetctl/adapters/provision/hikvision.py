@@ -1,30 +1,19 @@
 """Bringing up a factory-fresh Hikvision over ISAPI: activation, ONVIF, its user, RTSP auth.
 
-Activation (the vendor's documented flow, no password on the device yet):
-
-1. ``GET /SDK/activateStatus`` (no auth) says whether it is activated.
-2. We make an RSA-1024 key (e = 65537) and ``POST /ISAPI/Security/challenge`` with the modulus
-   as 256 hex characters, base64-encoded. The device answers ``<key>``: base64 of the hex of our
-   key's encryption (PKCS#1 v1.5) of a 32-hex-character random string, which read as hex is a
-   16-byte AES key.
-3. ``PUT /ISAPI/System/activate`` with the password sealed: the random string's first 16
-   characters + the password, AES-128-ECB with zero padding, then hex, then base64.
-   Success is ResponseStatus statusCode 1; otherwise the device's own words are the reason.
-
-A device whose step 1 answer carries ``<supportVersion>`` 3 or more gets the newer flow instead
-(``hikvision_v3``: RSA-3072, AES-CBC); only the device's own signal decides, and a password is
+Activation: ``activation()`` reads the device's state and the flow it offers, ``activate()`` sends
+the password by that flow, once: the vendor's documented one (``hikvision_activation``: RSA-1024,
+AES-ECB) or, when the step 1 answer carries ``<supportVersion>`` 3 or more, the newer one
+(``hikvision_v3``: RSA-3072, AES-CBC). Only the device's own signal decides, and a password is
 sent by one flow once, never retried by the other.
 
-After activation every call is HTTP Digest as ``admin``, ONE attempt per request: a refused
-password raises ``Refused`` and is never sent again (the device locks the client's address
-after a handful of failures, the technician's browser included). ``cryptography`` does the
-RSA and AES (a dependency of asyncssh already; declared in pyproject for this).
+Afterwards every call is HTTP Digest as ``admin``, ONE attempt per request (``session``: a
+refused password raises ``Refused`` and is never sent again): the lockout policy, the ONVIF
+switch (``/ISAPI/System/Network/Integrate``), the ONVIF users (a list of their own) and RTSP
+authentication.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import re
 from collections.abc import AsyncIterator
@@ -32,48 +21,46 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import aiohttp
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from yarl import URL
 
-from fleetctl.adapters.http.digest import Authorizer, choose, parse_challenges
 from fleetctl.adapters.provision import hikvision_v3
+from fleetctl.adapters.provision.hikvision_activation import (
+    Activation,
+    new_key,
+    open_challenge,
+    password_ok,
+    public_key_field,
+    seal_password,
+)
+from fleetctl.adapters.provision.session import (
+    ADMIN,
+    MAX_BODY,
+    XML_HEAD,
+    DeviceSession,
+    ProvisionError,
+    Refused,
+    fields,
+    status_reason,
+)
 from fleetctl.core.secret import Secret
-from fleetctl.core.text import clean
 
-ADMIN = "admin"
-MAX_BODY = 64 * 1024
-_TAG = re.compile(r"<(\w+)(?:\s[^>]*)?>([^<]*)</\1>")
-_XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
-
-
-class ProvisionError(Exception):
-    """The device did not answer as expected (no answer, a refusal): ``reason`` in words."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class Refused(ProvisionError):
-    """The device refused the administrator password: it must not be sent again."""
-
-
-def fields(body: bytes) -> dict[str, str]:
-    """Leaf elements of a small XML reply (first occurrence wins), text cleaned and bounded."""
-    out: dict[str, str] = {}
-    for name, value in _TAG.findall(body[:MAX_BODY].decode("utf-8", "replace")):
-        out.setdefault(name, clean(value.strip(), 1024))
-    return out
-
-
-def status_reason(body: bytes) -> str | None:
-    """None for a ResponseStatus with statusCode 1; else the device's own words."""
-    f = fields(body)
-    if f.get("statusCode") == "1":
-        return None
-    words = [f.get("statusString"), f.get("subStatusCode"), f.get("description")]
-    return ": ".join(w for w in words if w and w.lower() != "ok") or "no reason given"
+__all__ = [
+    "ADMIN",
+    "MAX_BODY",
+    "Activation",
+    "HikvisionSetup",
+    "LockPolicy",
+    "ProvisionError",
+    "Refused",
+    "any_reason",
+    "connect",
+    "fields",
+    "new_key",
+    "open_challenge",
+    "password_ok",
+    "public_key_field",
+    "seal_password",
+    "status_reason",
+]
 
 
 def any_reason(body: bytes) -> str | None:
@@ -83,56 +70,6 @@ def any_reason(body: bytes) -> str | None:
     return status_reason(body)
 
 
-def password_ok(password: str, username: str = ADMIN) -> bool:
-    """The vendor's rule: 8-16 ASCII characters, two of four classes, not the user name (or it
-    reversed)."""
-    if not 8 <= len(password) <= 16 or not password.isascii():
-        return False
-    classes = sum(
-        any(test(c) for c in password)
-        for test in (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
-    )
-    return classes >= 2 and password.lower() not in (username.lower(), username.lower()[::-1])
-
-
-def new_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=1024)
-
-
-def public_key_field(key: rsa.RSAPrivateKey) -> str:
-    modulus = format(key.public_key().public_numbers().n, "0256x")
-    return base64.b64encode(modulus.encode("ascii")).decode("ascii")
-
-
-def open_challenge(key: rsa.RSAPrivateKey, challenge: str) -> str:
-    """The device's random string (32 hex characters) from its ``<key>`` answer."""
-    try:
-        sealed = bytes.fromhex(base64.b64decode(challenge, validate=True).decode("ascii"))
-        random_key = key.decrypt(sealed, padding.PKCS1v15()).decode("ascii")
-        bytes.fromhex(random_key)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ProvisionError("the device's challenge could not be read") from None
-    if len(random_key) != 32:
-        raise ProvisionError("the device's challenge is not a 128-bit key")
-    return random_key
-
-
-def seal_password(random_key: str, password: str) -> str:
-    plain = (random_key[:16] + password).encode("utf-8")
-    plain += b"\0" * (-len(plain) % 16)  # zero padding, as the device expects
-    aes = Cipher(algorithms.AES(bytes.fromhex(random_key)), modes.ECB()).encryptor()
-    sealed = aes.update(plain) + aes.finalize()
-    return base64.b64encode(sealed.hex().encode("ascii")).decode("ascii")
-
-
-@dataclass(frozen=True)
-class Activation:
-    """What ``/SDK/activateStatus`` says: activated, and whether the V3 flow is offered."""
-
-    activated: bool
-    v3: bool = False
-
-
 @dataclass(frozen=True)
 class LockPolicy:
     enabled: bool
@@ -140,45 +77,8 @@ class LockPolicy:
     minutes: int | None
 
 
-class HikvisionSetup:
+class HikvisionSetup(DeviceSession):
     """ISAPI provisioning calls to one device; the caller owns ``session``."""
-
-    def __init__(
-        self, session: aiohttp.ClientSession, host: str, port: int, *, timeout_s: float
-    ) -> None:
-        self.session = session
-        self.base = f"http://{host}:{port}"
-        self.where = f"{host}:{port}"
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._auth: Authorizer | None = None
-        self._admin: Secret | None = None
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        body: str | None = None,
-        auth: str | None = None,
-        kind: str = "application/xml",
-    ) -> tuple[int, bytes, list[str]]:
-        headers = {"Content-Type": kind} if body is not None else {}
-        if auth:
-            headers["Authorization"] = auth
-        try:
-            async with self.session.request(
-                method,
-                URL(self.base + path, encoded=True),  # sent as written: Digest signs this uri
-                data=body.encode("utf-8") if body is not None else None,
-                headers=headers,
-                timeout=self.timeout,
-                allow_redirects=False,
-            ) as resp:
-                data = await resp.content.read(MAX_BODY)
-                return resp.status, data, resp.headers.getall("WWW-Authenticate", [])
-        except (aiohttp.ClientError, TimeoutError, OSError) as err:
-            raise ProvisionError(
-                f"{self.where}: no answer to {method} {path} ({type(err).__name__})"
-            ) from None
 
     async def activated(self) -> bool | None:
         """Whether the device is activated; None: it has no activation step (old firmware)."""
@@ -205,7 +105,7 @@ class HikvisionSetup:
             await self._activate_v3(password)
             return
         key = new_key()
-        request = f"{_XML_HEAD}<PublicKey><key>{public_key_field(key)}</key></PublicKey>"
+        request = f"{XML_HEAD}<PublicKey><key>{public_key_field(key)}</key></PublicKey>"
         status, body, _ = await self._send("POST", "/ISAPI/Security/challenge", request)
         challenge = fields(body).get("key")
         if status != 200 or not challenge:
@@ -213,7 +113,7 @@ class HikvisionSetup:
                 f"{self.where}: challenge refused: {status_reason(body) or status}"
             )
         sealed = seal_password(open_challenge(key, challenge), password.reveal())
-        request = f"{_XML_HEAD}<ActivateInfo><password>{sealed}</password></ActivateInfo>"
+        request = f"{XML_HEAD}<ActivateInfo><password>{sealed}</password></ActivateInfo>"
         status, body, _ = await self._send("PUT", "/ISAPI/System/activate", request)
         reason = status_reason(body)
         if status != 200 or reason is not None:
@@ -252,55 +152,6 @@ class HikvisionSetup:
             f.get("enabled", "").lower() == "true", num("maxIllegalLoginTimes"), num("lockTime")
         )
 
-    def login_as(self, password: Secret) -> None:
-        self._admin, self._auth = password, None
-
-    async def call(self, method: str, path: str, body: str | None = None) -> bytes:
-        """One Digest-authenticated call as admin; the password is sent once, never retried."""
-        if self._admin is None:
-            raise ProvisionError("no administrator password")
-        if self._auth is None:
-            status, data, challenges = await self._send(method, path, body)
-            if status != 401:
-                return self._ok(method, path, status, data)
-            chosen = choose(parse_challenges(challenges))
-            if chosen is None:  # a lock or an uninitialised device says why, if anything
-                reason = self._reason(data) if data.strip() else None
-                raise ProvisionError(
-                    f"{self.where}: {path.split('?')[0]} "
-                    + (f"refused: {reason}" if reason else "offers no Digest authentication")
-                )
-            self._auth = Authorizer(chosen, ADMIN, self._admin)
-        status, data, challenges = await self._send(
-            method, path, body, self._auth.header(method, path)
-        )
-        fresh = choose(parse_challenges(challenges)) if status == 401 else None
-        if fresh is not None and fresh.params.get("stale", "").lower() == "true":
-            # An expired nonce, not a wrong password (no failure counted): answer the new one.
-            self._auth = Authorizer(fresh, ADMIN, self._admin)
-            status, data, _ = await self._send(method, path, body, self._auth.header(method, path))
-        if status == 401:
-            reason = self._reason(data) if data.strip() else None
-            raise Refused(
-                f"{self.where}: the administrator password was refused"
-                + (f" ({reason})" if reason else "")
-            )
-        return self._ok(method, path, status, data)
-
-    def _reason(self, data: bytes) -> str | None:
-        """The device's words in a refusal's body (ISAPI: a ResponseStatus)."""
-        return status_reason(data)
-
-    def _ok(self, method: str, path: str, status: int, data: bytes) -> bytes:
-        if status != 200:
-            reason = self._reason(data) if data.strip() else None
-            raise ProvisionError(f"{self.where}: {method} {path}: {reason or f'HTTP {status}'}")
-        if method in ("PUT", "POST") and b"ResponseStatus" in data:
-            reason = status_reason(data)
-            if reason is not None:
-                raise ProvisionError(f"{self.where}: {method} {path}: {reason}")
-        return data
-
     async def onvif_enabled(self) -> bool:
         return _onvif_flag(await self.call("GET", "/ISAPI/System/Network/Integrate"))
 
@@ -311,7 +162,7 @@ class HikvisionSetup:
             r"(<ONVIF>.*?<enable>)\s*\w+\s*(</enable>)", r"\1true\2", current, count=1, flags=re.S
         )
         if not n:
-            body = f"{_XML_HEAD}<Integrate><ONVIF><enable>true</enable></ONVIF></Integrate>"
+            body = f"{XML_HEAD}<Integrate><ONVIF><enable>true</enable></ONVIF></Integrate>"
         await self.call("PUT", "/ISAPI/System/Network/Integrate", body)
 
     async def onvif_users(self) -> dict[str, str]:
@@ -327,7 +178,7 @@ class HikvisionSetup:
     async def set_onvif_user(self, username: str, password: Secret, user_id: str | None) -> None:
         """Create (``user_id`` None) or update an ONVIF administrator."""
         body = (
-            f"{_XML_HEAD}<User><userName>{escape(username)}</userName>"
+            f"{XML_HEAD}<User><userName>{escape(username)}</userName>"
             f"<password>{escape(password.reveal())}</password>"
             "<userType>administrator</userType></User>"
         )
@@ -342,7 +193,7 @@ class HikvisionSetup:
 
     async def set_rtsp_auth(self, kind: str) -> None:
         body = (
-            f"{_XML_HEAD}<RTSPCertificate><certificateType>{kind}</certificateType>"
+            f"{XML_HEAD}<RTSPCertificate><certificateType>{kind}</certificateType>"
             "</RTSPCertificate>"
         )
         await self.call("PUT", "/ISAPI/Security/RTSPCertificate", body)
