@@ -1,5 +1,5 @@
 """One device's progress through onboarding, and the helpers every step shares (recording an
-action, stopping at a step, storing a secret before it is sent). Split from ``steps`` so the
+action, stopping at a step, storing a secret before it is sent, one login attempt). Split from ``steps`` so the
 vendor set-up step (``activate``) uses them without an import cycle."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from fleetctl.adapters.onvif.client import try_login
 from fleetctl.adapters.secrets import SecretStore, set_credential
 from fleetctl.base.i18n import M_, Msg
 from fleetctl.core.errors import SecretsError
@@ -87,3 +88,8 @@ async def _store(path: str, name: str, username: str, password: str, step: Step)
             ),
         ) from None
     return Credential(name, username, Secret(password))
+
+
+async def _attempt(d: Device, cred: Credential, options: OnboardOptions) -> bool | None:
+    password = cred.password.reveal() if cred.password is not None else ""
+    return await try_login(d.camera, cred.username, password, timeout_s=options.timeout_s)
