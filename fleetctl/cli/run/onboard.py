@@ -18,6 +18,7 @@ from fleetctl.base.i18n import N_, _
 from fleetctl.cli.render.check import number
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
+from fleetctl.engine.onboard import refusals
 from fleetctl.engine.onboard.runner import OnboardReport, Result
 
 
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         concurrency=max(1, args.concurrency),
         stream_window_s=args.stream_window,
+        refusals_path=refusals.default_path(),
         discover=DiscoverOptions(
             ranges=ranges,
             multicast=not args.no_multicast,

@@ -55,6 +55,9 @@ class OnboardOptions:
     concurrency: int = 16
     stream_window_s: float = 1.0
     discover: DiscoverOptions = field(default_factory=DiscoverOptions)
+    # Factory logins devices refused in earlier runs, never sent to them again (refusals.py);
+    # None: no memory (each run sends each factory login once).
+    refusals_path: str | None = None
 
 
 @dataclass(frozen=True)

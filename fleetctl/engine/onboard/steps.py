@@ -33,6 +33,7 @@ from fleetctl.engine.onboard.device import (
     _fleet_credential,
 )
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id
+from fleetctl.engine.onboard.refusals import forget_device, refused_at, remember_refusal
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +74,25 @@ async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
                 return
             await _read_settings(d, options)
             return
-    tried = []
+    tried: list[str] = []
+    held: list[str] = []  # refused by this device in an earlier run: not sent again
     candidates = _factory_candidates(d, store, options)
+    ident = device_id(d.dev)
     for cred in candidates:
+        when = refused_at(options.refusals_path, ident, cred)
+        if when is not None:
+            held.append(f"{cred.username} ({cred.name}, {when})")
+            continue
         opened = await _attempt(d, cred, options)
         if opened is None:
             raise StepFailed(
                 Step.LOGIN,
                 M_("%(where)s: no ONVIF answer", where=_where(d)),
             )
+        if not opened and not options.dry_run:
+            remember_refusal(options.refusals_path, ident, cred)
         if opened:
+            forget_device(options.refusals_path, ident)
             d.login = d.factory = cred
             _did(
                 d,
@@ -110,6 +120,17 @@ async def login(d: Device, store: SecretStore, options: OnboardOptions) -> None:
             )
         else:
             vendor = vendor_of(_maker(d.dev))
+            if held and not tried:
+                raise StepFailed(
+                    Step.LOGIN,
+                    M_(
+                        "factory login not sent: this device refused %(held)s before, and each "
+                        "refusal counts towards locking this address out; store the device's "
+                        "password as `factory-%(vendor)s` in the secrets file, or reset the camera",
+                        held=", ".join(held),
+                        vendor=vendor,
+                    ),
+                )
             raise StepFailed(
                 Step.LOGIN,
                 M_(
