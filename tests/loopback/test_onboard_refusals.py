@@ -34,6 +34,12 @@ async def test_a_refused_factory_login_is_not_sent_again_on_rerun(tmp_path: Path
         assert cam.counters.logins_failed == 1, reasons  # one refusal in three runs: no lockout
         assert "factory login rejected" in reasons[0]
         assert all("not sent" in r and f"factory-{cam.vendor.value}" in r for r in reasons[1:])
+        # In Vietnamese: the device did not make it ("thất bại"); it is not broken ("hỏng").
+        code, out, err = await fleetctl("--lang", "vi", *args[:-2], home=tmp_path)
+        row = next(line for line in out.splitlines() if line.startswith(cam.host))
+        assert "thất bại" in row and "hỏng" not in row and "không gửi lại" in row, out
+        assert "thất bại" in err and "hỏng" not in err, err
+        assert cam.counters.logins_failed == 1
         memory = tmp_path / "data" / "fleetctl" / "onboard-refusals.json"
         assert stat.S_IMODE(memory.stat().st_mode) == 0o600
         assert "Tech1cian-set" not in memory.read_text()

@@ -114,7 +114,8 @@ def summary(report: OnboardReport) -> str:
 _ONBOARD_WORDS = {
     "onboarded": N_("onboarded"),
     "planned": N_("planned"),
-    "failed": N_("failed"),
+    # "onboard|": the device did not make it (Vietnamese "thất bại"), not a broken one ("hỏng").
+    "failed": N_("onboard|failed"),
     "skipped": N_("skipped"),
     "find": N_("find"),
     "activate": N_("activate"),
@@ -129,7 +130,7 @@ _ONBOARD_WORDS = {
 
 def onboard_word(word: str) -> str:
     known = _ONBOARD_WORDS.get(word)
-    return _(known) if known else word
+    return _(known).rpartition("|")[2] if known else word
 
 
 def render(report: OnboardReport, fmt: str, out: TextIO) -> None:
