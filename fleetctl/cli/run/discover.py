@@ -127,6 +127,20 @@ def device_word(status: str) -> str:
     return _(word) if word else status
 
 
+# Set-up states (JSON keywords) as a person reads them; "device state|" is for the translator.
+_STATE_WORDS = {
+    "inactive": N_("device state|inactive"),
+    "uninitialised": N_("device state|uninitialised"),
+    "needs-setup": N_("device state|needs-setup"),
+    "ready": N_("device state|ready"),
+}
+
+
+def state_word(state: str) -> str:
+    word = _STATE_WORDS.get(state)
+    return _(word).rpartition("|")[2] if word else state
+
+
 def render(report: DiscoveryReport, fmt: str, out: TextIO) -> None:
     if fmt == "json":
         json.dump(report.to_json(), out, ensure_ascii=False, indent=2)
@@ -197,14 +211,15 @@ def _table(devices: Sequence[DiscoveredDevice], out: TextIO) -> None:
         rows.append(
             (
                 device_word(r["status"]),
-                r["state"] or "-",
+                state_word(r["state"]) if r["state"] else "-",
                 r["address"],
                 r["port"],
                 camera or "-",
                 what or "-",
                 r["serial"] or "-",
                 r["firmware"] or "-",
-                r["mac"] or "-",
+                # One spelling in the table: SADP says 00-11-22-..., the others 00:11:22:...
+                r["mac"].replace("-", ":").lower() or "-",
                 r["via"] or "-",
             )
         )
