@@ -8,6 +8,7 @@ gaps really are.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -110,6 +111,9 @@ async def test_vendor_sources_find_the_power_cut(fleet: SimFleet, tmp_path: Path
     # No ONVIF search at all and a vendor search that never answers: unknown, in bounded time.
     dead = lines[fleet.cameras[DAHUA_HANG].name]
     assert dead.coverage is Coverage.UNKNOWN and (dead.reason or "").startswith("timeout"), dead
+    # What is left of --timeout, said as a person would: "within 2.9 s", not "within 2.93023 s".
+    for said in (hung.reason, dead.reason):
+        assert re.search(r"within \d+(\.\d)? s", said or ""), said
     assert took < 3 + 2 * 2 + 10  # its deadline, close's and destroy's own limits, a busy host
     generic = lines[fleet.cameras[GENERIC].name]  # no Profile G, no vendor API: as before
     assert generic.coverage is Coverage.UNKNOWN

@@ -106,7 +106,7 @@ async def read_vendor_footage(
         return _failed(
             source,
             Failure.TIMEOUT,
-            f"{where}: no complete answer within {timeout_s:g} s",
+            f"{where}: no complete answer within {timeout_s:.1f} s",
             clock_offset_s,
             find,
         )
