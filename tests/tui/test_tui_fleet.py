@@ -375,3 +375,20 @@ async def test_camera_screen_shows_the_days_of_footage_kept() -> None:
         assert isinstance(app.screen, CameraScreen)
         body = text_of(app.screen.query_one("#body", Static))
         assert "Footage kept: 2.0 days (policy 7)" in body
+
+
+async def test_camera_screen_says_the_days_kept_with_the_languages_decimal_mark() -> None:
+    from support.tui import ScriptedSource, fleet
+
+    from fleetctl.base.i18n import set_language
+
+    set_language("vi")
+    cams, reps = fleet()
+    reps = [replace(r, days_kept=2.04) for r in reps]
+    app = FleetApp(cams, ScriptedSource(reps), interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        await pilot.press("enter")
+        assert isinstance(app.screen, CameraScreen)
+        body = text_of(app.screen.query_one("#body", Static))
+        assert "Video lưu: 2,0 ngày (chính sách 7)" in body, body

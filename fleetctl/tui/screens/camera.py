@@ -198,12 +198,15 @@ class CameraScreen(Screen[None]):
             )
         parts.append(storage if rep.storage else Text(_("Storage: none reported"), style="dim"))
         if rep.days_kept is not None:
+            from fleetctl.base import l10n  # Babel: only when a number is shown
+
             parts.append(
                 Text(
                     _("Footage kept: %(days)s days (policy %(policy)s)")
                     % {
-                        "days": f"{rep.days_kept:.1f}",
-                        "policy": f"{self.camera.policy.min_retention_days:g}",
+                        # The language's decimal mark: "2,0 ngày" in Vietnamese.
+                        "days": l10n.number(rep.days_kept, 1),
+                        "policy": l10n.number(self.camera.policy.min_retention_days),
                     }
                 )
             )
