@@ -64,6 +64,12 @@ def N_(message: str) -> str:
     return message
 
 
+def word(message: str) -> str:
+    """A short word whose msgid names its context, ``"coverage|full"`` (English "full" is also
+    a full card, another word in Vietnamese): translated, then the context dropped."""
+    return _(message).rpartition("|")[2]
+
+
 # --------------------------------------------------------------------------- messages with values
 
 

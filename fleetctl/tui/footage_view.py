@@ -13,7 +13,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fleetctl.base.i18n import N_, _, ngettext
+from fleetctl.base.i18n import N_, _, ngettext, word
 from fleetctl.core.footage.coverage import Coverage, Span, retention_days
 from fleetctl.core.footage.model import SOURCE_NONE, CameraFootage
 from fleetctl.core.footage.timespec import clock_text
@@ -81,7 +81,7 @@ def windows(start: str, end: str, zones: Mapping[str, Zone], now: datetime) -> d
 def coverage_word(line: CameraFootage | None) -> str:
     if line is None:
         return _("searching…")
-    return _(COVERAGE_WORDS[line.coverage]).rpartition("|")[2]
+    return word(COVERAGE_WORDS[line.coverage])
 
 
 def rank(line: CameraFootage | None) -> int:
@@ -203,7 +203,7 @@ def export_word(p: ClipProgress) -> str:
         return _("saved %(sha)s") % {"sha": sha}
     if p.state is ClipState.SKIPPED:
         return _("already saved %(sha)s") % {"sha": sha}
-    return _(_CLIP_WORDS.get(p.state, p.state.value)).rpartition("|")[2]
+    return word(_CLIP_WORDS.get(p.state, p.state.value))
 
 
 # "clip|": an export that failed is "thất bại", not a storage card's "hỏng" (as COVERAGE_WORDS).

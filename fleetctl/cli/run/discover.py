@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from fleetctl.base.i18n import N_, _
+from fleetctl.base.i18n import N_, _, word
 from fleetctl.cli.render.check import number
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
@@ -123,8 +123,8 @@ _DEVICE_WORDS = {
 
 
 def device_word(status: str) -> str:
-    word = _DEVICE_WORDS.get(status)
-    return _(word) if word else status
+    known = _DEVICE_WORDS.get(status)
+    return _(known) if known else status
 
 
 # Set-up states (JSON keywords) as a person reads them; "device state|" is for the translator.
@@ -137,8 +137,8 @@ _STATE_WORDS = {
 
 
 def state_word(state: str) -> str:
-    word = _STATE_WORDS.get(state)
-    return _(word).rpartition("|")[2] if word else state
+    known = _STATE_WORDS.get(state)
+    return word(known) if known else state
 
 
 def render(report: DiscoveryReport, fmt: str, out: TextIO) -> None:

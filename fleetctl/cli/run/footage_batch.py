@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetctl.base import aio, l10n
-from fleetctl.base.i18n import N_, _
+from fleetctl.base.i18n import N_, _, word
 from fleetctl.cli.render import common as render
 from fleetctl.cli.render.common import Column
 from fleetctl.core.errors import UsageError
@@ -110,7 +110,7 @@ def _rows(results: Sequence[ClipResult], fmt: str) -> list[dict[str, Any]]:
         {
             "name": r.name,
             "site": r.site,
-            "result": r.outcome.value if fmt == "csv" else _(_SHOWN[r.outcome]).rpartition("|")[2],
+            "result": r.outcome.value if fmt == "csv" else word(_SHOWN[r.outcome]),
             "frames": r.frames if r.outcome is not ClipState.FAILED else "",
             "duration": ""
             if r.duration_s is None

@@ -14,7 +14,7 @@ import json
 import sys
 from typing import TextIO
 
-from fleetctl.base.i18n import N_, _
+from fleetctl.base.i18n import N_, _, word
 from fleetctl.cli.render.check import number
 from fleetctl.core.errors import UsageError
 from fleetctl.core.exitcodes import ExitCode
@@ -128,9 +128,9 @@ _ONBOARD_WORDS = {
 }
 
 
-def onboard_word(word: str) -> str:
-    known = _ONBOARD_WORDS.get(word)
-    return _(known).rpartition("|")[2] if known else word
+def onboard_word(key: str) -> str:
+    known = _ONBOARD_WORDS.get(key)
+    return word(known) if known else key
 
 
 def render(report: OnboardReport, fmt: str, out: TextIO) -> None:

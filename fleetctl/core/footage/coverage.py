@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from fleetctl.base.i18n import N_, _
+from fleetctl.base.i18n import N_, word
 
 
 class Coverage(StrEnum):
@@ -28,7 +28,7 @@ class Coverage(StrEnum):
     def label(self) -> str:
         """The coverage as a person reads it in the chosen language ("một phần"); the value
         ("partial") stays the keyword of JSON, CSV and scripts."""
-        return _(_LABEL[self]).rpartition("|")[2]
+        return word(_LABEL[self])
 
 
 # "coverage|" tells the translator which "none" this is; what is shown is after the "|".
