@@ -2,7 +2,7 @@
 
     footage_fleet(workspace, cameras, window, options, pool=None, on_result=None)
         -> list[CameraFootage]
-    footage_windows(workspace, cameras, windows, options, on_result=None)
+    footage_windows(workspace, cameras, windows, options, on_result=None, pool=None)
         -> list[CameraFootage]                  each camera its own window (sites' zones)
     judge(camera, reading, window) -> CameraFootage                          pure
 
@@ -195,20 +195,8 @@ async def footage_fleet(
     on_result: Callable[[CameraFootage], None] | None = None,
 ) -> list[CameraFootage]:
     """Every camera's coverage of ``window``; results in input order. Never raises per camera."""
-    gate = asyncio.Semaphore(max(1, options.concurrency))
-    async with borrowed(pool) as http:
-
-        async def bounded(cam: Camera) -> CameraFootage:
-            async with gate:
-                try:
-                    line = await _one(cam, workspace, window, options, http)
-                except Exception as err:  # a bug for one camera is that camera's line
-                    line = _unknown(cam, f"internal error: {type(err).__name__}")
-            if on_result is not None:
-                on_result(line)
-            return line
-
-        return list(await asyncio.gather(*(bounded(c) for c in cameras)))
+    windows = {cam.name: window for cam in cameras}
+    return await footage_windows(workspace, cameras, windows, options, on_result, pool)
 
 
 async def footage_windows(
@@ -217,17 +205,22 @@ async def footage_windows(
     windows: Mapping[str, Span],
     options: FootageOptions,
     on_result: Callable[[CameraFootage], None] | None = None,
+    pool: HttpPool | None = None,
 ) -> list[CameraFootage]:
     """Each camera's coverage of its own window (``windows[name]``: "yesterday 21:00" is 21:00
-    where each camera is); one ``footage_fleet`` per distinct window, results in camera order."""
-    groups: dict[Span, list[Camera]] = {}
-    for cam in cameras:
-        groups.setdefault(windows[cam.name], []).append(cam)
-    parts = await asyncio.gather(
-        *(
-            footage_fleet(workspace, cams, win, options, on_result=on_result)
-            for win, cams in groups.items()
-        )
-    )
-    found = {f.name: f for part in parts for f in part}
-    return [found[c.name] for c in cameras]
+    where each camera is); results in camera order. One bound for the whole run
+    (``options.concurrency``), however many zones the cameras are in."""
+    gate = asyncio.Semaphore(max(1, options.concurrency))
+    async with borrowed(pool) as http:
+
+        async def bounded(cam: Camera) -> CameraFootage:
+            async with gate:
+                try:
+                    line = await _one(cam, workspace, windows[cam.name], options, http)
+                except Exception as err:  # a bug for one camera is that camera's line
+                    line = _unknown(cam, f"internal error: {type(err).__name__}")
+            if on_result is not None:
+                on_result(line)
+            return line
+
+        return list(await asyncio.gather(*(bounded(c) for c in cameras)))
