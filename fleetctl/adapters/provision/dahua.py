@@ -35,8 +35,7 @@ from cryptography.hazmat.primitives import padding as sympad
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from fleetctl.adapters.provision.hikvision import HikvisionSetup
-from fleetctl.adapters.provision.session import MAX_BODY, ProvisionError, Refused
+from fleetctl.adapters.provision.session import MAX_BODY, DeviceSession, ProvisionError, Refused
 from fleetctl.core.secret import Secret
 from fleetctl.core.text import clean
 
@@ -96,9 +95,9 @@ class _Missing(ProvisionError):
     """The device has no ``/OutsideCmd`` (firmware from before initialisation existed)."""
 
 
-class DahuaSetup(HikvisionSetup):
+class DahuaSetup(DeviceSession):
     """Initialisation and CGI calls to one device; the caller owns ``session``. The Digest
-    handling (one attempt, a stale nonce answered) is the Hikvision one: the same HTTP."""
+    handling (one attempt, a stale nonce answered) is the shared ``DeviceSession``'s."""
 
     _id = 0
 

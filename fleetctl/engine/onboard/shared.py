@@ -4,6 +4,8 @@ that sends it, the ONVIF service switched on and read back, the fleet credential
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from fleetctl.adapters.provision import hikvision
 from fleetctl.adapters.secrets import SecretStore
 from fleetctl.base.i18n import M_
@@ -39,9 +41,19 @@ async def store_admin(
     return admin
 
 
-async def onvif_on(d: Device, device: hikvision.HikvisionSetup) -> None:
-    """The device's ONVIF service switched on (a Hikvision's, or a Dahua's: the same calls)
-    and read back."""
+class OnvifSwitch(Protocol):
+    """A device whose ONVIF service has an on/off switch (Hikvision's integration setting,
+    Dahua's ONVIF service)."""
+
+    where: str
+
+    async def onvif_enabled(self) -> bool: ...
+
+    async def enable_onvif(self) -> None: ...
+
+
+async def onvif_on(d: Device, device: OnvifSwitch) -> None:
+    """The device's ONVIF service switched on and read back."""
     if await device.onvif_enabled():
         return
     await device.enable_onvif()

@@ -11,8 +11,6 @@ with the reason in words; ``engine/onboard/runner.py`` turns that into the devic
 
 from __future__ import annotations
 
-import logging
-
 from fleetctl.adapters.factory import first_factory_login, vendor_of
 from fleetctl.adapters.onvif.config import read_settings
 from fleetctl.adapters.secrets import SecretStore
@@ -34,8 +32,6 @@ from fleetctl.engine.onboard.device import (
 )
 from fleetctl.engine.onboard.model import OnboardOptions, Step, device_id
 from fleetctl.engine.onboard.refusals import forget_device, refused_at, remember_refusal
-
-log = logging.getLogger(__name__)
 
 
 def _factory_candidates(d: Device, store: SecretStore, options: OnboardOptions) -> list[Credential]:
