@@ -9,7 +9,8 @@ a temporary H.264/H.265 elementary stream next to ``path`` (memory stays flat ho
 clip), the stream starts at the first keyframe (with the parameter sets in front of it), and
 ``finish`` remuxes it into ``path``: FFmpeg's parser splits the same access units again, each
 gets the presentation time of its RTP timestamp (90 kHz, relative to the first), the MP4's
-``creation_time`` is the first frame's true UTC. Written to ``path.part`` and renamed at the
+``creation_time`` is ``created`` (the export passes the window's start; the first frame can be
+up to one GOP earlier, the camera's clean point, and the sidecar names its time). Written to ``path.part`` and renamed at the
 end: a reader never sees a half-written clip.
 """
 
