@@ -3,7 +3,9 @@
 Three ways in, merged by identity: WS-Discovery multicast on the chosen interfaces (local link
 only), a paced unicast sweep of ranges (crosses routers and VLANs), and a TCP sweep of camera
 ports for hosts that ignore WS-Discovery. Each device is then asked, without credentials, for
-its clock (liveness) and its device information (many refuse: then None).
+its clock (liveness) and its device information (many refuse: then None); an Axis is also
+asked whether it needs setup (``systemready``) and what it is (``basicdeviceinfo``), which a
+factory-fresh one answers when ONVIF refuses.
 
 Identity is the WS-Discovery EndpointReference, else the serial number, else the MAC: never the
 IP, which DHCP and re-cabling change. ``classify`` is pure and table-testable.
@@ -20,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from fleetctl.adapters.discovery import dhip, sadp, sweep, wsdiscovery
+from fleetctl.adapters.discovery import axis, dhip, sadp, sweep, wsdiscovery
 from fleetctl.adapters.provision import axis as provision_axis
 from fleetctl.core.models import Camera, DeviceInfo, Inventory
 
@@ -437,24 +439,33 @@ async def _enrich(
     pre = await sweep.preauth(session, xaddr, options.timeout_s)
     device = pre.device
     if dev.device is not None:  # vendor discovery said it first: its words stay, gaps filled
-        device = dev.device
-        if pre.device is not None:
-            device = replace(
-                device,
-                **{
-                    k: getattr(pre.device, k)
-                    for k in ("manufacturer", "model", "firmware", "serial", "hardware_id")
-                    if getattr(device, k) is None
-                },
-            )
+        device = _fill(dev.device, pre.device)
     dev = replace(dev, alive=pre.alive, device=device, clock_offset_s=pre.clock_offset_s)
     if options.vendor and dev.state is None and _is_axis(dev):
-        needs = await provision_axis.needs_setup(
-            session, dev.address, dev.port or 80, options.timeout_s
+        port = dev.port or 80
+        needs, said = await asyncio.gather(
+            provision_axis.needs_setup(session, dev.address, port, options.timeout_s),
+            axis.device_info(session, dev.address, port, options.timeout_s),
         )
         if needs is not None:
             dev = replace(dev, state=DeviceState.NEEDS_SETUP if needs else DeviceState.READY)
+        if said is not None:  # the vendor's own words first, as SADP's and DHIP's
+            dev = replace(dev, device=_fill(said, dev.device))
     return dev
+
+
+def _fill(first: DeviceInfo, then: DeviceInfo | None) -> DeviceInfo:
+    """``first``, its gaps filled from ``then``."""
+    if then is None:
+        return first
+    return replace(
+        first,
+        **{
+            k: getattr(then, k)
+            for k in ("manufacturer", "model", "firmware", "serial", "hardware_id")
+            if getattr(first, k) is None
+        },
+    )
 
 
 def _is_axis(dev: DiscoveredDevice) -> bool:

@@ -1,6 +1,6 @@
 """`fleetctl discover` as a technician reads it, against factory-fresh simulated devices on `lo`
-(SADP, DHIP, Axis systemready): the set-up state in the chosen language, one MAC spelling in the
-table, the JSON keywords unchanged."""
+(SADP, DHIP, Axis systemready and basicdeviceinfo): the set-up state in the chosen language, an
+Axis's model, serial and firmware, one MAC spelling in the table, the JSON keywords unchanged."""
 
 from __future__ import annotations
 
@@ -31,6 +31,16 @@ async def test_states_in_vietnamese_one_mac_spelling_json_keeps_keywords(tmp_pat
             d["address"]: d["state"] for d in json.loads(out)["devices"] if d["address"] in ours
         }
         assert "inactive" in states.values(), states  # SADP answered for a fresh Hikvision
+        # A fresh Axis says what it is without credentials (basicdeviceinfo.cgi): model, serial
+        # and firmware in the JSON and in the table, as for the SADP and DHIP ones.
+        axes = [c for c in fleet.cameras if c.factory and c.factory.kind == "axis"]
+        assert axes
+        rows = {d["address"]: d for d in json.loads(out)["devices"]}
+        for cam in axes:
+            row = rows[cam.host]
+            assert row["state"] == "needs-setup", row
+            assert (row["manufacturer"], row["model"]) == ("AXIS", cam.model), row
+            assert (row["serial"], row["firmware"]) == (cam.serial, cam.firmware), row
 
         code, table, err = await fleetctl("--lang", "vi", *args, home=tmp_path)
         assert code == 0, err
@@ -41,6 +51,9 @@ async def test_states_in_vietnamese_one_mac_spelling_json_keeps_keywords(tmp_pat
                 ln for ln in table.splitlines() if re.search(rf"\s{re.escape(address)}\s", ln)
             )
             assert STATES_VI[state] in row, row
+            if state == "needs-setup":
+                cam = next(c for c in fleet.cameras if c.host == address)
+                assert f" {cam.serial} " in row and f" {cam.firmware}" in row, row
             assert not re.search(rf"\b{re.escape(state)}\b", row), row
             mac = re.search(r"\b[0-9a-f]{2}([:-][0-9a-f]{2}){5}\b", row, re.I)
             assert mac is not None and "-" not in mac.group(0), row

@@ -170,6 +170,8 @@ class CameraApp:
 
     def _respond(self, req: Request) -> Response | Awaitable[Response]:
         cam = self.cam
+        if sim_axis.answers_info(cam, req.path):
+            return sim_axis.device_info(cam, req)
         if cam.factory is not None:
             if sim_hikvision.handles(cam, req.path):
                 answer = sim_hikvision.route(cam, req)

@@ -7,6 +7,11 @@ the device has no administrator; meanwhile ``/axis-cgi/pwdgrp.cgi?action=add&use
 administrator's Digest). Passwords: 1-64 printable ASCII characters. ONVIF accounts are a
 separate list (``SimCamera.users``, empty out of the box); the administrator (``root``) may use
 ONVIF to create them (sim/onvif/auth.py: ``password_of``).
+
+Every Axis (fresh or not, before and after setup) also answers the Basic Device Information API
+without auth: ``POST /axis-cgi/basicdeviceinfo.cgi`` with
+``{"apiVersion":"1.0","method":"getAllUnrestrictedProperties"}`` gives ``data.propertyList``
+(``ProdNbr``, ``ProdFullName``, ``SerialNumber``, ``Version``, ``Brand``, ...).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import json
 import time
 
-from fleetctl.sim.camera.model import SimCamera
+from fleetctl.sim.camera.model import SimCamera, Vendor
 from fleetctl.sim.http import Request, Response
 from fleetctl.sim.onvif.auth import check_digest, digest_challenge
 
@@ -24,6 +29,47 @@ PATHS = frozenset({"/axis-cgi/systemready.cgi", "/axis-cgi/pwdgrp.cgi"})
 
 def handles(cam: SimCamera, path: str) -> bool:
     return cam.factory is not None and cam.factory.kind == "axis" and path in PATHS
+
+
+INFO_PATH = "/axis-cgi/basicdeviceinfo.cgi"
+
+
+def answers_info(cam: SimCamera, path: str) -> bool:
+    """The Basic Device Information API: every Axis, in every state, without auth."""
+    return cam.vendor is Vendor.AXIS and path == INFO_PATH
+
+
+def device_info(cam: SimCamera, req: Request) -> Response:
+    cam.counters.requests[req.path] += 1
+    if req.method != "POST":
+        return Response(405, b"", content_type="text/plain")
+    try:
+        method = json.loads(req.body or b"{}").get("method")
+    except (ValueError, AttributeError):
+        method = None
+    if method != "getAllUnrestrictedProperties":
+        error = {"code": 2002, "message": "Method not supported."}
+        return _json({"apiVersion": "1.3", "method": str(method), "error": error})
+    series = cam.model.split("-", 1)[0]
+    props = {
+        "Architecture": "armv7hf",
+        "Brand": "AXIS",
+        "BuildDate": "Jun 02 2023 10:12",
+        "HardwareID": cam.hardware_id,
+        "ProdFullName": f"AXIS {cam.model} Network Camera",
+        "ProdNbr": cam.model,
+        "ProdShortName": f"AXIS {series}",
+        "ProdType": "Network Camera",
+        "ProdVariant": "",
+        "SerialNumber": cam.serial,
+        "Soc": "Axis Artpec-7",
+        "SocSerialNumber": f"00000000-00000000-{cam.serial[-8:]}-00000000",
+        "Version": cam.firmware,
+        "WebURL": "http://www.axis.com",
+    }
+    return _json(
+        {"apiVersion": "1.3", "method": method, "data": {"propertyList": props}},
+    )
 
 
 def _json(data: dict[str, object], status: int = 200) -> Response:
