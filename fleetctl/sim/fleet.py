@@ -188,7 +188,9 @@ class SimFleet:
             self.password,
             digest=False,
         )
-        cam.is_recorder, cam.model, cam.firmware = True, "DS-7608NI-K2", "V4.62.210 build 220114"
+        model = "DS-7608NI-K2"
+        cam.serial = model + cam.serial.removeprefix(cam.model)  # a serial starts with the model
+        cam.is_recorder, cam.model, cam.firmware = True, model, "V4.62.210 build 220114"
         cam.storage = [
             Storage(f"HDD{k}", total_mb=3_815_447, used_mb=int(3_815_447 * rng.uniform(0.5, 0.95)))
             for k in (1, 2)

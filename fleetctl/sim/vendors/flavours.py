@@ -161,8 +161,13 @@ def make_camera(
     """
     fl = FLAVOURS[vendor]
     mac = fl.mac_prefix + "".join(f":{rng.randrange(256):02x}" for _ in range(3))
+    # Each vendor's own serial convention. Hikvision: the model, the production date, digits
+    # (the model is joined below, once drawn). Dahua: alphanumeric, unrelated to the model.
+    # Axis: twelve hex digits, the MAC. Every entry is drawn whatever the vendor, and the draw
+    # that once chose the Hikvision prefix stays: the rest of the fleet is drawn as before.
+    rng.choice(fl.models)
     serial = {
-        Vendor.HIKVISION: f"{rng.choice(fl.models)}20220301AAWR{rng.randrange(10**9):09d}",
+        Vendor.HIKVISION: f"20220301AAWR{rng.randrange(10**9):09d}",
         Vendor.DAHUA: f"{rng.randrange(16**15):015X}",
         Vendor.AXIS: mac.replace(":", "").upper(),
         Vendor.GENERIC: f"IPC{rng.randrange(10**10):010d}",
@@ -198,6 +203,9 @@ def make_camera(
         fl.factory_user: User(fl.factory_user, f"chg-{rng.randrange(16**12):012x}"),
         fleet_user: User(fleet_user, fleet_password),
     }
+    model = rng.choice(fl.models)
+    if vendor is Vendor.HIKVISION:
+        serial = model + serial
     return SimCamera(
         index=index,
         name=name,
@@ -205,7 +213,7 @@ def make_camera(
         host=host,
         vendor=vendor,
         manufacturer=fl.manufacturer,
-        model=rng.choice(fl.models),
+        model=model,
         firmware=rng.choice(fl.firmwares),
         serial=serial,
         mac=mac,
