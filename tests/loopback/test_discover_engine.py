@@ -80,7 +80,11 @@ async def test_discover_tells_new_known_moved_missing_across_every_path() -> Non
     for d in devices:
         if d.status.value != "missing":
             assert d.alive is True and d.clock_offset_s is not None
-            assert d.device is None  # the simulator wants auth for GetDeviceInformation
+            cam = next(x for x in c if x.host == d.address)
+            if cam.vendor.value == "axis" and "tcp" not in d.via:  # basicdeviceinfo, no auth
+                assert d.device is not None and d.device.serial == cam.serial
+            else:
+                assert d.device is None  # the simulator wants auth for GetDeviceInformation
     assert report.swept == 10
     # credentials were never sent: no camera saw a login, good or bad
     assert all(cam.counters.logins_ok == cam.counters.logins_failed == 0 for cam in c)
