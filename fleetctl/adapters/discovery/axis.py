@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from fleetctl.adapters.http.body import read_capped
 from fleetctl.core.models import DeviceInfo
 from fleetctl.core.text import clean_opt
 
@@ -43,7 +44,7 @@ async def device_info(session: Any, host: str, port: int, timeout_s: float) -> D
         ) as resp:
             if resp.status != 200:
                 return None
-            data = json.loads(await resp.content.read(MAX_BODY))
+            data = json.loads(await read_capped(resp.content, MAX_BODY))
     except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
         return None
     return parse(data)

@@ -34,6 +34,7 @@ from fleetctl.adapters.discovery.wsdiscovery import (
     open_socket,
     probe_template,
 )
+from fleetctl.adapters.http.body import read_capped
 from fleetctl.core.errors import UsageError
 from fleetctl.core.models import DeviceInfo
 
@@ -234,7 +235,7 @@ async def _call(session: aiohttp.ClientSession, url: str, operation: str) -> etr
     }
     try:
         async with session.post(url, data=_envelope(operation), headers=headers) as resp:
-            body = await resp.content.read(MAX_SOAP_BYTES + 1)
+            body = await read_capped(resp.content, MAX_SOAP_BYTES + 1)
             status = resp.status
     except (aiohttp.ClientError, OSError, TimeoutError, ValueError):
         return None

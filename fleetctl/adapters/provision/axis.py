@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from fleetctl.adapters.http.body import read_capped
 from fleetctl.adapters.provision.session import ProvisionError
 from fleetctl.core.secret import Secret
 from fleetctl.core.text import clean
@@ -34,7 +35,7 @@ async def needs_setup(session: Any, host: str, port: int, timeout_s: float) -> b
         ) as resp:
             if resp.status != 200:
                 return None
-            data = json.loads(await resp.content.read(MAX_BODY))
+            data = json.loads(await read_capped(resp.content, MAX_BODY))
     except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
         return None
     value = data.get("data", {}).get("needsetup") if isinstance(data, dict) else None
@@ -63,7 +64,7 @@ async def create_admin(host: str, port: int, password: Secret, *, timeout_s: flo
             aiohttp.ClientSession(timeout=timeout) as session,
             session.get(f"http://{host}:{port}/axis-cgi/pwdgrp.cgi", params=params) as resp,
         ):
-            text = (await resp.content.read(MAX_BODY)).decode("utf-8", "replace")
+            text = (await read_capped(resp.content, MAX_BODY)).decode("utf-8", "replace")
             status = resp.status
     except (aiohttp.ClientError, TimeoutError, OSError) as err:
         raise ProvisionError(

@@ -16,6 +16,7 @@ import re
 import aiohttp
 from yarl import URL
 
+from fleetctl.adapters.http.body import read_capped
 from fleetctl.adapters.http.digest import Authorizer, choose, parse_challenges
 from fleetctl.core.secret import Secret
 from fleetctl.core.text import clean
@@ -88,7 +89,7 @@ class DeviceSession:
                 timeout=self.timeout,
                 allow_redirects=False,
             ) as resp:
-                data = await resp.content.read(MAX_BODY)
+                data = await read_capped(resp.content, MAX_BODY)
                 return resp.status, data, resp.headers.getall("WWW-Authenticate", [])
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
             raise ProvisionError(
