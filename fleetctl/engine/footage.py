@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from fleetctl.adapters.http.pool import HttpPool, borrowed
+from fleetctl.base.i18n import M_, N_, Msg
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.footage.coverage import (
     Coverage,
@@ -49,6 +50,7 @@ from fleetctl.core.footage.model import (
 )
 from fleetctl.core.models import Camera
 from fleetctl.core.probes import Failure
+from fleetctl.core.text import clean
 from fleetctl.engine.workspace import Workspace
 
 FOOTAGE_CONCURRENCY = 128  # cameras searched at once: each holds one socket and one session
@@ -72,7 +74,20 @@ _VENDOR_WHY = {
     Failure.MALFORMED: "vendor",
     Failure.OVERSIZED: "vendor",
 }
+# ... and as a person reads it: the keyword's sentence, with the source's words (``detail``)
+# after it. The English of each is exactly ``reason`` (JSON keeps it in every language).
+_WHY_TEXT = {
+    "offline": N_("offline: %(detail)s"),
+    "timeout": N_("timeout: %(detail)s"),
+    "auth": N_("auth: %(detail)s"),
+    "no search support": N_("no search support: %(detail)s"),
+    "onvif": N_("onvif: %(detail)s"),
+    "vendor": N_("vendor: %(detail)s"),
+}
+_DETAIL_LIMIT = 300  # a camera's words inside a reason: bounded
 _VENDOR_SOURCES = (SOURCE_HIKVISION, SOURCE_DAHUA)
+_RANGE_ONLY = N_("gaps unknown: the camera gave its recorded range only")
+_RANGE_ONLY_BECAUSE = N_("gaps unknown: the camera gave its recorded range only (%(detail)s)")
 VENDOR_MIN_S = 0.5  # less of the camera's deadline left than this: the vendor search is not tried
 
 
@@ -82,7 +97,19 @@ class FootageOptions:
     concurrency: int = FOOTAGE_CONCURRENCY
 
 
-def _unknown(camera: Camera, reason: str, offset_s: float | None = None) -> CameraFootage:
+def _why(keyword: str, detail: str | Msg) -> Msg:
+    """``keyword: detail`` as a message (``detail``: a message, or words kept as they came)."""
+    if isinstance(detail, str):
+        detail = clean(detail, _DETAIL_LIMIT)
+    template = _WHY_TEXT.get(keyword)
+    if template is None:
+        return Msg("%(keyword)s: %(detail)s", (("keyword", keyword), ("detail", detail)))
+    return Msg(template, (("detail", detail),))
+
+
+def _unknown(
+    camera: Camera, reason: str, offset_s: float | None = None, why: Msg | None = None
+) -> CameraFootage:
     return CameraFootage(
         camera.name,
         camera.site,
@@ -94,6 +121,7 @@ def _unknown(camera: Camera, reason: str, offset_s: float | None = None) -> Came
         SOURCE_NONE,
         reason,
         offset_s,
+        why=why,
     )
 
 
@@ -102,7 +130,10 @@ def judge(camera: Camera, reading: FootageReading, window: Span) -> CameraFootag
     if reading.failure is not None:
         table = _VENDOR_WHY if reading.source in _VENDOR_SOURCES else _WHY
         why = table.get(reading.failure, reading.failure.value)
-        return _unknown(camera, f"{why}: {reading.error or ''}".strip(), reading.clock_offset_s)
+        said = _why(why, reading.error_msg or reading.error) if reading.error else None
+        return _unknown(
+            camera, f"{why}: {reading.error or ''}".strip(), reading.clock_offset_s, said
+        )
     offset = reading.clock_offset_s
     earliest = to_true(reading.earliest, offset) if reading.earliest else None
     latest = to_true(reading.latest, offset) if reading.latest else None
@@ -114,8 +145,11 @@ def judge(camera: Camera, reading: FootageReading, window: Span) -> CameraFootag
         spans = tuple(Span(to_true(a, offset), to_true(b, offset)) for a, b in reading.spans)
     answer = cover(window, Recorded(earliest, latest, spans))
     reason = None if answer.gaps_known else "gaps unknown: the camera gave its recorded range only"
+    words = None if answer.gaps_known else Msg(_RANGE_ONLY)
     if reason and reading.error:  # why no vendor search answered for the gaps
         reason = f"{reason} ({reading.error})"
+        detail = reading.error_msg or clean(reading.error, _DETAIL_LIMIT)
+        words = Msg(_RANGE_ONLY_BECAUSE, (("detail", detail),))
     return CameraFootage(
         camera.name,
         camera.site,
@@ -128,6 +162,7 @@ def judge(camera: Camera, reading: FootageReading, window: Span) -> CameraFootag
         reason,
         offset,
         answer.gaps_known,
+        why=words,
     )
 
 
@@ -137,13 +172,17 @@ async def _one(
     from fleetctl.adapters.onvif.search import read_footage
 
     if not camera.onvif:
-        return _unknown(camera, "no search support: no ONVIF (rtsp-only camera)")
+        return _unknown(
+            camera,
+            "no search support: no ONVIF (rtsp-only camera)",
+            why=M_("no search support: no ONVIF (rtsp-only camera)"),
+        )
     try:
         credential = workspace.credential_for(camera)
     except SecretsError as err:
-        return _unknown(camera, f"auth: {err}")
+        return _unknown(camera, f"auth: {err}", why=_why("auth", str(err)))
     if credential is None:
-        return _unknown(camera, "auth: no credentials")
+        return _unknown(camera, "auth: no credentials", why=M_("auth: no credentials"))
     started = time.monotonic()
     reading = await read_footage(
         camera, credential, window.start, window.end, timeout_s=options.timeout_s, pool=pool
@@ -218,7 +257,12 @@ async def footage_windows(
                 try:
                     line = await _one(cam, workspace, windows[cam.name], options, http)
                 except Exception as err:  # a bug for one camera is that camera's line
-                    line = _unknown(cam, f"internal error: {type(err).__name__}")
+                    name = type(err).__name__
+                    line = _unknown(
+                        cam,
+                        f"internal error: {name}",
+                        why=M_("internal error: %(error)s", error=name),
+                    )
             if on_result is not None:
                 on_result(line)
             return line

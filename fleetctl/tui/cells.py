@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from fleetctl.base.i18n import N_, _, language
+from fleetctl.base.i18n import N_, _, language, word
 from fleetctl.base.logsafe import safe_url
 from fleetctl.core.models import Camera, CameraReport, Problem, StreamResult
 
@@ -116,7 +116,7 @@ _STATE_WORDS = {
     "unknown": N_("unknown"),
     "pending": N_("pending"),
     "full": N_("full"),
-    "failed": N_("failed"),
+    "failed": N_("storage|failed"),  # a card or disk: "hỏng", not an action's "thất bại"
     "unformatted": N_("unformatted"),
     "missing": N_("missing"),
     "idle": N_("idle"),
@@ -125,8 +125,8 @@ _STATE_WORDS = {
 
 def state_word(state: str) -> str:
     """A status or storage state as a person reads it; an unknown word is shown as written."""
-    word = _STATE_WORDS.get(state)
-    return _(word) if word else state
+    msgid = _STATE_WORDS.get(state)
+    return word(msgid) if msgid else state
 
 
 def storage_words(report: CameraReport) -> str:

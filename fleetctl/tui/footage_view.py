@@ -158,11 +158,12 @@ def kept_text(line: CameraFootage, days_from_check: float | None) -> str:
 def source_text(line: CameraFootage) -> str:
     """Where the answer came from and, when there is one, why (the camera's words: cleaned);
     a camera that could not be asked: why alone (its source is "none")."""
-    if not line.reason:
+    reason = line.reason_text()
+    if not reason:
         return line.source
     if line.source == SOURCE_NONE:
-        return clean(line.reason).strip()
-    return clean(f"{line.source}: {line.reason}").strip()
+        return clean(reason).strip()
+    return clean(f"{line.source}: {reason}").strip()
 
 
 def counts_text(lines: Sequence[CameraFootage], total: int) -> str:

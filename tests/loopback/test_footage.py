@@ -206,3 +206,38 @@ async def test_cli_table_speaks_vietnamese_csv_keeps_keywords(
 
     (line,) = csv.DictReader(out.splitlines())
     assert line["coverage"] == "partial" and float(line["kept"]) == 7.0, out
+
+
+async def test_cli_reasons_speak_vietnamese_json_keeps_the_english(
+    fleet: SimFleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--lang vi`: why an offline camera and one without search support are unknown is said in
+    Vietnamese in the table (the address, the camera's part, as it is); `-f json` under vi gives
+    the English reason, byte for byte the same as under en."""
+    import json
+
+    from support.cli import fleetctl
+
+    monkeypatch.setenv("COLUMNS", "250")  # one line per camera: the reason is not wrapped
+    inventory, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+    offline, generic = fleet.cameras[OFFLINE], fleet.cameras[8]
+    sel = f"name:{offline.name},name:{generic.name}"
+    args = ("footage", "-i", str(inventory), "-s", sel, "--from", "-1h", "--timeout", "3")
+    code, out, err = await fleetctl("--lang", "vi", *args, home=tmp_path)
+    assert code == 3, err  # unknown
+    rows = {n: next(ln for ln in out.splitlines() if n in ln) for n in (offline.name, generic.name)}
+    assert "mất kết nối: " in rows[offline.name] and "offline" not in rows[offline.name], out
+    said = rows[generic.name]
+    assert "không tìm được bản ghi: " in said and "không có dịch vụ tìm kiếm ONVIF" in said, out
+    assert "no search support" not in said and "no ONVIF search service" not in said, out
+    assert f"{generic.host}:" in said, out  # the address, as it is
+
+    reasons = {}
+    for lang in ("vi", "en"):
+        code, out, err = await fleetctl("--lang", lang, *args, "-f", "json", home=tmp_path)
+        reasons[lang] = {c["name"]: c["reason"] for c in json.loads(out)["cameras"]}
+    assert reasons["vi"] == reasons["en"], reasons
+    assert reasons["vi"][offline.name].startswith("offline: "), reasons
+    english = reasons["vi"][generic.name]
+    assert english.startswith(f"no search support: {generic.host}:"), english
+    assert english.endswith(": no ONVIF search service"), english

@@ -283,6 +283,29 @@ async def test_the_view_in_vietnamese(tmp_path: Path) -> None:
         assert "0 trên 2 camera có đủ cả khoảng thời gian; 1 có một phần" in counts, counts
 
 
+async def test_an_offline_camera_says_why_in_vietnamese(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
+    """The real engine against the simulator, in Vietnamese: the offline camera's reason is
+    said in Vietnamese in its row and under the table (JSON would keep the English)."""
+    _fleet, app, order = await start(make_fleet, tmp_path)
+    set_language("vi")
+    offline = order[2]
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_footage(app, pilot, [offline])
+        await search(
+            app, pilot, screen, iso(now - timedelta(hours=1)), iso(now - timedelta(minutes=10))
+        )
+        line = screen.lines[offline]
+        assert line.coverage is Coverage.UNKNOWN and (line.reason or "").startswith("offline: ")
+        said = screen.shown()[offline][8]
+        assert said.startswith("mất kết nối: ") and "offline" not in said, said
+        await pilot.pause()
+        detail = str(screen.query_one("#detail", Static).content)
+        assert "mất kết nối: " in detail, detail
+
+
 async def test_read_only_exports_only_into_the_default_folder(tmp_path: Path) -> None:
     """--read-only (the browser UI on another address): clips go where the product puts them,
     never into a folder typed in the browser; nothing selected: all that have the window."""

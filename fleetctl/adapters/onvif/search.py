@@ -35,6 +35,7 @@ from fleetctl.adapters.onvif.session import (
     pin_xaddr,
 )
 from fleetctl.adapters.onvif.soap import NAMESPACES, SERVICE_NS, Request, request
+from fleetctl.base.i18n import M_, Msg
 from fleetctl.core.footage.model import (
     SOURCE_EVENTS,
     SOURCE_NONE,
@@ -120,6 +121,29 @@ async def _services(conv: Conversation) -> None:
             conv.xaddrs[name] = pin_xaddr(services[ns], conv.base)
 
 
+class _Unsupported(OnvifCallError):
+    """The camera has no search service: ``msg`` says so in the table's language."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(Failure.UNSUPPORTED, f"{where}: no ONVIF search service")
+        self.msg = M_("%(where)s: no ONVIF search service", where=where)
+
+
+def _silent(where: str, answered: bool, pending: str | None, timeout_s: float) -> Msg:
+    """Why a search ran out of time, in words (its English is the reading's ``error``)."""
+    s = f"{timeout_s:g}"
+    if pending is None:
+        if answered:
+            return M_("%(where)s: no complete answer within %(s)s s", where=where, s=s)
+        return M_("%(where)s: no answer within %(s)s s", where=where, s=s)
+    if answered:
+        return M_(
+            "%(where)s: no complete answer to %(call)s within %(s)s s",
+            where=where, call=pending, s=s,
+        )  # fmt: skip
+    return M_("%(where)s: no answer to %(call)s within %(s)s s", where=where, call=pending, s=s)
+
+
 class _Search:
     """One FindEvents session: its token once opened, ended in ``end()`` whatever happened."""
 
@@ -180,9 +204,13 @@ async def read_footage(
     except TimeoutError:
         what = f" to {conv.pending[0]}" if conv.pending else ""
         said = "no complete answer" if conv.answered else "no answer"
+        pending = conv.pending[0] if conv.pending else None
         return _failed(
-            conv, search, Failure.TIMEOUT, f"{conv.where}: {said}{what} within {timeout_s:g} s"
-        )
+            conv, search, Failure.TIMEOUT, f"{conv.where}: {said}{what} within {timeout_s:g} s",
+            _silent(conv.where, conv.answered, pending, timeout_s),
+        )  # fmt: skip
+    except _Unsupported as err:
+        return _failed(conv, search, err.failure, str(err), err.msg)
     except OnvifCallError as err:
         return _failed(conv, search, err.failure, str(err))
     finally:
@@ -190,12 +218,15 @@ async def read_footage(
     return FootageReading(clock_offset_s=conv.offset_s, searches_ended=search.ended, **values)
 
 
-def _failed(conv: Conversation, search: _Search, failure: Failure, error: str) -> FootageReading:
+def _failed(
+    conv: Conversation, search: _Search, failure: Failure, error: str, msg: Msg | None = None
+) -> FootageReading:
     return FootageReading(
         SOURCE_NONE,
         clock_offset_s=conv.offset_s,
         failure=failure,
         error=error,
+        error_msg=msg,
         searches_ended=search.ended,
     )
 
@@ -210,7 +241,7 @@ async def _read(
             raise  # silent, refused, hostile: the camera cannot be asked
     await _services(conv)
     if "search" not in conv.xaddrs:
-        raise OnvifCallError(Failure.UNSUPPORTED, f"{conv.where}: no ONVIF search service")
+        raise _Unsupported(conv.where)
     summary = field(await conv.soap(_SUMMARY, "search"), "Summary")
     earliest = xs_datetime(text(field(summary, "DataFrom")))
     latest = xs_datetime(text(field(summary, "DataUntil")))

@@ -45,6 +45,7 @@ from fleetctl.adapters.storage.search_common import (
 )
 from fleetctl.adapters.storage.search_dahua import END_S, DahuaFind, search_dahua
 from fleetctl.adapters.storage.search_isapi import search_hikvision
+from fleetctl.base.i18n import M_, Msg
 from fleetctl.core.footage.model import SOURCE_DAHUA, SOURCE_HIKVISION, FootageReading
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure
@@ -103,12 +104,18 @@ async def read_vendor_footage(
             finally:
                 await find.end(http)  # also on the deadline or a cancel: never left open
     except TimeoutError:
+        seconds = f"{timeout_s:.1f}"
         return _failed(
             source,
             Failure.TIMEOUT,
-            f"{where}: no complete answer within {timeout_s:.1f} s",
+            f"{where}: no complete answer within {seconds} s",
             clock_offset_s,
             find,
+            M_(
+                "%(where)s: no complete answer within %(s)s s",
+                where=where,
+                s=seconds,
+            ),
         )
     except SearchRefused as err:
         return _failed(source, err.failure, str(err), clock_offset_s, find)
@@ -132,9 +139,14 @@ async def read_vendor_footage(
 
 
 def _failed(
-    source: str, failure: Failure, error: str, offset: float | None, find: DahuaFind
+    source: str,
+    failure: Failure,
+    error: str,
+    offset: float | None,
+    find: DahuaFind,
+    msg: Msg | None = None,
 ) -> FootageReading:
     return FootageReading(
-        source, clock_offset_s=offset, failure=failure, error=error[:300],
+        source, clock_offset_s=offset, failure=failure, error=error[:300], error_msg=msg,
         searches_ended=find.ended,
     )  # fmt: skip

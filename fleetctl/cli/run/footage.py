@@ -112,7 +112,8 @@ def rows(
                 "gaps": gaps if f.gaps_known or fmt == "csv" else _("unknown (range only)"),
                 "kept": kept if fmt == "csv" else ("" if kept is None else l10n.number(kept, 1)),
                 "source": f.source,
-                "reason": f.reason or "",
+                # CSV keeps the English (for scripts); the table speaks the chosen language.
+                "reason": (f.reason if fmt == "csv" else f.reason_text()) or "",
             }
         )
     return out

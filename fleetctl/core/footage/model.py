@@ -12,9 +12,10 @@ true UTC, after the clock offset was taken out. Where the answer came from is ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from fleetctl.base.i18n import DEFAULT, Msg, language
 from fleetctl.core.footage.coverage import Coverage, Span
 from fleetctl.core.probes import Failure
 
@@ -38,6 +39,9 @@ class FootageReading:
     clock_offset_s: float | None = None  # camera minus true time, measured before the search
     failure: Failure | None = None
     error: str | None = None
+    # ``error`` as a message, when the source said it in words of its own (the table's language);
+    # ``error`` stays the English text.
+    error_msg: Msg | None = field(default=None, compare=False)
     searches_ended: int = 0  # search sessions opened and ended (never left open)
 
 
@@ -53,6 +57,15 @@ class CameraFootage:
     earliest: datetime | None
     latest: datetime | None
     source: str
-    reason: str | None = None
+    reason: str | None = None  # English, the same in every language (JSON, CSV)
     clock_offset_s: float | None = None
     gaps_known: bool = True
+    why: Msg | None = field(default=None, compare=False)  # ``reason`` as a message
+
+    def reason_text(self, lang: str | None = None) -> str | None:
+        """The reason as a person reads it in ``lang`` (default: the chosen language); English
+        is ``reason`` itself. A camera's own words inside it are shown as they came."""
+        lang = lang or language()
+        if self.why is None or lang == DEFAULT:
+            return self.reason
+        return self.why.text(lang)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fleetctl.base.i18n import N_, _
+from fleetctl.base.i18n import N_, _, word
 
-# Outcome keywords (JSON ``result``) as a person reads them.
+# Outcome keywords (JSON ``result``) as a person reads them. "push|failed": a push that did not
+# work out is "thất bại" in Vietnamese, never a broken card's "hỏng" (docs/glossary.md).
 RESULT_WORDS = {
     "changed": N_("changed"),
     "unchanged": N_("unchanged"),
-    "failed": N_("failed"),
+    "failed": N_("push|failed"),
     "restored": N_("restored"),
     "unreachable": N_("unreachable"),
     "not-restorable": N_("not-restorable"),
@@ -21,8 +22,8 @@ RESULT_WORDS = {
 
 
 def result_word(result: str) -> str:
-    word = RESULT_WORDS.get(result)
-    return _(word) if word else result
+    msgid = RESULT_WORDS.get(result)
+    return word(msgid) if msgid else result
 
 
 def push_summary(summary: Mapping[str, int]) -> str:
