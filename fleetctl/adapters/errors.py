@@ -24,6 +24,7 @@ line, a broken inventory) are another tree: core.errors.
 
 from __future__ import annotations
 
+from fleetctl.base.i18n import Msg
 from fleetctl.core.probes import Failure
 
 __all__ = [
@@ -42,6 +43,9 @@ class AdapterError(Exception):
     # The camera offered only Basic (cleartext) authentication and policy forbids it: the
     # password was not sent. A ``security`` finding, not a wrong password.
     basic_only: bool = False
+    # ``str()`` as a message, where the adapter said it in words a person reads (translated where
+    # shown); ``str()`` stays the English text.
+    msg: Msg | None = None
 
     def __init__(self, failure: Failure, message: str) -> None:
         super().__init__(message)

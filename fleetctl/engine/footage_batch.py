@@ -36,9 +36,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from fleetctl.base.i18n import M_, Msg
 from fleetctl.core.footage.coverage import Span
 from fleetctl.core.models import Camera
-from fleetctl.engine.footage_export import ExportOptions, ExportResult, export_clip, sha256_file
+from fleetctl.engine.footage_export import (
+    ExportOptions,
+    ExportResult,
+    error_text,
+    export_clip,
+    sha256_file,
+)
 from fleetctl.engine.workspace import Workspace
 
 EXPORT_JOBS = 2  # clips exported at once by default: each pulls a camera's full bitrate
@@ -88,6 +95,11 @@ class ClipResult:
     error: str | None = None
     reason: str | None = None  # failed: offline, auth, timeout, no footage, ... (stable words)
     redone: bool = False  # a clip was there but did not match its sidecar: exported again
+    why: Msg | None = field(default=None, compare=False)  # ``error`` as a person reads it
+
+    def error_text(self, lang: str | None = None) -> str | None:
+        """``error`` in ``lang`` (default: the chosen language); English is ``error`` itself."""
+        return error_text(self.error, self.why, lang)
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,7 @@ def _from_export(request: ClipRequest, clip: Path, r: ExportResult, redone: bool
         ClipState.SAVED if r.ok else ClipState.FAILED, str(clip), request.window,
         sidecar=r.sidecar, sha256=r.sha256, frames=r.frames, duration_s=r.duration_s,
         first_frame=r.first_frame, clock_offset_s=r.clock_offset_s, error=r.error,
-        reason=r.reason, redone=redone,
+        reason=r.reason, redone=redone, why=r.why,
     )  # fmt: skip
 
 
@@ -218,10 +230,17 @@ async def export_clips(
         if progress is not None:
             progress(event)
 
-    def failed(request: ClipRequest, clip: Path, why: str) -> ClipResult:
+    def failed(request: ClipRequest, clip: Path, error: str) -> ClipResult:
         c = request.camera
         return ClipResult(
-            c.name, c.site, ClipState.FAILED, str(clip), request.window, error=why, reason="write"
+            c.name,
+            c.site,
+            ClipState.FAILED,
+            str(clip),
+            request.window,
+            error=f"cannot write {clip}: {error}",
+            reason="write",
+            why=M_("cannot write %(path)s: %(error)s", path=str(clip), error=error),
         )
 
     async def run(request: ClipRequest) -> ClipResult:
@@ -231,7 +250,7 @@ async def export_clips(
                 out_dir.mkdir(parents=True, exist_ok=True)
                 result = await _one(workspace, request, clip, opts, say)
             except OSError as err:
-                result = failed(request, clip, f"cannot write {clip}: {err.strerror or err}")
+                result = failed(request, clip, str(err.strerror or err))
         total = (request.window.end - request.window.start).total_seconds()
         got = result.duration_s or 0.0
         say(ClipProgress(result.name, result.outcome, result.frames, got, total, result))

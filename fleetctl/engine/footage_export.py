@@ -21,18 +21,20 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fleetctl import __version__
 from fleetctl.adapters.errors import AdapterError, RtspFailure
+from fleetctl.base.i18n import DEFAULT, M_, N_, Msg, language
 from fleetctl.core.atomicfile import atomic_write, fsync_dir
 from fleetctl.core.errors import SecretsError
 from fleetctl.core.footage.coverage import Span
 from fleetctl.core.models import Camera
 from fleetctl.core.probes import Failure
+from fleetctl.core.text import clean
 from fleetctl.engine.workspace import Workspace
 
 SIDECAR_FORMAT = 1
@@ -60,6 +62,43 @@ class ExportResult:
     # Why it failed, first word stable for scripts (English): offline, auth, timeout,
     # no footage, no replay support, onvif, rtsp, write.
     reason: str | None = None
+    why: Msg | None = field(default=None, compare=False)  # ``error`` as a person reads it
+
+    def error_text(self, lang: str | None = None) -> str | None:
+        """``error`` in ``lang`` (default: the chosen language); English is ``error`` itself."""
+        return error_text(self.error, self.why, lang)
+
+
+def error_text(error: str | None, why: Msg | None, lang: str | None = None) -> str | None:
+    lang = lang or language()
+    return error if why is None or lang == DEFAULT else why.text(lang)
+
+
+# Why an export failed, for a person, when the camera's part is technical words kept as they
+# came (an adapter's error without a message of its own): the reason's words, then those.
+_REASON_TEXT = {
+    "offline": N_("offline: %(detail)s"),
+    "timeout": N_("timeout: %(detail)s"),
+    "auth": N_("auth: %(detail)s"),
+    "no footage": N_("no footage: %(detail)s"),
+    "no replay support": N_("no replay support: %(detail)s"),
+    "onvif": N_("onvif: %(detail)s"),
+    "rtsp": N_("rtsp: %(detail)s"),
+    "write": N_("write: %(detail)s"),
+}
+_DETAIL_LIMIT = 300
+
+
+def failure_msg(reason: str, error: str, said: Msg | None = None) -> Msg:
+    """What a person reads for a failed export: the adapter's own message when it has one (a
+    whole sentence), else the reason's words with ``error`` (bounded, cleaned) after them."""
+    if said is not None:
+        return said
+    detail = clean(error, _DETAIL_LIMIT)
+    template = _REASON_TEXT.get(reason)
+    if template is None:
+        return Msg("%(detail)s", (("detail", detail),))
+    return Msg(template, (("detail", detail),))
 
 
 def _z(when: datetime | None) -> str | None:
@@ -70,6 +109,7 @@ def _z(when: datetime | None) -> str | None:
     )
 
 
+_NO_VIDEO = "the camera sent no decodable video for the window"
 _WHY = {
     Failure.REFUSED: "offline",
     Failure.UNREACHABLE: "offline",
@@ -93,9 +133,20 @@ def reason_of(err: BaseException) -> str:
 
 
 def _fail(
-    camera: Camera, error: str, offset: float | None = None, reason: str = "onvif"
+    camera: Camera,
+    error: str,
+    offset: float | None = None,
+    reason: str = "onvif",
+    said: Msg | None = None,
 ) -> ExportResult:
-    return ExportResult(camera.name, False, error=error, clock_offset_s=offset, reason=reason)
+    return ExportResult(
+        camera.name,
+        False,
+        error=error,
+        clock_offset_s=offset,
+        reason=reason,
+        why=failure_msg(reason, error, said),
+    )
 
 
 async def export_clip(
@@ -118,7 +169,7 @@ async def export_clip(
     try:
         uri, offset = await replay_uri(camera, credential, timeout_s=options.onvif_timeout_s)
     except AdapterError as err:
-        return _fail(camera, str(err), reason=reason_of(err))
+        return _fail(camera, str(err), reason=reason_of(err), said=err.msg)
     shift = timedelta(seconds=offset or 0.0)
     cam_start, cam_end = window.start + shift, window.end + shift
     writer: Mp4Writer | None = None
@@ -146,13 +197,19 @@ async def export_clip(
             )  # fmt: skip
         done: Mp4Writer | None = writer
         if done is None or not done.frames:
-            raise ValueError("the camera sent no decodable video for the window")
+            raise ValueError(_NO_VIDEO)
         clip = await asyncio.to_thread(done.finish, publish=False)
     except (AdapterError, ValueError, OSError, TimeoutError) as err:
         if writer is not None:
             writer.abort()  # the clip is renamed into place last: nothing at ``out`` yet
-        why = str(err) or f"no end of the replay within {options.timeout_s:g} s"
-        return _fail(camera, why, offset, reason_of(err))
+        seconds = f"{options.timeout_s:g}"
+        why = str(err) or f"no end of the replay within {seconds} s"
+        said = err.msg if isinstance(err, AdapterError) else None
+        if str(err) == _NO_VIDEO:
+            said = M_("the camera sent no decodable video for the window")
+        elif not str(err):
+            said = M_("no end of the replay within %(s)s s", s=seconds)
+        return _fail(camera, why, offset, reason_of(err), said)
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -186,7 +243,8 @@ async def export_clip(
         fsync_dir(str(out.parent))
     except OSError as err:
         clip.path.unlink(missing_ok=True)
-        return _fail(camera, f"cannot write {sidecar}: {err}", offset, "write")
+        said = M_("cannot write %(path)s: %(error)s", path=str(sidecar), error=str(err))
+        return _fail(camera, f"cannot write {sidecar}: {err}", offset, "write", said)
     except BaseException:
         clip.path.unlink(missing_ok=True)
         raise

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -138,6 +139,44 @@ async def test_no_footage_and_offline_fail_with_their_reason_and_leave_nothing(
         assert c["path"] is None and c["error"]
         assert not [p for p in (tmp_path / "clips").iterdir() if fleet.cameras[i].name in p.name]
         assert f"{fleet.cameras[i].name}: failed:" in err
+
+
+async def test_failures_said_in_vietnamese_json_keeps_the_english(
+    fleet: SimFleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--lang vi`: the batch table's why and a single export's error speak Vietnamese (the
+    address as it is); the JSON `error` and `reason` under vi are the English, byte for byte."""
+    monkeypatch.setenv("COLUMNS", "250")  # one line per camera: the why is not wrapped
+    dead, offline = fleet.cameras[DEAD_CARD], fleet.cameras[OFFLINE]
+    win = common_window(fleet, [0], 5)
+    inventory, _ = fleet.write_inventory(tmp_path / "sim.yaml")
+    args = (
+        "footage", "export", "-s", select(fleet, [DEAD_CARD, OFFLINE]), "-i", str(inventory),
+        "--from", t(win.start), "--to", t(win.end), "-o", str(tmp_path / "clips"), "-t", "3",
+    )  # fmt: skip
+    code, out, err = await fleetctl("--lang", "vi", *args, home=tmp_path)
+    assert code == 1, err
+    rows = {c.name: next(ln for ln in out.splitlines() if c.name in ln) for c in (dead, offline)}
+    assert "không có bản ghi từ" in rows[dead.name], out
+    assert "nothing recorded" not in rows[dead.name], out
+    assert "mất kết nối: " in rows[offline.name], out
+    assert f"{offline.name}: thất bại: mất kết nối: " in err, err
+    docs = {}
+    for lang in ("vi", "en"):
+        code, out, err = await fleetctl("--lang", lang, *args, "-f", "json", home=tmp_path)
+        docs[lang] = {c["name"]: (c["reason"], c["error"]) for c in json.loads(out)["cameras"]}
+    assert docs["vi"][offline.name] == docs["en"][offline.name], docs
+    # The dead card's window on its clock moves with the offset measured each run: the form.
+    reason, error = docs["vi"][dead.name]
+    english = r"\S+: nothing recorded between [\d: -]+ and [\d:]+ \(camera clock\)"
+    assert reason == "no footage" and re.fullmatch(english, str(error)), docs
+
+    code, out, err = await fleetctl(
+        "--lang", "vi", "footage", "export", offline.name, "-i", str(inventory),
+        "--from", t(win.start), "--to", t(win.end), "-o", str(tmp_path / "one.mp4"), "-t", "3",
+        home=tmp_path,
+    )  # fmt: skip
+    assert code != 0 and f"{offline.name}: xuất video thất bại: mất kết nối: " in err, err
 
 
 async def test_killed_mid_export_leaves_only_part_files_and_a_rerun_completes(

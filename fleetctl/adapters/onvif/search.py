@@ -121,14 +121,6 @@ async def _services(conv: Conversation) -> None:
             conv.xaddrs[name] = pin_xaddr(services[ns], conv.base)
 
 
-class _Unsupported(OnvifCallError):
-    """The camera has no search service: ``msg`` says so in the table's language."""
-
-    def __init__(self, where: str) -> None:
-        super().__init__(Failure.UNSUPPORTED, f"{where}: no ONVIF search service")
-        self.msg = M_("%(where)s: no ONVIF search service", where=where)
-
-
 def _silent(where: str, answered: bool, pending: str | None, timeout_s: float) -> Msg:
     """Why a search ran out of time, in words (its English is the reading's ``error``)."""
     s = f"{timeout_s:g}"
@@ -209,10 +201,8 @@ async def read_footage(
             conv, search, Failure.TIMEOUT, f"{conv.where}: {said}{what} within {timeout_s:g} s",
             _silent(conv.where, conv.answered, pending, timeout_s),
         )  # fmt: skip
-    except _Unsupported as err:
-        return _failed(conv, search, err.failure, str(err), err.msg)
     except OnvifCallError as err:
-        return _failed(conv, search, err.failure, str(err))
+        return _failed(conv, search, err.failure, str(err), err.msg)
     finally:
         await conv.aclose()
     return FootageReading(clock_offset_s=conv.offset_s, searches_ended=search.ended, **values)
@@ -241,7 +231,9 @@ async def _read(
             raise  # silent, refused, hostile: the camera cannot be asked
     await _services(conv)
     if "search" not in conv.xaddrs:
-        raise _Unsupported(conv.where)
+        none = OnvifCallError(Failure.UNSUPPORTED, f"{conv.where}: no ONVIF search service")
+        none.msg = M_("%(where)s: no ONVIF search service", where=conv.where)
+        raise none
     summary = field(await conv.soap(_SUMMARY, "search"), "Summary")
     earliest = xs_datetime(text(field(summary, "DataFrom")))
     latest = xs_datetime(text(field(summary, "DataUntil")))
@@ -285,11 +277,15 @@ async def replay_uri(
                     raise
             await _services(conv)
             if "replay" not in conv.xaddrs or "recording" not in conv.xaddrs:
-                raise OnvifCallError(Failure.UNSUPPORTED, f"{conv.where}: no ONVIF replay service")
+                none = OnvifCallError(Failure.UNSUPPORTED, f"{conv.where}: no ONVIF replay service")
+                none.msg = M_("%(where)s: no ONVIF replay service", where=conv.where)
+                raise none
             items = (await conv.soap(_RECORDINGS, "recording")).findall("{*}RecordingItem")
             token = text(items[0].find("{*}RecordingToken")) if items else ""
             if not token:
-                raise OnvifCallError(Failure.UNSUPPORTED, f"{conv.where}: no recording to replay")
+                none = OnvifCallError(Failure.UNSUPPORTED, f"{conv.where}: no recording to replay")
+                none.msg = M_("%(where)s: no recording to replay", where=conv.where)
+                raise none
             req = Request(
                 SERVICE_NS["replay"],
                 "GetReplayUri",
@@ -299,9 +295,12 @@ async def replay_uri(
             )
             uri = text((await conv.soap(req, "replay")).find("{*}Uri"))
     except TimeoutError:
-        raise OnvifCallError(
-            Failure.TIMEOUT, f"{conv.where}: no replay address within {timeout_s:g} s"
-        ) from None
+        seconds = f"{timeout_s:g}"
+        silent = OnvifCallError(
+            Failure.TIMEOUT, f"{conv.where}: no replay address within {seconds} s"
+        )
+        silent.msg = M_("%(where)s: no replay address within %(s)s s", where=conv.where, s=seconds)
+        raise silent from None
     finally:
         await conv.aclose()
     if not uri:

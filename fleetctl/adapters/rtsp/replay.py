@@ -26,6 +26,7 @@ from fleetctl.adapters.rtsp.keyframe import params_from_fmtp
 from fleetctl.adapters.rtsp.rtp_header import parse_header
 from fleetctl.adapters.rtsp.sdp import parse_sdp, resolve_control
 from fleetctl.adapters.rtsp.wire import RtspConnection, RtspFailure, strip_userinfo
+from fleetctl.base.i18n import M_
 from fleetctl.core.models import Credential
 from fleetctl.core.probes import Failure
 
@@ -205,11 +206,18 @@ async def fetch_replay(
             {**require, "Range": clock_range(start, end), "Rate-Control": "no"},
         )
         if got.status == 457:
+            since, until = start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%H:%M:%S")
             empty = RtspFailure(
-                Failure.UNSUPPORTED, f"{where}: nothing recorded between {start:%Y-%m-%d %H:%M:%S} "
-                f"and {end:%H:%M:%S} (camera clock)",
-            )  # fmt: skip
+                Failure.UNSUPPORTED,
+                f"{where}: nothing recorded between {since} and {until} (camera clock)",
+            )
             empty.nothing_recorded = True
+            empty.msg = M_(
+                "%(where)s: nothing recorded between %(start)s and %(end)s (camera clock)",
+                where=where,
+                start=since,
+                end=until,
+            )
             raise empty
         _expect_ok(got, "PLAY", where)
         conn.stage = "rtp"

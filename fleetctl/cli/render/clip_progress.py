@@ -43,7 +43,7 @@ def done_line(r: ClipResult) -> str:
         if r.redone:
             text += " " + _("(the clip there did not match its sidecar: exported again)")
         return text
-    return _("%(camera)s: failed: %(why)s") % {"camera": r.name, "why": r.error}
+    return _("%(camera)s: failed: %(why)s") % {"camera": r.name, "why": r.error_text()}
 
 
 def _plain() -> Callable[[ClipProgress], None]:

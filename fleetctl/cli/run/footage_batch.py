@@ -120,7 +120,7 @@ def _rows(results: Sequence[ClipResult], fmt: str) -> list[dict[str, Any]]:
             "file": (r.path if fmt == "csv" else Path(r.path).name)
             if r.outcome is not ClipState.FAILED
             else "",
-            "why": r.error or "",
+            "why": (r.error if fmt == "csv" else r.error_text()) or "",
         }
         for r in results
     ]

@@ -91,7 +91,8 @@ def run_export(args: argparse.Namespace) -> int:
         )
     if not result.ok:
         print(
-            _("%(camera)s: export failed: %(why)s") % {"camera": result.name, "why": result.error},
+            _("%(camera)s: export failed: %(why)s")
+            % {"camera": result.name, "why": result.error_text()},
             file=sys.stderr,
         )
         return ExitCode.WARN

@@ -495,7 +495,9 @@ class FootageScreen(Screen[None]):
                 lines.append("\n")
             if got.outcome is ClipState.FAILED:
                 lines.append(f"{name}: ", style="bold")
-                lines.append(_("export failed: %(why)s") % {"why": got.error or ""}, style="red")
+                lines.append(
+                    _("export failed: %(why)s") % {"why": got.error_text() or ""}, style="red"
+                )
             else:
                 lines.append(f"{name}: {got.path}  sha256 {(got.sha256 or '')[:12]}")
         self.query_one("#results", Static).update(lines)
