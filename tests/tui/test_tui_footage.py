@@ -21,11 +21,11 @@ import support.tui as support_tui
 from textual.widgets import DataTable, Input, Static
 
 from fleetctl.adapters.secrets import SecretStore
-from fleetctl.base.i18n import set_language
+from fleetctl.base.i18n import M_, set_language
 from fleetctl.core.footage.coverage import Coverage, Span
 from fleetctl.core.footage.model import CameraFootage
 from fleetctl.core.models import Inventory, Site
-from fleetctl.engine.footage_batch import ClipProgress, ClipState
+from fleetctl.engine.footage_batch import ClipProgress, ClipResult, ClipState
 from fleetctl.engine.workspace import Workspace, load_workspace
 from fleetctl.sim.camera.model import SimCamera
 from fleetctl.sim.fleet import SimFleet
@@ -281,6 +281,20 @@ async def test_the_view_in_vietnamese(tmp_path: Path) -> None:
         assert headers[3:6] == ["ĐỘ PHỦ", "ĐÃ GHI", "KHOẢNG TRỐNG"], headers
         counts = str(screen.query_one("#counts", Static).content)
         assert "0 trên 2 camera có đủ cả khoảng thời gian; 1 có một phần" in counts, counts
+        # A clip that failed, as the engine reports it: why, in Vietnamese (its English stays
+        # in ``error``, what JSON and the sidecar-less result carry).
+        empty = M_(
+            "%(where)s: nothing recorded between %(start)s and %(end)s (camera clock)",
+            where="127.0.0.9:554",
+            start="2026-12-07 04:48:42",
+            end="04:48:52",
+        )
+        failed = ClipResult(a, "s", ClipState.FAILED, "a.mp4", win, error=empty.en(),
+                            reason="no footage", why=empty)  # fmt: skip
+        screen._export_progress(ClipProgress(a, ClipState.FAILED, result=failed))
+        await pilot.pause()
+        shown = str(screen.query_one("#results", Static).content)
+        assert f"{a}: xuất thất bại: 127.0.0.9:554: không có bản ghi từ 2026-12-07" in shown, shown
 
 
 async def test_an_offline_camera_says_why_in_vietnamese(
