@@ -117,9 +117,10 @@ async def test_web_hang_never_answers_http_while_the_video_flows(fleet: SimFleet
 @pytest.mark.parametrize(
     ("quirks", "op", "status", "words"),
     [
-        ({"no_clock"}, "<tds:GetSystemDateAndTime/>", 400, b"ActionNotSupported"),
+        # ActionNotSupported is env:Receiver (HTTP 500) in ONVIF; NotAuthorized is env:Sender.
+        ({"no_clock"}, "<tds:GetSystemDateAndTime/>", 500, b"ActionNotSupported"),
         ({"clock_needs_auth"}, "<tds:GetSystemDateAndTime/>", 400, b"NotAuthorized"),
-        ({"no_services"}, "<tds:GetServices/>", 400, b"ActionNotSupported"),
+        ({"no_services"}, "<tds:GetServices/>", 500, b"ActionNotSupported"),
         ({"soap11"}, "<tds:GetSystemDateAndTime/>", 200, b"schemas.xmlsoap.org/soap/envelope"),
     ],
     ids=cell,

@@ -138,6 +138,12 @@ async def _never() -> Response:
 UPLOAD_PREFIX = "/upload/firmware/"
 
 
+def _unsupported(reason: str) -> SoapFault:
+    """An optional action this firmware does not implement: ONVIF's generic fault for it is
+    env:Receiver with ter:ActionNotSupported (HTTP 500), whatever was asked."""
+    return SoapFault("ter:ActionNotSupported", reason, sender=False)
+
+
 class CameraApp:
     """The HTTP handler of one SimCamera. ``on_reboot`` is called when SystemReboot is accepted."""
 
@@ -324,9 +330,7 @@ class CameraApp:
             or not self._services.get(ns, True)
             or (ns == SEARCH and "no_search_service" in cam.onvif_quirks)
         ):
-            return self._fault(
-                SoapFault("ter:ActionNotSupported", f"{name} is not supported", sender=False)
-            )
+            return self._fault(_unsupported(f"{name} is not supported"))
         if cam.onvif_quirks:
             if "search_hang" in cam.onvif_quirks and name.endswith("SearchResults"):
                 return _HANG  # sessions open, results never come (sim/onvif/search.py)
@@ -361,16 +365,16 @@ class CameraApp:
         quirks = self.cam.onvif_quirks
         if name == "GetSystemDateAndTime":
             if "no_clock" in quirks:
-                return self._fault(SoapFault("ter:ActionNotSupported", "not implemented"))
+                return self._fault(_unsupported("not implemented"))
             if "clock_needs_auth" in quirks and _username_token(root) is None:
                 return self._fault(SoapFault("ter:NotAuthorized", "Sender not Authorized"))
         if name == "GetDeviceInformation" and "no_device_info" in quirks:
             return Response(500, _INTERNAL_ERROR_HTML, content_type="text/html")
         if name == "GetServices" and "no_services" in quirks:
-            return self._fault(SoapFault("ter:ActionNotSupported", "GetServices not supported"))
+            return self._fault(_unsupported("GetServices not supported"))
         if name in ("FindEvents", "FindRecordings") and "no_event_search" in quirks:
             # Cheap firmware: the recording summary, no search sessions (sim/vendors/search.py).
-            return self._fault(SoapFault("ter:ActionNotSupported", f"{name} not supported"))
+            return self._fault(_unsupported(f"{name} not supported"))
         return None
 
     def _authenticate(self, req: Request, root: Any) -> tuple[Response | None, str]:

@@ -146,7 +146,8 @@ def get_capabilities(ctx: Ctx, req: Any) -> str:
             "</tt:MediaProfileSource><tt:DynamicRecordings>false</tt:DynamicRecordings>"
             "<tt:DynamicTracks>false</tt:DynamicTracks><tt:MaxStringLength>64</tt:MaxStringLength>"
             f"</tt:Recording><tt:Search><tt:XAddr>{x(b)}/onvif/search_service</tt:XAddr>"
-            "<tt:MetadataSearch>false</tt:MetadataSearch></tt:Search></tt:Extension>"
+            "<tt:MetadataSearch>false</tt:MetadataSearch></tt:Search>"
+            f"<tt:Replay><tt:XAddr>{x(b)}/onvif/replay_service</tt:XAddr></tt:Replay></tt:Extension>"
         )
     return (
         "<tds:GetCapabilitiesResponse><tds:Capabilities>"

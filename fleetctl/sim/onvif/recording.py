@@ -13,7 +13,7 @@ from fleetctl.sim.camera.history import history_of
 from fleetctl.sim.camera.model import Storage
 from fleetctl.sim.onvif.soap import RECORDING, SEARCH, Ctx, SoapFault, op, text, x
 
-JOB, RECORDING_TOKEN = "RecordingJob_1", "Recording_1"
+JOB, RECORDING_TOKEN, TRACK_TOKEN = "RecordingJob_1", "Recording_1", "VIDEO001"
 
 
 def _iso(ts: float) -> str:
@@ -95,5 +95,8 @@ def get_recordings(ctx: Ctx, req: Any) -> str:
         f"<tt:Name>{x(ctx.cam.name)}</tt:Name><tt:Location>{x(ctx.cam.site)}</tt:Location>"
         "<tt:Description/><tt:Address/></tt:Source><tt:Content>continuous</tt:Content>"
         "<tt:MaximumRetentionTime>PT0S</tt:MaximumRetentionTime></tt:Configuration>"
-        "<tt:Tracks/></trc:RecordingItem></trc:GetRecordingsResponse>"
+        # The track GetRecordingInformation reports (sim/onvif/search.py): the same on both.
+        f"<tt:Tracks><tt:Track><tt:TrackToken>{TRACK_TOKEN}</tt:TrackToken><tt:Configuration>"
+        "<tt:TrackType>Video</tt:TrackType><tt:Description>video</tt:Description>"
+        "</tt:Configuration></tt:Track></tt:Tracks></trc:RecordingItem></trc:GetRecordingsResponse>"
     )
