@@ -60,9 +60,16 @@ class HttpError(AdapterError):
     """A request failed below HTTP semantics. ``reason`` is the words alone (no address, no
     secret); the message puts ``where`` ("host:port") in front when the client knows it."""
 
-    def __init__(self, failure: Failure, reason: str, *, where: str = "") -> None:
+    def __init__(
+        self, failure: Failure, reason: str, *, where: str = "", said: Msg | None = None
+    ) -> None:
         super().__init__(failure, f"{where}: {reason}" if where else reason)
         self.reason = reason
+        self.said = said  # ``reason`` as a message, when it is one
+        if said is not None:
+            self.msg = (
+                Msg("%(where)s: %(said)s", (("where", where), ("said", said))) if where else said
+            )
         self.exchange_ms: float | None = None  # request on the wire to the failure, if sent
 
 

@@ -227,6 +227,8 @@ async def test_cli_reasons_speak_vietnamese_json_keeps_the_english(
     assert code == 3, err  # unknown
     rows = {n: next(ln for ln in out.splitlines() if n in ln) for n in (offline.name, generic.name)}
     assert "mất kết nối: " in rows[offline.name] and "offline" not in rows[offline.name], out
+    assert "bị từ chối kết nối" in rows[offline.name], out  # was "connection refused"
+    assert "connection refused" not in rows[offline.name], out
     said = rows[generic.name]
     assert "không tìm được bản ghi: " in said and "không có dịch vụ tìm kiếm ONVIF" in said, out
     assert "no search support" not in said and "no ONVIF search service" not in said, out

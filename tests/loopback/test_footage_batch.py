@@ -159,8 +159,9 @@ async def test_failures_said_in_vietnamese_json_keeps_the_english(
     rows = {c.name: next(ln for ln in out.splitlines() if c.name in ln) for c in (dead, offline)}
     assert "không có bản ghi từ" in rows[dead.name], out
     assert "nothing recorded" not in rows[dead.name], out
-    assert "mất kết nối: " in rows[offline.name], out
-    assert f"{offline.name}: thất bại: mất kết nối: " in err, err
+    assert rows[offline.name].rstrip().endswith(": bị từ chối kết nối"), out  # was "connection refused"
+    assert f"{offline.name}: thất bại: GetSystemDateAndTime: " in err, err
+    assert "bị từ chối kết nối" in err and "connection refused" not in err, err
     docs = {}
     for lang in ("vi", "en"):
         code, out, err = await fleetctl("--lang", lang, *args, "-f", "json", home=tmp_path)
@@ -176,7 +177,8 @@ async def test_failures_said_in_vietnamese_json_keeps_the_english(
         "--from", t(win.start), "--to", t(win.end), "-o", str(tmp_path / "one.mp4"), "-t", "3",
         home=tmp_path,
     )  # fmt: skip
-    assert code != 0 and f"{offline.name}: xuất video thất bại: mất kết nối: " in err, err
+    assert code != 0 and f"{offline.name}: xuất video thất bại: " in err, err
+    assert err.rstrip().endswith(": bị từ chối kết nối"), err
 
 
 async def test_killed_mid_export_leaves_only_part_files_and_a_rerun_completes(

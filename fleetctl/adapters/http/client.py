@@ -53,6 +53,7 @@ from fleetctl.adapters.http.wire import (
     build_request,
 )
 from fleetctl.adapters.reach import classify_os_error
+from fleetctl.base.i18n import M_
 from fleetctl.core.probes import Failure
 
 __all__ = [
@@ -223,11 +224,15 @@ class Pool:
                     server_hostname=host if tls is not None else None,
                 )
         except TimeoutError as err:
-            raise HttpError(Failure.TIMEOUT, "no answer in time", where=where) from err
+            raise HttpError(
+                Failure.TIMEOUT, "no answer in time", where=where, said=M_("no answer in time")
+            ) from err
         except OSError as err:  # ssl.SSLError is one too: a failed handshake
             failure = classify_os_error(err)
             if failure is Failure.REFUSED:
-                raise HttpError(failure, "connection refused", where=where) from err
+                raise HttpError(
+                    failure, "connection refused", where=where, said=M_("connection refused")
+                ) from err
             raise HttpError(failure, err.strerror or failure.value, where=where) from err
         self.connects += 1
         if self.closed:

@@ -40,6 +40,7 @@ from fleetctl.adapters.onvif.transport import (
     PinnedTransport,
     exchange_ms,
 )
+from fleetctl.base.i18n import Msg
 from fleetctl.base.logsafe import redact
 from fleetctl.core.models import Camera, Credential
 from fleetctl.core.probes import Failure
@@ -243,6 +244,8 @@ class Conversation:
             error = OnvifCallError(
                 err.failure, f"{op}: {self._safe(str(err))}", digest_rejected=rejected
             )
+            if err.msg is not None:  # words of our own (no secret in them): the call, then those
+                error.msg = Msg("%(call)s: %(said)s", (("call", op), ("said", err.msg)))
         except SoapFault as fault:
             cause = fault
             error = self._fault_error(op, fault)

@@ -34,6 +34,7 @@ from fleetctl.adapters.errors import HttpError, WireError
 from fleetctl.adapters.http.client import Headers, Response
 from fleetctl.adapters.http.digest import Authorizer, Challenge, parse_challenges
 from fleetctl.adapters.http.pool import HttpPool
+from fleetctl.base.i18n import Msg
 from fleetctl.core.probes import Failure
 from fleetctl.core.secret import Secret
 
@@ -102,7 +103,10 @@ def check_xml(body: bytes, where: str) -> etree._Element:
 
 def translate_client_error(err: HttpError, where: str) -> WireError:
     """An ``http_client.HttpError`` -> WireError with the same Failure, the address in front."""
-    return WireError(err.failure, f"{where}: {err.reason}")
+    wire = WireError(err.failure, f"{where}: {err.reason}")
+    if err.said is not None:
+        wire.msg = Msg("%(where)s: %(said)s", (("where", where), ("said", err.said)))
+    return wire
 
 
 def _charset(content_type: str | None) -> str | None:

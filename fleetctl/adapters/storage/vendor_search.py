@@ -127,7 +127,10 @@ async def read_vendor_footage(
             if err.failure in (Failure.REFUSED, Failure.UNREACHABLE, Failure.TIMEOUT)
             else Failure.PROTOCOL
         )
-        return _failed(source, failure, f"{where}: {err.reason}", clock_offset_s, find)
+        said = (
+            Msg("%(where)s: %(said)s", (("where", where), ("said", err.said))) if err.said else None
+        )
+        return _failed(source, failure, f"{where}: {err.reason}", clock_offset_s, find, said)
     except ValueError as err:
         return _failed(
             source,
