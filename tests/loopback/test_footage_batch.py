@@ -159,7 +159,9 @@ async def test_failures_said_in_vietnamese_json_keeps_the_english(
     rows = {c.name: next(ln for ln in out.splitlines() if c.name in ln) for c in (dead, offline)}
     assert "không có bản ghi từ" in rows[dead.name], out
     assert "nothing recorded" not in rows[dead.name], out
-    assert rows[offline.name].rstrip().endswith(": bị từ chối kết nối"), out  # was "connection refused"
+    assert rows[offline.name].rstrip().endswith(": bị từ chối kết nối"), (
+        out
+    )  # was "connection refused"
     assert f"{offline.name}: thất bại: GetSystemDateAndTime: " in err, err
     assert "bị từ chối kết nối" in err and "connection refused" not in err, err
     docs = {}

@@ -76,6 +76,20 @@ def test_placeholders_and_plural_forms_are_right(vi: Catalog) -> None:
     assert problems == []
 
 
+def test_no_translation_is_said_twice_over(vi: Catalog) -> None:
+    """A translation written into an entry whose msgstr was wrapped over lines lands in front of
+    the old one: "X" becomes "XX" (placeholders alike, so the check above cannot see it)."""
+
+    def repeated(text: str) -> bool:
+        return any(
+            len(text) % k == 0 and text == text[:k] * (len(text) // k)
+            for k in range(8, len(text) // 2 + 1)
+        )
+
+    doubled = [m.id for m in vi if m.id and isinstance(m.string, str) and repeated(m.string)]
+    assert doubled == []
+
+
 def test_the_package_loads_what_the_po_says(vi: Catalog) -> None:
     buf = io.BytesIO()
     write_mo(buf, vi, use_fuzzy=False)
