@@ -180,7 +180,29 @@ async def test_services_and_capabilities_advertise_search_recording_and_replay(
         "Replay": f"{base}/replay_service",
     }
     assert extension["Search"].findtext("{*}MetadataSearch") == "false"
-    assert conforms(client.wire) == ["GetServices", "GetCapabilities"]
+    # Every ONVIF service tells its capabilities, on its own and in GetServices when asked.
+    search = await client.search.GetServiceCapabilities()
+    assert (search.MetadataSearch, search.GeneralStartEvents) == (False, False)
+    recording = await client.recording.GetServiceCapabilities()
+    assert (recording.DynamicRecordings, recording.MaxRecordings) == (False, 1)
+    assert recording.MaxRecordingJobs == 1 and recording.Options is False
+    replay = await client.replay.GetServiceCapabilities()
+    assert (replay.ReversePlayback, replay.RTP_RTSP_TCP) == (False, True)
+    listed = await client.device.GetServices({"IncludeCapability": True})
+    told = {
+        s.Namespace: etree.QName(s.Capabilities._value_1)
+        for s in listed
+        if s.Namespace in NS.values()
+    }
+    assert told == {ns: etree.QName(ns, "Capabilities") for ns in NS.values()}
+    assert conforms(client.wire) == [
+        "GetServices",
+        "GetCapabilities",
+        "GetServiceCapabilities",
+        "GetServiceCapabilities",
+        "GetServiceCapabilities",
+        "GetServices",
+    ]
 
 
 @pytest.mark.parametrize("index", [0, 1, 4])
@@ -328,6 +350,45 @@ async def test_find_events_pages_the_power_cut_as_zeep_reads_it(
     assert conforms(client.wire) == ["FindEvents"] + ["GetEventSearchResults"] * len(states) + [
         "EndSearch"
     ]
+
+
+async def test_find_events_backwards_gives_the_same_edges_latest_first(
+    fleet: SimFleet, client_for: Any
+) -> None:
+    cam = fleet.cameras[0]
+    assert cam.history is not None
+    g0, g1 = next((a, b) for a, b, cause in cam.history.gaps if cause == "power")
+    client = await client_for(cam)
+    window = {"Scope": {}, "SearchFilter": topic_filter(), "IncludeStartState": True}
+    window["KeepAliveTime"] = timedelta(seconds=10)
+    tokens = [
+        await client.search.FindEvents({"StartPoint": at(a), "EndPoint": at(b), **window})
+        for a, b in ((g0 - 600, g1 + 600), (g1 + 600, g0 - 600))  # EndPoint first: backwards
+    ]
+    seen = []
+    for token in tokens:
+        events: list[tuple[datetime, str, bool]] = []
+        for _ in range(20):
+            page = await client.search.GetEventSearchResults(
+                {"SearchToken": token, "MaxResults": 8, "WaitTime": timedelta(seconds=1)}
+            )
+            events += [
+                (r.Time, r.Event.Message._value_1.Data.SimpleItem[0].Value, r.StartStateEvent)
+                for r in page.Result
+            ]
+            if page.SearchState == "Completed":
+                break
+        await client.search.EndSearch({"SearchToken": token})
+        seen.append(events)
+    forward, backward = seen
+    edges = [(t, value) for t, value, _ in forward[1:]]
+    cut = edges.index((at(g0), "false"))
+    assert edges[cut + 1] == (at(g1), "true")
+    spans = cam.history.intervals(cam.now())
+    later = "true" if any(a <= g1 + 600 < b for a, b in spans) else "false"
+    # The start state is at the StartPoint (the later instant), then the same edges, latest first.
+    assert backward == [(at(g1 + 600), later, True)] + [(t, v, False) for t, v in edges[::-1]]
+    conforms(client.wire)
 
 
 async def test_a_camera_without_find_events_faults_as_zeep_expects(

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fleetctl.sim.camera import firmware as simfirmware
+from fleetctl.sim.onvif.recording import CAPABILITIES
 from fleetctl.sim.onvif.soap import (
     DEVICE,
     MEDIA,
@@ -126,9 +127,15 @@ def services(ctx: Ctx) -> list[tuple[str, str, int, int]]:
 
 @op(DEVICE, "GetServices")
 def get_services(ctx: Ctx, req: Any) -> str:
+    with_caps = boolean(text(req, "tds:IncludeCapability"))
     items = "".join(
         f"<tds:Service><tds:Namespace>{ns}</tds:Namespace><tds:XAddr>{x(addr)}</tds:XAddr>"
-        f"<tds:Version><tt:Major>{major}</tt:Major><tt:Minor>{minor}</tt:Minor></tds:Version>"
+        + (
+            f"<tds:Capabilities>{CAPABILITIES[ns]}</tds:Capabilities>"
+            if with_caps and ns in CAPABILITIES
+            else ""
+        )
+        + f"<tds:Version><tt:Major>{major}</tt:Major><tt:Minor>{minor}</tt:Minor></tds:Version>"
         "</tds:Service>"
         for ns, addr, major, minor in services(ctx)
     )

@@ -11,9 +11,31 @@ from typing import Any
 
 from fleetctl.sim.camera.history import history_of
 from fleetctl.sim.camera.model import Storage
-from fleetctl.sim.onvif.soap import RECORDING, SEARCH, Ctx, SoapFault, op, text, x
+from fleetctl.sim.onvif.soap import RECORDING, REPLAY, SEARCH, Ctx, SoapFault, op, text, x
 
 JOB, RECORDING_TOKEN, TRACK_TOKEN = "RecordingJob_1", "Recording_1", "VIDEO001"
+# Each Profile G service's capabilities, as its GetServiceCapabilities and GetServices with
+# IncludeCapability answer them (ONVIF requires both of every service): one recording, one job,
+# nothing created on demand, no metadata search, no reverse playback.
+CAPABILITIES = {
+    RECORDING: '<trc:Capabilities DynamicRecordings="false" DynamicTracks="false" '
+    'MaxRecordings="1" MaxRecordingJobs="1" Options="false" MetadataRecording="false"/>',
+    SEARCH: '<tse:Capabilities MetadataSearch="false" GeneralStartEvents="false"/>',
+    REPLAY: '<trp:Capabilities ReversePlayback="false" RTP_RTSP_TCP="true"/>',
+}
+_PREFIX = {RECORDING: "trc", SEARCH: "tse", REPLAY: "trp"}
+
+
+def _service_capabilities(namespace: str) -> None:
+    name = f"{_PREFIX[namespace]}:GetServiceCapabilitiesResponse"
+
+    @op(namespace, "GetServiceCapabilities")
+    def answer(ctx: Ctx, req: Any) -> str:
+        return f"<{name}>{CAPABILITIES[namespace]}</{name}>"
+
+
+for _namespace in CAPABILITIES:
+    _service_capabilities(_namespace)
 
 
 def _iso(ts: float) -> str:

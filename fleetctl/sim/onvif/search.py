@@ -9,8 +9,9 @@ What a client of real devices meets, and must cope with:
   (InvalidToken afterwards); EndSearch ends it at once; a camera holds at most
   ``MAX_SESSIONS`` (ResourceProblem beyond): a client that never ends its sessions locks
   itself out for the keep-alive time;
-- the FindRecordings scope has no time window; FindEvents has one (StartPoint, EndPoint) and,
-  with IncludeStartState, a first event at StartPoint that says whether data was present then;
+- the FindRecordings scope has no time window; FindEvents has one (StartPoint, EndPoint; an
+  EndPoint before the StartPoint searches backwards, latest first) and, with IncludeStartState,
+  a first event at StartPoint that says whether data was present then;
 - recording history events: topic ``tns1:RecordingHistory/Track/State``, IsDataPresent true
   at the start of each recorded interval, false at its end; in time order.
 
@@ -196,19 +197,21 @@ def _event(at: float, present: bool, start_state: bool) -> str:
 
 
 def history_events(cam: SimCamera, start: float, end: float, start_state: bool) -> list[str]:
-    """Recording history events in [start, end] on the camera's clock, in time order."""
+    """Recording history events from ``start`` to ``end`` on the camera's clock, in the order
+    of the search: an EndPoint before the StartPoint searches backwards in time (ONVIF's
+    FindEvents), latest first. The start state, when asked for, is at ``start`` either way."""
     now = cam.now()
     spans = history_of(cam).intervals(now)
+    forward = start <= end
+    edges = [(a, True) for a, _ in spans]
+    edges += [(b, False) for _, b in spans if b < now - 1]  # the open interval has not ended
+    inside = [e for e in edges if (start < e[0] <= end if forward else end <= e[0] < start)]
+    inside.sort(reverse=not forward)
     out: list[str] = []
     if start_state:
         present = any(a <= start < b for a, b in spans)
         out.append(_event(start, present, True))
-    for a, b in spans:
-        if start < a <= end:
-            out.append(_event(a, True, False))
-        if start < b <= end and b < now - 1:  # the open interval has not ended yet
-            out.append(_event(b, False, False))
-    return out
+    return out + [_event(t, data, False) for t, data in inside]
 
 
 @op(SEARCH, "FindEvents")
@@ -223,7 +226,7 @@ def find_events(ctx: Ctx, req: Any) -> str:
     # Only recording history is kept by this camera's event database.
     if not topic.strip() or "RecordingHistory/Track/State" in topic:
         include = _value(req, "IncludeStartState").lower() in ("true", "1")
-        results = history_events(ctx.cam, min(start, end), max(start, end), include)
+        results = history_events(ctx.cam, start, end, include)
     token = _open(ctx.cam, "events", results, _value(req, "KeepAliveTime"))
     return f"<tse:FindEventsResponse><tse:SearchToken>{token}</tse:SearchToken></tse:FindEventsResponse>"
 
