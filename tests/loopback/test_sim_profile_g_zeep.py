@@ -155,6 +155,12 @@ def topic_filter() -> dict[str, Any]:
     return {"_value_1": [expression]}
 
 
+def subcodes(fault: zeep.exceptions.Fault) -> list[str]:
+    """The fault's nested Subcode values, each in ONVIF's error namespace."""
+    assert all(etree.QName(c).namespace == TER for c in fault.subcodes)
+    return [etree.QName(c).localname for c in fault.subcodes]
+
+
 def at(ts: float) -> datetime:
     return datetime.fromtimestamp(int(ts), UTC)  # xs:dateTime to the second, as cameras write
 
@@ -242,7 +248,8 @@ async def test_recordings_summary_and_replay_uri_read_by_zeep(
     assert abs(ended.timestamp() - cam.now()) < 5
     with pytest.raises(zeep.exceptions.Fault) as gone:  # the session is gone once ended
         await client.search.GetRecordingSearchResults({"SearchToken": token})
-    assert [etree.QName(c).localname for c in gone.value.subcodes] == ["InvalidToken"]
+    assert subcodes(gone.value) == ["InvalidArgVal", "InvalidToken"]
+    assert gone.value.code.rpartition(":")[2] == "Sender"
 
     info = await client.search.GetRecordingInformation({"RecordingToken": recording})
     assert (info.Source.Name, info.Source.Location) == (cam.name, cam.site)
@@ -275,6 +282,24 @@ async def test_recordings_summary_and_replay_uri_read_by_zeep(
     )
     assert uri == f"rtsp://{cam.host}:{cam.rtsp_port}/onvif-replay/{recording}"
     assert cam.host.startswith("127.")
+    # A token the camera does not have: env:Sender, ter:InvalidArgVal, then what was wrong.
+    unknown = [
+        (client.search.GetRecordingInformation, {"RecordingToken": "Recording_9"}, "NoRecording"),
+        (
+            client.replay.GetReplayUri,
+            {
+                "StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
+                "RecordingToken": "Recording_9",
+            },
+            "NoRecording",
+        ),
+        (client.recording.GetRecordingJobState, {"JobToken": "RecordingJob_9"}, "NoRecordingJob"),
+    ]
+    for operation, request, why in unknown:
+        with pytest.raises(zeep.exceptions.Fault) as refused:
+            await operation(request)
+        assert refused.value.code.rpartition(":")[2] == "Sender"
+        assert subcodes(refused.value) == ["InvalidArgVal", why]
     assert conforms(client.wire) == [
         "GetRecordingSummary",
         "FindRecordings",
@@ -286,6 +311,9 @@ async def test_recordings_summary_and_replay_uri_read_by_zeep(
         "GetRecordingJobs",
         "GetRecordingJobState",
         "GetReplayUri",
+        "GetRecordingInformation",
+        "GetReplayUri",
+        "GetRecordingJobState",
     ]
 
 
@@ -410,9 +438,7 @@ async def test_a_camera_without_find_events_faults_as_zeep_expects(
     fault = refused.value
     # An optional action the device does not implement: env:Receiver, ter:ActionNotSupported.
     assert fault.code.rpartition(":")[2] == "Receiver"  # the text of env:Code/env:Value
-    assert [(etree.QName(c).namespace, etree.QName(c).localname) for c in fault.subcodes] == [
-        (TER, "ActionNotSupported")
-    ]
+    assert subcodes(fault) == ["ActionNotSupported"]
     # The summary still answers on such firmware: what `fleetctl footage` falls back to.
     summary = await client.search.GetRecordingSummary()
     assert summary.NumberRecordings == 1

@@ -74,7 +74,7 @@ def get_recording_jobs(ctx: Ctx, req: Any) -> str:
 @op(RECORDING, "GetRecordingJobState")
 def get_recording_job_state(ctx: Ctx, req: Any) -> str:
     if text(req, "trc:JobToken") != JOB or not ctx.cam.storage:
-        raise SoapFault("ter:NoRecordingJob", "no such recording job")
+        raise SoapFault("ter:InvalidArgVal", "no such recording job", inner="ter:NoRecordingJob")
     _, state = job_state(ctx.cam.storage)
     return (
         "<trc:GetRecordingJobStateResponse><trc:State>"

@@ -107,7 +107,7 @@ def _session(cam: SimCamera, req: Any, kind: str | None = None) -> tuple[str, Se
     token = _value(req, "SearchToken")
     found = cam.searches.get(token)
     if found is None or (kind is not None and found.kind != kind):
-        raise SoapFault("ter:InvalidToken", "no such search session")
+        raise SoapFault("ter:InvalidArgVal", "no such search session", inner="ter:InvalidToken")
     found.used = time.monotonic()
     return token, found
 
@@ -174,7 +174,7 @@ def get_recording_search_results(ctx: Ctx, req: Any) -> str:
 @op(SEARCH, "GetRecordingInformation")
 def get_recording_information(ctx: Ctx, req: Any) -> str:
     if _value(req, "RecordingToken") != RECORDING_TOKEN or not ctx.cam.storage:
-        raise SoapFault("ter:InvalidToken", "no such recording")
+        raise SoapFault("ter:InvalidArgVal", "no such recording", inner="ter:NoRecording")
     return (
         "<tse:GetRecordingInformationResponse><tse:RecordingInformation>"
         f"{recording_information(ctx.cam)}</tse:RecordingInformation>"
@@ -262,6 +262,6 @@ REPLAY_PATH = "/onvif-replay/"  # + recording token: served by sim/rtsp/replay.p
 @op(REPLAY, "GetReplayUri")
 def get_replay_uri(ctx: Ctx, req: Any) -> str:
     if _value(req, "RecordingToken") != RECORDING_TOKEN or not ctx.cam.storage:
-        raise SoapFault("ter:InvalidToken", "no such recording")
+        raise SoapFault("ter:InvalidArgVal", "no such recording", inner="ter:NoRecording")
     uri = f"rtsp://{ctx.cam.reported_host}:{ctx.cam.rtsp_port}{REPLAY_PATH}{RECORDING_TOKEN}"
     return f"<trp:GetReplayUriResponse><trp:Uri>{x(uri)}</trp:Uri></trp:GetReplayUriResponse>"

@@ -50,11 +50,16 @@ _PARSER = etree.XMLParser(
 
 
 class SoapFault(Exception):
-    """Raised by an operation; becomes a SOAP 1.2 Fault. ``subcode`` uses the ``ter:`` prefix."""
+    """Raised by an operation; becomes a SOAP 1.2 Fault. ``subcode`` uses the ``ter:`` prefix;
+    ``inner``, when given, is the Subcode inside it, as ONVIF nests its specific faults
+    (ter:InvalidArgVal, then ter:NoRecording)."""
 
-    def __init__(self, subcode: str, reason: str, *, sender: bool = True, status: int = 0) -> None:
+    def __init__(
+        self, subcode: str, reason: str, *, sender: bool = True, status: int = 0, inner: str = ""
+    ) -> None:
         super().__init__(reason)
         self.subcode = subcode
+        self.inner = inner
         self.reason = reason
         self.sender = sender
         self.status = status or (400 if sender else 500)
@@ -199,9 +204,14 @@ def fault(flavour: Flavour, fault: SoapFault) -> bytes:
     env, ter = pre["env"], pre["ter"]
     code = "Sender" if fault.sender else "Receiver"
     sub = fault.subcode.split(":", 1)[-1]
+    inner = fault.inner.split(":", 1)[-1]
+    nested = (
+        f"<{env}:Subcode><{env}:Value>{ter}:{inner}</{env}:Value></{env}:Subcode>" if inner else ""
+    )
     body = (
         f"<{env}:Fault><{env}:Code><{env}:Value>{env}:{code}</{env}:Value>"
-        f"<{env}:Subcode><{env}:Value>{ter}:{sub}</{env}:Value></{env}:Subcode></{env}:Code>"
+        f"<{env}:Subcode><{env}:Value>{ter}:{sub}</{env}:Value>{nested}</{env}:Subcode>"
+        f"</{env}:Code>"
         f'<{env}:Reason><{env}:Text xml:lang="en">{x(fault.reason)}</{env}:Text></{env}:Reason>'
         f"</{env}:Fault>"
     )
