@@ -165,6 +165,13 @@ def at(ts: float) -> datetime:
     return datetime.fromtimestamp(int(ts), UTC)  # xs:dateTime to the second, as cameras write
 
 
+def near(got: datetime, ts: float, within_s: float = 3.0) -> bool:
+    """``got`` is the history's instant ``ts`` as the camera writes it, read a moment later: a
+    card that overwrites moves its earliest recording forward with the clock, and the newest
+    recording is "now", so a second boundary may pass between the two readings."""
+    return abs(got.timestamp() - at(ts).timestamp()) <= within_s
+
+
 @pytest.mark.parametrize("index", [0, 1, 4])
 async def test_services_and_capabilities_advertise_search_recording_and_replay(
     fleet: SimFleet, client_for: Any, index: int
@@ -222,7 +229,7 @@ async def test_recordings_summary_and_replay_uri_read_by_zeep(
 
     summary = await client.search.GetRecordingSummary()
     assert summary.NumberRecordings == 1
-    assert summary.DataFrom == at(spans[0][0])
+    assert near(summary.DataFrom, spans[0][0])
     assert abs(summary.DataUntil.timestamp() - cam.now()) < 5
 
     token = await client.search.FindRecordings(
@@ -254,10 +261,10 @@ async def test_recordings_summary_and_replay_uri_read_by_zeep(
     info = await client.search.GetRecordingInformation({"RecordingToken": recording})
     assert (info.Source.Name, info.Source.Location) == (cam.name, cam.site)
     assert info.RecordingStatus == "Recording" and info.Content == "continuous"
-    assert info.EarliestRecording == at(spans[0][0])
+    assert near(info.EarliestRecording, spans[0][0])
     track = info.Track[0]
     assert (track.TrackToken, track.TrackType) == ("VIDEO001", "Video")
-    assert (track.DataFrom, track.DataTo) == (at(spans[0][0]), at(spans[-1][1]))
+    assert near(track.DataFrom, spans[0][0]) and near(track.DataTo, spans[-1][1])
 
     recordings = await client.recording.GetRecordings()
     assert [r.RecordingToken for r in recordings] == [recording]
