@@ -15,13 +15,12 @@ import contextlib
 import functools
 import random
 import re
-import socket
 from collections.abc import Callable, Sequence
 from typing import cast
 from xml.sax.saxutils import escape
 
 from fleetctl.sim.camera.model import SimCamera
-from fleetctl.sim.discovery.wsdiscovery import SILENT_FAULTS, DiscoveryService
+from fleetctl.sim.discovery.wsdiscovery import SILENT_FAULTS, DiscoveryService, group_socket
 
 PORT = 37020
 GROUP = "239.255.255.250"
@@ -136,14 +135,8 @@ async def start_responder(
             transports.append(transport)
             sockets.append(endpoint)
         if sockets:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((group, port))
-            member = socket.inet_aton(group) + socket.inet_aton("127.0.0.1")
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, member)
-            sock.setblocking(False)
             transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Group(sockets, max_delay, parse), sock=sock
+                lambda: _Group(sockets, max_delay, parse), sock=group_socket(group, port)
             )
             transports.append(transport)
     except BaseException:

@@ -200,6 +200,18 @@ class _MulticastEndpoint(asyncio.DatagramProtocol):
                 endpoint.answer(probe, pretty, addr, random.uniform(0.0, self.max_delay))
 
 
+def group_socket(group: str, port: int) -> socket.socket:
+    """A non-blocking UDP socket in multicast ``group`` on loopback (WS-Discovery, SADP, DHIP).
+    Several simulators (parallel tests) may listen to the group at once: each gets a copy."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((group, port))
+    member = socket.inet_aton(group) + socket.inet_aton("127.0.0.1")
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, member)
+    sock.setblocking(False)
+    return sock
+
+
 def _same(endpoint: _CameraEndpoint) -> _CameraEndpoint:
     return endpoint
 
@@ -245,15 +257,8 @@ async def start_discovery(
             transports.append(transport)
             endpoints.append(endpoint)
         if multicast:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            # Several simulators (parallel tests) may listen to the group at once: each gets a copy.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((GROUP, PORT))
-            member = socket.inet_aton(GROUP) + socket.inet_aton("127.0.0.1")
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, member)
-            sock.setblocking(False)
             transport, _ = await loop.create_datagram_endpoint(
-                lambda: _MulticastEndpoint(endpoints, max_delay), sock=sock
+                lambda: _MulticastEndpoint(endpoints, max_delay), sock=group_socket(GROUP, PORT)
             )
             transports.append(transport)
     except BaseException:
